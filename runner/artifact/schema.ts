@@ -1,0 +1,160 @@
+/**
+ * The artifact contract: one JSON file per rig run. `schemas/artifact.schema.json`
+ * is generated from this and every artifact is checked against that file with
+ * ajv before it is written.
+ */
+import { z } from 'zod';
+import { MetricDef, RigFile } from '../rig/schema.ts';
+
+export const ARTIFACT_SCHEMA_ID = 'urn:rigor:artifact:v1';
+
+const Interval = z.object({ low: z.number(), high: z.number() }).strict();
+
+/** Descriptive statistics of one metric in one cell (runner/stats/summary.ts). */
+export const Summary = z
+  .object({
+    n: z.number().int().min(1),
+    min: z.number(),
+    max: z.number(),
+    mean: z.number(),
+    median: z.number(),
+    p50: z.number(),
+    p90: z.number(),
+    p95: z.number(),
+    p99: z.number(),
+    stddev: z.number().nullable().describe('sample standard deviation (n-1); null when n < 2'),
+    mad: z.number().describe('median absolute deviation, unscaled'),
+    cv: z.number().nullable().describe('stddev / mean; null when n < 2 or mean is 0'),
+    ci95_mean: Interval.nullable().describe('seeded percentile bootstrap; null when n < 2'),
+    ci95_median: Interval.nullable().describe('seeded percentile bootstrap; null when n < 2'),
+    outliers: z
+      .object({
+        method: z.literal('modified-z-score'),
+        threshold: z.number(),
+        low: z.number().int().min(0),
+        high: z.number().int().min(0),
+      })
+      .strict()
+      .describe('counted and reported, never removed'),
+  })
+  .strict();
+export type Summary = z.infer<typeof Summary>;
+
+export const MetricResult = MetricDef.extend({
+  samples: z.array(z.number()).describe('every raw sample, in the order taken'),
+  summary: Summary.nullable().describe('null when there are no samples'),
+}).strict();
+export type MetricResult = z.infer<typeof MetricResult>;
+
+export const CellStatus = z.enum(['ok', 'skipped', 'failed']);
+
+export const CellResult = z
+  .object({
+    id: z.string().describe('stable id from the cell parameters, e.g. "backend=bwrap,concurrency=1"'),
+    params: z.record(z.string(), z.unknown()).describe('matrix values of this cell (with include extras)'),
+    status: CellStatus,
+    reason: z.string().optional().describe('why a cell was skipped or failed'),
+    concurrency: z.number().int().min(1),
+    warmup: z.number().int().min(0),
+    started_at: z.iso.datetime().optional(),
+    duration_s: z.number().min(0).optional(),
+    truncated: z.string().optional().describe('why sampling stopped before the planned iterations'),
+    facts: z.record(z.string(), z.unknown()).optional().describe('what the workload observed besides samples (cache drops done, tool versions, derived ratios)'),
+    metrics: z.record(z.string(), MetricResult),
+  })
+  .strict();
+export type CellResult = z.infer<typeof CellResult>;
+
+export const GateVerdict = z.enum(['pass', 'fail', 'skipped', 'needs-baseline']);
+export const GateResult = z
+  .object({
+    gate: z.number().int().min(0).describe('index of the gate in the rig'),
+    kind: z.enum(['absolute', 'relative']),
+    metric: z.string(),
+    stat: z.string(),
+    cell: z.string().describe('cell id the gate was applied to'),
+    verdict: GateVerdict,
+    value: z.number().nullable(),
+    bound: z.object({ min: z.number().optional(), max: z.number().optional(), max_ratio: z.number().optional() }).strict(),
+    baseline_value: z.number().nullable().optional(),
+    ratio: z.number().nullable().optional().describe('worsening factor: >1 is worse'),
+    ratio_ci95: Interval.nullable().optional(),
+    p_value: z.number().nullable().optional().describe('two-sided Mann-Whitney U'),
+    detail: z.string(),
+  })
+  .strict();
+export type GateResult = z.infer<typeof GateResult>;
+
+const Kvm = z
+  .object({
+    status: z
+      .enum(['usable', 'absent', 'present-but-unusable', 'unprobed'])
+      .describe('unprobed: /dev/kvm exists but no probe guest could be started (reason says what is missing)'),
+    reason: z.string(),
+    probe_ms: z.number().nullable().describe('how long the probe took; null when not probed'),
+    cached: z.boolean().describe('the probe result was reused from earlier in this boot'),
+  })
+  .strict();
+
+export const Host = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).describe('short stable id used in file names'),
+    hostname: z.string(),
+    os: z.object({ id: z.string(), version_id: z.string(), pretty_name: z.string() }).strict(),
+    kernel: z.object({ release: z.string(), version: z.string() }).strict(),
+    arch: z.string(),
+    cpu: z.object({ model: z.string(), logical_cpus: z.number().int().min(1) }).strict(),
+    memory: z.object({ total_bytes: z.number().int(), available_bytes: z.number().int() }).strict(),
+    load: z
+      .object({ before: z.array(z.number()).length(3), after: z.array(z.number()).length(3).nullable() })
+      .strict()
+      .describe('1, 5 and 15 minute load averages'),
+    cpu_governor: z.string().nullable().describe('null when the host exposes no cpufreq (most VMs)'),
+    node: z.string(),
+    tools: z.record(z.string(), z.string().nullable()).describe('versions of the tools the rig used; null = not installed'),
+    virtualization: z.object({ kvm: Kvm }).strict(),
+    warnings: z.array(z.string()).describe('what doctor saw that can bend numbers, with advice'),
+  })
+  .strict();
+export type Host = z.infer<typeof Host>;
+
+export const Artifact = z
+  .object({
+    schema: z.literal(ARTIFACT_SCHEMA_ID),
+    tool: z.object({ name: z.literal('rigor'), version: z.string() }).strict(),
+    rig: z
+      .object({
+        name: z.string(),
+        path: z.string().describe('path of the rig file relative to the repository'),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        definition: RigFile,
+      })
+      .strict(),
+    run: z
+      .object({
+        id: z.string(),
+        command_line: z.array(z.string()),
+        started_at: z.iso.datetime(),
+        finished_at: z.iso.datetime(),
+        status: z.enum(['complete', 'interrupted', 'failed']),
+        error: z.string().optional(),
+        overrides: z.record(z.string(), z.unknown()).describe('--set and --iterations given on the command line'),
+        imported_from: z.string().optional().describe('set when the artifact was converted from another tool'),
+      })
+      .strict(),
+    git: z
+      .object({
+        commit: z.string().nullable(),
+        branch: z.string().nullable(),
+        dirty: z.boolean(),
+        dirty_paths: z.array(z.string()),
+      })
+      .strict(),
+    host: Host,
+    environment: z.record(z.string(), z.unknown()).describe('what the rig varied outside the matrix'),
+    cells: z.array(CellResult),
+    gates: z.array(GateResult),
+  })
+  .strict();
+export type Artifact = z.infer<typeof Artifact>;
+

@@ -1,0 +1,62 @@
+/** Writing artifacts: validated first, atomically, never over an existing file. */
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Artifact } from './schema.ts';
+import { assertValidArtifact } from './validate.ts';
+
+/** `20261122T010203Z` from an ISO timestamp: sortable, and safe in file names. */
+export function fileStamp(iso: string): string {
+  return iso.replace(/\.\d+Z$/, 'Z').replaceAll('-', '').replaceAll(':', '');
+}
+
+/** results/<rig>/<UTC stamp>_<commit7>_<host-id>.json */
+export function artifactFileName(artifact: Artifact): string {
+  const commit = artifact.git.commit ? artifact.git.commit.slice(0, 7) : 'nocommit';
+  return `${fileStamp(artifact.run.started_at)}_${commit}_${artifact.host.id}.json`;
+}
+
+/**
+ * Validate against schemas/artifact.schema.json, then write to a temp file in
+ * the same directory, fsync, and hard-link it into place: link() fails when the
+ * name exists, so an existing artifact is never replaced, and a reader never
+ * sees a half-written file.
+ */
+export function writeArtifact(artifact: Artifact, dir: string): string {
+  assertValidArtifact(artifact, join(dir, artifactFileName(artifact)));
+  mkdirSync(dir, { recursive: true });
+  const text = JSON.stringify(artifact, null, 1) + '\n';
+  const final = join(dir, artifactFileName(artifact));
+  const temp = join(dir, `.${basename(final)}.${process.pid}.tmp`);
+  const fd = openSync(temp, 'wx');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    for (let attempt = 0; ; attempt++) {
+      // Two runs in the same second on one host and commit: suffix, never replace.
+      const target = attempt === 0 ? final : final.replace(/\.json$/, `-${attempt}.json`);
+      try {
+        linkSync(temp, target);
+        syncDirectory(dirname(target));
+        return target;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 100) throw error;
+      }
+    }
+  } finally {
+    unlinkSync(temp);
+  }
+}
+
+/** Make the new directory entry durable too. */
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

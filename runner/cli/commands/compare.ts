@@ -1,0 +1,33 @@
+/** `rigor compare <a> <b>`: two artifacts side by side. Information, not a gate: exit 0. */
+import { readArtifact } from '../../artifact/read.ts';
+import { resolveArtifactArgument } from '../../compare/artifact-argument.ts';
+import { compareArtifacts, DEFAULT_ALPHA } from '../../compare/compare.ts';
+import { formatComparison } from '../../compare/format.ts';
+import { InputError } from '../../errors.ts';
+import type { RigorCommand } from '../command.ts';
+
+export const compareCommand: RigorCommand = {
+  command: 'compare <a> <b>',
+  describe: 'Compare two artifacts cell by cell (B against A); an artifact is a file or a rig name (its newest run)',
+  builder: (yargs) =>
+    yargs
+      .positional('a', { type: 'string', describe: 'baseline artifact: a file, or a rig name (its newest run before B when B names the same rig)' })
+      .positional('b', { type: 'string', describe: 'candidate artifact: a file, or a rig name for its newest run in results/<rig>/' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the comparison as JSON' })
+      .option('alpha', { type: 'number', default: DEFAULT_ALPHA, describe: 'significance level: better/worse needs p < alpha' }),
+  handler: async (args) => {
+    const alpha = Number(args.alpha);
+    if (!(alpha > 0 && alpha < 1)) throw new InputError(`--alpha: expected a number between 0 and 1, found ${String(args.alpha)}`);
+    const pathB = resolveArtifactArgument(String(args.b));
+    const pathA = resolveArtifactArgument(String(args.a), args.a === args.b ? { exclude: pathB } : {});
+    const comparison = compareArtifacts(readArtifact(pathA), readArtifact(pathB), { alpha, labels: { a: pathA, b: pathB } });
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify(comparison, null, 2)}\n`);
+    } else {
+      // In a log (not a terminal) nothing is truncated: there is no width to fit.
+      const maxWidth = process.stdout.isTTY ? process.stdout.columns : Infinity;
+      process.stdout.write(`${formatComparison(comparison, { maxWidth })}\n`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,60 @@
+/**
+ * `rigor gate <artifact> [--baseline <artifact>]`: the rig's gates, judged on
+ * raw samples. Exit 0 pass, 1 regression, 2 usage or input error.
+ */
+import { readArtifact } from '../../artifact/read.ts';
+import { resolveArtifactArgument } from '../../compare/artifact-argument.ts';
+import { pairWarnings, runWarnings } from '../../compare/warnings.ts';
+import { evaluateGates, gateExitCode } from '../../gate/evaluate.ts';
+import { formatGateResults } from '../../gate/format.ts';
+import { gateMarkdown } from '../../gate/markdown.ts';
+import { InputError } from '../../errors.ts';
+import type { RigorCommand } from '../command.ts';
+
+export const gateCommand: RigorCommand = {
+  command: 'gate <artifact>',
+  describe: "Check an artifact against its rig's gates (relative gates need --baseline); exit 1 on a regression",
+  builder: (yargs) =>
+    yargs
+      .positional('artifact', { type: 'string', describe: 'candidate: an artifact file, or a rig name for its newest run in results/<rig>/' })
+      .option('baseline', {
+        type: 'string',
+        describe: 'baseline artifact for relative gates: a file, or a rig name (its newest run other than the candidate)',
+      })
+      .option('markdown', { type: 'boolean', default: false, describe: 'print GitHub-flavoured markdown (for $GITHUB_STEP_SUMMARY)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }),
+  handler: async (args) => {
+    if (args.json && args.markdown) throw new InputError('--json and --markdown: expected one output format, found both');
+    const candidatePath = resolveArtifactArgument(String(args.artifact));
+    const candidate = readArtifact(candidatePath);
+    if (args.baseline !== undefined && (typeof args.baseline !== 'string' || args.baseline === '')) {
+      throw new InputError('--baseline: expected an artifact file or a rig name, found nothing');
+    }
+    const baselinePath = args.baseline ? resolveArtifactArgument(args.baseline, { exclude: candidatePath }) : undefined;
+    const baseline = baselinePath ? readArtifact(baselinePath) : undefined;
+    const warnings = baseline
+      ? pairWarnings(baseline, candidate, { a: 'baseline', b: 'candidate' })
+      : runWarnings('candidate', candidate);
+
+    const { gates, metrics } = candidate.rig.definition;
+    const results = evaluateGates(gates, metrics, candidate, baseline);
+    const exitCode = gateExitCode(results);
+    const ctx = { rig: candidate.rig.name, candidate: candidatePath, ...(baselinePath && { baseline: baselinePath }), warnings };
+
+    if (args.json) {
+      const report = { rig: ctx.rig, candidate: candidatePath, baseline: baselinePath ?? null, warnings, results, exit_code: exitCode };
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } else if (args.markdown) {
+      process.stdout.write(gateMarkdown(results, ctx));
+    } else {
+      // In a log (not a terminal) nothing is truncated: there is no width to fit.
+      const maxWidth = process.stdout.isTTY ? process.stdout.columns : Infinity;
+      process.stdout.write(`${formatGateResults(results, ctx, { maxWidth })}\n`);
+    }
+    // The markdown and JSON may be redirected to a file; the warning must still reach the log.
+    if (warnings.length > 0 && (args.json || args.markdown)) {
+      for (const warning of warnings) process.stderr.write(`rigor gate: WARNING: ${warning}\n`);
+    }
+    return exitCode;
+  },
+};

@@ -1,0 +1,9 @@
+import type { RigorCommand } from '../command.ts';
+import { compareCommand } from './compare.ts';
+import { doctorCommand } from './doctor.ts';
+import { gateCommand } from './gate.ts';
+import { listCommand } from './list.ts';
+import { runCommand } from './run.ts';
+import { validateCommand } from './validate.ts';
+
+export const commands: RigorCommand[] = [runCommand, listCommand, validateCommand, doctorCommand, compareCommand, gateCommand];

@@ -1,0 +1,59 @@
+/** `rigor run <rig>`: measure a rig and write its artifact. */
+import { relative } from 'node:path';
+import { InputError } from '../../errors.ts';
+import { formatResults } from '../../report/results-table.ts';
+import { resolveRigPath } from '../../rig/discover.ts';
+import { exitCodeFor, listenForInterrupt } from '../../run/interrupt.ts';
+import { createProgress } from '../../run/progress.ts';
+import { runRig } from '../../run/run-rig.ts';
+import type { RigorCommand } from '../command.ts';
+
+export const runCommand: RigorCommand = {
+  command: 'run <rig>',
+  describe: 'Run a rig and write its artifact to results/<rig>/',
+  builder: (yargs) =>
+    yargs
+      .positional('rig', { type: 'string', describe: 'rig name (rigs/<name>.rig.yaml) or path', demandOption: true })
+      .option('set', {
+        type: 'string',
+        array: true,
+        default: [],
+        describe: 'key=value: pin a matrix axis (backend=bwrap) or set a param (params.x=1, sampling.warmup=0)',
+      })
+      .option('iterations', { type: 'number', describe: 'samples per cell, overriding the rig' })
+      .option('out', { type: 'string', describe: 'directory for the artifact (default results/<rig>/)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the artifact as JSON instead of the table' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
+      .example('$0 run startup', 'run rigs/startup.rig.yaml')
+      .example('$0 run startup --set program=node --iterations 5', 'one axis value, fewer samples'),
+  handler: async (args) => {
+    if (args.iterations !== undefined && (!Number.isInteger(args.iterations) || args.iterations < 1)) {
+      throw new InputError(`--iterations: expected a whole number >= 1, found ${args.iterations}`);
+    }
+    const rigPath = resolveRigPath(String(args.rig));
+    const progress = createProgress(process.stderr, Boolean(args.quiet));
+    const interrupt = listenForInterrupt((signal) =>
+      progress.note(`\nrigor: ${signal} received: stopping, writing what was measured (again to exit at once)`),
+    );
+    try {
+      const { artifact, path } = await runRig({
+        rigPath,
+        sets: args.set as string[],
+        iterations: args.iterations as number | undefined,
+        outDir: args.out as string | undefined,
+        commandLine: ['rigor', ...process.argv.slice(2)],
+        progress,
+        signal: interrupt.signal,
+      });
+      if (args.json) process.stdout.write(JSON.stringify(artifact, null, 1) + '\n');
+      else process.stdout.write(`\n${formatResults(artifact)}\n\nartifact: ${relative(process.cwd(), path)}\n`);
+      const received = interrupt.received();
+      if (received) return exitCodeFor(received);
+      // The artifact is written either way; a failed cell or gate still fails the command.
+      if (artifact.run.status === 'failed' || artifact.cells.some((c) => c.status === 'failed')) return 1;
+      return artifact.gates.some((g) => g.verdict === 'fail') ? 1 : 0;
+    } finally {
+      interrupt.dispose();
+    }
+  },
+};

@@ -1,0 +1,47 @@
+/** `rigor validate <files...>`: check rig files and artifacts against their schemas. */
+import { readArtifact } from '../../artifact/read.ts';
+import { InputError } from '../../errors.ts';
+import { loadRig } from '../../rig/load.ts';
+import { isWorkload } from '../../workloads/index.ts';
+import type { RigorCommand } from '../command.ts';
+
+/** A rig file ends in .yaml/.yml; an artifact is .json. */
+export function validateFile(path: string): { ok: true; summary: string } | { ok: false; error: string } {
+  try {
+    if (/\.ya?ml$/.test(path)) {
+      const { rig } = loadRig(path, { workloads: isWorkload });
+      return { ok: true, summary: `rig "${rig.name}", workload ${rig.workload}, ${Object.keys(rig.metrics).length} metric(s)` };
+    }
+    if (path.endsWith('.json')) {
+      const artifact = readArtifact(path);
+      return { ok: true, summary: `artifact of rig "${artifact.rig.name}", ${artifact.cells.length} cell(s), ${artifact.run.status}` };
+    }
+    return { ok: false, error: `${path}: expected a rig file (.rig.yaml) or an artifact (.json), found neither ending` };
+  } catch (error) {
+    if (error instanceof InputError) return { ok: false, error: error.message };
+    throw error;
+  }
+}
+
+export const validateCommand: RigorCommand = {
+  command: 'validate <files..>',
+  describe: 'Check rig files (.rig.yaml) and artifacts (.json) against their schemas',
+  builder: (yargs) =>
+    yargs
+      .positional('files', { type: 'string', array: true, describe: 'rig files and artifacts' })
+      .example('$0 validate rigs/*.rig.yaml results/*/*.json', 'check everything committed'),
+  handler: async (args) => {
+    let bad = 0;
+    for (const path of args.files as string[]) {
+      const result = validateFile(path);
+      if (result.ok) {
+        process.stdout.write(`ok       ${path}: ${result.summary}\n`);
+      } else {
+        bad++;
+        process.stdout.write(`INVALID  ${result.error}\n`);
+      }
+    }
+    if (bad) process.stderr.write(`${bad} of ${(args.files as string[]).length} file(s) invalid\n`);
+    return bad ? 1 : 0;
+  },
+};

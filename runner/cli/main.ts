@@ -1,0 +1,44 @@
+/** The rigor command line: one module per verb under cli/commands/. */
+import yargs, { type Argv } from 'yargs';
+import { InputError } from '../errors.ts';
+import { commands } from './commands/index.ts';
+
+/** Exit codes: 0 pass, 1 regression or failed run, 2 usage or input error. */
+export const EXIT = { ok: 0, regression: 1, usage: 2 } as const;
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const parser: Argv = yargs(argv)
+    .scriptName('rigor')
+    .usage('$0 <verb> [options]\n\nBenchmark rigs for code-execution sandboxes, with receipts.')
+    .strict()
+    .demandCommand(1, 'Name a verb; `rigor --help` lists them.')
+    .recommendCommands()
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((message, error) => {
+      if (error && !(error instanceof InputError)) throw error;
+      process.stderr.write(`rigor: ${error ? error.message : message}\n`);
+      if (!error) process.stderr.write('Run with --help for usage.\n');
+      exitCode = EXIT.usage;
+    });
+  for (const command of commands) {
+    parser.command({
+      ...command,
+      handler: async (args) => {
+        // yargs calls .fail() and may still run the handler: a usage error stays exit 2.
+        if (exitCode === EXIT.usage) return;
+        exitCode = (await command.handler(args)) ?? EXIT.ok;
+      },
+    });
+  }
+  try {
+    await parser.help().alias('h', 'help').version().parseAsync();
+  } catch (error) {
+    if (error instanceof InputError) {
+      process.stderr.write(`rigor: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+  return exitCode;
+}

@@ -1,0 +1,172 @@
+/**
+ * Gate decisions, recomputed from the raw samples of each artifact: a stored
+ * summary is never trusted, so a hand-edited copy is judged by its samples. Pure.
+ */
+import type { Artifact, CellResult, GateResult } from '../artifact/schema.ts';
+import { shiftOf } from '../compare/shift.ts';
+import { hostsDiffer } from '../compare/warnings.ts';
+import { formatInterval, formatRatio, formatValue, pClause } from '../report/number.ts';
+import { cellMatches } from '../rig/matrix.ts';
+import type { AbsoluteGate, Gate, MetricDef, RelativeGate, Stat } from '../rig/schema.ts';
+import { bootstrapRatioCI, mannWhitneyU, statOfSamples } from '../stats/index.ts';
+
+type Interval = { low: number; high: number };
+
+/** Stands in for a cell id when a gate's `where` matches no cell (reported, never a silent pass). */
+export const NO_MATCHING_CELL = '(no matching cell)';
+
+function isRelative(gate: Gate): gate is RelativeGate {
+  return 'max_ratio' in gate;
+}
+
+function describeWhere(where: Record<string, unknown> | undefined): string {
+  return where ? Object.entries(where).map(([key, value]) => `${key}=${String(value)}`).join(',') : '(every cell)';
+}
+
+/** The bootstrap supports mean and median; other statistics get no ratio CI rather than a wrong one. */
+function bootstrapStatistic(stat: Stat): 'mean' | 'median' | null {
+  if (stat === 'mean') return 'mean';
+  if (stat === 'median' || stat === 'p50') return 'median';
+  return null;
+}
+
+/** A worsening ratio's interval for higher-is-better metrics: baseline/candidate = 1 / (candidate/baseline). */
+function invert(interval: Interval | null): Interval | null {
+  if (!interval || interval.low <= 0) return null;
+  return { low: 1 / interval.high, high: 1 / interval.low };
+}
+
+/** Samples of the gate's metric in a cell, or why there are none. */
+function samplesOf(cell: CellResult, metric: string, label: string): { samples: number[] } | { reason: string } {
+  if (cell.status !== 'ok') return { reason: `${label} cell ${cell.status}${cell.reason ? `: ${cell.reason}` : ''}` };
+  const samples = cell.metrics[metric]?.samples ?? [];
+  if (samples.length === 0) return { reason: `${label} cell has no samples of ${metric}` };
+  return { samples };
+}
+
+interface Context {
+  def: MetricDef;
+  cell: CellResult;
+  baseline?: Artifact;
+  otherHost: string | null;
+}
+
+function absolute(gate: AbsoluteGate, value: number, ctx: Context): Pick<GateResult, 'verdict' | 'detail'> {
+  const show = (x: number) => formatValue(x, ctx.def.unit);
+  const measured = `${gate.stat} ${show(value)}`;
+  if (gate.max !== undefined && value > gate.max) return { verdict: 'fail', detail: `${measured} > max ${show(gate.max)} → fail` };
+  if (gate.min !== undefined && value < gate.min) return { verdict: 'fail', detail: `${measured} < min ${show(gate.min)} → fail` };
+  const limits = [gate.min !== undefined ? `min ${show(gate.min)}` : '', gate.max !== undefined ? `max ${show(gate.max)}` : '']
+    .filter(Boolean)
+    .join(', ');
+  return { verdict: 'pass', detail: `${measured} within ${limits} → pass` };
+}
+
+type RelativeOutcome = Pick<GateResult, 'verdict' | 'detail' | 'baseline_value' | 'ratio' | 'ratio_ci95' | 'p_value'>;
+
+function relative(gate: RelativeGate, candidate: number[], value: number, ctx: Context): RelativeOutcome {
+  const none = { baseline_value: null, ratio: null, ratio_ci95: null, p_value: null };
+  if (!ctx.baseline) {
+    return { ...none, verdict: 'needs-baseline', detail: `${gate.stat} ${formatValue(value, ctx.def.unit)}; a relative gate needs a baseline artifact (--baseline)` };
+  }
+  const baseCell = ctx.baseline.cells.find((cell) => cell.id === ctx.cell.id);
+  if (!baseCell) return { ...none, verdict: 'skipped', detail: `cell ${ctx.cell.id} is not in the baseline` };
+  const base = samplesOf(baseCell, gate.metric, 'baseline');
+  if ('reason' in base) return { ...none, verdict: 'skipped', detail: base.reason };
+  const baseMetric = baseCell.metrics[gate.metric]!;
+  if (baseMetric.clock !== ctx.def.clock || baseMetric.unit !== ctx.def.unit) {
+    return {
+      ...none,
+      verdict: 'skipped',
+      detail: `baseline measures ${gate.metric} differently (${baseMetric.unit}, "${baseMetric.clock}" vs ${ctx.def.unit}, "${ctx.def.clock}"): not compared`,
+    };
+  }
+
+  const baselineValue = statOfSamples(base.samples, gate.stat);
+  const lowerIsBetter = ctx.def.better === 'lower';
+  const [numerator, denominator] = lowerIsBetter ? [value, baselineValue] : [baselineValue, value];
+  if (denominator === 0) {
+    return { ...none, baseline_value: baselineValue, verdict: 'skipped', detail: `worsening ratio undefined: ${lowerIsBetter ? 'baseline' : 'candidate'} ${gate.stat} is 0` };
+  }
+  const ratio = numerator / denominator;
+  const statistic = bootstrapStatistic(gate.stat);
+  const ci = statistic ? bootstrapRatioCI(base.samples, candidate, statistic) : null;
+  const ratioCi = lowerIsBetter ? ci : invert(ci);
+  const { u, p } = mannWhitneyU(base.samples, candidate);
+  const shift = shiftOf(u, base.samples.length, candidate.length);
+  const shiftedWorse = lowerIsBetter ? shift > 0 : shift < 0;
+
+  const show = (x: number) => formatValue(x, ctx.def.unit);
+  const change = ratio > 1 ? `${formatRatio(ratio)} worse` : ratio < 1 ? `${formatRatio(ratio)} (improved)` : `${formatRatio(ratio)} (unchanged)`;
+  const significance = `${pClause(p)} ${p < gate.alpha ? '<' : '≥'} ${gate.alpha}`;
+  const facts = `${gate.stat} ${show(value)} vs ${show(baselineValue)}: ${change}${ratioCi ? ` (CI ${formatInterval(ratioCi)})` : ''}, ${significance}`;
+  let verdict: GateResult['verdict'] = 'pass';
+  let reasoning: string;
+  if (ratio <= gate.max_ratio) reasoning = `within ${formatRatio(gate.max_ratio)} → pass`;
+  else if (p >= gate.alpha) reasoning = 'not significant → pass';
+  else if (!shiftedWorse) reasoning = 'but the samples as a whole shifted the better way → pass';
+  else {
+    verdict = 'fail';
+    reasoning = '→ regression';
+  }
+  const host = ctx.otherHost ? `; baseline from another host (${ctx.otherHost})` : '';
+  return {
+    verdict,
+    baseline_value: baselineValue,
+    ratio,
+    ratio_ci95: ratioCi,
+    p_value: p,
+    detail: `${facts}${reasoning.startsWith('→') ? ' ' : ', '}${reasoning}${host}`,
+  };
+}
+
+/**
+ * One result per (gate, cell matching its `where`); a gate that matches no
+ * cell gives one 'skipped' result. Relative gates without a baseline give
+ * 'needs-baseline' (not a failure). Cells are matched to the baseline by id.
+ */
+export function evaluateGates(
+  gates: Gate[],
+  metricsDef: Record<string, MetricDef>,
+  candidate: Artifact,
+  baseline?: Artifact,
+): GateResult[] {
+  const otherHost = baseline && hostsDiffer(candidate, baseline) ? `${baseline.host.id} vs ${candidate.host.id}` : null;
+  const results: GateResult[] = [];
+  gates.forEach((gate, index) => {
+    const kind = isRelative(gate) ? 'relative' : 'absolute';
+    const bound: GateResult['bound'] = isRelative(gate)
+      ? { max_ratio: gate.max_ratio }
+      : { ...(gate.min !== undefined && { min: gate.min }), ...(gate.max !== undefined && { max: gate.max }) };
+    const head = { gate: index, kind, metric: gate.metric, stat: gate.stat } as const;
+    const relativeNulls = isRelative(gate) ? { baseline_value: null, ratio: null, ratio_ci95: null, p_value: null } : {};
+    const cells = candidate.cells.filter((cell) => cellMatches(cell.params, gate.where ?? {}));
+    if (cells.length === 0) {
+      results.push({ ...head, cell: NO_MATCHING_CELL, verdict: 'skipped', value: null, bound, ...relativeNulls, detail: `no cell matches where ${describeWhere(gate.where)}` });
+      return;
+    }
+    for (const cell of cells) {
+      const skip = (detail: string): GateResult => ({ ...head, cell: cell.id, verdict: 'skipped', value: null, bound, ...relativeNulls, detail });
+      const def = metricsDef[gate.metric] ?? cell.metrics[gate.metric];
+      if (!def) {
+        results.push(skip(`metric ${gate.metric} is not defined by the rig`));
+        continue;
+      }
+      const own = samplesOf(cell, gate.metric, 'candidate');
+      if ('reason' in own) {
+        results.push(skip(own.reason));
+        continue;
+      }
+      const value = statOfSamples(own.samples, gate.stat);
+      const ctx: Context = { def, cell, otherHost, ...(baseline && { baseline }) };
+      const outcome = isRelative(gate) ? relative(gate, own.samples, value, ctx) : absolute(gate, value, ctx);
+      results.push({ ...head, cell: cell.id, value, bound, ...outcome });
+    }
+  });
+  return results;
+}
+
+/** 1 when any gate failed; skipped and needs-baseline never fail a run. */
+export function gateExitCode(results: GateResult[]): 0 | 1 {
+  return results.some((result) => result.verdict === 'fail') ? 1 : 0;
+}

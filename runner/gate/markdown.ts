@@ -1,0 +1,54 @@
+/** Gate results as GitHub-flavoured markdown, for $GITHUB_STEP_SUMMARY. */
+import type { GateResult } from '../artifact/schema.ts';
+import { formatInterval, formatNumber, formatP, formatRatio } from '../report/number.ts';
+import { describeCheck, tallyResults } from './describe.ts';
+
+export interface GateMarkdownContext {
+  rig: string;
+  candidate: string;
+  baseline?: string;
+  warnings: string[];
+}
+
+const ICON: Record<GateResult['verdict'], string> = {
+  pass: '✅ pass',
+  fail: '❌ fail',
+  skipped: '⚪ skipped',
+  'needs-baseline': '⚪ needs baseline',
+};
+
+/** Pipes would end a table cell and newlines the row. */
+function cell(text: string): string {
+  return text.replaceAll('\\', '\\\\').replaceAll('|', '\\|').replaceAll('\n', ' ');
+}
+
+function ratioText(result: GateResult): string {
+  if (result.ratio === null || result.ratio === undefined) return '—';
+  return result.ratio_ci95 ? `${formatRatio(result.ratio)} (${formatInterval(result.ratio_ci95)})` : formatRatio(result.ratio);
+}
+
+export function gateMarkdown(results: GateResult[], ctx: GateMarkdownContext): string {
+  const fails = results.filter((result) => result.verdict === 'fail').length;
+  const headline = fails > 0 ? `❌ ${fails} regression${fails === 1 ? '' : 's'}` : '✅ pass';
+  const lines = [`## rigor gate \`${ctx.rig}\`: ${headline}`, ''];
+  lines.push(`${tallyResults(results)}.`, '');
+  lines.push(`- candidate: \`${ctx.candidate}\``, `- baseline: ${ctx.baseline ? `\`${ctx.baseline}\`` : 'none'}`, '');
+  if (ctx.warnings.length > 0) {
+    // One blockquote, warnings separated by an empty quoted line so each is its own paragraph.
+    lines.push(ctx.warnings.map((warning) => `> ⚠️ **Warning:** ${warning}`).join('\n>\n'), '');
+  }
+  if (results.length === 0) {
+    lines.push('The rig defines no gates.');
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push('| verdict | gate | cell | check | value | baseline | worsening ratio (95% CI) | p | detail |');
+  lines.push('|---|---:|---|---|---:|---:|---:|---:|---|');
+  for (const result of results) {
+    const value = result.value === null ? '—' : formatNumber(result.value);
+    const base = result.baseline_value === null || result.baseline_value === undefined ? '—' : formatNumber(result.baseline_value);
+    lines.push(
+      `| ${ICON[result.verdict]} | ${result.gate} | ${cell(result.cell)} | ${cell(describeCheck(result))} | ${value} | ${base} | ${ratioText(result)} | ${formatP(result.p_value)} | ${cell(result.detail)} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

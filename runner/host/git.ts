@@ -1,0 +1,51 @@
+/** Which code produced a number: commit, branch and uncommitted changes of the working tree. */
+import { spawnSync } from 'node:child_process';
+
+export interface GitState {
+  commit: string | null;
+  branch: string | null;
+  dirty: boolean;
+  dirty_paths: string[];
+}
+
+/** Beyond this many changed paths the list ends with one "(+N more paths not listed)" entry. */
+export const MAX_DIRTY_PATHS = 200;
+
+function git(cwd: string, args: string[]): string | null {
+  const result = spawnSync('git', args, { cwd, encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return result.status === 0 ? result.stdout : null;
+}
+
+/** Paths from `git status --porcelain=v1 -z`; a rename or copy lists its new path. */
+export function parsePorcelain(output: string): string[] {
+  const entries = output.split('\0');
+  const paths: string[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if (entry.length < 4) continue;
+    paths.push(entry.slice(3));
+    if (entry[0] === 'R' || entry[0] === 'C') i++; // the next entry is the old path
+  }
+  return paths;
+}
+
+function capped(paths: string[]): string[] {
+  if (paths.length <= MAX_DIRTY_PATHS) return paths;
+  return [...paths.slice(0, MAX_DIRTY_PATHS), `(+${paths.length - MAX_DIRTY_PATHS} more paths not listed)`];
+}
+
+/**
+ * Outside a git repository (or without git) there is no commit to trace to:
+ * commit and branch are null and dirty is false, as nothing differs from a
+ * commit that does not exist. In a repository with no commits yet, commit is
+ * null, branch is the unborn branch, and every file shows up as dirty.
+ * Untracked files count as dirty: a rig that is not committed cannot be re-run
+ * from the commit. A detached HEAD has branch null.
+ */
+export function collectGit(cwd: string = process.cwd()): GitState {
+  if (git(cwd, ['rev-parse', '--git-dir']) === null) return { commit: null, branch: null, dirty: false, dirty_paths: [] };
+  const commit = git(cwd, ['rev-parse', '--verify', '--quiet', 'HEAD'])?.trim() || null;
+  const branch = git(cwd, ['symbolic-ref', '--quiet', '--short', 'HEAD'])?.trim() || null;
+  const paths = parsePorcelain(git(cwd, ['status', '--porcelain=v1', '-z']) ?? '');
+  return { commit, branch, dirty: paths.length > 0, dirty_paths: capped(paths) };
+}

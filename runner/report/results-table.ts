@@ -1,0 +1,58 @@
+/** The table `rigor run` prints: one row per cell and metric, then the gates. */
+import type { Artifact } from '../artifact/schema.ts';
+import { formatInterval, formatNumber, formatValue } from './number.ts';
+import { renderTable } from './table.ts';
+
+export function formatResults(artifact: Artifact, opts: { maxWidth?: number } = {}): string {
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const cell of artifact.cells) {
+    if (cell.status !== 'ok' && Object.values(cell.metrics).every((m) => m.samples.length === 0)) {
+      rows.push([cell.id, '', '', '—', '', '', '', '', cell.status]);
+      notes.push(`${cell.id}: ${cell.status}: ${cell.reason ?? ''}`);
+      continue;
+    }
+    if (cell.status !== 'ok') notes.push(`${cell.id}: ${cell.status}: ${cell.reason ?? ''}`);
+    if (cell.truncated) notes.push(`${cell.id}: truncated: ${cell.truncated}`);
+    for (const [name, metric] of Object.entries(cell.metrics)) {
+      const s = metric.summary;
+      rows.push([
+        cell.id,
+        name,
+        String(s?.n ?? 0),
+        formatValue(s?.median, metric.unit),
+        formatValue(s?.p95, metric.unit),
+        s?.ci95_median ? formatInterval(s.ci95_median) : '—',
+        s?.cv === null || s?.cv === undefined ? '—' : `${formatNumber(s.cv * 100)}%`,
+        s ? String(s.outliers.low + s.outliers.high) : '—',
+        cell.status,
+      ]);
+    }
+  }
+  const table = renderTable(
+    [
+      { header: 'cell' },
+      { header: 'metric' },
+      { header: 'n', align: 'right' },
+      { header: 'median', align: 'right' },
+      { header: 'p95', align: 'right' },
+      { header: 'median 95% CI', align: 'right' },
+      { header: 'CV', align: 'right' },
+      { header: 'outliers', align: 'right' },
+      { header: 'status' },
+    ],
+    rows,
+    opts,
+  );
+  const gates = artifact.gates.map((g) => `  gate ${g.gate} ${g.kind} ${g.metric} ${g.stat} [${g.cell}]: ${g.verdict} — ${g.detail}`);
+  const kvm = artifact.host.virtualization.kvm;
+  return [
+    `${artifact.rig.definition.title} (${artifact.rig.name}) — ${artifact.run.status}`,
+    `host ${artifact.host.id}: ${artifact.host.cpu.model}, ${artifact.host.cpu.logical_cpus} cpus, kernel ${artifact.host.kernel.release}, KVM ${kvm.status}; commit ${artifact.git.commit?.slice(0, 7) ?? 'none'}${artifact.git.dirty ? ' (dirty)' : ''}`,
+    '',
+    table,
+    ...(notes.length ? ['', ...notes.map((n) => `  ${n}`)] : []),
+    ...(gates.length ? ['', 'gates:', ...gates] : []),
+    ...(artifact.host.warnings.length ? ['', 'host warnings:', ...artifact.host.warnings.map((w) => `  ${w}`)] : []),
+  ].join('\n');
+}

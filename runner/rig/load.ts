@@ -1,0 +1,94 @@
+/**
+ * Reading a rig file: YAML syntax, then the JSON Schema (with positions and
+ * plain wording), then the cross-field checks; every problem is collected before
+ * anything is thrown. zod (the source of truth) then fills the defaults.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import { describeFound } from '../errors.ts';
+import { validatorFor } from '../schema/ajv.ts';
+import { RigError, type RigProblem } from './errors.ts';
+import { formatField, locate, type RigText } from './positions.ts';
+import { schemaProblems } from './schema-problems.ts';
+import { RigFile, type Rig } from './schema.ts';
+import { semanticProblems } from './semantic.ts';
+
+export interface LoadedRig {
+  rig: Rig;
+  path: string;
+  source: string;
+  /** sha256 (hex) of the file's bytes: the artifact's link to the exact rig that ran. */
+  sha256: string;
+}
+
+export interface LoadOptions {
+  /** Which workload names exist; the workload check is skipped without it. */
+  workloads?: (name: string) => boolean;
+}
+
+function syntaxProblem(file: string, error: YAMLError): RigProblem {
+  const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  const start = error.linePos?.[0];
+  return { file, line: start?.line ?? null, column: start?.col ?? null, field: '(yaml)', expected: 'valid YAML', found: message };
+}
+
+/** Sorted by place in the file; problems without a place first. */
+function byPosition(a: RigProblem, b: RigProblem): number {
+  return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
+}
+
+function parse(source: string, path: string, sha256: string, opts: LoadOptions): LoadedRig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, prettyErrors: true });
+  const syntax = [...doc.errors, ...doc.warnings].map((error) => syntaxProblem(path, error));
+  // Past a syntax error the structure is a guess, so its schema problems would mislead.
+  if (syntax.length > 0) throw new RigError(syntax);
+
+  const text: RigText = { doc, lineCounter };
+  const data: unknown = doc.toJS();
+  const validate = validatorFor('rig');
+  const schema = validate(data) ? [] : schemaProblems(validate.errors ?? [], data, validate.schema as Record<string, unknown>, text, path);
+  // A field the schema already faulted (or faulted inside) needs no second, vaguer problem.
+  const faulted = (field: string) => schema.some((p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`));
+  const semantic = semanticProblems(data, { file: path, text, workloads: opts.workloads }).filter((p) => !faulted(p.field));
+  const problems = [...schema, ...semantic].sort(byPosition);
+
+  const parsed = RigFile.safeParse(data);
+  if (!parsed.success && problems.length === 0) {
+    // The JSON Schema is generated from zod; a rig only zod rejects is a rigor bug, still told as a problem.
+    for (const issue of parsed.error.issues) {
+      const field = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+      const { line, column } = locate(text, field);
+      problems.push({
+        file: path,
+        line,
+        column,
+        field: formatField(field),
+        expected: `${issue.message} (rig schema check; the JSON Schema accepted it, please report this rigor bug)`,
+        found: describeFound(field.reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], data)),
+      });
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new RigError(problems);
+  return { rig: parsed.data, path, source, sha256 };
+}
+
+const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** Load and validate a rig from text (tests, `rigor validate` of unsaved input); `path` names it in problems. */
+export function parseRig(source: string, path: string, opts: LoadOptions = {}): LoadedRig {
+  return parse(source, path, sha256Of(Buffer.from(source, 'utf8')), opts);
+}
+
+/** Load and validate rigs/<name>.rig.yaml; throws RigError listing every problem. */
+export function loadRig(path: string, opts: LoadOptions = {}): LoadedRig {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new RigError([{ file: path, line: null, column: null, field: '(file)', expected: 'a readable rig file', found: reason }]);
+  }
+  return parse(bytes.toString('utf8'), path, sha256Of(bytes), opts);
+}

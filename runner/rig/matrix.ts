@@ -1,0 +1,80 @@
+/**
+ * Matrix expansion with GitHub Actions' documented rules: the cartesian product
+ * of the axes (in declaration order), minus `exclude`, then `include` extends
+ * matching combinations or adds new ones.
+ */
+import type { Matrix, Scalar } from './schema.ts';
+
+export interface Cell {
+  /**
+   * "key=value,key=value": the axes in declaration order, then keys added by
+   * `include` in the order first added; only scalar (and null) values appear, so
+   * a list-valued extra (e.g. a command) does not make the id unreadable.
+   * "default" for a rig without a matrix.
+   */
+  id: string;
+  /** Axis values and include extras, in the same order as the id. */
+  params: Record<string, unknown>;
+}
+
+/** Keys of a matrix that are not axes. */
+export const RESERVED_MATRIX_KEYS = ['include', 'exclude'] as const;
+
+export type AxisValue = Scalar | null;
+
+/** The axes of a matrix, in declaration order. */
+export function matrixAxes(matrix: Matrix): [string, AxisValue[]][] {
+  return Object.entries(matrix).filter(
+    (entry): entry is [string, AxisValue[]] => !(RESERVED_MATRIX_KEYS as readonly string[]).includes(entry[0]),
+  );
+}
+
+/** True when every key of `where` is a param of the cell with exactly that value. */
+export function cellMatches(params: Record<string, unknown>, where: Record<string, Scalar>): boolean {
+  return Object.entries(where).every(([key, value]) => Object.hasOwn(params, key) && params[key] === value);
+}
+
+function isScalarOrNull(value: unknown): value is AxisValue {
+  return value === null || ['string', 'number', 'boolean'].includes(typeof value);
+}
+
+export function cellId(params: Record<string, unknown>): string {
+  const parts = Object.entries(params)
+    .filter(([, value]) => isScalarOrNull(value))
+    .map(([key, value]) => `${key}=${String(value)}`);
+  return parts.length === 0 ? 'default' : parts.join(',');
+}
+
+export function expandMatrix(matrix: Matrix): Cell[] {
+  const axes = matrixAxes(matrix);
+  const axisNames = new Set(axes.map(([name]) => name));
+  if (axes.length === 0 && (matrix.include ?? []).length === 0) return [{ id: 'default', params: {} }];
+
+  const product = axes.length === 0
+    ? []
+    : axes.reduce<Record<string, unknown>[]>(
+        (combinations, [name, values]) => combinations.flatMap((c) => values.map((v) => ({ ...c, [name]: v }))),
+        [{}],
+      );
+  const combinations = product.filter((c) => !(matrix.exclude ?? []).some((exclude) => cellMatches(c, exclude)));
+
+  // An include extends every original combination whose axis values it agrees with
+  // (extras added earlier may be overwritten, axis values never); if none, it is a cell of its own.
+  const added: Record<string, unknown>[] = [];
+  for (const entry of matrix.include ?? []) {
+    const entryAxes = Object.keys(entry).filter((key) => axisNames.has(key));
+    const extras = Object.entries(entry).filter(([key]) => !axisNames.has(key));
+    let matched = false;
+    for (const combination of combinations) {
+      if (entryAxes.every((key) => combination[key] === entry[key])) {
+        for (const [key, value] of extras) combination[key] = value;
+        matched = true;
+      }
+    }
+    if (!matched) {
+      const inAxisOrder = axes.filter(([name]) => Object.hasOwn(entry, name)).map(([name]) => [name, entry[name]]);
+      added.push(Object.fromEntries([...inAxisOrder, ...extras]));
+    }
+  }
+  return [...combinations, ...added].map((params) => ({ id: cellId(params), params }));
+}

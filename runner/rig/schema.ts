@@ -1,0 +1,140 @@
+/**
+ * The rig file contract, written once. `schemas/rig.schema.json` is generated
+ * from this (npm run schemas) and a test proves the two never drift.
+ */
+import { z } from 'zod';
+
+/** A matrix value or a `where` value: a scalar a cell can be selected by. */
+export const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+export type Scalar = z.infer<typeof Scalar>;
+
+/** Rig and metric names: lower-case words joined by - or _ (they become file and task names). */
+export const Name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'a lower-case name of letters, digits, - and _');
+
+/** Selects cells by parameter value: every key must equal the cell's value. */
+export const Where = z.record(z.string(), Scalar).describe('cell parameters a cell must match, e.g. { backend: bwrap }');
+
+export const Clock = z
+  .string()
+  .regex(/^\S.*\s->\s.*\S$/, 'a clock "<start event> -> <stop event>"')
+  .describe('the event that starts the measurement and the event that stops it, e.g. "spawn() called -> child exited"');
+
+export const MetricDef = z
+  .object({
+    unit: z.string().min(1).describe('unit of every sample, e.g. ms, MiB, req/s'),
+    better: z.enum(['lower', 'higher']).describe('which direction is an improvement'),
+    clock: Clock,
+    description: z.string().optional(),
+  })
+  .strict();
+export type MetricDef = z.infer<typeof MetricDef>;
+
+export const Stat = z.enum(['min', 'max', 'mean', 'median', 'p50', 'p90', 'p95', 'p99']);
+export type Stat = z.infer<typeof Stat>;
+
+/** A statistic of a metric held against a fixed bound. */
+export const AbsoluteGate = z
+  .object({
+    metric: z.string(),
+    stat: Stat.default('median'),
+    max: z.number().optional().describe('fail when the statistic is above this'),
+    min: z.number().optional().describe('fail when the statistic is below this'),
+    where: Where.optional(),
+  })
+  .strict()
+  .refine((g) => g.max !== undefined || g.min !== undefined, {
+    message: 'an absolute gate needs max or min',
+  })
+  // The refine above is invisible to z.toJSONSchema: say the same in JSON Schema.
+  .meta({ anyOf: [{ required: ['max'], properties: { max: true } }, { required: ['min'], properties: { min: true } }] });
+
+/**
+ * A candidate held against a baseline artifact. A regression needs both: the
+ * worsening factor exceeds max_ratio AND the change is significant.
+ */
+export const RelativeGate = z
+  .object({
+    metric: z.string(),
+    stat: Stat.default('median'),
+    max_ratio: z
+      .number()
+      .gt(1)
+      .describe('largest tolerated worsening factor (candidate/baseline for lower-is-better, baseline/candidate for higher-is-better)'),
+    alpha: z.number().gt(0).lt(1).default(0.05).describe('significance level of the Mann-Whitney U test'),
+    where: Where.optional(),
+  })
+  .strict();
+
+export const Gate = z.union([RelativeGate, AbsoluteGate]);
+export type Gate = z.infer<typeof Gate>;
+export type RelativeGate = z.infer<typeof RelativeGate>;
+export type AbsoluteGate = z.infer<typeof AbsoluteGate>;
+
+/** Something a cell needs from the host; a cell missing it is `skipped` with the reason. */
+export const Requirement = z
+  .object({
+    binary: z.string().optional().describe('a program that must be on PATH; {param} is substituted'),
+    root: z.boolean().optional().describe('the run must be uid 0'),
+    kvm: z.boolean().optional().describe('/dev/kvm must be usable (found by booting a probe guest)'),
+    where: Where.optional().describe('only cells matching this need it'),
+  })
+  .strict();
+export type Requirement = z.infer<typeof Requirement>;
+
+export const Sampling = z
+  .object({
+    warmup: z.number().int().min(0).default(1).describe('runs before sampling, discarded'),
+    iterations: z.number().int().min(1).default(10).describe('samples to take (at least this many unless max_seconds ends the cell)'),
+    max_iterations: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('with min_seconds: keep sampling past iterations up to this many'),
+    min_seconds: z.number().min(0).default(0).describe('keep sampling until this much time has passed (bounded by max_iterations)'),
+    max_seconds: z.number().gt(0).default(300).describe('time budget of one cell; a cell cut short is marked truncated'),
+    timeout_s: z.number().gt(0).default(60).describe('a single sample taking longer fails the cell'),
+    concurrency: z.number().int().min(1).default(1).describe('samples in flight at once (a matrix key `concurrency` overrides it per cell)'),
+  })
+  .strict();
+export type Sampling = z.infer<typeof Sampling>;
+
+const matrixKeyValues = z.array(z.union([Scalar, z.null()])).min(1);
+
+/** Cartesian product of its keys, then `exclude` removes and `include` adds or extends cells (as CI matrices do). */
+export const Matrix = z
+  .object({
+    include: z.array(z.record(z.string(), z.unknown())).optional(),
+    exclude: z.array(z.record(z.string(), Scalar)).optional(),
+  })
+  .catchall(matrixKeyValues);
+/** Written by hand: zod's inferred type for a catchall object rejects object literals with include/exclude. */
+export type Matrix = {
+  include?: Record<string, unknown>[];
+  exclude?: Record<string, Scalar>[];
+  [axis: string]: (Scalar | null)[] | Record<string, unknown>[] | undefined;
+};
+
+export const RigFile = z
+  .object({
+    name: Name.describe('the file name without .rig.yaml; the mise task is bench:<name>'),
+    title: z.string().min(1),
+    claim: z.string().min(1).describe('what the rig shows, in one sentence'),
+    workload: z.string().min(1).describe('a registered workload, or `command`'),
+    params: z.record(z.string(), z.unknown()).default({}).describe('workload parameters; cell parameters override them'),
+    matrix: Matrix.default({}),
+    requires: z.array(Requirement).default([]),
+    sampling: Sampling.prefault({}),
+    metrics: z
+      .record(Name, MetricDef)
+      .refine((m) => Object.keys(m).length > 0, { message: 'at least one metric' })
+      .meta({ minProperties: 1 }),
+    gates: z.array(Gate).default([]),
+    notes: z.string().optional(),
+  })
+  .strict();
+export type Rig = z.infer<typeof RigFile>;
+/** A rig as written, before defaults (what the JSON Schema describes). */
+export type RigInput = z.input<typeof RigFile>;

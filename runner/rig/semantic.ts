@@ -1,0 +1,160 @@
+/**
+ * Checks a JSON Schema cannot express: names that must agree across the file
+ * (gate metrics, `where` keys, placeholders), the file name, the workload, and
+ * matrix sanity. They read the raw document defensively, so they run (and are
+ * reported) even when the schema check found problems elsewhere.
+ */
+import { basename } from 'node:path';
+import { describeFound } from '../errors.ts';
+import type { RigProblem } from './errors.ts';
+import { cellMatches, expandMatrix, RESERVED_MATRIX_KEYS } from './matrix.ts';
+import { formatField, locate, type FieldPath, type RigText } from './positions.ts';
+import { Matrix, Sampling, type Scalar } from './schema.ts';
+import { placeholders } from './substitute.ts';
+import { RIG_SUFFIX } from './discover.ts';
+import { choices } from './suggest.ts';
+
+type Mapping = Record<string, unknown>;
+
+function isMapping(value: unknown): value is Mapping {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function mappings(value: unknown): [number, Mapping][] {
+  return Array.isArray(value) ? value.flatMap((item, i) => (isMapping(item) ? [[i, item] as [number, Mapping]] : [])) : [];
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const show = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : describeFound(value));
+
+/** Every string inside a value, with its path. */
+function* strings(value: unknown, path: FieldPath): Generator<[FieldPath, string]> {
+  if (typeof value === 'string') yield [path, value];
+  else if (Array.isArray(value)) for (const [i, item] of value.entries()) yield* strings(item, [...path, i]);
+  else if (isMapping(value)) for (const [key, item] of Object.entries(value)) yield* strings(item, [...path, key]);
+}
+
+export interface SemanticContext {
+  file: string;
+  text: RigText;
+  workloads?: (name: string) => boolean;
+}
+
+export function semanticProblems(data: unknown, ctx: SemanticContext): RigProblem[] {
+  const problems: RigProblem[] = [];
+  const add = (path: FieldPath, expected: string, found: string, part: 'value' | 'key' = 'value') => {
+    const { line, column } = locate(ctx.text, path, part);
+    problems.push({ file: ctx.file, line, column, field: formatField(path), expected, found });
+  };
+  if (!isMapping(data)) return problems;
+
+  // The file name is the rig's name (and its mise task).
+  const fileName = basename(ctx.file);
+  if (!fileName.endsWith(RIG_SUFFIX)) {
+    add([], `a file named <name>${RIG_SUFFIX}`, JSON.stringify(fileName));
+  } else if (typeof data.name === 'string' && data.name !== basename(fileName, RIG_SUFFIX)) {
+    add(['name'], `"${basename(fileName, RIG_SUFFIX)}" (the file name without ${RIG_SUFFIX})`, JSON.stringify(data.name));
+  }
+
+  if (typeof data.workload === 'string' && data.workload !== '' && ctx.workloads && !ctx.workloads(data.workload)) {
+    add(['workload'], 'a registered workload or "command" (rigor list shows them)', JSON.stringify(data.workload));
+  }
+
+  const metrics = isMapping(data.metrics) ? Object.keys(data.metrics) : undefined;
+  if (metrics?.length === 0) add(['metrics'], 'at least one metric', 'none');
+
+  // Matrix: axes, their values, exclude and include entries.
+  const beforeMatrix = problems.length;
+  const matrix = isMapping(data.matrix) ? data.matrix : {};
+  const axes = Object.entries(matrix).filter(([key]) => !(RESERVED_MATRIX_KEYS as readonly string[]).includes(key));
+  const axisValues = new Map(axes.map(([key, values]) => [key, Array.isArray(values) ? values : []]));
+  for (const [axis, values] of axisValues) {
+    values.forEach((value, i) => {
+      const first = values.findIndex((other) => same(other, value));
+      if (first < i) add(['matrix', axis, i], `values that differ (matrix.${axis}[${first}] is the same)`, `${show(value)} again`);
+    });
+  }
+  for (const [i, exclude] of mappings(matrix.exclude)) {
+    for (const [key, value] of Object.entries(exclude)) {
+      const values = axisValues.get(key);
+      if (!values) add(['matrix', 'exclude', i, key], `a matrix axis ${choices(key, axisValues.keys())}`, `"${key}"`, 'key');
+      else if (!values.some((v) => same(v, value))) add(['matrix', 'exclude', i, key], `one of ${values.map(String).join(', ')} (the values of matrix.${key})`, show(value));
+    }
+  }
+  const includes = mappings(matrix.include);
+  for (const [i, include] of includes) {
+    if (Object.keys(include).length === 0) add(['matrix', 'include', i], 'at least one key', 'an empty mapping');
+    for (const [key, value] of Object.entries(include)) {
+      if (axisValues.has(key) && value !== null && typeof value === 'object') {
+        add(['matrix', 'include', i, key], `a string, number, boolean or null (matched against the values of matrix.${key})`, show(value));
+      }
+    }
+  }
+  const selectable = [...new Set([...axisValues.keys(), ...includes.flatMap(([, entry]) => Object.keys(entry))])];
+
+  // Cells, when the matrix itself is well-formed.
+  const parsedMatrix = Matrix.safeParse(data.matrix ?? {});
+  const cells = parsedMatrix.success && problems.length === beforeMatrix ? expandMatrix(parsedMatrix.data) : undefined;
+  if (cells?.length === 0) add(['matrix'], 'at least one cell', 'none (exclude removes every combination)');
+  const seen = new Set<string>();
+  for (const cell of cells ?? []) {
+    if (seen.has(cell.id)) add(['matrix', 'include'], 'include entries that make distinct cells (add a scalar key that tells them apart)', `two cells "${cell.id}"`);
+    seen.add(cell.id);
+  }
+
+  const checkWhere = (path: FieldPath, where: unknown) => {
+    if (!isMapping(where)) return;
+    let known = true;
+    for (const key of Object.keys(where)) {
+      if (!selectable.includes(key)) {
+        known = false;
+        add([...path, key], `a matrix axis or include key ${choices(key, selectable, 'the rig has no matrix')}`, `"${key}"`, 'key');
+      }
+    }
+    const scalars = Object.values(where).every((v) => ['string', 'number', 'boolean'].includes(typeof v));
+    if (known && scalars && cells && !cells.some((cell) => cellMatches(cell.params, where as Record<string, Scalar>))) {
+      add(path, 'a selection that matches at least one cell', `no cell with ${Object.entries(where).map(([k, v]) => `${k}=${String(v)}`).join(',')}`);
+    }
+  };
+
+  for (const [i, gate] of mappings(data.gates)) {
+    if (typeof gate.metric === 'string' && metrics && metrics.length > 0 && !metrics.includes(gate.metric)) {
+      add(['gates', i, 'metric'], `a metric declared in metrics ${choices(gate.metric, metrics)}`, JSON.stringify(gate.metric));
+    }
+    if (!('max' in gate) && !('min' in gate) && !('max_ratio' in gate)) {
+      add(['gates', i], 'a bound: max or min (absolute gate), or max_ratio (relative gate)', 'none');
+    }
+    if (typeof gate.min === 'number' && typeof gate.max === 'number' && gate.min > gate.max) {
+      add(['gates', i, 'min'], `min <= max (${gate.max})`, String(gate.min));
+    }
+    checkWhere(['gates', i, 'where'], gate.where);
+  }
+
+  for (const [i, req] of mappings(data.requires)) {
+    if (!('binary' in req) && !('root' in req) && !('kvm' in req)) add(['requires', i], 'at least one of binary, root, kvm', 'none');
+    checkWhere(['requires', i, 'where'], req.where);
+  }
+
+  const sampling = Sampling.safeParse(data.sampling ?? {});
+  if (sampling.success && sampling.data.max_iterations !== undefined && sampling.data.max_iterations < sampling.data.iterations) {
+    const given = isMapping(data.sampling) && 'iterations' in data.sampling ? '' : ', the default';
+    add(['sampling', 'max_iterations'], `an integer >= iterations (${sampling.data.iterations}${given})`, String(sampling.data.max_iterations));
+  }
+
+  // Placeholders must name a param a cell will have.
+  const params = isMapping(data.params) ? data.params : {};
+  const names = new Set([...Object.keys(params), ...selectable]);
+  const placed: [FieldPath, string][] = [
+    ...strings(params, ['params']),
+    ...includes.flatMap(([i, entry]) => [...strings(entry, ['matrix', 'include', i])]),
+    ...mappings(data.requires).flatMap(([i, req]) => [...strings(req.binary, ['requires', i, 'binary'])]),
+  ];
+  for (const [path, text] of placed) {
+    for (const name of placeholders(text)) {
+      if (!names.has(name)) {
+        add(path, `{${name}} to name a param or matrix key ${choices(name, names)} (write {{ for a literal brace)`, JSON.stringify(text));
+      }
+    }
+  }
+  return problems;
+}

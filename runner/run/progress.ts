@@ -1,0 +1,97 @@
+/**
+ * Progress of a running rig on stderr: cell x of y, sample i of n, time left.
+ * On a terminal one line is redrawn at most 10 times a second; elsewhere (CI
+ * logs) a line is printed when a cell starts and ends.
+ */
+import type { SampleProgress } from '../workloads/types.ts';
+
+export interface ProgressSink {
+  cellStart(index: number, total: number, cellId: string, plannedSamples: number): void;
+  sample(progress: SampleProgress): void;
+  cellEnd(index: number, total: number, cellId: string, outcome: string): void;
+  note(message: string): void;
+  close(): void;
+}
+
+const REDRAW_MS = 100;
+
+/** Time left: the mean time per run so far, times the runs not yet done in this and later cells. */
+export function estimateSecondsLeft(input: {
+  elapsedInCellS: number;
+  runsDoneInCell: number;
+  runsPlannedInCell: number;
+  cellsLeftAfterThis: number;
+  meanCellSeconds: number | null;
+}): number | null {
+  const { elapsedInCellS, runsDoneInCell, runsPlannedInCell, cellsLeftAfterThis, meanCellSeconds } = input;
+  if (runsDoneInCell === 0) return meanCellSeconds === null ? null : meanCellSeconds * (cellsLeftAfterThis + 1);
+  const perRun = elapsedInCellS / runsDoneInCell;
+  const thisCell = perRun * Math.max(0, runsPlannedInCell - runsDoneInCell);
+  const cellEstimate = meanCellSeconds ?? perRun * runsPlannedInCell;
+  return thisCell + cellEstimate * cellsLeftAfterThis;
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${Math.ceil(seconds)}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+export function createProgress(stream: NodeJS.WriteStream = process.stderr, quiet = false): ProgressSink {
+  const interactive = Boolean(stream.isTTY) && !quiet;
+  let cell = { index: 0, total: 0, id: '', planned: 0, warmup: 0, started: 0 };
+  const cellSeconds: number[] = [];
+  let lastDraw = 0;
+  let lineShown = false;
+
+  const clearLine = () => {
+    if (lineShown) stream.write('\r\x1b[2K');
+    lineShown = false;
+  };
+  const say = (text: string) => {
+    if (quiet) return;
+    clearLine();
+    stream.write(`${text}\n`);
+  };
+
+  return {
+    cellStart(index, total, cellId, plannedSamples) {
+      cell = { index, total, id: cellId, planned: plannedSamples, warmup: 0, started: performance.now() };
+      if (!interactive) say(`[cell ${index}/${total}] ${cellId}: sampling ${plannedSamples}`);
+    },
+    sample(progress) {
+      if (!interactive) return;
+      const now = performance.now();
+      if (now - lastDraw < REDRAW_MS && progress.done !== progress.total) return;
+      lastDraw = now;
+      const mean = cellSeconds.length ? cellSeconds.reduce((a, b) => a + b, 0) / cellSeconds.length : null;
+      const left =
+        progress.phase === 'sample'
+          ? estimateSecondsLeft({
+              elapsedInCellS: (now - cell.started) / 1000,
+              runsDoneInCell: progress.done,
+              runsPlannedInCell: progress.total,
+              cellsLeftAfterThis: cell.total - cell.index,
+              meanCellSeconds: mean,
+            })
+          : null;
+      const what = progress.phase === 'warmup' ? 'warmup' : 'sample';
+      const eta = left === null ? '' : `  ~${formatDuration(left)} left`;
+      const line = `[cell ${cell.index}/${cell.total}] ${cell.id}  ${what} ${progress.done}/${progress.total}${eta}`;
+      const width = (stream.columns || 100) - 1;
+      stream.write(`\r\x1b[2K${line.length > width ? line.slice(0, width - 1) + '…' : line}`);
+      lineShown = true;
+    },
+    cellEnd(index, total, cellId, outcome) {
+      cellSeconds.push((performance.now() - cell.started) / 1000);
+      say(`[cell ${index}/${total}] ${cellId}: ${outcome}`);
+    },
+    note(message) {
+      say(message);
+    },
+    close() {
+      clearLine();
+    },
+  };
+}

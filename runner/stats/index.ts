@@ -1,0 +1,17 @@
+export { createRng } from './random.ts';
+export { quantileSorted, median } from './percentile.ts';
+export { medianAbsoluteDeviation } from './mad.ts';
+export {
+  bootstrapCI,
+  bootstrapMeanAndMedianCI,
+  bootstrapRatioCI,
+  BOOTSTRAP_LEVEL,
+  BOOTSTRAP_RESAMPLES,
+  BOOTSTRAP_SEED,
+  type BootstrapOptions,
+  type BootstrapStatistic,
+  type Interval,
+} from './bootstrap.ts';
+export { mannWhitneyU, type MannWhitneyResult } from './mann-whitney.ts';
+export { countOutliers, MODIFIED_Z_THRESHOLD } from './outliers.ts';
+export { summarize, statOf, statOfSamples } from './summary.ts';

@@ -1,0 +1,36 @@
+/**
+ * The one percentile definition rigor uses everywhere (summaries, gates, site):
+ * Hyndman & Fan (1996) type 7, linear interpolation between the closest ranks,
+ * the default of numpy.quantile and R's quantile().
+ */
+import { quickselect } from 'simple-statistics';
+import { assertFiniteSamples } from './finite.ts';
+
+/** Hyndman & Fan type 7: h = (n-1)p, Q(p) = x[⌊h⌋] + (h - ⌊h⌋)(x[⌊h⌋+1] - x[⌊h⌋]). */
+export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length;
+  if (n === 0) throw new RangeError('quantileSorted: expected at least one sample, found none');
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`quantileSorted: expected p in [0, 1], found ${p}`);
+  const h = (n - 1) * p;
+  const lo = Math.floor(h);
+  const xLo = sorted[lo] as number;
+  if (lo + 1 >= n) return xLo;
+  return xLo + (h - lo) * ((sorted[lo + 1] as number) - xLo);
+}
+
+/** Type-7 median (the middle value, or the mean of the two middle ones), by selection instead of a full sort. */
+export function median(samples: readonly number[]): number {
+  const n = samples.length;
+  if (n === 0) throw new RangeError('median: expected at least one sample, found none');
+  assertFiniteSamples(samples);
+  const copy = samples.slice();
+  const upper = Math.floor(n / 2);
+  quickselect(copy, upper);
+  const high = copy[upper] as number;
+  if (n % 2 === 1) return high;
+  // After selection everything left of `upper` is <= copy[upper]; the lower middle is their maximum.
+  let low = -Infinity;
+  for (let i = 0; i < upper; i++) low = Math.max(low, copy[i] as number);
+  // Written as quantileSorted's interpolation so both give the identical double.
+  return low + 0.5 * (high - low);
+}

@@ -1,0 +1,157 @@
+/**
+ * The `command` workload: times an external command the way hyperfine does
+ * (setup / prepare / conclude / cleanup around it), each run timed inside the
+ * native spawner so Node's own cost stays outside the clock.
+ */
+import { InputError } from '../errors.ts';
+import type { Requirement } from '../rig/schema.ts';
+import { sampleLoop, type SampleHooks, type SampleOnce } from '../sampling/loop.ts';
+import { CacheDropper, type CacheDropOptions } from './cache-drop.ts';
+import { parseCommandParams, validateCommandParams, type CommandParams } from './command-params.ts';
+import type { BuildOptions } from './native-build.ts';
+import { openSpawner, type Spawner } from './spawner.ts';
+import { lastLines } from './tail.ts';
+import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from './types.ts';
+import { runUntimed } from './untimed.ts';
+
+/** Bytes of the last run's stdout kept in facts.last_stdout with output 'keep'. */
+const LAST_STDOUT_BYTES = 2048;
+/** The spawner's own timeout trails the loop's timeout_s, so the loop's timer fires first and words the error. */
+const SPAWNER_TIMEOUT_MARGIN_MS = 1000;
+
+export interface CommandWorkloadOptions {
+  spawnerBuild?: BuildOptions;
+  cacheDrop?: CacheDropOptions;
+}
+
+/** Metric names this workload fills for a rig. */
+export interface CommandMetrics {
+  /** The first declared metric with unit ms other than user_ms/sys_ms: wall time, "spawn requested -> child exited (waitpid)". */
+  wall: string;
+  /** `user_ms` / `sys_ms` when declared: the child's CPU time from its rusage (native spawner only). */
+  user?: string;
+  sys?: string;
+}
+
+export function commandMetrics(ctx: Pick<CellContext, 'rig' | 'metrics'>): CommandMetrics {
+  const wall = ctx.metrics.find((name) => name !== 'user_ms' && name !== 'sys_ms' && ctx.rig.metrics[name]?.unit === 'ms');
+  if (!wall) {
+    throw new InputError(
+      `rig ${ctx.rig.name}: metrics: the command workload needs a metric with unit ms for wall time, found ${ctx.metrics.join(', ') || 'none'}`,
+    );
+  }
+  return {
+    wall,
+    ...(ctx.metrics.includes('user_ms') ? { user: 'user_ms' } : {}),
+    ...(ctx.metrics.includes('sys_ms') ? { sys: 'sys_ms' } : {}),
+  };
+}
+
+/** "sample 3" or "warmup run 2", counting runs the way the loop indexes them. */
+function runLabel(index: number, warmup: number): string {
+  return index < warmup ? `warmup run ${index + 1}` : `sample ${index - warmup + 1}`;
+}
+
+/** Text of the tail of a stream, cut to the last `bytes` bytes. */
+function lastBytes(text: string, bytes: number): string {
+  const buffer = Buffer.from(text);
+  return buffer.length <= bytes ? text : buffer.subarray(buffer.length - bytes).toString('utf8');
+}
+
+export function createCommandWorkload(options: CommandWorkloadOptions = {}): Workload {
+  return {
+    name: 'command',
+    description: 'times an external command as hyperfine -N does (setup, prepare, conclude, cleanup; native spawner)',
+    validateParams: validateCommandParams,
+    requirements(params): Requirement[] {
+      if (typeof params.run === 'string') return [{ binary: 'sh' }];
+      if (Array.isArray(params.run) && typeof params.run[0] === 'string') return [{ binary: params.run[0] }];
+      return [];
+    },
+    run: (ctx) => runCommandCell(ctx, parseCommandParams(ctx.params), options),
+  };
+}
+
+export const commandWorkload = createCommandWorkload();
+
+async function runCommandCell(ctx: CellContext, p: CommandParams, options: CommandWorkloadOptions): Promise<WorkloadResult> {
+  const metrics = commandMetrics(ctx);
+  const timeoutMs = ctx.sampling.timeout_s * 1000;
+  const untimed = { env: p.env, cwd: p.cwd, timeoutMs };
+  const drops = new CacheDropper(p.dropCaches, options.cacheDrop);
+  const { spawner, note } = await openSpawner(p.spawner, options.spawnerBuild);
+  const facts: Record<string, unknown> = { spawner: { kind: spawner.kind, note } };
+  if (spawner.kind === 'node' && (metrics.user || metrics.sys)) {
+    facts.rusage_unavailable = 'the node spawner cannot read the child rusage: user_ms and sys_ms have no samples';
+  }
+  let lastStdout: string | undefined;
+  let result: WorkloadResult | undefined;
+  let failure: unknown;
+  try {
+    if (p.setup) await runUntimed('setup', p.setup, { ...untimed, signal: ctx.signal });
+    result = await sampleLoop(ctx, timeRun(ctx, p, spawner, metrics, (tail) => (lastStdout = tail)), hooks(p, drops, untimed));
+  } catch (error) {
+    failure = error;
+  } finally {
+    try {
+      if (p.cleanup) await runUntimed('cleanup', p.cleanup, untimed);
+    } catch (error) {
+      failure ??= error;
+    }
+    await spawner.close();
+  }
+  facts.cache_drops = drops.facts();
+  if (lastStdout !== undefined) facts.last_stdout = lastBytes(lastStdout, LAST_STDOUT_BYTES);
+  if (failure === undefined && result) return { ...result, facts };
+  if (ctx.signal.aborted && !(failure instanceof WorkloadError)) return { samples: {}, facts, truncated: 'interrupted' };
+  if (failure instanceof WorkloadError) throw new WorkloadError(failure.message, { samples: {}, ...failure.partial, ...result, facts });
+  throw failure;
+}
+
+function timeRun(
+  ctx: CellContext,
+  p: CommandParams,
+  spawner: Spawner,
+  metrics: CommandMetrics,
+  keepStdout: (tail: string) => void,
+): SampleOnce {
+  const { warmup } = ctx.sampling;
+  const runOptions = { env: p.env, cwd: p.cwd, output: p.output, timeoutMs: ctx.sampling.timeout_s * 1000 + SPAWNER_TIMEOUT_MARGIN_MS };
+  return async (index, signal) => {
+    let run;
+    try {
+      run = await spawner.run(p.run, { ...runOptions, signal });
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw new WorkloadError(`${runLabel(index, warmup)}: ${(error as Error).message}`);
+    }
+    if (p.expectExit !== 'any' && run.exitCode !== p.expectExit) {
+      const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
+      const tail = lastLines(run.stderrTail, 20);
+      throw new WorkloadError(
+        `${runLabel(index, warmup)}: ${p.run.join(' ')} ${how}, expected exit code ${p.expectExit}; ${tail ? `last 20 lines of stderr:\n${tail}` : 'stderr was empty'}`,
+      );
+    }
+    if (run.stdoutTail !== undefined) keepStdout(run.stdoutTail);
+    const values: Record<string, number> = { [metrics.wall]: run.wallMs };
+    if (metrics.user && run.userMs !== null) values[metrics.user] = run.userMs;
+    if (metrics.sys && run.sysMs !== null) values[metrics.sys] = run.sysMs;
+    return values;
+  };
+}
+
+/** prepare, then the cache drop (so prepare's reads do not refill the cache), before each run; conclude after it. */
+function hooks(p: CommandParams, drops: CacheDropper, untimed: { env?: Record<string, string>; cwd?: string; timeoutMs: number }): SampleHooks {
+  const { prepare, conclude } = p;
+  return {
+    ...(prepare || p.dropCaches
+      ? {
+          beforeEach: async (_index: number, signal: AbortSignal) => {
+            if (prepare) await runUntimed('prepare', prepare, { ...untimed, signal });
+            if (p.dropCaches) await drops.drop(signal, untimed.timeoutMs);
+          },
+        }
+      : {}),
+    ...(conclude ? { afterEach: (_index: number, signal: AbortSignal) => runUntimed('conclude', conclude, { ...untimed, signal }) } : {}),
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * `harness.fidelity`: how close rigor's command timing is to hyperfine's.
+ * One command is timed in one cell three ways (native spawner, node spawner,
+ * `hyperfine -N`), interleaved in rounds with a rotating order so machine
+ * drift falls on all three alike.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describeFound } from '../errors.ts';
+import { median } from '../stats/percentile.ts';
+import { openSpawner, type Spawner } from './spawner.ts';
+import { lastLines } from './tail.ts';
+import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from './types.ts';
+import { runUntimed } from './untimed.ts';
+
+export const FIDELITY_GOAL = 'within 5% of hyperfine and < 0.2 ms overhead per sample';
+const GOAL_RATIO = 0.05;
+const GOAL_OVERHEAD_MS = 0.2;
+const DEFAULT_ROUNDS = 5;
+
+type Tool = 'rigor_native_ms' | 'rigor_node_ms' | 'hyperfine_ms';
+const TOOLS: readonly Tool[] = ['rigor_native_ms', 'rigor_node_ms', 'hyperfine_ms'];
+
+/** Quote argv for hyperfine -N, which splits its command with POSIX shell-word rules. */
+export function shellQuote(argv: readonly string[]): string {
+  return argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(' ');
+}
+
+/** The tool order of round r: the three rotated by r. */
+export function roundOrder(round: number): Tool[] {
+  return TOOLS.map((_, i) => TOOLS[(i + round) % TOOLS.length] as Tool);
+}
+
+export async function hyperfineVersion(): Promise<string | null> {
+  const result = await execa('hyperfine', ['--version'], { reject: false });
+  return result.failed ? null : (/(\d+\.\d+\.\d+)/.exec(String(result.stdout))?.[1] ?? null);
+}
+
+function validateHarnessParams(params: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const run = params.run;
+  if (!Array.isArray(run) || run.length === 0 || !run.every((part) => typeof part === 'string') || run[0] === '') {
+    problems.push(`params.run: expected an argv list of strings, found ${describeFound(run)}`);
+  }
+  if (params.rounds !== undefined && !(Number.isInteger(params.rounds) && (params.rounds as number) >= 1)) {
+    problems.push(`params.rounds: expected a whole number of rounds (>= 1), found ${describeFound(params.rounds)}`);
+  }
+  return problems;
+}
+
+export const harnessWorkload: Workload = {
+  name: 'harness.fidelity',
+  description: "rigor's command timing (native and node spawners) side by side with hyperfine -N, interleaved in rounds",
+  validateParams: validateHarnessParams,
+  requirements(params) {
+    const run = params.run;
+    return [{ binary: 'hyperfine' }, ...(Array.isArray(run) && typeof run[0] === 'string' ? [{ binary: run[0] }] : [])];
+  },
+  run: runHarness,
+};
+
+async function runHarness(ctx: CellContext): Promise<WorkloadResult> {
+  const problems = validateHarnessParams(ctx.params);
+  if (problems.length > 0) throw new WorkloadError(problems.join('\n'));
+  const argv = ctx.params.run as string[];
+  const rounds = (ctx.params.rounds as number | undefined) ?? DEFAULT_ROUNDS;
+  const { warmup, iterations, timeout_s, max_seconds } = ctx.sampling;
+  const perRound = Math.ceil(iterations / rounds);
+  const timeoutMs = timeout_s * 1000;
+  const samples: Record<Tool, number[]> = { rigor_native_ms: [], rigor_node_ms: [], hyperfine_ms: [] };
+  const version = await hyperfineVersion();
+  const native = await openSpawner('native');
+  const node = await openSpawner('node');
+  const dir = await mkdtemp(join(tmpdir(), 'rigor-harness-'));
+  const budget = AbortSignal.timeout(Math.min(max_seconds * 1000, 2 ** 31 - 1));
+  const signal = AbortSignal.any([ctx.signal, budget]);
+  let roundsDone = 0;
+  try {
+    if (native.spawner.kind !== 'native') throw new WorkloadError(`the native spawner is unavailable: ${native.note}`);
+    const block: Record<Tool, () => Promise<number[]>> = {
+      rigor_native_ms: () => timeBlock(native.spawner, argv, warmup, perRound, timeoutMs, signal),
+      rigor_node_ms: () => timeBlock(node.spawner, argv, warmup, perRound, timeoutMs, signal),
+      hyperfine_ms: () => hyperfineBlock(argv, warmup, perRound, join(dir, 'hyperfine.json'), timeoutMs * (warmup + perRound), signal),
+    };
+    const total = TOOLS.length * rounds * perRound;
+    let done = 0;
+    for (let round = 0; round < rounds; round++) {
+      for (const tool of roundOrder(round)) {
+        samples[tool].push(...(await block[tool]()));
+        done += perRound;
+        ctx.progress({ phase: 'sample', done, total });
+      }
+      roundsDone++;
+    }
+  } catch (error) {
+    if (!signal.aborted) throw error instanceof WorkloadError ? new WorkloadError(error.message, { samples }) : error;
+  } finally {
+    await Promise.all([native.spawner.close(), node.spawner.close(), rm(dir, { recursive: true, force: true })]);
+  }
+  const result: WorkloadResult = {
+    samples,
+    facts: fidelityFacts(samples, rounds, perRound, version, native.note),
+    tools: { hyperfine: version },
+  };
+  if (ctx.signal.aborted) result.truncated = 'interrupted';
+  else if (budget.aborted) result.truncated = `max_seconds (${max_seconds} s) reached after ${roundsDone} of ${rounds} rounds`;
+  return result;
+}
+
+/** `warmup` discarded runs, then `runs` timed ones, all with output discarded, as hyperfine -N does by default. */
+async function timeBlock(spawner: Spawner, argv: string[], warmup: number, runs: number, timeoutMs: number, signal: AbortSignal): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < warmup + runs; i++) {
+    const run = await spawner.run(argv, { output: 'discard', timeoutMs, signal });
+    if (run.exitCode !== 0) {
+      const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
+      throw new WorkloadError(`${argv.join(' ')} ${how} under the ${spawner.kind} spawner; stderr: ${lastLines(run.stderrTail, 20) || '(empty)'}`);
+    }
+    if (i >= warmup) times.push(run.wallMs);
+  }
+  return times;
+}
+
+async function hyperfineBlock(argv: string[], warmup: number, runs: number, exportPath: string, timeoutMs: number, signal: AbortSignal): Promise<number[]> {
+  const args = ['-N', '--warmup', String(warmup), '--runs', String(runs), '--export-json', exportPath, '--style', 'none', '--', shellQuote(argv)];
+  await runUntimed('hyperfine', ['hyperfine', ...args], { signal, timeoutMs });
+  const exported = JSON.parse(await readFile(exportPath, 'utf8')) as { results: { times: number[] }[] };
+  return (exported.results[0]?.times ?? []).map((seconds) => seconds * 1000);
+}
+
+function fidelityFacts(samples: Record<Tool, number[]>, rounds: number, perRound: number, version: string | null, spawnerNote: string) {
+  const mid = (tool: Tool) => (samples[tool].length > 0 ? median(samples[tool]) : null);
+  const native = mid('rigor_native_ms');
+  const node = mid('rigor_node_ms');
+  const hyperfine = mid('hyperfine_ms');
+  const ratio = (value: number | null) => (value === null || hyperfine === null ? null : value / hyperfine);
+  const overhead = (value: number | null) => (value === null || hyperfine === null ? null : value - hyperfine);
+  const ratioNative = ratio(native);
+  const overheadNative = overhead(native);
+  return {
+    median_ratio_native: ratioNative,
+    median_ratio_node: ratio(node),
+    overhead_native_ms: overheadNative,
+    overhead_node_ms: overhead(node),
+    hyperfine_version: version,
+    rounds,
+    runs_per_round: perRound,
+    goal: FIDELITY_GOAL,
+    goal_met_native:
+      ratioNative !== null && overheadNative !== null && Math.abs(ratioNative - 1) <= GOAL_RATIO && overheadNative < GOAL_OVERHEAD_MS,
+    spawner: spawnerNote,
+  };
+}

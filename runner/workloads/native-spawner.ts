@@ -1,0 +1,192 @@
+/**
+ * The Node side of native/spawner.c: one persistent helper per run in flight
+ * (a pool, so concurrency c keeps c helpers), requests and answers framed as
+ * the C file documents. Everything Node does happens outside the timed window.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
+import type { OutputMode, RunOptions, Spawner, TimedRun } from './spawner.ts';
+import { TailBuffer } from './tail.ts';
+
+const MODE: Record<OutputMode, string> = { discard: 'd', pipe: 'p', keep: 'k' };
+const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, number]) => [number as number, name]));
+
+interface Answer {
+  kind: string;
+  value: number;
+  wallNs: number;
+  userUs: number;
+  sysUs: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+/** One helper process answering one request at a time. */
+class Helper {
+  readonly proc: ChildProcess;
+  #buffer: Buffer = Buffer.alloc(0);
+  #waiting: { resolve(answer: Answer): void; reject(error: Error): void } | null = null;
+  #stderr = new TailBuffer();
+  #exit: Error | null = null;
+  readonly started: Promise<void>;
+
+  constructor(path: string) {
+    // detached: its own process group, so a terminal's Ctrl-C reaches the runner only and the runner decides.
+    this.proc = spawn(path, [String(process.pid)], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.started = new Promise((resolve, reject) => {
+      this.proc.once('spawn', resolve);
+      this.proc.once('error', reject);
+    });
+    this.started.catch(() => {}); // a helper that never started is reported by request() or warm()
+    this.proc.on('error', (error) => this.#fail(error));
+    this.proc.stdout!.on('data', (chunk: Buffer) => this.#read(chunk));
+    this.proc.stderr!.on('data', (chunk: Buffer) => this.#stderr.push(chunk));
+    this.proc.stdin!.on('error', () => {}); // a dead helper is reported by 'exit'
+    this.proc.on('exit', (code, signal) => {
+      this.#fail(new Error(`native spawner exited (${signal ?? `code ${code}`}): ${this.#stderr.text().trim() || 'no stderr'}`));
+    });
+    this.#setRef(false);
+  }
+
+  get alive(): boolean {
+    return this.#exit === null;
+  }
+
+  request(frame: Buffer): Promise<Answer> {
+    if (this.#exit) return Promise.reject(this.#exit);
+    this.#setRef(true);
+    return new Promise<Answer>((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+      this.proc.stdin!.write(frame);
+    }).finally(() => this.#setRef(false));
+  }
+
+  /** Abort the running command (SIGTERM to its group, SIGKILL after 1 s, in the helper). */
+  abort(): void {
+    if (this.alive) this.proc.kill('SIGUSR1');
+  }
+
+  async close(): Promise<void> {
+    if (!this.alive) return;
+    const exited = new Promise((resolve) => this.proc.once('exit', resolve));
+    this.#setRef(true);
+    this.proc.stdin!.end();
+    await exited;
+  }
+
+  #setRef(on: boolean): void {
+    // An idle helper must not keep the runner's event loop alive.
+    const handles = [this.proc, this.proc.stdin, this.proc.stdout, this.proc.stderr] as unknown as { ref(): void; unref(): void }[];
+    for (const handle of handles) if (on) handle.ref();
+    else handle.unref();
+  }
+
+  #fail(error: Error): void {
+    this.#exit ??= error;
+    this.#waiting?.reject(error);
+    this.#waiting = null;
+  }
+
+  #read(chunk: Buffer): void {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    const newline = this.#buffer.indexOf(10);
+    if (newline < 0 || !this.#waiting) return;
+    const [kind = '', ...numbers] = this.#buffer.subarray(0, newline).toString('latin1').split(' ');
+    const [value = 0, wallNs = 0, userUs = 0, sysUs = 0, outLength = 0, errLength = 0] = numbers.map(Number);
+    const end = newline + 1 + outLength + errLength;
+    if (this.#buffer.length < end) return;
+    const body = this.#buffer.subarray(newline + 1, end);
+    this.#buffer = this.#buffer.subarray(end);
+    const waiting = this.#waiting;
+    this.#waiting = null;
+    waiting.resolve({ kind, value, wallNs, userUs, sysUs, stdout: body.subarray(0, outLength), stderr: body.subarray(outLength) });
+  }
+}
+
+export class NativeSpawner implements Spawner {
+  readonly kind = 'native' as const;
+  #idle: Helper[] = [];
+  #all = new Set<Helper>();
+  #envFrames = new WeakMap<object, { count: number; bytes: Buffer }>();
+
+  constructor(readonly helperPath: string) {}
+
+  /** Start one helper now, so a binary that cannot run is found before sampling. */
+  async warm(): Promise<void> {
+    const helper = this.#take();
+    await helper.started;
+    this.#idle.push(helper);
+  }
+
+  async run(argv: string[], opts: RunOptions): Promise<TimedRun> {
+    const { signal } = opts;
+    signal.throwIfAborted();
+    const helper = this.#take();
+    let timedOut = false;
+    const onAbort = () => helper.abort();
+    const timer = setTimeout(() => {
+      timedOut = true;
+      helper.abort();
+    }, opts.timeoutMs);
+    signal.addEventListener('abort', onAbort, { once: true });
+    let answer: Answer;
+    try {
+      answer = await helper.request(this.#frame(argv, opts));
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      if (helper.alive) this.#idle.push(helper);
+      else this.#all.delete(helper);
+    }
+    signal.throwIfAborted();
+    if (timedOut) throw new Error(`${argv[0]} took longer than ${opts.timeoutMs} ms and was killed`);
+    if (answer.kind === 'e') throw new Error(`cannot start ${argv[0]}: ${getSystemErrorName(-answer.value)}`);
+    return {
+      exitCode: answer.kind === 'x' ? answer.value : null,
+      signal: answer.kind === 's' ? (SIGNAL_NAMES.get(answer.value) ?? `signal ${answer.value}`) : null,
+      wallMs: answer.wallNs / 1e6,
+      userMs: answer.userUs / 1000,
+      sysMs: answer.sysUs / 1000,
+      ...(opts.output === 'keep' ? { stdoutTail: answer.stdout.toString('utf8') } : {}),
+      stderrTail: answer.stderr.toString('utf8'),
+    };
+  }
+
+  async close(): Promise<void> {
+    const helpers = [...this.#all];
+    this.#all.clear();
+    this.#idle = [];
+    await Promise.all(helpers.map((helper) => helper.close()));
+  }
+
+  #take(): Helper {
+    let helper = this.#idle.pop();
+    while (helper && !helper.alive) {
+      this.#all.delete(helper);
+      helper = this.#idle.pop();
+    }
+    if (helper) return helper;
+    helper = new Helper(this.helperPath);
+    this.#all.add(helper);
+    return helper;
+  }
+
+  #frame(argv: string[], opts: RunOptions): Buffer {
+    const env = this.#envFrame(opts.env);
+    const head = `${MODE[opts.output]} ${argv.length} ${env.count}\n${opts.cwd ?? ''}\0${argv.join('\0')}\0`;
+    return Buffer.concat([Buffer.from(head), env.bytes]);
+  }
+
+  /** The child's environment (runner's env + opts.env), encoded once per env object. */
+  #envFrame(extra: Record<string, string> | undefined): { count: number; bytes: Buffer } {
+    const key = extra ?? process.env;
+    let frame = this.#envFrames.get(key);
+    if (!frame) {
+      const entries = Object.entries({ ...process.env, ...extra }).filter(([, value]) => value !== undefined);
+      frame = { count: entries.length, bytes: Buffer.from(entries.map(([k, v]) => `${k}=${v}\0`).join('')) };
+      this.#envFrames.set(key, frame);
+    }
+    return frame;
+  }
+}

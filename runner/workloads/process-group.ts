@@ -1,0 +1,34 @@
+/**
+ * Ending a child that leads its own process group (spawned detached): SIGTERM
+ * to the whole group, SIGKILL one second later if it is still there, and a
+ * SIGKILL sweep once it exited so no grandchild outlives the run.
+ */
+
+/** How long a group gets between SIGTERM and SIGKILL. */
+export const KILL_GRACE_MS = 1000;
+
+/** Send a signal to a process group; false when the group no longer exists. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
+/**
+ * Terminate the group led by `pgid`; `exited` settles when the leader was
+ * reaped. Resolves after the leader is gone and the group was swept.
+ */
+export async function killGroup(pgid: number, exited: Promise<unknown>): Promise<void> {
+  if (!signalGroup(pgid, 'SIGTERM')) return;
+  const forceKill = setTimeout(() => signalGroup(pgid, 'SIGKILL'), KILL_GRACE_MS);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(forceKill);
+    signalGroup(pgid, 'SIGKILL');
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Timing one run of an external command. Two spawners share one interface:
+ * `native` (a small C helper, native/spawner.c, timing spawn -> wait4 with no
+ * Node work inside the window, as `hyperfine -N` does) and `node`
+ * (child_process.spawn, the fallback when the helper cannot be built).
+ */
+import { ensureNativeSpawner, type BuildOptions } from './native-build.ts';
+import { NativeSpawner } from './native-spawner.ts';
+import { NodeSpawner } from './node-spawner.ts';
+
+/** Where a run's stdout goes: /dev/null, a pipe read and discarded (hyperfine --output=pipe), or kept (its tail is returned). */
+export type OutputMode = 'discard' | 'pipe' | 'keep';
+
+export interface TimedRun {
+  exitCode: number | null;
+  /** Name of the signal that ended the command, e.g. "SIGKILL". */
+  signal: string | null;
+  /** Clock "spawn requested -> child exited (waitpid)". */
+  wallMs: number;
+  /** CPU time of the child (and the children it waited for) from its rusage; null from the node spawner. */
+  userMs: number | null;
+  sysMs: number | null;
+  /** Last 4 KiB of stdout, only with output 'keep'. */
+  stdoutTail?: string;
+  /** Last 4 KiB of stderr. */
+  stderrTail: string;
+}
+
+export interface RunOptions {
+  /** Added to the runner's environment. */
+  env?: Record<string, string>;
+  cwd?: string;
+  output: OutputMode;
+  /** The run is aborted and the promise rejects after this long. */
+  timeoutMs: number;
+  /** Aborting kills the command's process group; the promise rejects with the signal's reason once it is reaped. */
+  signal: AbortSignal;
+}
+
+export interface Spawner {
+  kind: 'native' | 'node';
+  /** Runs argv (argv[0] looked up on the runner's PATH) in its own process group, stdin from /dev/null. */
+  run(argv: string[], opts: RunOptions): Promise<TimedRun>;
+  close(): Promise<void>;
+}
+
+/** Open the preferred spawner; `note` says which one runs and why (it goes into the cell's facts). */
+export async function openSpawner(
+  prefer: 'native' | 'node',
+  options: BuildOptions = {},
+): Promise<{ spawner: Spawner; note: string }> {
+  if (prefer === 'node') return { spawner: new NodeSpawner(), note: 'node: requested' };
+  let helper: Awaited<ReturnType<typeof ensureNativeSpawner>>;
+  try {
+    helper = await ensureNativeSpawner(options);
+  } catch (error) {
+    return {
+      spawner: new NodeSpawner(),
+      note: `node: the native helper could not be built (${(error as Error).message}); Node's spawn adds more overhead per run`,
+    };
+  }
+  const spawner = new NativeSpawner(helper.path);
+  try {
+    await spawner.warm();
+  } catch (error) {
+    await spawner.close();
+    return {
+      spawner: new NodeSpawner(),
+      note: `node: the native helper ${helper.path} did not start (${(error as Error).message}); Node's spawn adds more overhead per run`,
+    };
+  }
+  return {
+    spawner,
+    note: helper.built ? `native: helper built with ${helper.compiler} at ${helper.path}` : `native: cached helper ${helper.path}`,
+  };
+}

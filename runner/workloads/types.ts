@@ -1,0 +1,74 @@
+/**
+ * What a workload is: the thing a rig times. The runner owns matrix,
+ * requirements, statistics and artifacts; a workload only produces raw samples.
+ */
+import type { Requirement, Rig, Sampling } from '../rig/schema.ts';
+
+/** Sampling settings resolved for one cell (rig defaults, cell `concurrency`, CLI --iterations). */
+export interface CellSampling extends Sampling {
+  /** Always set after resolution: max_iterations defaults to iterations. */
+  max_iterations: number;
+}
+
+/** Progress of one cell, reported by the workload as it samples. */
+export interface SampleProgress {
+  /** 'warmup' runs are discarded; 'sample' runs are kept. */
+  phase: 'warmup' | 'sample';
+  done: number;
+  /** Planned total for this phase (may grow when min_seconds extends sampling). */
+  total: number;
+}
+
+export interface CellContext {
+  rig: Rig;
+  /** Stable id of the cell, e.g. "program=node,cache=drop". */
+  cellId: string;
+  /** rig.params overlaid with the cell's matrix values; `{param}` already substituted in strings. */
+  params: Record<string, unknown>;
+  sampling: CellSampling;
+  /** Metric names the rig declares; a workload must return samples for each (or none). */
+  metrics: string[];
+  /** Aborted on SIGINT/SIGTERM or when the cell's time budget runs out; stop promptly, keep what was measured. */
+  signal: AbortSignal;
+  progress(p: SampleProgress): void;
+  /** A one-line note shown to the user (not stored). */
+  log(message: string): void;
+}
+
+export interface WorkloadResult {
+  /** Raw samples per metric name, in the order taken. */
+  samples: Record<string, number[]>;
+  /** Observations beside the samples (e.g. cache drops attempted and done, derived ratios). */
+  facts?: Record<string, unknown>;
+  /** Versions of the external tools this cell used, e.g. { hyperfine: "1.15.0" }. */
+  tools?: Record<string, string | null>;
+  /** Set when sampling stopped early (time budget, interrupt), saying why. */
+  truncated?: string;
+}
+
+/** A failure of the measured thing itself (non-zero exit, timeout): the cell is `failed` with this message. */
+export class WorkloadError extends Error {
+  override name = 'WorkloadError';
+  constructor(
+    message: string,
+    /** Whatever was measured before the failure. */
+    readonly partial?: WorkloadResult,
+  ) {
+    super(message);
+  }
+}
+
+export interface Workload {
+  /** Name used in a rig's `workload:` field. */
+  name: string;
+  /** One line for `rigor list`. */
+  description: string;
+  /**
+   * Check the cell's params before anything runs; return a list of problems
+   * ("params.run: expected an argv array or a shell string, found 3").
+   */
+  validateParams?(params: Record<string, unknown>): string[];
+  /** Requirements implied by the params (e.g. argv[0] must be on PATH). */
+  requirements?(params: Record<string, unknown>): Requirement[];
+  run(ctx: CellContext): Promise<WorkloadResult>;
+}

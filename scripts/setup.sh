@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install what the rigs need from Debian's packages, only what is missing.
+# As root it runs apt-get; otherwise it says what is missing and the cells
+# needing it are recorded as skipped (with that reason) when a rig runs.
+set -euo pipefail
+
+# command on PATH -> Debian package that provides it
+declare -A packages=(
+  [hyperfine]=hyperfine
+  [python3]=python3
+  [bwrap]=bubblewrap
+  [runc]=runc
+  [qemu-system-x86_64]=qemu-system-x86
+  [busybox]=busybox-static
+  [cc]=gcc
+  [git]=git
+)
+
+missing=()
+for command in "${!packages[@]}"; do
+  command -v "$command" >/dev/null 2>&1 || missing+=("${packages[$command]}")
+done
+if ! ls /boot/vmlinuz-* >/dev/null 2>&1; then missing+=(linux-image-cloud-amd64); fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: system tools present"
+elif [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "setup: missing ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]});" \
+    "cells that need them will be recorded as skipped"
+fi
+
+[ -d node_modules ] || { echo "setup: running npm ci"; npm ci --no-audit --no-fund; }

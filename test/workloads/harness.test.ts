@@ -1,0 +1,49 @@
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { FIDELITY_GOAL, harnessWorkload, roundOrder, shellQuote } from '../../runner/workloads/harness.ts';
+import { testCell } from './cell-context.ts';
+
+const metrics = { rigor_native_ms: {}, rigor_node_ms: {}, hyperfine_ms: {} };
+const harnessDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('rigor-harness-')).sort();
+
+describe('harness.fidelity', () => {
+  it('times one command three ways, interleaved, and compares the medians', async () => {
+    const before = harnessDirs();
+    const { ctx, progress } = testCell({ workload: 'harness.fidelity', params: { run: ['true'], rounds: 2 }, sampling: { warmup: 1, iterations: 6 }, metrics });
+    const result = await harnessWorkload.run(ctx);
+    for (const name of Object.keys(metrics)) {
+      expect(result.samples[name]).toHaveLength(6);
+      expect(result.samples[name]!.every((ms) => ms > 0 && ms < 50)).toBe(true);
+    }
+    const facts = result.facts as Record<string, unknown>;
+    expect(facts).toMatchObject({ rounds: 2, runs_per_round: 3, goal: FIDELITY_GOAL, hyperfine_version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+    expect(facts.median_ratio_native).toBeGreaterThan(0);
+    expect(facts.median_ratio_node).toBeGreaterThan(0);
+    expect(typeof facts.overhead_native_ms).toBe('number');
+    expect(typeof facts.goal_met_native).toBe('boolean');
+    expect(result.tools?.hyperfine).toBe(facts.hyperfine_version);
+    expect(progress.at(-1)).toEqual({ phase: 'sample', done: 18, total: 18 });
+    expect(harnessDirs()).toEqual(before);
+  });
+
+  it('returns what it measured when interrupted, and removes its temp files', async () => {
+    const before = harnessDirs();
+    const cell = testCell({ params: { run: ['sleep', '0.05'], rounds: 10 }, sampling: { warmup: 0, iterations: 100 }, metrics });
+    setTimeout(() => cell.abort(new Error('interrupted by SIGINT')), 400);
+    const result = await harnessWorkload.run(cell.ctx);
+    expect(result.truncated).toBe('interrupted');
+    expect(harnessDirs()).toEqual(before);
+  });
+
+  it('rotates the order each round and quotes argv for hyperfine -N', () => {
+    expect(roundOrder(0)).toEqual(['rigor_native_ms', 'rigor_node_ms', 'hyperfine_ms']);
+    expect(roundOrder(1)).toEqual(['rigor_node_ms', 'hyperfine_ms', 'rigor_native_ms']);
+    expect(shellQuote(['echo', 'a b', "it's", '--x=1'])).toBe(`echo 'a b' 'it'\\''s' --x=1`);
+  });
+
+  it('needs hyperfine and the command on PATH, and an argv', () => {
+    expect(harnessWorkload.requirements!({ run: ['true'] })).toEqual([{ binary: 'hyperfine' }, { binary: 'true' }]);
+    expect(harnessWorkload.validateParams!({ run: 'true' })).toEqual(['params.run: expected an argv list of strings, found "true"']);
+  });
+});
