@@ -17,6 +17,7 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((message, error) => {
       if (error && !(error instanceof InputError)) throw error;
+      if (exitCode === EXIT.usage) return; // yargs may report one mistake twice ("did you mean", "unknown argument")
       process.stderr.write(`rigor: ${error ? error.message : message}\n`);
       if (!error) process.stderr.write('Run with --help for usage.\n');
       exitCode = EXIT.usage;

@@ -1,6 +1,7 @@
 /** The table `rigor run` prints: one row per cell and metric, then the gates. */
 import type { Artifact } from '../artifact/schema.ts';
 import { formatInterval, formatNumber, formatValue } from './number.ts';
+import { describeCheck } from '../gate/describe.ts';
 import { renderTable } from './table.ts';
 
 export function formatResults(artifact: Artifact, opts: { maxWidth?: number } = {}): string {
@@ -44,7 +45,7 @@ export function formatResults(artifact: Artifact, opts: { maxWidth?: number } = 
     rows,
     opts,
   );
-  const gates = artifact.gates.map((g) => `  gate ${g.gate} ${g.kind} ${g.metric} ${g.stat} [${g.cell}]: ${g.verdict} — ${g.detail}`);
+  const gates = gateLines(artifact);
   const kvm = artifact.host.virtualization.kvm;
   return [
     `${artifact.rig.definition.title} (${artifact.rig.name}) — ${artifact.run.status}`,
@@ -55,4 +56,20 @@ export function formatResults(artifact: Artifact, opts: { maxWidth?: number } = 
     ...(gates.length ? ['', 'gates:', ...gates] : []),
     ...(artifact.host.warnings.length ? ['', 'host warnings:', ...artifact.host.warnings.map((w) => `  ${w}`)] : []),
   ].join('\n');
+}
+
+/** One line per gate whose cells all wait for a baseline; otherwise one line per cell. */
+function gateLines(artifact: Artifact): string[] {
+  const lines: string[] = [];
+  const indexes = [...new Set(artifact.gates.map((g) => g.gate))];
+  for (const index of indexes) {
+    const results = artifact.gates.filter((g) => g.gate === index);
+    const check = describeCheck(results[0]!);
+    if (results.every((r) => r.verdict === 'needs-baseline')) {
+      lines.push(`  #${index} ${check} (${results.length} cells): needs a baseline — rigor gate <this artifact> --baseline <an earlier one>`);
+      continue;
+    }
+    for (const r of results) lines.push(`  #${index} ${check} [${r.cell}]: ${r.verdict} — ${r.detail}`);
+  }
+  return lines;
 }

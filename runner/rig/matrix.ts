@@ -7,10 +7,11 @@ import type { Matrix, Scalar } from './schema.ts';
 
 export interface Cell {
   /**
-   * "key=value,key=value": the axes in declaration order, then keys added by
-   * `include` in the order first added; only scalar (and null) values appear, so
-   * a list-valued extra (e.g. a command) does not make the id unreadable.
-   * "default" for a rig without a matrix.
+   * "key=value,key=value": a combination of the axes is named by its axis
+   * values in declaration order (include extras decorate it, they do not name
+   * it); a cell that `include` adds is named by its scalar keys. Only scalar
+   * (and null) values appear, so a list-valued extra (e.g. a command) does not
+   * make the id unreadable. "default" for a rig without a matrix.
    */
   id: string;
   /** Axis values and include extras, in the same order as the id. */
@@ -76,5 +77,11 @@ export function expandMatrix(matrix: Matrix): Cell[] {
       added.push(Object.fromEntries([...inAxisOrder, ...extras]));
     }
   }
-  return [...combinations, ...added].map((params) => ({ id: cellId(params), params }));
+  // A combination is named by its axes alone (include extras only decorate it); an added cell by all its keys.
+  const axisParams = (params: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(params).filter(([key]) => axisNames.has(key)));
+  return [
+    ...combinations.map((params) => ({ id: cellId(axisParams(params)), params })),
+    ...added.map((params) => ({ id: cellId(params), params })),
+  ];
 }

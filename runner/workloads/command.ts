@@ -6,6 +6,7 @@
 import { InputError } from '../errors.ts';
 import type { Requirement } from '../rig/schema.ts';
 import { sampleLoop, type SampleHooks, type SampleOnce } from '../sampling/loop.ts';
+import { describeProgram } from './program.ts';
 import { CacheDropper, type CacheDropOptions } from './cache-drop.ts';
 import { parseCommandParams, validateCommandParams, type CommandParams } from './command-params.ts';
 import type { BuildOptions } from './native-build.ts';
@@ -80,7 +81,7 @@ async function runCommandCell(ctx: CellContext, p: CommandParams, options: Comma
   const untimed = { env: p.env, cwd: p.cwd, timeoutMs };
   const drops = new CacheDropper(p.dropCaches, options.cacheDrop);
   const { spawner, note } = await openSpawner(p.spawner, options.spawnerBuild);
-  const facts: Record<string, unknown> = { spawner: { kind: spawner.kind, note } };
+  const facts: Record<string, unknown> = { spawner: { kind: spawner.kind, note }, program: describeProgram(p.run[0]!) };
   if (spawner.kind === 'node' && (metrics.user || metrics.sys)) {
     facts.rusage_unavailable = 'the node spawner cannot read the child rusage: user_ms and sys_ms have no samples';
   }

@@ -1,11 +1,4 @@
-/** The built-in workloads, registered on import, and the workload API. */
-import { commandWorkload } from './command.ts';
-import { harnessWorkload } from './harness.ts';
-import { registerWorkload } from './registry.ts';
-import { statsSummarizeWorkload } from './stats-summarize.ts';
-
-for (const workload of [commandWorkload, harnessWorkload, statsSummarizeWorkload]) registerWorkload(workload);
-
+export { builtinWorkloads } from './builtins.ts';
 export { getWorkload, isWorkload, listWorkloads, registerWorkload } from './registry.ts';
 export { commandWorkload, createCommandWorkload } from './command.ts';
 export { harnessWorkload } from './harness.ts';

@@ -10,6 +10,12 @@ import type { OutputMode, RunOptions, Spawner, TimedRun } from './spawner.ts';
 import { TailBuffer } from './tail.ts';
 
 const MODE: Record<OutputMode, string> = { discard: 'd', pipe: 'p', keep: 'k' };
+/**
+ * How long a helper polls for its next request before blocking (native/spawner.c
+ * wait_for_request). Only when it is the one run in flight: with concurrency,
+ * a spinning helper would take CPU from the other runs.
+ */
+const SPIN_US = 300;
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, number]) => [number as number, name]));
 
 interface Answer {
@@ -107,6 +113,7 @@ class Helper {
 export class NativeSpawner implements Spawner {
   readonly kind = 'native' as const;
   #idle: Helper[] = [];
+  #busy = 0;
   #all = new Set<Helper>();
   #envFrames = new WeakMap<object, { count: number; bytes: Buffer }>();
 
@@ -131,9 +138,11 @@ export class NativeSpawner implements Spawner {
     }, opts.timeoutMs);
     signal.addEventListener('abort', onAbort, { once: true });
     let answer: Answer;
+    this.#busy++;
     try {
-      answer = await helper.request(this.#frame(argv, opts));
+      answer = await helper.request(this.#frame(argv, opts, this.#busy === 1 ? SPIN_US : 0));
     } finally {
+      this.#busy--;
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       if (helper.alive) this.#idle.push(helper);
@@ -172,9 +181,9 @@ export class NativeSpawner implements Spawner {
     return helper;
   }
 
-  #frame(argv: string[], opts: RunOptions): Buffer {
+  #frame(argv: string[], opts: RunOptions, spinUs: number): Buffer {
     const env = this.#envFrame(opts.env);
-    const head = `${MODE[opts.output]} ${argv.length} ${env.count}\n${opts.cwd ?? ''}\0${argv.join('\0')}\0`;
+    const head = `${MODE[opts.output]} ${argv.length} ${env.count} ${spinUs}\n${opts.cwd ?? ''}\0${argv.join('\0')}\0`;
     return Buffer.concat([Buffer.from(head), env.bytes]);
   }
 

@@ -47,6 +47,14 @@ describe('command workload', () => {
     expect(readFileSync(file, 'utf8').trim().split('\n')).toEqual(['setup', ...round, ...round, ...round, 'cleanup']);
   });
 
+  it('keeps `concurrency` runs in flight, one native helper each', async () => {
+    const { ctx } = testCell({ params: { run: ['sleep', '0.1'] }, sampling: { iterations: 4, concurrency: 2 } });
+    const started = performance.now();
+    const result = await workload.run(ctx);
+    expect(result.samples.wall_ms).toHaveLength(4);
+    expect(performance.now() - started).toBeLessThan(350); // serially it would be 400 ms
+  });
+
   it('runs a string through sh -c and an argv directly, without a shell', async () => {
     const shell = testCell({ params: { run: 'echo "$((6 * 7))" | tr 4 x', output: 'keep' }, sampling: { iterations: 1 } });
     expect((await workload.run(shell.ctx)).facts?.last_stdout).toBe('x2\n');

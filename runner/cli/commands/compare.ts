@@ -14,7 +14,9 @@ export const compareCommand: RigorCommand = {
       .positional('a', { type: 'string', describe: 'baseline artifact: a file, or a rig name (its newest run before B when B names the same rig)' })
       .positional('b', { type: 'string', describe: 'candidate artifact: a file, or a rig name for its newest run in results/<rig>/' })
       .option('json', { type: 'boolean', default: false, describe: 'print the comparison as JSON' })
-      .option('alpha', { type: 'number', default: DEFAULT_ALPHA, describe: 'significance level: better/worse needs p < alpha' }),
+      .option('alpha', { type: 'number', default: DEFAULT_ALPHA, describe: 'significance level: better/worse needs p < alpha' })
+      .example('$0 compare results/startup/A.json results/startup/B.json', 'two runs, cell by cell')
+      .example('$0 compare startup startup', 'the newest startup run against the one before it'),
   handler: async (args) => {
     const alpha = Number(args.alpha);
     if (!(alpha > 0 && alpha < 1)) throw new InputError(`--alpha: expected a number between 0 and 1, found ${String(args.alpha)}`);

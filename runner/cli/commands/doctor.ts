@@ -53,7 +53,8 @@ export const doctorCommand: RigorCommand = {
   builder: (yargs) =>
     yargs
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
-      .option('force-kvm-probe', { type: 'boolean', default: false, describe: 'boot the KVM probe guest even if this boot has a verdict' }),
+      .option('force-kvm-probe', { type: 'boolean', default: false, describe: 'boot the KVM probe guest even if this boot has a verdict' })
+      .example('$0 doctor', 'check load, governor, memory, KVM and tools before measuring'),
   handler: async (args) => {
     const report = await runDoctor({ forceKvmProbe: Boolean(args.forceKvmProbe) });
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatChecks(report.checks));

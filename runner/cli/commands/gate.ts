@@ -22,7 +22,9 @@ export const gateCommand: RigorCommand = {
         describe: 'baseline artifact for relative gates: a file, or a rig name (its newest run other than the candidate)',
       })
       .option('markdown', { type: 'boolean', default: false, describe: 'print GitHub-flavoured markdown (for $GITHUB_STEP_SUMMARY)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' })
+      .example('$0 gate startup --baseline results/startup/<older>.json', 'fail (exit 1) on a significant regression')
+      .example('$0 gate startup --baseline startup --markdown >> $GITHUB_STEP_SUMMARY', 'newest run against the one before, as markdown'),
   handler: async (args) => {
     if (args.json && args.markdown) throw new InputError('--json and --markdown: expected one output format, found both');
     const candidatePath = resolveArtifactArgument(String(args.artifact));
