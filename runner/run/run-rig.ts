@@ -223,7 +223,7 @@ function toolsNamed(rig: Rig, workload: Workload, cells: Cell[]): string[] {
     for (const requirement of [...rig.requires, ...(workload.requirements?.(params) ?? [])]) {
       if (!requirement.binary) continue;
       const name = requirement.binary.replace(/\{(\w+)\}/g, (_, key: string) => String(params[key] ?? ''));
-      if (name && !name.includes('/')) names.add(name);
+      if (name) names.add(name);
     }
   }
   return [...names].sort();
