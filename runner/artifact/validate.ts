@@ -14,8 +14,43 @@ export function atPointer(document: unknown, pointer: string): unknown {
   return node;
 }
 
+/**
+ * The errors worth showing: a union's "expected null" or "anyOf" is noise when
+ * a deeper error explains the branch that was meant, and a format error says
+ * more than the long regex zod also emits for the same field.
+ */
+function usefulErrors(errors: ErrorObject[]): ErrorObject[] {
+  const deeper = (path: string) => errors.some((e) => e.instancePath.startsWith(`${path}/`));
+  const hasFormat = (path: string) => errors.some((e) => e.keyword === 'format' && e.instancePath === path);
+  return errors.filter((error) => {
+    if (['anyOf', 'oneOf', 'type'].includes(error.keyword) && deeper(error.instancePath)) return false;
+    if (error.keyword === 'anyOf' || error.keyword === 'oneOf') return !errors.some((e) => e !== error && e.instancePath === error.instancePath);
+    if (error.keyword === 'pattern' && hasFormat(error.instancePath)) return false;
+    return true;
+  });
+}
+
+function expectation(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'enum':
+      return `one of ${(params.allowedValues as unknown[]).join(', ')}`;
+    case 'const':
+      return JSON.stringify(params.allowedValue);
+    case 'minItems':
+      return `at least ${params.limit} items`;
+    case 'maxItems':
+      return `at most ${params.limit} items`;
+    case 'format':
+      return `a ${params.format} string`;
+    default:
+      return (error.message ?? error.keyword).replace(/^must (be |have |match )?/, '');
+  }
+}
+
 /** ajv errors to lines "at /cells/0/status: expected one of ok, skipped, failed; found \"done\"". */
 export function formatSchemaErrors(errors: ErrorObject[], document: unknown, limit = 10): string {
+  errors = usefulErrors(errors);
   const lines = errors.slice(0, limit).map((error) => {
     const where = error.instancePath || '(top level)';
     if (error.keyword === 'required') {
@@ -24,11 +59,7 @@ export function formatSchemaErrors(errors: ErrorObject[], document: unknown, lim
     if (error.keyword === 'additionalProperties') {
       return `  at ${where}: unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"`;
     }
-    const expected =
-      error.keyword === 'enum'
-        ? `one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
-        : error.message ?? error.keyword;
-    return `  at ${where}: expected ${expected.replace(/^must (be |have |match )?/, '')}; found ${describeFound(atPointer(document, error.instancePath))}`;
+    return `  at ${where}: expected ${expectation(error)}; found ${describeFound(atPointer(document, error.instancePath))}`;
   });
   if (errors.length > limit) lines.push(`  ... and ${errors.length - limit} more`);
   return lines.join('\n');

@@ -15,6 +15,7 @@ export function formatResults(artifact: Artifact, opts: { maxWidth?: number } = 
     }
     if (cell.status !== 'ok') notes.push(`${cell.id}: ${cell.status}: ${cell.reason ?? ''}`);
     if (cell.truncated) notes.push(`${cell.id}: truncated: ${cell.truncated}`);
+    if (typeof cell.facts?.summary === 'string') notes.push(`${cell.id}: ${cell.facts.summary}`);
     for (const [name, metric] of Object.entries(cell.metrics)) {
       const s = metric.summary;
       rows.push([

@@ -46,7 +46,11 @@ export const runCommand: RigorCommand = {
         signal: interrupt.signal,
       });
       if (args.json) process.stdout.write(JSON.stringify(artifact, null, 1) + '\n');
-      else process.stdout.write(`\n${formatResults(artifact)}\n\nartifact: ${relative(process.cwd(), path)}\n`);
+      else {
+        // Cut the table to the terminal's width; in a log or a pipe keep every character.
+        const maxWidth = process.stdout.isTTY ? process.stdout.columns : Number.POSITIVE_INFINITY;
+        process.stdout.write(`\n${formatResults(artifact, { maxWidth })}\n\nartifact: ${relative(process.cwd(), path)}\n`);
+      }
       const received = interrupt.received();
       if (received) return exitCodeFor(received);
       // The artifact is written either way; a failed cell or gate still fails the command.
