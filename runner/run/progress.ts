@@ -1,7 +1,7 @@
 /**
  * Progress of a running rig on stderr: cell x of y, sample i of n, time left.
  * On a terminal one line is redrawn at most 10 times a second; elsewhere (CI
- * logs) a line is printed when a cell starts and ends.
+ * logs) a line is printed when a cell starts and ends, and every 10 s between.
  */
 import type { SampleProgress } from '../workloads/types.ts';
 
@@ -14,6 +14,8 @@ export interface ProgressSink {
 }
 
 const REDRAW_MS = 100;
+/** Without a terminal (CI logs), a progress line every 10 s at most. */
+const LOG_EVERY_MS = 10_000;
 
 /** Time left: the mean time per run so far, times the runs not yet done in this and later cells. */
 export function estimateSecondsLeft(input: {
@@ -40,7 +42,8 @@ export function formatDuration(seconds: number): string {
 
 export function createProgress(stream: NodeJS.WriteStream = process.stderr, quiet = false): ProgressSink {
   const interactive = Boolean(stream.isTTY) && !quiet;
-  let cell = { index: 0, total: 0, id: '', planned: 0, warmup: 0, started: 0 };
+  // samplingFrom: when the last warmup run ended, so warmup time does not skew time left.
+  let cell = { index: 0, total: 0, id: '', started: 0, samplingFrom: 0 };
   const cellSeconds: number[] = [];
   let lastDraw = 0;
   let lineShown = false;
@@ -57,19 +60,23 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
 
   return {
     cellStart(index, total, cellId, plannedSamples) {
-      cell = { index, total, id: cellId, planned: plannedSamples, warmup: 0, started: performance.now() };
+      const now = performance.now();
+      cell = { index, total, id: cellId, started: now, samplingFrom: now };
+      lastDraw = now;
       if (!interactive) say(`[cell ${index}/${total}] ${cellId}: sampling ${plannedSamples}`);
     },
     sample(progress) {
-      if (!interactive) return;
+      if (quiet) return;
       const now = performance.now();
-      if (now - lastDraw < REDRAW_MS && progress.done !== progress.total) return;
+      if (progress.phase === 'warmup') cell.samplingFrom = now;
+      const every = interactive ? REDRAW_MS : LOG_EVERY_MS;
+      if (now - lastDraw < every && (progress.done !== progress.total || !interactive)) return;
       lastDraw = now;
       const mean = cellSeconds.length ? cellSeconds.reduce((a, b) => a + b, 0) / cellSeconds.length : null;
       const left =
         progress.phase === 'sample'
           ? estimateSecondsLeft({
-              elapsedInCellS: (now - cell.started) / 1000,
+              elapsedInCellS: (now - cell.samplingFrom) / 1000,
               runsDoneInCell: progress.done,
               runsPlannedInCell: progress.total,
               cellsLeftAfterThis: cell.total - cell.index,
@@ -79,6 +86,10 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
       const what = progress.phase === 'warmup' ? 'warmup' : 'sample';
       const eta = left === null ? '' : `  ~${formatDuration(left)} left`;
       const line = `[cell ${cell.index}/${cell.total}] ${cell.id}  ${what} ${progress.done}/${progress.total}${eta}`;
+      if (!interactive) {
+        stream.write(`${line}\n`);
+        return;
+      }
       const width = (stream.columns || 100) - 1;
       stream.write(`\r\x1b[2K${line.length > width ? line.slice(0, width - 1) + '…' : line}`);
       lineShown = true;
