@@ -1,22 +1,32 @@
 /*
- * rigor's native spawner: a persistent helper that times one command per
- * request the way `hyperfine -N` does (clock -> spawn -> wait4 -> clock), so
- * no Node or libuv work falls inside the timed window.
+ * rigor's native spawner: a persistent helper that times commands the way
+ * `hyperfine -N` does (clock -> spawn -> wait4 -> clock), so no Node or libuv
+ * work falls inside the timed window. One request runs a batch of runs back to
+ * back, so nothing (no pipe round trip to Node) happens between them either.
  *
- * Request (stdin):  "<mode> <argc> <envc> <spin_us>\n" then cwd, argv[0..argc) and
- *                   env[0..envc), each terminated by NUL (an empty cwd = inherit).
+ * Request (stdin):  "<mode> <argc> <envc> <spin_us> <count> <timeout_ms> <expect>\n" then cwd,
+ *                   argv[0..argc) and env[0..envc), each terminated by NUL (an empty cwd = inherit).
  *                   mode: d = stdout to /dev/null, p = stdout read through a pipe
  *                   and discarded, k = stdout kept (its tail is answered).
- *                   spin_us: after answering, poll for the next request this long
+ *                   spin_us: after the batch, poll for the next request this long
  *                   before blocking (see wait_for_request).
- * Answer (stdout):  "<kind> <value> <wall_ns> <user_us> <sys_us> <outlen> <errlen>\n"
- *                   then outlen bytes of stdout tail and errlen bytes of stderr tail.
- *                   kind: x = exited with status value, s = killed by signal value,
- *                   e = could not start, value = errno.
- * SIGUSR1 aborts the running command: SIGTERM to its process group, SIGKILL
- * one second later, and a SIGKILL sweep of the group once it is reaped.
- * The helper exits on EOF, and (via PR_SET_PDEATHSIG) when its parent dies,
- * killing the command's process group first.
+ *                   count: runs in the batch. timeout_ms: a run taking longer is killed (0 = no limit).
+ *                   expect: the exit code a run must end with for the batch to go on (-1 = any).
+ * Answer (stdout):  per run "<kind> <value> <wall_ns> <user_us> <sys_us> <outlen> <errlen>\n"
+ *                   then outlen bytes of stdout tail and errlen bytes of stderr tail,
+ *                   then ".\n" when the batch is over. Answers come in chunks about every
+ *                   FLUSH_NS. kind: x = exited with status value, s = killed by signal value,
+ *                   t = killed after timeout_ms, e = could not start, value = errno.
+ *                   A batch ends after count runs or the first run of kind e or t or not
+ *                   ending with exit code `expect`; only that last run carries a stderr tail.
+ * Abort:            "!\n" on stdin, then SIGUSR1: the running command gets SIGTERM to its
+ *                   process group, SIGKILL one second later, and a SIGKILL sweep of the
+ *                   group once it is reaped; the batch ends and the aborted run is not
+ *                   answered. A "!" read between batches is late and ignored. The message
+ *                   makes the abort certain (a SIGUSR1 landing while the request is read is
+ *                   lost); the signal makes it prompt.
+ * The helper exits on EOF (also checked between the runs of a batch), and (via
+ * PR_SET_PDEATHSIG) when its parent dies, killing the command's process group first.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,33 +36,74 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define TAIL_BYTES 4096
+/* How often a running batch sends what it has measured, so Node can show progress. */
+#define FLUSH_NS 50000000LL
 
 static volatile sig_atomic_t child = 0; /* pid (= process group) of the running command, 0 when idle */
 static volatile sig_atomic_t aborted = 0;
+static volatile sig_atomic_t timed_out = 0;
+static volatile sig_atomic_t terminating = 0; /* SIGTERM sent to the running command, SIGKILL due */
 static char drain_buf[65536];
 static char tail_buf[2][TAIL_BYTES];
+static char in_buf[65536];
+static size_t in_pos = 0, in_len = 0;
+static char out_buf[1 << 16];
 
-static void on_abort(int sig) {
-  (void)sig;
-  aborted = 1;
-  if (child > 0) {
+struct batch {
+  char mode;
+  long count;
+  long timeout_ms;
+  int expect;
+  char *cwd;
+  char **argv;
+  char **envp;
+};
+
+struct result {
+  char kind;
+  int value;
+  long long wall_ns, user_us, sys_us;
+};
+
+static void arm_timer(long ms) {
+  struct itimerval timer = {{0, 0}, {ms / 1000, (ms % 1000) * 1000}};
+  setitimer(ITIMER_REAL, &timer, NULL);
+}
+
+/* SIGTERM to the running command's group now, SIGKILL one second later (on_alarm). */
+static void terminate_child(void) {
+  if (child > 0 && !terminating) {
+    terminating = 1;
     kill(-child, SIGTERM);
     alarm(1);
   }
 }
 
+static void on_abort(int sig) {
+  (void)sig;
+  aborted = 1;
+  terminate_child();
+}
+
 static void on_alarm(int sig) {
   (void)sig;
-  if (child > 0) kill(-child, SIGKILL);
+  if (terminating) {
+    if (child > 0) kill(-child, SIGKILL);
+    return;
+  }
+  timed_out = 1; /* with no child yet, run_one terminates it once its pid is known */
+  terminate_child();
 }
 
 static void on_exit_signal(int sig) {
@@ -88,54 +139,94 @@ static long long now_ns(void) {
   return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
+/* stdin is read through this buffer, not stdio, so a waiting "!" is seen wherever it is. Returns 0 at EOF. */
+static int fill_input(void) {
+  ssize_t got;
+  do got = read(0, in_buf, sizeof in_buf);
+  while (got < 0 && errno == EINTR);
+  in_pos = 0;
+  in_len = got > 0 ? (size_t)got : 0;
+  return in_len > 0;
+}
+
+static int input_waiting(void) {
+  struct pollfd in = {0, POLLIN, 0};
+  return in_pos < in_len || poll(&in, 1, 0) > 0;
+}
+
 /* Stay awake up to spin_us for the next request, as hyperfine's own loop never
  * sleeps between runs: measured here, a helper that blocks at once lets its CPU
  * idle and the wake-up lands inside the next timed window (+3..9% on `true`). */
 static void wait_for_request(long spin_us) {
-  struct pollfd in = {0, POLLIN, 0};
   long long until = now_ns() + spin_us * 1000LL;
-  while (spin_us > 0 && poll(&in, 1, 0) == 0 && now_ns() < until) {
+  while (spin_us > 0 && !input_waiting() && now_ns() < until) {
   }
 }
 
+/* The next field up to `delim` (not included), NUL-terminated and malloc'd; NULL at EOF. */
+static char *read_until(char delim) {
+  size_t len = 0, cap = 256;
+  char *field = malloc(cap);
+  while (field != NULL) {
+    if (in_pos == in_len && !fill_input()) break;
+    char c = in_buf[in_pos++];
+    if (c == delim) {
+      field[len] = '\0';
+      return field;
+    }
+    if (len + 1 == cap) field = realloc(field, cap *= 2);
+    if (field != NULL) field[len++] = c;
+  }
+  free(field);
+  return NULL;
+}
+
 static char *read_field(void) {
-  char *field = NULL;
-  size_t cap = 0;
-  if (getdelim(&field, &cap, '\0', stdin) < 0) {
+  char *field = read_until('\0');
+  if (field == NULL) {
     fprintf(stderr, "rigor-spawner: truncated request\n");
     exit(2);
   }
   return field;
 }
 
-static void run_one(char mode, char *cwd, char **argv, char **envp, int devnull, int outfd, int errfd,
-                    posix_spawnattr_t *attr) {
+/* Between the runs of a batch: has Node sent "!" (abort) or closed stdin? */
+static int stop_requested(void) {
+  if (aborted) return 1;
+  if (!input_waiting()) return 0;
+  if (in_pos == in_len && !fill_input()) return 1;
+  return in_buf[in_pos] == '!';
+}
+
+static struct result run_one(const struct batch *b, int devnull, int outfd, int errfd, posix_spawnattr_t *attr) {
   posix_spawn_file_actions_t fa;
   int pipefd[2] = {-1, -1};
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, devnull, 0);
-  if (mode == 'k') {
+  if (b->mode == 'k') {
     rewind_fd(outfd);
     posix_spawn_file_actions_adddup2(&fa, outfd, 1);
-  } else if (mode == 'p' && pipe2(pipefd, O_CLOEXEC) == 0) {
+  } else if (b->mode == 'p' && pipe2(pipefd, O_CLOEXEC) == 0) {
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
   } else {
     posix_spawn_file_actions_adddup2(&fa, devnull, 1);
   }
   rewind_fd(errfd);
   posix_spawn_file_actions_adddup2(&fa, errfd, 2);
-  if (cwd[0] != '\0') posix_spawn_file_actions_addchdir_np(&fa, cwd);
+  if (b->cwd[0] != '\0') posix_spawn_file_actions_addchdir_np(&fa, b->cwd);
 
   struct timespec t0, t1;
   struct rusage ru = {0};
   int status = 0;
   pid_t pid = 0;
-  aborted = 0; /* a late SIGUSR1 meant for the previous command is void */
+  timed_out = 0;
+  terminating = 0;
+  if (b->timeout_ms > 0) arm_timer(b->timeout_ms);
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  int err = posix_spawnp(&pid, argv[0], &fa, attr, argv, envp);
+  int err = posix_spawnp(&pid, b->argv[0], &fa, attr, b->argv, b->envp);
   if (err == 0) {
     child = pid;
-    if (aborted) on_abort(0); /* the abort arrived between spawn and recording the pid */
+    if (aborted || timed_out) terminate_child(); /* the abort or deadline came before the pid was recorded */
     if (pipefd[1] >= 0) {
       close(pipefd[1]);
       pipefd[1] = -1;
@@ -146,25 +237,51 @@ static void run_one(char mode, char *cwd, char **argv, char **envp, int devnull,
     }
   }
   clock_gettime(CLOCK_MONOTONIC, &t1);
+  arm_timer(0);
   child = 0;
-  alarm(0);
-  if (err == 0 && aborted) kill(-pid, SIGKILL); /* sweep what is left of its group */
+  if (err == 0 && terminating) kill(-pid, SIGKILL); /* sweep what is left of its group */
   if (pipefd[0] >= 0) close(pipefd[0]);
   if (pipefd[1] >= 0) close(pipefd[1]);
   posix_spawn_file_actions_destroy(&fa);
 
-  char kind = 'e';
-  int value = err;
-  if (err == 0 && WIFEXITED(status)) kind = 'x', value = WEXITSTATUS(status);
-  else if (err == 0) kind = 's', value = WTERMSIG(status);
-  long long wall_ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
-  long long user_us = (long long)ru.ru_utime.tv_sec * 1000000LL + ru.ru_utime.tv_usec;
-  long long sys_us = (long long)ru.ru_stime.tv_sec * 1000000LL + ru.ru_stime.tv_usec;
+  struct result r = {'e', err, 0, 0, 0};
+  if (err == 0 && timed_out) r.kind = 't', r.value = 0;
+  else if (err == 0 && WIFEXITED(status)) r.kind = 'x', r.value = WEXITSTATUS(status);
+  else if (err == 0) r.kind = 's', r.value = WTERMSIG(status);
+  r.wall_ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+  r.user_us = (long long)ru.ru_utime.tv_sec * 1000000LL + ru.ru_utime.tv_usec;
+  r.sys_us = (long long)ru.ru_stime.tv_sec * 1000000LL + ru.ru_stime.tv_usec;
+  return r;
+}
+
+static int as_expected(const struct result *r, int expect) {
+  if (r->kind == 'e' || r->kind == 't') return 0;
+  return expect < 0 || (r->kind == 'x' && r->value == expect);
+}
+
+static void answer(const struct result *r, char mode, int last, int outfd, int errfd) {
   size_t outlen = mode == 'k' ? read_tail(outfd, tail_buf[0]) : 0;
-  size_t errlen = read_tail(errfd, tail_buf[1]);
-  printf("%c %d %lld %lld %lld %zu %zu\n", kind, value, wall_ns, user_us, sys_us, outlen, errlen);
+  size_t errlen = last ? read_tail(errfd, tail_buf[1]) : 0;
+  printf("%c %d %lld %lld %lld %zu %zu\n", r->kind, r->value, r->wall_ns, r->user_us, r->sys_us, outlen, errlen);
   fwrite(tail_buf[0], 1, outlen, stdout);
   fwrite(tail_buf[1], 1, errlen, stdout);
+}
+
+static void run_batch(const struct batch *b, int devnull, int outfd, int errfd, posix_spawnattr_t *attr) {
+  aborted = 0; /* a SIGUSR1 sent during an earlier batch was delivered while this request was read */
+  long long flushed = now_ns();
+  for (long i = 0; i < b->count && !stop_requested(); i++) {
+    struct result r = run_one(b, devnull, outfd, errfd, attr);
+    if (aborted) break; /* cut short by the abort: not a measurement */
+    int last = i + 1 == b->count || !as_expected(&r, b->expect);
+    answer(&r, b->mode, last, outfd, errfd);
+    if (last) break;
+    if (now_ns() - flushed >= FLUSH_NS) {
+      fflush(stdout);
+      flushed = now_ns();
+    }
+  }
+  fputs(".\n", stdout);
   fflush(stdout);
 }
 
@@ -175,6 +292,7 @@ int main(int argc, char **argv) {
   handle(SIGALRM, on_alarm);
   handle(SIGTERM, on_exit_signal);
   handle(SIGHUP, on_exit_signal);
+  setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf); /* answers leave in chunks (run_batch flushes) */
 
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   int outfd = memfd_create("rigor-stdout", MFD_CLOEXEC);
@@ -198,28 +316,33 @@ int main(int argc, char **argv) {
   posix_spawnattr_setsigmask(&attr, &empty);
   posix_spawnattr_setsigdefault(&attr, &defaults);
 
-  char *line = NULL;
-  size_t cap = 0;
   long spin_us = 0;
-  while (wait_for_request(spin_us), getline(&line, &cap, stdin) > 0) {
-    char mode;
+  char *line;
+  while (wait_for_request(spin_us), (line = read_until('\n')) != NULL) {
+    if (strcmp(line, "!") == 0) { /* an abort that arrived after its batch had ended */
+      free(line);
+      continue;
+    }
+    struct batch b;
     int nargs, nenv;
-    if (sscanf(line, "%c %d %d %ld", &mode, &nargs, &nenv, &spin_us) != 4 || nargs < 1 || nenv < 0) {
-      fprintf(stderr, "rigor-spawner: bad request header: %s", line);
+    if (sscanf(line, "%c %d %d %ld %ld %ld %d", &b.mode, &nargs, &nenv, &spin_us, &b.count, &b.timeout_ms, &b.expect) != 7 ||
+        nargs < 1 || nenv < 0 || b.count < 1 || b.timeout_ms < 0) {
+      fprintf(stderr, "rigor-spawner: bad request header: %s\n", line);
       return 2;
     }
-    char *cwd = read_field();
-    char **args = calloc((size_t)nargs + 1, sizeof *args);
-    char **env = calloc((size_t)nenv + 1, sizeof *env);
-    if (args == NULL || env == NULL) return 2;
-    for (int i = 0; i < nargs; i++) args[i] = read_field();
-    for (int i = 0; i < nenv; i++) env[i] = read_field();
-    run_one(mode, cwd, args, env, devnull, outfd, errfd, &attr);
-    for (int i = 0; i < nargs; i++) free(args[i]);
-    for (int i = 0; i < nenv; i++) free(env[i]);
-    free(args);
-    free(env);
-    free(cwd);
+    free(line);
+    b.cwd = read_field();
+    b.argv = calloc((size_t)nargs + 1, sizeof *b.argv);
+    b.envp = calloc((size_t)nenv + 1, sizeof *b.envp);
+    if (b.argv == NULL || b.envp == NULL) return 2;
+    for (int i = 0; i < nargs; i++) b.argv[i] = read_field();
+    for (int i = 0; i < nenv; i++) b.envp[i] = read_field();
+    run_batch(&b, devnull, outfd, errfd, &attr);
+    for (int i = 0; i < nargs; i++) free(b.argv[i]);
+    for (int i = 0; i < nenv; i++) free(b.envp[i]);
+    free(b.argv);
+    free(b.envp);
+    free(b.cwd);
   }
   return 0;
 }

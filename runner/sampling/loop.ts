@@ -2,20 +2,40 @@
  * The sampling loop every workload that times "one run at a time" shares:
  * warmup, iterations, min/max time, per-sample timeout, concurrency and
  * interrupt, decided once here so no workload re-invents them. The loop
- * measures nothing itself; `once` returns each run's values.
+ * measures nothing itself: `once` returns each run's values, or a batch
+ * function runs many back to back and hands their values over as they come.
  */
 import type { CellContext, SampleProgress, WorkloadResult } from '../workloads/types.ts';
 import { WorkloadError } from '../workloads/types.ts';
 
+/** One run's value per metric, e.g. `{ wall_ms: 0.61 }`. */
+export type SampleValues = Record<string, number>;
+
 /**
- * One run: returns one value per metric (e.g. `{ wall_ms: 0.61 }`).
+ * One run: returns one value per metric.
  * `index` counts runs from 0 across the cell, warmups first: a run with
  * `index < ctx.sampling.warmup` is a warmup and its values are discarded.
  * `signal` aborts when the run times out, the cell's budget ends or the run is
  * interrupted; `once` should then stop its work promptly (its result or error
  * is ignored).
  */
-export type SampleOnce = (index: number, signal: AbortSignal) => Promise<Record<string, number>>;
+export type SampleOnce = (index: number, signal: AbortSignal) => Promise<SampleValues>;
+
+/**
+ * `count` runs back to back, indexed `first`, `first + 1`, ... as for SampleOnce.
+ * `record` takes the values of runs as they finish, in order, a chunk at a time.
+ * The batch enforces timeout_s per run itself and throws SampleTimeout(index)
+ * for a run over it. On `signal` it stops promptly; runs recorded before count.
+ */
+export type SampleBatch = (first: number, count: number, record: (chunk: SampleValues[]) => void, signal: AbortSignal) => Promise<void>;
+
+/** Thrown by a SampleBatch for the run (by loop index) that took longer than timeout_s and was killed. */
+export class SampleTimeout extends Error {
+  override name = 'SampleTimeout';
+  constructor(readonly index: number) {
+    super(`run ${index} took longer than timeout_s`);
+  }
+}
 
 /** Untimed work around every run (warmups included), e.g. `prepare` and `conclude`. Same index and signal as the run. */
 export type SampleHook = (index: number, signal: AbortSignal) => Promise<void>;
@@ -23,6 +43,11 @@ export type SampleHook = (index: number, signal: AbortSignal) => Promise<void>;
 export interface SampleHooks {
   beforeEach?: SampleHook;
   afterEach?: SampleHook;
+}
+
+/** "sample 3" or "warmup run 2" for the run with loop index `index`. */
+export function runLabel(index: number, warmup: number): string {
+  return index < warmup ? `warmup run ${index + 1}` : `sample ${index - warmup + 1}`;
 }
 
 /** After a stop, how long in-flight runs get to wind down (kill their children) before the loop returns without them. */
@@ -49,92 +74,155 @@ type Stop = { kind: 'interrupt' } | { kind: 'budget' } | { kind: 'error'; error:
  * - An error from `once` or a hook stops the loop; a WorkloadError is rethrown
  *   with the samples taken so far as its partial result, any other error as is.
  */
-export async function sampleLoop(ctx: CellContext, once: SampleOnce, hooks: SampleHooks = {}): Promise<WorkloadResult> {
-  const { warmup, iterations, min_seconds, max_seconds, timeout_s, concurrency } = ctx.sampling;
-  const maxIterations = Math.max(iterations, ctx.sampling.max_iterations);
-  const minMs = min_seconds * 1000;
-  const timeoutMs = timerDelay(timeout_s);
-  const samples: Record<string, number[]> = {};
-  const inFlight: (AbortController | undefined)[] = new Array(concurrency).fill(undefined);
+export function sampleLoop(ctx: CellContext, once: SampleOnce, hooks: SampleHooks = {}): Promise<WorkloadResult> {
+  return runPhases(ctx, (cell) => Promise.all(Array.from({ length: ctx.sampling.concurrency }, () => worker(cell, once, hooks))));
+}
 
-  let stop: Stop | null = null;
-  let wake: () => void = () => {};
-  const stopped = new Promise<void>((resolve) => (wake = resolve));
-  const halt = (reason: Stop) => {
-    if (stop) return;
-    stop = reason;
-    for (const controller of inFlight) controller?.abort();
-    wake();
-  };
+/**
+ * The same loop, with the same rules, for a workload that can run many runs
+ * with nothing of Node's between them: each phase is one batch (plus more for
+ * min_seconds), the runs of a batch back to back. Concurrency is 1.
+ */
+export function sampleLoopBatched(ctx: CellContext, runBatch: SampleBatch): Promise<WorkloadResult> {
+  return runPhases(ctx, (cell) => batches(cell, runBatch));
+}
 
-  let phase: SampleProgress['phase'] = 'warmup';
-  let nextIndex = 0;
-  let startedInPhase = 0;
-  let doneInPhase = 0;
-  let sampleStart = 0;
-  const wantsMore = (): boolean => {
-    if (phase === 'warmup') return startedInPhase < warmup;
-    if (startedInPhase < iterations) return true;
-    return startedInPhase < maxIterations && performance.now() - sampleStart < minMs;
-  };
-  const plannedTotal = () => (phase === 'warmup' ? warmup : startedInPhase > iterations ? maxIterations : iterations);
+/** The state of one cell's sampling, shared by the per-run workers and the batch driver. */
+class CellState {
+  readonly samples: Record<string, number[]> = {};
+  readonly inFlight = new Set<AbortController>();
+  stop: Stop | null = null;
+  phase: SampleProgress['phase'] = 'warmup';
+  nextIndex = 0;
+  startedInPhase = 0;
+  doneInPhase = 0;
+  #sampleStart = 0;
+  #wake: () => void = () => {};
+  readonly stopped = new Promise<void>((resolve) => (this.#wake = resolve));
 
-  const worker = async (slot: number): Promise<void> => {
-    while (stop === null && wantsMore()) {
-      const index = nextIndex++;
-      const ordinal = ++startedInPhase;
-      const controller = new AbortController();
-      inFlight[slot] = controller;
+  constructor(readonly ctx: CellContext) {}
+
+  halt(reason: Stop): void {
+    if (this.stop) return;
+    this.stop = reason;
+    for (const controller of this.inFlight) controller.abort();
+    this.#wake();
+  }
+
+  enter(phase: SampleProgress['phase']): void {
+    this.phase = phase;
+    this.startedInPhase = 0;
+    this.doneInPhase = 0;
+    this.#sampleStart = performance.now();
+  }
+
+  /** How many more runs this phase wants now; past `iterations`, an estimate of what fills min_seconds. */
+  wanted(): number {
+    const { warmup, iterations, min_seconds, max_iterations } = this.ctx.sampling;
+    if (this.phase === 'warmup') return warmup - this.startedInPhase;
+    if (this.startedInPhase < iterations) return iterations - this.startedInPhase;
+    const left = Math.max(iterations, max_iterations) - this.startedInPhase;
+    const elapsed = performance.now() - this.#sampleStart;
+    if (left <= 0 || elapsed >= min_seconds * 1000) return 0;
+    const perRun = elapsed / Math.max(1, this.doneInPhase);
+    return Math.min(left, Math.max(1, Math.ceil((min_seconds * 1000 - elapsed) / perRun)));
+  }
+
+  /** Claim `count` runs; returns the loop index of the first. */
+  start(count: number): number {
+    const first = this.nextIndex;
+    this.nextIndex += count;
+    this.startedInPhase += count;
+    return first;
+  }
+
+  record(chunk: SampleValues[]): void {
+    if (this.phase === 'sample') for (const values of chunk) for (const name in values) (this.samples[name] ??= []).push(values[name] as number);
+    this.doneInPhase += chunk.length;
+    this.ctx.progress({ phase: this.phase, done: this.doneInPhase, total: this.#plannedTotal() });
+  }
+
+  timeoutError(index: number): WorkloadError {
+    return new WorkloadError(`${runLabel(index, this.ctx.sampling.warmup)} took longer than timeout_s (${this.ctx.sampling.timeout_s} s)`);
+  }
+
+  #plannedTotal(): number {
+    const { warmup, iterations, max_iterations } = this.ctx.sampling;
+    if (this.phase === 'warmup') return warmup;
+    return this.startedInPhase > iterations ? Math.max(iterations, max_iterations) : iterations;
+  }
+}
+
+async function worker(cell: CellState, once: SampleOnce, hooks: SampleHooks): Promise<void> {
+  while (cell.stop === null && cell.wanted() > 0) {
+    const index = cell.start(1);
+    const controller = new AbortController();
+    cell.inFlight.add(controller);
+    try {
+      await hooks.beforeEach?.(index, controller.signal);
+      if (controller.signal.aborted) return;
+      const timer = setTimeout(() => cell.halt({ kind: 'error', error: cell.timeoutError(index) }), timerDelay(cell.ctx.sampling.timeout_s));
+      let values: SampleValues;
       try {
-        await hooks.beforeEach?.(index, controller.signal);
-        if (controller.signal.aborted) return;
-        const label = phase === 'warmup' ? `warmup run ${ordinal}` : `sample ${ordinal}`;
-        const timer = setTimeout(() => halt({ kind: 'error', error: new WorkloadError(`${label} took longer than timeout_s (${timeout_s} s)`) }), timeoutMs);
-        let values: Record<string, number>;
-        try {
-          values = await once(index, controller.signal);
-        } finally {
-          clearTimeout(timer);
-        }
-        if (controller.signal.aborted) return;
-        if (phase === 'sample') for (const name in values) (samples[name] ??= []).push(values[name] as number);
-        doneInPhase++;
-        ctx.progress({ phase, done: doneInPhase, total: plannedTotal() });
-        await hooks.afterEach?.(index, controller.signal);
-      } catch (error) {
-        if (!controller.signal.aborted) halt({ kind: 'error', error });
-        return;
+        values = await once(index, controller.signal);
       } finally {
-        inFlight[slot] = undefined;
+        clearTimeout(timer);
       }
+      if (controller.signal.aborted) return;
+      cell.record([values]);
+      await hooks.afterEach?.(index, controller.signal);
+    } catch (error) {
+      if (!controller.signal.aborted) cell.halt({ kind: 'error', error });
+      return;
+    } finally {
+      cell.inFlight.delete(controller);
     }
-  };
+  }
+}
 
-  const onInterrupt = () => halt({ kind: 'interrupt' });
+/** Runs that finished before a stop still count: they were measured whole. */
+async function batches(cell: CellState, runBatch: SampleBatch): Promise<void> {
+  for (let count = cell.wanted(); cell.stop === null && count > 0; count = cell.wanted()) {
+    const first = cell.start(count);
+    const controller = new AbortController();
+    cell.inFlight.add(controller);
+    try {
+      await runBatch(first, count, (chunk) => cell.record(chunk), controller.signal);
+    } catch (error) {
+      if (!controller.signal.aborted) cell.halt({ kind: 'error', error: error instanceof SampleTimeout ? cell.timeoutError(error.index) : error });
+      return;
+    } finally {
+      cell.inFlight.delete(controller);
+    }
+  }
+}
+
+/** The phases, budget, interrupt and result shared by both drivers; `drive` takes runs until the phase wants no more or the cell stops. */
+async function runPhases(ctx: CellContext, drive: (cell: CellState) => Promise<unknown>): Promise<WorkloadResult> {
+  const { iterations, max_seconds } = ctx.sampling;
+  const cell = new CellState(ctx);
+  const onInterrupt = () => cell.halt({ kind: 'interrupt' });
   if (ctx.signal.aborted) onInterrupt();
   ctx.signal.addEventListener('abort', onInterrupt, { once: true });
-  const budget = setTimeout(() => halt({ kind: 'budget' }), timerDelay(max_seconds));
+  const budget = setTimeout(() => cell.halt({ kind: 'budget' }), timerDelay(max_seconds));
   try {
-    for (const next of ['warmup', 'sample'] as const) {
-      if (stop) break;
-      phase = next;
-      startedInPhase = 0;
-      doneInPhase = 0;
-      sampleStart = performance.now();
-      const workers = Promise.all(Array.from({ length: concurrency }, (_, slot) => worker(slot)));
-      await Promise.race([workers, stopped]);
-      if (stop) await settleWithin(workers, SETTLE_GRACE_MS);
+    for (const phase of ['warmup', 'sample'] as const) {
+      if (cell.stop) break;
+      cell.enter(phase);
+      const driven = drive(cell);
+      await Promise.race([driven, cell.stopped]);
+      if (cell.stop) await settleWithin(driven, SETTLE_GRACE_MS);
     }
   } finally {
     clearTimeout(budget);
     ctx.signal.removeEventListener('abort', onInterrupt);
   }
 
-  const result: WorkloadResult = { samples };
-  const ended = stop as Stop | null; // set from callbacks, which TypeScript's narrowing cannot see
+  const result: WorkloadResult = { samples: cell.samples };
+  const ended = cell.stop as Stop | null; // set from callbacks, which TypeScript's narrowing cannot see
   if (ended?.kind === 'interrupt') result.truncated = 'interrupted';
   if (ended?.kind === 'budget') {
-    const taken = phase === 'sample' ? doneInPhase : 0;
+    const taken = cell.phase === 'sample' ? cell.doneInPhase : 0;
     result.truncated = `max_seconds (${max_seconds} s) reached after ${taken} of ${iterations} samples`;
   }
   if (ended?.kind === 'error') {

@@ -1,18 +1,19 @@
 /**
  * The `command` workload: times an external command the way hyperfine does
  * (setup / prepare / conclude / cleanup around it), each run timed inside the
- * native spawner so Node's own cost stays outside the clock.
+ * native spawner so Node's own cost stays outside the clock, and when nothing
+ * has to happen between runs, the runs of a phase go back to back in one batch.
  */
 import { InputError } from '../errors.ts';
 import type { Requirement } from '../rig/schema.ts';
-import { sampleLoop, type SampleHooks, type SampleOnce } from '../sampling/loop.ts';
+import { runLabel, SampleTimeout, sampleLoop, sampleLoopBatched, type SampleBatch, type SampleHooks, type SampleOnce, type SampleValues } from '../sampling/loop.ts';
 import { describeProgram } from './program.ts';
 import { CacheDropper, type CacheDropOptions } from './cache-drop.ts';
 import { parseCommandParams, validateCommandParams, type CommandParams } from './command-params.ts';
 import type { BuildOptions } from './native-build.ts';
-import { openSpawner, type Spawner } from './spawner.ts';
+import { openSpawner, type BatchOptions, type BatchEnd, type Spawner, type TimedRun } from './spawner.ts';
 import { lastLines } from './tail.ts';
-import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from './types.ts';
+import { WorkloadError, type CellContext, type CellSampling, type Workload, type WorkloadResult } from './types.ts';
 import { runUntimed } from './untimed.ts';
 
 /** Bytes of the last run's stdout kept in facts.last_stdout with output 'keep'. */
@@ -48,9 +49,17 @@ export function commandMetrics(ctx: Pick<CellContext, 'rig' | 'metrics'>): Comma
   };
 }
 
-/** "sample 3" or "warmup run 2", counting runs the way the loop indexes them. */
-function runLabel(index: number, warmup: number): string {
-  return index < warmup ? `warmup run ${index + 1}` : `sample ${index - warmup + 1}`;
+/**
+ * 'batch': the runs of a phase back to back in the native helper, with no
+ * Node work (IPC, GC, timers) between them, as hyperfine's own loop. Only when
+ * nothing must happen between runs: no prepare/conclude/drop_caches, one run
+ * in flight, and a spawner that can batch.
+ */
+export type LoopKind = 'batch' | 'per-run';
+
+export function loopKind(p: CommandParams, sampling: Pick<CellSampling, 'concurrency'>, spawner: Spawner): LoopKind {
+  const between = p.prepare !== undefined || p.conclude !== undefined || p.dropCaches;
+  return spawner.runBatch && sampling.concurrency === 1 && !between ? 'batch' : 'per-run';
 }
 
 /** Text of the tail of a stream, cut to the last `bytes` bytes. */
@@ -81,7 +90,11 @@ async function runCommandCell(ctx: CellContext, p: CommandParams, options: Comma
   const untimed = { env: p.env, cwd: p.cwd, timeoutMs };
   const drops = new CacheDropper(p.dropCaches, options.cacheDrop);
   const { spawner, note } = await openSpawner(p.spawner, options.spawnerBuild);
-  const facts: Record<string, unknown> = { spawner: { kind: spawner.kind, note }, program: describeProgram(p.run[0]!) };
+  const facts: Record<string, unknown> = {
+    spawner: { kind: spawner.kind, note },
+    loop: loopKind(p, ctx.sampling, spawner),
+    program: describeProgram(p.run[0]!),
+  };
   if (spawner.kind === 'node' && (metrics.user || metrics.sys)) {
     facts.rusage_unavailable = 'the node spawner cannot read the child rusage: user_ms and sys_ms have no samples';
   }
@@ -90,7 +103,7 @@ async function runCommandCell(ctx: CellContext, p: CommandParams, options: Comma
   let failure: unknown;
   try {
     if (p.setup) await runUntimed('setup', p.setup, { ...untimed, signal: ctx.signal });
-    result = await sampleLoop(ctx, timeRun(ctx, p, spawner, metrics, (tail) => (lastStdout = tail)), hooks(p, drops, untimed));
+    result = await sampleCommand(ctx, p, spawner, metrics, { hooks: hooks(p, drops, untimed), keepStdout: (tail) => (lastStdout = tail) });
   } catch (error) {
     failure = error;
   } finally {
@@ -107,6 +120,24 @@ async function runCommandCell(ctx: CellContext, p: CommandParams, options: Comma
   if (ctx.signal.aborted && !(failure instanceof WorkloadError)) return { samples: {}, facts, truncated: 'interrupted' };
   if (failure instanceof WorkloadError) throw new WorkloadError(failure.message, { samples: {}, ...failure.partial, ...result, facts });
   throw failure;
+}
+
+/**
+ * Sample `p.run` in `ctx` with `spawner` through the loop loopKind() picks
+ * (`hooks` only run in the per-run loop, which loopKind picks when p has them).
+ * The harness.fidelity workload times rigor through this too.
+ */
+export function sampleCommand(
+  ctx: CellContext,
+  p: CommandParams,
+  spawner: Spawner,
+  metrics: CommandMetrics,
+  extra: { hooks?: SampleHooks; keepStdout?: (tail: string) => void } = {},
+): Promise<WorkloadResult> {
+  const keepStdout = extra.keepStdout ?? (() => {});
+  const runBatch = spawner.runBatch?.bind(spawner);
+  if (runBatch && loopKind(p, ctx.sampling, spawner) === 'batch') return sampleLoopBatched(ctx, timeBatch(ctx, p, runBatch, metrics, keepStdout));
+  return sampleLoop(ctx, timeRun(ctx, p, spawner, metrics, keepStdout), extra.hooks);
 }
 
 function timeRun(
@@ -126,19 +157,45 @@ function timeRun(
       if (signal.aborted) throw error;
       throw new WorkloadError(`${runLabel(index, warmup)}: ${(error as Error).message}`);
     }
-    if (p.expectExit !== 'any' && run.exitCode !== p.expectExit) {
-      const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
-      const tail = lastLines(run.stderrTail, 20);
-      throw new WorkloadError(
-        `${runLabel(index, warmup)}: ${p.run.join(' ')} ${how}, expected exit code ${p.expectExit}; ${tail ? `last 20 lines of stderr:\n${tail}` : 'stderr was empty'}`,
-      );
-    }
-    if (run.stdoutTail !== undefined) keepStdout(run.stdoutTail);
-    const values: Record<string, number> = { [metrics.wall]: run.wallMs };
-    if (metrics.user && run.userMs !== null) values[metrics.user] = run.userMs;
-    if (metrics.sys && run.sysMs !== null) values[metrics.sys] = run.sysMs;
-    return values;
+    if (p.expectExit !== 'any' && run.exitCode !== p.expectExit) throw unexpectedExit(runLabel(index, warmup), p, run);
+    return runValues(run, metrics, keepStdout);
   };
+}
+
+/** A batch in the helper; the helper itself kills a run over timeout_s and ends the batch at an unexpected exit. */
+function timeBatch(
+  ctx: CellContext,
+  p: CommandParams,
+  runBatch: (argv: string[], opts: BatchOptions) => Promise<BatchEnd>,
+  metrics: CommandMetrics,
+  keepStdout: (tail: string) => void,
+): SampleBatch {
+  const { warmup } = ctx.sampling;
+  const batchOptions = { env: p.env, cwd: p.cwd, output: p.output, timeoutMs: ctx.sampling.timeout_s * 1000, expectExit: p.expectExit };
+  return async (first, count, record, signal) => {
+    const onRuns = (runs: TimedRun[]) => record(runs.map((run) => runValues(run, metrics, keepStdout)));
+    const { done, stop } = await runBatch(p.run, { ...batchOptions, count, signal, onRuns });
+    const index = first + done;
+    if (stop?.reason === 'timeout') throw new SampleTimeout(index);
+    if (stop?.reason === 'cannot-start') throw new WorkloadError(`${runLabel(index, warmup)}: ${stop.message}`);
+    if (stop?.reason === 'exit') throw unexpectedExit(runLabel(index, warmup), p, stop.run);
+  };
+}
+
+function unexpectedExit(label: string, p: CommandParams, run: TimedRun): WorkloadError {
+  const how = run.signal ? `was killed by ${run.signal}` : `exited with code ${run.exitCode}`;
+  const tail = lastLines(run.stderrTail, 20);
+  return new WorkloadError(
+    `${label}: ${p.run.join(' ')} ${how}, expected exit code ${p.expectExit}; ${tail ? `last 20 lines of stderr:\n${tail}` : 'stderr was empty'}`,
+  );
+}
+
+function runValues(run: TimedRun, metrics: CommandMetrics, keepStdout: (tail: string) => void): SampleValues {
+  if (run.stdoutTail !== undefined) keepStdout(run.stdoutTail);
+  const values: SampleValues = { [metrics.wall]: run.wallMs };
+  if (metrics.user && run.userMs !== null) values[metrics.user] = run.userMs;
+  if (metrics.sys && run.sysMs !== null) values[metrics.sys] = run.sysMs;
+  return values;
 }
 
 /** prepare, then the cache drop (so prepare's reads do not refill the cache), before each run; conclude after it. */

@@ -3,13 +3,12 @@
  * keyed by the sha256 of the source, so a changed source rebuilds and an
  * unchanged one is reused. The binary appears atomically (temp file + rename).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { access, constants, mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
-import { lastLines } from './tail.ts';
+import { cacheEntryPath, defaultCacheRoot, ensureCached } from '../native/cache.ts';
+import { compileC } from '../native/compile-c.ts';
+
+export { defaultCacheRoot };
 
 export const NATIVE_SOURCE = fileURLToPath(new URL('../../native/spawner.c', import.meta.url));
 
@@ -27,34 +26,15 @@ export interface NativeHelper {
   compiler: string;
 }
 
-export function defaultCacheRoot(): string {
-  return process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-}
-
 /** Path of the helper built from `source` under `cacheRoot`. */
 export function helperPath(source: string, cacheRoot: string): string {
-  const digest = createHash('sha256').update(source).digest('hex');
-  return join(cacheRoot, 'rigor', 'native', digest, 'spawner');
+  return cacheEntryPath(cacheRoot, 'native', [source], 'spawner');
 }
 
 /** The helper binary for the current source, built if it is not cached. Throws with the compiler's complaint. */
 export async function ensureNativeSpawner(options: BuildOptions = {}): Promise<NativeHelper> {
   const compiler = options.compiler ?? 'cc';
   const target = helperPath(await readFile(NATIVE_SOURCE, 'utf8'), options.cacheDir ?? defaultCacheRoot());
-  try {
-    await access(target, constants.X_OK);
-    return { path: target, built: false, compiler };
-  } catch {
-    // not cached yet: build it below
-  }
-  await mkdir(join(target, '..'), { recursive: true });
-  const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const result = await execa(compiler, ['-O2', '-std=c99', '-Wall', '-o', temp, NATIVE_SOURCE], { reject: false, stdin: 'ignore' });
-  if (result.failed) {
-    await rm(temp, { force: true });
-    const why = result.exitCode === undefined ? result.shortMessage : lastLines(String(result.stderr), 5);
-    throw new Error(`${compiler} failed: ${why}`);
-  }
-  await rename(temp, target);
-  return { path: target, built: true, compiler };
+  const built = await ensureCached(target, (temp) => compileC([NATIVE_SOURCE], temp, { compiler, flags: ['-O2', '-std=c99', '-Wall'] }));
+  return { path: target, built, compiler };
 }

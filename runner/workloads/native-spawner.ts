@@ -1,12 +1,13 @@
 /**
- * The Node side of native/spawner.c: one persistent helper per run in flight
- * (a pool, so concurrency c keeps c helpers), requests and answers framed as
- * the C file documents. Everything Node does happens outside the timed window.
+ * The Node side of native/spawner.c: one persistent helper per run or batch in
+ * flight (a pool, so concurrency c keeps c helpers), requests and answers framed
+ * as the C file documents. Everything Node does happens outside the timed
+ * window, and in a batch nothing of Node's happens between the runs either.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
-import type { OutputMode, RunOptions, Spawner, TimedRun } from './spawner.ts';
+import type { BatchEnd, BatchOptions, BatchStop, OutputMode, RunOptions, Spawner, TimedRun } from './spawner.ts';
 import { TailBuffer } from './tail.ts';
 
 const MODE: Record<OutputMode, string> = { discard: 'd', pipe: 'p', keep: 'k' };
@@ -28,11 +29,11 @@ interface Answer {
   stderr: Buffer;
 }
 
-/** One helper process answering one request at a time. */
+/** One helper process answering one request (a batch of runs) at a time. */
 class Helper {
   readonly proc: ChildProcess;
   #buffer: Buffer = Buffer.alloc(0);
-  #waiting: { resolve(answer: Answer): void; reject(error: Error): void } | null = null;
+  #waiting: { onAnswers(answers: Answer[]): void; resolve(): void; reject(error: Error): void } | null = null;
   #stderr = new TailBuffer();
   #exit: Error | null = null;
   readonly started: Promise<void>;
@@ -59,24 +60,28 @@ class Helper {
     return this.#exit === null;
   }
 
-  request(frame: Buffer): Promise<Answer> {
+  /** Send one request; answers go to `onAnswers` chunk by chunk, the promise settles when the batch is over. */
+  request(frame: Buffer, onAnswers: (answers: Answer[]) => void): Promise<void> {
     if (this.#exit) return Promise.reject(this.#exit);
     this.#setRef(true);
-    return new Promise<Answer>((resolve, reject) => {
-      this.#waiting = { resolve, reject };
+    return new Promise<void>((resolve, reject) => {
+      this.#waiting = { onAnswers, resolve, reject };
       this.proc.stdin!.write(frame);
     }).finally(() => this.#setRef(false));
   }
 
-  /** Abort the running command (SIGTERM to its group, SIGKILL after 1 s, in the helper). */
+  /** Abort the running batch: "!" makes it certain, SIGUSR1 prompt (see native/spawner.c). */
   abort(): void {
-    if (this.alive) this.proc.kill('SIGUSR1');
+    if (!this.alive || !this.#waiting) return;
+    this.proc.stdin!.write('!\n');
+    this.proc.kill('SIGUSR1');
   }
 
   async close(): Promise<void> {
     if (!this.alive) return;
     const exited = new Promise((resolve) => this.proc.once('exit', resolve));
     this.#setRef(true);
+    this.abort();
     this.proc.stdin!.end();
     await exited;
   }
@@ -96,18 +101,45 @@ class Helper {
 
   #read(chunk: Buffer): void {
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
-    const newline = this.#buffer.indexOf(10);
-    if (newline < 0 || !this.#waiting) return;
-    const [kind = '', ...numbers] = this.#buffer.subarray(0, newline).toString('latin1').split(' ');
-    const [value = 0, wallNs = 0, userUs = 0, sysUs = 0, outLength = 0, errLength = 0] = numbers.map(Number);
-    const end = newline + 1 + outLength + errLength;
-    if (this.#buffer.length < end) return;
-    const body = this.#buffer.subarray(newline + 1, end);
-    this.#buffer = this.#buffer.subarray(end);
     const waiting = this.#waiting;
+    if (!waiting) return;
+    const answers: Answer[] = [];
+    let ended = false;
+    for (let newline = this.#buffer.indexOf(10); newline >= 0 && !ended; newline = this.#buffer.indexOf(10)) {
+      const [kind = '', ...numbers] = this.#buffer.subarray(0, newline).toString('latin1').split(' ');
+      const [value = 0, wallNs = 0, userUs = 0, sysUs = 0, outLength = 0, errLength = 0] = numbers.map(Number);
+      const end = newline + 1 + outLength + errLength;
+      if (this.#buffer.length < end) break;
+      const body = this.#buffer.subarray(newline + 1, end);
+      this.#buffer = this.#buffer.subarray(end);
+      if (kind === '.') ended = true;
+      else answers.push({ kind, value, wallNs, userUs, sysUs, stdout: body.subarray(0, outLength), stderr: body.subarray(outLength) });
+    }
+    if (answers.length > 0) waiting.onAnswers(answers);
+    if (!ended) return;
     this.#waiting = null;
-    waiting.resolve({ kind, value, wallNs, userUs, sysUs, stdout: body.subarray(0, outLength), stderr: body.subarray(outLength) });
+    waiting.resolve();
   }
+}
+
+/** Why an answer ends its batch (native/spawner.c ends it on the same rule), or null when the run counts. */
+function stopOf(answer: Answer, argv: string[], opts: BatchOptions): BatchStop | null {
+  if (answer.kind === 't') return { reason: 'timeout' };
+  if (answer.kind === 'e') return { reason: 'cannot-start', message: `cannot start ${argv[0]}: ${getSystemErrorName(-answer.value)}` };
+  if (opts.expectExit === 'any' || (answer.kind === 'x' && answer.value === opts.expectExit)) return null;
+  return { reason: 'exit', run: timedRun(answer, opts.output) };
+}
+
+function timedRun(answer: Answer, output: OutputMode): TimedRun {
+  return {
+    exitCode: answer.kind === 'x' ? answer.value : null,
+    signal: answer.kind === 's' ? (SIGNAL_NAMES.get(answer.value) ?? `signal ${answer.value}`) : null,
+    wallMs: answer.wallNs / 1e6,
+    userMs: answer.userUs / 1000,
+    sysMs: answer.sysUs / 1000,
+    ...(output === 'keep' ? { stdoutTail: answer.stdout.toString('utf8') } : {}),
+    stderrTail: answer.stderr.toString('utf8'),
+  };
 }
 
 export class NativeSpawner implements Spawner {
@@ -127,39 +159,42 @@ export class NativeSpawner implements Spawner {
   }
 
   async run(argv: string[], opts: RunOptions): Promise<TimedRun> {
+    let run: TimedRun | undefined;
+    const end = await this.runBatch(argv, { ...opts, count: 1, expectExit: 'any', onRuns: ([first]) => (run = first) });
+    if (end.stop?.reason === 'timeout') throw new Error(`${argv[0]} took longer than ${opts.timeoutMs} ms and was killed`);
+    if (end.stop?.reason === 'cannot-start') throw new Error(end.stop.message);
+    if (!run) throw new Error(`native spawner: no answer for ${argv[0]}`);
+    return run;
+  }
+
+  async runBatch(argv: string[], opts: BatchOptions): Promise<BatchEnd> {
     const { signal } = opts;
     signal.throwIfAborted();
     const helper = this.#take();
-    let timedOut = false;
     const onAbort = () => helper.abort();
-    const timer = setTimeout(() => {
-      timedOut = true;
-      helper.abort();
-    }, opts.timeoutMs);
     signal.addEventListener('abort', onAbort, { once: true });
-    let answer: Answer;
+    let done = 0;
+    let stop: BatchStop | null = null;
+    const onAnswers = (answers: Answer[]) => {
+      const runs: TimedRun[] = [];
+      for (const answer of answers) {
+        stop ??= stopOf(answer, argv, opts);
+        if (!stop) runs.push(timedRun(answer, opts.output));
+      }
+      done += runs.length;
+      if (runs.length > 0) opts.onRuns(runs);
+    };
     this.#busy++;
     try {
-      answer = await helper.request(this.#frame(argv, opts, this.#busy === 1 ? SPIN_US : 0));
+      await helper.request(this.#frame(argv, opts, this.#busy === 1 ? SPIN_US : 0), onAnswers);
     } finally {
       this.#busy--;
-      clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       if (helper.alive) this.#idle.push(helper);
       else this.#all.delete(helper);
     }
     signal.throwIfAborted();
-    if (timedOut) throw new Error(`${argv[0]} took longer than ${opts.timeoutMs} ms and was killed`);
-    if (answer.kind === 'e') throw new Error(`cannot start ${argv[0]}: ${getSystemErrorName(-answer.value)}`);
-    return {
-      exitCode: answer.kind === 'x' ? answer.value : null,
-      signal: answer.kind === 's' ? (SIGNAL_NAMES.get(answer.value) ?? `signal ${answer.value}`) : null,
-      wallMs: answer.wallNs / 1e6,
-      userMs: answer.userUs / 1000,
-      sysMs: answer.sysUs / 1000,
-      ...(opts.output === 'keep' ? { stdoutTail: answer.stdout.toString('utf8') } : {}),
-      stderrTail: answer.stderr.toString('utf8'),
-    };
+    return stop ? { done, stop } : { done };
   }
 
   async close(): Promise<void> {
@@ -181,9 +216,12 @@ export class NativeSpawner implements Spawner {
     return helper;
   }
 
-  #frame(argv: string[], opts: RunOptions, spinUs: number): Buffer {
+  #frame(argv: string[], opts: BatchOptions, spinUs: number): Buffer {
     const env = this.#envFrame(opts.env);
-    const head = `${MODE[opts.output]} ${argv.length} ${env.count} ${spinUs}\n${opts.cwd ?? ''}\0${argv.join('\0')}\0`;
+    const timeoutMs = Number.isFinite(opts.timeoutMs) ? Math.max(1, Math.ceil(opts.timeoutMs)) : 0;
+    const expect = opts.expectExit === 'any' ? -1 : opts.expectExit;
+    const header = `${MODE[opts.output]} ${argv.length} ${env.count} ${spinUs} ${opts.count} ${timeoutMs} ${expect}`;
+    const head = `${header}\n${opts.cwd ?? ''}\0${argv.join('\0')}\0`;
     return Buffer.concat([Buffer.from(head), env.bytes]);
   }
 

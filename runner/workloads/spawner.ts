@@ -22,7 +22,7 @@ export interface TimedRun {
   sysMs: number | null;
   /** Last 4 KiB of stdout, only with output 'keep'. */
   stdoutTail?: string;
-  /** Last 4 KiB of stderr. */
+  /** Last 4 KiB of stderr; in a batch, only on the run that ended it (empty on the others). */
   stderrTail: string;
 }
 
@@ -37,10 +37,38 @@ export interface RunOptions {
   signal: AbortSignal;
 }
 
+export interface BatchOptions extends RunOptions {
+  /** Runs in the batch, back to back. */
+  count: number;
+  /** A run ending otherwise (another exit code, a signal) ends the batch; with 'any' every run counts. */
+  expectExit: number | 'any';
+  /** The runs that ended as expected, in order, a chunk at a time as they are measured (about every 50 ms). */
+  onRuns(runs: TimedRun[]): void;
+}
+
+/** Why a batch ended before its count, at run number `done` (from 0). */
+export type BatchStop =
+  | { reason: 'exit'; run: TimedRun }
+  | { reason: 'timeout' }
+  | { reason: 'cannot-start'; message: string };
+
+export interface BatchEnd {
+  /** Runs that ended as expected (all passed to onRuns). */
+  done: number;
+  stop?: BatchStop;
+}
+
 export interface Spawner {
   kind: 'native' | 'node';
   /** Runs argv (argv[0] looked up on the runner's PATH) in its own process group, stdin from /dev/null. */
   run(argv: string[], opts: RunOptions): Promise<TimedRun>;
+  /**
+   * Runs argv `count` times with no Node work between the runs, each timed as
+   * `run` times one (`timeoutMs` per run). Aborting kills the running command's
+   * group and rejects with the signal's reason once it is reaped, after
+   * onRuns got every run that finished before. Only spawners that time outside Node have it.
+   */
+  runBatch?(argv: string[], opts: BatchOptions): Promise<BatchEnd>;
   close(): Promise<void>;
 }
 

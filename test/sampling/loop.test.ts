@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { sampleLoop, type SampleOnce } from '../../runner/sampling/loop.ts';
+import { runLabel, SampleTimeout, sampleLoop, sampleLoopBatched, type SampleBatch, type SampleOnce } from '../../runner/sampling/loop.ts';
 import { WorkloadError } from '../../runner/workloads/types.ts';
 import { testCell } from '../workloads/cell-context.ts';
 
@@ -142,5 +142,102 @@ describe('sampleLoop', () => {
       afterEach: async (index) => void events.push(`after ${index}`),
     });
     expect(events).toEqual(['before 0', 'run 0', 'after 0', 'before 1', 'run 1', 'after 1', 'before 2', 'run 2', 'after 2']);
+  });
+});
+
+/** A batch whose runs each take `ms` (stopping when its signal aborts), recorded in chunks of `chunk` with value = index. */
+function sleeperBatch(ms: number, chunk = 1, calls: [number, number][] = []): SampleBatch {
+  return async (first, count, record, signal) => {
+    calls.push([first, count]);
+    for (let done = 0; done < count; done += chunk) {
+      const size = Math.min(chunk, count - done);
+      await sleep(ms * size, undefined, { signal });
+      record(Array.from({ length: size }, (_, i) => ({ v: first + done + i })));
+    }
+  };
+}
+
+describe('sampleLoopBatched', () => {
+  it('runs each phase as one batch, discards the warmup and reports progress per chunk', async () => {
+    const calls: [number, number][] = [];
+    const { ctx, progress } = testCell({ sampling: { warmup: 3, iterations: 5 } });
+    const result = await sampleLoopBatched(ctx, sleeperBatch(0, 2, calls));
+    expect(calls).toEqual([
+      [0, 3],
+      [3, 5],
+    ]);
+    expect(result).toEqual({ samples: { v: [3, 4, 5, 6, 7] } });
+    expect(progress).toEqual([
+      { phase: 'warmup', done: 2, total: 3 },
+      { phase: 'warmup', done: 3, total: 3 },
+      { phase: 'sample', done: 2, total: 5 },
+      { phase: 'sample', done: 4, total: 5 },
+      { phase: 'sample', done: 5, total: 5 },
+    ]);
+  });
+
+  it('fills min_seconds with batches sized from the runs so far, bounded by max_iterations', async () => {
+    const calls: [number, number][] = [];
+    const extended = testCell({ sampling: { iterations: 2, min_seconds: 0.15, max_iterations: 1000 } });
+    const started = performance.now();
+    const result = await sampleLoopBatched(extended.ctx, sleeperBatch(10, 1, calls));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+    expect(result.samples.v!.length).toBeGreaterThan(10);
+    expect(result.samples.v!.length).toBeLessThan(30);
+    expect(calls.length).toBeLessThan(6); // not one batch per run
+    expect(extended.progress.at(-1)?.total).toBe(1000);
+
+    const bounded = testCell({ sampling: { iterations: 2, min_seconds: 60, max_iterations: 6 } });
+    expect((await sampleLoopBatched(bounded.ctx, sleeperBatch(1))).samples.v).toHaveLength(6);
+  });
+
+  it('words a SampleTimeout as the per-run loop does, with the samples before it', async () => {
+    const runBatch: SampleBatch = async (first, count, record) => {
+      for (let index = first; index < first + count; index++) {
+        if (index === 3) throw new SampleTimeout(index);
+        record([{ v: index }]);
+      }
+    };
+    const { ctx } = testCell({ sampling: { warmup: 1, iterations: 5, timeout_s: 0.1 } });
+    const error = (await sampleLoopBatched(ctx, runBatch).catch((e: unknown) => e)) as WorkloadError;
+    expect(error).toBeInstanceOf(WorkloadError);
+    expect(error.message).toBe('sample 3 took longer than timeout_s (0.1 s)');
+    expect(error.partial?.samples.v).toEqual([1, 2]);
+    expect(runLabel(0, 1)).toBe('warmup run 1');
+  });
+
+  it('rethrows a run failure in a batch with the partial samples', async () => {
+    const runBatch: SampleBatch = async (first, _count, record) => {
+      record([{ v: first }]);
+      throw new WorkloadError(`run ${first + 1} exited with code 1`);
+    };
+    const { ctx } = testCell({ sampling: { iterations: 5 } });
+    const error = (await sampleLoopBatched(ctx, runBatch).catch((e: unknown) => e)) as WorkloadError;
+    expect(error.message).toBe('run 1 exited with code 1');
+    expect(error.partial?.samples.v).toEqual([0]);
+  });
+
+  it('on interrupt aborts the batch and keeps the runs it finished', async () => {
+    let batchSignal: AbortSignal | undefined;
+    const runBatch: SampleBatch = async (first, count, record, signal) => {
+      batchSignal = signal;
+      await sleeperBatch(20)(first, count, record, signal);
+    };
+    const cell = testCell({ sampling: { iterations: 100 } });
+    setTimeout(() => cell.abort(new Error('interrupted by SIGINT')), 110);
+    const result = await sampleLoopBatched(cell.ctx, runBatch);
+    expect(result.truncated).toBe('interrupted');
+    expect(result.samples.v!.length).toBeGreaterThanOrEqual(3);
+    expect(result.samples.v!.length).toBeLessThan(8);
+    expect(batchSignal?.aborted).toBe(true);
+  });
+
+  it('stops at max_seconds and says how many samples it took', async () => {
+    const { ctx } = testCell({ sampling: { warmup: 2, iterations: 50, max_seconds: 0.3 } });
+    const result = await sampleLoopBatched(ctx, sleeperBatch(25));
+    const taken = result.samples.v!.length;
+    expect(taken).toBeGreaterThanOrEqual(6);
+    expect(taken).toBeLessThanOrEqual(11);
+    expect(result.truncated).toBe(`max_seconds (0.3 s) reached after ${taken} of 50 samples`);
   });
 });

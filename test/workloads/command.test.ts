@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createCommandWorkload } from '../../runner/workloads/command.ts';
 import { WorkloadError } from '../../runner/workloads/types.ts';
 import { testCell } from './cell-context.ts';
+import { countedRun } from './counted-run.ts';
 import { groupMembers, isAlive, waitFor } from './processes.ts';
 
 const programs = fileURLToPath(new URL('../fixtures/programs/', import.meta.url));
@@ -26,6 +27,47 @@ describe('command workload', () => {
     expect(result.samples.user_ms).toHaveLength(5);
     expect(result.samples.sys_ms).toHaveLength(5);
     expect(result.facts?.spawner).toMatchObject({ kind: 'native' });
+    expect(result.facts?.loop).toBe('batch');
+  });
+
+  it('runs back to back in the helper only when nothing has to happen between runs', async () => {
+    const loopOf = async (params: Record<string, unknown>, sampling = {}) =>
+      (await workload.run(testCell({ params: { run: ['true'], ...params }, sampling: { iterations: 2, ...sampling } }).ctx)).facts?.loop;
+    expect(await loopOf({ output: 'keep' })).toBe('batch');
+    expect(await loopOf({ setup: ['true'], cleanup: ['true'] })).toBe('batch');
+    expect(await loopOf({ prepare: ['true'] })).toBe('per-run');
+    expect(await loopOf({ conclude: ['true'] })).toBe('per-run');
+    expect(await loopOf({ drop_caches: true })).toBe('per-run');
+    expect(await loopOf({}, { concurrency: 2 })).toBe('per-run');
+    expect(await loopOf({ spawner: 'node' })).toBe('per-run');
+  });
+
+  it('in a batch, fails at the run that exits unexpectedly, naming it, with the samples before', async () => {
+    const { ctx } = testCell({ params: { run: countedRun(scratch, 'batch-exit.count', 3, 'exit 4').argv }, sampling: { warmup: 1, iterations: 10 } });
+    const error = (await workload.run(ctx).catch((e: unknown) => e)) as WorkloadError;
+    expect(error).toBeInstanceOf(WorkloadError);
+    expect(error.message).toMatch(/^sample 3: sh -c .* exited with code 4, expected exit code 0; last 20 lines of stderr:\nrun 3$/);
+    expect(error.partial?.samples.wall_ms).toHaveLength(2);
+    expect(error.partial?.facts?.loop).toBe('batch');
+  });
+
+  it('in a batch, fails a run over timeout_s, naming it, and kills it', async () => {
+    const slow = countedRun(scratch, 'batch-slow.count', 2, 'exec sleep 5');
+    const { ctx } = testCell({ params: { run: slow.argv }, sampling: { iterations: 10, timeout_s: 0.3 } });
+    const started = performance.now();
+    const error = (await workload.run(ctx).catch((e: unknown) => e)) as WorkloadError;
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(error.message).toBe('sample 3 took longer than timeout_s (0.3 s)');
+    expect(error.partial?.samples.wall_ms).toHaveLength(2);
+    expect(await waitFor(() => groupMembers(slow.pid()).length === 0, 1000)).toBe(true);
+  });
+
+  it('reports progress while a batch runs', async () => {
+    const { ctx, progress } = testCell({ params: { run: ['sleep', '0.03'] }, sampling: { iterations: 12 } });
+    await workload.run(ctx);
+    const samples = progress.filter((p) => p.phase === 'sample');
+    expect(samples.length).toBeGreaterThanOrEqual(4);
+    expect(samples.at(-1)).toEqual({ phase: 'sample', done: 12, total: 12 });
   });
 
   it('runs setup once, prepare and conclude around every run, cleanup once, in that order', async () => {
@@ -43,6 +85,7 @@ describe('command workload', () => {
     });
     const result = await workload.run(ctx);
     expect(result.samples.wall_ms).toHaveLength(2);
+    expect(result.facts?.loop).toBe('per-run');
     const round = ['prepare', 'run', 'conclude'];
     expect(readFileSync(file, 'utf8').trim().split('\n')).toEqual(['setup', ...round, ...round, ...round, 'cleanup']);
   });

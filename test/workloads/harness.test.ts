@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { FIDELITY_GOAL, harnessWorkload, roundOrder, shellQuote } from '../../runner/workloads/harness.ts';
+import { FIDELITY_GOAL, fidelitySummary, harnessWorkload, roundOrder, shellQuote } from '../../runner/workloads/harness.ts';
 import { testCell } from './cell-context.ts';
 
 const metrics = { rigor_native_ms: {}, rigor_node_ms: {}, hyperfine_ms: {} };
@@ -22,6 +22,8 @@ describe('harness.fidelity', () => {
     expect(facts.median_ratio_node).toBeGreaterThan(0);
     expect(typeof facts.overhead_native_ms).toBe('number');
     expect(typeof facts.goal_met_native).toBe('boolean');
+    expect(facts.loop_native).toBe('batch');
+    expect(facts.summary).toMatch(/^native \d\.\d\d× hyperfine \([+−]\d\.\d\d ms\/sample\), node spawn \d+\.\d×: goal (met|not met)$/);
     expect(result.tools?.hyperfine).toBe(facts.hyperfine_version);
     expect(progress.at(-1)).toEqual({ phase: 'sample', done: 18, total: 18 });
     expect(harnessDirs()).toEqual(before);
@@ -34,6 +36,12 @@ describe('harness.fidelity', () => {
     const result = await harnessWorkload.run(cell.ctx);
     expect(result.truncated).toBe('interrupted');
     expect(harnessDirs()).toEqual(before);
+  });
+
+  it('sums the comparison up in one line', () => {
+    expect(fidelitySummary(0.9712, -0.0183, 3.61, true)).toBe('native 0.97× hyperfine (−0.02 ms/sample), node spawn 3.6×: goal met');
+    expect(fidelitySummary(1.08, 0.051, null, false)).toBe('native 1.08× hyperfine (+0.05 ms/sample): goal not met');
+    expect(fidelitySummary(null, null, 3, false)).toBe('no native and hyperfine samples to compare: goal not met');
   });
 
   it('rotates the order each round and quotes argv for hyperfine -N', () => {

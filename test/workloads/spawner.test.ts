@@ -3,12 +3,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureNativeSpawner, helperPath } from '../../runner/workloads/native-build.ts';
-import { openSpawner, type RunOptions, type Spawner } from '../../runner/workloads/spawner.ts';
+import { openSpawner, type BatchOptions, type RunOptions, type Spawner, type TimedRun } from '../../runner/workloads/spawner.ts';
+import { countedRun } from './counted-run.ts';
 import { childrenOf, groupMembers, isAlive, waitFor } from './processes.ts';
 
 const programs = fileURLToPath(new URL('../fixtures/programs/', import.meta.url));
+const family = join(programs, 'sleep-family.sh');
 const scratch = mkdtempSync(join(tmpdir(), 'rigor-spawner-test-'));
 const cacheDir = join(scratch, 'cache');
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -83,7 +86,7 @@ for (const kind of ['native', 'node'] as const) {
       const s = await spawner();
       const pidFile = join(scratch, `abort-${kind}.pid`);
       const controller = new AbortController();
-      const running = s.run([join(programs, 'sleep-family.sh'), pidFile], options({ signal: controller.signal }));
+      const running = s.run([family, pidFile], options({ signal: controller.signal }));
       await waitFor(() => existsSync(pidFile));
       const pid = Number(readFileSync(pidFile, 'utf8'));
       expect(await waitFor(() => groupMembers(pid).length === 3)).toBe(true);
@@ -102,6 +105,97 @@ for (const kind of ['native', 'node'] as const) {
     });
   });
 }
+
+describe('native spawner batches', () => {
+  let opened: Spawner;
+  const batch = async (argv: string[], extra: Partial<BatchOptions> & { count: number }) => {
+    opened ??= (await openSpawner('native', { cacheDir })).spawner;
+    const chunks: { at: number; runs: TimedRun[] }[] = [];
+    const opts: BatchOptions = { ...options(), expectExit: 0, onRuns: (runs) => chunks.push({ at: performance.now(), runs }), ...extra };
+    const end = await opened.runBatch!(argv, opts);
+    return { end, chunks, runs: chunks.flatMap((chunk) => chunk.runs), finished: performance.now() };
+  };
+  afterAll(() => opened?.close());
+
+  it('times N runs back to back and hands each one over, in order', async () => {
+    const { end, runs } = await batch(['true'], { count: 200 });
+    expect(end).toEqual({ done: 200 });
+    expect(runs).toHaveLength(200);
+    expect(runs.every((run) => run.exitCode === 0 && run.wallMs > 0.05 && run.wallMs < 50 && run.userMs !== null)).toBe(true);
+  });
+
+  it('ends at the first unexpected exit code, with that run and its stderr tail', async () => {
+    const failing = countedRun(scratch, 'exit.count', 3, 'exit 4');
+    const { end, runs } = await batch(failing.argv, { count: 10 });
+    expect(runs).toHaveLength(3);
+    expect(end).toMatchObject({ done: 3, stop: { reason: 'exit', run: { exitCode: 4, signal: null, stderrTail: 'run 3\n' } } });
+    expect(failing.runs()).toBe(4); // nothing ran after the failure
+    const any = await batch(countedRun(scratch, 'any.count', 3, 'exit 4').argv, { count: 5, expectExit: 'any' });
+    expect(any.end).toEqual({ done: 5 });
+  });
+
+  it('ends at a run that cannot start', async () => {
+    const { end } = await batch(['rigor-no-such-program'], { count: 5 });
+    expect(end).toEqual({ done: 0, stop: { reason: 'cannot-start', message: 'cannot start rigor-no-such-program: ENOENT' } });
+  });
+
+  it('kills a run over timeoutMs, ends the batch there and leaves nothing running', async () => {
+    const started = performance.now();
+    const slow = countedRun(scratch, 'slow.count', 2, 'exec sleep 5');
+    const { end } = await batch(slow.argv, { count: 10, timeoutMs: 300 });
+    expect(end).toEqual({ done: 2, stop: { reason: 'timeout' } });
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(await waitFor(() => groupMembers(slow.pid()).length === 0, 1000)).toBe(true);
+    expect(slow.runs()).toBe(3);
+  });
+
+  it('hands runs over in chunks while a long batch runs', async () => {
+    const { end, chunks, finished } = await batch(['sleep', '0.03'], { count: 12 });
+    expect(end.done).toBe(12);
+    expect(chunks.length).toBeGreaterThanOrEqual(4);
+    expect(chunks[0]!.at).toBeLessThan(finished - 200);
+  });
+
+  it('on abort kills the running command group at once, keeps the runs before, and serves the next batch', async () => {
+    const pidFile = join(scratch, 'batch-abort.pid');
+    const controller = new AbortController();
+    const running = batch([family, pidFile], { count: 3, signal: controller.signal });
+    await waitFor(() => existsSync(pidFile));
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(await waitFor(() => groupMembers(pid).length === 3)).toBe(true);
+    const started = performance.now();
+    controller.abort(new Error('stop'));
+    await expect(running).rejects.toThrow('stop');
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(await waitFor(() => groupMembers(pid).length === 0, 1000)).toBe(true);
+    expect((await batch(['true'], { count: 3 })).end).toEqual({ done: 3 });
+  });
+
+  it('runs nothing when aborted before the helper has read the request', async () => {
+    const pidFile = join(scratch, 'early-abort.pid');
+    const controller = new AbortController();
+    const running = batch([family, pidFile], { count: 3, signal: controller.signal });
+    controller.abort(new Error('early'));
+    await expect(running).rejects.toThrow('early');
+    await sleep(300);
+    expect(existsSync(pidFile)).toBe(false);
+    expect((await batch(['true'], { count: 2 })).end).toEqual({ done: 2 });
+  });
+});
+
+describe('native helper protocol', () => {
+  it('stops a batch between runs when its stdin closes, and exits', async () => {
+    const { path } = await ensureNativeSpawner({ cacheDir });
+    const helper = spawn(path, [], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const exited = new Promise((resolve) => helper.once('exit', resolve));
+    helper.stdin.write(`d 2 0 0 100 10000 0\n\0sleep\x000.05\0`);
+    await sleep(150);
+    const started = performance.now();
+    helper.stdin.end();
+    await exited;
+    expect(performance.now() - started).toBeLessThan(500); // the batch had about 5 s left
+  });
+});
 
 describe('native helper lifetime', () => {
   it('dies with its parent and takes the running command group with it', async () => {
