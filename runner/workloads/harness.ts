@@ -156,8 +156,11 @@ function fidelityFacts(samples: Record<Tool, number[]>, rounds: number, perRound
   const ratioNode = ratio(node);
   const overheadNative = overhead(native);
   const goalMet = ratioNative !== null && overheadNative !== null && Math.abs(ratioNative - 1) <= GOAL_RATIO && overheadNative < GOAL_OVERHEAD_MS;
+  // Reading lower than hyperfine is not overhead: hyperfine's timed window holds
+  // its own per-run syscalls (opens of /dev/null, prlimit64, getrusage), rigor's does not.
+  const overheadGoalMet = ratioNative !== null && overheadNative !== null && ratioNative <= 1 + GOAL_RATIO && overheadNative < GOAL_OVERHEAD_MS;
   return {
-    summary: fidelitySummary(ratioNative, overheadNative, ratioNode, goalMet),
+    summary: fidelitySummary(ratioNative, overheadNative, ratioNode, goalMet, overheadGoalMet),
     median_ratio_native: ratioNative,
     median_ratio_node: ratioNode,
     overhead_native_ms: overheadNative,
@@ -167,14 +170,30 @@ function fidelityFacts(samples: Record<Tool, number[]>, rounds: number, perRound
     runs_per_round: perRound,
     goal: FIDELITY_GOAL,
     goal_met_native: goalMet,
+    overhead_goal_met_native: overheadGoalMet,
     spawner: spawnerNote,
   };
 }
 
-/** One line for the results table, e.g. "native 0.97× hyperfine (−0.02 ms/sample), node spawn 3.6×: goal met". */
-export function fidelitySummary(ratioNative: number | null, overheadNative: number | null, ratioNode: number | null, goalMet: boolean): string {
+/**
+ * One line for the results table, e.g. "native 0.97× hyperfine (−0.02 ms/sample),
+ * node spawn 3.6×: goal met". When rigor reads more than 5% *below* hyperfine
+ * the line says so: no overhead added, but not "within 5%" either.
+ */
+export function fidelitySummary(
+  ratioNative: number | null,
+  overheadNative: number | null,
+  ratioNode: number | null,
+  goalMet: boolean,
+  overheadGoalMet = goalMet,
+): string {
   if (ratioNative === null || overheadNative === null) return 'no native and hyperfine samples to compare: goal not met';
   const signed = `${overheadNative < 0 ? '−' : '+'}${Math.abs(overheadNative).toFixed(2)}`;
   const node = ratioNode === null ? '' : `, node spawn ${ratioNode.toFixed(1)}×`;
-  return `native ${ratioNative.toFixed(2)}× hyperfine (${signed} ms/sample)${node}: goal ${goalMet ? 'met' : 'not met'}`;
+  const verdict = goalMet
+    ? 'goal met'
+    : overheadGoalMet
+      ? `no overhead over hyperfine, but ${Math.round((1 - ratioNative) * 100)}% below it: "within 5%" not met`
+      : 'goal not met';
+  return `native ${ratioNative.toFixed(2)}× hyperfine (${signed} ms/sample)${node}: ${verdict}`;
 }

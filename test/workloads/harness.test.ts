@@ -23,7 +23,7 @@ describe('harness.fidelity', () => {
     expect(typeof facts.overhead_native_ms).toBe('number');
     expect(typeof facts.goal_met_native).toBe('boolean');
     expect(facts.loop_native).toBe('batch');
-    expect(facts.summary).toMatch(/^native \d\.\d\d× hyperfine \([+−]\d\.\d\d ms\/sample\), node spawn \d+\.\d×: goal (met|not met)$/);
+    expect(facts.summary).toMatch(/^native \d\.\d\d× hyperfine \([+−]\d\.\d\d ms\/sample\), node spawn \d+\.\d×: (goal met|goal not met|no overhead over hyperfine, but \d+% below it: "within 5%" not met)$/);
     expect(result.tools?.hyperfine).toBe(facts.hyperfine_version);
     expect(progress.at(-1)).toEqual({ phase: 'sample', done: 18, total: 18 });
     expect(harnessDirs()).toEqual(before);
@@ -42,6 +42,9 @@ describe('harness.fidelity', () => {
     expect(fidelitySummary(0.9712, -0.0183, 3.61, true)).toBe('native 0.97× hyperfine (−0.02 ms/sample), node spawn 3.6×: goal met');
     expect(fidelitySummary(1.08, 0.051, null, false)).toBe('native 1.08× hyperfine (+0.05 ms/sample): goal not met');
     expect(fidelitySummary(null, null, 3, false)).toBe('no native and hyperfine samples to compare: goal not met');
+    expect(fidelitySummary(0.93, -0.04, 3.6, false, true)).toBe(
+      'native 0.93× hyperfine (−0.04 ms/sample), node spawn 3.6×: no overhead over hyperfine, but 7% below it: "within 5%" not met',
+    );
   });
 
   it('rotates the order each round and quotes argv for hyperfine -N', () => {

@@ -1,0 +1,718 @@
+/*
+ * rigor-agent: the guest agent that runs inside every sandbox, speaking the
+ * framed protocol of ../PROTOCOL.md (version 1) over stdin/stdout or --port.
+ * One thread, one poll loop over the channel, a SIGCHLD self-pipe and the
+ * pipes of every running command: a long EXEC never delays a PING, and each
+ * reply is written whole, so replies never interleave.
+ * Static C99 + POSIX with no dependencies, so it runs in a busybox rootfs or
+ * as PID 1 of a minimal initramfs.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef RIGOR_AGENT_BUILD
+#define RIGOR_AGENT_BUILD "dev"
+#endif
+#define PROTOCOL_VERSION 1
+#define MAX_FRAME (64u * 1024 * 1024 + 64u * 1024)
+#define MAX_FILE (64u * 1024 * 1024)
+#define MAX_OUTPUT (16u * 1024 * 1024)
+#define MAX_EXECS 64
+#define MAX_STAGES 32
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+enum { HELLO = 1, PING, PONG, EXEC, EXEC_RESULT, WRITE_FILE, READ_FILE, FILE_DATA, OK, STATS, STATS_RESULT, ERROR = 0x0f };
+
+extern char **environ;
+
+struct buf {
+  unsigned char *p;
+  size_t len, cap;
+};
+
+struct exec {
+  pid_t pid; /* 0 = free slot; also the process group */
+  uint32_t id;
+  int out, err, in; /* our ends of its pipes, -1 once closed */
+  struct buf stdout_buf, stderr_buf, stdin_buf;
+  size_t stdin_off;
+  int truncated, timed_out, reaped, status;
+  double received, spawned, exited, deadline; /* guest ms; deadline 0 = none */
+};
+
+static int chan_in = 0, chan_out = 1, init_mode = 0;
+static int sig_pipe[2];
+static struct exec execs[MAX_EXECS];
+static struct buf reply;
+static const char *stages[MAX_STAGES];
+static int n_stages;
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_BOOTTIME, &t);
+  return (double)t.tv_sec * 1000.0 + (double)t.tv_nsec / 1e6;
+}
+
+/* Room for n more bytes; -1 when memory is short or the cap would be passed. */
+static int buf_reserve(struct buf *b, size_t n, size_t cap) {
+  if (b->len + n > cap) return -1;
+  if (b->len + n <= b->cap) return 0;
+  size_t want = b->cap ? b->cap : 4096;
+  while (want < b->len + n) want *= 2;
+  if (want > cap) want = cap;
+  unsigned char *p = realloc(b->p, want);
+  if (p == NULL) return -1;
+  b->p = p;
+  b->cap = want;
+  return 0;
+}
+
+static void buf_free(struct buf *b) {
+  free(b->p);
+  b->p = NULL;
+  b->len = b->cap = 0;
+}
+
+static void put_be32(unsigned char *p, uint32_t v) {
+  p[0] = v >> 24, p[1] = v >> 16, p[2] = v >> 8, p[3] = v;
+}
+
+static uint32_t get_be32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void shutdown_agent(int code);
+
+static void write_all(int fd, const unsigned char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) shutdown_agent(0); /* the host went away: same as end of stream */
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+/* Replies are built one at a time in `reply`, whose first REPLY_KEEP bytes are allocated at start
+ * and kept, so an ERROR always fits; a reply that cannot fit in memory becomes an ERROR. */
+#define REPLY_KEEP 65536
+static int reply_failed;
+static uint32_t reply_id;
+
+static void reply_begin(int type, uint32_t id) {
+  reply_id = id;
+  reply_failed = 0;
+  memset(reply.p, 0, 4);
+  reply.p[4] = PROTOCOL_VERSION;
+  reply.p[5] = (unsigned char)type;
+  put_be32(reply.p + 6, id);
+  reply.len = 10;
+}
+
+static void put_field(int tag, const void *value, size_t n) {
+  if (reply_failed || buf_reserve(&reply, 5 + n, MAX_FRAME) != 0) {
+    reply_failed = 1;
+    return;
+  }
+  reply.p[reply.len] = (unsigned char)tag;
+  put_be32(reply.p + reply.len + 1, (uint32_t)n);
+  if (n > 0) memcpy(reply.p + reply.len + 5, value, n);
+  reply.len += 5 + n;
+}
+
+static void put_str(int tag, const char *s) { put_field(tag, s, strlen(s)); }
+
+static void put_int(int tag, long long v) {
+  unsigned char b[8];
+  for (int i = 7; i >= 0; i--, v = (long long)((unsigned long long)v >> 8)) b[i] = (unsigned char)(v & 0xff);
+  put_field(tag, b, 8);
+}
+
+static void put_ms(int tag, double ms) {
+  char s[32];
+  snprintf(s, sizeof s, "%.3f", ms);
+  put_str(tag, s);
+}
+
+static void send_error(uint32_t id, const char *fmt, ...);
+
+static void reply_send(void) {
+  if (reply_failed) {
+    send_error(reply_id, "reply does not fit in memory");
+    return;
+  }
+  put_be32(reply.p, (uint32_t)(reply.len - 4));
+  write_all(chan_out, reply.p, reply.len);
+  if (reply.cap > REPLY_KEEP) { /* give a large reply's memory back: an idle agent stays small */
+    unsigned char *p = realloc(reply.p, REPLY_KEEP);
+    if (p != NULL) reply.p = p, reply.cap = REPLY_KEEP;
+  }
+}
+
+static void send_error(uint32_t id, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  reply_begin(ERROR, id);
+  put_str(0x70, msg);
+  reply_send();
+}
+
+static void kill_group(struct exec *e) {
+  if (e->pid > 0) kill(-e->pid, SIGKILL);
+}
+
+static void shutdown_agent(int code) {
+  for (int i = 0; i < MAX_EXECS; i++) kill_group(&execs[i]);
+  for (int i = 0; i < MAX_EXECS; i++)
+    if (execs[i].pid > 0 && !execs[i].reaped) waitpid(execs[i].pid, NULL, 0);
+  if (init_mode && getpid() == 1) {
+    kill(-1, SIGKILL);
+    sync();
+    reboot(RB_POWER_OFF); /* exiting would panic the kernel; fails (EPERM) in a container */
+  }
+  exit(code);
+}
+
+/* ---- fields of a request body ---- */
+
+struct field {
+  int tag;
+  const unsigned char *value;
+  size_t len;
+};
+
+/* The next field at *off, or 0 at the end of the body; -1 when a field overruns it. */
+static int next_field(const unsigned char *body, size_t blen, size_t *off, struct field *f) {
+  if (*off == blen) return 0;
+  if (blen - *off < 5) return -1;
+  size_t len = get_be32(body + *off + 1);
+  if (blen - *off - 5 < len) return -1;
+  f->tag = body[*off];
+  f->value = body + *off + 5;
+  f->len = len;
+  *off += 5 + len;
+  return 1;
+}
+
+static char *dup_value(const struct field *f) {
+  char *s = malloc(f->len + 1);
+  if (s == NULL) return NULL;
+  memcpy(s, f->value, f->len);
+  s[f->len] = '\0';
+  return s;
+}
+
+/* The last value with this tag as a C string; NULL when there is none (or no memory). */
+static char *last_string(const unsigned char *body, size_t blen, int tag) {
+  struct field f, found = {0, NULL, 0};
+  size_t off = 0;
+  while (next_field(body, blen, &off, &f) > 0)
+    if (f.tag == tag) found = f;
+  return found.value == NULL ? NULL : dup_value(&found);
+}
+
+static long long int_value(const struct field *f) {
+  unsigned long long v = 0;
+  for (size_t i = 0; i < f->len && i < 8; i++) v = v << 8 | f->value[i];
+  return (long long)v;
+}
+
+/* ---- EXEC ---- */
+
+static void set_nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+static void close_fd(int *fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+/* Reads what a pipe has now; returns 0 at end of file (the fd is then closed). */
+static int drain(int *fd, struct buf *b, int *truncated) {
+  unsigned char chunk[65536];
+  for (;;) {
+    ssize_t n = read(*fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return 1; /* EAGAIN: nothing more for now */
+    if (n == 0) {
+      close_fd(fd);
+      return 0;
+    }
+    size_t keep = (size_t)n;
+    if (b->len + keep > MAX_OUTPUT) keep = MAX_OUTPUT - b->len, *truncated = 1;
+    if (keep > 0 && buf_reserve(b, keep, MAX_OUTPUT) != 0) keep = 0, *truncated = 1;
+    memcpy(b->p + b->len, chunk, keep);
+    b->len += keep;
+  }
+}
+
+static void feed_stdin(struct exec *e) {
+  while (e->stdin_off < e->stdin_buf.len) {
+    ssize_t w = write(e->in, e->stdin_buf.p + e->stdin_off, e->stdin_buf.len - e->stdin_off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN) return;
+    if (w < 0) break; /* EPIPE: the command does not read its stdin */
+    e->stdin_off += (size_t)w;
+  }
+  close_fd(&e->in);
+  buf_free(&e->stdin_buf);
+}
+
+/* In the forked child: become a session leader with the given pipes, or report why not. */
+static void exec_child(int in, int out, int err, int status_fd, const char *cwd, char **argv, char **envp) {
+  struct { int stage, err; } why;
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL); /* undo the agent's ignores */
+  setsid();
+  dup2(in, 0), dup2(out, 1), dup2(err, 2);
+  why.stage = 0;
+  if (cwd == NULL || chdir(cwd) == 0) {
+    why.stage = 1;
+    environ = envp; /* execvp searches the PATH of environ */
+    execvp(argv[0], argv);
+  }
+  why.err = errno;
+  if (write(status_fd, &why, sizeof why) < 0) _exit(126);
+  _exit(127);
+}
+
+static void free_strings(char **list, int n) {
+  for (int i = 0; i < n; i++) free(list[i]);
+  free(list);
+}
+
+static void start_exec(uint32_t id, const unsigned char *body, size_t blen, double received) {
+  int argc = 0, envc = 0, has_path = 0;
+  char **argv = calloc(blen / 5 + 2, sizeof *argv), **envp = calloc(blen / 5 + 2, sizeof *envp), *cwd = NULL;
+  struct exec *e = NULL;
+  struct field f;
+  size_t off = 0;
+  if (argv == NULL || envp == NULL) goto oom;
+  for (int slot = 0; slot < MAX_EXECS && e == NULL; slot++)
+    if (execs[slot].pid == 0) e = &execs[slot];
+  if (e == NULL) {
+    send_error(id, "too many commands running (%d)", MAX_EXECS);
+    goto done;
+  }
+  memset(e, 0, sizeof *e);
+  e->out = e->err = e->in = -1;
+  while (next_field(body, blen, &off, &f) > 0) {
+    switch (f.tag) {
+    case 0x30:
+      if ((argv[argc++] = dup_value(&f)) == NULL) goto oom;
+      break;
+    case 0x31:
+      if ((envp[envc++] = dup_value(&f)) == NULL) goto oom;
+      has_path |= strncmp(envp[envc - 1], "PATH=", 5) == 0;
+      break;
+    case 0x33:
+      e->stdin_buf.len = 0;
+      if (buf_reserve(&e->stdin_buf, f.len, MAX_FRAME) != 0) goto oom;
+      if (f.len > 0) memcpy(e->stdin_buf.p, f.value, f.len);
+      e->stdin_buf.len = f.len;
+      break;
+    case 0x34:
+      e->deadline = int_value(&f) > 0 ? received + (double)int_value(&f) : 0;
+      break;
+    }
+  }
+  cwd = last_string(body, blen, 0x32);
+  if (argc == 0) {
+    send_error(id, "exec: argv is empty");
+    goto done;
+  }
+  if (!has_path && (envp[envc++] = strdup(DEFAULT_PATH)) == NULL) goto oom;
+  int fds[8] = {-1, -1, -1, -1, -1, -1, -1, -1}, *in = fds, *out = fds + 2, *err = fds + 4, *status = fds + 6;
+  for (int i = 0; i < 8; i += 2) {
+    if (pipe2(fds + i, O_CLOEXEC) == 0) continue;
+    int saved = errno;
+    for (int j = 0; j < i; j++) close(fds[j]);
+    send_error(id, "exec %s: pipe: %s", argv[0], strerror(saved));
+    goto done;
+  }
+  pid_t pid = fork();
+  if (pid == 0) exec_child(in[0], out[1], err[1], status[1], cwd, argv, envp);
+  close(in[0]), close(out[1]), close(err[1]), close(status[1]);
+  struct { int stage, err; } why;
+  ssize_t got;
+  do got = pid < 0 ? 0 : read(status[0], &why, sizeof why);
+  while (got < 0 && errno == EINTR);
+  close(status[0]);
+  if (pid < 0 || got == (ssize_t)sizeof why) {
+    if (pid > 0) waitpid(pid, NULL, 0);
+    close(in[1]), close(out[0]), close(err[0]);
+    if (pid < 0) send_error(id, "exec %s: fork: %s", argv[0], strerror(errno));
+    else if (why.stage == 0) send_error(id, "chdir %s: %s", cwd, strerror(why.err));
+    else send_error(id, "exec %s: %s", argv[0], strerror(why.err));
+    goto done;
+  }
+  e->pid = pid, e->id = id, e->received = received, e->spawned = now_ms();
+  e->in = in[1], e->out = out[0], e->err = err[0];
+  set_nonblock(e->in), set_nonblock(e->out), set_nonblock(e->err);
+  feed_stdin(e);
+  e = NULL; /* running: the slot is kept */
+  goto done;
+oom:
+  send_error(id, "exec: out of memory");
+done:
+  if (e != NULL) buf_free(&e->stdin_buf);
+  if (argv != NULL) free_strings(argv, argc);
+  if (envp != NULL) free_strings(envp, envc);
+  free(cwd);
+}
+
+/* Reply for a command that was reaped: sweep its group, take what its pipes hold, answer. */
+static void finish_exec(struct exec *e) {
+  kill_group(e);
+  if (e->out >= 0) drain(&e->out, &e->stdout_buf, &e->truncated);
+  if (e->err >= 0) drain(&e->err, &e->stderr_buf, &e->truncated);
+  close_fd(&e->out), close_fd(&e->err), close_fd(&e->in);
+  int signalled = WIFSIGNALED(e->status);
+  reply_begin(EXEC_RESULT, e->id);
+  put_int(0x40, signalled ? -1 : WEXITSTATUS(e->status));
+  put_int(0x41, signalled ? WTERMSIG(e->status) : 0);
+  put_field(0x42, e->stdout_buf.p, e->stdout_buf.len);
+  put_field(0x43, e->stderr_buf.p, e->stderr_buf.len);
+  put_int(0x44, e->timed_out);
+  put_ms(0x45, e->received), put_ms(0x46, e->spawned), put_ms(0x47, e->exited);
+  if (e->truncated) put_int(0x48, 1);
+  reply_send();
+  buf_free(&e->stdout_buf), buf_free(&e->stderr_buf), buf_free(&e->stdin_buf);
+  e->pid = 0;
+}
+
+static void reap(void) {
+  int status;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) /* orphans too, when we are init */
+    for (int i = 0; i < MAX_EXECS; i++)
+      if (execs[i].pid == pid) execs[i].reaped = 1, execs[i].status = status, execs[i].exited = now_ms();
+}
+
+/* ---- files and stats ---- */
+
+static void write_file(uint32_t id, const unsigned char *body, size_t blen) {
+  struct field f, data = {0, NULL, 0};
+  char *path = last_string(body, blen, 0x50);
+  long long mode = -1;
+  size_t off = 0;
+  while (next_field(body, blen, &off, &f) > 0) {
+    if (f.tag == 0x51) data = f;
+    if (f.tag == 0x52) mode = int_value(&f);
+  }
+  if (path == NULL) {
+    send_error(id, "write: no path");
+    return;
+  }
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode >= 0 ? (mode_t)mode : 0644);
+  int ok = fd >= 0;
+  for (size_t done = 0; ok && done < data.len;) {
+    ssize_t w = write(fd, data.value + done, data.len - done);
+    if (w < 0 && errno == EINTR) continue;
+    ok = w > 0, done += w > 0 ? (size_t)w : 0;
+  }
+  if (ok && mode >= 0) ok = fchmod(fd, (mode_t)mode) == 0;
+  if (fd >= 0 && close(fd) != 0) ok = 0;
+  if (ok) {
+    reply_begin(OK, id);
+    reply_send();
+  } else {
+    send_error(id, "write %s: %s", path, strerror(errno));
+  }
+  free(path);
+}
+
+static void read_file(uint32_t id, const unsigned char *body, size_t blen) {
+  char *path = last_string(body, blen, 0x50);
+  if (path == NULL) {
+    send_error(id, "read: no path");
+    return;
+  }
+  struct buf data = {0};
+  int fd = open(path, O_RDONLY | O_CLOEXEC), ok = fd >= 0, too_big = 0;
+  while (ok) {
+    if (buf_reserve(&data, 65536, MAX_FILE + 65536) != 0) {
+      ok = 0, errno = ENOMEM;
+      break;
+    }
+    ssize_t n = read(fd, data.p + data.len, 65536);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = n == 0;
+      break;
+    }
+    data.len += (size_t)n;
+    if (data.len > MAX_FILE) too_big = 1, ok = 0;
+  }
+  if (fd >= 0) close(fd);
+  if (too_big) send_error(id, "read %s: larger than %u bytes", path, MAX_FILE);
+  else if (!ok) send_error(id, "read %s: %s", path, strerror(errno));
+  else {
+    reply_begin(FILE_DATA, id);
+    put_field(0x51, data.p, data.len);
+    reply_send();
+  }
+  buf_free(&data);
+  free(path);
+}
+
+/* First line of a small file, without its newline; NULL when it cannot be read. */
+static char *first_line(const char *path, char *out, size_t size) {
+  FILE *f = fopen(path, "re");
+  if (f == NULL) return NULL;
+  char *line = fgets(out, (int)size, f);
+  fclose(f);
+  if (line != NULL) line[strcspn(line, "\n")] = '\0';
+  return line;
+}
+
+static void put_line(const char *key, const char *value) {
+  char text[300];
+  snprintf(text, sizeof text, "%s=%s", key, value);
+  put_str(0x60, text);
+}
+
+static void stats(uint32_t id) {
+  char line[256], total[32] = "", available[32] = "";
+  FILE *mem = fopen("/proc/meminfo", "re");
+  while (mem != NULL && fgets(line, sizeof line, mem) != NULL) {
+    sscanf(line, "MemTotal: %31[0-9]", total);
+    sscanf(line, "MemAvailable: %31[0-9]", available);
+  }
+  if (mem != NULL) fclose(mem);
+  reply_begin(STATS_RESULT, id);
+  if (total[0]) put_line("mem_total_kib", total);
+  if (available[0]) put_line("mem_available_kib", available);
+  if (first_line("/proc/loadavg", line, sizeof line) != NULL) line[strcspn(line, " ")] = '\0', put_line("load1", line);
+  snprintf(line, sizeof line, "%.3f", now_ms()), put_line("uptime_ms", line);
+  if (first_line("/proc/sys/kernel/random/boot_id", line, sizeof line) != NULL) put_line("boot_id", line);
+  ssize_t n = readlink("/proc/self/ns/pid", line, sizeof line - 1);
+  if (n > 0) line[n] = '\0', put_line("pid_ns", line);
+  reply_send();
+}
+
+/* ---- the channel ---- */
+
+static void handle_frame(const unsigned char *frame, size_t len) {
+  double received = now_ms();
+  uint32_t id = get_be32(frame + 2);
+  const unsigned char *body = frame + 6;
+  size_t blen = len - 6, off = 0;
+  struct field f;
+  int more;
+  if (frame[0] != PROTOCOL_VERSION) {
+    send_error(id, "unsupported protocol version %d", frame[0]);
+    return;
+  }
+  while ((more = next_field(body, blen, &off, &f)) > 0) {
+  }
+  if (more < 0) {
+    send_error(id, "malformed field at offset %zu", off);
+    return;
+  }
+  switch (frame[1]) {
+  case PING:
+    reply_begin(PONG, id);
+    put_ms(0x20, now_ms());
+    reply_send();
+    break;
+  case EXEC: start_exec(id, body, blen, received); break;
+  case WRITE_FILE: write_file(id, body, blen); break;
+  case READ_FILE: read_file(id, body, blen); break;
+  case STATS: stats(id); break;
+  default: send_error(id, "unknown message type 0x%02x", frame[1]);
+  }
+}
+
+static unsigned char len_bytes[4];
+static size_t len_have;
+static unsigned char *frame;
+static size_t frame_len, frame_have;
+
+static void feed(const unsigned char *p, size_t n) {
+  while (n > 0) {
+    if (frame == NULL) {
+      size_t take = 4 - len_have < n ? 4 - len_have : n;
+      memcpy(len_bytes + len_have, p, take), p += take, n -= take, len_have += take;
+      if (len_have < 4) return;
+      len_have = 0;
+      frame_len = get_be32(len_bytes), frame_have = 0;
+      if (frame_len < 6 || frame_len > MAX_FRAME) {
+        send_error(0, "frame length %zu out of range (6..%u)", frame_len, MAX_FRAME);
+        shutdown_agent(2);
+      }
+      if ((frame = malloc(frame_len)) == NULL) {
+        send_error(0, "no memory for a frame of %zu bytes", frame_len);
+        shutdown_agent(2);
+      }
+    }
+    size_t take = frame_len - frame_have < n ? frame_len - frame_have : n;
+    memcpy(frame + frame_have, p, take), p += take, n -= take, frame_have += take;
+    if (frame_have == frame_len) {
+      handle_frame(frame, frame_len);
+      free(frame);
+      frame = NULL;
+    }
+  }
+}
+
+/* The virtio-serial port named rigor.agent, waited for while the kernel probes it. */
+static int open_auto_port(char *path, size_t size) {
+  for (int tries = 0; tries < 500; tries++) {
+    DIR *dir = opendir("/sys/class/virtio-ports");
+    struct dirent *d;
+    char name_path[512], name[64];
+    while (dir != NULL && (d = readdir(dir)) != NULL) {
+      snprintf(name_path, sizeof name_path, "/sys/class/virtio-ports/%s/name", d->d_name);
+      if (d->d_name[0] != '.' && first_line(name_path, name, sizeof name) && strcmp(name, "rigor.agent") == 0) {
+        snprintf(path, size, "/dev/%s", d->d_name);
+        closedir(dir);
+        return open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+      }
+    }
+    if (dir != NULL) closedir(dir);
+    usleep(10000);
+  }
+  errno = ENOENT;
+  snprintf(path, size, "virtio port rigor.agent");
+  return -1;
+}
+
+static int open_port(const char *arg) {
+  char path[300];
+  struct stat st;
+  int fd;
+  if (strcmp(arg, "auto") == 0) {
+    if ((fd = open_auto_port(path, sizeof path)) < 0) perror(path);
+    return fd;
+  }
+  if (stat(arg, &st) == 0 && S_ISSOCK(st.st_mode)) {
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", arg);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) close(fd), fd = -1;
+  } else {
+    fd = open(arg, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  }
+  if (fd < 0) perror(arg);
+  return fd;
+}
+
+static void on_sigchld(int sig) {
+  int saved = errno;
+  ssize_t ignored = write(sig_pipe[1], "c", 1); /* a full pipe means a wake-up is already pending */
+  (void)sig, (void)ignored;
+  errno = saved;
+}
+
+/* Fds 0-2 must be taken before any pipe is made, or a child's dup2 onto them would clobber its own pipes. */
+static void occupy_std_fds(void) {
+  for (int fd = 0; fd < 3; fd++)
+    if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0) open("/", O_RDONLY | O_DIRECTORY);
+}
+
+int main(int argc, char **argv) {
+  const char *port = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) port = argv[++i];
+    else if (strcmp(argv[i], "--stage") == 0 && i + 1 < argc && strchr(argv[i + 1], '=') && n_stages < MAX_STAGES) stages[n_stages++] = argv[++i];
+    else if (strcmp(argv[i], "--init") == 0) init_mode = 1;
+    else {
+      fprintf(stderr, "usage: rigor-agent [--port PATH|auto] [--stage name=ms]... [--init]\n(unexpected \"%s\")\n", argv[i]);
+      return 2;
+    }
+  }
+  double started = now_ms();
+  occupy_std_fds();
+  struct sigaction sa = {0};
+  sa.sa_handler = on_sigchld;
+  sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+  sigemptyset(&sa.sa_mask);
+  if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0 || sigaction(SIGCHLD, &sa, NULL) != 0) return perror("rigor-agent: signals"), 1;
+  signal(SIGPIPE, SIG_IGN); /* a closed channel shows as EPIPE from write */
+  if (init_mode) {
+    signal(SIGTERM, SIG_IGN), signal(SIGINT, SIG_IGN), signal(SIGHUP, SIG_IGN);
+    if (getpid() != 1) prctl(PR_SET_CHILD_SUBREAPER, 1);
+  }
+  if (port != NULL && (chan_in = chan_out = open_port(port)) < 0) return 1;
+  if (buf_reserve(&reply, REPLY_KEEP, REPLY_KEEP) != 0) return perror("rigor-agent: reply buffer"), 1;
+
+  char stage[64];
+  reply_begin(HELLO, 0);
+  put_str(0x10, "rigor-agent " RIGOR_AGENT_BUILD);
+  for (int i = 0; i < n_stages; i++) put_str(0x11, stages[i]);
+  snprintf(stage, sizeof stage, "agent_start=%.3f", started);
+  put_str(0x11, stage);
+  put_str(0x12, "native");
+  reply_send();
+
+  static unsigned char chunk[65536];
+  struct pollfd fds[2 + 3 * MAX_EXECS];
+  struct exec *owner[2 + 3 * MAX_EXECS];
+  for (;;) {
+    int n = 0, timeout = -1;
+    double now = now_ms();
+    for (int i = 0; i < MAX_EXECS; i++) {
+      struct exec *e = &execs[i];
+      if (e->pid == 0) continue;
+      if (e->out >= 0) owner[n] = e, fds[n++] = (struct pollfd){e->out, POLLIN, 0};
+      if (e->err >= 0) owner[n] = e, fds[n++] = (struct pollfd){e->err, POLLIN, 0};
+      if (e->in >= 0) owner[n] = e, fds[n++] = (struct pollfd){e->in, POLLOUT, 0};
+      if (e->deadline > 0 && !e->timed_out) {
+        int left = e->deadline > now ? (int)(e->deadline - now) + 1 : 0;
+        if (timeout < 0 || left < timeout) timeout = left;
+      }
+    }
+    fds[n] = (struct pollfd){sig_pipe[0], POLLIN, 0};
+    fds[n + 1] = (struct pollfd){chan_in, POLLIN, 0};
+    if (poll(fds, (nfds_t)n + 2, timeout) < 0) {
+      if (errno == EINTR) continue;
+      perror("rigor-agent: poll");
+      shutdown_agent(1);
+    }
+    for (int i = 0; i < n; i++) {
+      struct exec *e = owner[i];
+      if (fds[i].revents == 0) continue;
+      if (fds[i].fd == e->out) drain(&e->out, &e->stdout_buf, &e->truncated);
+      else if (fds[i].fd == e->err) drain(&e->err, &e->stderr_buf, &e->truncated);
+      else if (fds[i].fd == e->in) feed_stdin(e);
+    }
+    if (fds[n].revents) {
+      while (read(sig_pipe[0], chunk, sizeof chunk) > 0) {
+      }
+      reap();
+    }
+    now = now_ms();
+    for (int i = 0; i < MAX_EXECS; i++) {
+      struct exec *e = &execs[i];
+      if (e->pid > 0 && e->deadline > 0 && now >= e->deadline && !e->timed_out) e->timed_out = 1, kill_group(e);
+      if (e->pid > 0 && e->reaped) finish_exec(e);
+    }
+    if (fds[n + 1].revents) {
+      ssize_t got = read(chan_in, chunk, sizeof chunk);
+      if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) shutdown_agent(0);
+      if (got > 0) feed(chunk, (size_t)got);
+    }
+  }
+}
