@@ -14,6 +14,9 @@ declare -A packages=(
   [busybox]=busybox-static
   [cc]=gcc
   [git]=git
+  [mksquashfs]=squashfs-tools
+  [mkfs.ext4]=e2fsprogs
+  [cpio]=cpio
 )
 
 missing=()
@@ -21,6 +24,8 @@ for command in "${!packages[@]}"; do
   command -v "$command" >/dev/null 2>&1 || missing+=("${packages[$command]}")
 done
 if ! ls /boot/vmlinuz-* >/dev/null 2>&1; then missing+=(linux-image-cloud-amd64); fi
+# Static linking of the agent and the timing helper needs libc.a.
+if command -v dpkg >/dev/null 2>&1 && ! dpkg -s libc6-dev >/dev/null 2>&1; then missing+=(libc6-dev); fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: system tools present"
