@@ -81,7 +81,12 @@ export async function runRig(options: RunOptions): Promise<RunOutcome> {
       continue;
     }
     try {
-      const result = await runCell(rig, workload, cell, { ...options, facts, index, total: cells.length });
+      const cellWorkload = workloadOf(rig, cell);
+      if (!cellWorkload) {
+        results.push(notRun(rig, cell, options, 'failed', `unknown workload ${JSON.stringify(cell.params.workload)} in this cell (rigor list shows the workloads)`));
+        continue;
+      }
+      const result = await runCell(rig, cellWorkload, cell, { ...options, facts, index, total: cells.length });
       Object.assign(tools, result.tools);
       results.push(result.cell);
       options.progress.cellEnd(index, cells.length, cell.id, outcomeLine(result.cell));
@@ -137,7 +142,7 @@ async function runCell(
     return { cell: notRun(rig, cell, options, 'failed', `invalid params: ${problems.join('; ')}`) };
   }
   const requirements: Requirement[] = [...rig.requires, ...(workload.requirements?.(params) ?? [])];
-  const missing = await missingRequirement(requirements, params, options.facts);
+  const missing = (await missingRequirement(requirements, params, options.facts)) ?? (await workload.skipReason?.(params)) ?? null;
   if (missing) return { cell: notRun(rig, cell, options, 'skipped', missing) };
 
   options.progress.cellStart(options.index, options.total, cell.id, sampling.iterations);
@@ -176,6 +181,12 @@ async function runCell(
     metrics: metricResults(rig, outcome.samples),
   };
   return { cell: cellResult, tools: outcome.tools };
+}
+
+/** A cell may name its own workload (a matrix `include` with `workload:`), so bare tools and ours share one run. */
+function workloadOf(rig: Rig, cell: Cell): Workload | undefined {
+  const name = cell.params.workload;
+  return getWorkload(typeof name === 'string' ? name : rig.workload);
 }
 
 /** A cell that was not measured: skipped (requirement missing, interrupted) or failed before sampling. */
@@ -220,7 +231,7 @@ function toolsNamed(rig: Rig, workload: Workload, cells: Cell[]): string[] {
     } catch {
       continue; // reported when the cell runs
     }
-    for (const requirement of [...rig.requires, ...(workload.requirements?.(params) ?? [])]) {
+    for (const requirement of [...rig.requires, ...((workloadOf(rig, cell) ?? workload).requirements?.(params) ?? [])]) {
       if (!requirement.binary) continue;
       const name = requirement.binary.replace(/\{(\w+)\}/g, (_, key: string) => String(params[key] ?? ''));
       if (name) names.add(name);

@@ -2,7 +2,10 @@
 import { commandWorkload } from './command.ts';
 import { harnessWorkload } from './harness.ts';
 import { registerWorkload } from './registry.ts';
+import { densityWorkload } from './sandbox/density.ts';
+import { execWorkload } from './sandbox/exec.ts';
+import { lifecycleWorkload } from './sandbox/lifecycle.ts';
 import { statsSummarizeWorkload } from './stats-summarize.ts';
 
-export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload];
+export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload];
 for (const workload of builtinWorkloads) registerWorkload(workload);

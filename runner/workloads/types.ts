@@ -70,5 +70,11 @@ export interface Workload {
   validateParams?(params: Record<string, unknown>): string[];
   /** Requirements implied by the params (e.g. argv[0] must be on PATH). */
   requirements?(params: Record<string, unknown>): Requirement[];
+  /**
+   * Why this host cannot run the cell, found by asking the thing itself (a
+   * sandbox backend's available()); null when it can. The cell is `skipped`
+   * with this reason.
+   */
+  skipReason?(params: Record<string, unknown>): Promise<string | null>;
   run(ctx: CellContext): Promise<WorkloadResult>;
 }

@@ -1,0 +1,56 @@
+/** The `backend` param every sandbox workload takes, and the spec built from the cell's params. */
+import { describeFound } from '../../errors.ts';
+import { backendNames, getBackend } from '../../../sandbox-core/backends/registry.ts';
+import type { Backend, Sandbox, SandboxSpec } from '../../../sandbox-core/backends/types.ts';
+
+export function backendProblems(params: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  if (typeof params.backend !== 'string' || !backendNames.includes(params.backend)) {
+    problems.push(`params.backend: expected one of ${backendNames.join(', ')}, found ${describeFound(params.backend)}`);
+  }
+  if (params.agent !== undefined && params.agent !== 'native' && params.agent !== 'node') {
+    problems.push(`params.agent: expected native or node, found ${describeFound(params.agent)}`);
+  }
+  if (params.memory_mib !== undefined && !(Number.isInteger(params.memory_mib) && (params.memory_mib as number) > 0)) {
+    problems.push(`params.memory_mib: expected a whole number of MiB, found ${describeFound(params.memory_mib)}`);
+  }
+  return problems;
+}
+
+export function backendOf(params: Record<string, unknown>): Backend {
+  return getBackend(String(params.backend));
+}
+
+/** A backend that cannot run here makes the cell `skipped` with its own reason. */
+export async function backendSkipReason(params: Record<string, unknown>): Promise<string | null> {
+  const availability = await backendOf(params).available();
+  return availability.ok ? null : `backend ${String(params.backend)} unavailable: ${availability.reason}`;
+}
+
+export function specOf(params: Record<string, unknown>): SandboxSpec {
+  return {
+    ...(params.agent ? { agent: params.agent as 'native' | 'node' } : {}),
+    ...(params.memory_mib ? { memoryMiB: params.memory_mib as number } : {}),
+    ...(params.ready_timeout_s ? { readyTimeoutMs: (params.ready_timeout_s as number) * 1000 } : {}),
+  };
+}
+
+/** What an artifact should say about the sandboxes a cell used: accel (qemu), agent kind, boot stages of one. */
+export function sandboxFacts(sandbox: Sandbox): Record<string, unknown> {
+  const extra = sandbox as unknown as { accel?: string; agentKind?: string };
+  return {
+    backend: sandbox.backend,
+    ...(extra.accel ? { accel: extra.accel } : {}),
+    boot_stages_ms: Object.fromEntries(sandbox.bootStages.map((stage) => [stage.name, stage.ms])),
+  };
+}
+
+/** Commands must behave: a wrong exit code or output fails the cell rather than timing an error path. */
+export function checkExec(argv: string[], result: { exitCode: number | null; stdout: Buffer; stderr: Buffer }, expectStdout?: string): void {
+  if (result.exitCode !== 0) {
+    throw new Error(`${argv.join(' ')} exited ${result.exitCode}: ${result.stderr.toString('utf8').slice(-500)}`);
+  }
+  if (expectStdout !== undefined && result.stdout.toString('utf8') !== expectStdout) {
+    throw new Error(`${argv.join(' ')} printed ${JSON.stringify(result.stdout.toString('utf8').slice(0, 200))}, expected ${JSON.stringify(expectStdout)}`);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * `sandbox.density`: N idle sandboxes alive at once, and the host memory each
+ * costs. Two readings per sample: the PSS the backend's stats() reports
+ * (proportional set size from /proc/<pid>/smaps_rollup, shared pages split
+ * between sharers), and the drop of MemAvailable in /proc/meminfo.
+ */
+import { readFileSync } from 'node:fs';
+import { describeFound } from '../../errors.ts';
+import { sampleLoop } from '../../sampling/loop.ts';
+import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
+import type { CellContext, Workload, WorkloadResult } from '../types.ts';
+import { failuresAsWorkloadErrors } from './as-workload-error.ts';
+import { backendOf, backendProblems, backendSkipReason, sandboxFacts, specOf } from './backend-param.ts';
+
+const MIB = 1024 * 1024;
+/** Sandboxes started at once while filling up (2 cores). */
+const START_BATCH = 4;
+/** Let the sandboxes settle (lazy allocations, page cache) before reading memory. */
+const SETTLE_MS = 1000;
+
+function memAvailableBytes(): number {
+  const match = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+export const densityWorkload: Workload = {
+  name: 'sandbox.density',
+  description: 'params.n idle sandboxes at once: host memory per sandbox (PSS from stats(), and MemAvailable drop)',
+  validateParams: (params) => [
+    ...backendProblems(params),
+    ...(Number.isInteger(params.n) && (params.n as number) > 0 ? [] : [`params.n: expected a whole number of sandboxes, found ${describeFound(params.n)}`]),
+  ],
+  skipReason: backendSkipReason,
+  run: runDensity,
+};
+
+async function runDensity(ctx: CellContext): Promise<WorkloadResult> {
+  const backend = backendOf(ctx.params);
+  const spec = specOf(ctx.params);
+  const n = ctx.params.n as number;
+  let facts: Record<string, unknown> = {};
+  const result = await sampleLoop(
+    ctx,
+    failuresAsWorkloadErrors(async (_index, signal) => {
+      const before = memAvailableBytes();
+      const alive: Sandbox[] = [];
+      try {
+        while (alive.length < n && !signal.aborted) {
+          const batch = Math.min(START_BATCH, n - alive.length);
+          const started = await Promise.allSettled(Array.from({ length: batch }, () => backend.create(spec, { signal })));
+          for (const outcome of started) if (outcome.status === 'fulfilled') alive.push(outcome.value);
+          const failed = started.find((outcome) => outcome.status === 'rejected');
+          if (failed) throw failed.reason; // the ones that did start are destroyed below
+        }
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+        const stats = await Promise.all(alive.map((sandbox) => sandbox.stats()));
+        const pss = stats.reduce((sum, s) => sum + s.memory.bytes, 0);
+        facts = { ...sandboxFacts(alive[0]!), memory_kind: stats[0]?.memory.kind, memory_method: stats[0]?.memory.method, n };
+        return { pss_per_sandbox_mib: pss / n / MIB, memavailable_drop_per_sandbox_mib: (before - memAvailableBytes()) / n / MIB };
+      } finally {
+        await Promise.all(alive.map((sandbox) => sandbox.destroy()));
+      }
+    }),
+  );
+  return { ...result, facts };
+}

@@ -1,0 +1,38 @@
+/**
+ * `sandbox.exec`: one warm sandbox per cell, then repeated exec round trips
+ * through its agent. Host clock: exec() called → result decoded; guest clock:
+ * request received → reply sent, as the agent saw it.
+ */
+import { sampleLoop } from '../../sampling/loop.ts';
+import type { CellContext, Workload, WorkloadResult } from '../types.ts';
+import { failuresAsWorkloadErrors } from './as-workload-error.ts';
+import { backendOf, backendProblems, backendSkipReason, checkExec, sandboxFacts, specOf } from './backend-param.ts';
+
+export const execWorkload: Workload = {
+  name: 'sandbox.exec',
+  description: 'exec round trips through the agent of one warm sandbox (params.backend, params.command)',
+  validateParams: backendProblems,
+  skipReason: backendSkipReason,
+  run: runExec,
+};
+
+async function runExec(ctx: CellContext): Promise<WorkloadResult> {
+  const command = (ctx.params.command as string[] | undefined) ?? ['true'];
+  const timeoutMs = ctx.sampling.timeout_s * 1000;
+  const sandbox = await backendOf(ctx.params).create(specOf(ctx.params), { signal: ctx.signal });
+  try {
+    const result = await sampleLoop(
+      ctx,
+      failuresAsWorkloadErrors(async () => {
+        const start = performance.now();
+        const exec = await sandbox.exec({ argv: command, timeoutMs });
+        const roundTrip = performance.now() - start;
+        checkExec(command, exec);
+        return { roundtrip_ms: roundTrip, guest_ms: exec.guest.exited - exec.guest.received, spawn_to_exit_ms: exec.guest.exited - exec.guest.spawned };
+      }),
+    );
+    return { ...result, facts: { ...sandboxFacts(sandbox), command, ready_ms: sandbox.phases.ready } };
+  } finally {
+    await sandbox.destroy();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * `sandbox.lifecycle`: one cold sandbox per sample — create() → ready → exec
+ * → destroy() — with every phase on the host clock and, for guests, the boot
+ * stages on the guest's clock (metrics named stage_<name>).
+ */
+import { describeFound } from '../../errors.ts';
+import { sampleLoop } from '../../sampling/loop.ts';
+import type { CellContext, Workload, WorkloadResult } from '../types.ts';
+import { failuresAsWorkloadErrors } from './as-workload-error.ts';
+import { backendOf, backendProblems, backendSkipReason, checkExec, sandboxFacts, specOf } from './backend-param.ts';
+
+const DEFAULT_COMMAND = ['echo', 'hello'];
+
+function commandOf(params: Record<string, unknown>): string[] {
+  return (params.command as string[] | undefined) ?? DEFAULT_COMMAND;
+}
+
+function commandProblems(params: Record<string, unknown>): string[] {
+  const command = params.command;
+  if (command === undefined) return [];
+  return Array.isArray(command) && command.length > 0 && command.every((part) => typeof part === 'string')
+    ? []
+    : [`params.command: expected an argv list of strings, found ${describeFound(command)}`];
+}
+
+export const lifecycleWorkload: Workload = {
+  name: 'sandbox.lifecycle',
+  description: 'a cold sandbox per sample: create → ready → exec → destroy, each phase timed (params.backend)',
+  validateParams: (params) => [...backendProblems(params), ...commandProblems(params)],
+  skipReason: backendSkipReason,
+  run: runLifecycle,
+};
+
+async function runLifecycle(ctx: CellContext): Promise<WorkloadResult> {
+  const backend = backendOf(ctx.params);
+  const spec = specOf(ctx.params);
+  const command = commandOf(ctx.params);
+  const expectStdout = command.join(' ') === DEFAULT_COMMAND.join(' ') ? 'hello\n' : undefined;
+  const timeoutMs = ctx.sampling.timeout_s * 1000;
+  let facts: Record<string, unknown> | undefined;
+  const result = await sampleLoop(ctx, failuresAsWorkloadErrors(async (_index, signal) => {
+    const start = performance.now();
+    const sandbox = await backend.create(spec, { signal });
+    const values: Record<string, number> = {};
+    try {
+      for (const [phase, ms] of Object.entries(sandbox.phases)) if (ms !== undefined) values[`${phase}_ms`] = ms;
+      for (const stage of sandbox.bootStages) values[`stage_${stage.name}`] = stage.ms;
+      const execStart = performance.now();
+      const exec = await sandbox.exec({ argv: command, timeoutMs });
+      values.exec_ms = performance.now() - execStart;
+      checkExec(command, exec, expectStdout);
+      facts ??= sandboxFacts(sandbox);
+    } finally {
+      const destroyStart = performance.now();
+      await sandbox.destroy();
+      values.destroy_ms = performance.now() - destroyStart;
+    }
+    values.total_ms = performance.now() - start;
+    return values;
+  }));
+  return { ...result, facts: { ...facts, command } };
+}
