@@ -5,7 +5,8 @@ import { registerWorkload } from './registry.ts';
 import { densityWorkload } from './sandbox/density.ts';
 import { execWorkload } from './sandbox/exec.ts';
 import { lifecycleWorkload } from './sandbox/lifecycle.ts';
+import { poolWorkload } from './sandbox/pool.ts';
 import { statsSummarizeWorkload } from './stats-summarize.ts';
 
-export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload];
+export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload];
 for (const workload of builtinWorkloads) registerWorkload(workload);

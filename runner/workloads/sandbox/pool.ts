@@ -1,0 +1,66 @@
+/**
+ * `sandbox.pool`: acquire → first output of exec from a warm pool of paused
+ * sandboxes (params.pool_size, default twice the concurrency), refilled in the
+ * background. Before each sample (untimed) the released sandboxes are gone and
+ * the pool is full again, so every sample measures an acquire from a warm,
+ * quiet pool; facts.waited counts acquires that found it empty anyway.
+ */
+import { describeFound } from '../../errors.ts';
+import { sampleLoop } from '../../sampling/loop.ts';
+import { WarmPool } from '../../../sandbox-core/pool/warm-pool.ts';
+import type { CellContext, Workload, WorkloadResult } from '../types.ts';
+import { failuresAsWorkloadErrors } from './as-workload-error.ts';
+import { backendOf, backendProblems, backendSkipReason, checkExec, specOf } from './backend-param.ts';
+
+const COMMAND = ['echo', 'hello'];
+
+export const poolWorkload: Workload = {
+  name: 'sandbox.pool',
+  description: 'acquire from a warm pool of paused sandboxes → first output of exec (params.backend, params.pool_size)',
+  validateParams: (params) => [
+    ...backendProblems(params),
+    ...(params.pool_size === undefined || (Number.isInteger(params.pool_size) && (params.pool_size as number) > 0)
+      ? []
+      : [`params.pool_size: expected a whole number >= 1, found ${describeFound(params.pool_size)}`]),
+  ],
+  skipReason: backendSkipReason,
+  run: runPool,
+};
+
+async function runPool(ctx: CellContext): Promise<WorkloadResult> {
+  const concurrency = ctx.sampling.concurrency;
+  const size = (ctx.params.pool_size as number | undefined) ?? 2 * concurrency;
+  const pool = new WarmPool(backendOf(ctx.params), { size, spec: specOf(ctx.params) });
+  const timeoutMs = ctx.sampling.timeout_s * 1000;
+  // Released sandboxes are destroyed off the timed path; the cell waits for them at the end.
+  const releases: Promise<void>[] = [];
+  try {
+    await pool.fill();
+    const result = await sampleLoop(
+      ctx,
+      failuresAsWorkloadErrors(async () => {
+        const start = performance.now();
+        const { sandbox, times } = await pool.acquire();
+        try {
+          const exec = await sandbox.exec({ argv: COMMAND, timeoutMs });
+          const firstOutput = performance.now() - start;
+          checkExec(COMMAND, exec, 'hello\n');
+          return { acquire_ready_ms: times.ready, first_output_ms: firstOutput, waited_ms: times.taken };
+        } finally {
+          releases.push(pool.release(sandbox));
+        }
+      }),
+      // Each sample acquires from a full, quiet pool: released sandboxes gone and the refill done (untimed).
+      {
+        beforeEach: async () => {
+          await Promise.allSettled(releases);
+          await pool.fill();
+        },
+      },
+    );
+    return { ...result, facts: { pool_size: size, ...pool.counts } };
+  } finally {
+    await pool.close();
+    await Promise.allSettled(releases);
+  }
+}

@@ -1,0 +1,84 @@
+/** The warm pool with real bwrap sandboxes: paused while idle, fresh on every acquire, refilled, nothing reused. */
+import { afterAll, describe, expect, it } from 'vitest';
+import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
+import { processBackend } from '../../../sandbox-core/backends/process.ts';
+import { WarmPool } from '../../../sandbox-core/pool/warm-pool.ts';
+
+const bwrap = await bwrapBackend.available();
+
+async function run(sandbox: { exec: (r: { argv: string[] }) => Promise<{ stdout: Buffer; exitCode: number | null }> }, script: string) {
+  const result = await sandbox.exec({ argv: ['sh', '-c', script] });
+  return { out: result.stdout.toString('utf8').trim(), code: result.exitCode };
+}
+
+describe.skipIf(!bwrap.ok)(`warm pool on bwrap${bwrap.ok ? '' : ` (skipped: ${!bwrap.ok && bwrap.reason})`}`, () => {
+  const pool = new WarmPool(bwrapBackend, { size: 2 });
+  afterAll(() => pool.close());
+
+  it('fills with paused sandboxes', async () => {
+    await pool.fill();
+    expect(pool.idle).toBe(2);
+    expect(pool.counts.created).toBe(2);
+  });
+
+  it('acquire resumes one and its agent answers, with times ordered', async () => {
+    const { sandbox, times } = await pool.acquire();
+    expect(times.taken).toBeLessThanOrEqual(times.resumed);
+    expect(times.resumed).toBeLessThanOrEqual(times.ready);
+    expect((await run(sandbox, 'echo ready')).out).toBe('ready');
+    await pool.release(sandbox);
+  });
+
+  it('never hands out a used sandbox: a marker written in one is invisible in the next, and their pid namespaces differ', async () => {
+    const first = await pool.acquire();
+    await run(first.sandbox, 'echo secret > /workspace/marker; echo secret > /tmp/marker');
+    const firstNs = (await run(first.sandbox, 'readlink /proc/self/ns/pid')).out;
+    await pool.release(first.sandbox);
+
+    const second = await pool.acquire();
+    expect(second.sandbox.id).not.toBe(first.sandbox.id);
+    const seen = await run(second.sandbox, 'cat /workspace/marker /tmp/marker 2>&1; echo; readlink /proc/self/ns/pid');
+    expect(seen.out).not.toContain('secret');
+    expect(seen.out.split('\n').at(-1)).not.toBe(firstNs);
+    await pool.release(second.sandbox);
+  });
+
+  it('an idle sandbox is really paused: its processes are stopped (state T)', async () => {
+    await pool.fill();
+    const { sandbox } = await pool.acquire();
+    // The still-idle one: find its agent by its sandbox id in /proc and check the state.
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const states: string[] = [];
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      try {
+        const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+        if (!environ.includes('RIGOR_SANDBOX_ID=bwrap-') || environ.includes(sandbox.id)) continue;
+        states.push(/^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!);
+      } catch {
+        // exited meanwhile
+      }
+    }
+    expect(states.length).toBeGreaterThan(0);
+    expect(states.every((state) => state === 'T')).toBe(true);
+    await pool.release(sandbox);
+  });
+});
+
+describe('warm pool on the process backend', () => {
+  it('refills after release, and close() destroys the idle ones', async () => {
+    const pool = new WarmPool(processBackend, { size: 1 });
+    await pool.fill();
+    const { sandbox } = await pool.acquire();
+    await pool.release(sandbox);
+    await pool.warm(1);
+    expect(pool.idle).toBe(1);
+    expect(pool.counts.created).toBe(2);
+    await pool.close();
+    expect(pool.idle).toBe(0);
+    await expect(pool.acquire()).rejects.toThrow(/closed/);
+  });
+
+  it('rejects a bad size', () => {
+    expect(() => new WarmPool(processBackend, { size: 0 })).toThrow(/whole number >= 1/);
+  });
+});
