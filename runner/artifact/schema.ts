@@ -85,6 +85,25 @@ export const GateResult = z
   .strict();
 export type GateResult = z.infer<typeof GateResult>;
 
+const RatioSideResult = z
+  .object({ cell: z.string(), metric: z.string(), unit: z.string(), median: z.number().nullable() })
+  .strict();
+
+/** A rig's ratio, computed from the raw samples of two cells of this artifact. */
+export const RatioResult = z
+  .object({
+    name: z.string(),
+    of: RatioSideResult,
+    to: RatioSideResult,
+    ratio: z.number().nullable().describe('median(of) / median(to); null when a side has no samples'),
+    ci95: Interval.nullable().describe('seeded bootstrap of the ratio of medians'),
+    goal: z.object({ max: z.number() }).strict().optional(),
+    goal_met: z.boolean().nullable().optional(),
+    detail: z.string(),
+  })
+  .strict();
+export type RatioResult = z.infer<typeof RatioResult>;
+
 const Kvm = z
   .object({
     status: z
@@ -154,6 +173,7 @@ export const Artifact = z
     environment: z.record(z.string(), z.unknown()).describe('what the rig varied outside the matrix'),
     cells: z.array(CellResult),
     gates: z.array(GateResult),
+    ratios: z.array(RatioResult).optional().describe('the rig ratios (absent in artifacts written before rigor had them)'),
   })
   .strict();
 export type Artifact = z.infer<typeof Artifact>;

@@ -16,7 +16,9 @@ export function formatResults(artifact: Artifact, opts: { maxWidth?: number } = 
     if (cell.status !== 'ok') notes.push(`${cell.id}: ${cell.status}: ${cell.reason ?? ''}`);
     if (cell.truncated) notes.push(`${cell.id}: truncated: ${cell.truncated}`);
     if (typeof cell.facts?.summary === 'string') notes.push(`${cell.id}: ${cell.facts.summary}`);
-    for (const [name, metric] of Object.entries(cell.metrics)) {
+    const measured = Object.entries(cell.metrics).filter(([, metric]) => metric.samples.length > 0);
+    // A cell reports the metrics its workload measures; the rig's others stay out of its rows.
+    for (const [name, metric] of measured.length > 0 ? measured : Object.entries(cell.metrics)) {
       const s = metric.summary;
       rows.push([
         cell.id,
@@ -54,6 +56,7 @@ export function formatResults(artifact: Artifact, opts: { maxWidth?: number } = 
     '',
     table,
     ...(notes.length ? ['', ...notes.map((n) => `  ${n}`)] : []),
+    ...(artifact.ratios?.length ? ['', 'ratios:', ...artifact.ratios.map((r) => `  ${r.name}: ${r.detail}`)] : []),
     ...(gates.length ? ['', 'gates:', ...gates] : []),
     ...(artifact.host.warnings.length ? ['', 'host warnings:', ...artifact.host.warnings.map((w) => `  ${w}`)] : []),
   ].join('\n');

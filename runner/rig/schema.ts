@@ -101,6 +101,27 @@ export const Sampling = z
   .strict();
 export type Sampling = z.infer<typeof Sampling>;
 
+/** One side of a ratio: a metric in exactly one cell. */
+export const RatioSide = z
+  .object({ metric: z.string(), where: Where })
+  .strict();
+
+/**
+ * A claim that is a ratio measured side by side in one run: median of `of`
+ * over median of `to` (e.g. our launcher over the bare tool), with a
+ * bootstrap CI, and an optional goal the ratio should stay under.
+ */
+export const Ratio = z
+  .object({
+    name: Name,
+    of: RatioSide,
+    to: RatioSide,
+    goal: z.object({ max: z.number().gt(0) }).strict().optional(),
+    description: z.string().optional(),
+  })
+  .strict();
+export type Ratio = z.infer<typeof Ratio>;
+
 const matrixKeyValues = z.array(z.union([Scalar, z.null()])).min(1);
 
 /** Cartesian product of its keys, then `exclude` removes and `include` adds or extends cells (as CI matrices do). */
@@ -132,6 +153,8 @@ export const RigFile = z
       .refine((m) => Object.keys(m).length > 0, { message: 'at least one metric' })
       .meta({ minProperties: 1 }),
     gates: z.array(Gate).default([]),
+    // Optional, not defaulted: artifacts written before ratios existed embed definitions without the field.
+    ratios: z.array(Ratio).optional().describe('claims measured as the ratio of two cells of this run'),
     notes: z.string().optional(),
   })
   .strict();

@@ -130,6 +130,19 @@ export function semanticProblems(data: unknown, ctx: SemanticContext): RigProble
     checkWhere(['gates', i, 'where'], gate.where);
   }
 
+  for (const [i, ratio] of mappings(data.ratios)) {
+    for (const side of ['of', 'to'] as const) {
+      const entry = ratio[side];
+      if (!isMapping(entry)) continue;
+      if (typeof entry.metric === 'string' && metrics && metrics.length > 0 && !metrics.includes(entry.metric)) {
+        add(['ratios', i, side, 'metric'], `a metric declared in metrics ${choices(entry.metric, metrics)}`, JSON.stringify(entry.metric));
+      }
+      checkWhere(['ratios', i, side, 'where'], entry.where);
+      const matching = isMapping(entry.where) && cells ? cells.filter((cell) => cellMatches(cell.params, entry.where as Record<string, Scalar>)) : [];
+      if (matching.length > 1) add(['ratios', i, side, 'where'], 'a selection of exactly one cell', `${matching.length} cells (${matching.map((c) => c.id).join('; ')})`);
+    }
+  }
+
   for (const [i, req] of mappings(data.requires)) {
     if (!('binary' in req) && !('root' in req) && !('kvm' in req)) add(['requires', i], 'at least one of binary, root, kvm', 'none');
     checkWhere(['requires', i, 'where'], req.where);

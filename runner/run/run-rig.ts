@@ -23,6 +23,7 @@ import { summarize } from '../stats/index.ts';
 import { getWorkload, isWorkload } from '../workloads/index.ts';
 import { WorkloadError, type CellSampling, type Workload, type WorkloadResult } from '../workloads/types.ts';
 import type { ProgressSink } from './progress.ts';
+import { computeRatios } from './ratios.ts';
 import { TOOL_VERSION } from '../version.ts';
 
 export interface RunOptions {
@@ -117,8 +118,10 @@ export async function runRig(options: RunOptions): Promise<RunOutcome> {
     environment: environmentOf(),
     cells: results,
     gates: [],
+    ratios: [],
   };
   artifact.gates = evaluateGates(rig.gates, rig.metrics, artifact);
+  artifact.ratios = computeRatios(rig.ratios ?? [], results);
   const path = writeArtifact(artifact, options.outDir ?? resolve(root, 'results', rig.name));
   return { artifact, path };
 }
@@ -212,11 +215,16 @@ function metricResults(rig: Rig, samples: Record<string, number[]>): Record<stri
   return metrics;
 }
 
-/** Rig sampling, with the cell's `concurrency` axis and the CLI's --iterations applied. */
+/**
+ * Rig sampling with the cell's own `concurrency`, `warmup` and `iterations`
+ * (matrix axes or include keys: a slow backend can take fewer samples) and the
+ * CLI's --iterations, which wins.
+ */
 export function resolveSampling(rig: Rig, cell: Cell, iterations?: number): CellSampling {
-  const base = rig.sampling;
-  const concurrency = typeof cell.params.concurrency === 'number' ? cell.params.concurrency : base.concurrency;
-  const planned = iterations ?? base.iterations;
+  const own = (key: 'concurrency' | 'warmup' | 'iterations') => (Number.isInteger(cell.params[key]) ? (cell.params[key] as number) : undefined);
+  const base = { ...rig.sampling, warmup: own('warmup') ?? rig.sampling.warmup };
+  const concurrency = own('concurrency') ?? base.concurrency;
+  const planned = iterations ?? own('iterations') ?? base.iterations;
   const maxIterations = iterations ?? base.max_iterations ?? base.iterations;
   return { ...base, concurrency, iterations: planned, max_iterations: Math.max(planned, maxIterations) };
 }
