@@ -11,6 +11,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,10 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -63,6 +67,9 @@ static struct exec execs[MAX_EXECS];
 static struct buf reply;
 static const char *stages[MAX_STAGES];
 static int n_stages;
+/* --exec-user: commands and file requests run as this uid/gid (-1 = as the agent), with only exec_caps. */
+static long exec_uid = -1, exec_gid = -1;
+static uint64_t exec_caps;
 
 static double now_ms(void) {
   struct timespec t;
@@ -277,6 +284,30 @@ static void feed_stdin(struct exec *e) {
   buf_free(&e->stdin_buf);
 }
 
+/* In the forked child, still root: keep only the granted capabilities (bounding set, then
+ * permitted/effective/inheritable/ambient across the uid change), become the exec user, and
+ * forbid setuid binaries from giving any back. */
+static int drop_privileges(void) {
+  for (int cap = 0; cap < 64; cap++)
+    if (!(exec_caps >> cap & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+  if (exec_caps != 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return -1;
+  if (setgroups(0, NULL) != 0 || setresgid((gid_t)exec_gid, (gid_t)exec_gid, (gid_t)exec_gid) != 0 ||
+      setresuid((uid_t)exec_uid, (uid_t)exec_uid, (uid_t)exec_uid) != 0)
+    return -1;
+  if (exec_caps != 0) {
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    for (int i = 0; i < 2; i++) {
+      uint32_t set = (uint32_t)(exec_caps >> (32 * i));
+      data[i].effective = data[i].permitted = data[i].inheritable = set;
+    }
+    if (syscall(SYS_capset, &header, data) != 0) return -1;
+    for (int cap = 0; cap < 64; cap++) /* ambient: what survives execve of a plain binary */
+      if (exec_caps >> cap & 1 && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) return -1;
+  }
+  return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
 /* In the forked child: become a session leader with the given pipes, or report why not. */
 static void exec_child(int in, int out, int err, int status_fd, const char *cwd, char **argv, char **envp) {
   struct { int stage, err; } why;
@@ -286,12 +317,15 @@ static void exec_child(int in, int out, int err, int status_fd, const char *cwd,
   for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL); /* undo the agent's ignores */
   setsid();
   dup2(in, 0), dup2(out, 1), dup2(err, 2);
+  why.stage = 2;
+  if (exec_uid >= 0 && drop_privileges() != 0) goto failed;
   why.stage = 0;
   if (cwd == NULL || chdir(cwd) == 0) {
     why.stage = 1;
     environ = envp; /* execvp searches the PATH of environ */
     execvp(argv[0], argv);
   }
+failed:
   why.err = errno;
   if (write(status_fd, &why, sizeof why) < 0) _exit(126);
   _exit(127);
@@ -364,6 +398,7 @@ static void start_exec(uint32_t id, const unsigned char *body, size_t blen, doub
     close(in[1]), close(out[0]), close(err[0]);
     if (pid < 0) send_error(id, "exec %s: fork: %s", argv[0], strerror(errno));
     else if (why.stage == 0) send_error(id, "chdir %s: %s", cwd, strerror(why.err));
+    else if (why.stage == 2) send_error(id, "exec %s: drop privileges: %s", argv[0], strerror(why.err));
     else send_error(id, "exec %s: %s", argv[0], strerror(why.err));
     goto done;
   }
@@ -412,6 +447,14 @@ static void reap(void) {
 
 /* ---- files and stats ---- */
 
+/* File requests check permissions as the exec user would (a root agent must not write where its
+ * commands cannot); setfsuid away from 0 also clears the agent's file capabilities meanwhile. */
+static void as_exec_user(int on) {
+  if (exec_uid < 0) return;
+  if (on) setfsgid((gid_t)exec_gid), setfsuid((uid_t)exec_uid);
+  else setfsuid(geteuid()), setfsgid(getegid());
+}
+
 static void write_file(uint32_t id, const unsigned char *body, size_t blen) {
   struct field f, data = {0, NULL, 0};
   char *path = last_string(body, blen, 0x50);
@@ -425,8 +468,9 @@ static void write_file(uint32_t id, const unsigned char *body, size_t blen) {
     send_error(id, "write: no path");
     return;
   }
+  as_exec_user(1);
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode >= 0 ? (mode_t)mode : 0644);
-  int ok = fd >= 0;
+  int ok = fd >= 0, saved;
   for (size_t done = 0; ok && done < data.len;) {
     ssize_t w = write(fd, data.value + done, data.len - done);
     if (w < 0 && errno == EINTR) continue;
@@ -434,6 +478,9 @@ static void write_file(uint32_t id, const unsigned char *body, size_t blen) {
   }
   if (ok && mode >= 0) ok = fchmod(fd, (mode_t)mode) == 0;
   if (fd >= 0 && close(fd) != 0) ok = 0;
+  saved = errno;
+  as_exec_user(0);
+  errno = saved;
   if (ok) {
     reply_begin(OK, id);
     reply_send();
@@ -450,7 +497,10 @@ static void read_file(uint32_t id, const unsigned char *body, size_t blen) {
     return;
   }
   struct buf data = {0};
-  int fd = open(path, O_RDONLY | O_CLOEXEC), ok = fd >= 0, too_big = 0;
+  as_exec_user(1);
+  int fd = open(path, O_RDONLY | O_CLOEXEC), ok = fd >= 0, too_big = 0, saved = errno;
+  as_exec_user(0);
+  errno = saved;
   while (ok) {
     if (buf_reserve(&data, 65536, MAX_FILE + 65536) != 0) {
       ok = 0, errno = ENOMEM;
@@ -632,17 +682,48 @@ static void occupy_std_fds(void) {
     if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) < 0) open("/", O_RDONLY | O_DIRECTORY);
 }
 
+/* "UID:GID" as two numbers; 0 when it is not one. */
+static int parse_user(const char *arg) {
+  char *end;
+  exec_uid = strtol(arg, &end, 10);
+  if (end == arg || *end != ':' || exec_uid < 0) return 0;
+  const char *gid = end + 1;
+  exec_gid = strtol(gid, &end, 10);
+  return end != gid && *end == '\0' && exec_gid >= 0;
+}
+
+/* "N,N,..." capability numbers (0..63) into exec_caps; "" = none; 0 when malformed. */
+static int parse_caps(const char *arg) {
+  for (const char *p = arg; *p != '\0';) {
+    char *end;
+    long cap = strtol(p, &end, 10);
+    if (end == p || cap < 0 || cap > 63 || (*end != ',' && *end != '\0')) return 0;
+    exec_caps |= 1ull << cap;
+    p = *end == ',' ? end + 1 : end;
+  }
+  return 1;
+}
+
 int main(int argc, char **argv) {
-  const char *port = NULL;
+  const char *port = NULL, *caps = NULL;
   for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--now") == 0) return printf("%.3f\n", now_ms()) < 0;
     if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) port = argv[++i];
     else if (strcmp(argv[i], "--stage") == 0 && i + 1 < argc && strchr(argv[i + 1], '=') && n_stages < MAX_STAGES) stages[n_stages++] = argv[++i];
     else if (strcmp(argv[i], "--init") == 0) init_mode = 1;
+    else if (strcmp(argv[i], "--exec-user") == 0 && i + 1 < argc && parse_user(argv[i + 1])) i++;
+    else if (strcmp(argv[i], "--exec-caps") == 0 && i + 1 < argc && parse_caps(argv[i + 1])) caps = argv[++i];
     else {
-      fprintf(stderr, "usage: rigor-agent [--port PATH|auto] [--stage name=ms]... [--init]\n(unexpected \"%s\")\n", argv[i]);
+      fprintf(stderr,
+              "usage: rigor-agent [--port PATH|auto] [--stage name=ms]... [--init] [--exec-user UID:GID [--exec-caps N,...]]\n"
+              "       rigor-agent --now\n(unexpected \"%s\")\n",
+              argv[i]);
       return 2;
     }
   }
+  if (caps != NULL && exec_uid < 0) return fputs("rigor-agent: --exec-caps needs --exec-user\n", stderr), 2;
+  /* The agent's own supplementary groups (root's) must not widen what file requests may touch. */
+  if (exec_uid >= 0 && setgroups(0, NULL) != 0) return perror("rigor-agent: --exec-user needs root: setgroups"), 1;
   double started = now_ms();
   occupy_std_fds();
   struct sigaction sa = {0};

@@ -1,0 +1,267 @@
+/**
+ * One qemu guest: qemu-system-x86_64 under `setpriv --pdeathsig KILL` in its
+ * own process group, the agent as the guest's PID 1 behind a virtio-serial
+ * port whose host side is a unix socket in the sandbox's temp dir, QMP beside
+ * it for pause (stop/cont) and quit, the serial console in a log file whose
+ * last lines explain a guest that never answered.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { AgentClient } from '../../agent/client.ts';
+import { makeSandboxTempDir, newResources, trackSandbox, untrackSandbox, type SandboxResources, type TrackedSandbox } from '../../cleanup.ts';
+import type { GuestImage } from '../../images/guest-image.ts';
+import { guestKernelParams } from '../../images/guest/init-script.ts';
+import { signalQuietly, SANDBOX_ID_ENV } from '../child-sandbox.ts';
+import { memoryOf } from '../memory.ts';
+import type { BootStage, ExecRequest, ExecResult, Phases, Sandbox, SandboxSpec, SandboxStats } from '../types.ts';
+import { busOf, kernelCommandLine, qemuArgs, type Accel, type Machine } from './qemu-args.ts';
+import { QmpClient } from './qmp.ts';
+
+/** A TCG boot takes seconds, more on a loaded host. */
+export const QEMU_READY_TIMEOUT_MS = 60_000;
+export const DEFAULT_MEMORY_MIB = 256;
+/** How long destroy() waits for qemu to quit over QMP before SIGKILL. */
+const QUIT_GRACE_MS = 2000;
+const CONSOLE_TAIL_LINES = 12;
+const STDERR_TAIL_BYTES = 4096;
+
+export interface QemuLaunch {
+  qemu: string;
+  setpriv: string;
+  image: GuestImage;
+  machine: Machine;
+  accel: Accel;
+  /** Why this accel: the KVM probe's verdict, or "forced by the backend options". */
+  accelReason: string;
+  /** Capability numbers the agent leaves to commands. */
+  execCaps: number[];
+  /** ms since create() when the image and the accel were known. */
+  preparedMs: number;
+}
+
+export class QemuSandbox implements Sandbox, TrackedSandbox {
+  readonly id = `qemu-${process.pid}-${randomBytes(4).toString('hex')}`;
+  readonly backend = 'qemu';
+  readonly phases: Phases = {};
+  readonly resources: SandboxResources = newResources();
+  bootStages: BootStage[] = [];
+  /** Which accelerator ran the guest: the artifact must say KVM or TCG. */
+  accel: Accel | undefined;
+  accelReason = '';
+  machine: Machine | undefined;
+
+  #child: ChildProcess | undefined;
+  #exited: Promise<string> = Promise.resolve('never started');
+  #client: AgentClient | undefined;
+  #qmp: QmpClient | undefined;
+  #consoleLog: string | undefined;
+  #stderrTail = '';
+  #paused = false;
+  #destroyed: Promise<void> | undefined;
+
+  constructor(private readonly spec: SandboxSpec) {}
+
+  /**
+   * Launch, connect, wait for HELLO and the first PONG. `prepare` resolves the
+   * image and accelerator (cached after the first call); on any failure
+   * everything is reclaimed and the error names the cause with the console's last lines.
+   */
+  async start(prepare: () => Promise<QemuLaunch>, signal?: AbortSignal): Promise<void> {
+    const t0 = performance.now();
+    const since = (): number => performance.now() - t0;
+    trackSandbox(this);
+    const timeoutMs = this.spec.readyTimeoutMs ?? QEMU_READY_TIMEOUT_MS;
+    let failure: Error | undefined;
+    const fail = (error: Error): void => {
+      failure ??= error;
+      this.#kill();
+    };
+    const timer = setTimeout(() => fail(new Error(`the guest did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    const onAbort = (): void => fail(signal?.reason instanceof Error ? signal.reason : new Error('create aborted'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (signal?.aborted) onAbort();
+      const launch = await prepare();
+      this.phases.prepared = launch.preparedMs;
+      if (failure !== undefined) throw failure;
+      Object.assign(this, { accel: launch.accel, accelReason: launch.accelReason, machine: launch.machine });
+      const dir = makeSandboxTempDir(this.resources, 'qemu');
+      const agentSocket = join(dir, 'agent.sock');
+      const qmpSocket = join(dir, 'qmp.sock');
+      this.#consoleLog = join(dir, 'console.log');
+      const append = kernelCommandLine(guestKernelParams({ bus: busOf(launch.machine), execCaps: launch.execCaps }));
+      const args = qemuArgs({
+        machine: launch.machine,
+        accel: launch.accel,
+        memoryMiB: this.spec.memoryMiB ?? DEFAULT_MEMORY_MIB,
+        kernel: launch.image.kernel,
+        initramfs: launch.image.initramfs,
+        rootImage: launch.image.rootImage,
+        append,
+        agentSocket,
+        qmpSocket,
+        consoleLog: this.#consoleLog,
+      });
+      this.#launch(launch.setpriv, ['--pdeathsig', 'KILL', '--', launch.qemu, ...args]);
+      this.phases.launched = since();
+      const channel = await this.#connectWhenListening(agentSocket, () => failure);
+      // qemu runs its main loop (and answers QMP) only once the agent socket is connected.
+      const qmp = QmpClient.connect(qmpSocket);
+      qmp.catch(() => undefined);
+      this.#client = await AgentClient.connect(channel, channel, { helloTimeoutMs: timeoutMs });
+      this.phases.connected = since();
+      this.bootStages = this.#client.hello.stages;
+      this.#qmp = await qmp;
+      await this.#client.ping();
+      this.phases.ready = since();
+    } catch (error) {
+      const reason = failure ?? (error as Error);
+      const explained = await this.#explain(reason);
+      await this.destroy();
+      throw explained;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #launch(setpriv: string, args: string[]): void {
+    const child = spawn(setpriv, args, {
+      detached: true, // its own process group, so one kill(-pgid) reaches all of it
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, [SANDBOX_ID_ENV]: this.id },
+    });
+    this.#child = child;
+    this.#exited = new Promise((resolve) => {
+      child.once('exit', (code, sig) => resolve(sig ? `killed by ${sig}` : `exited with code ${code}`));
+      child.once('error', (error) => child.pid === undefined && resolve(`could not start: ${error.message}`));
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.#stderrTail = (this.#stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+    });
+    if (child.pid === undefined) throw new Error(`${setpriv} could not be started`);
+    this.resources.processGroups.add(child.pid);
+    this.resources.processTrees.add(child.pid);
+  }
+
+  /** The agent socket, connected as soon as qemu listens on it; rejects when qemu exits or start() failed first. */
+  async #connectWhenListening(path: string, failed: () => Error | undefined): Promise<Socket> {
+    let exit: string | undefined;
+    void this.#exited.then((how) => (exit = how));
+    for (;;) {
+      const stop = failed();
+      if (stop) throw stop;
+      if (exit !== undefined) throw new Error(`qemu ${exit} before it listened on the agent socket`);
+      const socket = await new Promise<Socket | null>((resolve) => {
+        const attempt = connect(path);
+        attempt.once('connect', () => resolve(attempt));
+        attempt.once('error', () => resolve(null));
+      });
+      if (socket) return socket;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** The error create() throws: the cause, how qemu ended, its stderr and the console's last lines. */
+  async #explain(error: Error): Promise<Error> {
+    const parts = [`${this.id}: ${error.message}`];
+    const child = this.#child;
+    if (child && (child.exitCode !== null || child.signalCode !== null)) parts.push(`qemu ${await this.#exited}`);
+    const stderr = this.#stderrTail.trim();
+    if (stderr) parts.push(`qemu said: ${stderr}`);
+    const console = await this.#consoleTail();
+    parts.push(console ? `last console lines:\n${console}` : 'the console printed nothing');
+    return new Error(parts.join('; '));
+  }
+
+  async #consoleTail(): Promise<string> {
+    if (!this.#consoleLog) return '';
+    const text = await readFile(this.#consoleLog, 'utf8').catch(() => '');
+    return (
+      text
+        // eslint-disable-next-line no-control-regex -- terminal escapes from the firmware
+        .replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1bc/g, '')
+        .split(/\r?\n/)
+        .filter((line) => line.trim() !== '')
+        .slice(-CONSOLE_TAIL_LINES)
+        .join('\n')
+    );
+  }
+
+  /** The channel, or an error saying why there is none. */
+  #agent(): AgentClient {
+    if (!this.#client || this.#destroyed) throw new Error(`${this.id}: sandbox is destroyed`);
+    return this.#client;
+  }
+
+  async exec(request: ExecRequest): Promise<ExecResult> {
+    const env = this.spec.env || request.env ? { ...this.spec.env, ...request.env } : undefined;
+    return this.#agent().exec({ ...request, env });
+  }
+
+  async writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
+    return this.#agent().writeFile(path, data, mode);
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    return this.#agent().readFile(path);
+  }
+
+  async ping(): Promise<number> {
+    return this.#agent().ping();
+  }
+
+  /** Stops the guest's vCPU (QMP stop): requests wait in the channel until resume(). */
+  async pause(): Promise<void> {
+    if (this.#paused) return;
+    await this.#control('stop');
+    this.#paused = true;
+  }
+
+  async resume(): Promise<void> {
+    if (!this.#paused) return;
+    await this.#control('cont');
+    this.#paused = false;
+  }
+
+  async #control(command: 'stop' | 'cont'): Promise<void> {
+    this.#agent();
+    await this.#qmp!.execute(command);
+  }
+
+  /** Host memory of the qemu process (guest RAM it touched included), as PSS. */
+  async stats(): Promise<SandboxStats> {
+    const pid = this.#child?.pid;
+    const alive = pid !== undefined && this.#child!.exitCode === null && this.#child!.signalCode === null;
+    return { memory: memoryOf(alive ? [pid] : []), processes: alive ? 1 : 0 };
+  }
+
+  destroy(): Promise<void> {
+    this.#destroyed ??= this.#teardown();
+    return this.#destroyed;
+  }
+
+  async #teardown(): Promise<void> {
+    this.#client?.close();
+    const child = this.#child;
+    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      if (this.#qmp) this.#qmp.execute('quit').catch(() => this.#kill());
+      else this.#kill();
+      const force = setTimeout(() => this.#kill(), QUIT_GRACE_MS);
+      await this.#exited;
+      clearTimeout(force);
+    }
+    this.#qmp?.close();
+    // qemu is reaped; sweep its group in case anything stayed in it.
+    this.#kill();
+    await Promise.all([...this.resources.tempDirs].map((dir) => rm(dir, { recursive: true, force: true })));
+    untrackSandbox(this);
+  }
+
+  #kill(): void {
+    for (const pgid of this.resources.processGroups) signalQuietly(-pgid, 'SIGKILL');
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Cgroups left by a rigor that died without its watchdog's help (the
+ * watchdog itself killed, or the host rebooted mid-cleanup): named
+ * rigor-runc-<owner pid>-XXXXXX like the sandbox temp dirs (which cleanup.ts
+ * sweeps), so the owner's death is what marks them stale.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { cgroupDirsFor, cgroupProcs, removeCgroupDirs, thawCgroup, type CgroupDir } from './cgroups.ts';
+
+const CONTAINER_NAME = /^rigor-runc-(\d+)-/;
+/** A killed, thawed process leaves its cgroup within milliseconds; give up on a directory after this. */
+const RETRIES = 20;
+const RETRY_MS = 50;
+
+/** Thaw, SIGKILL and rmdir every stale container cgroup beside ours; resolves with the directories removed. */
+export async function sweepStaleRuncCgroups(): Promise<string[]> {
+  let busy = staleCgroupDirs();
+  const removed: string[] = [];
+  for (let attempt = 0; busy.length > 0 && attempt < RETRIES; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    for (const { dir } of busy) {
+      for (const pid of cgroupProcs(dir)) killQuietly(pid);
+      thawCgroup(dir);
+    }
+    const left = new Set(removeCgroupDirs(busy));
+    removed.push(...busy.filter(({ dir }) => !left.has(dir)).map(({ dir }) => dir));
+    busy = busy.filter(({ dir }) => left.has(dir));
+  }
+  return removed;
+}
+
+function staleCgroupDirs(): CgroupDir[] {
+  const stale: CgroupDir[] = [];
+  for (const parent of cgroupDirsFor('')) {
+    let names: string[];
+    try {
+      names = readdirSync(parent.dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const owner = CONTAINER_NAME.exec(name)?.[1];
+      if (owner === undefined || Number(owner) === process.pid || processExists(Number(owner))) continue;
+      stale.push({ controllers: parent.controllers, dir: join(parent.dir, name) });
+    }
+  }
+  return stale;
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}

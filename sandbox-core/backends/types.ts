@@ -1,0 +1,89 @@
+/**
+ * The one interface every backend implements: create → ready → exec → files →
+ * pause/resume → stats → destroy, every phase timestamped on the host clock.
+ */
+
+/** What a sandbox may do; everything not granted is denied. */
+export interface SandboxSpec {
+  /** Workspace inside the sandbox, writable (default /workspace); everything else read-only. */
+  workspacePath?: string;
+  /** Network: 'none' = only the sandbox's own loopback (default). */
+  network?: 'none';
+  /** Memory limit in MiB where the backend can enforce one (cgroup, VM size). */
+  memoryMiB?: number;
+  /** Linux capabilities granted inside (names like CAP_NET_ADMIN); default none. */
+  capabilities?: string[];
+  /** Environment of every exec, before the request's own env. */
+  env?: Record<string, string>;
+  /** Which agent runs inside: the small native one (default) or the Node one (to measure the choice). */
+  agent?: 'native' | 'node';
+  /** Give up on create() when the agent has not answered by then (default 30 s; qemu under TCG needs more). */
+  readyTimeoutMs?: number;
+}
+
+/** Host-clock milestones of one sandbox, in ms since create() was called. */
+export interface Phases {
+  /** The backend's process (bwrap, runc, qemu, ...) was started. */
+  launched?: number;
+  /** The agent's hello arrived on the channel. */
+  connected?: number;
+  /** The agent answered a ping: the sandbox is ready. */
+  ready?: number;
+  [phase: string]: number | undefined;
+}
+
+/** One stage of guest or sandbox init on the guest's own clock (CLOCK_MONOTONIC / boot time, ms). */
+export interface BootStage {
+  name: string;
+  ms: number;
+}
+
+export interface ExecRequest {
+  argv: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  stdin?: string | Uint8Array;
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: Buffer;
+  stderr: Buffer;
+  /** Guest clock (ms): request received, child spawned, child exited, reply sent. */
+  guest: { received: number; spawned: number; exited: number };
+  /** Host clock (ms since the call): the round trip as the caller saw it. */
+  roundTripMs: number;
+  timedOut: boolean;
+}
+
+export interface SandboxStats {
+  /** Host memory of every host process belonging to the sandbox. */
+  memory: { bytes: number; kind: 'pss' | 'rss'; method: string };
+  processes: number;
+}
+
+export interface Sandbox {
+  readonly id: string;
+  readonly backend: string;
+  readonly phases: Phases;
+  /** Guest init stages as the agent reported them in its hello. */
+  readonly bootStages: BootStage[];
+  exec(request: ExecRequest): Promise<ExecResult>;
+  writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void>;
+  readFile(path: string): Promise<Buffer>;
+  ping(): Promise<number>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  stats(): Promise<SandboxStats>;
+  /** Reaps every process and removes every mount, namespace and temp dir it made. Idempotent. */
+  destroy(): Promise<void>;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** Whether this host can run it; the reason names what is missing ("runc not on PATH"). */
+  available(): Promise<{ ok: true } | { ok: false; reason: string }>;
+  create(spec?: SandboxSpec, options?: { signal?: AbortSignal }): Promise<Sandbox>;
+}

@@ -1,0 +1,204 @@
+/**
+ * The process-wide registry of live sandboxes and what each holds on the host
+ * (process groups and trees, temp dirs, backend-specific steps), so nothing outlives
+ * rigor:
+ *
+ * - `destroyAllSandboxes()` is the orderly path. The runner's interrupt path
+ *   (runner/run/interrupt.ts: first SIGINT/SIGTERM aborts the run) awaits it
+ *   once workloads have stopped, so sandboxes a workload did not destroy
+ *   itself are destroyed before the `interrupted` artifact is written.
+ * - A synchronous `process.on('exit')` last resort (installed with the first
+ *   tracked sandbox) SIGKILLs every recorded process tree and group, runs each
+ *   backend's synchronous steps and removes recorded temp dirs. It covers
+ *   `process.exit()` (the runner's second Ctrl-C) and uncaught errors.
+ * - SIGKILL of rigor runs neither: backends make their children die with
+ *   rigor (a parent-death signal: bwrap `--die-with-parent`, `setpriv
+ *   --pdeathsig`; or end of stream on the agent's channel), and temp dirs
+ *   made by `makeSandboxTempDir()` carry their owner's pid so the next rigor
+ *   process removes those whose owner is dead (on its first track).
+ *
+ * A backend tracks a sandbox *before* it launches anything and adds each
+ * resource as soon as it exists, so a create() that dies half-way is covered;
+ * its destroy() untracks it when everything is gone.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, sep } from 'node:path';
+import { descendants, readProcTable } from './backends/proc-table.ts';
+
+/** What the last resort reclaims without help from the backend's async destroy(). */
+export interface SandboxResources {
+  /** Process groups (pgid) whose every member belongs to the sandbox. */
+  processGroups: Set<number>;
+  /** Pids whose whole tree of descendants belongs to the sandbox (children that left the group: setsid commands). */
+  processTrees: Set<number>;
+  /** Host directories removed recursively; never while a host mount lies under one. */
+  tempDirs: Set<string>;
+  /**
+   * Backend-specific synchronous steps (`runc delete --force`, `umount -l`,
+   * `ip link del`), run after the processes were killed and before the temp dirs
+   * are removed. Each must be safe to run when its resource is already gone.
+   */
+  lastResort: Array<() => void>;
+}
+
+export interface TrackedSandbox {
+  readonly id: string;
+  readonly backend: string;
+  readonly resources: SandboxResources;
+  /** The backend's full, idempotent teardown; it untracks the sandbox when done. */
+  destroy(): Promise<void>;
+}
+
+export function newResources(): SandboxResources {
+  return { processGroups: new Set(), processTrees: new Set(), tempDirs: new Set(), lastResort: [] };
+}
+
+const live = new Map<string, TrackedSandbox>();
+let exitHookInstalled = false;
+
+export function trackSandbox(sandbox: TrackedSandbox): void {
+  live.set(sandbox.id, sandbox);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', reclaimAllSync);
+    sweepStaleTempDirs();
+  }
+}
+
+export function untrackSandbox(sandbox: Pick<TrackedSandbox, 'id'>): void {
+  live.delete(sandbox.id);
+}
+
+/** Sandboxes created and not yet destroyed, oldest first. */
+export function liveSandboxes(): TrackedSandbox[] {
+  return [...live.values()];
+}
+
+export interface DestroyAllResult {
+  destroyed: number;
+  /** Sandboxes whose destroy() threw; their resources were reclaimed by the last resort instead. */
+  failed: Array<{ id: string; backend: string; error: string }>;
+}
+
+/** Destroy every live sandbox concurrently; one that fails is reclaimed synchronously and reported. */
+export async function destroyAllSandboxes(): Promise<DestroyAllResult> {
+  const sandboxes = liveSandboxes();
+  const outcomes = await Promise.allSettled(sandboxes.map((sandbox) => sandbox.destroy()));
+  const result: DestroyAllResult = { destroyed: 0, failed: [] };
+  outcomes.forEach((outcome, index) => {
+    const sandbox = sandboxes[index]!;
+    if (outcome.status === 'fulfilled') {
+      result.destroyed += 1;
+    } else {
+      reclaimSync(sandbox.resources);
+      result.failed.push({ id: sandbox.id, backend: sandbox.backend, error: String(outcome.reason?.message ?? outcome.reason) });
+    }
+    untrackSandbox(sandbox);
+  });
+  return result;
+}
+
+/** SIGKILL every process of the recorded trees (found in one /proc scan) and groups; what is gone is ignored. */
+export function killSync(resources: SandboxResources): void {
+  const table = resources.processTrees.size > 0 ? readProcTable() : [];
+  const targets = [...resources.processTrees].flatMap((root) => descendants(table, root));
+  targets.push(...[...resources.processGroups].map((pgid) => -pgid));
+  for (const target of targets) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Kill, run the backend's steps, remove dirs: everything a sandbox held, synchronously, ignoring what is already gone. */
+export function reclaimSync(resources: SandboxResources): void {
+  killSync(resources);
+  for (const step of resources.lastResort) {
+    try {
+      step();
+    } catch {
+      // a last resort must not stop the next one
+    }
+  }
+  const mountPoints = hostMountPoints();
+  for (const dir of resources.tempDirs) {
+    // rm -rf through a live mount would delete what is mounted there (a host directory): leak the dir instead.
+    if (mountPoints.some((point) => isInside(point, dir))) continue;
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
+    } catch {
+      // a dir that cannot be removed must not stop the next one
+    }
+  }
+}
+
+function reclaimAllSync(): void {
+  for (const sandbox of live.values()) reclaimSync(sandbox.resources);
+  live.clear();
+}
+
+/** Mount points of this process's mount namespace, octal escapes (\040) decoded. */
+export function hostMountPoints(): string[] {
+  const text = readFileSync('/proc/self/mounts', 'utf8');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ')[1]!.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
+}
+
+function isInside(path: string, dir: string): boolean {
+  const root = resolve(dir);
+  return path === root || path.startsWith(root + sep);
+}
+
+const TEMP_DIR_PATTERN = /^rigor-([a-z0-9]+)-(\d+)-/;
+
+/**
+ * A fresh directory under os.tmpdir() (so TMPDIR), named
+ * `rigor-<backend>-<owner pid>-XXXXXX`, recorded in `resources`.
+ */
+export function makeSandboxTempDir(resources: SandboxResources, backend: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `rigor-${backend}-${process.pid}-`));
+  resources.tempDirs.add(dir);
+  return dir;
+}
+
+/**
+ * Remove sandbox temp dirs under os.tmpdir() whose owner process is gone
+ * (rigor was SIGKILLed); returns the paths removed. A dir whose pid is alive
+ * is kept even if the pid was reused: a leak, never a lost live workspace.
+ */
+export function sweepStaleTempDirs(root: string = tmpdir()): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  const stale = names.filter((name) => {
+    const match = TEMP_DIR_PATTERN.exec(name);
+    return match !== null && Number(match[2]) !== process.pid && !processExists(Number(match[2]));
+  });
+  if (stale.length === 0) return [];
+  const mountPoints = hostMountPoints();
+  const removed: string[] = [];
+  for (const name of stale) {
+    const dir = join(root, name);
+    if (mountPoints.some((point) => isInside(point, dir))) continue;
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

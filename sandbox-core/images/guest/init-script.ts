@@ -1,0 +1,83 @@
+/**
+ * The guest's /init: PID 1 of the initramfs, a busybox shell script. It
+ * loads the virtio drivers, mounts the read-only root image (squashfs on
+ * the first virtio disk) with a tmpfs workspace and /tmp, brings up lo, and
+ * switch_root hands PID 1 to the agent on the new root. Each step is stamped
+ * on CLOCK_BOOTTIME by `rigor-agent --now` (/proc/uptime only has 10 ms
+ * steps) and passed to the agent as a boot stage.
+ *
+ * What varies per sandbox comes on the kernel command line (guestKernelParams).
+ */
+import { AGENT_IN_ROOTFS } from '../busybox-rootfs.ts';
+
+/** How the guest finds its virtio devices: virtio-mmio on qemu's microvm, PCI on pc. */
+export type VirtioBus = 'mmio' | 'pci';
+
+/** Commands run as this uid:gid (nobody:nogroup), which owns the workspace. */
+export const GUEST_EXEC_USER = '65534:65534';
+/** Where the workspace is mounted: the root image is read-only, so this mount point is the only one. */
+export const GUEST_WORKSPACE = '/workspace';
+/** Paths inside the initramfs. */
+export const INITRAMFS_AGENT = '/bin/rigor-agent';
+export const INITRAMFS_MODULES_DIR = '/lib/modules';
+
+export interface GuestParams {
+  bus: VirtioBus;
+  /** Capability numbers the agent leaves to commands; none by default. */
+  execCaps: readonly number[];
+}
+
+/** Kernel command line words that tell /init what this sandbox is. */
+export function guestKernelParams(params: GuestParams): string[] {
+  const words = [`rigor.bus=${params.bus}`];
+  if (params.execCaps.length > 0) words.push(`rigor.exec_caps=${params.execCaps.join(',')}`);
+  return words;
+}
+
+/** The /init text; `modules` are file names under INITRAMFS_MODULES_DIR in load order, per bus. */
+export function initScript(modules: Record<VirtioBus, readonly string[]>): string {
+  const [uid, gid] = GUEST_EXEC_USER.split(':');
+  return `#!/bin/busybox sh
+# rigor guest init (sandbox-core/images/guest/init-script.ts): drivers, read-only root,
+# workspace, lo, then the agent as PID 1. Stages are CLOCK_BOOTTIME ms.
+kernel_to_init=$(${INITRAMFS_AGENT} --now)
+export PATH=/bin
+fail() {
+  echo "rigor-init: $*"
+  poweroff -f
+}
+mount -t devtmpfs devtmpfs /dev || fail "mount /dev"
+mount -t proc proc /proc || fail "mount /proc"
+mount -t sysfs sysfs /sys || fail "mount /sys"
+bus=mmio
+exec_caps=
+read -r cmdline < /proc/cmdline
+for arg in $cmdline; do
+  case $arg in
+  rigor.bus=*) bus=\${arg#*=} ;;
+  rigor.exec_caps=*) exec_caps=\${arg#*=} ;;
+  esac
+done
+case $bus in
+mmio) modules="${modules.mmio.join(' ')}" ;;
+pci) modules="${modules.pci.join(' ')}" ;;
+*) fail "rigor.bus=$bus: expected mmio or pci" ;;
+esac
+for module in $modules; do
+  insmod ${INITRAMFS_MODULES_DIR}/$module || fail "insmod $module"
+done
+modules_loaded=$(rigor-agent --now)
+mount -t squashfs -o ro /dev/vda /newroot || fail "mount the root image from /dev/vda"
+mount -t tmpfs -o mode=0755,uid=${uid},gid=${gid} workspace /newroot${GUEST_WORKSPACE} || fail "mount ${GUEST_WORKSPACE}"
+mount -t tmpfs -o mode=1777 tmp /newroot/tmp || fail "mount /tmp"
+for fs in dev proc sys; do
+  mount --move /$fs /newroot/$fs || fail "move /$fs"
+done
+mounts_done=$(rigor-agent --now)
+ip link set lo up || fail "bring up lo"
+network_done=$(rigor-agent --now)
+exec switch_root /newroot ${AGENT_IN_ROOTFS} --init --port auto --exec-user ${GUEST_EXEC_USER} \${exec_caps:+--exec-caps $exec_caps} \\
+  --stage kernel_to_init=$kernel_to_init --stage modules_loaded=$modules_loaded \\
+  --stage mounts_done=$mounts_done --stage network_done=$network_done
+`;
+}
