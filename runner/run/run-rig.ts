@@ -24,6 +24,7 @@ import { getWorkload, isWorkload } from '../workloads/index.ts';
 import { WorkloadError, type CellSampling, type Workload, type WorkloadResult } from '../workloads/types.ts';
 import type { ProgressSink } from './progress.ts';
 import { computeRatios } from './ratios.ts';
+import { destroyAllSandboxes } from '../../sandbox-core/cleanup.ts';
 import { TOOL_VERSION } from '../version.ts';
 
 export interface RunOptions {
@@ -98,6 +99,9 @@ export async function runRig(options: RunOptions): Promise<RunOutcome> {
     }
   }
   options.progress.close();
+  // Whatever a workload could not tear down (an interrupt mid-create): reap it before the artifact is written.
+  const reclaimed = await destroyAllSandboxes();
+  if (reclaimed.failed.length > 0) failure ??= `could not destroy sandboxes: ${reclaimed.failed.map((f) => `${f.id}: ${f.error}`).join('; ')}`;
 
   const status = failure ? 'failed' : options.signal.aborted ? 'interrupted' : 'complete';
   const artifact: Artifact = {
