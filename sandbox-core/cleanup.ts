@@ -154,7 +154,8 @@ function isInside(path: string, dir: string): boolean {
   return path === root || path.startsWith(root + sep);
 }
 
-const TEMP_DIR_PATTERN = /^rigor-([a-z0-9]+)-(\d+)-/;
+/** What makeSandboxTempDir() names a dir (mkdtemp appends 6 characters); only these are ever swept. */
+const TEMP_DIR_PATTERN = /^rigor-([a-z0-9]+)-(\d+)-[A-Za-z0-9]{6}$/;
 
 /**
  * A fresh directory under os.tmpdir() (so TMPDIR), named

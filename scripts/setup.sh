@@ -17,6 +17,7 @@ declare -A packages=(
   [mksquashfs]=squashfs-tools
   [mkfs.ext4]=e2fsprogs
   [cpio]=cpio
+  [lz4]=lz4
 )
 
 missing=()

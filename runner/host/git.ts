@@ -39,6 +39,7 @@ function capped(paths: string[]): string[] {
  * commit and branch are null and dirty is false, as nothing differs from a
  * commit that does not exist. In a repository with no commits yet, commit is
  * null, branch is the unborn branch, and every file shows up as dirty.
+ * Files under results/ (artifacts: outputs, not inputs) are not counted.
  * Untracked files count as dirty: a rig that is not committed cannot be re-run
  * from the commit. A detached HEAD has branch null.
  */
@@ -46,6 +47,7 @@ export function collectGit(cwd: string = process.cwd()): GitState {
   if (git(cwd, ['rev-parse', '--git-dir']) === null) return { commit: null, branch: null, dirty: false, dirty_paths: [] };
   const commit = git(cwd, ['rev-parse', '--verify', '--quiet', 'HEAD'])?.trim() || null;
   const branch = git(cwd, ['symbolic-ref', '--quiet', '--short', 'HEAD'])?.trim() || null;
-  const paths = parsePorcelain(git(cwd, ['status', '--porcelain=v1', '-z']) ?? '');
+  // results/ holds outputs (artifacts), not inputs: a new artifact does not make the code dirty.
+  const paths = parsePorcelain(git(cwd, ['status', '--porcelain=v1', '-z', '--', ':/', ':(top,exclude)results']) ?? '');
   return { commit, branch, dirty: paths.length > 0, dirty_paths: capped(paths) };
 }

@@ -8,12 +8,15 @@ import { dockerBackend } from './docker.ts';
 import { firecrackerBackend } from './firecracker.ts';
 import { podmanBackend } from './podman.ts';
 import { processBackend } from './process.ts';
+import { qemuBackend } from './qemu.ts';
+import { runcBackend } from './runc.ts';
 import type { Backend } from './types.ts';
 
 const backends: readonly Backend[] = [
   processBackend,
   bwrapBackend,
-  // runcBackend, qemuBackend: import from ./<name>.ts and list here once written.
+  runcBackend,
+  qemuBackend,
   firecrackerBackend,
   dockerBackend,
   podmanBackend,

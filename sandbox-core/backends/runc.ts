@@ -42,7 +42,8 @@ export interface RuncBackendOptions {
 export class RuncBackend implements Backend {
   readonly name = 'runc';
   #rootfs: Promise<string> | undefined;
-  #swept = false;
+  /** Whether the stale sweep ran and the watchdog was started: once, on the first create(). */
+  #housekeeping = false;
 
   constructor(private readonly options: RuncBackendOptions = {}) {}
 
@@ -69,8 +70,8 @@ export class RuncBackend implements Backend {
   async create(spec: SandboxSpec = {}, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
     const t0 = performance.now();
     checkSpec(spec);
-    if (!this.#swept) {
-      this.#swept = true;
+    if (!this.#housekeeping) {
+      this.#housekeeping = true;
       // in the background: stale cgroups are someone else's leftovers, not this create()'s work
       void sweepStaleRuncCgroups().catch(() => undefined);
       ensureRuncWatchdog();

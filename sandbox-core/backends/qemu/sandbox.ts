@@ -23,9 +23,17 @@ import { QmpClient } from './qmp.ts';
 /** A TCG boot takes seconds, more on a loaded host. */
 export const QEMU_READY_TIMEOUT_MS = 60_000;
 export const DEFAULT_MEMORY_MIB = 256;
+/** The cloud kernel with this image panics out of memory at 72 MiB and boots at 80. */
+export const MIN_MEMORY_MIB = 96;
 /** How long destroy() waits for qemu to quit over QMP before SIGKILL. */
 const QUIT_GRACE_MS = 2000;
 const CONSOLE_TAIL_LINES = 12;
+/** How long a failed start waits for qemu's own exit before explaining it. */
+const EXIT_WAIT_MS = 1000;
+/** Console lines that name why a guest died. */
+const CAUSE_LINE = /Kernel panic|rigor-init:|Out of memory/;
+/** qemu's note on stderr that it waits for the agent socket: expected, not a cause. */
+const WAITING_NOTE = /^.*info: QEMU waiting for connection on:.*$/gm;
 const STDERR_TAIL_BYTES = 4096;
 
 export interface QemuLaunch {
@@ -38,6 +46,8 @@ export interface QemuLaunch {
   accelReason: string;
   /** Capability numbers the agent leaves to commands. */
   execCaps: number[];
+  /** Host TSC rate for a TCG guest (tsc.ts); null = the guest calibrates. */
+  tscKhz: number | null;
   /** ms since create() when the image and the accel were known. */
   preparedMs: number;
 }
@@ -48,11 +58,8 @@ export class QemuSandbox implements Sandbox, TrackedSandbox {
   readonly phases: Phases = {};
   readonly resources: SandboxResources = newResources();
   bootStages: BootStage[] = [];
-  /** Which accelerator ran the guest: the artifact must say KVM or TCG. */
-  accel: Accel | undefined;
-  accelReason = '';
-  machine: Machine | undefined;
 
+  #launch: QemuLaunch | undefined;
   #child: ChildProcess | undefined;
   #exited: Promise<string> = Promise.resolve('never started');
   #client: AgentClient | undefined;
@@ -63,6 +70,20 @@ export class QemuSandbox implements Sandbox, TrackedSandbox {
   #destroyed: Promise<void> | undefined;
 
   constructor(private readonly spec: SandboxSpec) {}
+
+  /** Which accelerator ran the guest: artifacts say KVM or TCG (runner/workloads/sandbox reads it). */
+  get accel(): Accel | undefined {
+    return this.#launch?.accel;
+  }
+
+  /** Why that accelerator: the KVM probe's verdict. */
+  get accelReason(): string {
+    return this.#launch?.accelReason ?? '';
+  }
+
+  get machine(): Machine | undefined {
+    return this.#launch?.machine;
+  }
 
   /**
    * Launch, connect, wait for HELLO and the first PONG. `prepare` resolves the
@@ -86,18 +107,20 @@ export class QemuSandbox implements Sandbox, TrackedSandbox {
       if (signal?.aborted) onAbort();
       const launch = await prepare();
       this.phases.prepared = launch.preparedMs;
+      // A timeout, abort or destroy() while preparing found nothing to kill: launch nothing.
       if (failure !== undefined) throw failure;
-      Object.assign(this, { accel: launch.accel, accelReason: launch.accelReason, machine: launch.machine });
+      if (this.#destroyed) throw new Error('destroyed while starting');
+      this.#launch = launch;
       const dir = makeSandboxTempDir(this.resources, 'qemu');
       const agentSocket = join(dir, 'agent.sock');
       const qmpSocket = join(dir, 'qmp.sock');
       this.#consoleLog = join(dir, 'console.log');
-      const append = kernelCommandLine(guestKernelParams({ bus: busOf(launch.machine), execCaps: launch.execCaps }));
+      const append = kernelCommandLine(guestKernelParams({ bus: busOf(launch.machine), execCaps: launch.execCaps }), launch.tscKhz);
       const args = qemuArgs({
         machine: launch.machine,
         accel: launch.accel,
         memoryMiB: this.spec.memoryMiB ?? DEFAULT_MEMORY_MIB,
-        kernel: launch.image.kernel,
+        kernel: launch.image.boot.file,
         initramfs: launch.image.initramfs,
         rootImage: launch.image.rootImage,
         append,
@@ -105,7 +128,7 @@ export class QemuSandbox implements Sandbox, TrackedSandbox {
         qmpSocket,
         consoleLog: this.#consoleLog,
       });
-      this.#launch(launch.setpriv, ['--pdeathsig', 'KILL', '--', launch.qemu, ...args]);
+      this.#spawn(launch.setpriv, ['--pdeathsig', 'KILL', '--', launch.qemu, ...args]);
       this.phases.launched = since();
       const channel = await this.#connectWhenListening(agentSocket, () => failure);
       // qemu runs its main loop (and answers QMP) only once the agent socket is connected.
@@ -119,6 +142,8 @@ export class QemuSandbox implements Sandbox, TrackedSandbox {
       this.phases.ready = since();
     } catch (error) {
       const reason = failure ?? (error as Error);
+      // A channel that ended usually means qemu is exiting: let it finish saying why.
+      if (failure === undefined) await Promise.race([this.#exited, new Promise((resolve) => setTimeout(resolve, EXIT_WAIT_MS))]);
       const explained = await this.#explain(reason);
       await this.destroy();
       throw explained;
@@ -128,7 +153,7 @@ export class QemuSandbox implements Sandbox, TrackedSandbox {
     }
   }
 
-  #launch(setpriv: string, args: string[]): void {
+  #spawn(setpriv: string, args: string[]): void {
     const child = spawn(setpriv, args, {
       detached: true, // its own process group, so one kill(-pgid) reaches all of it
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -143,8 +168,8 @@ export class QemuSandbox implements Sandbox, TrackedSandbox {
       this.#stderrTail = (this.#stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
     });
     if (child.pid === undefined) throw new Error(`${setpriv} could not be started`);
+    // qemu starts no processes of its own: its group is all there is to reclaim
     this.resources.processGroups.add(child.pid);
-    this.resources.processTrees.add(child.pid);
   }
 
   /** The agent socket, connected as soon as qemu listens on it; rejects when qemu exits or start() failed first. */
@@ -169,26 +194,29 @@ export class QemuSandbox implements Sandbox, TrackedSandbox {
   async #explain(error: Error): Promise<Error> {
     const parts = [`${this.id}: ${error.message}`];
     const child = this.#child;
-    if (child && (child.exitCode !== null || child.signalCode !== null)) parts.push(`qemu ${await this.#exited}`);
-    const stderr = this.#stderrTail.trim();
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      // -no-reboot: a guest that powers off, resets or panics (panic=-1) ends qemu with status 0
+      parts.push(child.exitCode === 0 ? 'qemu exited with code 0 (the guest powered off, reset or panicked)' : `qemu ${await this.#exited}`);
+    }
+    const stderr = this.#stderrTail.replace(WAITING_NOTE, '').trim();
     if (stderr) parts.push(`qemu said: ${stderr}`);
-    const console = await this.#consoleTail();
-    parts.push(console ? `last console lines:\n${console}` : 'the console printed nothing');
+    const lines = await this.#consoleTail();
+    parts.push(lines ? `last console lines:\n${lines}` : 'the console printed nothing');
     return new Error(parts.join('; '));
   }
 
   async #consoleTail(): Promise<string> {
     if (!this.#consoleLog) return '';
     const text = await readFile(this.#consoleLog, 'utf8').catch(() => '');
-    return (
-      text
-        // eslint-disable-next-line no-control-regex -- terminal escapes from the firmware
-        .replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1bc/g, '')
-        .split(/\r?\n/)
-        .filter((line) => line.trim() !== '')
-        .slice(-CONSOLE_TAIL_LINES)
-        .join('\n')
-    );
+    const lines = text
+      // terminal escapes from the firmware (SeaBIOS on pc)
+      .replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1bc/g, '')
+      .split(/\r?\n/)
+      .filter((line) => line.trim() !== '');
+    const tail = lines.slice(-CONSOLE_TAIL_LINES);
+    // A panic's cause comes before its backtrace, which alone would fill the tail.
+    const cause = lines.slice(0, -CONSOLE_TAIL_LINES).filter((line) => CAUSE_LINE.test(line));
+    return [...cause, ...(cause.length > 0 ? ['...'] : []), ...tail].join('\n');
   }
 
   /** The channel, or an error saying why there is none. */

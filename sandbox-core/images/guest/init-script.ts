@@ -76,7 +76,9 @@ done
 mounts_done=$(rigor-agent --now)
 ip link set lo up || fail "bring up lo"
 network_done=$(rigor-agent --now)
-exec switch_root /newroot ${AGENT_IN_ROOTFS} --init --port auto --exec-user ${GUEST_EXEC_USER} \${exec_caps:+--exec-caps $exec_caps} \\
+# The agent's cwd is the workspace, as on the other backends; the shell execs it, so it is PID 1.
+exec switch_root /newroot /bin/sh -c 'cd ${GUEST_WORKSPACE} && exec ${AGENT_IN_ROOTFS} "$@"' rigor-agent \\
+  --init --port auto --exec-user ${GUEST_EXEC_USER} \${exec_caps:+--exec-caps $exec_caps} \\
   --stage kernel_to_init=$kernel_to_init --stage modules_loaded=$modules_loaded \\
   --stage mounts_done=$mounts_done --stage network_done=$network_done
 `;

@@ -114,13 +114,15 @@ describe('sweepStaleTempDirs', () => {
     try {
       mkdirSync(join(root, `rigor-bwrap-${dead}-abc123`));
       mkdirSync(join(root, `rigor-bwrap-${alive}-def456`));
-      mkdirSync(join(root, `rigor-bwrap-${process.pid}-own`));
+      mkdirSync(join(root, `rigor-bwrap-${process.pid}-ownDir`));
       mkdirSync(join(root, 'unrelated-dir'));
+      mkdirSync(join(root, `rigor-qemu-${dead}-not-made-by-us`));
 
       expect(sweepStaleTempDirs(root)).toEqual([join(root, `rigor-bwrap-${dead}-abc123`)]);
       expect(existsSync(join(root, `rigor-bwrap-${alive}-def456`))).toBe(true);
-      expect(existsSync(join(root, `rigor-bwrap-${process.pid}-own`))).toBe(true);
+      expect(existsSync(join(root, `rigor-bwrap-${process.pid}-ownDir`))).toBe(true);
       expect(existsSync(join(root, 'unrelated-dir'))).toBe(true);
+      expect(existsSync(join(root, `rigor-qemu-${dead}-not-made-by-us`))).toBe(true);
     } finally {
       process.kill(-alive, 'SIGKILL');
     }

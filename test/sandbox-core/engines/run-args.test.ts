@@ -60,7 +60,7 @@ describe('engineRunArgs', () => {
   });
 
   it('rejects a capability that is not a CAP_ name and a path --volume cannot express', () => {
-    expect(() => engineRunArgs({ ...input, capabilities: ['net_admin'] })).toThrow(/expected names like CAP_NET_ADMIN, found "net_admin"/);
+    expect(() => engineRunArgs({ ...input, capabilities: ['net_admin'] })).toThrow(/names like CAP_NET_ADMIN, found "net_admin"/);
     expect(() => engineRunArgs({ ...input, workspacePath: '/a:b' })).toThrow(`workspace path "/a:b" holds a ':'`);
   });
 });

@@ -26,8 +26,8 @@ function read(path: string): string {
 
 /**
  * Live (non-zombie) processes of containers named `prefix`: named for one, in
- * one's cgroup, or a runc that was not there before. The owner's watchdog is
- * not one of them: it lives as long as its owner, by design.
+ * one's cgroup, or a stray runc that was not there before. The owner's
+ * watchdog is not one of them: it lives as long as its owner, by design.
  */
 function ourProcesses(runcBefore: Set<number>, prefix: string): string[] {
   return readProcTable()
@@ -35,9 +35,11 @@ function ourProcesses(runcBefore: Set<number>, prefix: string): string[] {
     .filter((entry) => {
       const cmdline = read(`/proc/${entry.pid}/cmdline`).replaceAll('\0', ' ');
       if (cmdline.includes(WATCHDOG_NAME)) return false;
+      // an orphaned `runc init` names no container: any new runc left to pid 1 (or to us) counts, unless it names someone else's
       const comm = read(`/proc/${entry.pid}/comm`);
-      const isNewRunc = comm.startsWith('runc') && !runcBefore.has(entry.pid);
-      return cmdline.includes(prefix) || read(`/proc/${entry.pid}/cgroup`).includes(prefix) || isNewRunc;
+      const strayRunc =
+        comm.startsWith('runc') && !runcBefore.has(entry.pid) && (entry.ppid === 1 || entry.ppid === process.pid) && !/rigor-runc-\d+-/.test(cmdline);
+      return cmdline.includes(prefix) || read(`/proc/${entry.pid}/cgroup`).includes(prefix) || strayRunc;
     })
     .map((entry) => `${entry.pid} ${read(`/proc/${entry.pid}/cmdline`).replaceAll('\0', ' ')}`);
 }

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runcBackend } from '../../../sandbox-core/backends/runc.ts';
@@ -96,6 +97,16 @@ describe.skipIf(!availability.ok)(`runc with the Node agent${skipReason}`, () =>
     } finally {
       await sandbox.destroy();
     }
+  });
+});
+
+describe.skipIf(!availability.ok)(`runc create aborted${skipReason}`, () => {
+  it('rejects at once with an aborted signal, and mid-start leaves nothing', async () => {
+    await expect(runcBackend.create({}, { signal: AbortSignal.abort(new Error('not wanted')) })).rejects.toThrow(/not wanted/);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('changed my mind')), 5);
+    await expect(runcBackend.create({}, { signal: controller.signal })).rejects.toThrow(/changed my mind/);
+    expect(readdirSync(tmpdir()).filter((name) => name.startsWith(`rigor-runc-${process.pid}-`))).toEqual([]);
   });
 });
 

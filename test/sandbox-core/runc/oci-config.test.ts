@@ -28,8 +28,10 @@ describe('ociConfig', () => {
     for (const set of Object.values(caps)) expect(set).toEqual(['CAP_NET_ADMIN']);
   });
 
-  it('rejects a capability that is not a CAP_ name', () => {
-    expect(() => ociConfig({ ...input, capabilities: ['net_admin'] })).toThrow(/spec.capabilities: expected names like CAP_NET_ADMIN, found "net_admin"/);
+  it('rejects a capability the kernel does not have, which runc would drop without a word', () => {
+    expect(() => ociConfig({ ...input, capabilities: ['net_admin'] })).toThrow(/spec.capabilities: expected Linux capability names like CAP_NET_ADMIN, found "net_admin"/);
+    expect(() => ociConfig({ ...input, capabilities: ['CAP_BOGUS'] })).toThrow(/found "CAP_BOGUS"/);
+    expect(() => ociConfig({ ...input, capabilities: ['CAP_CHECKPOINT_RESTORE', 'CAP_CHOWN'] })).not.toThrow();
   });
 
   it('mounts the root read-only and the workspace as the only read-write bind', () => {
