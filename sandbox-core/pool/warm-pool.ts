@@ -60,6 +60,11 @@ export class WarmPool {
     return this.#idle.length;
   }
 
+  /** Ids of the paused sandboxes waiting to be acquired (for inspection: tests, facts). */
+  idleIds(): string[] {
+    return this.#idle.map((sandbox) => sandbox.id);
+  }
+
   async acquire(): Promise<Acquired> {
     if (this.#closed) throw new Error('acquire() on a closed pool');
     const start = performance.now();

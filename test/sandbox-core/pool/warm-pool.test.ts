@@ -46,13 +46,15 @@ describe.skipIf(!bwrap.ok)(`warm pool on bwrap${bwrap.ok ? '' : ` (skipped: ${!b
   it('an idle sandbox is really paused: its processes are stopped (state T)', async () => {
     await pool.fill();
     const { sandbox } = await pool.acquire();
-    // The still-idle one: find its agent by its sandbox id in /proc and check the state.
+    // The still-idle ones: find their processes by sandbox id in /proc and check their state.
+    const idle = pool.idleIds();
+    expect(idle.length).toBeGreaterThan(0);
     const { readdirSync, readFileSync } = await import('node:fs');
     const states: string[] = [];
     for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
       try {
         const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-        if (!environ.includes('RIGOR_SANDBOX_ID=bwrap-') || environ.includes(sandbox.id)) continue;
+        if (!idle.some((id) => environ.includes(`RIGOR_SANDBOX_ID=${id}\0`))) continue;
         states.push(/^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!);
       } catch {
         // exited meanwhile
