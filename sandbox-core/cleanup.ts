@@ -25,6 +25,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { descendants, readProcTable } from './backends/proc-table.ts';
+import { processExists } from './backends/signal.ts';
 
 /** What the last resort reclaims without help from the backend's async destroy(). */
 export interface SandboxResources {
@@ -193,13 +194,4 @@ export function sweepStaleTempDirs(root: string = tmpdir()): string[] {
     removed.push(dir);
   }
   return removed;
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -1,19 +1,17 @@
 /**
  * The agent's command line, looked up once per kind per process: checking
  * the build cache hashes the agent sources (about 0.4 ms), which would
- * otherwise land on every create().
+ * otherwise land on every create(). A failed build is not cached, so the
+ * next create() tries again.
  */
 import { agentCommand } from '../agent/build.ts';
+import { cacheUntilFailure } from './cache-until-failure.ts';
 
-const commands = new Map<'native' | 'node', Promise<string[]>>();
+const commands = {
+  native: cacheUntilFailure(() => agentCommand('native')),
+  node: cacheUntilFailure(() => agentCommand('node')),
+};
 
 export function cachedAgentCommand(kind: 'native' | 'node'): Promise<string[]> {
-  let command = commands.get(kind);
-  if (!command) {
-    command = agentCommand(kind);
-    // A failed build is not cached, so the next create() tries again.
-    command.catch(() => commands.delete(kind));
-    commands.set(kind, command);
-  }
-  return command;
+  return commands[kind]();
 }

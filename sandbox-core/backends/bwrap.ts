@@ -18,7 +18,9 @@ import { which } from '../../runner/rig/requirements.ts';
 import { makeSandboxTempDir } from '../cleanup.ts';
 import { bwrapArgs, hiddenInside, type RootEntry } from './bwrap-args.ts';
 import { continueProcesses } from './freeze.ts';
-import { ChildSandbox, SANDBOX_ID_ENV, signalQuietly, type ChildLaunch } from './child-sandbox.ts';
+import { SANDBOX_ID_ENV } from './agent-sandbox.ts';
+import { ChildSandbox, type ChildLaunch } from './child-sandbox.ts';
+import { signalQuietly } from './signal.ts';
 import type { Backend, Sandbox, SandboxSpec } from './types.ts';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -42,12 +44,6 @@ class BwrapSandbox extends ChildSandbox {
 
   constructor(spec: SandboxSpec) {
     super('bwrap', spec);
-  }
-
-  static async create(spec: SandboxSpec, signal?: AbortSignal): Promise<BwrapSandbox> {
-    const sandbox = new BwrapSandbox(spec);
-    await sandbox.start(signal);
-    return sandbox;
   }
 
   protected async plan(): Promise<ChildLaunch> {
@@ -113,6 +109,6 @@ export const bwrapBackend: Backend = {
     return probe;
   },
   create(spec: SandboxSpec = {}, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
-    return BwrapSandbox.create(spec, options.signal);
+    return new BwrapSandbox(spec).start(options.signal);
   },
 };

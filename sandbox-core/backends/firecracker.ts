@@ -10,8 +10,9 @@
  */
 import { probeKvm } from '../../runner/host/kvm.ts';
 import { which } from '../../runner/rig/requirements.ts';
-import { buildGuestImage, type GuestImage } from '../images/guest-image.ts';
+import { buildGuestImage } from '../images/guest-image.ts';
 import { GUEST_WORKSPACE, guestKernelParams } from '../images/guest/init-script.ts';
+import { cacheUntilFailure } from './cache-until-failure.ts';
 import { guestKernels, guestProblems, type FirecrackerGuestOptions } from './firecracker/guest.ts';
 import { FirecrackerSandbox } from './firecracker/sandbox.ts';
 import { capabilityNumbers } from './qemu/capabilities.ts';
@@ -45,7 +46,8 @@ export function firecrackerBootArgs(execCaps: number[]): string {
 export class FirecrackerBackend implements Backend {
   readonly name = 'firecracker';
   #availability: Promise<Availability> | undefined;
-  #image: Promise<GuestImage> | undefined;
+  /** Built (or found in the cache) once per process; a failed build is retried by the next create(). */
+  readonly #cachedImage = cacheUntilFailure(() => buildGuestImage(this.options.image));
 
   constructor(private readonly options: FirecrackerGuestOptions = {}) {}
 
@@ -77,15 +79,6 @@ export class FirecrackerBackend implements Backend {
       };
     }, options.signal);
     return sandbox;
-  }
-
-  /** Built (or found in the cache) once per process; a failed build is retried by the next create(). */
-  #cachedImage(): Promise<GuestImage> {
-    if (!this.#image) {
-      this.#image = buildGuestImage(this.options.image);
-      this.#image.catch(() => (this.#image = undefined));
-    }
-    return this.#image;
   }
 }
 

@@ -13,7 +13,8 @@
 import { cachedAgentCommand } from './agent-command.ts';
 import { which } from '../../runner/rig/requirements.ts';
 import { makeSandboxTempDir } from '../cleanup.ts';
-import { ChildSandbox, SANDBOX_ID_ENV, type ChildLaunch } from './child-sandbox.ts';
+import { SANDBOX_ID_ENV } from './agent-sandbox.ts';
+import { ChildSandbox, type ChildLaunch } from './child-sandbox.ts';
 import type { Backend, Sandbox, SandboxSpec } from './types.ts';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -21,12 +22,6 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 class ProcessSandbox extends ChildSandbox {
   constructor(spec: SandboxSpec) {
     super('process', spec);
-  }
-
-  static async create(spec: SandboxSpec, signal?: AbortSignal): Promise<ProcessSandbox> {
-    const sandbox = new ProcessSandbox(spec);
-    await sandbox.start(signal);
-    return sandbox;
   }
 
   protected async plan(): Promise<ChildLaunch> {
@@ -52,6 +47,6 @@ export const processBackend: Backend = {
     return which('setpriv') ? { ok: true } : { ok: false, reason: 'setpriv (util-linux) not on PATH' };
   },
   create(spec: SandboxSpec = {}, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
-    return ProcessSandbox.create(spec, options.signal);
+    return new ProcessSandbox(spec).start(options.signal);
   },
 };

@@ -27,8 +27,9 @@
 import { access, constants } from 'node:fs/promises';
 import { probeKvm } from '../../runner/host/kvm.ts';
 import { which } from '../../runner/rig/requirements.ts';
-import { buildGuestImage, defaultGuestKernel, type GuestImage, type GuestImageOptions } from '../images/guest-image.ts';
+import { buildGuestImage, defaultGuestKernel, type GuestImageOptions } from '../images/guest-image.ts';
 import { GUEST_WORKSPACE } from '../images/guest/init-script.ts';
+import { cacheUntilFailure } from './cache-until-failure.ts';
 import { capabilityNumbers } from './qemu/capabilities.ts';
 import type { Accel, Machine } from './qemu/qemu-args.ts';
 import { MIN_MEMORY_MIB, QemuSandbox, type QemuLaunch } from './qemu/sandbox.ts';
@@ -73,7 +74,8 @@ async function firstExecutable(paths: string[]): Promise<string | undefined> {
 
 export class QemuBackend implements Backend {
   readonly name = 'qemu';
-  #image: Promise<GuestImage> | undefined;
+  /** Built (or found in the cache) once per process; a failed build is retried by the next create(). */
+  readonly #cachedImage = cacheUntilFailure(() => buildGuestImage(this.options.image));
   #accel: Promise<{ accel: Accel; reason: string }> | undefined;
 
   constructor(private readonly options: QemuBackendOptions = {}) {}
@@ -119,14 +121,6 @@ export class QemuBackend implements Backend {
     return sandbox;
   }
 
-  /** Built (or found in the cache) once per process; a failed build is retried by the next create(). */
-  #cachedImage(): Promise<GuestImage> {
-    if (!this.#image) {
-      this.#image = buildGuestImage(this.options.image);
-      this.#image.catch(() => (this.#image = undefined));
-    }
-    return this.#image;
-  }
 
   /** KVM only when a stock kernel was seen booting under it (the probe's verdict is cached per host boot). */
   #cachedAccel(): Promise<{ accel: Accel; reason: string }> {

@@ -19,11 +19,12 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import { which } from '../../runner/rig/requirements.ts';
 import { cachedAgentCommand } from './agent-command.ts';
+import { cacheUntilFailure } from './cache-until-failure.ts';
 import { AGENT_IN_ROOTFS, DEFAULT_BUSYBOX, buildBusyboxRootfs, type RootfsOptions } from '../images/busybox-rootfs.ts';
 import { isStaticElf } from '../images/static-elf.ts';
 import { cgroupDirsFor, dirOf } from './runc/cgroups.ts';
 import { checkCapabilities, ociConfig, type OciConfig } from './runc/oci-config.ts';
-import { RuncSandbox, type RuncPaths } from './runc/sandbox.ts';
+import { RuncSandbox } from './runc/sandbox.ts';
 import { sweepStaleRuncCgroups } from './runc/stale.ts';
 import { ensureRuncWatchdog } from './runc/watchdog.ts';
 import type { Backend, Sandbox, SandboxSpec } from './types.ts';
@@ -41,7 +42,6 @@ export interface RuncBackendOptions {
 
 export class RuncBackend implements Backend {
   readonly name = 'runc';
-  #rootfs: Promise<string> | undefined;
   /** Whether the stale sweep ran and the watchdog was started: once, on the first create(). */
   #housekeeping = false;
 
@@ -59,13 +59,7 @@ export class RuncBackend implements Backend {
   }
 
   /** The read-only rootfs every container shares, built once per process (a failed build is retried). */
-  rootfs(): Promise<string> {
-    if (!this.#rootfs) {
-      this.#rootfs = buildBusyboxRootfs(this.options.rootfs);
-      this.#rootfs.catch(() => (this.#rootfs = undefined));
-    }
-    return this.#rootfs;
-  }
+  readonly rootfs = cacheUntilFailure(() => buildBusyboxRootfs(this.options.rootfs));
 
   async create(spec: SandboxSpec = {}, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
     const t0 = performance.now();
@@ -76,12 +70,10 @@ export class RuncBackend implements Backend {
       void sweepStaleRuncCgroups().catch(() => undefined);
       ensureRuncWatchdog();
     }
-    const sandbox = new RuncSandbox(spec);
-    await sandbox.start((paths) => this.#config(sandbox, spec, paths, t0), t0, options.signal);
-    return sandbox;
+    return new RuncSandbox(spec, (sandbox) => this.#config(sandbox, spec, t0)).start(options.signal, t0);
   }
 
-  async #config(sandbox: RuncSandbox, spec: SandboxSpec, paths: RuncPaths, t0: number): Promise<OciConfig> {
+  async #config(sandbox: RuncSandbox, spec: SandboxSpec, t0: number): Promise<OciConfig> {
     const rootfs = await this.rootfs();
     sandbox.phases.rootfs = performance.now() - t0;
     const workspacePath = spec.workspacePath ?? DEFAULT_WORKSPACE;
@@ -90,7 +82,7 @@ export class RuncBackend implements Backend {
     return ociConfig({
       id: sandbox.id,
       rootfs,
-      workspaceSource: paths.workspace,
+      workspaceSource: sandbox.paths.workspace,
       workspacePath,
       readOnlyBinds: agent.binds,
       args: agent.args,

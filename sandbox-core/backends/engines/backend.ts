@@ -5,6 +5,7 @@
  */
 import { posix } from 'node:path';
 import { buildBusyboxRootfs, type RootfsOptions } from '../../images/busybox-rootfs.ts';
+import { cacheUntilFailure } from '../cache-until-failure.ts';
 import { DEFAULT_PIDS_LIMIT } from '../runc/oci-config.ts';
 import type { Backend, Sandbox, SandboxSpec } from '../types.ts';
 import type { Engine } from './engine.ts';
@@ -25,7 +26,6 @@ export interface EngineBackendOptions {
 export class EngineBackend implements Backend {
   readonly name: string;
   #probe: Promise<Availability> | undefined;
-  #image: Promise<string> | undefined;
   #swept: Promise<unknown> | undefined;
 
   constructor(
@@ -41,13 +41,7 @@ export class EngineBackend implements Backend {
   }
 
   /** The image tag every container runs, built and imported once per process (a failure is retried). */
-  image(): Promise<string> {
-    if (!this.#image) {
-      this.#image = buildBusyboxRootfs(this.options.rootfs).then((rootfs) => ensureAgentImage(this.engine.cli, rootfs));
-      this.#image.catch(() => (this.#image = undefined));
-    }
-    return this.#image;
-  }
+  readonly image = cacheUntilFailure(() => buildBusyboxRootfs(this.options.rootfs).then((rootfs) => ensureAgentImage(this.engine.cli, rootfs)));
 
   async create(spec: SandboxSpec = {}, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
     checkEngineSpec(this.name, spec);

@@ -13,7 +13,8 @@
  */
 import { makeSandboxTempDir } from '../../cleanup.ts';
 import { AGENT_IN_ROOTFS } from '../../images/busybox-rootfs.ts';
-import { ChildSandbox, SANDBOX_ID_ENV, type ChildLaunch } from '../child-sandbox.ts';
+import { SANDBOX_ID_ENV } from '../agent-sandbox.ts';
+import { ChildSandbox, type ChildLaunch } from '../child-sandbox.ts';
 import type { SandboxSpec, SandboxStats } from '../types.ts';
 import { firstLine, removeContainerSync, runEngine, runEngineOrThrow, type Engine } from './engine.ts';
 import { engineRunArgs } from './run-args.ts';
@@ -34,7 +35,6 @@ export interface EngineSandboxOptions {
 export class EngineSandbox extends ChildSandbox {
   #enginePaused = false;
   #removal: Promise<void> | undefined;
-  #gone: Promise<void> | undefined;
 
   private constructor(
     private readonly engine: Engine,
@@ -46,10 +46,8 @@ export class EngineSandbox extends ChildSandbox {
     this.resources.lastResort.push(() => removeContainerSync(engine.cli, this.id));
   }
 
-  static async create(engine: Engine, spec: SandboxSpec, options: EngineSandboxOptions, signal?: AbortSignal): Promise<EngineSandbox> {
-    const sandbox = new EngineSandbox(engine, spec, options);
-    await sandbox.start(signal);
-    return sandbox;
+  static create(engine: Engine, spec: SandboxSpec, options: EngineSandboxOptions, signal?: AbortSignal): Promise<EngineSandbox> {
+    return new EngineSandbox(engine, spec, options).start(signal);
   }
 
   protected async plan(): Promise<ChildLaunch> {
@@ -97,15 +95,10 @@ export class EngineSandbox extends ChildSandbox {
     return { memory: { bytes, kind: 'rss', method: this.engine.statsMemory }, processes };
   }
 
-  /** ChildSandbox's teardown (channel, CLI, temp dirs), then the container, whether or not the CLI still ran. */
-  override destroy(): Promise<void> {
-    this.#gone ??= this.#destroyWithContainer();
-    return this.#gone;
-  }
-
-  async #destroyWithContainer(): Promise<void> {
+  /** ChildSandbox's reap (channel, CLI), then the container, whether or not the CLI still ran; the temp dirs go after. */
+  protected override async reap(): Promise<void> {
     try {
-      await super.destroy();
+      await super.reap();
     } finally {
       // no CLI started, no container: asking an engine that may be down would only hide why create() failed
       if (this.child?.pid !== undefined) await (this.#removal ??= this.#removeContainer());

@@ -7,23 +7,17 @@
  * the firecracker process, which holds the guest's RAM; destroy is SIGKILL
  * of the group and removal of the temp dir.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AgentClient } from '../../agent/client.ts';
-import { makeSandboxTempDir, newResources, trackSandbox, untrackSandbox, type SandboxResources, type TrackedSandbox } from '../../cleanup.ts';
-import { SANDBOX_ID_ENV, signalQuietly } from '../child-sandbox.ts';
+import { makeSandboxTempDir, trackSandbox } from '../../cleanup.ts';
+import { AgentSandbox, SANDBOX_ID_ENV } from '../agent-sandbox.ts';
 import { memoryOf } from '../memory.ts';
-import type { BootStage, ExecRequest, ExecResult, Phases, Sandbox, SandboxSpec, SandboxStats } from '../types.ts';
+import type { SandboxSpec, SandboxStats } from '../types.ts';
 import { callAll, callApi, waitForApi } from './api.ts';
 import { AGENT_VSOCK_PORT, microVmSetup, START_INSTANCE, vmState } from './config.ts';
 import { agentOverVsock } from './vsock.ts';
 
 export const FIRECRACKER_READY_TIMEOUT_MS = 30_000;
 export const DEFAULT_MEMORY_MIB = 256;
-/** Bytes of firecracker's output (its log and the guest's serial console) kept to explain a failed start. */
-const OUTPUT_TAIL_BYTES = 4096;
 
 /** What boots: an ELF vmlinux, an initramfs whose /init starts the agent on vsock, the read-only root image. */
 export interface FirecrackerGuest {
@@ -42,22 +36,13 @@ export interface FirecrackerLaunch {
   preparedMs: number;
 }
 
-export class FirecrackerSandbox implements Sandbox, TrackedSandbox {
-  readonly id = `firecracker-${process.pid}-${randomBytes(4).toString('hex')}`;
-  readonly backend = 'firecracker';
-  readonly phases: Phases = {};
-  readonly resources: SandboxResources = newResources();
-  bootStages: BootStage[] = [];
-
-  #child: ChildProcess | undefined;
-  #exited: Promise<string> = Promise.resolve('never started');
+export class FirecrackerSandbox extends AgentSandbox {
   #api: string | undefined;
-  #client: AgentClient | undefined;
-  #outputTail = '';
   #paused = false;
-  #destroyed: Promise<void> | undefined;
 
-  constructor(private readonly spec: SandboxSpec) {}
+  constructor(spec: SandboxSpec) {
+    super('firecracker', spec);
+  }
 
   /** Launch, configure, boot, wait for HELLO and the first PONG; on failure everything is reclaimed and the error names the cause. */
   async start(prepare: () => Promise<FirecrackerLaunch>, signal?: AbortSignal): Promise<void> {
@@ -76,8 +61,14 @@ export class FirecrackerSandbox implements Sandbox, TrackedSandbox {
       const dir = makeSandboxTempDir(this.resources, 'firecracker');
       const api = join(dir, 'api.sock');
       const vsock = join(dir, 'v.sock');
-      this.#launch(launch.setpriv, ['--pdeathsig', 'KILL', '--', launch.firecracker, '--api-sock', api, '--id', this.id]);
-      void this.#exited.then((how) => died.abort(new Error(`firecracker ${how}`)));
+      await this.launch(launch.setpriv, ['--pdeathsig', 'KILL', '--', launch.firecracker, '--api-sock', api, '--id', this.id], {
+        env: { ...process.env, [SANDBOX_ID_ENV]: this.id },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // stdout carries the guest's serial console, stderr the VMM's own complaints
+        keep: ['stdout', 'stderr'],
+        tree: true,
+      });
+      void this.exited.then((how) => died.abort(new Error(`firecracker ${how}`)));
       this.phases.launched = since();
       await waitForApi(api, remaining(), stop);
       this.#api = api;
@@ -93,68 +84,23 @@ export class FirecrackerSandbox implements Sandbox, TrackedSandbox {
       });
       await callAll(api, [...setup, START_INSTANCE]);
       this.phases.started = since();
-      this.#client = await agentOverVsock(vsock, AGENT_VSOCK_PORT, { timeoutMs: remaining(), signal: stop });
+      this.client = await agentOverVsock(vsock, AGENT_VSOCK_PORT, { timeoutMs: remaining(), signal: stop });
       this.phases.connected = since();
-      this.bootStages = this.#client.hello.stages;
-      await this.#client.ping();
+      this.bootStages = this.client.hello.stages;
+      await this.client.ping();
       this.phases.ready = since();
     } catch (error) {
       const cause = stop.aborted && stop.reason instanceof Error ? stop.reason : (error as Error);
       await this.destroy();
-      const output = this.#outputTail.trim();
+      const output = this.output.trim();
       throw new Error(`${this.id}: ${cause.message}${output ? `; firecracker printed:\n${output}` : ''}`, { cause });
     }
-  }
-
-  #launch(setpriv: string, args: string[]): void {
-    const child = spawn(setpriv, args, {
-      detached: true, // its own process group, so one kill(-pgid) reaches all of it
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, [SANDBOX_ID_ENV]: this.id },
-    });
-    this.#child = child;
-    this.#exited = new Promise((resolve) => {
-      child.once('exit', (code, sig) => resolve(sig ? `killed by ${sig}` : `exited with code ${code}`));
-      child.once('error', (error) => child.pid === undefined && resolve(`could not start: ${error.message}`));
-    });
-    // stdout carries the guest's serial console, stderr the VMM's own complaints
-    for (const stream of [child.stdout!, child.stderr!]) {
-      stream.setEncoding('utf8').on('data', (chunk: string) => {
-        this.#outputTail = (this.#outputTail + chunk).slice(-OUTPUT_TAIL_BYTES);
-      });
-    }
-    if (child.pid === undefined) throw new Error(`${setpriv} could not be started`);
-    this.resources.processGroups.add(child.pid);
-    this.resources.processTrees.add(child.pid);
-  }
-
-  /** The channel, or an error saying why there is none. */
-  #agent(): AgentClient {
-    if (!this.#client || this.#destroyed) throw new Error(`${this.id}: sandbox is destroyed`);
-    return this.#client;
-  }
-
-  async exec(request: ExecRequest): Promise<ExecResult> {
-    const env = this.spec.env || request.env ? { ...this.spec.env, ...request.env } : undefined;
-    return this.#agent().exec({ ...request, env });
-  }
-
-  async writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
-    return this.#agent().writeFile(path, data, mode);
-  }
-
-  async readFile(path: string): Promise<Buffer> {
-    return this.#agent().readFile(path);
-  }
-
-  async ping(): Promise<number> {
-    return this.#agent().ping();
   }
 
   /** Pauses every vCPU (PATCH /vm); requests wait in the channel until resume(). */
   async pause(): Promise<void> {
     if (this.#paused) return;
-    this.#agent();
+    this.agent();
     await callApi(this.#api!, vmState('Paused'));
     this.#paused = true;
   }
@@ -167,28 +113,15 @@ export class FirecrackerSandbox implements Sandbox, TrackedSandbox {
 
   /** Host memory of the firecracker process (the VMM and the guest RAM it touched), as PSS. */
   async stats(): Promise<SandboxStats> {
-    const pid = this.#child?.pid;
-    const alive = pid !== undefined && this.#child!.exitCode === null && this.#child!.signalCode === null;
-    const reading = memoryOf(alive ? [pid] : []);
-    return { memory: { ...reading, method: `${reading.method}, of the firecracker process` }, processes: alive ? 1 : 0 };
+    const pid = this.launcherPid();
+    const reading = memoryOf(pid === undefined ? [] : [pid]);
+    return { memory: { ...reading, method: `${reading.method}, of the firecracker process` }, processes: pid === undefined ? 0 : 1 };
   }
 
-  destroy(): Promise<void> {
-    this.#destroyed ??= this.#teardown();
-    return this.#destroyed;
-  }
-
-  async #teardown(): Promise<void> {
-    this.#client?.close();
+  protected async reap(): Promise<void> {
     // the guest keeps nothing worth a clean shutdown (read-only root, workspace in its RAM): SIGKILL at once
-    this.#kill();
-    await this.#exited;
-    this.#kill();
-    await Promise.all([...this.resources.tempDirs].map((dir) => rm(dir, { recursive: true, force: true })));
-    untrackSandbox(this);
-  }
-
-  #kill(): void {
-    for (const pgid of this.resources.processGroups) signalQuietly(-pgid, 'SIGKILL');
+    this.killGroups();
+    await this.exited;
+    this.killGroups();
   }
 }

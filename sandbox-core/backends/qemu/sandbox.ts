@@ -5,18 +5,16 @@
  * it for pause (stop/cont) and quit, the serial console in a log file whose
  * last lines explain a guest that never answered.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { AgentClient } from '../../agent/client.ts';
-import { makeSandboxTempDir, newResources, trackSandbox, untrackSandbox, type SandboxResources, type TrackedSandbox } from '../../cleanup.ts';
+import { makeSandboxTempDir, trackSandbox } from '../../cleanup.ts';
 import type { GuestImage } from '../../images/guest-image.ts';
 import { guestKernelParams } from '../../images/guest/init-script.ts';
-import { signalQuietly, SANDBOX_ID_ENV } from '../child-sandbox.ts';
+import { AgentSandbox, SANDBOX_ID_ENV } from '../agent-sandbox.ts';
 import { memoryOf } from '../memory.ts';
-import type { BootStage, ExecRequest, ExecResult, Phases, Sandbox, SandboxSpec, SandboxStats } from '../types.ts';
+import type { SandboxSpec, SandboxStats } from '../types.ts';
 import { busOf, kernelCommandLine, qemuArgs, type Accel, type Machine } from './qemu-args.ts';
 import { QmpClient } from './qmp.ts';
 
@@ -34,7 +32,6 @@ const EXIT_WAIT_MS = 1000;
 const CAUSE_LINE = /Kernel panic|rigor-init:|Out of memory/;
 /** qemu's note on stderr that it waits for the agent socket: expected, not a cause. */
 const WAITING_NOTE = /^.*info: QEMU waiting for connection on:.*$/gm;
-const STDERR_TAIL_BYTES = 4096;
 
 export interface QemuLaunch {
   qemu: string;
@@ -52,24 +49,15 @@ export interface QemuLaunch {
   preparedMs: number;
 }
 
-export class QemuSandbox implements Sandbox, TrackedSandbox {
-  readonly id = `qemu-${process.pid}-${randomBytes(4).toString('hex')}`;
-  readonly backend = 'qemu';
-  readonly phases: Phases = {};
-  readonly resources: SandboxResources = newResources();
-  bootStages: BootStage[] = [];
-
+export class QemuSandbox extends AgentSandbox {
   #launch: QemuLaunch | undefined;
-  #child: ChildProcess | undefined;
-  #exited: Promise<string> = Promise.resolve('never started');
-  #client: AgentClient | undefined;
   #qmp: QmpClient | undefined;
   #consoleLog: string | undefined;
-  #stderrTail = '';
   #paused = false;
-  #destroyed: Promise<void> | undefined;
 
-  constructor(private readonly spec: SandboxSpec) {}
+  constructor(spec: SandboxSpec) {
+    super('qemu', spec);
+  }
 
   /** Which accelerator ran the guest: artifacts say KVM or TCG (runner/workloads/sandbox reads it). */
   get accel(): Accel | undefined {
@@ -98,7 +86,7 @@ export class QemuSandbox implements Sandbox, TrackedSandbox {
     let failure: Error | undefined;
     const fail = (error: Error): void => {
       failure ??= error;
-      this.#kill();
+      this.killGroups();
     };
     const timer = setTimeout(() => fail(new Error(`the guest did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
     const onAbort = (): void => fail(signal?.reason instanceof Error ? signal.reason : new Error('create aborted'));
@@ -109,7 +97,7 @@ export class QemuSandbox implements Sandbox, TrackedSandbox {
       this.phases.prepared = launch.preparedMs;
       // A timeout, abort or destroy() while preparing found nothing to kill: launch nothing.
       if (failure !== undefined) throw failure;
-      if (this.#destroyed) throw new Error('destroyed while starting');
+      if (this.destroying) throw new Error('destroyed while starting');
       this.#launch = launch;
       const dir = makeSandboxTempDir(this.resources, 'qemu');
       const agentSocket = join(dir, 'agent.sock');
@@ -128,22 +116,28 @@ export class QemuSandbox implements Sandbox, TrackedSandbox {
         qmpSocket,
         consoleLog: this.#consoleLog,
       });
-      this.#spawn(launch.setpriv, ['--pdeathsig', 'KILL', '--', launch.qemu, ...args]);
+      await this.launch(launch.setpriv, ['--pdeathsig', 'KILL', '--', launch.qemu, ...args], {
+        env: { ...process.env, [SANDBOX_ID_ENV]: this.id },
+        stdio: ['ignore', 'ignore', 'pipe'],
+        keep: ['stderr'],
+        // qemu starts no processes of its own: its group is all there is to reclaim
+        tree: false,
+      });
       this.phases.launched = since();
       const channel = await this.#connectWhenListening(agentSocket, () => failure);
       // qemu runs its main loop (and answers QMP) only once the agent socket is connected.
       const qmp = QmpClient.connect(qmpSocket);
       qmp.catch(() => undefined);
-      this.#client = await AgentClient.connect(channel, channel, { helloTimeoutMs: timeoutMs });
+      this.client = await AgentClient.connect(channel, channel, { helloTimeoutMs: timeoutMs });
       this.phases.connected = since();
-      this.bootStages = this.#client.hello.stages;
+      this.bootStages = this.client.hello.stages;
       this.#qmp = await qmp;
-      await this.#client.ping();
+      await this.client.ping();
       this.phases.ready = since();
     } catch (error) {
       const reason = failure ?? (error as Error);
       // A channel that ended usually means qemu is exiting: let it finish saying why.
-      if (failure === undefined) await Promise.race([this.#exited, new Promise((resolve) => setTimeout(resolve, EXIT_WAIT_MS))]);
+      if (failure === undefined) await Promise.race([this.exited, new Promise((resolve) => setTimeout(resolve, EXIT_WAIT_MS))]);
       const explained = await this.#explain(reason);
       await this.destroy();
       throw explained;
@@ -153,29 +147,10 @@ export class QemuSandbox implements Sandbox, TrackedSandbox {
     }
   }
 
-  #spawn(setpriv: string, args: string[]): void {
-    const child = spawn(setpriv, args, {
-      detached: true, // its own process group, so one kill(-pgid) reaches all of it
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, [SANDBOX_ID_ENV]: this.id },
-    });
-    this.#child = child;
-    this.#exited = new Promise((resolve) => {
-      child.once('exit', (code, sig) => resolve(sig ? `killed by ${sig}` : `exited with code ${code}`));
-      child.once('error', (error) => child.pid === undefined && resolve(`could not start: ${error.message}`));
-    });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      this.#stderrTail = (this.#stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
-    });
-    if (child.pid === undefined) throw new Error(`${setpriv} could not be started`);
-    // qemu starts no processes of its own: its group is all there is to reclaim
-    this.resources.processGroups.add(child.pid);
-  }
-
   /** The agent socket, connected as soon as qemu listens on it; rejects when qemu exits or start() failed first. */
   async #connectWhenListening(path: string, failed: () => Error | undefined): Promise<Socket> {
     let exit: string | undefined;
-    void this.#exited.then((how) => (exit = how));
+    void this.exited.then((how) => (exit = how));
     for (;;) {
       const stop = failed();
       if (stop) throw stop;
@@ -193,12 +168,12 @@ export class QemuSandbox implements Sandbox, TrackedSandbox {
   /** The error create() throws: the cause, how qemu ended, its stderr and the console's last lines. */
   async #explain(error: Error): Promise<Error> {
     const parts = [`${this.id}: ${error.message}`];
-    const child = this.#child;
+    const child = this.child;
     if (child && (child.exitCode !== null || child.signalCode !== null)) {
       // -no-reboot: a guest that powers off, resets or panics (panic=-1) ends qemu with status 0
-      parts.push(child.exitCode === 0 ? 'qemu exited with code 0 (the guest powered off, reset or panicked)' : `qemu ${await this.#exited}`);
+      parts.push(child.exitCode === 0 ? 'qemu exited with code 0 (the guest powered off, reset or panicked)' : `qemu ${await this.exited}`);
     }
-    const stderr = this.#stderrTail.replace(WAITING_NOTE, '').trim();
+    const stderr = this.output.replace(WAITING_NOTE, '').trim();
     if (stderr) parts.push(`qemu said: ${stderr}`);
     const lines = await this.#consoleTail();
     parts.push(lines ? `last console lines:\n${lines}` : 'the console printed nothing');
@@ -219,29 +194,6 @@ export class QemuSandbox implements Sandbox, TrackedSandbox {
     return [...cause, ...(cause.length > 0 ? ['...'] : []), ...tail].join('\n');
   }
 
-  /** The channel, or an error saying why there is none. */
-  #agent(): AgentClient {
-    if (!this.#client || this.#destroyed) throw new Error(`${this.id}: sandbox is destroyed`);
-    return this.#client;
-  }
-
-  async exec(request: ExecRequest): Promise<ExecResult> {
-    const env = this.spec.env || request.env ? { ...this.spec.env, ...request.env } : undefined;
-    return this.#agent().exec({ ...request, env });
-  }
-
-  async writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
-    return this.#agent().writeFile(path, data, mode);
-  }
-
-  async readFile(path: string): Promise<Buffer> {
-    return this.#agent().readFile(path);
-  }
-
-  async ping(): Promise<number> {
-    return this.#agent().ping();
-  }
-
   /** Stops the guest's vCPU (QMP stop): requests wait in the channel until resume(). */
   async pause(): Promise<void> {
     if (this.#paused) return;
@@ -256,40 +208,26 @@ export class QemuSandbox implements Sandbox, TrackedSandbox {
   }
 
   async #control(command: 'stop' | 'cont'): Promise<void> {
-    this.#agent();
+    this.agent();
     await this.#qmp!.execute(command);
   }
 
   /** Host memory of the qemu process (guest RAM it touched included), as PSS. */
   async stats(): Promise<SandboxStats> {
-    const pid = this.#child?.pid;
-    const alive = pid !== undefined && this.#child!.exitCode === null && this.#child!.signalCode === null;
-    return { memory: memoryOf(alive ? [pid] : []), processes: alive ? 1 : 0 };
+    const pid = this.launcherPid();
+    return { memory: memoryOf(pid === undefined ? [] : [pid]), processes: pid === undefined ? 0 : 1 };
   }
 
-  destroy(): Promise<void> {
-    this.#destroyed ??= this.#teardown();
-    return this.#destroyed;
-  }
-
-  async #teardown(): Promise<void> {
-    this.#client?.close();
-    const child = this.#child;
-    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      if (this.#qmp) this.#qmp.execute('quit').catch(() => this.#kill());
-      else this.#kill();
-      const force = setTimeout(() => this.#kill(), QUIT_GRACE_MS);
-      await this.#exited;
+  protected async reap(): Promise<void> {
+    if (this.launcherPid() !== undefined) {
+      if (this.#qmp) this.#qmp.execute('quit').catch(() => this.killGroups());
+      else this.killGroups();
+      const force = setTimeout(() => this.killGroups(), QUIT_GRACE_MS);
+      await this.exited;
       clearTimeout(force);
     }
     this.#qmp?.close();
     // qemu is reaped; sweep its group in case anything stayed in it.
-    this.#kill();
-    await Promise.all([...this.resources.tempDirs].map((dir) => rm(dir, { recursive: true, force: true })));
-    untrackSandbox(this);
-  }
-
-  #kill(): void {
-    for (const pgid of this.resources.processGroups) signalQuietly(-pgid, 'SIGKILL');
+    this.killGroups();
   }
 }

@@ -6,6 +6,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { processExists, signalQuietly } from '../signal.ts';
 import { cgroupDirsFor, cgroupProcs, removeCgroupDirs, thawCgroup, type CgroupDir } from './cgroups.ts';
 
 const CONTAINER_NAME = /^rigor-runc-(\d+)-/;
@@ -20,7 +21,7 @@ export async function sweepStaleRuncCgroups(): Promise<string[]> {
   for (let attempt = 0; busy.length > 0 && attempt < RETRIES; attempt++) {
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
     for (const { dir } of busy) {
-      for (const pid of cgroupProcs(dir)) killQuietly(pid);
+      for (const pid of cgroupProcs(dir)) signalQuietly(pid, 'SIGKILL');
       thawCgroup(dir);
     }
     const left = new Set(removeCgroupDirs(busy));
@@ -46,21 +47,4 @@ function staleCgroupDirs(): CgroupDir[] {
     }
   }
   return stale;
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
 }
