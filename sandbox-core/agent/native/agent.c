@@ -41,6 +41,12 @@
 #define MAX_EXECS 64
 #define MAX_STAGES 32
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#ifndef SYS_close_range
+#define SYS_close_range 436 /* the same number on every architecture */
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 enum { HELLO = 1, PING, PONG, EXEC, EXEC_RESULT, WRITE_FILE, READ_FILE, FILE_DATA, OK, STATS, STATS_RESULT, ERROR = 0x0f };
 
@@ -309,7 +315,7 @@ static int drop_privileges(void) {
 }
 
 /* In the forked child: become a session leader with the given pipes, or report why not. */
-static void exec_child(int in, int out, int err, int status_fd, const char *cwd, char **argv, char **envp) {
+static void exec_child(pid_t agent, int in, int out, int err, int status_fd, const char *cwd, char **argv, char **envp) {
   struct { int stage, err; } why;
   sigset_t none;
   sigemptyset(&none);
@@ -319,6 +325,10 @@ static void exec_child(int in, int out, int err, int status_fd, const char *cwd,
   dup2(in, 0), dup2(out, 1), dup2(err, 2);
   why.stage = 2;
   if (exec_uid >= 0 && drop_privileges() != 0) goto failed;
+  /* Behind the group kill at shutdown, for an agent that is SIGKILLed: the command dies with it.
+   * Set after drop_privileges, whose credential change clears it; an agent already gone reads nothing. */
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (getppid() != agent) _exit(127);
   why.stage = 0;
   if (cwd == NULL || chdir(cwd) == 0) {
     why.stage = 1;
@@ -385,8 +395,8 @@ static void start_exec(uint32_t id, const unsigned char *body, size_t blen, doub
     send_error(id, "exec %s: pipe: %s", argv[0], strerror(saved));
     goto done;
   }
-  pid_t pid = fork();
-  if (pid == 0) exec_child(in[0], out[1], err[1], status[1], cwd, argv, envp);
+  pid_t agent = getpid(), pid = fork();
+  if (pid == 0) exec_child(agent, in[0], out[1], err[1], status[1], cwd, argv, envp);
   close(in[0]), close(out[1]), close(err[1]), close(status[1]);
   struct { int stage, err; } why;
   ssize_t got;
@@ -676,6 +686,23 @@ static void on_sigchld(int sig) {
   errno = saved;
 }
 
+/*
+ * Fds the agent inherited above stderr (a tool harness's, a CI runner's, passed down through
+ * rigor and the launcher) must not reach commands: mark them all close-on-exec. Every fd the
+ * agent opens itself, the channel of --port included, is O_CLOEXEC already.
+ */
+static void cloexec_inherited_fds(void) {
+  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  /* before Linux 5.11: one by one, as /proc lists them (a guest without /proc inherited none) */
+  DIR *dir = opendir("/proc/self/fd");
+  struct dirent *d;
+  while (dir != NULL && (d = readdir(dir)) != NULL) {
+    int fd = atoi(d->d_name), flags;
+    if (fd >= 3 && fd != dirfd(dir) && (flags = fcntl(fd, F_GETFD)) >= 0) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+  }
+  if (dir != NULL) closedir(dir);
+}
+
 /* Fds 0-2 must be taken before any pipe is made, or a child's dup2 onto them would clobber its own pipes. */
 static void occupy_std_fds(void) {
   for (int fd = 0; fd < 3; fd++)
@@ -725,6 +752,7 @@ int main(int argc, char **argv) {
   /* The agent's own supplementary groups (root's) must not widen what file requests may touch. */
   if (exec_uid >= 0 && setgroups(0, NULL) != 0) return perror("rigor-agent: --exec-user needs root: setgroups"), 1;
   double started = now_ms();
+  cloexec_inherited_fds();
   occupy_std_fds();
   struct sigaction sa = {0};
   sa.sa_handler = on_sigchld;
