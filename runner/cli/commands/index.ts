@@ -2,8 +2,9 @@ import type { RigorCommand } from '../command.ts';
 import { compareCommand } from './compare.ts';
 import { doctorCommand } from './doctor.ts';
 import { gateCommand } from './gate.ts';
+import { historyCommand } from './history.ts';
 import { listCommand } from './list.ts';
 import { runCommand } from './run.ts';
 import { validateCommand } from './validate.ts';
 
-export const commands: RigorCommand[] = [runCommand, listCommand, validateCommand, doctorCommand, compareCommand, gateCommand];
+export const commands: RigorCommand[] = [runCommand, listCommand, validateCommand, doctorCommand, compareCommand, gateCommand, historyCommand];

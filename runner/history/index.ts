@@ -1,0 +1,12 @@
+export {
+  CHANGE_POINT_DEFAULTS,
+  detectChangePoints,
+  MIN_SEGMENT_LENGTH,
+  MIN_SERIES_LENGTH,
+  type ChangePoint,
+  type ChangePointOptions,
+} from './change-points.ts';
+export { commitOrder } from './commit-order.ts';
+export { formatChange, formatHistory, formatSeries } from './format.ts';
+export { readRigArtifacts } from './read-artifacts.ts';
+export { buildHistory, type ArtifactFile, type HistoryOptions, type HistoryPoint, type HistorySeries, type RigHistory } from './series.ts';
