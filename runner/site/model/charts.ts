@@ -1,0 +1,58 @@
+/** What the charts of a rig page plot, per metric: medians with CI and the raw samples per cell. Pure. */
+import type { ArtifactInput } from './artifact-ref.ts';
+import { useLogScale } from './log-scale.ts';
+import { measuredValue, type MetricColumn } from './matrix.ts';
+import type { Shown } from './source.ts';
+
+export interface ChartCell {
+  cell: string;
+  median: Shown;
+  low: number | null;
+  high: number | null;
+  samples: number[];
+}
+
+export interface MetricCharts {
+  metric: string;
+  unit: string;
+  better: 'lower' | 'higher';
+  clock: string;
+  /** Log axis for the bars when medians and CI ends span more than two orders of magnitude. */
+  logBars: boolean;
+  /** The same decision over the raw samples. */
+  logSamples: boolean;
+  cells: ChartCell[];
+}
+
+/** One entry per metric with at least one measured cell, in column order. */
+export function metricCharts(input: ArtifactInput, columns: MetricColumn[]): MetricCharts[] {
+  const charts: MetricCharts[] = [];
+  for (const column of columns) {
+    const cells: ChartCell[] = [];
+    input.artifact.cells.forEach((cell, index) => {
+      const metric = cell.metrics[column.name];
+      if (cell.status !== 'ok' || !metric) return;
+      const measured = measuredValue(input.path, index, column.name, metric);
+      if (!measured) return;
+      cells.push({
+        cell: cell.id,
+        median: measured.median,
+        low: measured.ci?.low.value ?? null,
+        high: measured.ci?.high.value ?? null,
+        samples: metric.samples,
+      });
+    });
+    if (cells.length === 0) continue;
+    const barValues = cells.flatMap((cell) => [cell.median.value, ...(cell.low === null ? [] : [cell.low, cell.high!])]);
+    charts.push({
+      metric: column.name,
+      unit: column.unit,
+      better: column.better,
+      clock: column.clock,
+      logBars: useLogScale(barValues),
+      logSamples: useLogScale(cells.flatMap((cell) => cell.samples)),
+      cells,
+    });
+  }
+  return charts;
+}

@@ -1,0 +1,89 @@
+/** The index: every rig with its claim, headline numbers, gate status, host and commit. Pure. */
+import type { Rig } from '../../rig/schema.ts';
+import { artifactRef, type ArtifactInput, type ArtifactRef } from './artifact-ref.ts';
+import { ratioRows, verdictCounts, type RatioRow, type VerdictCounts } from './claims.ts';
+import { cellValue, type MatrixValue } from './matrix.ts';
+import type { RigInput } from './rig-page.ts';
+import { Footnotes } from './source.ts';
+
+export interface Headline {
+  metric: string;
+  unit: string;
+  clock: string;
+  rows: { cell: string; value: MatrixValue }[];
+}
+
+export interface IndexRig {
+  name: string;
+  title: string;
+  claim: string;
+  /** Problem with the rig file in rigs/, when it does not load. */
+  invalid: string | null;
+  /** The rig has artifacts but no file in rigs/ any more. */
+  orphan: boolean;
+  newest: ArtifactRef | null;
+  artifactCount: number;
+  headline: Headline | null;
+  ratios: RatioRow[];
+  gates: VerdictCounts | null;
+}
+
+export interface IndexPage {
+  rigs: IndexRig[];
+  footnotes: { n: number; text: string }[];
+  /** Files in results/ that are not valid artifacts, with the reason. */
+  problems: { path: string; message: string }[];
+  artifactCount: number;
+}
+
+/** The metric a rig is judged by: its first gate's, else its first metric. */
+export function headlineMetric(definition: Rig): string {
+  return definition.gates[0]?.metric ?? Object.keys(definition.metrics)[0]!;
+}
+
+function headline(newest: ArtifactInput, footnotes: Footnotes): Headline | null {
+  const definition = newest.artifact.rig.definition;
+  const metric = headlineMetric(definition);
+  const def = definition.metrics[metric];
+  if (!def) return null;
+  return {
+    metric,
+    unit: def.unit,
+    clock: def.clock,
+    // A cell that ran but does not produce this metric (by its workload) has nothing to headline.
+    rows: newest.artifact.cells.flatMap((cell, index) =>
+      cell.status === 'ok' && !cell.metrics[metric]?.summary ? [] : [{ cell: cell.id, value: cellValue(newest, index, metric, footnotes) }],
+    ),
+  };
+}
+
+/** `byRig` holds each rig's artifacts newest first. */
+export function indexPage(
+  names: string[],
+  files: Map<string, RigInput>,
+  byRig: Map<string, ArtifactInput[]>,
+  problems: IndexPage['problems'],
+): IndexPage {
+  const footnotes = new Footnotes();
+  const rigs = names.map((name): IndexRig => {
+    const file = files.get(name);
+    const artifacts = byRig.get(name) ?? [];
+    const newest = artifacts[0];
+    const rig = file && 'rig' in file.loaded ? file.loaded.rig : null;
+    const definition = rig ?? newest?.artifact.rig.definition;
+    return {
+      name,
+      title: definition?.title ?? name,
+      claim: definition?.claim ?? '',
+      invalid: file && 'error' in file.loaded ? file.loaded.error : null,
+      orphan: !file,
+      newest: newest ? artifactRef(newest) : null,
+      artifactCount: artifacts.length,
+      headline: newest ? headline(newest, footnotes) : null,
+      ratios: newest ? ratioRows(newest) : [],
+      gates: newest ? verdictCounts(newest) : null,
+    };
+  });
+  const artifactCount = [...byRig.values()].reduce((sum, list) => sum + list.length, 0);
+  return { rigs, footnotes: footnotes.list, problems, artifactCount };
+}

@@ -1,0 +1,141 @@
+/**
+ * A rig's newest artifact as a table: a row per cell, a column per metric,
+ * columns grouped by the event their clock starts at. Every number carries its
+ * artifact and JSON pointer; a place without a number carries the reason. Pure.
+ */
+import type { CellResult, MetricResult } from '../../artifact/schema.ts';
+import { expandMatrix } from '../../rig/matrix.ts';
+import type { MetricDef, Rig } from '../../rig/schema.ts';
+import type { ArtifactInput } from './artifact-ref.ts';
+import { splitClock } from './clock.ts';
+import { pointerOf } from './json-pointer.ts';
+import { type Dash, Footnotes, type Shown } from './source.ts';
+
+export interface MetricColumn extends MetricDef {
+  name: string;
+  start: string;
+  stop: string;
+}
+
+export interface MeasuredValue {
+  median: Shown;
+  ci: { low: Shown; high: Shown } | null;
+  n: Shown;
+}
+
+export type MatrixValue = { measured: MeasuredValue } | { dash: Dash };
+
+export interface MatrixRow {
+  cell: string;
+  /** "KVM" or "TCG" for a cell whose workload recorded facts.accel (qemu cells), linked to where it says so. */
+  accel: { label: string; artifactPath: string; pointer: string } | null;
+  /** Set when the row is not simply a cell of the current rig that ran. */
+  note: string | null;
+  values: MatrixValue[];
+}
+
+export interface MatrixModel {
+  clockGroups: { start: string; span: number }[];
+  columns: MetricColumn[];
+  rows: MatrixRow[];
+  footnotes: { n: number; text: string }[];
+}
+
+/** Columns of the artifact's metrics (its clocks are what was measured), then metrics only the current rig has. */
+function metricColumns(artifactMetrics: Record<string, MetricDef>, rig: Rig | null): MetricColumn[] {
+  const defs = { ...artifactMetrics };
+  for (const [name, def] of Object.entries(rig?.metrics ?? {})) defs[name] ??= def;
+  const columns = Object.entries(defs).map(([name, def]) => ({ name, ...def, ...splitClock(def.clock) }));
+  // Metrics whose clocks start at the same event sit side by side under one group header.
+  const starts = [...new Set(columns.map((column) => column.start))];
+  return starts.flatMap((start) => columns.filter((column) => column.start === start));
+}
+
+function clockGroups(columns: MetricColumn[]): MatrixModel['clockGroups'] {
+  const groups: MatrixModel['clockGroups'] = [];
+  for (const column of columns) {
+    const last = groups.at(-1);
+    if (last && last.start === column.start) last.span += 1;
+    else groups.push({ start: column.start, span: 1 });
+  }
+  return groups;
+}
+
+export function accelOf(cell: CellResult, index: number, artifactPath: string): MatrixRow['accel'] {
+  const accel = cell.facts?.accel;
+  if (typeof accel !== 'string') return null;
+  return { label: accel.toUpperCase(), artifactPath, pointer: pointerOf('cells', index, 'facts', 'accel') };
+}
+
+/** The median, its CI and n of one metric in one cell, as stored in the artifact's summary. */
+export function measuredValue(
+  artifactPath: string,
+  index: number,
+  name: string,
+  metric: MetricResult,
+): MeasuredValue | null {
+  const summary = metric.summary;
+  if (!summary) return null;
+  const at = (...tail: (string | number)[]) => pointerOf('cells', index, 'metrics', name, 'summary', ...tail);
+  const shown = (pointer: string, value: number): Shown => ({ artifactPath, pointer, value, unit: metric.unit, format: 'value' });
+  return {
+    median: shown(at('median'), summary.median),
+    ci: summary.ci95_median
+      ? { low: shown(at('ci95_median', 'low'), summary.ci95_median.low), high: shown(at('ci95_median', 'high'), summary.ci95_median.high) }
+      : null,
+    n: { artifactPath, pointer: at('n'), value: summary.n, unit: '', format: 'count' },
+  };
+}
+
+/** The value of one metric in one cell, or the dash and why. */
+export function cellValue(
+  input: ArtifactInput,
+  index: number,
+  name: string,
+  footnotes: Footnotes,
+): MatrixValue {
+  const cell = input.artifact.cells[index]!;
+  if (cell.status !== 'ok') {
+    const reason = `${cell.status}: ${cell.reason ?? 'no reason recorded'}`;
+    return { dash: footnotes.dash(reason, { artifactPath: input.path, pointer: pointerOf('cells', index, cell.reason ? 'reason' : 'status') }) };
+  }
+  const metric = cell.metrics[name];
+  if (!metric) return { dash: footnotes.dash(`${name} is not recorded in this run (the metric is newer than the artifact)`) };
+  const measured = measuredValue(input.path, index, name, metric);
+  if (!measured) {
+    return {
+      dash: footnotes.dash(`no samples of ${name} in this cell: its workload does not produce this metric`, {
+        artifactPath: input.path,
+        pointer: pointerOf('cells', index, 'metrics', name, 'samples'),
+      }),
+    };
+  }
+  return { measured };
+}
+
+/**
+ * The matrix of the newest artifact. Cells the current rig defines that the
+ * artifact lacks get a row of dashes; cells the rig no longer defines are kept
+ * and marked.
+ */
+export function matrixModel(input: ArtifactInput, rig: Rig | null, rigPath: string): MatrixModel {
+  const { artifact } = input;
+  const footnotes = new Footnotes();
+  const columns = metricColumns(artifact.rig.definition.metrics, rig);
+  const defined = rig ? expandMatrix(rig.matrix).map((cell) => cell.id) : null;
+  const rows: MatrixRow[] = artifact.cells.map((cell, index) => ({
+    cell: cell.id,
+    accel: accelOf(cell, index, input.path),
+    note: defined && !defined.includes(cell.id) ? `not in the current ${rigPath}` : null,
+    values: columns.map((column) => cellValue(input, index, column.name, footnotes)),
+  }));
+  const captured = new Set(artifact.cells.map((cell) => cell.id));
+  for (const id of defined ?? []) {
+    if (captured.has(id)) continue;
+    const dash = footnotes.dash(
+      `defined in ${rigPath} but not captured in the newest artifact (${artifact.run.status} run, or the rig changed after it)`,
+    );
+    rows.push({ cell: id, accel: null, note: 'not captured', values: columns.map(() => ({ dash })) });
+  }
+  return { clockGroups: clockGroups(columns), columns, rows, footnotes: footnotes.list };
+}

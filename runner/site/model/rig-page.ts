@@ -1,0 +1,60 @@
+/** A rig's page: its file, the newest artifact's matrix, charts, ratios, gates and host. Pure. */
+import type { Rig } from '../../rig/schema.ts';
+import { artifactRef, type ArtifactInput, type ArtifactRef } from './artifact-ref.ts';
+import { metricCharts, type MetricCharts } from './charts.ts';
+import { gateRows, ratioRows, type GateRow, type RatioRow } from './claims.ts';
+import { hostBlock, type HostBlock } from './host.ts';
+import { matrixModel, type MatrixModel } from './matrix.ts';
+
+/** A rig file from rigs/: loaded, or the reason it could not be. */
+export interface RigInput {
+  name: string;
+  /** Path under the repository and the site, e.g. rigs/startup.rig.yaml. */
+  path: string;
+  source: string;
+  loaded: { rig: Rig; sha256: string } | { error: string };
+}
+
+export interface RigPage {
+  name: string;
+  title: string;
+  claim: string;
+  notes: string | null;
+  /** The rig file as copied into the site; null when rigs/ has no file for this rig (its artifacts still show). */
+  rigFile: { path: string; source: string; error: string | null } | null;
+  /** The artifact was made from a different rig file than the one in rigs/ now. */
+  rigChanged: boolean;
+  task: string;
+  newest: ArtifactRef | null;
+  matrix: MatrixModel | null;
+  charts: MetricCharts[];
+  ratios: RatioRow[];
+  gates: GateRow[];
+  host: HostBlock | null;
+  /** Every artifact of the rig, newest first. */
+  artifacts: ArtifactRef[];
+}
+
+/** `artifacts` newest first (see newestFirst). */
+export function rigPage(name: string, file: RigInput | null, artifacts: ArtifactInput[]): RigPage {
+  const rig = file && 'rig' in file.loaded ? file.loaded.rig : null;
+  const newest = artifacts[0] ?? null;
+  const definition = rig ?? newest?.artifact.rig.definition ?? null;
+  const matrix = newest ? matrixModel(newest, rig, file?.path ?? `rigs/${name}.rig.yaml`) : null;
+  return {
+    name,
+    title: definition?.title ?? name,
+    claim: definition?.claim ?? '',
+    notes: definition?.notes ?? null,
+    rigFile: file ? { path: file.path, source: file.source, error: 'error' in file.loaded ? file.loaded.error : null } : null,
+    rigChanged: Boolean(newest && file && 'sha256' in file.loaded && newest.artifact.rig.sha256 !== file.loaded.sha256),
+    task: `mise run bench:${name}`,
+    newest: newest ? artifactRef(newest) : null,
+    matrix,
+    charts: newest && matrix ? metricCharts(newest, matrix.columns) : [],
+    ratios: newest ? ratioRows(newest) : [],
+    gates: newest ? gateRows(newest) : [],
+    host: newest ? hostBlock(newest) : null,
+    artifacts: artifacts.map(artifactRef),
+  };
+}

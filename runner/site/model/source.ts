@@ -1,0 +1,39 @@
+/**
+ * A number as the site shows it, with where it came from: the artifact file
+ * (path under the site root) and the JSON pointer of the value in it.
+ */
+
+/** How rendering formats the value; the value itself is never rounded in the model. */
+export type NumberFormat = 'value' | 'ratio' | 'bytes' | 'count' | 'load';
+
+export interface Shown {
+  artifactPath: string;
+  pointer: string;
+  value: number;
+  unit: string;
+  format: NumberFormat;
+  /** Set when the value is computed from the array at `pointer` (compare recomputes medians from raw samples). */
+  derived?: 'median';
+}
+
+/** Why a place in a table has no number; `source` points at the reason in the artifact when it has one. */
+export interface Dash {
+  reason: string;
+  /** Footnote number, shared by identical reasons on one page. */
+  footnote: number;
+  source?: { artifactPath: string; pointer: string };
+}
+
+/** Hands out footnote numbers per page: an identical reason keeps its number. */
+export class Footnotes {
+  readonly list: { n: number; text: string }[] = [];
+
+  dash(reason: string, source?: Dash['source']): Dash {
+    let note = this.list.find((entry) => entry.text === reason);
+    if (!note) {
+      note = { n: this.list.length + 1, text: reason };
+      this.list.push(note);
+    }
+    return { reason, footnote: note.n, ...(source && { source }) };
+  }
+}
