@@ -36,7 +36,8 @@ export async function main(argv: string[]): Promise<number> {
     await parser.help().alias('h', 'help').version().parseAsync();
   } catch (error) {
     if (error instanceof InputError) {
-      process.stderr.write(`rigor: ${error.message}\n`);
+      // .fail() may have reported it already: say it once.
+      if (exitCode !== EXIT.usage) process.stderr.write(`rigor: ${error.message}\n`);
       return EXIT.usage;
     }
     throw error;

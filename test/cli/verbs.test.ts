@@ -18,6 +18,13 @@ describe('rigor --help', () => {
     expect(result.stdout).toMatch(/Examples:/);
   });
 
+  it('reports a bad argument once, without a stack trace, and exits 2', () => {
+    const result = rigor(['compare', 'no-such-a.json', 'no-such-b.json']);
+    expect(result.code).toBe(2);
+    expect(result.stderr.match(/^rigor: /gm)).toHaveLength(1);
+    expect(result.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+
   it('exits 2 for an unknown verb, suggesting the nearest', () => {
     const result = rigor(['gte']);
     expect(result.code).toBe(2);
