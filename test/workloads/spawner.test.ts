@@ -171,19 +171,41 @@ describe('native spawner batches', () => {
     expect((await batch(['true'], { count: 3 })).end).toEqual({ done: 3 });
   });
 
-  it('runs nothing when aborted before the helper has read the request', async () => {
+  // The request is in the helper's pipe before abort() runs: a helper that reads it before the "!"
+  // (Node descheduled between the two writes) starts the first run. What is promised is that the run
+  // is killed and not counted; that a waiting "!" stops the first run is the protocol test below.
+  it('aborted right after the request: rejects, counts no run, leaves nothing running, serves the next batch', async () => {
     const pidFile = join(scratch, 'early-abort.pid');
     const controller = new AbortController();
-    const running = batch([family, pidFile], { count: 3, signal: controller.signal });
+    let counted = 0;
+    const running = batch([family, pidFile], { count: 3, signal: controller.signal, onRuns: (runs) => (counted += runs.length) });
     controller.abort(new Error('early'));
     await expect(running).rejects.toThrow('early');
     await sleep(300);
-    expect(existsSync(pidFile)).toBe(false);
+    expect(counted).toBe(0);
+    if (existsSync(pidFile)) expect(await waitFor(() => groupMembers(Number(readFileSync(pidFile, 'utf8'))).length === 0, 1000)).toBe(true);
     expect((await batch(['true'], { count: 2 })).end).toEqual({ done: 2 });
   });
 });
 
 describe('native helper protocol', () => {
+  it('runs nothing when the abort is already waiting as it reads the request', async () => {
+    const { path } = await ensureNativeSpawner({ cacheDir });
+    const pidFile = join(scratch, 'waiting-abort.pid');
+    const helper = spawn(path, [], { stdio: ['pipe', 'pipe', 'ignore'] });
+    let out = '';
+    const ended = new Promise<void>((resolve) => helper.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()).endsWith('.\n') && resolve()));
+    try {
+      // one write (under PIPE_BUF, so atomic): the helper cannot see the request without the "!"; a run would end at 1 s as "t"
+      helper.stdin.write(`d 2 0 0 3 1000 0\n\0${family}\0${pidFile}\0!\n`);
+      await ended;
+      expect(out).toBe('.\n');
+      expect(existsSync(pidFile)).toBe(false);
+    } finally {
+      helper.kill('SIGKILL');
+    }
+  });
+
   it('stops a batch between runs when its stdin closes, and exits', async () => {
     const { path } = await ensureNativeSpawner({ cacheDir });
     const helper = spawn(path, [], { stdio: ['pipe', 'ignore', 'ignore'] });
