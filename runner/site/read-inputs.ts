@@ -1,0 +1,71 @@
+/** The edge where the site reads: rig files, artifacts (validated), and the repository's commit order. */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { readArtifact } from '../artifact/read.ts';
+import { InputError } from '../errors.ts';
+import { commitOrder } from '../history/commit-order.ts';
+import { listRigFiles, rigNameOf } from '../rig/discover.ts';
+import { loadRig } from '../rig/load.ts';
+import type { ArtifactInput } from './model/artifact-ref.ts';
+import type { RigInput } from './model/rig-page.ts';
+import type { SiteInput } from './model/site.ts';
+
+export interface SiteSources {
+  input: SiteInput;
+  /** Site path of each artifact (results/<rig>/<file>.json) → the file on disk, copied byte for byte. */
+  artifactFiles: Map<string, string>;
+}
+
+export interface ReadOptions {
+  rigsDir: string;
+  resultsDir: string;
+  /** The git repository whose commit order places artifacts in history. */
+  repoDir: string;
+}
+
+function readRig(file: string): RigInput {
+  const name = rigNameOf(file);
+  const path = `rigs/${basename(file)}`;
+  const source = readFileSync(file, 'utf8');
+  try {
+    const { rig, sha256 } = loadRig(file);
+    return { name, path, source, loaded: { rig, sha256 } };
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    return { name, path, source, loaded: { error: error.message } };
+  }
+}
+
+/** results/<folder>/*.json, both levels sorted. */
+function artifactFilesIn(resultsDir: string): { sitePath: string; file: string }[] {
+  if (!existsSync(resultsDir)) return [];
+  return readdirSync(resultsDir)
+    .sort()
+    .filter((folder) => statSync(join(resultsDir, folder)).isDirectory())
+    .flatMap((folder) =>
+      readdirSync(join(resultsDir, folder))
+        .filter((name) => name.endsWith('.json'))
+        .sort()
+        .map((name) => ({ sitePath: `results/${folder}/${name}`, file: join(resultsDir, folder, name) })),
+    );
+}
+
+export function readSiteInputs(opts: ReadOptions): SiteSources {
+  const artifacts: ArtifactInput[] = [];
+  const problems: SiteInput['problems'] = [];
+  const artifactFiles = new Map<string, string>();
+  for (const { sitePath, file } of artifactFilesIn(opts.resultsDir)) {
+    try {
+      artifacts.push({ path: sitePath, artifact: readArtifact(file) });
+      artifactFiles.set(sitePath, file);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      // readArtifact names the file first; the page shows the path in its own column.
+      problems.push({ path: sitePath, message: error.message.replace(`${file}: `, '') });
+    }
+  }
+  return {
+    input: { rigs: listRigFiles(opts.rigsDir).map(readRig), artifacts, problems, commitOrder: commitOrder(opts.repoDir) },
+    artifactFiles,
+  };
+}

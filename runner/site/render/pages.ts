@@ -1,0 +1,61 @@
+/** Every page of the site as HTML, from the model and the rendered charts. Formatting only: no decisions. */
+import type { ArtifactInput } from '../model/artifact-ref.ts';
+import { artifactRef } from '../model/artifact-ref.ts';
+import type { SiteModel } from '../model/site.ts';
+import { jsonWithAnchors } from './artifact-viewer.ts';
+import type { RenderedChart } from './charts.ts';
+import { comparePagePath, historyPagePath, rigPagePath, rootOf } from './links.ts';
+import type { Templates } from './templates.ts';
+
+export interface RenderedPage {
+  path: string;
+  content: string;
+}
+
+function page(templates: Templates, name: string, path: string, context: object): RenderedPage {
+  const template = templates[name];
+  if (!template) throw new Error(`site template ${name}.hbs is missing`);
+  return { path, content: template({ root: rootOf(path), ...context }) };
+}
+
+export function artifactViewerPage(templates: Templates, input: ArtifactInput): RenderedPage {
+  const ref = artifactRef(input);
+  return page(templates, 'artifact', ref.viewer, { title: `${ref.rig} ${ref.file}`, rigName: ref.rig, ref, json: jsonWithAnchors(input.artifact) });
+}
+
+export interface RenderedCharts {
+  /** Per rig: the charts of its page. */
+  rigs: Map<string, RenderedChart[]>;
+  /** Per rig: one SVG per metric of its history page. */
+  histories: Map<string, string[]>;
+}
+
+export function renderPages(model: SiteModel, templates: Templates, charts: RenderedCharts): RenderedPage[] {
+  const comparable = new Set(model.compares.map((compare) => compare.rig));
+  const withHistory = new Set(model.histories.map((history) => history.rig));
+  return [
+    page(templates, 'index', 'index.html', { title: 'Results', index: model.index }),
+    ...model.rigs.map((rig) =>
+      page(templates, 'rig', rigPagePath(rig.name), {
+        title: rig.title,
+        rigName: rig.name,
+        page: rig,
+        charts: charts.rigs.get(rig.name) ?? [],
+        hasCompare: comparable.has(rig.name),
+        hasHistory: withHistory.has(rig.name),
+      }),
+    ),
+    ...model.compares.map((compare) =>
+      page(templates, 'compare', comparePagePath(compare.rig), { title: `Compare ${compare.rig}`, rigName: compare.rig, page: compare }),
+    ),
+    ...model.histories.map((history) => {
+      const svgs = charts.histories.get(history.rig) ?? [];
+      return page(templates, 'history', historyPagePath(history.rig), {
+        title: `History ${history.rig}`,
+        rigName: history.rig,
+        page: { ...history, metrics: history.metrics.map((metric, i) => ({ ...metric, svg: svgs[i] ?? '' })) },
+      });
+    }),
+    ...model.artifacts.map((input) => artifactViewerPage(templates, input)),
+  ];
+}
