@@ -95,7 +95,7 @@ export function loadTemplates(dir = TEMPLATES_DIR): Templates {
     const name = basename(file, '.hbs');
     const source = readFileSync(join(dir, file), 'utf8');
     if (name.startsWith('_')) hb.registerPartial(name.slice(1), source);
-    else templates[name] = hb.compile(source, { strict: false, noEscape: false });
+    else templates[name] = hb.compile(source);
   }
   return templates;
 }
