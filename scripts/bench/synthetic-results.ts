@@ -1,0 +1,82 @@
+/**
+ * Inputs for the site-build rig, made from the committed artifacts so they
+ * have real shapes:
+ *   synthetic-results.ts history <out> <count>  -> <out>/results/<rig>/*.json (count artifacts, round-robin over
+ *                                                   the committed ones, samples and summaries scaled by a drifting
+ *                                                   factor) and <out>/rigs/ (copies of the rig files)
+ *   synthetic-results.ts pair <out> <samples>   -> <out>/a.json and <out>/b.json, one cell each with <samples>
+ *                                                   seeded log-normal samples, B 5% slower
+ * Untimed setup: the rig times what reads these, not this.
+ */
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Artifact, Summary } from '../../runner/artifact/schema.ts';
+import { createRng } from '../../runner/stats/random.ts';
+import { summarize } from '../../runner/stats/summary.ts';
+
+const [mode, out, countText] = process.argv.slice(2);
+const count = Number(countText);
+if (!out || !Number.isInteger(count) || count < 1 || (mode !== 'history' && mode !== 'pair')) {
+  console.error('usage: synthetic-results.ts history|pair <out dir> <count>');
+  process.exit(2);
+}
+
+function scaleSummary(summary: Summary, factor: number): Summary {
+  const scaled = { ...summary };
+  for (const key of ['min', 'max', 'mean', 'median', 'p50', 'p90', 'p95', 'p99', 'mad'] as const) scaled[key] = summary[key] * factor;
+  if (summary.stddev !== null) scaled.stddev = summary.stddev * factor;
+  for (const key of ['ci95_mean', 'ci95_median'] as const) {
+    const interval = summary[key];
+    if (interval) scaled[key] = { low: interval.low * factor, high: interval.high * factor };
+  }
+  return scaled;
+}
+
+function history(dir: string, n: number): void {
+  const sources: Artifact[] = [];
+  for (const rig of readdirSync('results')) {
+    for (const file of readdirSync(join('results', rig)).filter((f) => f.endsWith('.json'))) {
+      sources.push(JSON.parse(readFileSync(join('results', rig, file), 'utf8')) as Artifact);
+    }
+  }
+  cpSync('rigs', join(dir, 'rigs'), { recursive: true });
+  const random = createRng(42);
+  const start = Date.parse('2026-01-01T00:00:00Z');
+  for (let i = 0; i < n; i++) {
+    const artifact = structuredClone(sources[i % sources.length]!);
+    const factor = 1 + 0.1 * Math.sin(i / 50) + 0.02 * random();
+    for (const cell of artifact.cells) {
+      for (const metric of Object.values(cell.metrics)) {
+        metric.samples = metric.samples.map((x) => x * factor);
+        if (metric.summary) metric.summary = scaleSummary(metric.summary, factor);
+      }
+    }
+    const started = new Date(start + i * 3_600_000).toISOString();
+    artifact.run = { ...artifact.run, id: `synthetic-${i}`, started_at: started, finished_at: started };
+    artifact.git = { ...artifact.git, commit: i.toString(16).padStart(40, '0') };
+    const rigDir = join(dir, 'results', artifact.rig.name);
+    mkdirSync(rigDir, { recursive: true });
+    writeFileSync(join(rigDir, `${started.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}_${artifact.git.commit!.slice(0, 7)}_${artifact.host.id}.json`), JSON.stringify(artifact));
+  }
+}
+
+function pair(dir: string, samples: number): void {
+  const base = JSON.parse(readFileSync(join('results', 'startup', readdirSync(join('results', 'startup')).sort().at(-1)!), 'utf8')) as Artifact;
+  const random = createRng(7);
+  // Log-normal around 1 ms: exp of a normal (Box-Muller).
+  const lognormal = () => Math.exp(0.1 * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
+  mkdirSync(dir, { recursive: true });
+  for (const [name, scale] of [['a', 1], ['b', 1.05]] as const) {
+    const artifact = structuredClone(base);
+    const cell = artifact.cells[0]!;
+    artifact.cells = [cell];
+    const metric = cell.metrics.wall_ms!;
+    metric.samples = Array.from({ length: samples }, () => lognormal() * scale);
+    metric.summary = summarize(metric.samples);
+    artifact.gates = [];
+    writeFileSync(join(dir, `${name}.json`), JSON.stringify(artifact));
+  }
+}
+
+if (mode === 'history') history(out, count);
+else pair(out, count);
