@@ -10,6 +10,7 @@ import { loadTemplates, TEMPLATES_DIR } from './render/templates.ts';
 import { applyPlan, assertReplaceable } from './write.ts';
 
 export const STYLESHEET = fileURLToPath(new URL('../../site/style.css', import.meta.url));
+export const VIEWER_SCRIPT = fileURLToPath(new URL('../../site/viewer.js', import.meta.url));
 
 export interface BuildOptions extends ReadOptions {
   outDir: string;
@@ -30,13 +31,13 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
   const started = performance.now();
   // A refusal after seconds of rendering would waste them.
   assertReplaceable(opts.outDir);
-  const { input, artifactFiles } = readSiteInputs(opts);
+  const { input, artifactFiles, artifactTexts } = readSiteInputs(opts);
   const model = buildSiteModel(input);
   const charts: RenderedCharts = { rigs: new Map(), histories: new Map() };
   for (const rig of model.rigs) charts.rigs.set(rig.name, await renderRigCharts(rig));
   for (const history of model.histories) charts.histories.set(history.rig, await renderHistoryCharts(history));
-  const pages = renderPages(model, loadTemplates(opts.templatesDir ?? TEMPLATES_DIR), charts);
-  const plan = planSite(model, pages, artifactFiles, readFileSync(STYLESHEET, 'utf8'));
+  const pages = renderPages(model, loadTemplates(opts.templatesDir ?? TEMPLATES_DIR), charts, artifactTexts);
+  const plan = planSite(model, pages, artifactFiles, { css: readFileSync(STYLESHEET, 'utf8'), viewerScript: readFileSync(VIEWER_SCRIPT, 'utf8') });
   applyPlan(plan, opts.outDir);
   return {
     outDir: opts.outDir,

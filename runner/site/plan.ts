@@ -1,5 +1,6 @@
 /** Every file of the site, decided before anything is written (pure plan, effectful apply in write.ts). */
 import type { SiteModel } from './model/site.ts';
+import { VIEWER_SCRIPT_PATH } from './render/artifact-viewer.ts';
 import type { RenderedPage } from './render/pages.ts';
 
 export interface SitePlan {
@@ -11,10 +12,17 @@ export interface SitePlan {
 
 export const STYLE_PATH = 'style.css';
 
-export function planSite(model: SiteModel, pages: RenderedPage[], artifactFiles: Map<string, string>, css: string): SitePlan {
+/** The static files every site carries beside its pages. */
+export interface SiteAssets {
+  css: string;
+  viewerScript: string;
+}
+
+export function planSite(model: SiteModel, pages: RenderedPage[], artifactFiles: Map<string, string>, assets: SiteAssets): SitePlan {
   const files = [
     ...pages,
-    { path: STYLE_PATH, content: css },
+    { path: STYLE_PATH, content: assets.css },
+    { path: VIEWER_SCRIPT_PATH, content: assets.viewerScript },
     ...model.rigs.flatMap((rig) => (rig.rigFile ? [{ path: rig.rigFile.path, content: rig.rigFile.source }] : [])),
   ];
   const copies = model.artifacts.map((input) => {

@@ -14,6 +14,8 @@ export interface SiteSources {
   input: SiteInput;
   /** Site path of each artifact (results/<rig>/<file>.json) → the file on disk, copied byte for byte. */
   artifactFiles: Map<string, string>;
+  /** Site path of each artifact → its text, which its viewer page embeds. */
+  artifactTexts: Map<string, string>;
 }
 
 export interface ReadOptions {
@@ -54,10 +56,13 @@ export function readSiteInputs(opts: ReadOptions): SiteSources {
   const artifacts: ArtifactInput[] = [];
   const problems: SiteInput['problems'] = [];
   const artifactFiles = new Map<string, string>();
+  const artifactTexts = new Map<string, string>();
   for (const { sitePath, file } of artifactFilesIn(opts.resultsDir)) {
     try {
       artifacts.push({ path: sitePath, artifact: readArtifact(file) });
       artifactFiles.set(sitePath, file);
+      // A second read, from the page cache: readArtifact keeps only the parsed value.
+      artifactTexts.set(sitePath, readFileSync(file, 'utf8'));
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       // readArtifact names the file first; the page shows the path in its own column.
@@ -67,5 +72,6 @@ export function readSiteInputs(opts: ReadOptions): SiteSources {
   return {
     input: { rigs: listRigFiles(opts.rigsDir).map(readRig), artifacts, problems, commitOrder: commitOrder(opts.repoDir) },
     artifactFiles,
+    artifactTexts,
   };
 }

@@ -2,7 +2,7 @@
 import type { ArtifactInput } from '../model/artifact-ref.ts';
 import { artifactRef } from '../model/artifact-ref.ts';
 import type { SiteModel } from '../model/site.ts';
-import { jsonWithAnchors } from './artifact-viewer.ts';
+import { jsonForScript, VIEWER_SCRIPT_PATH } from './artifact-viewer.ts';
 import type { RenderedChart } from './charts.ts';
 import { comparePagePath, historyPagePath, rigPagePath, rootOf } from './links.ts';
 import type { Templates } from './templates.ts';
@@ -18,9 +18,16 @@ function page(templates: Templates, name: string, path: string, context: object)
   return { path, content: template({ root: rootOf(path), ...context }) };
 }
 
-export function artifactViewerPage(templates: Templates, input: ArtifactInput): RenderedPage {
+/** `text`: the artifact file as committed, embedded for site/viewer.js to show. */
+export function artifactViewerPage(templates: Templates, input: ArtifactInput, text: string): RenderedPage {
   const ref = artifactRef(input);
-  return page(templates, 'artifact', ref.viewer, { title: `${ref.rig} ${ref.file}`, rigName: ref.rig, ref, json: jsonWithAnchors(input.artifact) });
+  return page(templates, 'artifact', ref.viewer, {
+    title: `${ref.rig} ${ref.file}`,
+    rigName: ref.rig,
+    ref,
+    json: jsonForScript(text),
+    viewerScript: VIEWER_SCRIPT_PATH,
+  });
 }
 
 export interface RenderedCharts {
@@ -30,7 +37,8 @@ export interface RenderedCharts {
   histories: Map<string, string[]>;
 }
 
-export function renderPages(model: SiteModel, templates: Templates, charts: RenderedCharts): RenderedPage[] {
+/** `artifactTexts`: each artifact's file text by its site path. */
+export function renderPages(model: SiteModel, templates: Templates, charts: RenderedCharts, artifactTexts: ReadonlyMap<string, string>): RenderedPage[] {
   const comparable = new Set(model.compares.map((compare) => compare.rig));
   const withHistory = new Set(model.histories.map((history) => history.rig));
   return [
@@ -56,6 +64,10 @@ export function renderPages(model: SiteModel, templates: Templates, charts: Rend
         page: { ...history, metrics: history.metrics.map((metric, i) => ({ ...metric, svg: svgs[i] ?? '' })) },
       });
     }),
-    ...model.artifacts.map((input) => artifactViewerPage(templates, input)),
+    ...model.artifacts.map((input) => {
+      const text = artifactTexts.get(input.path);
+      if (text === undefined) throw new Error(`site render: no text read for artifact ${input.path}`);
+      return artifactViewerPage(templates, input, text);
+    }),
   ];
 }
