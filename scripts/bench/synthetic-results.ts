@@ -2,15 +2,15 @@
  * Inputs for the site-build rig, made from the committed artifacts so they
  * have real shapes:
  *   synthetic-results.ts history <out> <count>  -> <out>/results/<rig>/*.json (count artifacts, round-robin over
- *                                                   the committed ones, samples and summaries scaled by a drifting
- *                                                   factor) and <out>/rigs/ (copies of the rig files)
+ *                                                   the committed ones, samples scaled by a drifting factor and
+ *                                                   summarised again) and <out>/rigs/ (copies of the rig files)
  *   synthetic-results.ts pair <out> <samples>   -> <out>/a.json and <out>/b.json, one cell each with <samples>
  *                                                   seeded log-normal samples, B 5% slower
  * Untimed setup: the rig times what reads these, not this.
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Artifact, Summary } from '../../runner/artifact/schema.ts';
+import type { Artifact } from '../../runner/artifact/schema.ts';
 import { createRng } from '../../runner/stats/random.ts';
 import { summarize } from '../../runner/stats/summary.ts';
 
@@ -19,17 +19,6 @@ const count = Number(countText);
 if (!out || !Number.isInteger(count) || count < 1 || (mode !== 'history' && mode !== 'pair')) {
   console.error('usage: synthetic-results.ts history|pair <out dir> <count>');
   process.exit(2);
-}
-
-function scaleSummary(summary: Summary, factor: number): Summary {
-  const scaled = { ...summary };
-  for (const key of ['min', 'max', 'mean', 'median', 'p50', 'p90', 'p95', 'p99', 'mad'] as const) scaled[key] = summary[key] * factor;
-  if (summary.stddev !== null) scaled.stddev = summary.stddev * factor;
-  for (const key of ['ci95_mean', 'ci95_median'] as const) {
-    const interval = summary[key];
-    if (interval) scaled[key] = { low: interval.low * factor, high: interval.high * factor };
-  }
-  return scaled;
 }
 
 function history(dir: string, n: number): void {
@@ -48,7 +37,8 @@ function history(dir: string, n: number): void {
     for (const cell of artifact.cells) {
       for (const metric of Object.values(cell.metrics)) {
         metric.samples = metric.samples.map((x) => x * factor);
-        if (metric.summary) metric.summary = scaleSummary(metric.summary, factor);
+        // Summarised as `rigor run` does, so the stored summary agrees with the samples as in a real artifact.
+        if (metric.summary) metric.summary = summarize(metric.samples);
       }
     }
     const started = new Date(start + i * 3_600_000).toISOString();
