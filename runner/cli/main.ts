@@ -1,7 +1,7 @@
 /** The rigor command line: one module per verb under cli/commands/. */
 import yargs, { type Argv } from 'yargs';
 import { InputError } from '../errors.ts';
-import { commands } from './commands/index.ts';
+import { loadCommands } from './commands/index.ts';
 
 /** Exit codes: 0 pass, 1 regression or failed run, 2 usage or input error. */
 export const EXIT = { ok: 0, regression: 1, usage: 2 } as const;
@@ -22,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
       if (!error) process.stderr.write('Run with --help for usage.\n');
       exitCode = EXIT.usage;
     });
-  for (const command of commands) {
+  for (const command of await loadCommands(argv)) {
     parser.command({
       ...command,
       handler: async (args) => {
