@@ -76,7 +76,7 @@ describe.skipIf(!bwrapReady.ok)('bwrap sandbox escapes', () => {
     expect(existsSync('/rigor-escape-test')).toBe(false);
 
     // Its /tmp is private: writing there succeeds but never reaches the host's.
-    const hostTmpFile = join(tmpdir(), `rigor-escape-${process.pid}`);
+    const hostTmpFile = join('/tmp', `rigor-escape-${process.pid}`); // the host's /tmp itself, not the tests' TMPDIR below it
     writeFileSync(hostTmpFile, 'original\n');
     try {
       expect((await sh(sandbox, `echo pwned > ${hostTmpFile} && cat ${hostTmpFile}`)).out).toBe('pwned\n');
