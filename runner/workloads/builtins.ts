@@ -6,7 +6,8 @@ import { densityWorkload } from './sandbox/density.ts';
 import { execWorkload } from './sandbox/exec.ts';
 import { lifecycleWorkload } from './sandbox/lifecycle.ts';
 import { poolWorkload } from './sandbox/pool.ts';
+import { policyWorkload } from './policy.ts';
 import { statsSummarizeWorkload } from './stats-summarize.ts';
 
-export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload];
+export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload];
 for (const workload of builtinWorkloads) registerWorkload(workload);
