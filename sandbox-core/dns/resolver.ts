@@ -1,8 +1,10 @@
-import { createSocket, type RemoteInfo } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import { AUTHORITATIVE_ANSWER, RECURSION_DESIRED, TRUNCATED_RESPONSE, decode, encode, type Packet } from 'dns-packet';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { ALLOW_ALL, resolveQuery, type DnsDecide, type Resolution } from './resolve-query.ts';
-import { buildZone, type Zone } from './zone.ts';
+import { DnsFrameReader, frameDnsMessage } from './tcp-frames.ts';
+import { buildZone } from './zone.ts';
 
 /** Options of {@link startDnsResolver}. */
 export interface DnsResolverOptions {
@@ -14,15 +16,15 @@ export interface DnsResolverOptions {
   audit?: AuditLog;
   /** The sandbox this resolver serves, written in each audit record; default: null. */
   sandbox?: string;
-  /** UDP port on 127.0.0.1; default 0 (any free port). */
+  /** UDP and TCP port on 127.0.0.1; default 0 (a free port, the same for both). */
   port?: number;
 }
 
-/** Counters since the resolver started. */
+/** Counters since the resolver started, UDP and TCP together. */
 export interface DnsResolverStats {
   /** Queries answered, blocked ones included. */
   queries: number;
-  /** Packets dropped because they were not a single-question standard query. */
+  /** Messages dropped because they were not a single-question standard query. */
   malformed: number;
   /** Queries answered SERVFAIL because the audit record could not be written. */
   auditFailures: number;
@@ -32,72 +34,141 @@ export interface DnsResolverStats {
 export interface DnsResolver {
   port: number;
   address: string;
-  /** Stops listening; resolves once the socket is closed. */
+  /** Stops listening and drops open TCP connections; resolves once both sockets are closed. */
   close(): Promise<void>;
   stats(): DnsResolverStats;
 }
 
+const HOST = '127.0.0.1';
 const RCODES = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3 } as const;
 // RFC 1035 §4.2.1: a UDP answer larger than this is truncated and the client retries over TCP.
 const MAX_UDP_RESPONSE = 512;
+const MAX_TCP_RESPONSE = 65_535;
+// A TCP client that holds a connection without sending is cut off after this.
+const TCP_IDLE_MS = 10_000;
+// A TCP client that sends queries but does not read the answers is cut off past this much unread output.
+const MAX_UNREAD_TCP_BYTES = 1 << 20;
+// When port 0 gives a UDP port whose TCP twin is taken, another free port is tried, this many times.
+const BIND_ATTEMPTS = 5;
 
 /**
- * Starts the sandbox DNS resolver on UDP 127.0.0.1: it answers A and AAAA
- * from the local zone, applies the `dns.query` policy (a blocked name is
- * NXDOMAIN) and records every query in the audit database. A packet it
- * cannot read as one standard query is dropped and counted, never answered.
+ * Starts the sandbox DNS resolver on 127.0.0.1, UDP and TCP on one port: it
+ * answers A and AAAA from the local zone, applies the `dns.query` policy (a
+ * blocked name is NXDOMAIN) and records every query in the audit database.
+ * A message it cannot read as one standard query is dropped and counted,
+ * never answered. A UDP answer over 512 bytes is sent truncated (TC), which
+ * sends the client to TCP for the whole answer.
  * @throws Error when a zone address is not an IP address or the port cannot be bound.
  */
 export async function startDnsResolver(options: DnsResolverOptions): Promise<DnsResolver> {
   const zone = buildZone(options.zone);
   const decide = options.decide ?? ALLOW_ALL;
+  const sandbox = options.sandbox ?? null;
   const stats: DnsResolverStats = { queries: 0, malformed: 0, auditFailures: 0 };
-  const socket = createSocket('udp4');
 
-  socket.on('message', (message: Buffer, remote: RemoteInfo) => {
+  /** The response to one message, or undefined when the message is dropped. */
+  const answer = (message: Buffer, maxSize: number): Buffer | undefined => {
     const query = readQuery(message);
     if (!query) {
       stats.malformed++;
-      return;
+      return undefined;
     }
     const [question] = query.questions;
-    let resolution = resolveQuery(question.name, question.type, zone, decide);
+    const resolution = resolveQuery(question.name, question.type, zone, decide);
+    let response = encodeResponse(query, resolution, maxSize);
     try {
-      options.audit?.record(auditRecord(resolution, options.sandbox ?? null));
-    } catch (error) {
+      options.audit?.record(auditRecord(resolution, sandbox, response.truncated));
+    } catch {
       // An attempt that cannot be audited is not answered with data: events must equal attempts.
       stats.auditFailures++;
-      resolution = { ...resolution, rcode: 'SERVFAIL', answers: [], error: `audit failed: ${error instanceof Error ? error.message : String(error)}` };
+      response = encodeResponse(query, { ...resolution, rcode: 'SERVFAIL', answers: [] }, maxSize);
     }
     stats.queries++;
-    // A send error (the client went away) concerns that client only; the resolver keeps serving.
-    socket.send(encodeResponse(query, resolution), remote.port, remote.address, () => {});
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(options.port ?? 0, '127.0.0.1', () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-  // After binding, UDP socket errors are per-datagram (ICMP unreachable and the like): nothing to stop for.
-  socket.on('error', () => {});
-
-  const { address, port } = socket.address();
-  return {
-    address,
-    port,
-    stats: () => ({ ...stats }),
-    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+    return response.bytes;
   };
+
+  const onDatagram = (udp: UdpSocket) => (message: Buffer, remote: RemoteInfo) => {
+    const response = answer(message, MAX_UDP_RESPONSE);
+    // A send error (the client went away) concerns that client only; the resolver keeps serving.
+    if (response) udp.send(response, remote.port, remote.address, () => {});
+  };
+
+  const connections = new Set<TcpSocket>();
+  const onConnection = (connection: TcpSocket) => {
+    connections.add(connection);
+    connection.on('close', () => connections.delete(connection));
+    // A reset by the client concerns that connection only.
+    connection.on('error', () => {});
+    connection.setTimeout(TCP_IDLE_MS, () => connection.destroy());
+    const reader = new DnsFrameReader();
+    connection.on('data', (chunk: Buffer) => {
+      for (const message of reader.push(chunk)) {
+        const response = answer(message, MAX_TCP_RESPONSE);
+        if (response) connection.write(frameDnsMessage(response));
+      }
+      if (connection.writableLength > MAX_UNREAD_TCP_BYTES) connection.destroy();
+    });
+  };
+
+  const { udp, tcp } = await bindBoth(options.port ?? 0, onDatagram, onConnection);
+  // After binding, UDP socket errors are per-datagram (ICMP unreachable and the like): nothing to stop for.
+  udp.on('error', () => {});
+  tcp.on('error', () => {});
+
+  return {
+    address: HOST,
+    port: udp.address().port,
+    stats: () => ({ ...stats }),
+    close: async () => {
+      for (const connection of connections) connection.destroy();
+      await Promise.all([closeUdp(udp), new Promise<void>((resolve) => tcp.close(() => resolve()))]);
+    },
+  };
+}
+
+/** A UDP socket and a TCP server on the same port of {@link HOST}. */
+async function bindBoth(
+  port: number,
+  onDatagram: (udp: UdpSocket) => (message: Buffer, remote: RemoteInfo) => void,
+  onConnection: (connection: TcpSocket) => void,
+): Promise<{ udp: UdpSocket; tcp: Server }> {
+  for (let attempt = 1; ; attempt++) {
+    const udp = createSocket('udp4');
+    udp.on('message', onDatagram(udp));
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(port, HOST, () => {
+        udp.off('error', reject);
+        resolve();
+      });
+    });
+    const tcp = createServer(onConnection);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(udp.address().port, HOST, () => {
+          tcp.off('error', reject);
+          resolve();
+        });
+      });
+      return { udp, tcp };
+    } catch (error) {
+      await closeUdp(udp);
+      const taken = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      if (port !== 0 || !taken || attempt === BIND_ATTEMPTS) throw error;
+    }
+  }
+}
+
+function closeUdp(udp: UdpSocket): Promise<void> {
+  return new Promise((resolve) => udp.close(() => resolve()));
 }
 
 interface StandardQuery extends Packet {
   questions: [{ name: string; type: string }];
 }
 
-/** The packet as a standard query with one question, or undefined when it is anything else. */
+/** The message as a standard query with one question, or undefined when it is anything else. */
 function readQuery(message: Buffer): StandardQuery | undefined {
   let packet: Packet;
   try {
@@ -109,21 +180,28 @@ function readQuery(message: Buffer): StandardQuery | undefined {
   return ok ? (packet as StandardQuery) : undefined;
 }
 
-function encodeResponse(query: StandardQuery, resolution: Resolution): Buffer {
+/** The response bytes; `truncated` when the answers did not fit in `maxSize` and were left out (TC set). */
+function encodeResponse(query: StandardQuery, resolution: Resolution, maxSize: number): { bytes: Buffer; truncated: boolean } {
   const flags = AUTHORITATIVE_ANSWER | ((query.flags ?? 0) & RECURSION_DESIRED) | RCODES[resolution.rcode];
   const response: Packet = { id: query.id, type: 'response', flags, questions: query.questions, answers: resolution.answers };
   const full = encode(response);
-  if (full.length <= MAX_UDP_RESPONSE) return full;
-  return encode({ ...response, flags: flags | TRUNCATED_RESPONSE, answers: [] });
+  if (full.length <= maxSize) return { bytes: full, truncated: false };
+  return { bytes: encode({ ...response, flags: flags | TRUNCATED_RESPONSE, answers: [] }), truncated: true };
 }
 
-function auditRecord(resolution: Resolution, sandbox: string | null) {
+function auditRecord(resolution: Resolution, sandbox: string | null, truncated: boolean) {
   const { query, rcode, answers, decision, error } = resolution;
   return {
     kind: 'dns' as const,
     sandbox,
     subject: query.name,
-    detail: { type: query.type, rcode, answers: answers.map((answer) => answer.data), ...(error === undefined ? {} : { error }) },
+    detail: {
+      type: query.type,
+      rcode,
+      answers: answers.map((answer) => answer.data),
+      ...(truncated ? { truncated } : {}),
+      ...(error === undefined ? {} : { error }),
+    },
     ruleId: decision.ruleId,
     decision: decision.decision,
   };

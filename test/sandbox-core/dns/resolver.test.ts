@@ -1,11 +1,13 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
+import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RECURSION_DESIRED, decode, encode, type Packet } from 'dns-packet';
 import { AuditLog } from '../../../sandbox-core/audit/audit-log.ts';
+import { DnsFrameReader, frameDnsMessage } from '../../../sandbox-core/dns/tcp-frames.ts';
 import type { DnsDecide } from '../../../sandbox-core/dns/resolve-query.ts';
 import { startDnsResolver, type DnsResolver } from '../../../sandbox-core/dns/resolver.ts';
 
@@ -121,6 +123,45 @@ describe('startDnsResolver', () => {
     expect(answer.rcode).toBe('NOERROR');
     expect(answer.flags! & (1 << 9)).not.toBe(0);
     expect(answer.answers).toEqual([]);
+    expect(audit.events()[0]!.detail).toMatchObject({ rcode: 'NOERROR', truncated: true });
+  });
+
+  it('answers over TCP on the same port: split, batched and malformed messages', async () => {
+    const connection = connect(resolver.port, '127.0.0.1');
+    const reader = new DnsFrameReader();
+    const answers: Packet[] = [];
+    connection.on('data', (chunk: Buffer) => answers.push(...reader.push(chunk).map((message) => decode(message))));
+    await new Promise((resolve) => connection.once('connect', resolve));
+    const query = (id: number, name: string) => frameDnsMessage(encode({ id, type: 'query', questions: [{ name, type: 'A' }] }));
+    const first = query(1, 'many.test');
+    connection.write(first.subarray(0, 5));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    connection.write(Buffer.concat([first.subarray(5), frameDnsMessage(Buffer.from('junk')), query(2, 'blocked.test')]));
+    for (let waited = 0; answers.length < 2 && waited < 2_000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+    connection.destroy();
+
+    expect(answers.map((answer) => answer.id)).toEqual([1, 2]);
+    expect(addresses(answers[0]!)).toHaveLength(40);
+    expect(answers[0]!.flags! & (1 << 9)).toBe(0);
+    expect(answers[1]!.rcode).toBe('NXDOMAIN');
+    expect(resolver.stats()).toEqual({ queries: 2, malformed: 1, auditFailures: 0 });
+  });
+
+  it('cuts off a TCP client that does not read its answers, and keeps serving others', async () => {
+    const hog = connect(resolver.port, '127.0.0.1');
+    hog.pause();
+    const closed = new Promise((resolve) => hog.once('close', resolve));
+    hog.on('error', () => {});
+    await new Promise((resolve) => hog.once('connect', resolve));
+    const batch = Buffer.concat(Array.from({ length: 500 }, (_, i) => frameDnsMessage(encode({ id: i, type: 'query', questions: [{ name: 'many.test', type: 'A' }] }))));
+    let cutOff = false;
+    void closed.then(() => (cutOff = true));
+    for (let sent = 0; sent < 100 && !cutOff; sent++) {
+      hog.write(batch);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(cutOff).toBe(true);
+    expect(addresses(await ask('upstream.test'))).toEqual(['127.0.0.1']);
   });
 
   it("serves Node's own resolver, and the audit holds one event per query", async () => {
@@ -128,13 +169,15 @@ describe('startDnsResolver', () => {
     system.setServers([`127.0.0.1:${resolver.port}`]);
     expect(await system.resolve4('upstream.test')).toEqual(['127.0.0.1']);
     expect(await system.resolve6('upstream.test')).toEqual(['::1']);
+    // Truncated over UDP, so the client asks again over TCP: two attempts, two events.
+    expect(await system.resolve4('many.test')).toHaveLength(40);
     await expect(system.resolve4('blocked.test')).rejects.toMatchObject({ code: 'ENOTFOUND' });
     await expect(system.resolve4('elsewhere.test')).rejects.toMatchObject({ code: 'ENOTFOUND' });
 
     const sent = 50;
     await Promise.all(Array.from({ length: sent }, (_, i) => ask(i % 2 === 0 ? 'upstream.test' : 'blocked.test')));
-    expect(resolver.stats().queries).toBe(sent + 4);
-    expect(audit.count({ kind: 'dns' })).toBe(sent + 4);
+    expect(resolver.stats().queries).toBe(sent + 6);
+    expect(audit.count({ kind: 'dns' })).toBe(sent + 6);
     expect(audit.count({ decision: 'block' })).toBe(sent / 2 + 1);
   });
 
