@@ -1,4 +1,5 @@
-import './reflect-metadata-shim.ts';
+// @peculiar/x509 needs the Reflect metadata API loaded first.
+import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
 import { mkdir, readFile, writeFile, link, unlink, rename, chmod } from 'node:fs/promises';
 import { homedir } from 'node:os';

@@ -1,4 +1,5 @@
-import './reflect-metadata-shim.ts';
+// @peculiar/x509 needs the Reflect metadata API loaded first.
+import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
