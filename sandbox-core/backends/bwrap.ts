@@ -3,7 +3,8 @@
  * uts, net and cgroup namespaces; host root read-only; fresh /proc, /dev and
  * /tmp; a host temp dir bound writable at the workspace; only its own
  * loopback; every capability dropped unless the spec grants it). Channel:
- * stdio through bwrap.
+ * stdio through bwrap. With `egress`, the only way out is the host proxy's
+ * unix socket, bound in and relayed by the agent from 127.0.0.1:3128.
  *
  * No setpriv here: `--die-with-parent` puts PR_SET_PDEATHSIG on bwrap itself
  * and on the sandbox's pid 1 (checked with a SIGKILLed parent), and when
@@ -27,6 +28,10 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 const DEFAULT_WORKSPACE = '/workspace';
 /** Where agent files hidden from the sandbox (under the host's /tmp, say) are bound instead. */
 const AGENT_DIR_INSIDE = '/.rigor-agent';
+/** Where the egress proxy's unix socket is bound inside (bwrap's own root, so no host directory is touched). */
+const PROXY_SOCKET_INSIDE = '/.rigor-proxy.sock';
+/** The sandbox's own loopback port the agent relays to that socket. */
+export const EGRESS_PROXY_URL = 'http://127.0.0.1:3128';
 /** bwrap writes `{"child-pid": N}` here: the host pid of the sandbox's pid 1. */
 const INFO_FD = 3;
 
@@ -38,12 +43,17 @@ async function hostRootEntries(): Promise<RootEntry[]> {
   );
 }
 
+/** The variables curl, wget, pip, npm and most HTTP clients take their proxy from. */
+function proxyEnv(url: string): Record<string, string> {
+  return { HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url };
+}
+
 class BwrapSandbox extends ChildSandbox {
   /** Host pid of the sandbox's pid 1; killing it ends the pid namespace and bwrap then exits. */
   #initPid: number | undefined;
 
   constructor(spec: SandboxSpec) {
-    super('bwrap', spec);
+    super('bwrap', spec.egress ? { ...spec, env: { ...proxyEnv(EGRESS_PROXY_URL), ...spec.env } } : spec);
   }
 
   protected async plan(): Promise<ChildLaunch> {
@@ -56,6 +66,13 @@ class BwrapSandbox extends ChildSandbox {
       extraFiles.push({ hostPath: arg, sandboxPath });
       return sandboxPath;
     });
+    const egress = this.spec.egress;
+    if (egress) {
+      if (this.spec.agent === 'node') throw new Error("sandbox spec egress: needs the native agent (agent: 'native'), found agent: 'node'");
+      if (!egress.proxySocket.startsWith('/')) throw new Error(`sandbox spec egress.proxySocket: expected an absolute path, found ${JSON.stringify(egress.proxySocket)}`);
+      extraFiles.push({ hostPath: egress.proxySocket, sandboxPath: PROXY_SOCKET_INSIDE });
+      command.push('--forward', `${new URL(EGRESS_PROXY_URL).host}=${PROXY_SOCKET_INSIDE}`);
+    }
     const workspace = makeSandboxTempDir(this.resources, 'bwrap');
     const path = process.env.PATH ?? DEFAULT_PATH;
     const args = bwrapArgs({

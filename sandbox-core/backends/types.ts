@@ -17,6 +17,13 @@ export interface SandboxSpec {
   env?: Record<string, string>;
   /** Which agent runs inside: the small native one (default) or the Node one (to measure the choice). */
   agent?: 'native' | 'node';
+  /**
+   * Egress through a proxy on the host (bwrap only, native agent): the unix socket `proxySocket`
+   * is bound in, the agent relays the sandbox's own 127.0.0.1:3128 to it, and every exec gets
+   * HTTP_PROXY/HTTPS_PROXY (and the lower-case pair) naming that port. The network namespace
+   * stays unshared, so the proxy is the only way out.
+   */
+  egress?: { proxySocket: string };
   /** Give up on create() when the agent has not answered by then (default 30 s; qemu under TCG needs more). */
   readyTimeoutMs?: number;
 }

@@ -14,6 +14,8 @@ export interface ProxyOptions {
   port?: number;
   /** Address to listen on. Default '127.0.0.1'; the proxy is never meant to face a network. */
   host?: string;
+  /** Also listen on this unix socket path (made by the proxy, removed by close()): what a sandbox without a network gets bound in. */
+  socketPath?: string;
   /** 'tunnel': CONNECT passes raw bytes. 'intercept': CONNECT is terminated with a leaf for the host and every inner request is seen. */
   mode: 'tunnel' | 'intercept';
   /** The interception CA; required in 'intercept' mode. */
@@ -249,6 +251,22 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       resolve();
     });
   });
+  // An http.Server listens once; the unix socket hands its connections to the same server.
+  const unixListener = options.socketPath === undefined ? undefined : net.createServer((socket) => server.emit('connection', socket));
+  if (unixListener) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        unixListener.once('error', reject);
+        unixListener.listen(options.socketPath, () => {
+          unixListener.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw new Error(`startProxy: cannot listen on socketPath ${options.socketPath}: ${(error as Error).message}`, { cause: error });
+    }
+  }
   const address = server.address() as net.AddressInfo;
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
@@ -258,13 +276,14 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     stats: () => ({ ...stats, leavesMade: leaves?.made ?? 0 }),
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const unixClosed = new Promise<void>((resolve) => (unixListener ? unixListener.close(() => resolve()) : resolve()));
       for (const socket of sockets) socket.destroy();
       server.closeAllConnections();
       inner.closeAllConnections();
       inner.close(() => {}); // stops the timeout checks; reports "not running", which it never was
       agents.http.destroy();
       agents.https.destroy();
-      await closed;
+      await Promise.all([closed, unixClosed]);
     },
   };
 }

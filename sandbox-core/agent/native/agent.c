@@ -12,7 +12,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <arpa/inet.h>
 #include <linux/capability.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -40,6 +42,8 @@
 #define MAX_OUTPUT (16u * 1024 * 1024)
 #define MAX_EXECS 64
 #define MAX_STAGES 32
+#define MAX_FORWARDS 64 /* connections --forward carries at once; more wait in the listen backlog */
+#define FORWARD_CHUNK 16384
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #ifndef SYS_close_range
 #define SYS_close_range 436 /* the same number on every architecture */
@@ -572,6 +576,108 @@ static void stats(uint32_t id) {
   reply_send();
 }
 
+/* ---- --forward: a TCP port inside relayed to a unix socket (the egress proxy outside) ---- */
+
+/* One direction of a relayed connection: bytes read from `from` wait in `data` until written to `to`. */
+struct half {
+  unsigned char data[FORWARD_CHUNK];
+  size_t len, off;
+  int eof; /* `from` reached end of file; `to` was shut for writing once `data` drained */
+};
+
+struct relay {
+  int fd[2]; /* [0] the TCP client, [1] the unix socket; -1 = free slot */
+  struct half dir[2]; /* dir[i] carries fd[i] -> fd[1 - i] */
+};
+
+static int forward_listen = -1;
+static struct sockaddr_un forward_to;
+static struct relay *relays; /* MAX_FORWARDS, allocated when --forward is given */
+
+static void relay_close(struct relay *r) {
+  close_fd(&r->fd[0]), close_fd(&r->fd[1]);
+}
+
+/* "ADDR:PORT=PATH" (IPv4): listen there, relay to the unix socket at PATH; 0 when malformed or the port cannot be had. */
+static int start_forward(const char *arg) {
+  char host[64];
+  const char *colon = strchr(arg, ':'), *eq = strchr(arg, '=');
+  struct sockaddr_in addr = {.sin_family = AF_INET};
+  char *end;
+  if (colon == NULL || eq == NULL || eq < colon || (size_t)(colon - arg) >= sizeof host || strlen(eq + 1) >= sizeof forward_to.sun_path) return 0;
+  memcpy(host, arg, (size_t)(colon - arg)), host[colon - arg] = '\0';
+  long port = strtol(colon + 1, &end, 10);
+  if (end != eq || port < 1 || port > 65535 || inet_pton(AF_INET, host, &addr.sin_addr) != 1) return 0;
+  addr.sin_port = htons((uint16_t)port);
+  forward_to.sun_family = AF_UNIX;
+  strcpy(forward_to.sun_path, eq + 1);
+  int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  relays = calloc(MAX_FORWARDS, sizeof *relays);
+  if (fd < 0 || relays == NULL || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 64) != 0) {
+    perror("rigor-agent: --forward");
+    return 0;
+  }
+  for (int i = 0; i < MAX_FORWARDS; i++) relays[i].fd[0] = relays[i].fd[1] = -1;
+  forward_listen = fd;
+  return 1;
+}
+
+/* A client connected: pair it with a new connection to the unix socket, or drop it when there is no room or no socket. */
+static void forward_accept(void) {
+  int client = accept4(forward_listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (client < 0) return;
+  struct relay *r = NULL;
+  for (int i = 0; i < MAX_FORWARDS && r == NULL; i++)
+    if (relays[i].fd[0] < 0) r = &relays[i];
+  int up = r == NULL ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  /* connect before O_NONBLOCK: a unix connect completes at once or fails (a full backlog waits) */
+  if (up < 0 || connect(up, (struct sockaddr *)&forward_to, sizeof forward_to) != 0) {
+    if (up >= 0) close(up);
+    close(client);
+    return;
+  }
+  set_nonblock(up);
+  memset(r, 0, sizeof *r);
+  r->fd[0] = client, r->fd[1] = up;
+}
+
+/* Move what can move in direction i; -1 on an error (the relay is then closed whole). */
+static int relay_pump(struct relay *r, int i) {
+  struct half *h = &r->dir[i];
+  int from = r->fd[i], to = r->fd[1 - i];
+  for (;;) {
+    while (h->off < h->len) {
+      ssize_t w = write(to, h->data + h->off, h->len - h->off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && errno == EAGAIN) return 0;
+      if (w <= 0) return -1;
+      h->off += (size_t)w;
+    }
+    h->len = h->off = 0;
+    if (h->eof) return 0;
+    ssize_t n = read(from, h->data, sizeof h->data);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return 0;
+    if (n < 0) return -1;
+    if (n == 0) {
+      h->eof = 1;
+      shutdown(to, SHUT_WR); /* pass the half-close on: the other side may still answer */
+      return 0;
+    }
+    h->len = (size_t)n;
+  }
+}
+
+/* After poll: pump both directions of every relay that has an event; close it when both ended or one failed. */
+static void forward_events(struct pollfd *fds, struct relay **owner, int n) {
+  for (int i = 0; i < n; i++) {
+    struct relay *r = owner[i];
+    if (fds[i].revents == 0 || r->fd[0] < 0) continue;
+    if (relay_pump(r, 0) != 0 || relay_pump(r, 1) != 0 || (r->dir[0].eof && r->dir[1].eof)) relay_close(r);
+  }
+}
+
 /* ---- the channel ---- */
 
 static void handle_frame(const unsigned char *frame, size_t len) {
@@ -740,9 +846,11 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "--init") == 0) init_mode = 1;
     else if (strcmp(argv[i], "--exec-user") == 0 && i + 1 < argc && parse_user(argv[i + 1])) i++;
     else if (strcmp(argv[i], "--exec-caps") == 0 && i + 1 < argc && parse_caps(argv[i + 1])) caps = argv[++i];
+    else if (strcmp(argv[i], "--forward") == 0 && i + 1 < argc && forward_listen < 0 && start_forward(argv[i + 1])) i++;
     else {
       fprintf(stderr,
               "usage: rigor-agent [--port PATH|auto] [--stage name=ms]... [--init] [--exec-user UID:GID [--exec-caps N,...]]\n"
+              "                   [--forward ADDR:PORT=UNIX_SOCKET]\n"
               "       rigor-agent --now\n(unexpected \"%s\")\n",
               argv[i]);
       return 2;
@@ -777,8 +885,9 @@ int main(int argc, char **argv) {
   reply_send();
 
   static unsigned char chunk[65536];
-  struct pollfd fds[2 + 3 * MAX_EXECS];
+  struct pollfd fds[2 + 3 * MAX_EXECS + 1 + 2 * MAX_FORWARDS];
   struct exec *owner[2 + 3 * MAX_EXECS];
+  struct relay *fowner[2 * MAX_FORWARDS];
   for (;;) {
     int n = 0, timeout = -1;
     double now = now_ms();
@@ -795,11 +904,26 @@ int main(int argc, char **argv) {
     }
     fds[n] = (struct pollfd){sig_pipe[0], POLLIN, 0};
     fds[n + 1] = (struct pollfd){chan_in, POLLIN, 0};
-    if (poll(fds, (nfds_t)n + 2, timeout) < 0) {
+    /* after the agent's own fds: each relay's, read while a direction's buffer is empty, written while not */
+    struct pollfd *ffds = fds + n + 2;
+    int nf = 0;
+    for (int i = 0; forward_listen >= 0 && i < MAX_FORWARDS; i++) {
+      struct relay *r = &relays[i];
+      if (r->fd[0] < 0) continue;
+      for (int d = 0; d < 2; d++) {
+        struct half *h = &r->dir[d];
+        if (h->len > h->off) fowner[nf] = r, ffds[nf++] = (struct pollfd){r->fd[1 - d], POLLOUT, 0};
+        else if (!h->eof) fowner[nf] = r, ffds[nf++] = (struct pollfd){r->fd[d], POLLIN, 0};
+      }
+    }
+    ffds[nf] = (struct pollfd){forward_listen, POLLIN, 0}; /* -1 without --forward: poll skips it */
+    if (poll(fds, (nfds_t)(n + 2 + nf + 1), timeout) < 0) {
       if (errno == EINTR) continue;
       perror("rigor-agent: poll");
       shutdown_agent(1);
     }
+    forward_events(ffds, fowner, nf);
+    if (ffds[nf].revents) forward_accept();
     for (int i = 0; i < n; i++) {
       struct exec *e = owner[i];
       if (fds[i].revents == 0) continue;
