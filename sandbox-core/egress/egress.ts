@@ -20,6 +20,8 @@ export interface EgressOptions {
   caDir?: string;
   /** The sandbox written in every audit record; default null. */
   sandbox?: string;
+  /** Also serve the proxy on this unix socket: what a bwrap sandbox's `spec.egress.proxySocket` names. */
+  proxySocket?: string;
 }
 
 export interface Egress {
@@ -45,7 +47,13 @@ export async function startEgress(options: EgressOptions): Promise<Egress> {
   let proxy: RunningProxy | undefined;
   try {
     const ca = options.mode === 'intercept' ? await loadOrCreateCa(options.caDir ?? defaultCaDir()) : undefined;
-    proxy = await startProxy({ mode: options.mode, ca, decide: deciders.http, upstreamCa: options.upstreamCa });
+    proxy = await startProxy({
+      mode: options.mode,
+      ca,
+      decide: deciders.http,
+      upstreamCa: options.upstreamCa,
+      ...(options.proxySocket ? { socketPath: options.proxySocket } : {}),
+    });
     const dns = await startDnsResolver({ zone: options.zone, decide: deciders.dns, audit, sandbox: options.sandbox });
     const running = proxy;
     return {
