@@ -18,6 +18,7 @@ declare -A packages=(
   [mkfs.ext4]=e2fsprogs
   [cpio]=cpio
   [lz4]=lz4
+  [mitmdump]=mitmproxy
 )
 
 missing=()

@@ -7,7 +7,8 @@ import { execWorkload } from './sandbox/exec.ts';
 import { lifecycleWorkload } from './sandbox/lifecycle.ts';
 import { poolWorkload } from './sandbox/pool.ts';
 import { policyWorkload } from './policy.ts';
+import { proxyLoadWorkload } from './proxy-load.ts';
 import { statsSummarizeWorkload } from './stats-summarize.ts';
 
-export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload];
+export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload, proxyLoadWorkload];
 for (const workload of builtinWorkloads) registerWorkload(workload);
