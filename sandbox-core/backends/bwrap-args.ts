@@ -31,6 +31,8 @@ export interface BwrapPlan {
   infoFd: number;
   /** Host files bound read-only at a path inside (agent files the root binds do not show). */
   extraFiles: Array<{ hostPath: string; sandboxPath: string }>;
+  /** Host directories covered by an empty tmpfs inside (secrets such as the proxy CA's key); each must exist. */
+  hiddenDirs: string[];
   /** The agent's argv inside the sandbox. */
   command: string[];
 }
@@ -86,6 +88,7 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
   args.push('--bind', plan.workspaceHostDir, plan.workspacePath);
   for (const file of plan.extraFiles) args.push('--ro-bind', file.hostPath, file.sandboxPath);
+  for (const dir of plan.hiddenDirs) args.push('--tmpfs', dir);
   args.push('--remount-ro', '/', '--chdir', plan.workspacePath, '--clearenv');
   for (const [key, value] of Object.entries(plan.env)) args.push('--setenv', key, value);
   args.push('--', ...plan.command);

@@ -11,12 +11,14 @@
  * that pid 1 dies the kernel kills everything in the pid namespace.
  */
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readdir, readlink } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { execa } from 'execa';
 import { cachedAgentCommand } from './agent-command.ts';
 import { which } from '../../runner/rig/requirements.ts';
 import { makeSandboxTempDir } from '../cleanup.ts';
+import { defaultCaDir } from '../proxy/ca-dir.ts';
 import { bwrapArgs, hiddenInside, type RootEntry } from './bwrap-args.ts';
 import { continueProcesses } from './freeze.ts';
 import { SANDBOX_ID_ENV } from './agent-sandbox.ts';
@@ -84,6 +86,8 @@ class BwrapSandbox extends ChildSandbox {
       env: { PATH: path, HOME: workspacePath, [SANDBOX_ID_ENV]: this.id },
       infoFd: INFO_FD,
       extraFiles,
+      // The interception CA's private key lives under the host's cache, which the read-only root shows: cover it.
+      hiddenDirs: [defaultCaDir()].filter((dir) => existsSync(dir)),
       command,
     });
     return { command: 'bwrap', args, env: { PATH: path, [SANDBOX_ID_ENV]: this.id }, extraPipes: 1 };

@@ -1,8 +1,8 @@
 // @peculiar/x509 needs the Reflect metadata API loaded first.
 import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
+import { defaultCaDir } from './ca-dir.ts';
 import { mkdir, readFile, writeFile, link, unlink, rename, chmod } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 
@@ -24,10 +24,7 @@ export interface Ca {
 }
 
 /** `${XDG_CACHE_HOME:-~/.cache}/rigor/ca`. */
-export function defaultCaDir(): string {
-  const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(cache, 'rigor', 'ca');
-}
+export { defaultCaDir } from './ca-dir.ts';
 
 /**
  * Load the CA stored in `dir`, or create one there. The private key and cert

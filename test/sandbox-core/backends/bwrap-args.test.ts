@@ -10,6 +10,7 @@ const plan = (overrides: Partial<BwrapPlan> = {}): BwrapPlan => ({
   env: { PATH: '/usr/bin', HOME: '/workspace' },
   infoFd: 3,
   extraFiles: [],
+  hiddenDirs: [],
   command: ['/root/.cache/rigor-agent'],
   ...overrides,
 });
@@ -20,6 +21,12 @@ function after(args: string[], flag: string, count = 1): string[][] {
 }
 
 describe('bwrapArgs', () => {
+  it('covers hidden host directories with an empty tmpfs after the root is bound', () => {
+    const args = bwrapArgs(plan({ hiddenDirs: ['/root/.cache/rigor/ca'] }));
+    expect(after(args, '--tmpfs')).toContainEqual(['/root/.cache/rigor/ca']);
+    expect(args.indexOf('/root/.cache/rigor/ca')).toBeLessThan(args.indexOf('--remount-ro'));
+  });
+
   it('unshares every namespace, drops all capabilities and nested user namespaces, dies with its parent', () => {
     const args = bwrapArgs(plan());
     for (const flag of ['--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net', '--unshare-cgroup-try', '--die-with-parent', '--new-session', '--disable-userns']) {
