@@ -113,6 +113,11 @@ export abstract class AgentSandbox implements Sandbox, TrackedSandbox {
   }
 
   async exec(request: ExecRequest): Promise<ExecResult> {
+    const policy = this.spec.execPolicy;
+    if (policy) {
+      const verdict = policy(request.argv, request.cwd ?? this.spec.workspacePath ?? '/workspace');
+      if (verdict.decision === 'block') throw new ExecBlockedError(request.argv, verdict.ruleId);
+    }
     const env = this.spec.env || request.env ? { ...this.spec.env, ...request.env } : undefined;
     return this.agent().exec({ ...request, env });
   }
@@ -140,5 +145,16 @@ export abstract class AgentSandbox implements Sandbox, TrackedSandbox {
     await this.reap();
     await Promise.all([...this.resources.tempDirs].map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 2 })));
     untrackSandbox(this);
+  }
+}
+
+/** An exec the sandbox's exec policy refused: nothing was started. */
+export class ExecBlockedError extends Error {
+  override name = 'ExecBlockedError';
+  constructor(
+    readonly argv: string[],
+    readonly ruleId: string | null,
+  ) {
+    super(`exec of ${JSON.stringify(argv.join(' '))} blocked by ${ruleId ? `rule ${ruleId}` : 'the default decision'}`);
   }
 }

@@ -24,11 +24,20 @@ export interface SandboxSpec {
    * stays unshared, so the proxy is the only way out.
    */
   egress?: { proxySocket: string };
+  /** Consulted before every exec; a `block` rejects the exec with ExecBlockedError and nothing runs. */
+  execPolicy?: ExecPolicy;
   /** Give up on create() when the agent has not answered by then (default 30 s; qemu under TCG needs more). */
   readyTimeoutMs?: number;
 }
 
 /** Host-clock milestones of one sandbox, in ms since create() was called. */
+/**
+ * Judges every exec request before it reaches the agent (e.g. the egress
+ * glue's `policyDeciders(...).exec`, which also audits it). It sees what the
+ * host asks the agent to run, not what those commands start themselves.
+ */
+export type ExecPolicy = (argv: string[], cwd: string) => { decision: 'allow' | 'block' | 'log'; ruleId: string | null };
+
 export interface Phases {
   /** The backend's process (bwrap, runc, qemu, ...) was started. */
   launched?: number;
