@@ -39,23 +39,27 @@ async function runLifecycle(ctx: CellContext): Promise<WorkloadResult> {
   const timeoutMs = ctx.sampling.timeout_s * 1000;
   let facts: Record<string, unknown> | undefined;
   const result = await sampleLoop(ctx, failuresAsWorkloadErrors(async (_index, signal) => {
+    // Only clock reads between create() and destroy() returning: every other step waits until total_ms is taken.
     const start = performance.now();
     const sandbox = await backend.create(spec, { signal });
-    const values: Record<string, number> = {};
+    let execStart = 0;
+    let execEnd = 0;
+    let destroyStart = 0;
+    let exec: Awaited<ReturnType<typeof sandbox.exec>> | undefined;
     try {
-      for (const [phase, ms] of Object.entries(sandbox.phases)) if (ms !== undefined) values[`${phase}_ms`] = ms;
-      for (const stage of sandbox.bootStages) values[`stage_${stage.name}`] = stage.ms;
-      const execStart = performance.now();
-      const exec = await sandbox.exec({ argv: command, timeoutMs });
-      values.exec_ms = performance.now() - execStart;
-      checkExec(command, exec, expectStdout);
-      facts ??= sandboxFacts(sandbox);
+      execStart = performance.now();
+      exec = await sandbox.exec({ argv: command, timeoutMs });
+      execEnd = performance.now();
     } finally {
-      const destroyStart = performance.now();
+      destroyStart = performance.now();
       await sandbox.destroy();
-      values.destroy_ms = performance.now() - destroyStart;
     }
-    values.total_ms = performance.now() - start;
+    const end = performance.now();
+    checkExec(command, exec, expectStdout);
+    facts ??= sandboxFacts(sandbox);
+    const values: Record<string, number> = { exec_ms: execEnd - execStart, destroy_ms: end - destroyStart, total_ms: end - start };
+    for (const [phase, ms] of Object.entries(sandbox.phases)) if (ms !== undefined) values[`${phase}_ms`] = ms;
+    for (const stage of sandbox.bootStages) values[`stage_${stage.name}`] = stage.ms;
     return values;
   }));
   return { ...result, facts: { ...facts, command } };
