@@ -1,6 +1,6 @@
 /** A metric across a rig's artifacts: a line per cell through the medians, its CI as a band, change points as red rules. */
 import type { TopLevelSpec } from 'vega-lite';
-import { CHART_WIDTH, chartConfig } from './theme.ts';
+import { chartFrame } from './theme.ts';
 
 export interface HistoryDatum {
   /** 1-based position of the artifact in the history's order (the table's # column). */
@@ -24,11 +24,7 @@ export function historyLinesSpec(opts: {
   const y = (field: string) => ({ field, type: 'quantitative' as const, scale, title: `${opts.metric} (${opts.unit}${opts.log ? ', log scale' : ''})` });
   const color = { field: 'series', type: 'nominal' as const, title: 'cell@host', legend: { orient: 'bottom' as const, columns: 2, labelLimit: 320 } };
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    background: 'transparent',
-    config: chartConfig,
-    width: CHART_WIDTH,
-    height: 260,
+    ...chartFrame(260),
     layer: [
       {
         data: { values: opts.data },

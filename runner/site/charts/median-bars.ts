@@ -1,6 +1,6 @@
 /** Per-cell bars of the median with the bootstrap 95% CI as whiskers; each bar links to its number in the artifact. */
 import type { TopLevelSpec } from 'vega-lite';
-import { CHART_WIDTH, chartConfig, ROW_STEP, valueTitle } from './theme.ts';
+import { chartFrame, ROW_STEP, valueTitle } from './theme.ts';
 
 export interface BarDatum {
   cell: string;
@@ -26,11 +26,7 @@ export function medianBarsSpec(opts: { metric: string; unit: string; log: boolea
     title: valueTitle(opts.metric, opts.unit, `median with 95% CI${opts.log ? ', log scale' : ''}`),
   };
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    background: 'transparent',
-    config: chartConfig,
-    width: CHART_WIDTH,
-    height: { step: ROW_STEP },
+    ...chartFrame({ step: ROW_STEP }),
     data: { values: opts.data },
     layer: [
       { mark: { type: 'bar', color: '#7aa6d6', cursor: 'pointer' }, encoding: { y, x: { ...x, field: 'median' }, x2: { datum: floor }, href: { field: 'href' } } },

@@ -4,7 +4,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { quantileSorted } from '../../stats/index.ts';
-import { CHART_WIDTH, chartConfig, ROW_STEP, valueTitle } from './theme.ts';
+import { chartFrame, ROW_STEP, valueTitle } from './theme.ts';
 
 /** Above this many samples a cell draws this many evenly spaced order statistics (its quantile function) instead. */
 export const MAX_TICKS_PER_CELL = 1000;
@@ -45,11 +45,7 @@ export function sampleStripSpec(opts: { metric: string; unit: string; log: boole
   const what = `raw samples, box 25th–75th percentile${thinned ? `, ${MAX_TICKS_PER_CELL} quantiles drawn per large cell` : ''}${opts.log ? ', log scale' : ''}`;
   const x = (field: string) => ({ field, type: 'quantitative' as const, scale, title: valueTitle(opts.metric, opts.unit, what) });
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    background: 'transparent',
-    config: chartConfig,
-    width: CHART_WIDTH,
-    height: { step: ROW_STEP },
+    ...chartFrame({ step: ROW_STEP }),
     layer: [
       { data: { values: boxes }, mark: { type: 'rule', color: '#888' }, encoding: { y, x: x('min'), x2: { field: 'max' } } },
       {

@@ -16,3 +16,14 @@ export const chartConfig: Config = {
 export function valueTitle(metric: string, unit: string, what: string): string {
   return `${metric} (${unit}) — ${what}`;
 }
+
+/** The top of every chart spec: schema, transparent background, the shared config and width. */
+export function chartFrame(height: number | { step: number }) {
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    background: 'transparent',
+    config: chartConfig,
+    width: CHART_WIDTH,
+    height,
+  };
+}
