@@ -9,8 +9,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { describeFound } from '../errors.ts';
+import { toolVersion } from '../host/tools.ts';
 import { median } from '../stats/percentile.ts';
 import { loopKind, sampleCommand } from './command.ts';
 import { parseCommandParams, type CommandParams } from './command-params.ts';
@@ -34,11 +34,6 @@ export function shellQuote(argv: readonly string[]): string {
 /** The tool order of round r: the three rotated by r. */
 export function roundOrder(round: number): Tool[] {
   return TOOLS.map((_, i) => TOOLS[(i + round) % TOOLS.length] as Tool);
-}
-
-export async function hyperfineVersion(): Promise<string | null> {
-  const result = await execa('hyperfine', ['--version'], { reject: false });
-  return result.failed ? null : (/(\d+\.\d+\.\d+)/.exec(String(result.stdout))?.[1] ?? null);
 }
 
 function validateHarnessParams(params: Record<string, unknown>): string[] {
@@ -65,16 +60,16 @@ export const harnessWorkload: Workload = {
 };
 
 async function runHarness(ctx: CellContext): Promise<WorkloadResult> {
-  const problems = validateHarnessParams(ctx.params);
-  if (problems.length > 0) throw new WorkloadError(problems.join('\n'));
   const argv = ctx.params.run as string[];
   const params = parseCommandParams({ run: argv });
   const rounds = (ctx.params.rounds as number | undefined) ?? DEFAULT_ROUNDS;
   const { warmup, iterations, timeout_s, max_seconds } = ctx.sampling;
-  const perRound = Math.ceil(iterations / rounds);
+  // Exactly `iterations` runs per tool: the first iterations % rounds rounds take one more.
+  const runsIn = (round: number) => Math.floor(iterations / rounds) + (round < iterations % rounds ? 1 : 0);
+  const perRound = runsIn(0);
   const timeoutMs = timeout_s * 1000;
   const samples: Record<Tool, number[]> = { rigor_native_ms: [], rigor_node_ms: [], hyperfine_ms: [] };
-  const version = await hyperfineVersion();
+  const version = toolVersion('hyperfine');
   const native = await openSpawner('native');
   const node = await openSpawner('node');
   const dir = await mkdtemp(join(tmpdir(), 'rigor-harness-'));
@@ -83,17 +78,17 @@ async function runHarness(ctx: CellContext): Promise<WorkloadResult> {
   let roundsDone = 0;
   try {
     if (native.spawner.kind !== 'native') throw new WorkloadError(`the native spawner is unavailable: ${native.note}`);
-    const block: Record<Tool, () => Promise<number[]>> = {
-      rigor_native_ms: () => commandBlock(ctx, params, native.spawner, 'rigor_native_ms', perRound, signal),
-      rigor_node_ms: () => commandBlock(ctx, params, node.spawner, 'rigor_node_ms', perRound, signal),
-      hyperfine_ms: () => hyperfineBlock(argv, warmup, perRound, join(dir, 'hyperfine.json'), timeoutMs * (warmup + perRound), signal),
+    const block: Record<Tool, (runs: number) => Promise<number[]>> = {
+      rigor_native_ms: (runs) => commandBlock(ctx, params, native.spawner, 'rigor_native_ms', runs, signal),
+      rigor_node_ms: (runs) => commandBlock(ctx, params, node.spawner, 'rigor_node_ms', runs, signal),
+      hyperfine_ms: (runs) => hyperfineBlock(argv, warmup, runs, join(dir, 'hyperfine.json'), timeoutMs * (warmup + runs), signal),
     };
-    const total = TOOLS.length * rounds * perRound;
+    const total = TOOLS.length * iterations;
     let done = 0;
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < rounds && runsIn(round) > 0; round++) {
       for (const tool of roundOrder(round)) {
-        samples[tool].push(...(await block[tool]()));
-        done += perRound;
+        samples[tool].push(...(await block[tool](runsIn(round))));
+        done += runsIn(round);
         ctx.progress({ phase: 'sample', done, total });
       }
       roundsDone++;

@@ -54,3 +54,16 @@ export function checkExec(argv: string[], result: { exitCode: number | null; std
     throw new Error(`${argv.join(' ')} printed ${JSON.stringify(result.stdout.toString('utf8').slice(0, 200))}, expected ${JSON.stringify(expectStdout)}`);
   }
 }
+
+/** The cell's `params.command`, or the workload's default. */
+export function commandOf(params: Record<string, unknown>, fallback: string[]): string[] {
+  return (params.command as string[] | undefined) ?? fallback;
+}
+
+export function commandProblems(params: Record<string, unknown>): string[] {
+  const command = params.command;
+  if (command === undefined) return [];
+  return Array.isArray(command) && command.length > 0 && command.every((part) => typeof part === 'string')
+    ? []
+    : [`params.command: expected an argv list of strings, found ${describeFound(command)}`];
+}

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describeFound } from '../../errors.ts';
+import { parseMeminfo } from '../../host/os.ts';
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
 import type { CellContext, Workload, WorkloadResult } from '../types.ts';
@@ -19,8 +20,7 @@ const START_BATCH = 4;
 const SETTLE_MS = 1000;
 
 function memAvailableBytes(): number {
-  const match = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
-  return match ? Number(match[1]) * 1024 : 0;
+  return parseMeminfo(readFileSync('/proc/meminfo', 'utf8')).MemAvailable ?? 0;
 }
 
 export const densityWorkload: Workload = {

@@ -6,18 +6,18 @@
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../types.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendOf, backendProblems, backendSkipReason, checkExec, sandboxFacts, specOf } from './backend-param.ts';
+import { backendOf, backendProblems, backendSkipReason, checkExec, commandOf, commandProblems, sandboxFacts, specOf } from './backend-param.ts';
 
 export const execWorkload: Workload = {
   name: 'sandbox.exec',
   description: 'exec round trips through the agent of one warm sandbox (params.backend, params.command)',
-  validateParams: backendProblems,
+  validateParams: (params) => [...backendProblems(params), ...commandProblems(params)],
   skipReason: backendSkipReason,
   run: runExec,
 };
 
 async function runExec(ctx: CellContext): Promise<WorkloadResult> {
-  const command = (ctx.params.command as string[] | undefined) ?? ['true'];
+  const command = commandOf(ctx.params, ['true']);
   const timeoutMs = ctx.sampling.timeout_s * 1000;
   const sandbox = await backendOf(ctx.params).create(specOf(ctx.params), { signal: ctx.signal });
   try {

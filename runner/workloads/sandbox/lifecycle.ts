@@ -3,25 +3,12 @@
  * → destroy() — with every phase on the host clock and, for guests, the boot
  * stages on the guest's clock (metrics named stage_<name>).
  */
-import { describeFound } from '../../errors.ts';
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../types.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendOf, backendProblems, backendSkipReason, checkExec, sandboxFacts, specOf } from './backend-param.ts';
+import { backendOf, backendProblems, backendSkipReason, checkExec, commandOf, commandProblems, sandboxFacts, specOf } from './backend-param.ts';
 
 const DEFAULT_COMMAND = ['echo', 'hello'];
-
-function commandOf(params: Record<string, unknown>): string[] {
-  return (params.command as string[] | undefined) ?? DEFAULT_COMMAND;
-}
-
-function commandProblems(params: Record<string, unknown>): string[] {
-  const command = params.command;
-  if (command === undefined) return [];
-  return Array.isArray(command) && command.length > 0 && command.every((part) => typeof part === 'string')
-    ? []
-    : [`params.command: expected an argv list of strings, found ${describeFound(command)}`];
-}
 
 export const lifecycleWorkload: Workload = {
   name: 'sandbox.lifecycle',
@@ -34,7 +21,7 @@ export const lifecycleWorkload: Workload = {
 async function runLifecycle(ctx: CellContext): Promise<WorkloadResult> {
   const backend = backendOf(ctx.params);
   const spec = specOf(ctx.params);
-  const command = commandOf(ctx.params);
+  const command = commandOf(ctx.params, DEFAULT_COMMAND);
   const expectStdout = command.join(' ') === DEFAULT_COMMAND.join(' ') ? 'hello\n' : undefined;
   const timeoutMs = ctx.sampling.timeout_s * 1000;
   let facts: Record<string, unknown> | undefined;
