@@ -81,6 +81,10 @@ export class WarmPool {
       const resumed = performance.now() - start;
       await sandbox.ping();
       return { sandbox, times: { taken, resumed, ready: performance.now() - start } };
+    } catch (error) {
+      // Neither handed out nor kept: a sandbox that would not wake is destroyed here.
+      await sandbox.destroy().catch(() => {});
+      throw error;
     } finally {
       // Only an empty pool refills from here; otherwise release() does (see the class comment).
       if (this.#idle.length === 0) this.#refill();

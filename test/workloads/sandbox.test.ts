@@ -25,10 +25,12 @@ describe('sandbox.lifecycle', () => {
     expect(liveSandboxes()).toHaveLength(0);
   });
 
-  it('fails the cell, keeping what was measured, when the command does not behave', async () => {
+  it('fails the cell with a WorkloadError naming the exit code when the command does not behave', async () => {
     const { ctx } = testCell({ workload: 'sandbox.lifecycle', params: { ...process_, command: ['false'] } });
-    await expect(lifecycleWorkload.run(ctx)).rejects.toThrow(WorkloadError);
-    await expect(lifecycleWorkload.run(ctx)).rejects.toThrow(/false exited 1/);
+    const error = await lifecycleWorkload.run(ctx).then(() => null, (caught: unknown) => caught);
+    expect(error).toBeInstanceOf(WorkloadError);
+    expect((error as WorkloadError).message).toMatch(/false exited 1/);
+    expect((error as WorkloadError).partial?.samples).toBeDefined();
     expect(liveSandboxes()).toHaveLength(0);
   });
 
