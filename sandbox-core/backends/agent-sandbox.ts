@@ -142,9 +142,13 @@ export abstract class AgentSandbox implements Sandbox, TrackedSandbox {
   async #teardown(): Promise<void> {
     // Ending the channel lets a running agent kill its commands and exit on its own.
     this.client?.close();
-    await this.reap();
-    await Promise.all([...this.resources.tempDirs].map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 2 })));
-    untrackSandbox(this);
+    try {
+      await this.reap();
+    } finally {
+      // A reap that failed (busy cgroup, engine error) still must not leave the temp dirs or a tracked sandbox.
+      await Promise.all([...this.resources.tempDirs].map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 2 })));
+      untrackSandbox(this);
+    }
   }
 }
 
