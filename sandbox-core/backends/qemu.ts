@@ -76,7 +76,9 @@ export class QemuBackend implements Backend {
   readonly name = 'qemu';
   /** Built (or found in the cache) once per process; a failed build is retried by the next create(). */
   readonly #cachedImage = cacheUntilFailure(() => buildGuestImage(this.options.image));
-  #accel: Promise<{ accel: Accel; reason: string }> | undefined;
+  readonly #probedAccel = cacheUntilFailure(() =>
+    probeKvm().then((kvm) => ({ accel: kvm.status === 'usable' ? ('kvm' as Accel) : ('tcg' as Accel), reason: `KVM ${kvm.status}: ${kvm.reason}` })),
+  );
 
   constructor(private readonly options: QemuBackendOptions = {}) {}
 
@@ -121,12 +123,10 @@ export class QemuBackend implements Backend {
     return sandbox;
   }
 
-
   /** KVM only when a stock kernel was seen booting under it (the probe's verdict is cached per host boot). */
   #cachedAccel(): Promise<{ accel: Accel; reason: string }> {
     if (this.options.accel) return Promise.resolve({ accel: this.options.accel, reason: 'forced by the backend options' });
-    this.#accel ??= probeKvm().then((kvm) => ({ accel: kvm.status === 'usable' ? 'kvm' : 'tcg', reason: `KVM ${kvm.status}: ${kvm.reason}` }));
-    return this.#accel;
+    return this.#probedAccel();
   }
 }
 

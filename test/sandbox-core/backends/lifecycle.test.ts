@@ -18,7 +18,9 @@ beforeAll(() => {
   process.env.TMPDIR = root; // every workspace of this file lands here, so leftovers are countable
 });
 afterAll(() => {
-  process.env.TMPDIR = originalTmpdir;
+  // Assigning undefined would set the string "undefined".
+  if (originalTmpdir === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = originalTmpdir;
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -24,7 +24,9 @@ beforeAll(() => {
   process.env.TMPDIR = root;
 });
 afterAll(() => {
-  process.env.TMPDIR = originalTmpdir;
+  // Assigning undefined would set the string "undefined".
+  if (originalTmpdir === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = originalTmpdir;
   rmSync(root, { recursive: true, force: true });
 });
 
