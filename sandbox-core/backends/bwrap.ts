@@ -4,7 +4,8 @@
  * /tmp; a host temp dir bound writable at the workspace; only its own
  * loopback; every capability dropped unless the spec grants it). Channel:
  * stdio through bwrap. With `egress`, the only way out is the host proxy's
- * unix socket, bound in and relayed by the agent from 127.0.0.1:3128.
+ * unix socket, bound in and relayed by the agent from 127.0.0.1:3128 (and
+ * the resolver's, from 127.0.0.1:1053 over TCP).
  *
  * No setpriv here: `--die-with-parent` puts PR_SET_PDEATHSIG on bwrap itself
  * and on the sandbox's pid 1 (checked with a SIGKILLed parent), and when
@@ -23,6 +24,7 @@ import { bwrapArgs, hiddenInside, type RootEntry } from './bwrap-args.ts';
 import { continueProcesses } from './freeze.ts';
 import { SANDBOX_ID_ENV } from './agent-sandbox.ts';
 import { ChildSandbox, type ChildLaunch } from './child-sandbox.ts';
+import { checkEgressSockets, egressEnv } from './egress-env.ts';
 import { signalQuietly } from './signal.ts';
 import type { Backend, Sandbox, SandboxSpec } from './types.ts';
 
@@ -32,8 +34,9 @@ const DEFAULT_WORKSPACE = '/workspace';
 const AGENT_DIR_INSIDE = '/.rigor-agent';
 /** Where the egress proxy's unix socket is bound inside (bwrap's own root, so no host directory is touched). */
 const PROXY_SOCKET_INSIDE = '/.rigor-proxy.sock';
-/** The sandbox's own loopback port the agent relays to that socket. */
-export const EGRESS_PROXY_URL = 'http://127.0.0.1:3128';
+const DNS_SOCKET_INSIDE = '/.rigor-dns.sock';
+/** The sandbox's own loopback ports the agent relays to those sockets (53 would need a capability). */
+export const BWRAP_EGRESS = { proxy: { host: '127.0.0.1', port: 3128 }, dns: { host: '127.0.0.1', port: 1053 } } as const;
 /** bwrap writes `{"child-pid": N}` here: the host pid of the sandbox's pid 1. */
 const INFO_FD = 3;
 
@@ -45,17 +48,13 @@ async function hostRootEntries(): Promise<RootEntry[]> {
   );
 }
 
-/** The variables curl, wget, pip, npm and most HTTP clients take their proxy from. */
-function proxyEnv(url: string): Record<string, string> {
-  return { HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url };
-}
-
 class BwrapSandbox extends ChildSandbox {
   /** Host pid of the sandbox's pid 1; killing it ends the pid namespace and bwrap then exits. */
   #initPid: number | undefined;
 
   constructor(spec: SandboxSpec) {
-    super('bwrap', spec.egress ? { ...spec, env: { ...proxyEnv(EGRESS_PROXY_URL), ...spec.env } } : spec);
+    const env = spec.egress ? egressEnv(BWRAP_EGRESS.proxy, spec.egress.dnsSocket ? BWRAP_EGRESS.dns : undefined) : undefined;
+    super('bwrap', env ? { ...spec, env: { ...env, ...spec.env } } : spec);
   }
 
   protected async plan(): Promise<ChildLaunch> {
@@ -71,9 +70,13 @@ class BwrapSandbox extends ChildSandbox {
     const egress = this.spec.egress;
     if (egress) {
       if (this.spec.agent === 'node') throw new Error("sandbox spec egress: needs the native agent (agent: 'native'), found agent: 'node'");
-      if (!egress.proxySocket.startsWith('/')) throw new Error(`sandbox spec egress.proxySocket: expected an absolute path, found ${JSON.stringify(egress.proxySocket)}`);
+      checkEgressSockets(egress);
       extraFiles.push({ hostPath: egress.proxySocket, sandboxPath: PROXY_SOCKET_INSIDE });
-      command.push('--forward', `${new URL(EGRESS_PROXY_URL).host}=${PROXY_SOCKET_INSIDE}`);
+      command.push('--forward', `${BWRAP_EGRESS.proxy.host}:${BWRAP_EGRESS.proxy.port}=${PROXY_SOCKET_INSIDE}`);
+      if (egress.dnsSocket) {
+        extraFiles.push({ hostPath: egress.dnsSocket, sandboxPath: DNS_SOCKET_INSIDE });
+        command.push('--forward', `${BWRAP_EGRESS.dns.host}:${BWRAP_EGRESS.dns.port}=${DNS_SOCKET_INSIDE}`);
+      }
     }
     const workspace = makeSandboxTempDir(this.resources, 'bwrap');
     const path = process.env.PATH ?? DEFAULT_PATH;

@@ -2,7 +2,7 @@
  * The `qemu` backend: a real Linux guest per sandbox. Debian's cloud kernel
  * from /boot, an initramfs and a read-only squashfs root the project builds
  * (images/guest-image.ts), a tmpfs workspace inside the guest, no network
- * device, the agent as PID 1 over virtio-serial. KVM when the boot probe
+ * device unless the spec asks for egress (qemu-args.ts), the agent as PID 1 over virtio-serial. KVM when the boot probe
  * (runner/host/kvm.ts) says it is usable, TCG otherwise; each sandbox says
  * which in `accel`.
  *
@@ -27,6 +27,8 @@
 import { access, constants } from 'node:fs/promises';
 import { probeKvm } from '../../runner/host/kvm.ts';
 import { which } from '../../runner/rig/requirements.ts';
+import { nativeAgentPath } from '../agent/build.ts';
+import { checkEgressSockets } from './egress-env.ts';
 import { buildGuestImage, defaultGuestKernel, type GuestImageOptions } from '../images/guest-image.ts';
 import { GUEST_WORKSPACE } from '../images/guest/init-script.ts';
 import { cacheUntilFailure } from './cache-until-failure.ts';
@@ -63,6 +65,7 @@ function checkSpec(spec: SandboxSpec): void {
   if (spec.network !== undefined && spec.network !== 'none') {
     throw new Error(`sandbox spec network: the qemu backend gives a guest no network device (only 'none'), found ${JSON.stringify(spec.network)}`);
   }
+  if (spec.egress) checkEgressSockets(spec.egress);
 }
 
 async function firstExecutable(paths: string[]): Promise<string | undefined> {
@@ -103,7 +106,7 @@ export class QemuBackend implements Backend {
     const sandbox = new QemuSandbox(spec);
     const t0 = performance.now();
     await sandbox.start(async () => {
-      const [image, accel, setpriv] = await Promise.all([this.#cachedImage(), this.#cachedAccel(), firstExecutable(SETPRIV_PATHS)]);
+      const [image, accel, setpriv, relay] = await Promise.all([this.#cachedImage(), this.#cachedAccel(), firstExecutable(SETPRIV_PATHS), nativeAgentPath()]);
       if (!setpriv) throw new Error('setpriv not found (util-linux): qemu must run under --pdeathsig KILL');
       const tscKhz = accel.accel === 'tcg' ? readHostTscKhz() : null;
       const launch: QemuLaunch = {
@@ -117,6 +120,7 @@ export class QemuBackend implements Backend {
         execCaps,
         tscKhz,
         preparedMs: performance.now() - t0,
+        relay,
       };
       return launch;
     }, options.signal);

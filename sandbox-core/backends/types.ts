@@ -18,12 +18,14 @@ export interface SandboxSpec {
   /** Which agent runs inside: the small native one (default) or the Node one (to measure the choice). */
   agent?: 'native' | 'node';
   /**
-   * Egress through a proxy on the host (bwrap only, native agent): the unix socket `proxySocket`
-   * is bound in, the agent relays the sandbox's own 127.0.0.1:3128 to it, and every exec gets
-   * HTTP_PROXY/HTTPS_PROXY (and the lower-case pair) naming that port. The network namespace
-   * stays unshared, so the proxy is the only way out.
+   * Egress through the host's proxy (and resolver), bwrap and qemu only: the proxy's unix socket
+   * `proxySocket` (and the resolver's DNS-over-TCP socket `dnsSocket`) are the sandbox's only way
+   * out. Every exec gets HTTP_PROXY/HTTPS_PROXY (and the lower-case pair) and RIGOR_DNS_SERVER
+   * naming where they are reached inside: bwrap, the agent relays 127.0.0.1:3128 and :1053 (the
+   * network namespace stays unshared); qemu, a virtio-net device on qemu's user network in
+   * restricted mode forwards 10.0.2.100:3128 and :53, and routes nothing else.
    */
-  egress?: { proxySocket: string };
+  egress?: { proxySocket: string; dnsSocket?: string };
   /** Consulted before every exec; a `block` rejects the exec with ExecBlockedError and nothing runs. */
   execPolicy?: ExecPolicy;
   /** Give up on create() when the agent has not answered by then (default 30 s; qemu under TCG needs more). */

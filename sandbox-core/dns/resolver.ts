@@ -18,6 +18,8 @@ export interface DnsResolverOptions {
   sandbox?: string;
   /** UDP and TCP port on 127.0.0.1; default 0 (a free port, the same for both). */
   port?: number;
+  /** Also serve DNS over TCP framing (RFC 1035 §4.2.2) on this unix socket: how sandboxes with no network reach it. */
+  socketPath?: string;
 }
 
 /** Counters since the resolver started, UDP and TCP together. */
@@ -114,6 +116,25 @@ export async function startDnsResolver(options: DnsResolverOptions): Promise<Dns
   // After binding, UDP socket errors are per-datagram (ICMP unreachable and the like): nothing to stop for.
   udp.on('error', () => {});
   tcp.on('error', () => {});
+  let unix: Server | undefined;
+  if (options.socketPath !== undefined) {
+    const path = options.socketPath;
+    unix = createServer(onConnection);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        unix!.once('error', reject);
+        unix!.listen(path, () => {
+          unix!.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      await Promise.all([closeUdp(udp), new Promise<void>((resolve) => tcp.close(() => resolve()))]);
+      throw new Error(`startDnsResolver: cannot listen on socketPath ${path}: ${(error as Error).message}`, { cause: error });
+    }
+    unix.on('error', () => {});
+  }
+  const unixServer = unix;
 
   return {
     address: HOST,
@@ -121,7 +142,8 @@ export async function startDnsResolver(options: DnsResolverOptions): Promise<Dns
     stats: () => ({ ...stats }),
     close: async () => {
       for (const connection of connections) connection.destroy();
-      await Promise.all([closeUdp(udp), new Promise<void>((resolve) => tcp.close(() => resolve()))]);
+      const closeServer = (server: Server | undefined) => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await Promise.all([closeUdp(udp), closeServer(tcp), closeServer(unixServer)]);
     },
   };
 }

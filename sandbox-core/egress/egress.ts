@@ -22,6 +22,8 @@ export interface EgressOptions {
   sandbox?: string;
   /** Also serve the proxy on this unix socket: what a bwrap sandbox's `spec.egress.proxySocket` names. */
   proxySocket?: string;
+  /** Also serve the resolver (DNS over TCP) on this unix socket: what `spec.egress.dnsSocket` names. */
+  dnsSocket?: string;
 }
 
 export interface Egress {
@@ -54,7 +56,13 @@ export async function startEgress(options: EgressOptions): Promise<Egress> {
       upstreamCa: options.upstreamCa,
       ...(options.proxySocket ? { socketPath: options.proxySocket } : {}),
     });
-    const dns = await startDnsResolver({ zone: options.zone, decide: deciders.dns, audit, sandbox: options.sandbox });
+    const dns = await startDnsResolver({
+      zone: options.zone,
+      decide: deciders.dns,
+      audit,
+      sandbox: options.sandbox,
+      ...(options.dnsSocket ? { socketPath: options.dnsSocket } : {}),
+    });
     const running = proxy;
     return {
       proxy: running,

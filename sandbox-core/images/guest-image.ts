@@ -31,13 +31,15 @@ import { extractVmlinux } from './guest/vmlinux.ts';
 import { isStaticElf } from './static-elf.ts';
 
 /** Bumped whenever the layout or the build steps change, so old caches are not reused. */
-export const GUEST_IMAGE_BUILDER_VERSION = 1;
+export const GUEST_IMAGE_BUILDER_VERSION = 2;
 export const DEFAULT_BOOT_DIR = '/boot';
 export const DEFAULT_MODULES_ROOT = '/lib/modules';
 
 /** Modules every guest loads, and those that find the virtio devices on each bus. */
 const COMMON_MODULES = ['virtio_blk', 'virtio_console', 'squashfs'];
 const BUS_MODULES: Record<VirtioBus, string[]> = { mmio: ['virtio_mmio'], pci: ['virtio_pci'] };
+/** Loaded only by guests with egress (rigor.net=1). */
+const NET_MODULES = ['virtio_net'];
 /** Applets /init calls by name. */
 const INIT_APPLETS = ['sh', 'mount', 'insmod', 'ip', 'switch_root', 'poweroff'];
 
@@ -64,7 +66,8 @@ export interface GuestImageManifest {
   key: string;
   built_at: string;
   kernel: { path: string; version: string; sha256: string };
-  modules: Record<VirtioBus, string[]>;
+  /** Per bus: what every guest loads, then what a guest with egress loads after it. */
+  modules: Record<VirtioBus, { base: string[]; net: string[] }>;
   busybox: { source: string; sha256: string };
   agent: { source: string; sha256: string };
   rootfs_key: string;
@@ -128,14 +131,17 @@ export async function buildGuestImage(options: GuestImageOptions = {}): Promise<
 
   const rootfs = await buildBusyboxRootfs({ cacheRoot, busyboxPath: busybox, agentPath: agent });
   const index = await readModuleIndex(join(modulesRoot, kernelVersion), kernelVersion);
-  const order = {
-    mmio: moduleLoadOrder(index, [...BUS_MODULES.mmio, ...COMMON_MODULES], kernelVersion),
-    pci: moduleLoadOrder(index, [...BUS_MODULES.pci, ...COMMON_MODULES], kernelVersion),
+  const loadOrder = (bus: VirtioBus): { base: string[]; net: string[] } => {
+    const base = moduleLoadOrder(index, [...BUS_MODULES[bus], ...COMMON_MODULES], kernelVersion);
+    const all = moduleLoadOrder(index, [...BUS_MODULES[bus], ...COMMON_MODULES, ...NET_MODULES], kernelVersion);
+    return { base, net: all.filter((path) => !base.includes(path)) };
   };
-  const modulePaths = [...new Set([...order.mmio, ...order.pci])];
+  const order = { mmio: loadOrder('mmio'), pci: loadOrder('pci') };
+  const modulePaths = [...new Set([order.mmio, order.pci].flatMap((bus) => [...bus.base, ...bus.net]))];
   const moduleFiles = new Map(await Promise.all(modulePaths.map(async (path) => [path, await readModule(join(modulesRoot, kernelVersion, path))] as const)));
   const fileName = (path: string): string => basename(path).replace(/\.(gz|xz|zst)$/, '');
-  const init = initScript({ mmio: order.mmio.map(fileName), pci: order.pci.map(fileName) });
+  const names = (bus: { base: string[]; net: string[] }) => ({ base: bus.base.map(fileName), net: bus.net.map(fileName) });
+  const init = initScript({ mmio: names(order.mmio), pci: names(order.pci) });
   const [kernelSha, busyboxSha, agentSha, rootfsManifest] = await Promise.all([sha256File(kernel), sha256File(busybox), sha256File(agent), readRootfsManifest(rootfs)]);
 
   const keyInputs = [
@@ -184,7 +190,7 @@ export async function buildGuestImage(options: GuestImageOptions = {}): Promise<
       key,
       built_at: new Date().toISOString(),
       kernel: { path: kernel, version: kernelVersion, sha256: kernelSha },
-      modules: { mmio: order.mmio, pci: order.pci },
+      modules: order,
       busybox: { source: busybox, sha256: busyboxSha },
       agent: { source: agent, sha256: agentSha },
       rootfs_key: rootfsManifest.key,

@@ -43,6 +43,7 @@
 #define MAX_EXECS 64
 #define MAX_STAGES 32
 #define MAX_FORWARDS 64 /* connections --forward carries at once; more wait in the listen backlog */
+#define MAX_FORWARD_PORTS 4 /* --forward may be given this many times */
 #define FORWARD_CHUNK 16384
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #ifndef SYS_close_range
@@ -590,12 +591,27 @@ struct relay {
   struct half dir[2]; /* dir[i] carries fd[i] -> fd[1 - i] */
 };
 
-static int forward_listen = -1;
-static struct sockaddr_un forward_to;
-static struct relay *relays; /* MAX_FORWARDS, allocated when --forward is given */
+/* A listening port of --forward and the unix socket its connections go to. */
+struct forward {
+  int listen_fd;
+  struct sockaddr_un to;
+};
+
+static struct forward forwards[MAX_FORWARD_PORTS];
+static int n_forwards;
+static struct relay *relays; /* MAX_FORWARDS, shared by every forward; allocated with the first */
 
 static void relay_close(struct relay *r) {
   close_fd(&r->fd[0]), close_fd(&r->fd[1]);
+}
+
+/* "/path" → a unix address; 0 when the path does not fit. */
+static int unix_address(const char *path, struct sockaddr_un *out) {
+  if (strlen(path) >= sizeof out->sun_path) return 0;
+  memset(out, 0, sizeof *out);
+  out->sun_family = AF_UNIX;
+  strcpy(out->sun_path, path);
+  return 1;
 }
 
 /* "ADDR:PORT=PATH" (IPv4): listen there, relay to the unix socket at PATH; 0 when malformed or the port cannot be had. */
@@ -603,36 +619,36 @@ static int start_forward(const char *arg) {
   char host[64];
   const char *colon = strchr(arg, ':'), *eq = strchr(arg, '=');
   struct sockaddr_in addr = {.sin_family = AF_INET};
+  struct forward *f = &forwards[n_forwards];
   char *end;
-  if (colon == NULL || eq == NULL || eq < colon || (size_t)(colon - arg) >= sizeof host || strlen(eq + 1) >= sizeof forward_to.sun_path) return 0;
+  if (n_forwards == MAX_FORWARD_PORTS || colon == NULL || eq == NULL || eq < colon || (size_t)(colon - arg) >= sizeof host || !unix_address(eq + 1, &f->to)) return 0;
   memcpy(host, arg, (size_t)(colon - arg)), host[colon - arg] = '\0';
   long port = strtol(colon + 1, &end, 10);
   if (end != eq || port < 1 || port > 65535 || inet_pton(AF_INET, host, &addr.sin_addr) != 1) return 0;
   addr.sin_port = htons((uint16_t)port);
-  forward_to.sun_family = AF_UNIX;
-  strcpy(forward_to.sun_path, eq + 1);
+  if (relays == NULL && (relays = calloc(MAX_FORWARDS, sizeof *relays)) != NULL)
+    for (int i = 0; i < MAX_FORWARDS; i++) relays[i].fd[0] = relays[i].fd[1] = -1;
   int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  relays = calloc(MAX_FORWARDS, sizeof *relays);
   if (fd < 0 || relays == NULL || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
       bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 64) != 0) {
     perror("rigor-agent: --forward");
     return 0;
   }
-  for (int i = 0; i < MAX_FORWARDS; i++) relays[i].fd[0] = relays[i].fd[1] = -1;
-  forward_listen = fd;
+  f->listen_fd = fd;
+  n_forwards++;
   return 1;
 }
 
-/* A client connected: pair it with a new connection to the unix socket, or drop it when there is no room or no socket. */
-static void forward_accept(void) {
-  int client = accept4(forward_listen, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+/* A client connected to forward f: pair it with a new connection to its unix socket, or drop it when there is no room or no socket. */
+static void forward_accept(struct forward *f) {
+  int client = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
   if (client < 0) return;
   struct relay *r = NULL;
   for (int i = 0; i < MAX_FORWARDS && r == NULL; i++)
     if (relays[i].fd[0] < 0) r = &relays[i];
   int up = r == NULL ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   /* connect before O_NONBLOCK: a unix connect completes at once or fails (a full backlog waits) */
-  if (up < 0 || connect(up, (struct sockaddr *)&forward_to, sizeof forward_to) != 0) {
+  if (up < 0 || connect(up, (struct sockaddr *)&f->to, sizeof f->to) != 0) {
     if (up >= 0) close(up);
     close(client);
     return;
@@ -676,6 +692,34 @@ static void forward_events(struct pollfd *fds, struct relay **owner, int n) {
     if (fds[i].revents == 0 || r->fd[0] < 0) continue;
     if (relay_pump(r, 0) != 0 || relay_pump(r, 1) != 0 || (r->dir[0].eof && r->dir[1].eof)) relay_close(r);
   }
+}
+
+/* --relay PATH: this process's stdin, a socket (qemu's guestfwd `cmd:` gives each guest connection one),
+   relayed to the unix socket at PATH until both directions end. Returns the exit code. */
+static int relay_stdio(const char *path) {
+  struct sockaddr_un to;
+  struct relay r = {.fd = {0, -1}};
+  int type = 0;
+  socklen_t len = sizeof type;
+  if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
+    return fputs("rigor-agent: --relay: stdin must be a stream socket\n", stderr), 2;
+  if (!unix_address(path, &to)) return fprintf(stderr, "rigor-agent: --relay: path too long: %s\n", path), 2;
+  if ((r.fd[1] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 || connect(r.fd[1], (struct sockaddr *)&to, sizeof to) != 0)
+    return fprintf(stderr, "rigor-agent: --relay: connect %s: %s\n", path, strerror(errno)), 1;
+  signal(SIGPIPE, SIG_IGN);
+  set_nonblock(0), set_nonblock(r.fd[1]);
+  while (!(r.dir[0].eof && r.dir[1].eof)) {
+    struct pollfd fds[2];
+    int n = 0;
+    for (int d = 0; d < 2; d++) {
+      struct half *h = &r.dir[d];
+      if (h->len > h->off) fds[n++] = (struct pollfd){r.fd[1 - d], POLLOUT, 0};
+      else if (!h->eof) fds[n++] = (struct pollfd){r.fd[d], POLLIN, 0};
+    }
+    if (poll(fds, (nfds_t)n, -1) < 0 && errno != EINTR) return perror("rigor-agent: --relay: poll"), 1;
+    if (relay_pump(&r, 0) != 0 || relay_pump(&r, 1) != 0) return 1;
+  }
+  return 0;
 }
 
 /* ---- the channel ---- */
@@ -841,16 +885,18 @@ int main(int argc, char **argv) {
   const char *port = NULL, *caps = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--now") == 0) return printf("%.3f\n", now_ms()) < 0;
+    if (strcmp(argv[i], "--relay") == 0 && i + 1 < argc) return relay_stdio(argv[i + 1]);
     if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) port = argv[++i];
     else if (strcmp(argv[i], "--stage") == 0 && i + 1 < argc && strchr(argv[i + 1], '=') && n_stages < MAX_STAGES) stages[n_stages++] = argv[++i];
     else if (strcmp(argv[i], "--init") == 0) init_mode = 1;
     else if (strcmp(argv[i], "--exec-user") == 0 && i + 1 < argc && parse_user(argv[i + 1])) i++;
     else if (strcmp(argv[i], "--exec-caps") == 0 && i + 1 < argc && parse_caps(argv[i + 1])) caps = argv[++i];
-    else if (strcmp(argv[i], "--forward") == 0 && i + 1 < argc && forward_listen < 0 && start_forward(argv[i + 1])) i++;
+    else if (strcmp(argv[i], "--forward") == 0 && i + 1 < argc && start_forward(argv[i + 1])) i++;
     else {
       fprintf(stderr,
               "usage: rigor-agent [--port PATH|auto] [--stage name=ms]... [--init] [--exec-user UID:GID [--exec-caps N,...]]\n"
-              "                   [--forward ADDR:PORT=UNIX_SOCKET]\n"
+              "                   [--forward ADDR:PORT=UNIX_SOCKET]...\n"
+              "       rigor-agent --relay UNIX_SOCKET   (stdin, a socket, relayed to UNIX_SOCKET)\n"
               "       rigor-agent --now\n(unexpected \"%s\")\n",
               argv[i]);
       return 2;
@@ -885,7 +931,7 @@ int main(int argc, char **argv) {
   reply_send();
 
   static unsigned char chunk[65536];
-  struct pollfd fds[2 + 3 * MAX_EXECS + 1 + 2 * MAX_FORWARDS];
+  struct pollfd fds[2 + 3 * MAX_EXECS + MAX_FORWARD_PORTS + 2 * MAX_FORWARDS];
   struct exec *owner[2 + 3 * MAX_EXECS];
   struct relay *fowner[2 * MAX_FORWARDS];
   for (;;) {
@@ -907,7 +953,7 @@ int main(int argc, char **argv) {
     /* after the agent's own fds: each relay's, read while a direction's buffer is empty, written while not */
     struct pollfd *ffds = fds + n + 2;
     int nf = 0;
-    for (int i = 0; forward_listen >= 0 && i < MAX_FORWARDS; i++) {
+    for (int i = 0; relays != NULL && i < MAX_FORWARDS; i++) {
       struct relay *r = &relays[i];
       if (r->fd[0] < 0) continue;
       for (int d = 0; d < 2; d++) {
@@ -916,14 +962,15 @@ int main(int argc, char **argv) {
         else if (!h->eof) fowner[nf] = r, ffds[nf++] = (struct pollfd){r->fd[d], POLLIN, 0};
       }
     }
-    ffds[nf] = (struct pollfd){forward_listen, POLLIN, 0}; /* -1 without --forward: poll skips it */
-    if (poll(fds, (nfds_t)(n + 2 + nf + 1), timeout) < 0) {
+    for (int i = 0; i < n_forwards; i++) ffds[nf + i] = (struct pollfd){forwards[i].listen_fd, POLLIN, 0};
+    if (poll(fds, (nfds_t)(n + 2 + nf + n_forwards), timeout) < 0) {
       if (errno == EINTR) continue;
       perror("rigor-agent: poll");
       shutdown_agent(1);
     }
     forward_events(ffds, fowner, nf);
-    if (ffds[nf].revents) forward_accept();
+    for (int i = 0; i < n_forwards; i++)
+      if (ffds[nf + i].revents) forward_accept(&forwards[i]);
     for (int i = 0; i < n; i++) {
       struct exec *e = owner[i];
       if (fds[i].revents == 0) continue;

@@ -54,7 +54,7 @@ export async function agentSpeaksVsock(agentPath?: string): Promise<boolean> {
 export async function channelProblem(agentPath?: string): Promise<string | null> {
   const missing: string[] = [];
   if (!(await agentSpeaksVsock(agentPath))) missing.push('the agent has no vsock transport (agent.c: `--port vsock:PORT`, listening on AF_VSOCK for the host\'s CONNECT, is not implemented)');
-  if (!initScript({ mmio: [], pci: [] }).includes('vsock')) missing.push('the guest /init starts the agent on virtio-serial (`--port auto`) and loads no vsock modules');
+  if (!initScript({ mmio: { base: [], net: [] }, pci: { base: [], net: [] } }).includes('vsock')) missing.push('the guest /init starts the agent on virtio-serial (`--port auto`) and loads no vsock modules');
   return missing.length === 0 ? null : `Firecracker's only host channel is vsock, but ${missing.join(', and ')}`;
 }
 

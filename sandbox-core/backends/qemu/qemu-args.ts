@@ -1,14 +1,19 @@
 /**
  * The qemu-system-x86_64 command line for one guest, as a pure function of
- * the plan. No network device at all; the only ways in and out are the
- * agent's virtio-serial port, QMP and the serial console (to a file).
+ * the plan. Without egress, no network device at all: the only ways in and
+ * out are the agent's virtio-serial port, QMP and the serial console (to a
+ * file). With egress, one virtio-net device on qemu's user network in
+ * restricted mode (no route to the host or beyond), where the only thing
+ * that answers is a guestfwd per egress port: each guest connection to it
+ * starts `rigor-agent --relay <unix socket>` on the host, joined to the
+ * host's proxy or resolver.
  *
  * The agent's chardev is `wait=on`: qemu does not start the guest until the
  * host is connected. The guest agent reads end of file from a virtio port
  * whose host side is not connected and would power off, so connecting
  * after the guest reached its agent must never be possible.
  */
-import type { VirtioBus } from '../../images/guest/init-script.ts';
+import { GUEST_NET, type VirtioBus } from '../../images/guest/init-script.ts';
 
 export type Machine = 'microvm' | 'pc';
 export type Accel = 'kvm' | 'tcg';
@@ -26,6 +31,8 @@ export interface QemuPlan {
   agentSocket: string;
   qmpSocket: string;
   consoleLog: string;
+  /** The guest's way out: the agent binary on the host that relays, and the unix sockets it relays to. */
+  egress?: { relay: string; proxySocket: string; dnsSocket?: string };
 }
 
 /** Which virtio transport the guest kernel must load for a machine. */
@@ -48,6 +55,21 @@ function optionValue(value: string): string {
   return value.replace(/,/g, ',,');
 }
 
+/** A guestfwd `cmd:` is split into words by qemu (as a shell would): paths with blanks or quotes cannot be said safely. */
+const PLAIN_WORD = /^[A-Za-z0-9_./+-]+$/;
+
+/** `-netdev user` in restricted mode with one guestfwd per egress socket, and its virtio-net device. */
+function egressArgs(egress: NonNullable<QemuPlan['egress']>, device: string): string[] {
+  const forwards: Array<{ port: number; socket: string }> = [{ port: GUEST_NET.proxyPort, socket: egress.proxySocket }];
+  if (egress.dnsSocket !== undefined) forwards.push({ port: GUEST_NET.dnsPort, socket: egress.dnsSocket });
+  for (const path of [egress.relay, ...forwards.map((forward) => forward.socket)]) {
+    if (!PLAIN_WORD.test(path)) throw new Error(`qemu egress: ${JSON.stringify(path)} has characters a guestfwd command cannot carry; expected letters, digits and _ . / + - (set TMPDIR or XDG_CACHE_HOME to a plainer directory)`);
+  }
+  const guestfwd = forwards.map((forward) => `guestfwd=tcp:${GUEST_NET.egressHost}:${forward.port}-cmd:${egress.relay} --relay ${forward.socket}`);
+  const netdev = ['user', 'id=egress', 'restrict=on', 'ipv6=off', ...guestfwd.map(optionValue)].join(',');
+  return ['-netdev', netdev, '-device', `virtio-net-${device},netdev=egress`];
+}
+
 export function qemuArgs(plan: QemuPlan): string[] {
   const device = plan.machine === 'microvm' ? 'device' : 'pci';
   for (const [name, path] of [['agent socket', plan.agentSocket], ['QMP socket', plan.qmpSocket]] as const) {
@@ -59,7 +81,8 @@ export function qemuArgs(plan: QemuPlan): string[] {
     ...['-M', `${plan.machine},memory-backend=ram`, '-object', `memory-backend-memfd,id=ram,size=${plan.memoryMiB}M`],
     ...(plan.accel === 'kvm' ? ['-enable-kvm', '-cpu', 'host'] : ['-accel', 'tcg']),
     ...['-m', `${plan.memoryMiB}M`, '-smp', '1'],
-    ...['-nodefaults', '-no-user-config', '-nographic', '-no-reboot', '-nic', 'none'],
+    ...['-nodefaults', '-no-user-config', '-nographic', '-no-reboot'],
+    ...(plan.egress ? egressArgs(plan.egress, device) : ['-nic', 'none']),
     ...['-kernel', plan.kernel, '-initrd', plan.initramfs, '-append', plan.append],
     ...['-drive', `if=none,id=root,file=${optionValue(plan.rootImage)},format=raw,readonly=on`, '-device', `virtio-blk-${device},drive=root`],
     ...['-chardev', `socket,id=qmp,path=${optionValue(plan.qmpSocket)},server=on,wait=off`, '-mon', 'chardev=qmp,mode=control'],

@@ -11,12 +11,19 @@ import { join } from 'node:path';
 import { AgentClient } from '../../agent/client.ts';
 import { makeSandboxTempDir, trackSandbox } from '../../cleanup.ts';
 import type { GuestImage } from '../../images/guest-image.ts';
-import { guestKernelParams } from '../../images/guest/init-script.ts';
+import { GUEST_NET, guestKernelParams } from '../../images/guest/init-script.ts';
 import { AgentSandbox, SANDBOX_ID_ENV } from '../agent-sandbox.ts';
+import { egressEnv } from '../egress-env.ts';
 import { memoryOf } from '../memory.ts';
 import type { SandboxSpec, SandboxStats } from '../types.ts';
 import { busOf, kernelCommandLine, qemuArgs, type Accel, type Machine } from './qemu-args.ts';
 import { QmpClient } from './qmp.ts';
+
+/** Where a guest with egress reaches the host's proxy and resolver. */
+export const QEMU_EGRESS = {
+  proxy: { host: GUEST_NET.egressHost, port: GUEST_NET.proxyPort },
+  dns: { host: GUEST_NET.egressHost, port: GUEST_NET.dnsPort },
+} as const;
 
 /** A TCG boot takes seconds, more on a loaded host. */
 export const QEMU_READY_TIMEOUT_MS = 60_000;
@@ -47,6 +54,8 @@ export interface QemuLaunch {
   tscKhz: number | null;
   /** ms since create() when the image and the accel were known. */
   preparedMs: number;
+  /** The host's agent binary, which qemu starts as `--relay` per egress connection. */
+  relay: string;
 }
 
 export class QemuSandbox extends AgentSandbox {
@@ -56,7 +65,8 @@ export class QemuSandbox extends AgentSandbox {
   #paused = false;
 
   constructor(spec: SandboxSpec) {
-    super('qemu', spec);
+    const env = spec.egress ? egressEnv(QEMU_EGRESS.proxy, spec.egress.dnsSocket ? QEMU_EGRESS.dns : undefined) : undefined;
+    super('qemu', env ? { ...spec, env: { ...env, ...spec.env } } : spec);
   }
 
   /** Which accelerator ran the guest: artifacts say KVM or TCG (runner/workloads/sandbox reads it). */
@@ -103,7 +113,8 @@ export class QemuSandbox extends AgentSandbox {
       const agentSocket = join(dir, 'agent.sock');
       const qmpSocket = join(dir, 'qmp.sock');
       this.#consoleLog = join(dir, 'console.log');
-      const append = kernelCommandLine(guestKernelParams({ bus: busOf(launch.machine), execCaps: launch.execCaps }), launch.tscKhz);
+      const egress = this.spec.egress;
+      const append = kernelCommandLine(guestKernelParams({ bus: busOf(launch.machine), execCaps: launch.execCaps, net: egress !== undefined }), launch.tscKhz);
       const args = qemuArgs({
         machine: launch.machine,
         accel: launch.accel,
@@ -115,6 +126,7 @@ export class QemuSandbox extends AgentSandbox {
         agentSocket,
         qmpSocket,
         consoleLog: this.#consoleLog,
+        ...(egress ? { egress: { relay: launch.relay, proxySocket: egress.proxySocket, ...(egress.dnsSocket ? { dnsSocket: egress.dnsSocket } : {}) } } : {}),
       });
       await this.launch(launch.setpriv, ['--pdeathsig', 'KILL', '--', launch.qemu, ...args], {
         env: { ...process.env, [SANDBOX_ID_ENV]: this.id },

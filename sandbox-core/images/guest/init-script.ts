@@ -21,8 +21,20 @@ export const GUEST_WORKSPACE = '/workspace';
 export const INITRAMFS_AGENT = '/bin/rigor-agent';
 export const INITRAMFS_MODULES_DIR = '/lib/modules';
 
+/**
+ * The guest's network when the sandbox has egress: qemu's user network in
+ * restricted mode, where the only reachable address is EGRESS_HOST, whose
+ * ports qemu forwards to the host's proxy and resolver (qemu-args.ts).
+ */
+export const GUEST_NET = { interface: 'eth0', address: '10.0.2.15/24', egressHost: '10.0.2.100', proxyPort: 3128, dnsPort: 53 } as const;
+
+/** Kernel modules per bus: `base` always, `net` after them when the sandbox has egress. */
+export type GuestModules = Record<VirtioBus, { base: readonly string[]; net: readonly string[] }>;
+
 export interface GuestParams {
   bus: VirtioBus;
+  /** Bring up the virtio network device (egress); default off: no device, no driver. */
+  net?: boolean;
   /** Capability numbers the agent leaves to commands; none by default. */
   execCaps: readonly number[];
 }
@@ -30,12 +42,13 @@ export interface GuestParams {
 /** Kernel command line words that tell /init what this sandbox is. */
 export function guestKernelParams(params: GuestParams): string[] {
   const words = [`rigor.bus=${params.bus}`];
+  if (params.net) words.push('rigor.net=1');
   if (params.execCaps.length > 0) words.push(`rigor.exec_caps=${params.execCaps.join(',')}`);
   return words;
 }
 
 /** The /init text; `modules` are file names under INITRAMFS_MODULES_DIR in load order, per bus. */
-export function initScript(modules: Record<VirtioBus, readonly string[]>): string {
+export function initScript(modules: GuestModules): string {
   const [uid, gid] = GUEST_EXEC_USER.split(':');
   return `#!/bin/busybox sh
 # rigor guest init (sandbox-core/images/guest/init-script.ts): drivers, read-only root,
@@ -51,18 +64,21 @@ mount -t proc proc /proc || fail "mount /proc"
 mount -t sysfs sysfs /sys || fail "mount /sys"
 bus=mmio
 exec_caps=
+net=
 read -r cmdline < /proc/cmdline
 for arg in $cmdline; do
   case $arg in
   rigor.bus=*) bus=\${arg#*=} ;;
   rigor.exec_caps=*) exec_caps=\${arg#*=} ;;
+  rigor.net=*) net=\${arg#*=} ;;
   esac
 done
 case $bus in
-mmio) modules="${modules.mmio.join(' ')}" ;;
-pci) modules="${modules.pci.join(' ')}" ;;
+mmio) modules="${modules.mmio.base.join(' ')}" net_modules="${modules.mmio.net.join(' ')}" ;;
+pci) modules="${modules.pci.base.join(' ')}" net_modules="${modules.pci.net.join(' ')}" ;;
 *) fail "rigor.bus=$bus: expected mmio or pci" ;;
 esac
+[ "$net" = 1 ] && modules="$modules $net_modules"
 for module in $modules; do
   insmod ${INITRAMFS_MODULES_DIR}/$module || fail "insmod $module"
 done
@@ -75,6 +91,11 @@ for fs in dev proc sys; do
 done
 mounts_done=$(rigor-agent --now)
 ip link set lo up || fail "bring up lo"
+if [ "$net" = 1 ]; then
+  # No route and no gateway: the egress host is on the link, and qemu (restrict=on) forwards nothing else.
+  ip addr add ${GUEST_NET.address} dev ${GUEST_NET.interface} || fail "address ${GUEST_NET.interface}"
+  ip link set ${GUEST_NET.interface} up || fail "bring up ${GUEST_NET.interface}"
+fi
 network_done=$(rigor-agent --now)
 # The agent's cwd is the workspace, as on the other backends; the shell execs it, so it is PID 1.
 exec switch_root /newroot /bin/sh -c 'cd ${GUEST_WORKSPACE} && exec ${AGENT_IN_ROOTFS} "$@"' rigor-agent \\

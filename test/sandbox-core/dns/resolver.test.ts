@@ -147,6 +147,26 @@ describe('startDnsResolver', () => {
     expect(resolver.stats()).toEqual({ queries: 2, malformed: 1, auditFailures: 0 });
   });
 
+  it('also answers DNS over TCP framing on a unix socket, with the same policy and audit', async () => {
+    await resolver.close();
+    const socketPath = join(dir, 'dns.sock');
+    resolver = await startDnsResolver({ zone: ZONE, decide: POLICY, audit, sandbox: 'sb-1', socketPath });
+    const connection = connect(socketPath);
+    const reader = new DnsFrameReader();
+    const answers: Packet[] = [];
+    connection.on('data', (chunk: Buffer) => answers.push(...reader.push(chunk).map((message) => decode(message))));
+    await new Promise((resolve) => connection.once('connect', resolve));
+    for (const [id, name] of [[1, 'upstream.test'], [2, 'blocked.test']] as const) connection.write(frameDnsMessage(encode({ id, type: 'query', questions: [{ name, type: 'A' }] })));
+    for (let waited = 0; answers.length < 2 && waited < 2_000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
+    connection.destroy();
+    expect(answers.map((answer) => [answer.id, answer.rcode, addresses(answer)])).toEqual([[1, 'NOERROR', ['127.0.0.1']], [2, 'NXDOMAIN', []]]);
+    expect(audit.count({ kind: 'dns' })).toBe(2);
+  });
+
+  it('names the unix socket it cannot listen on, and leaves no port bound', async () => {
+    await expect(startDnsResolver({ zone: ZONE, socketPath: join(dir, 'no-such-dir', 'dns.sock') })).rejects.toThrow(/startDnsResolver: cannot listen on socketPath .*no-such-dir\/dns\.sock/);
+  });
+
   it('cuts off a TCP client that does not read its answers, and keeps serving others', async () => {
     const hog = connect(resolver.port, '127.0.0.1');
     hog.pause();

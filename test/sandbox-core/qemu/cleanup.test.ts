@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeAgentPath } from '../../../sandbox-core/agent/build.ts';
 import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
 import { QemuSandbox, type QemuLaunch } from '../../../sandbox-core/backends/qemu/sandbox.ts';
 import { readHostTscKhz } from '../../../sandbox-core/backends/qemu/tsc.ts';
@@ -108,6 +109,7 @@ describe.skipIf(!availability.ok)(`qemu guests that fail or are killed${skipReas
       execCaps: [],
       tscKhz: readHostTscKhz(),
       preparedMs: 0,
+      relay: await nativeAgentPath(),
     };
     await expect(sandbox.start(async () => launch)).rejects.toThrow(/the guest powered off, reset or panicked\); last console lines:\n(.*\n)*rigor-init: test failure/);
     expect(await settlesToZero(() => leftovers(new Set()).length)).toBe(0);

@@ -25,7 +25,7 @@ describe.skipIf(missing !== '')(`guest image${missing ? ` (skipped: ${missing})`
     expect(image.manifest.kernel.version).toBe(basename(kernel as string).slice('vmlinuz-'.length));
     expect(image.manifest.busybox.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(image.manifest.agent.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(image.manifest.modules.mmio.map((path) => basename(path))).toEqual(expect.arrayContaining(['virtio_mmio.ko', 'virtio_blk.ko', 'virtio_console.ko']));
+    expect(image.manifest.modules.mmio.base.map((path) => basename(path))).toEqual(expect.arrayContaining(['virtio_mmio.ko', 'virtio_blk.ko', 'virtio_console.ko']));
     expect(readdirSync(join(cacheRoot, 'rigor', 'guest')).filter((name) => name.startsWith('.build-'))).toEqual([]);
   });
 
@@ -44,10 +44,13 @@ describe.skipIf(missing !== '')(`guest image${missing ? ` (skipped: ${missing})`
     const names = execFileSync('cpio', ['-it', '--quiet'], { input: cpio, encoding: 'utf8' }).trim().split('\n');
     expect(names).toEqual(expect.arrayContaining(['init', 'bin/busybox', 'bin/rigor-agent', 'bin/sh', 'dev/console', 'newroot']));
     const init = execFileSync('cpio', ['-i', '--quiet', '--to-stdout', 'init'], { input: cpio, encoding: 'utf8' });
-    const mmio = image.manifest.modules.mmio.map((path) => basename(path)).join(' ');
-    expect(init).toContain(`mmio) modules="${mmio}" ;;`);
+    const mmio = image.manifest.modules.mmio.base.map((path) => basename(path)).join(' ');
+    const net = image.manifest.modules.mmio.net.map((path) => basename(path));
+    expect(net).toContain('virtio_net.ko');
+    expect(net).not.toContain('virtio.ko'); // loaded with the base modules already
+    expect(init).toContain(`mmio) modules="${mmio}" net_modules="${net.join(' ')}" ;;`);
     expect(init).toMatch(/^exec switch_root \/newroot /m);
-    for (const module of mmio.split(' ')) expect(names).toContain(`lib/modules/${module}`);
+    for (const module of [...mmio.split(' '), ...net]) expect(names).toContain(`lib/modules/${module}`);
   });
 
   it('has a read-only root with busybox, the agent and /etc, all owned by root', () => {

@@ -35,6 +35,28 @@ describe('qemuArgs', () => {
     expect(values(args, '-object')).toEqual(['memory-backend-memfd,id=ram,size=256M']);
   });
 
+  it('with egress: one virtio-net device on a restricted user network whose only forwards relay to the egress sockets', () => {
+    const egress = { relay: '/cache/rigor-agent', proxySocket: '/tmp/q/proxy.sock', dnsSocket: '/tmp/q/dns.sock' };
+    const args = qemuArgs({ ...plan, egress });
+    expect(values(args, '-nic')).toEqual([]);
+    expect(values(args, '-netdev')).toEqual([
+      'user,id=egress,restrict=on,ipv6=off,' +
+        'guestfwd=tcp:10.0.2.100:3128-cmd:/cache/rigor-agent --relay /tmp/q/proxy.sock,' +
+        'guestfwd=tcp:10.0.2.100:53-cmd:/cache/rigor-agent --relay /tmp/q/dns.sock',
+    ]);
+    expect(values(args, '-device')).toContain('virtio-net-device,netdev=egress');
+    expect(values(qemuArgs({ ...plan, machine: 'pc', egress }), '-device')).toContain('virtio-net-pci,netdev=egress');
+    const noDns = qemuArgs({ ...plan, egress: { relay: egress.relay, proxySocket: egress.proxySocket } });
+    expect(values(noDns, '-netdev')[0]).not.toContain(':53-');
+  });
+
+  it('refuses egress paths a guestfwd command would split or misread', () => {
+    expect(() => qemuArgs({ ...plan, egress: { relay: '/cache/rigor-agent', proxySocket: '/tmp/my dir/proxy.sock' } })).toThrow(
+      /qemu egress: "\/tmp\/my dir\/proxy.sock" has characters a guestfwd command cannot carry/,
+    );
+    expect(() => qemuArgs({ ...plan, egress: { relay: '/cache/a,b', proxySocket: '/tmp/p.sock' } })).toThrow(/qemu egress: "\/cache\/a,b"/);
+  });
+
   it('makes qemu wait for the host on the agent port, with QMP and the console beside it', () => {
     const args = qemuArgs(plan);
     expect(values(args, '-chardev')).toEqual([
@@ -69,6 +91,7 @@ describe('kernel command line', () => {
     expect(kernelCommandLine(guestKernelParams({ bus: 'pci', execCaps: [0, 12] }), 2596122)).toBe(
       'console=ttyS0 quiet panic=-1 cryptomgr.notests tsc_early_khz=2596122 rigor.bus=pci rigor.exec_caps=0,12',
     );
+    expect(guestKernelParams({ bus: 'mmio', execCaps: [], net: true })).toEqual(['rigor.bus=mmio', 'rigor.net=1']);
   });
 });
 
