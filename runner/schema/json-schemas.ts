@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { RigFile } from '../rig/schema.ts';
 import { Artifact, ARTIFACT_SCHEMA_ID } from '../artifact/schema.ts';
+import { guestBenchJsonSchema } from '../../guest-bench/schema.ts';
 
 export const RIG_SCHEMA_ID = 'urn:rigor:rig:v1';
 
@@ -28,4 +29,5 @@ export function artifactJsonSchema(): JsonSchema {
 export const SCHEMA_FILES = {
   'schemas/rig.schema.json': rigJsonSchema,
   'schemas/artifact.schema.json': artifactJsonSchema,
+  'schemas/guest-bench.schema.json': guestBenchJsonSchema,
 } as const;
