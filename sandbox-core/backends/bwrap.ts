@@ -24,7 +24,7 @@ import { bwrapArgs, hiddenInside, type RootEntry } from './bwrap-args.ts';
 import { continueProcesses } from './freeze.ts';
 import { SANDBOX_ID_ENV } from './agent-sandbox.ts';
 import { ChildSandbox, type ChildLaunch } from './child-sandbox.ts';
-import { checkEgressSockets, egressEnv } from './egress-env.ts';
+import { checkEgressSockets, EGRESS_ADDRESSES, egressEnv } from './egress-env.ts';
 import { signalQuietly } from './signal.ts';
 import type { Backend, Sandbox, SandboxSpec } from './types.ts';
 
@@ -35,8 +35,8 @@ const AGENT_DIR_INSIDE = '/.rigor-agent';
 /** Where the egress proxy's unix socket is bound inside (bwrap's own root, so no host directory is touched). */
 const PROXY_SOCKET_INSIDE = '/.rigor-proxy.sock';
 const DNS_SOCKET_INSIDE = '/.rigor-dns.sock';
-/** The sandbox's own loopback ports the agent relays to those sockets (53 would need a capability). */
-export const BWRAP_EGRESS = { proxy: { host: '127.0.0.1', port: 3128 }, dns: { host: '127.0.0.1', port: 1053 } } as const;
+/** The sandbox's own loopback ports the agent relays to those sockets. */
+const BWRAP_EGRESS = EGRESS_ADDRESSES.bwrap;
 /** bwrap writes `{"child-pid": N}` here: the host pid of the sandbox's pid 1. */
 const INFO_FD = 3;
 

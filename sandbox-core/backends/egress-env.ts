@@ -5,6 +5,21 @@
  * backend-specific address: port 53 cannot be bound in an unprivileged bwrap).
  */
 
+/** The guest's address for the host side of qemu's restricted user network (images/guest/init-script.ts GUEST_NET). */
+const QEMU_EGRESS_HOST = '10.0.2.100';
+
+/**
+ * Where a sandbox with egress reaches the proxy and the resolver, per backend:
+ * bwrap's agent relays its own loopback ports (53 would need a capability);
+ * qemu forwards two ports of an on-link address of the guest's network.
+ */
+export const EGRESS_ADDRESSES = {
+  bwrap: { proxy: { host: '127.0.0.1', port: 3128 }, dns: { host: '127.0.0.1', port: 1053 } },
+  qemu: { proxy: { host: QEMU_EGRESS_HOST, port: 3128 }, dns: { host: QEMU_EGRESS_HOST, port: 53 } },
+} as const;
+
+export type EgressBackend = keyof typeof EGRESS_ADDRESSES;
+
 /** The variable naming the sandbox resolver as IP:PORT (DNS over TCP). */
 export const DNS_SERVER_ENV = 'RIGOR_DNS_SERVER';
 

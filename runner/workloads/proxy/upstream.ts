@@ -1,8 +1,10 @@
 /**
- * A loopback HTTPS upstream for the proxy rig: a certificate for 127.0.0.1
- * from a CA of its own (so every path under test must be told to trust it),
+ * A loopback upstream for the egress rigs: HTTPS with a certificate for
+ * 127.0.0.1 from a CA of its own (so every path under test must be told to
+ * trust it), or plain HTTP for clients inside sandboxes that speak no TLS;
  * `/big?bytes=N` streaming N bytes with backpressure, anything else a short text.
  */
+import http from 'node:http';
 import https from 'node:https';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,20 +21,23 @@ export interface LoopbackUpstream {
   caFile: string;
   /** Requests answered so far. */
   hits(): number;
+  /** TCP connections accepted so far (a request refused by a proxy must not open one). */
+  connections(): number;
   close(): Promise<void>;
 }
 
 const CHUNK = Buffer.alloc(64 * 1024, 'x');
 
-export async function startLoopbackUpstream(): Promise<LoopbackUpstream> {
+export async function startLoopbackUpstream(options: { tls?: boolean } = {}): Promise<LoopbackUpstream> {
   const dir = await mkdtemp(join(tmpdir(), 'rigor-proxy-upstream-'));
   let hits = 0;
+  let connections = 0;
   try {
     const ca = await loadOrCreateCa(dir);
     const leaf = await new LeafCache(ca).get('127.0.0.1');
     const caFile = join(dir, 'upstream-ca.pem');
     await writeFile(caFile, ca.certPem);
-    const server = https.createServer({ cert: leaf.certPem, key: leaf.keyPem, keepAliveTimeout: 60_000 }, (req, res) => {
+    const handler: http.RequestListener = (req, res) => {
       hits += 1;
       const url = new URL(req.url ?? '/', 'https://upstream');
       req.resume();
@@ -53,7 +58,12 @@ export async function startLoopbackUpstream(): Promise<LoopbackUpstream> {
         res.end();
       };
       pump();
-    });
+    };
+    const server =
+      options.tls === false
+        ? http.createServer({ keepAliveTimeout: 60_000 }, handler)
+        : https.createServer({ cert: leaf.certPem, key: leaf.keyPem, keepAliveTimeout: 60_000 }, handler);
+    server.on('connection', () => (connections += 1));
     const port = await new Promise<number>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
@@ -63,6 +73,7 @@ export async function startLoopbackUpstream(): Promise<LoopbackUpstream> {
       caPem: ca.certPem,
       caFile,
       hits: () => hits,
+      connections: () => connections,
       async close() {
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));

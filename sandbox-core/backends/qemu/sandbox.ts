@@ -11,19 +11,13 @@ import { join } from 'node:path';
 import { AgentClient } from '../../agent/client.ts';
 import { makeSandboxTempDir, trackSandbox } from '../../cleanup.ts';
 import type { GuestImage } from '../../images/guest-image.ts';
-import { GUEST_NET, guestKernelParams } from '../../images/guest/init-script.ts';
+import { guestKernelParams } from '../../images/guest/init-script.ts';
 import { AgentSandbox, SANDBOX_ID_ENV } from '../agent-sandbox.ts';
-import { egressEnv } from '../egress-env.ts';
+import { EGRESS_ADDRESSES, egressEnv } from '../egress-env.ts';
 import { memoryOf } from '../memory.ts';
 import type { SandboxSpec, SandboxStats } from '../types.ts';
 import { busOf, kernelCommandLine, qemuArgs, type Accel, type Machine } from './qemu-args.ts';
 import { QmpClient } from './qmp.ts';
-
-/** Where a guest with egress reaches the host's proxy and resolver. */
-export const QEMU_EGRESS = {
-  proxy: { host: GUEST_NET.egressHost, port: GUEST_NET.proxyPort },
-  dns: { host: GUEST_NET.egressHost, port: GUEST_NET.dnsPort },
-} as const;
 
 /** A TCG boot takes seconds, more on a loaded host. */
 export const QEMU_READY_TIMEOUT_MS = 60_000;
@@ -65,7 +59,7 @@ export class QemuSandbox extends AgentSandbox {
   #paused = false;
 
   constructor(spec: SandboxSpec) {
-    const env = spec.egress ? egressEnv(QEMU_EGRESS.proxy, spec.egress.dnsSocket ? QEMU_EGRESS.dns : undefined) : undefined;
+    const env = spec.egress ? egressEnv(EGRESS_ADDRESSES.qemu.proxy, spec.egress.dnsSocket ? EGRESS_ADDRESSES.qemu.dns : undefined) : undefined;
     super('qemu', env ? { ...spec, env: { ...env, ...spec.env } } : spec);
   }
 

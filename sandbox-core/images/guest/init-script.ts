@@ -8,6 +8,7 @@
  *
  * What varies per sandbox comes on the kernel command line (guestKernelParams).
  */
+import { EGRESS_ADDRESSES } from '../../backends/egress-env.ts';
 import { AGENT_IN_ROOTFS } from '../busybox-rootfs.ts';
 
 /** How the guest finds its virtio devices: virtio-mmio on qemu's microvm, PCI on pc. */
@@ -26,7 +27,13 @@ export const INITRAMFS_MODULES_DIR = '/lib/modules';
  * restricted mode, where the only reachable address is EGRESS_HOST, whose
  * ports qemu forwards to the host's proxy and resolver (qemu-args.ts).
  */
-export const GUEST_NET = { interface: 'eth0', address: '10.0.2.15/24', egressHost: '10.0.2.100', proxyPort: 3128, dnsPort: 53 } as const;
+export const GUEST_NET = {
+  interface: 'eth0',
+  address: '10.0.2.15/24',
+  egressHost: EGRESS_ADDRESSES.qemu.proxy.host,
+  proxyPort: EGRESS_ADDRESSES.qemu.proxy.port,
+  dnsPort: EGRESS_ADDRESSES.qemu.dns.port,
+} as const;
 
 /** Kernel modules per bus: `base` always, `net` after them when the sandbox has egress. */
 export type GuestModules = Record<VirtioBus, { base: readonly string[]; net: readonly string[] }>;

@@ -1,0 +1,217 @@
+/**
+ * `sandbox.enforcement`: from inside a sandbox with egress, an attempt the
+ * policy blocks, timed, with proof of what did not happen. Per cell one
+ * sandbox (bwrap or qemu) behind the real egress path: the policy from YAML,
+ * the audit database, our proxy (tunnel mode) and our resolver, and a
+ * loopback HTTPS upstream that counts its TCP connections.
+ *
+ * - probe `https`: `guest-bench probe connect-proxy` sends the CONNECT an
+ *   HTTPS client starts with, for the real upstream's address; the proxy
+ *   answers 403. Timed inside the sandbox (request sent → refusal read).
+ * - probe `dns`: `guest-bench probe dns` asks the resolver (DNS over TCP)
+ *   for a name that is in the zone but blocked; the answer is NXDOMAIN.
+ *   Timed inside (query sent → answer read).
+ * - probe `exec`: the host asks the agent to run a command the policy
+ *   blocks; ExecBlockedError, nothing starts. Exec rules are judged on the
+ *   host before the request reaches the agent, so this one is timed on the
+ *   host (exec() called → rejection).
+ *
+ * Proof, checked before the cell is reported (a failed check fails the
+ * cell): every attempt was refused; the audit database holds exactly one
+ * event per attempt of the probe's kind; the upstream accepted no connection;
+ * for exec, the blocked command left no trace.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { guestBenchPath } from '../../../guest-bench/build.ts';
+import { GuestBenchProbe } from '../../../guest-bench/schema.ts';
+import { EGRESS_ADDRESSES, type EgressBackend } from '../../../sandbox-core/backends/egress-env.ts';
+import { ExecBlockedError } from '../../../sandbox-core/backends/agent-sandbox.ts';
+import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
+import { startEgress, type Egress } from '../../../sandbox-core/egress/index.ts';
+import { describeFound } from '../../errors.ts';
+import { sampleLoop } from '../../sampling/loop.ts';
+import { startLoopbackUpstream, type LoopbackUpstream } from '../proxy/upstream.ts';
+import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../types.ts';
+import { failuresAsWorkloadErrors } from './as-workload-error.ts';
+import { backendOf, backendSkipReason, sandboxFacts, specOf } from './backend-param.ts';
+
+const PROBES = ['https', 'dns', 'exec'] as const;
+type Probe = (typeof PROBES)[number];
+const EGRESS_BACKENDS = Object.keys(EGRESS_ADDRESSES) as EgressBackend[];
+
+/** In the zone, so NXDOMAIN can only be the policy's doing. */
+const BLOCKED_NAME = 'blocked.test';
+/** The blocked exec: would leave this file in the workspace if it ever ran. */
+const TRACE_FILE = 'enforcement-ran';
+const BLOCKED_EXEC = ['touch', TRACE_FILE];
+const AUDIT_KIND: Record<Probe, 'http' | 'dns' | 'exec'> = { https: 'http', dns: 'dns', exec: 'exec' };
+
+/** Rule ids the artifact's facts and the audit rows name. */
+function policyYaml(): string {
+  return `default: allow
+rules:
+  - id: block-upstream
+    when: event == "http.request" && request.host == "127.0.0.1" && request.method == "CONNECT"
+    decision: block
+  - id: block-name
+    when: event == "dns.query" && query.name == "${BLOCKED_NAME}"
+    decision: block
+  - id: block-touch
+    when: event == "process.exec" && process.argv[0] == "touch"
+    decision: block
+`;
+}
+
+export const enforcementWorkload: Workload = {
+  name: 'sandbox.enforcement',
+  description: 'a blocked HTTPS request, DNS query or exec from inside a sandbox with egress: refusal latency, with audit and upstream proof (params.backend, params.probe)',
+  validateParams(params) {
+    const problems: string[] = [];
+    if (!EGRESS_BACKENDS.includes(params.backend as EgressBackend)) {
+      problems.push(`params.backend: expected a backend with egress (${EGRESS_BACKENDS.join(', ')}), found ${describeFound(params.backend)}`);
+    }
+    if (!PROBES.includes(params.probe as Probe)) problems.push(`params.probe: expected one of ${PROBES.join(', ')}, found ${describeFound(params.probe)}`);
+    return problems;
+  },
+  skipReason: backendSkipReason,
+  run: runEnforcement,
+};
+
+async function runEnforcement(ctx: CellContext): Promise<WorkloadResult> {
+  const probe = ctx.params.probe as Probe;
+  const backend = ctx.params.backend as EgressBackend;
+  const dir = await mkdtemp(join(tmpdir(), 'rigor-enforcement-'));
+  let upstream: LoopbackUpstream | undefined;
+  let egress: Egress | undefined;
+  let sandbox: Sandbox | undefined;
+  try {
+    upstream = await startLoopbackUpstream();
+    await writeFile(join(dir, 'policy.yaml'), policyYaml());
+    const proxySocket = join(dir, 'proxy.sock');
+    const dnsSocket = join(dir, 'dns.sock');
+    egress = await startEgress({
+      policyPath: join(dir, 'policy.yaml'),
+      auditPath: join(dir, 'audit.sqlite'),
+      zone: new Map([[BLOCKED_NAME, ['127.0.0.1']]]),
+      mode: 'tunnel',
+      proxySocket,
+      dnsSocket,
+      sandbox: ctx.cellId,
+    });
+    const running = egress;
+    sandbox = await backendOf(ctx.params).create(
+      { ...specOf(ctx.params), egress: { proxySocket, dnsSocket }, execPolicy: (argv, cwd) => running.deciders.exec(argv, cwd) },
+      { signal: ctx.signal },
+    );
+    const box = sandbox;
+    if (probe !== 'exec') await box.writeFile('guest-bench', await readFile(await guestBenchPath()), 0o755);
+    const addresses = EGRESS_ADDRESSES[backend];
+    const target = `127.0.0.1:${upstream.port}`;
+    const outcomes = new Map<string, number>();
+    let attempts = 0;
+
+    /** One blocked attempt from inside: the probe's own sample, after checking it was refused. */
+    const guestProbe = async (argv: string[], refused: (probe: GuestBenchProbe) => string): Promise<number> => {
+      attempts += 1;
+      const result = await box.exec({ argv, timeoutMs: ctx.sampling.timeout_s * 1000 });
+      if (result.exitCode !== 0) throw new Error(`${argv.join(' ')} exited ${result.exitCode}: ${result.stderr.toString('utf8').slice(-500)}`);
+      const report = GuestBenchProbe.parse(JSON.parse(result.stdout.toString('utf8')));
+      const outcome = refused(report);
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      const [ms] = report.samples_ms;
+      if (ms === undefined) throw new Error(`${argv.join(' ')} answered without a sample`);
+      return ms;
+    };
+
+    const once = async (): Promise<Record<string, number>> => {
+      switch (probe) {
+        case 'https': {
+          const ms = await guestProbe(['./guest-bench', 'probe', 'connect-proxy', target, '--proxy', `${addresses.proxy.host}:${addresses.proxy.port}`], (report) => {
+            const status = report.probe === 'connect-proxy' ? String(report.status) : `a ${report.probe} report`;
+            if (status !== '403') throw new Error(`CONNECT ${target} through the proxy answered ${status}, expected 403 (blocked by rule block-upstream)`);
+            return status;
+          });
+          return { guest_refusal_ms: ms };
+        }
+        case 'dns': {
+          const ms = await guestProbe(['./guest-bench', 'probe', 'dns', BLOCKED_NAME, '--server', `${addresses.dns.host}:${addresses.dns.port}`], (report) => {
+            const rcode = report.probe === 'dns' ? String(report.rcode) : `a ${report.probe} report`;
+            if (rcode !== 'NXDOMAIN') throw new Error(`${BLOCKED_NAME} answered ${rcode}, expected NXDOMAIN (blocked by rule block-name)`);
+            return rcode;
+          });
+          return { guest_refusal_ms: ms };
+        }
+        case 'exec': {
+          attempts += 1;
+          const start = performance.now();
+          try {
+            await box.exec({ argv: BLOCKED_EXEC });
+          } catch (error) {
+            const ms = performance.now() - start;
+            if (!(error instanceof ExecBlockedError)) throw error;
+            outcomes.set('ExecBlockedError', (outcomes.get('ExecBlockedError') ?? 0) + 1);
+            return { host_refusal_ms: ms };
+          }
+          throw new Error(`${BLOCKED_EXEC.join(' ')} ran: the exec policy did not block it (rule block-touch)`);
+        }
+      }
+    };
+
+    const result = await sampleLoop(ctx, failuresAsWorkloadErrors(once));
+    const proof = await proveEnforcement(running, upstream, probe, attempts, box);
+    const facts = {
+      ...sandboxFacts(box),
+      probe,
+      proxy_mode: 'tunnel',
+      attempts,
+      outcomes: Object.fromEntries(outcomes),
+      ...proof.facts,
+    };
+    if (proof.problems.length > 0) throw new WorkloadError(`enforcement not proven: ${proof.problems.join('; ')}`, { ...result, facts });
+    return { ...result, facts };
+  } finally {
+    await sandbox?.destroy();
+    await egress?.close();
+    await upstream?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** What the audit database and the upstream saw; problems when that is not one event per attempt and nothing upstream. */
+async function proveEnforcement(
+  egress: Egress,
+  upstream: LoopbackUpstream,
+  probe: Probe,
+  attempts: number,
+  sandbox: Sandbox,
+): Promise<{ facts: Record<string, unknown>; problems: string[] }> {
+  const kind = AUDIT_KIND[probe];
+  const events = egress.audit.count({ kind });
+  const blockedEvents = egress.audit.count({ kind, decision: 'block' });
+  const problems: string[] = [];
+  if (events !== attempts) problems.push(`the audit database holds ${events} ${kind} events for ${attempts} attempts`);
+  if (blockedEvents !== events) problems.push(`${events - blockedEvents} of the ${kind} events were not blocks`);
+  if (upstream.connections() !== 0) problems.push(`the upstream accepted ${upstream.connections()} connections`);
+  let traceLeft: boolean | undefined;
+  if (probe === 'exec') {
+    // Read by the host through the agent's file call (not an exec, which the policy would judge and audit).
+    traceLeft = await sandbox.readFile(TRACE_FILE).then(
+      () => true,
+      () => false,
+    );
+    if (traceLeft) problems.push(`the blocked command left ${TRACE_FILE} in the workspace`);
+  }
+  return {
+    facts: {
+      audit_events: events,
+      audit_blocked_events: blockedEvents,
+      audit_events_equal_attempts: events === attempts,
+      upstream_connections: upstream.connections(),
+      upstream_requests: upstream.hits(),
+      ...(traceLeft === undefined ? {} : { blocked_command_left_trace: traceLeft }),
+    },
+    problems,
+  };
+}
