@@ -1,8 +1,9 @@
-/** The interception CA's private key cannot be read from inside a bwrap sandbox, though the host root is visible read-only. */
+/** The interception CA's private key cannot be read from inside a bwrap sandbox (though the host root is visible read-only) or a qemu guest. */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
+import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
 import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { defaultCaDir, loadOrCreateCa } from '../../../sandbox-core/proxy/ca.ts';
 
@@ -35,4 +36,28 @@ describe.skipIf(!available.ok)(`the CA key inside a bwrap sandbox${available.ok 
     const listing = await run(`ls -A ${ca.dir}`);
     expect(listing.stdout.toString().trim()).toBe('');
   });
+});
+
+const qemu = await qemuBackend.available();
+
+describe.skipIf(!qemu.ok)(`the CA key inside a qemu guest with egress${qemu.ok ? '' : ` (skipped: ${!qemu.ok && qemu.reason})`}`, () => {
+  let sandbox: Sandbox | undefined;
+  afterAll(async () => {
+    await sandbox?.destroy();
+  });
+
+  it('is nowhere in the guest: no host path is shared, and no file of its root holds a private key', async () => {
+    const ca = await loadOrCreateCa(defaultCaDir());
+    // The egress socket is the one host file a guest with egress is joined to; it carries bytes, not files.
+    sandbox = await qemuBackend.create({ egress: { proxySocket: join(ca.dir, '..', 'no-proxy.sock') } });
+    const run = (script: string) => sandbox!.exec({ argv: ['sh', '-c', script] });
+    const key = await run(`cat ${join(ca.dir, 'ca.pem')}`);
+    expect(key.exitCode).not.toBe(0);
+    // No filesystem shared with the host (9p, virtiofs, nfs): only the guest's own images and memory.
+    const mounts = await run("cut -d' ' -f3 /proc/mounts | sort -u");
+    expect(mounts.stdout.toString().trim().split('\n').filter((type) => !['squashfs', 'tmpfs', 'devtmpfs', 'proc', 'sysfs', 'rootfs', 'devpts'].includes(type))).toEqual([]);
+    // Keys are small files; grepping the 2 MB binaries too costs a minute under TCG.
+    const found = await run("find / -xdev -type f -size -64k -exec grep -l 'PRIVATE KEY' {} + 2>/dev/null; true");
+    expect(found.stdout.toString()).toBe('');
+  }, 120_000);
 });
