@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
 import { processBackend } from '../../../sandbox-core/backends/process.ts';
+import type { Backend } from '../../../sandbox-core/backends/types.ts';
 import { WarmPool } from '../../../sandbox-core/pool/warm-pool.ts';
 
 const bwrap = await bwrapBackend.available();
@@ -78,6 +79,40 @@ describe('warm pool on the process backend', () => {
     await pool.close();
     expect(pool.idle).toBe(0);
     await expect(pool.acquire()).rejects.toThrow(/closed/);
+  });
+
+  it('reports a failed create, retries after a backoff, and recovers when creates succeed again', async () => {
+    // Real process sandboxes; the first two creates are refused as a backend that cannot start would refuse them.
+    let attempts = 0;
+    const flaky: Backend = {
+      name: 'flaky',
+      available: () => processBackend.available(),
+      create: (spec) => (++attempts <= 2 ? Promise.reject(new Error(`create ${attempts} refused`)) : processBackend.create(spec)),
+    };
+    const pool = new WarmPool(flaky, { size: 1, fillConcurrency: 1 });
+    await expect(pool.warm(1)).rejects.toThrow('create 1 refused');
+    await expect(pool.acquire()).rejects.toThrow('create 1 refused');
+    // Retried after 100 ms, then 200 ms: no spinning in between, and the pool heals itself.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(attempts).toBe(1);
+    for (let waited = 0; pool.idle === 0 && waited < 3000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(attempts).toBe(3);
+    const { sandbox } = await pool.acquire();
+    expect((await run(sandbox, 'echo back')).out).toBe('back');
+    await pool.release(sandbox);
+    await pool.close();
+  });
+
+  it('a lasting failure is retried with a growing delay, not in a loop', async () => {
+    let attempts = 0;
+    const broken: Backend = { name: 'broken', available: () => processBackend.available(), create: () => Promise.reject(new Error(`no ${++attempts}`)) };
+    const pool = new WarmPool(broken, { size: 2, fillConcurrency: 2 });
+    await expect(pool.fill()).rejects.toThrow(/^no [12]$/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // 2 at once, then retries after 100, 200 (and 400) ms of backoff: a handful, not hundreds.
+    expect(attempts).toBeGreaterThanOrEqual(4);
+    expect(attempts).toBeLessThanOrEqual(10);
+    await pool.close();
   });
 
   it('rejects a bad size', () => {
