@@ -101,6 +101,19 @@ export abstract class AgentSandbox implements Sandbox, TrackedSandbox {
     for (const pgid of this.resources.processGroups) signalQuietly(-pgid, 'SIGKILL');
   }
 
+  /**
+   * Teardown after a failed start: the start's cause is what the caller must
+   * see, so a teardown error is only appended ("; teardown also failed: ...").
+   */
+  protected async destroyAfterFailure(): Promise<string> {
+    try {
+      await this.destroy();
+      return '';
+    } catch (error) {
+      return `; teardown also failed: ${(error as Error).message}`;
+    }
+  }
+
   /** Whether destroy() was called (it may still be running). */
   protected get destroying(): boolean {
     return this.#destroyed !== undefined;

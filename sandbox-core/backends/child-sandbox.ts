@@ -88,11 +88,14 @@ export abstract class ChildSandbox extends AgentSandbox {
       this.phases.ready = since();
       return this;
     } catch (error) {
-      await this.destroy();
-      if (failure) throw failure;
+      const teardown = await this.destroyAfterFailure();
+      if (failure) {
+        if (teardown) failure.message += teardown;
+        throw failure;
+      }
       const launcher = this.child?.pid === undefined ? '' : `; launcher ${await this.exited}`;
       const stderr = this.output.trim();
-      throw new Error(`${this.id}: ${(error as Error).message}${launcher}${stderr ? `: ${stderr}` : ''}`, { cause: error });
+      throw new Error(`${this.id}: ${(error as Error).message}${launcher}${stderr ? `: ${stderr}` : ''}${teardown}`, { cause: error });
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);

@@ -91,9 +91,9 @@ export class FirecrackerSandbox extends AgentSandbox {
       this.phases.ready = since();
     } catch (error) {
       const cause = stop.aborted && stop.reason instanceof Error ? stop.reason : (error as Error);
-      await this.destroy();
+      const teardown = await this.destroyAfterFailure();
       const output = this.output.trim();
-      throw new Error(`${this.id}: ${cause.message}${output ? `; firecracker printed:\n${output}` : ''}`, { cause });
+      throw new Error(`${this.id}: ${cause.message}${output ? `; firecracker printed:\n${output}` : ''}${teardown}`, { cause });
     }
   }
 

@@ -145,7 +145,7 @@ export class QemuSandbox extends AgentSandbox {
       // A channel that ended usually means qemu is exiting: let it finish saying why.
       if (failure === undefined) await Promise.race([this.exited, new Promise((resolve) => setTimeout(resolve, EXIT_WAIT_MS))]);
       const explained = await this.#explain(reason);
-      await this.destroy();
+      explained.message += await this.destroyAfterFailure();
       throw explained;
     } finally {
       clearTimeout(timer);
