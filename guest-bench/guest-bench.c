@@ -91,21 +91,23 @@ static void set_syserr(struct err *e, int code, const char *fmt, ...) {
   set_err(e, "%s: %s (%s)", what, errno_name(code), desc != NULL ? desc : "unknown error");
 }
 
-static void note(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
+static void vnote(const char *fmt, va_list ap) {
   fputs("guest-bench: ", stderr);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
+}
+
+static void note(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vnote(fmt, ap);
   va_end(ap);
 }
 
 static void fatal(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("guest-bench: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vnote(fmt, ap);
   va_end(ap);
   exit(1);
 }

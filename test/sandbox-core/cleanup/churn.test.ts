@@ -4,30 +4,17 @@
  * SIGKILL before the agent answered; then everything they could leave is
  * counted: processes, workspaces, mounts. It must be 0.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
 import { processBackend } from '../../../sandbox-core/backends/process.ts';
 import type { Backend, Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { liveSandboxes } from '../../../sandbox-core/cleanup.ts';
-import { entriesUnder, membersOfGroups, mountsMentioning, processesWithEnv, settlesToZero, waitUntil } from './leftovers.ts';
+import { entriesUnder, membersOfGroups, mountsMentioning, processesWithEnv, settlesToZero, useOwnTmpdir, waitUntil } from './leftovers.ts';
 
 const SANDBOXES = 50;
 const BATCH = 5;
 
-const originalTmpdir = process.env.TMPDIR;
-const root = mkdtempSync(join(tmpdir(), 'rigor-churn-test-'));
-beforeAll(() => {
-  process.env.TMPDIR = root;
-});
-afterAll(() => {
-  // Assigning undefined would set the string "undefined".
-  if (originalTmpdir === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = originalTmpdir;
-  rmSync(root, { recursive: true, force: true });
-});
+const root = useOwnTmpdir('rigor-churn-test-');
 
 const bwrapReady = await bwrapBackend.available();
 const owner = `churn-${process.pid}`;

@@ -3,7 +3,10 @@
  * carrying a marker in their environment or belonging to recorded process
  * groups, mounts mentioning a path, entries under a temp root.
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { readProcTable } from '../../../sandbox-core/backends/proc-table.ts';
 
 /** Pids (not our own) whose environment holds `marker` (e.g. "RIGOR_SANDBOX_ID=bwrap-"); zombies have none. */
@@ -71,4 +74,23 @@ export function processesMentioning(path: string): number[] {
     }
   }
   return found;
+}
+
+/**
+ * Points TMPDIR at a fresh directory for the file's tests (so every temp dir a
+ * sandbox makes can be counted there) and restores it after; returns the directory.
+ */
+export function useOwnTmpdir(prefix: string): string {
+  const original = process.env.TMPDIR;
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  beforeAll(() => {
+    process.env.TMPDIR = root;
+  });
+  afterAll(() => {
+    // Assigning undefined would set the string "undefined".
+    if (original === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = original;
+    rmSync(root, { recursive: true, force: true });
+  });
+  return root;
 }

@@ -3,10 +3,9 @@
  * fails naming why, and nothing is left on the host: no qemu process, no
  * temp dir (sockets, console log), no registry entry.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nativeAgentPath } from '../../../sandbox-core/agent/build.ts';
 import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
 import { QemuSandbox, type QemuLaunch } from '../../../sandbox-core/backends/qemu/sandbox.ts';
@@ -14,22 +13,12 @@ import { readHostTscKhz } from '../../../sandbox-core/backends/qemu/tsc.ts';
 import { liveSandboxes } from '../../../sandbox-core/cleanup.ts';
 import { buildGuestImage } from '../../../sandbox-core/images/guest-image.ts';
 import { cpioNewc } from '../../../sandbox-core/images/guest/cpio.ts';
-import { entriesUnder, membersOfGroups, processesWithEnv, settlesToZero } from '../cleanup/leftovers.ts';
+import { entriesUnder, membersOfGroups, processesWithEnv, settlesToZero, useOwnTmpdir } from '../cleanup/leftovers.ts';
 
 const availability = await qemuBackend.available();
 const skipReason = availability.ok ? '' : ` (skipped: ${availability.reason})`;
 
-const originalTmpdir = process.env.TMPDIR;
-const root = mkdtempSync(join(tmpdir(), 'rigor-qemu-test-'));
-beforeAll(() => {
-  process.env.TMPDIR = root;
-});
-afterAll(() => {
-  // Assigning undefined would set the string "undefined".
-  if (originalTmpdir === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = originalTmpdir;
-  rmSync(root, { recursive: true, force: true });
-});
+const root = useOwnTmpdir('rigor-qemu-test-');
 
 const ours = `RIGOR_SANDBOX_ID=qemu-${process.pid}-`;
 
