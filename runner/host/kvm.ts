@@ -8,6 +8,7 @@ import path from 'node:path';
 import { bootKernel, type BootOutcome } from './kvm-boot.ts';
 import { defaultCacheDir, readCachedVerdict, writeCachedVerdict, type CachedVerdict } from './kvm-cache.ts';
 import { readText } from './os.ts';
+import { which } from '../rig/requirements.ts';
 
 export interface KvmStatus {
   status: 'usable' | 'absent' | 'present-but-unusable' | 'unprobed';
@@ -32,19 +33,6 @@ export interface ProbeKvmOptions {
 }
 
 const QEMU = 'qemu-system-x86_64';
-
-function onPath(binary: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir || '.', binary);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return null;
-}
 
 /** The newest readable vmlinuz-* in bootDir, by version order of the file names. */
 export function newestKernel(bootDir: string): string | null {
@@ -120,7 +108,7 @@ export async function probeKvm(opts: ProbeKvmOptions = {}): Promise<KvmStatus> {
   const problem = deviceProblem(device);
   if (problem) return problem;
   if (process.arch !== 'x64') return { status: 'unprobed', reason: `the boot probe supports x86_64 hosts only (this is ${process.arch})`, probe_ms: null, cached: false };
-  const qemu = onPath(QEMU);
+  const qemu = which(QEMU);
   if (!qemu) return { status: 'unprobed', reason: `${QEMU} not installed (apt-get install qemu-system-x86)`, probe_ms: null, cached: false };
   const kernel = newestKernel(opts.bootDir ?? '/boot');
   if (!kernel) return { status: 'unprobed', reason: 'no guest kernel to probe with (apt-get install linux-image-cloud-amd64)', probe_ms: null, cached: false };

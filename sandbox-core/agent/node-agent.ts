@@ -25,8 +25,8 @@ import {
   type Field,
   type Frame,
 } from './protocol.ts';
+import { DEFAULT_PATH } from '../default-path.ts';
 
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** After a command exits, how long to wait for its pipes to close; a process that left its group may hold them for ever. */
 const PIPE_GRACE_MS = 100;
 

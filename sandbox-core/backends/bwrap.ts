@@ -27,8 +27,8 @@ import { ChildSandbox, type ChildLaunch } from './child-sandbox.ts';
 import { checkEgressSockets, EGRESS_ADDRESSES, egressEnv } from './egress-env.ts';
 import { signalQuietly } from './signal.ts';
 import type { Backend, Sandbox, SandboxSpec } from './types.ts';
+import { DEFAULT_PATH } from '../default-path.ts';
 
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_WORKSPACE = '/workspace';
 /** Where agent files hidden from the sandbox (under the host's /tmp, say) are bound instead. */
 const AGENT_DIR_INSIDE = '/.rigor-agent';

@@ -16,8 +16,8 @@ import { makeSandboxTempDir } from '../cleanup.ts';
 import { SANDBOX_ID_ENV } from './agent-sandbox.ts';
 import { ChildSandbox, type ChildLaunch } from './child-sandbox.ts';
 import type { Backend, Sandbox, SandboxSpec } from './types.ts';
+import { DEFAULT_PATH } from '../default-path.ts';
 
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 class ProcessSandbox extends ChildSandbox {
   constructor(spec: SandboxSpec) {

@@ -28,9 +28,9 @@ import { RuncSandbox } from './runc/sandbox.ts';
 import { sweepStaleRuncCgroups } from './runc/stale.ts';
 import { ensureRuncWatchdog } from './runc/watchdog.ts';
 import type { Backend, Sandbox, SandboxSpec } from './types.ts';
+import { DEFAULT_PATH } from '../default-path.ts';
 
 const DEFAULT_WORKSPACE = '/workspace';
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** Where the Node agent's directory is bound inside (an empty directory of the rootfs). */
 const NODE_AGENT_DIR = '/opt/rigor';
 
@@ -86,7 +86,7 @@ export class RuncBackend implements Backend {
       workspacePath,
       readOnlyBinds: agent.binds,
       args: agent.args,
-      env: { PATH, HOME: '/root' },
+      env: { PATH: DEFAULT_PATH, HOME: '/root' },
       cgroupsPath: sandbox.id,
       memoryMiB: spec.memoryMiB,
       pidsLimit: this.options.pidsLimit,

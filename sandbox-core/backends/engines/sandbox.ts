@@ -19,9 +19,9 @@ import type { SandboxSpec, SandboxStats } from '../types.ts';
 import { firstLine, removeContainerSync, runEngine, runEngineOrThrow, type Engine } from './engine.ts';
 import { engineRunArgs } from './run-args.ts';
 import { parseStatsLine } from './stats.ts';
+import { DEFAULT_PATH } from '../../default-path.ts';
 
 const DEFAULT_WORKSPACE = '/workspace';
-const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** How docker and podman say that `rm --force` found nothing to remove. */
 const NOT_FOUND = /no such container|no container with name or id/i;
 
@@ -61,7 +61,7 @@ export class EngineSandbox extends ChildSandbox {
       capabilities: this.spec.capabilities ?? [],
       memoryMiB: this.spec.memoryMiB,
       pidsLimit: this.options.pidsLimit,
-      env: { PATH: GUEST_PATH, HOME: '/root' },
+      env: { PATH: DEFAULT_PATH, HOME: '/root' },
       command: [AGENT_IN_ROOTFS, '--init'],
     });
     // the CLI needs the caller's engine settings (DOCKER_HOST, XDG_RUNTIME_DIR, HOME for its config)
