@@ -1,8 +1,9 @@
 /**
  * The qemu-system-x86_64 command line for one guest, as a pure function of
  * the plan. Without egress, no network device at all: the only ways in and
- * out are the agent's virtio-serial port, QMP and the serial console (to a
- * file). With egress, one virtio-net device on qemu's user network in
+ * out are the agent's virtio-serial port, QMP and the serial console (on
+ * qemu's stdout, which the host reads: it timestamps /init's first line and
+ * keeps the text for errors). With egress, one virtio-net device on qemu's user network in
  * restricted mode (no route to the host or beyond), where the only thing
  * that answers is a guestfwd per egress port: each guest connection to it
  * starts `rigor-agent --relay <unix socket>` on the host, joined to the
@@ -30,7 +31,6 @@ export interface QemuPlan {
   append: string;
   agentSocket: string;
   qmpSocket: string;
-  consoleLog: string;
   /** The guest's way out: the agent binary on the host that relays, and the unix sockets it relays to. */
   egress?: { relay: string; proxySocket: string; dnsSocket?: string };
 }
@@ -89,6 +89,6 @@ export function qemuArgs(plan: QemuPlan): string[] {
     ...['-device', `virtio-serial-${device}`],
     ...['-chardev', `socket,id=agent,path=${optionValue(plan.agentSocket)},server=on,wait=on`],
     ...['-device', 'virtserialport,chardev=agent,name=rigor.agent'],
-    ...['-chardev', `file,id=console,path=${optionValue(plan.consoleLog)}`, '-serial', 'chardev:console'],
+    ...['-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console'],
   ];
 }

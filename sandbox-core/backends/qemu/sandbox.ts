@@ -2,16 +2,16 @@
  * One qemu guest: qemu-system-x86_64 under `setpriv --pdeathsig KILL` in its
  * own process group, the agent as the guest's PID 1 behind a virtio-serial
  * port whose host side is a unix socket in the sandbox's temp dir, QMP beside
- * it for pause (stop/cont) and quit, the serial console in a log file whose
- * last lines explain a guest that never answered.
+ * it for pause (stop/cont) and quit, the serial console on qemu's stdout:
+ * the host stamps the moment /init's first line arrives (phase `init`, host
+ * clock) and keeps the last lines to explain a guest that never answered.
  */
-import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { AgentClient } from '../../agent/client.ts';
 import { makeSandboxTempDir, trackSandbox } from '../../cleanup.ts';
 import type { GuestImage } from '../../images/guest-image.ts';
-import { guestKernelParams } from '../../images/guest/init-script.ts';
+import { guestKernelParams, INIT_MARKER } from '../../images/guest/init-script.ts';
 import { AgentSandbox, SANDBOX_ID_ENV } from '../agent-sandbox.ts';
 import { EGRESS_ADDRESSES, egressEnv } from '../egress-env.ts';
 import { memoryOf } from '../memory.ts';
@@ -27,6 +27,8 @@ export const MIN_MEMORY_MIB = 96;
 /** How long destroy() waits for qemu to quit over QMP before SIGKILL. */
 const QUIT_GRACE_MS = 2000;
 const CONSOLE_TAIL_LINES = 12;
+/** Console text kept for errors (the tail is what explains a failure). */
+const CONSOLE_KEEP_CHARS = 64 * 1024;
 /** How long a failed start waits for qemu's own exit before explaining it. */
 const EXIT_WAIT_MS = 1000;
 /** Console lines that name why a guest died. */
@@ -55,7 +57,7 @@ export interface QemuLaunch {
 export class QemuSandbox extends AgentSandbox {
   #launch: QemuLaunch | undefined;
   #qmp: QmpClient | undefined;
-  #consoleLog: string | undefined;
+  #console = '';
   #paused = false;
 
   constructor(spec: SandboxSpec) {
@@ -106,7 +108,6 @@ export class QemuSandbox extends AgentSandbox {
       const dir = makeSandboxTempDir(this.resources, 'qemu');
       const agentSocket = join(dir, 'agent.sock');
       const qmpSocket = join(dir, 'qmp.sock');
-      this.#consoleLog = join(dir, 'console.log');
       const egress = this.spec.egress;
       const append = kernelCommandLine(guestKernelParams({ bus: busOf(launch.machine), execCaps: launch.execCaps, net: egress !== undefined }), launch.tscKhz);
       const args = qemuArgs({
@@ -119,17 +120,22 @@ export class QemuSandbox extends AgentSandbox {
         append,
         agentSocket,
         qmpSocket,
-        consoleLog: this.#consoleLog,
         ...(egress ? { egress: { relay: launch.relay, proxySocket: egress.proxySocket, ...(egress.dnsSocket ? { dnsSocket: egress.dnsSocket } : {}) } } : {}),
       });
-      await this.launch(launch.setpriv, ['--pdeathsig', 'KILL', '--', launch.qemu, ...args], {
+      const child = await this.launch(launch.setpriv, ['--pdeathsig', 'KILL', '--', launch.qemu, ...args], {
         env: { ...process.env, [SANDBOX_ID_ENV]: this.id },
-        stdio: ['ignore', 'ignore', 'pipe'],
+        stdio: ['ignore', 'pipe', 'pipe'],
         keep: ['stderr'],
         // qemu starts no processes of its own: its group is all there is to reclaim
         tree: false,
       });
       this.phases.launched = since();
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        // The marker may arrive split across chunks: look in the kept text's end too.
+        const seen = this.#console.slice(-INIT_MARKER.length) + chunk;
+        if (this.phases.init === undefined && seen.includes(INIT_MARKER)) this.phases.init = since();
+        this.#console = (this.#console + chunk).slice(-CONSOLE_KEEP_CHARS);
+      });
       const channel = await this.#connectWhenListening(agentSocket, () => failure);
       // qemu runs its main loop (and answers QMP) only once the agent socket is connected.
       const qmp = QmpClient.connect(qmpSocket);
@@ -181,15 +187,13 @@ export class QemuSandbox extends AgentSandbox {
     }
     const stderr = this.output.replace(WAITING_NOTE, '').trim();
     if (stderr) parts.push(`qemu said: ${stderr}`);
-    const lines = await this.#consoleTail();
+    const lines = this.#consoleTail();
     parts.push(lines ? `last console lines:\n${lines}` : 'the console printed nothing');
     return new Error(parts.join('; '));
   }
 
-  async #consoleTail(): Promise<string> {
-    if (!this.#consoleLog) return '';
-    const text = await readFile(this.#consoleLog, 'utf8').catch(() => '');
-    const lines = text
+  #consoleTail(): string {
+    const lines = this.#console
       // terminal escapes from the firmware (SeaBIOS on pc)
       .replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1bc/g, '')
       .split(/\r?\n/)

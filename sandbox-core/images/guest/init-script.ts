@@ -14,6 +14,9 @@ import { AGENT_IN_ROOTFS } from '../busybox-rootfs.ts';
 /** How the guest finds its virtio devices: virtio-mmio on qemu's microvm, PCI on pc. */
 export type VirtioBus = 'mmio' | 'pci';
 
+/** /init's first line on the console: the host stamps its arrival (launch → init on the host clock). */
+export const INIT_MARKER = 'rigor-init up';
+
 /** Commands run as this uid:gid (nobody:nogroup), which owns the workspace. */
 export const GUEST_EXEC_USER = '65534:65534';
 /** Where the workspace is mounted: the root image is read-only, so this mount point is the only one. */
@@ -61,6 +64,7 @@ export function initScript(modules: GuestModules): string {
 # rigor guest init (sandbox-core/images/guest/init-script.ts): drivers, read-only root,
 # workspace, lo, then the agent as PID 1. Stages are CLOCK_BOOTTIME ms.
 kernel_to_init=$(${INITRAMFS_AGENT} --now)
+echo "${INIT_MARKER}"
 export PATH=/bin
 fail() {
   echo "rigor-init: $*"

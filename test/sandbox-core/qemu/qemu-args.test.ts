@@ -15,7 +15,6 @@ const plan: QemuPlan = {
   append: 'console=ttyS0',
   agentSocket: '/tmp/q/agent.sock',
   qmpSocket: '/tmp/q/qmp.sock',
-  consoleLog: '/tmp/q/console.log',
 };
 
 /** Values of every occurrence of an option. */
@@ -62,7 +61,7 @@ describe('qemuArgs', () => {
     expect(values(args, '-chardev')).toEqual([
       'socket,id=qmp,path=/tmp/q/qmp.sock,server=on,wait=off',
       'socket,id=agent,path=/tmp/q/agent.sock,server=on,wait=on',
-      'file,id=console,path=/tmp/q/console.log',
+      'stdio,id=console,signal=off',
     ]);
     expect(values(args, '-device')).toContain('virtserialport,chardev=agent,name=rigor.agent');
     expect(values(args, '-mon')).toEqual(['chardev=qmp,mode=control']);

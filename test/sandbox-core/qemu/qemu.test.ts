@@ -40,10 +40,12 @@ describe.skipIf(!availability.ok)(`qemu guest${skipReason}`, () => {
   });
 
   it('boots to ready with ordered host phases, guest boot stages and the accelerator the KVM probe chose', async () => {
-    const { prepared, launched, connected, ready } = sandbox.phases;
+    const { prepared, launched, init, connected, ready } = sandbox.phases;
     expect(prepared).toBeGreaterThanOrEqual(0);
     expect(launched).toBeGreaterThanOrEqual(prepared!);
-    expect(connected).toBeGreaterThan(launched!);
+    // /init's first console line, seen by the host: after launch, before the agent's hello
+    expect(init).toBeGreaterThan(launched!);
+    expect(connected).toBeGreaterThan(init!);
     expect(ready).toBeGreaterThanOrEqual(connected!);
     expect(sandbox.bootStages.map((stage) => stage.name)).toEqual(['kernel_to_init', 'modules_loaded', 'mounts_done', 'network_done', 'agent_start']);
     const times = sandbox.bootStages.map((stage) => stage.ms);
@@ -51,6 +53,7 @@ describe.skipIf(!availability.ok)(`qemu guest${skipReason}`, () => {
     expect([...times].sort((a, b) => a - b)).toEqual(times);
     // the guest clock started after qemu was launched: its stages fit inside the host's launch → HELLO window
     expect(times.at(-1)!).toBeLessThan(connected! - launched!);
+    expect(times[0]!).toBeLessThan(init! - launched!);
     const kvm = await probeKvm();
     expect(sandbox.accel).toBe(kvm.status === 'usable' ? 'kvm' : 'tcg');
     expect(sandbox.accelReason).toContain(kvm.status);
