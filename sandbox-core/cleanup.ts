@@ -142,7 +142,7 @@ function reclaimAllSync(): void {
 }
 
 /** Mount points of this process's mount namespace, octal escapes (\040) decoded. */
-export function hostMountPoints(): string[] {
+function hostMountPoints(): string[] {
   const text = readFileSync('/proc/self/mounts', 'utf8');
   return text
     .split('\n')

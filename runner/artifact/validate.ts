@@ -3,7 +3,7 @@ import { describeFound } from '../errors.ts';
 import { validatorFor, type ErrorObject } from '../schema/ajv.ts';
 
 /** Read a JSON pointer (/cells/0/status) out of a document. */
-export function atPointer(document: unknown, pointer: string): unknown {
+function atPointer(document: unknown, pointer: string): unknown {
   if (pointer === '') return document;
   let node: unknown = document;
   for (const raw of pointer.slice(1).split('/')) {

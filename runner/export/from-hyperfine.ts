@@ -24,7 +24,7 @@ export interface HyperfineInput {
 
 export const DEFAULT_IMPORT_RIG = 'imported-hyperfine';
 
-export const IMPORTED_WALL_MS: MetricDef = {
+const IMPORTED_WALL_MS: MetricDef = {
   unit: 'ms',
   better: 'lower',
   clock: 'hyperfine started the command -> hyperfine saw it exit (its own timer around each run, imported)',

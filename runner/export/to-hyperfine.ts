@@ -9,7 +9,7 @@ import { median } from '../stats/index.ts';
 import type { HyperfineExport, HyperfineFacts, HyperfineResult } from './hyperfine-format.ts';
 
 /** Divisor from a time unit to seconds: hyperfine's times are seconds. Division, not ×0.001, so ms → s → ms round-trips. */
-export const SECONDS_DIVISOR: Readonly<Record<string, number>> = { s: 1, ms: 1e3, us: 1e6, 'µs': 1e6, ns: 1e9 };
+const SECONDS_DIVISOR: Readonly<Record<string, number>> = { s: 1, ms: 1e3, us: 1e6, 'µs': 1e6, ns: 1e9 };
 
 export interface HyperfineConversion {
   export: HyperfineExport;

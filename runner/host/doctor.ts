@@ -12,7 +12,7 @@ export interface DoctorCheck {
 }
 
 /** The tools `rigor doctor` always reports on: the ones the shipped backends and the command workload use. */
-export const DOCTOR_TOOLS = ['bwrap', 'runc', 'qemu-system-x86_64', 'hyperfine', 'python3'];
+const DOCTOR_TOOLS = ['bwrap', 'runc', 'qemu-system-x86_64', 'hyperfine', 'python3'];
 
 /** Debian package names where they differ from the binary, for the install advice. */
 const PACKAGES: Record<string, string> = { bwrap: 'bubblewrap', 'qemu-system-x86_64': 'qemu-system-x86' };
@@ -95,7 +95,7 @@ export function toolChecks(versions: Record<string, string | null>): DoctorCheck
   );
 }
 
-export function rootCheck(root: boolean): DoctorCheck {
+function rootCheck(root: boolean): DoctorCheck {
   return root
     ? { name: 'root', status: 'ok', value: 'yes', advice: 'page cache drops possible' }
     : { name: 'root', status: 'warn', value: 'no', advice: 'cells that drop the page cache will be skipped; run as root for them' };

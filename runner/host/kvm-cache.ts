@@ -19,7 +19,7 @@ export function defaultCacheDir(): string {
   return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'rigor');
 }
 
-export function cacheFile(cacheDir: string): string {
+function cacheFile(cacheDir: string): string {
   return path.join(cacheDir, 'kvm-probe.json');
 }
 

@@ -25,7 +25,7 @@ export function readText(path: string): string | null {
 }
 
 /** KEY=value lines with optional shell quoting, as os-release(5) defines them. */
-export function parseOsRelease(text: string): Record<string, string> {
+function parseOsRelease(text: string): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const line of text.split('\n')) {
     const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());

@@ -224,7 +224,7 @@ function metricResults(rig: Rig, samples: Record<string, number[]>): Record<stri
  * (matrix axes or include keys: a slow backend can take fewer samples) and the
  * CLI's --iterations, which wins.
  */
-export function resolveSampling(rig: Rig, cell: Cell, iterations?: number): CellSampling {
+function resolveSampling(rig: Rig, cell: Cell, iterations?: number): CellSampling {
   const own = (key: 'concurrency' | 'warmup' | 'iterations') => (Number.isInteger(cell.params[key]) ? (cell.params[key] as number) : undefined);
   const base = { ...rig.sampling, warmup: own('warmup') ?? rig.sampling.warmup };
   const concurrency = own('concurrency') ?? base.concurrency;

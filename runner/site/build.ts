@@ -9,8 +9,8 @@ import { renderPages, type RenderedCharts } from './render/pages.ts';
 import { loadTemplates, TEMPLATES_DIR } from './render/templates.ts';
 import { applyPlan, assertReplaceable } from './write.ts';
 
-export const STYLESHEET = fileURLToPath(new URL('../../site/style.css', import.meta.url));
-export const VIEWER_SCRIPT = fileURLToPath(new URL('../../site/viewer.js', import.meta.url));
+const STYLESHEET = fileURLToPath(new URL('../../site/style.css', import.meta.url));
+const VIEWER_SCRIPT = fileURLToPath(new URL('../../site/viewer.js', import.meta.url));
 
 export interface BuildOptions extends ReadOptions {
   outDir: string;

@@ -10,7 +10,7 @@ export interface SitePlan {
   copies: { from: string; path: string }[];
 }
 
-export const STYLE_PATH = 'style.css';
+const STYLE_PATH = 'style.css';
 
 /** The static files every site carries beside its pages. */
 export interface SiteAssets {

@@ -8,7 +8,7 @@ import { InputError } from '../errors.ts';
 import type { SitePlan } from './plan.ts';
 
 /** Marks a folder as written by rigor site: only such a folder (or an empty one) is ever replaced. */
-export const SITE_MARKER = '.rigor-site';
+const SITE_MARKER = '.rigor-site';
 
 /** Throws unless outDir is absent, empty, or marked as a site; checked before a build starts and again before writing. */
 export function assertReplaceable(outDir: string): void {

@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { median } from '../stats/percentile.ts';
 import { runUntimed } from './untimed.ts';
 
-export const DROP_METHOD = '/proc/sys/vm/drop_caches = 3 after sync';
+const DROP_METHOD = '/proc/sys/vm/drop_caches = 3 after sync';
 
 export interface CacheDropOptions {
   /** Where "3" is written; tests point it at an unwritable path to see the failure recorded. */
@@ -30,7 +30,7 @@ export interface CacheDropFacts {
 }
 
 /** The "Cached:" value of a /proc/meminfo text, in kB. */
-export function parseCachedKib(meminfo: string): number | null {
+function parseCachedKib(meminfo: string): number | null {
   const match = /^Cached:\s+(\d+)\s+kB$/m.exec(meminfo);
   return match ? Number(match[1]) : null;
 }

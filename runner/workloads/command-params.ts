@@ -79,7 +79,7 @@ export function validateCommandParams(params: Record<string, unknown>): string[]
 }
 
 /** A shell string becomes `sh -c <string>`; an argv is used as is. */
-export function toCommandLine(value: string | string[]): CommandLine {
+function toCommandLine(value: string | string[]): CommandLine {
   return typeof value === 'string' ? ['sh', '-c', value] : [...value];
 }
 

@@ -35,7 +35,7 @@ export interface CommandMetrics {
   sys?: string;
 }
 
-export function commandMetrics(ctx: Pick<CellContext, 'rig' | 'metrics'>): CommandMetrics {
+function commandMetrics(ctx: Pick<CellContext, 'rig' | 'metrics'>): CommandMetrics {
   const wall = ctx.metrics.find((name) => name !== 'user_ms' && name !== 'sys_ms' && ctx.rig.metrics[name]?.unit === 'ms');
   if (!wall) {
     throw new InputError(

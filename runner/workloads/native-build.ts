@@ -10,7 +10,7 @@ import { compileC } from '../native/compile-c.ts';
 
 export { defaultCacheRoot };
 
-export const NATIVE_SOURCE = fileURLToPath(new URL('../../native/spawner.c', import.meta.url));
+const NATIVE_SOURCE = fileURLToPath(new URL('../../native/spawner.c', import.meta.url));
 
 export interface BuildOptions {
   /** Root of the cache; default $XDG_CACHE_HOME or ~/.cache. The helper lands in <root>/rigor/native/<sha256>/spawner. */

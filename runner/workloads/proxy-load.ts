@@ -19,7 +19,7 @@ import { startMitmdump } from './proxy/mitmdump.ts';
 import { startServed } from './proxy/served.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from './types.ts';
 
-export const PATHS = ['direct', 'tunnel', 'intercept', 'mitmproxy'] as const;
+const PATHS = ['direct', 'tunnel', 'intercept', 'mitmproxy'] as const;
 export type ProxyPath = (typeof PATHS)[number];
 const KINDS = ['latency', 'download'] as const;
 const MIB = 1024 * 1024;

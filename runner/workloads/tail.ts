@@ -4,7 +4,7 @@
  */
 
 /** Bytes of output kept per stream. */
-export const TAIL_BYTES = 4096;
+const TAIL_BYTES = 4096;
 
 /** The last `count` lines of a text, without its trailing newline. */
 export function lastLines(text: string, count: number): string {

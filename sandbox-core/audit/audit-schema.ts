@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /** The schema version this code writes, kept in SQLite's `PRAGMA user_version`. */
-export const AUDIT_SCHEMA_VERSION = 1;
+const AUDIT_SCHEMA_VERSION = 1;
 
 const CREATE_V1 = `
 CREATE TABLE events (

@@ -43,7 +43,7 @@ const FRESH_TOP_LEVEL = new Set(['proc', 'dev', 'tmp']);
 const CAPABILITY_NAME = /^CAP_[A-Z_]+$/;
 
 /** Check a workspace path; returns its first component. Throws naming the field, what was expected and found. */
-export function workspaceTopLevel(workspacePath: string): string {
+function workspaceTopLevel(workspacePath: string): string {
   const parts = workspacePath.split('/');
   if (!workspacePath.startsWith('/') || parts.length < 2 || parts.slice(1).some((part) => part === '' || part === '.' || part === '..')) {
     throw new Error(`sandbox spec workspacePath: expected an absolute normalized path below / such as /workspace, found ${JSON.stringify(workspacePath)}`);

@@ -17,7 +17,7 @@ import { sandboxProcesses } from './proc-table.ts';
 import type { SandboxStats } from './types.ts';
 
 /** create() gives up when the agent has not answered by then, unless the spec says otherwise. */
-export const DEFAULT_READY_TIMEOUT_MS = 30_000;
+const DEFAULT_READY_TIMEOUT_MS = 30_000;
 /** How long destroy() waits for the launcher to exit before SIGKILLing everything of the sandbox. */
 const EXIT_GRACE_MS = 1000;
 

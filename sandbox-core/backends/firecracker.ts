@@ -24,7 +24,7 @@ const FIRECRACKER = 'firecracker';
 type Availability = { ok: true } | { ok: false; reason: string };
 
 /** The binary, KVM and setpriv: what the host lacks, one problem per entry. */
-export async function hostProblems(): Promise<string[]> {
+async function hostProblems(): Promise<string[]> {
   const problems: string[] = [];
   const binary = which(FIRECRACKER);
   if (!binary) problems.push('firecracker not on PATH (release binaries: https://github.com/firecracker-microvm/firecracker/releases)');

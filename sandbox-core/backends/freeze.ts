@@ -11,7 +11,7 @@
 import { readProcTable, sandboxProcesses } from './proc-table.ts';
 
 /** Give up on a pause when processes are still running after this long. */
-export const STOP_DEADLINE_MS = 2000;
+const STOP_DEADLINE_MS = 2000;
 
 const RUNNING_OR_SLEEPING = new Set(['R', 'S', 'D', 'I', 'W', 'P']);
 

@@ -18,7 +18,7 @@ import { nativeAgentPath } from '../agent/build.ts';
 import { isStaticElf } from './static-elf.ts';
 
 /** Bumped whenever the layout below changes, so old caches are not reused. */
-export const ROOTFS_BUILDER_VERSION = 1;
+const ROOTFS_BUILDER_VERSION = 1;
 export const DEFAULT_BUSYBOX = '/bin/busybox';
 /** Where the agent sits inside the rootfs. */
 export const AGENT_IN_ROOTFS = '/sbin/rigor-agent';

@@ -10,7 +10,7 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** Copy `headers` without hop-by-hop ones, including any the Connection header names. */
-export function endToEndHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+function endToEndHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const named = String(headers.connection ?? '').toLowerCase().split(',').map((name) => name.trim());
   const out: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {

@@ -15,7 +15,7 @@ export class BadTargetError extends Error {
 const HOST_NAME = /^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
 
 /** Check a host as it appears in a URL or authority; IPv6 may come bracketed. */
-export function validHost(raw: string): string {
+function validHost(raw: string): string {
   if (raw.startsWith('[')) {
     const inside = raw.endsWith(']') ? raw.slice(1, -1) : '';
     if (isIP(inside) === 6) return inside.toLowerCase();

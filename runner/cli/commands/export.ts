@@ -6,7 +6,7 @@ import { toBmf } from '../../export/to-bmf.ts';
 import { toHyperfine } from '../../export/to-hyperfine.ts';
 import type { RigorCommand } from '../command.ts';
 
-export const EXPORT_FORMATS = ['bmf', 'hyperfine'] as const;
+const EXPORT_FORMATS = ['bmf', 'hyperfine'] as const;
 
 export const exportCommand: RigorCommand = {
   command: 'export <artifact>',

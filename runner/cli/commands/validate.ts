@@ -6,7 +6,7 @@ import { isWorkload } from '../../workloads/index.ts';
 import type { RigorCommand } from '../command.ts';
 
 /** A rig file ends in .yaml/.yml; an artifact is .json. */
-export function validateFile(path: string): { ok: true; summary: string } | { ok: false; error: string } {
+function validateFile(path: string): { ok: true; summary: string } | { ok: false; error: string } {
   try {
     if (/\.ya?ml$/.test(path)) {
       const { rig } = loadRig(path, { workloads: isWorkload });

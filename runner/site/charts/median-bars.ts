@@ -12,7 +12,7 @@ export interface BarDatum {
 }
 
 /** A log axis has no zero: bars start at the power of ten below the smallest value drawn. */
-export function logFloor(data: BarDatum[]): number {
+function logFloor(data: BarDatum[]): number {
   const smallest = Math.min(...data.flatMap((d) => [d.median, ...(d.low === null ? [] : [d.low])]));
   return 10 ** Math.floor(Math.log10(smallest));
 }

@@ -7,7 +7,7 @@ import { quantileSorted } from '../../stats/index.ts';
 import { chartFrame, ROW_STEP, valueTitle } from './theme.ts';
 
 /** Above this many samples a cell draws this many evenly spaced order statistics (its quantile function) instead. */
-export const MAX_TICKS_PER_CELL = 1000;
+const MAX_TICKS_PER_CELL = 1000;
 
 export interface StripCell {
   cell: string;
@@ -24,7 +24,7 @@ interface BoxDatum {
 }
 
 /** The samples drawn for one cell: all of them, or MAX_TICKS_PER_CELL quantiles when there are more. */
-export function ticksOf(sorted: readonly number[]): number[] {
+function ticksOf(sorted: readonly number[]): number[] {
   if (sorted.length <= MAX_TICKS_PER_CELL) return [...sorted];
   return Array.from({ length: MAX_TICKS_PER_CELL }, (_, i) => quantileSorted(sorted, i / (MAX_TICKS_PER_CELL - 1)));
 }

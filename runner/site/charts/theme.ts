@@ -1,11 +1,11 @@
 /** What every chart shares: no background (the page's shows), system fonts, quiet axes. */
 import type { Config } from 'vega-lite';
 
-export const CHART_WIDTH = 520;
+const CHART_WIDTH = 520;
 /** Height of one cell's row, in pixels. */
 export const ROW_STEP = 20;
 
-export const chartConfig: Config = {
+const chartConfig: Config = {
   font: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
   view: { stroke: null },
   axis: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 'normal', gridColor: '#e6e6e6' },

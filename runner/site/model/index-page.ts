@@ -37,7 +37,7 @@ export interface IndexPage {
 }
 
 /** The metric a rig is judged by: its first gate's, else its first metric. */
-export function headlineMetric(definition: Rig): string {
+function headlineMetric(definition: Rig): string {
   return definition.gates[0]?.metric ?? Object.keys(definition.metrics)[0]!;
 }
 

@@ -1,7 +1,7 @@
 /** When a chart's value axis is logarithmic. */
 
 /** Values spanning more than this factor squash the small ones flat on a linear axis. */
-export const LOG_SCALE_SPAN = 100;
+const LOG_SCALE_SPAN = 100;
 
 /** Log scale when every value is positive and the largest exceeds the smallest by more than two orders of magnitude. */
 export function useLogScale(values: readonly number[]): boolean {

@@ -61,7 +61,7 @@ function clockGroups(columns: MetricColumn[]): MatrixModel['clockGroups'] {
   return groups;
 }
 
-export function accelOf(cell: CellResult, index: number, artifactPath: string): MatrixRow['accel'] {
+function accelOf(cell: CellResult, index: number, artifactPath: string): MatrixRow['accel'] {
   const accel = cell.facts?.accel;
   if (typeof accel !== 'string') return null;
   return { label: accel.toUpperCase(), artifactPath, pointer: pointerOf('cells', index, 'facts', 'accel') };

@@ -28,7 +28,7 @@ export interface SiteModel {
 }
 
 /** Each rig's artifacts, newest first. */
-export function artifactsByRig(artifacts: ArtifactInput[]): Map<string, ArtifactInput[]> {
+function artifactsByRig(artifacts: ArtifactInput[]): Map<string, ArtifactInput[]> {
   const byRig = new Map<string, ArtifactInput[]>();
   for (const input of newestFirst(artifacts)) {
     const name = input.artifact.rig.name;

@@ -19,7 +19,7 @@ function page(templates: Templates, name: string, path: string, context: object)
 }
 
 /** `text`: the artifact file as committed, embedded for site/viewer.js to show. */
-export function artifactViewerPage(templates: Templates, input: ArtifactInput, text: string): RenderedPage {
+function artifactViewerPage(templates: Templates, input: ArtifactInput, text: string): RenderedPage {
   const ref = artifactRef(input);
   return page(templates, 'artifact', ref.viewer, {
     title: `${ref.rig} ${ref.file}`,

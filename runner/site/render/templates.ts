@@ -27,7 +27,7 @@ function rootOf(options: Handlebars.HelperOptions): string {
 }
 
 /** A number: its formatted text, linked to its place in the artifact viewer, with the exact value and source as data. */
-export function numberLink(shown: Shown, root: string, label = '', bare = false): string {
+function numberLink(shown: Shown, root: string, label = '', bare = false): string {
   const what = shown.derived ? `${shown.derived} of ${shown.pointer}` : shown.pointer;
   const title = `${label ? `${label}: ` : ''}${shown.value} from ${shown.artifactPath}#${what}`;
   return (
@@ -39,7 +39,7 @@ export function numberLink(shown: Shown, root: string, label = '', bare = false)
 }
 
 /** A dash with its reason on hover and a footnote mark; linked to the reason in the artifact when it has one. */
-export function dashMark(dash: Dash, root: string): string {
+function dashMark(dash: Dash, root: string): string {
   const reason = escapeExpression(dash.reason);
   const mark = `<sup><a href="#note-${dash.footnote}">${dash.footnote}</a></sup>`;
   const text = dash.source

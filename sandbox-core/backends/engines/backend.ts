@@ -54,7 +54,7 @@ export class EngineBackend implements Backend {
 }
 
 /** Mistakes in the spec, before anything is made. */
-export function checkEngineSpec(backend: string, spec: SandboxSpec): void {
+function checkEngineSpec(backend: string, spec: SandboxSpec): void {
   if (spec.network !== undefined && spec.network !== 'none') throw new Error(`spec.network: ${backend} supports only "none", found ${JSON.stringify(spec.network)}`);
   if (spec.agent === 'node') throw new Error(`spec.agent: the ${backend} image holds only the native agent (no node), found "node"`);
   if (spec.memoryMiB !== undefined && !(Number.isInteger(spec.memoryMiB) && spec.memoryMiB >= MIN_MEMORY_MIB)) {

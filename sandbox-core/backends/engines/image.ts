@@ -8,9 +8,9 @@ import { execa } from 'execa';
 import { readRootfsManifest } from '../../images/busybox-rootfs.ts';
 import { firstLine, runEngine } from './engine.ts';
 
-export const AGENT_IMAGE_REPOSITORY = 'rigor/busybox-agent';
+const AGENT_IMAGE_REPOSITORY = 'rigor/busybox-agent';
 
-export function agentImageTag(rootfsKey: string): string {
+function agentImageTag(rootfsKey: string): string {
   return `${AGENT_IMAGE_REPOSITORY}:${rootfsKey}`;
 }
 

@@ -14,7 +14,7 @@ import { firstLine, runEngine, type Engine } from './engine.ts';
 export type Availability = Awaited<ReturnType<Backend['available']>>;
 
 /** How long the engine may take to answer the probe. */
-export const PROBE_TIMEOUT_MS = 5000;
+const PROBE_TIMEOUT_MS = 5000;
 
 export async function probeEngine(engine: Engine, options: { timeoutMs?: number; busyboxPath?: string } = {}): Promise<Availability> {
   const timeoutMs = options.timeoutMs ?? PROBE_TIMEOUT_MS;

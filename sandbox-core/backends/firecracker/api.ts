@@ -24,7 +24,7 @@ export class FirecrackerApiError extends Error {
 }
 
 /** How long one request may take; Firecracker answers configuration calls in well under a millisecond. */
-export const API_TIMEOUT_MS = 5000;
+const API_TIMEOUT_MS = 5000;
 
 /** The fault_message of an error body, or its first line when it is not the JSON Firecracker sends. */
 export function faultOf(body: string): string {

@@ -22,7 +22,7 @@ import { initScript } from '../../images/guest/init-script.ts';
 import { kernelProblem } from './kernel.ts';
 
 /** Where Debian's linux-image-<version>-dbg package puts the uncompressed kernel. */
-export const DEBUG_VMLINUX_DIR = '/usr/lib/debug/boot';
+const DEBUG_VMLINUX_DIR = '/usr/lib/debug/boot';
 
 export interface FirecrackerGuestOptions {
   /** The qemu guest image's options; its kernel picks the version whose modules the initramfs holds. */

@@ -16,7 +16,7 @@ import { callAll, callApi, waitForApi } from './api.ts';
 import { AGENT_VSOCK_PORT, microVmSetup, START_INSTANCE, vmState } from './config.ts';
 import { agentOverVsock } from './vsock.ts';
 
-export const FIRECRACKER_READY_TIMEOUT_MS = 30_000;
+const FIRECRACKER_READY_TIMEOUT_MS = 30_000;
 export const DEFAULT_MEMORY_MIB = 256;
 
 /** What boots: an ELF vmlinux, an initramfs whose /init starts the agent on vsock, the read-only root image. */

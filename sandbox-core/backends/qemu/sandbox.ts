@@ -20,7 +20,7 @@ import { busOf, kernelCommandLine, qemuArgs, type Accel, type Machine } from './
 import { QmpClient } from './qmp.ts';
 
 /** A TCG boot takes seconds, more on a loaded host. */
-export const QEMU_READY_TIMEOUT_MS = 60_000;
+const QEMU_READY_TIMEOUT_MS = 60_000;
 export const DEFAULT_MEMORY_MIB = 256;
 /** The cloud kernel with this image panics out of memory at 72 MiB and boots at 80. */
 export const MIN_MEMORY_MIB = 96;

@@ -53,7 +53,7 @@ export function parseCgroupMounts(mountinfo: string, subsystems: Set<string>): C
 }
 
 /** Lines "id:controllers:path" of /proc/<pid>/cgroup; the v2 line has no controllers. */
-export function parseProcCgroup(text: string): { controllers: string[]; path: string }[] {
+function parseProcCgroup(text: string): { controllers: string[]; path: string }[] {
   return text
     .split('\n')
     .filter(Boolean)

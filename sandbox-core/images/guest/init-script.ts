@@ -18,7 +18,7 @@ export type VirtioBus = 'mmio' | 'pci';
 export const INIT_MARKER = 'rigor-init up';
 
 /** Commands run as this uid:gid (nobody:nogroup), which owns the workspace. */
-export const GUEST_EXEC_USER = '65534:65534';
+const GUEST_EXEC_USER = '65534:65534';
 /** Where the workspace is mounted: the root image is read-only, so this mount point is the only one. */
 export const GUEST_WORKSPACE = '/workspace';
 /** Paths inside the initramfs. */
