@@ -1,10 +1,13 @@
 /**
  * The qemu guest's boot image, built from the host's own files: the kernel
- * stays where its package put it (/boot/vmlinuz-<version>); beside it the
- * project builds
+ * stays where its package put it (/boot/vmlinuz-<version>) or where the
+ * project's kernel build put it (kernel/build.ts:
+ * <cache>/rigor/kernel-build/<key>/vmlinuz-<release>); beside it the project
+ * builds
  *
  * - an initramfs (cpio newc): static busybox, the agent (for `--now` stage
- *   stamps), the virtio and squashfs modules of that kernel in load order,
+ *   stamps), the virtio and squashfs modules of that kernel in load order
+ *   (none for the project's kernel: everything is built in),
  *   /dev/console and /init (guest/init-script.ts);
  * - a read-only root image: the busybox rootfs (busybox-rootfs.ts: busybox,
  *   the static agent, a minimal /etc, mount points) as squashfs.
@@ -15,12 +18,19 @@
  * sandbox reads the same files. The kernel is booted as the uncompressed ELF
  * inside the bzImage where it can be had (guest/vmlinux.ts), cached by the
  * bzImage's hash in <cache>/rigor/kernel/.
+ *
+ * A kernel's version is always read from its file name (vmlinuz-<version>).
+ * Whether it has modules to load is read from beside it: a kernel-build
+ * manifest (kernel/build-manifest.ts) marks the project's kernel, which has
+ * none and needs no /lib/modules tree; any other kernel loads its modules
+ * from <modulesRoot>/<version>.
  */
 import { createHash } from 'node:crypto';
 import { access, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
+import { kernelBuildOf, type KernelBuildManifest } from '../../kernel/build-manifest.ts';
 import { cacheEntryPath, ensureCached } from '../../runner/native/cache.ts';
 import { nativeAgentPath } from '../agent/build.ts';
 import { buildBusyboxRootfs, DEFAULT_BUSYBOX, defaultCacheRoot, readRootfsManifest } from './busybox-rootfs.ts';
@@ -49,7 +59,10 @@ export type SquashfsCompression = 'lz4' | 'gzip' | 'none';
 export interface GuestImageOptions {
   /** Root of the cache; default $XDG_CACHE_HOME or ~/.cache. */
   cacheRoot?: string;
-  /** The guest kernel; default the newest /boot/vmlinuz-* whose modules are installed, cloud flavour first. */
+  /**
+   * The guest kernel, a file named vmlinuz-<version>; default the newest /boot/vmlinuz-* whose modules are
+   * installed, cloud flavour first. The project's kernel (kernel/build.ts: buildKernel().image) has no modules.
+   */
   kernel?: string;
   /** Where /lib/modules/<version> trees live; default /lib/modules. */
   modulesRoot?: string;
@@ -65,8 +78,14 @@ export interface GuestImageManifest {
   builder: { name: 'guest-image'; version: number };
   key: string;
   built_at: string;
-  kernel: { path: string; version: string; sha256: string };
-  /** Per bus: what every guest loads, then what a guest with egress loads after it. */
+  kernel: {
+    path: string;
+    version: string;
+    sha256: string;
+    /** The project's kernel: what its build manifest says (absent for a packaged kernel). */
+    build?: Pick<KernelBuildManifest, 'key' | 'source_version' | 'kernel_release' | 'config_sha256' | 'patches'>;
+  };
+  /** Per bus: what every guest loads, then what a guest with egress loads after it; empty lists when everything is built in. */
   modules: Record<VirtioBus, { base: string[]; net: string[] }>;
   busybox: { source: string; sha256: string };
   agent: { source: string; sha256: string };
@@ -130,13 +149,11 @@ export async function buildGuestImage(options: GuestImageOptions = {}): Promise<
   const squashfsCompression = options.squashfsCompression ?? 'none';
 
   const rootfs = await buildBusyboxRootfs({ cacheRoot, busyboxPath: busybox, agentPath: agent });
-  const index = await readModuleIndex(join(modulesRoot, kernelVersion), kernelVersion);
-  const loadOrder = (bus: VirtioBus): { base: string[]; net: string[] } => {
-    const base = moduleLoadOrder(index, [...BUS_MODULES[bus], ...COMMON_MODULES], kernelVersion);
-    const all = moduleLoadOrder(index, [...BUS_MODULES[bus], ...COMMON_MODULES, ...NET_MODULES], kernelVersion);
-    return { base, net: all.filter((path) => !base.includes(path)) };
-  };
-  const order = { mmio: loadOrder('mmio'), pci: loadOrder('pci') };
+  const kernelBuild = await kernelBuildOf(kernel);
+  if (kernelBuild && kernelBuild.kernel_release !== kernelVersion) {
+    throw new Error(`guest kernel ${kernel}: its build manifest says release ${kernelBuild.kernel_release}, its name says ${kernelVersion}`);
+  }
+  const order = kernelBuild ? { mmio: { base: [], net: [] }, pci: { base: [], net: [] } } : await moduleOrder(join(modulesRoot, kernelVersion), kernelVersion);
   const modulePaths = [...new Set([order.mmio, order.pci].flatMap((bus) => [...bus.base, ...bus.net]))];
   const moduleFiles = new Map(await Promise.all(modulePaths.map(async (path) => [path, await readModule(join(modulesRoot, kernelVersion, path))] as const)));
   const fileName = (path: string): string => basename(path).replace(/\.(gz|xz|zst)$/, '');
@@ -155,6 +172,8 @@ export async function buildGuestImage(options: GuestImageOptions = {}): Promise<
     init,
     initramfsCompression,
     squashfsCompression,
+    // reproducible builds of different inputs (a comment edited in a fragment) give the same bzImage: the manifest must name the right build
+    ...(kernelBuild ? [buildFacts(kernelBuild)] : []),
   ];
   const key = createHash('sha256').update(JSON.stringify(keyInputs)).digest('hex').slice(0, 16);
   const parent = join(cacheRoot, 'rigor', 'guest');
@@ -189,7 +208,7 @@ export async function buildGuestImage(options: GuestImageOptions = {}): Promise<
       builder: { name: 'guest-image', version: GUEST_IMAGE_BUILDER_VERSION },
       key,
       built_at: new Date().toISOString(),
-      kernel: { path: kernel, version: kernelVersion, sha256: kernelSha },
+      kernel: { path: kernel, version: kernelVersion, sha256: kernelSha, ...(kernelBuild ? { build: buildFacts(kernelBuild) } : {}) },
       modules: order,
       busybox: { source: busybox, sha256: busyboxSha },
       agent: { source: agent, sha256: agentSha },
@@ -208,6 +227,23 @@ export async function buildGuestImage(options: GuestImageOptions = {}): Promise<
     throw error;
   }
   return image();
+}
+
+/** Per bus, the module files (relative to `modulesDir`) /init loads, from the kernel's modules.dep. */
+async function moduleOrder(modulesDir: string, kernelVersion: string): Promise<Record<VirtioBus, { base: string[]; net: string[] }>> {
+  const index = await readModuleIndex(modulesDir, kernelVersion);
+  const loadOrder = (bus: VirtioBus): { base: string[]; net: string[] } => {
+    const base = moduleLoadOrder(index, [...BUS_MODULES[bus], ...COMMON_MODULES], kernelVersion);
+    const all = moduleLoadOrder(index, [...BUS_MODULES[bus], ...COMMON_MODULES, ...NET_MODULES], kernelVersion);
+    return { base, net: all.filter((path) => !base.includes(path)) };
+  };
+  return { mmio: loadOrder('mmio'), pci: loadOrder('pci') };
+}
+
+/** What an artifact needs to name the project's kernel. */
+function buildFacts(manifest: KernelBuildManifest): NonNullable<GuestImageManifest['kernel']['build']> {
+  const { key, source_version, kernel_release, config_sha256, patches } = manifest;
+  return { key, source_version, kernel_release, config_sha256, patches };
 }
 
 /** The kernel's ELF with a PVH entry, extracted once per bzImage; the bzImage itself when that cannot be done. */

@@ -1,0 +1,10 @@
+export { applyPatches } from './apply-patches.ts';
+export { buildKernel, kernelBuildBlocker, type KernelBuild, type KernelBuildOptions } from './build.ts';
+export { configFileName, imageFileName, kernelBuildOf, KERNEL_BUILD_MANIFEST, type KernelBuildManifest } from './build-manifest.ts';
+export { KERNEL_BUILDER_VERSION, kernelCacheKey, type KernelKeyInputs } from './cache-key.ts';
+export { cmdlinePresetNames, parseCmdlinePreset, presetWords, readCmdlinePreset, type CmdlineFlag, type CmdlinePreset } from './cmdline.ts';
+export { configMismatches, parseDotConfig, verifyKernelConfig, type ConfigMismatch } from './config-check.ts';
+export { mergeFragments, parseFragment, readFragments, type Fragment, type FragmentOption } from './fragments.ts';
+export { CMDLINE_DIR, CONFIG_DIR, PATCHES_DIR } from './paths.ts';
+export { parseSeries, readSeries, type Patch, type SeriesEntry } from './series.ts';
+export { debianPackageVersion, SOURCE_PACKAGE, SOURCE_TARBALL } from './source.ts';
