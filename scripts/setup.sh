@@ -19,6 +19,12 @@ declare -A packages=(
   [cpio]=cpio
   [lz4]=lz4
   [mitmdump]=mitmproxy
+  # the project's guest kernel (kernel/), built from Debian's source on first use
+  [make]=make
+  [flex]=flex
+  [bison]=bison
+  [bc]=bc
+  [patch]=patch
 )
 
 missing=()
@@ -26,6 +32,8 @@ for command in "${!packages[@]}"; do
   command -v "$command" >/dev/null 2>&1 || missing+=("${packages[$command]}")
 done
 if ! ls /boot/vmlinuz-* >/dev/null 2>&1; then missing+=(linux-image-cloud-amd64); fi
+[ -f /usr/src/linux-source-6.1.tar.xz ] || missing+=(linux-source-6.1)
+[ -f /usr/include/gelf.h ] || missing+=(libelf-dev)
 # Static linking of the agent and the timing helper needs libc.a.
 if command -v dpkg >/dev/null 2>&1 && ! dpkg -s libc6-dev >/dev/null 2>&1; then missing+=(libc6-dev); fi
 

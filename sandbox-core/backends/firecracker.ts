@@ -40,7 +40,7 @@ async function hostProblems(): Promise<string[]> {
 /** Firecracker's recommended reboot and PCI settings on top of the qemu guest's command line (mmio bus, quiet console). */
 export function firecrackerBootArgs(execCaps: number[]): string {
   // Firecracker exposes no TSC rate to rely on here: the kernel calibrates it.
-  return [kernelCommandLine(guestKernelParams({ bus: 'mmio', execCaps }), null), 'reboot=k', 'pci=off'].join(' ');
+  return [kernelCommandLine(['quiet'], guestKernelParams({ bus: 'mmio', execCaps }), null), 'reboot=k', 'pci=off'].join(' ');
 }
 
 export class FirecrackerBackend implements Backend {

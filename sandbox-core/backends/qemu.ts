@@ -27,6 +27,8 @@
 import { access, constants } from 'node:fs/promises';
 import { probeKvm } from '../../runner/host/kvm.ts';
 import { which } from '../../runner/rig/requirements.ts';
+import { buildKernel, kernelBuildBlocker } from '../../kernel/build.ts';
+import { presetWords, readCmdlinePreset } from '../../kernel/cmdline.ts';
 import { nativeAgentPath } from '../agent/build.ts';
 import { checkEgressSockets } from './egress-env.ts';
 import { buildGuestImage, defaultGuestKernel, type GuestImageOptions } from '../images/guest-image.ts';
@@ -41,7 +43,17 @@ import type { Backend, Sandbox, SandboxSpec } from './types.ts';
 const QEMU_BINARY = 'qemu-system-x86_64';
 const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
 
+/** Which guest kernel: the project's own (kernel/, built on first use) or Debian's cloud kernel from /boot. */
+export type GuestKernel = 'rigor' | 'debian-cloud';
+export const GUEST_KERNELS: readonly GuestKernel[] = ['rigor', 'debian-cloud'];
+/** The kernel command-line preset (kernel/cmdline/<name>.txt) a guest boots with unless told otherwise. */
+export const DEFAULT_CMDLINE_PRESET = 'best';
+
 export interface QemuBackendOptions {
+  /** Default 'rigor'; `image.kernel`, when given, names the kernel file instead. */
+  kernel?: GuestKernel;
+  /** A preset in kernel/cmdline (none, quiet, i8042, best, ...); default 'best'. */
+  cmdline?: string;
   image?: GuestImageOptions;
   /** Default 'microvm'; 'pc' under TCG when the host's TSC rate is unknown (qemu/tsc.ts). */
   machine?: Machine;
@@ -78,24 +90,37 @@ async function firstExecutable(paths: string[]): Promise<string | undefined> {
 export class QemuBackend implements Backend {
   readonly name = 'qemu';
   /** Built (or found in the cache) once per process; a failed build is retried by the next create(). */
-  readonly #cachedImage = cacheUntilFailure(() => buildGuestImage(this.options.image));
+  readonly #cachedImage = cacheUntilFailure(async () => {
+    if (this.options.image?.kernel || this.#kernel === 'debian-cloud') return buildGuestImage(this.options.image);
+    // Minutes the first time (its progress goes to stderr), then from the cache.
+    const build = await buildKernel();
+    return buildGuestImage({ ...this.options.image, kernel: build.image });
+  });
+  readonly #cachedPreset = cacheUntilFailure(() => readCmdlinePreset(this.options.cmdline ?? DEFAULT_CMDLINE_PRESET));
   readonly #probedAccel = cacheUntilFailure(() =>
     probeKvm().then((kvm) => ({ accel: kvm.status === 'usable' ? ('kvm' as Accel) : ('tcg' as Accel), reason: `KVM ${kvm.status}: ${kvm.reason}` })),
   );
 
   constructor(private readonly options: QemuBackendOptions = {}) {}
 
+  get #kernel(): GuestKernel {
+    return this.options.kernel ?? 'rigor';
+  }
+
   async available(): Promise<Availability> {
     if (process.arch !== 'x64') return { ok: false, reason: `the qemu backend boots x86_64 guests with the host's kernel; this host is ${process.arch}` };
     if (!which(QEMU_BINARY)) return { ok: false, reason: `${QEMU_BINARY} not on PATH (apt-get install qemu-system-x86)` };
     if (!which('mksquashfs')) return { ok: false, reason: 'mksquashfs not on PATH (apt-get install squashfs-tools)' };
     if (!(await firstExecutable(SETPRIV_PATHS))) return { ok: false, reason: 'setpriv not found (util-linux)' };
-    if (!this.options.image?.kernel) {
-      try {
-        await defaultGuestKernel();
-      } catch (error) {
-        return { ok: false, reason: (error as Error).message };
-      }
+    if (this.options.image?.kernel) return { ok: true };
+    if (this.#kernel === 'rigor') {
+      const blocker = await kernelBuildBlocker();
+      return blocker ? { ok: false, reason: `the project's guest kernel cannot be built here (${blocker}); or choose kernel: debian-cloud` } : { ok: true };
+    }
+    try {
+      await defaultGuestKernel();
+    } catch (error) {
+      return { ok: false, reason: (error as Error).message };
     }
     return { ok: true };
   }
@@ -106,7 +131,13 @@ export class QemuBackend implements Backend {
     const sandbox = new QemuSandbox(spec);
     const t0 = performance.now();
     await sandbox.start(async () => {
-      const [image, accel, setpriv, relay] = await Promise.all([this.#cachedImage(), this.#cachedAccel(), firstExecutable(SETPRIV_PATHS), nativeAgentPath()]);
+      const [image, accel, setpriv, relay, preset] = await Promise.all([
+        this.#cachedImage(),
+        this.#cachedAccel(),
+        firstExecutable(SETPRIV_PATHS),
+        nativeAgentPath(),
+        this.#cachedPreset(),
+      ]);
       if (!setpriv) throw new Error('setpriv not found (util-linux): qemu must run under --pdeathsig KILL');
       const tscKhz = accel.accel === 'tcg' ? readHostTscKhz() : null;
       const launch: QemuLaunch = {
@@ -121,6 +152,7 @@ export class QemuBackend implements Backend {
         tscKhz,
         preparedMs: performance.now() - t0,
         relay,
+        cmdline: { preset: preset.name, words: presetWords(preset) },
       };
       return launch;
     }, options.signal);

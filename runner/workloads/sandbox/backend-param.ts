@@ -2,9 +2,28 @@
 import { describeFound } from '../../errors.ts';
 import { backendNames, getBackend } from '../../../sandbox-core/backends/registry.ts';
 import type { Backend, Sandbox, SandboxSpec } from '../../../sandbox-core/backends/types.ts';
+import { GUEST_KERNELS, QemuBackend, type GuestKernel } from '../../../sandbox-core/backends/qemu.ts';
+import type { Machine } from '../../../sandbox-core/backends/qemu/qemu-args.ts';
+
+/** Params that choose how a qemu guest boots; each value makes a backend of its own (one image cache each). */
+const QEMU_PARAMS = ['kernel', 'machine', 'cmdline'] as const;
+const MACHINES = ['microvm', 'pc'];
 
 export function backendProblems(params: Record<string, unknown>): string[] {
   const problems: string[] = [];
+  const qemuParams = QEMU_PARAMS.filter((name) => params[name] !== undefined);
+  if (qemuParams.length > 0 && params.backend !== 'qemu') {
+    problems.push(`params.${qemuParams[0]}: only the qemu backend boots a kernel, found backend ${describeFound(params.backend)}`);
+  }
+  if (params.kernel !== undefined && !GUEST_KERNELS.includes(params.kernel as GuestKernel)) {
+    problems.push(`params.kernel: expected one of ${GUEST_KERNELS.join(', ')}, found ${describeFound(params.kernel)}`);
+  }
+  if (params.machine !== undefined && !MACHINES.includes(params.machine as string)) {
+    problems.push(`params.machine: expected one of ${MACHINES.join(', ')}, found ${describeFound(params.machine)}`);
+  }
+  if (params.cmdline !== undefined && !(typeof params.cmdline === 'string' && /^[a-z0-9-]+$/.test(params.cmdline))) {
+    problems.push(`params.cmdline: expected the name of a preset in kernel/cmdline (like best), found ${describeFound(params.cmdline)}`);
+  }
   if (typeof params.backend !== 'string' || !backendNames.includes(params.backend)) {
     problems.push(`params.backend: expected one of ${backendNames.join(', ')}, found ${describeFound(params.backend)}`);
   }
@@ -17,7 +36,16 @@ export function backendProblems(params: Record<string, unknown>): string[] {
   return problems;
 }
 
+const qemuBackends = new Map<string, Backend>();
+
 export function backendOf(params: Record<string, unknown>): Backend {
+  if (params.backend === 'qemu' && QEMU_PARAMS.some((name) => params[name] !== undefined)) {
+    const options = { kernel: params.kernel as GuestKernel | undefined, machine: params.machine as Machine | undefined, cmdline: params.cmdline as string | undefined };
+    const key = JSON.stringify(options);
+    let backend = qemuBackends.get(key);
+    if (!backend) qemuBackends.set(key, (backend = new QemuBackend(options)));
+    return backend;
+  }
   return getBackend(String(params.backend));
 }
 
@@ -37,10 +65,11 @@ export function specOf(params: Record<string, unknown>): SandboxSpec {
 
 /** What an artifact should say about the sandboxes a cell used: accel (qemu), agent kind, boot stages of one. */
 export function sandboxFacts(sandbox: Sandbox): Record<string, unknown> {
-  const extra = sandbox as unknown as { accel?: string; agentKind?: string };
+  const extra = sandbox as unknown as { accel?: string; agentKind?: string; guest?: Record<string, unknown> };
   return {
     backend: sandbox.backend,
     ...(extra.accel ? { accel: extra.accel } : {}),
+    ...(extra.guest ? { guest: extra.guest } : {}),
     boot_stages_ms: Object.fromEntries(sandbox.bootStages.map((stage) => [stage.name, stage.ms])),
   };
 }

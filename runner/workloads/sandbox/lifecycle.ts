@@ -1,7 +1,8 @@
 /**
  * `sandbox.lifecycle`: one cold sandbox per sample — create() → ready → exec
  * → destroy() — with every phase on the host clock and, for guests, the boot
- * stages on the guest's clock (metrics named stage_<name>).
+ * stages on the guest's clock (metrics named stage_<name>); each phase also
+ * from the launcher's start (launch_to_<phase>_ms).
  */
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../types.ts';
@@ -45,7 +46,13 @@ async function runLifecycle(ctx: CellContext): Promise<WorkloadResult> {
     checkExec(command, exec, expectStdout);
     facts ??= sandboxFacts(sandbox);
     const values: Record<string, number> = { exec_ms: execEnd - execStart, destroy_ms: end - destroyStart, total_ms: end - start };
-    for (const [phase, ms] of Object.entries(sandbox.phases)) if (ms !== undefined) values[`${phase}_ms`] = ms;
+    const launched = sandbox.phases.launched;
+    for (const [phase, ms] of Object.entries(sandbox.phases)) {
+      if (ms === undefined) continue;
+      values[`${phase}_ms`] = ms;
+      // From the launcher's start: what a boot costs without rigor's own preparation before it.
+      if (launched !== undefined && ms > launched) values[`launch_to_${phase}_ms`] = ms - launched;
+    }
     for (const stage of sandbox.bootStages) values[`stage_${stage.name}`] = stage.ms;
     return values;
   }));

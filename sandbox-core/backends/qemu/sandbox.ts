@@ -52,12 +52,15 @@ export interface QemuLaunch {
   preparedMs: number;
   /** The host's agent binary, which qemu starts as `--relay` per egress connection. */
   relay: string;
+  /** The kernel command-line preset (kernel/cmdline) and the words it adds. */
+  cmdline: { preset: string; words: string[] };
 }
 
 export class QemuSandbox extends AgentSandbox {
   #launch: QemuLaunch | undefined;
   #qmp: QmpClient | undefined;
   #console = '';
+  #append: string | undefined;
   #paused = false;
 
   constructor(spec: SandboxSpec) {
@@ -77,6 +80,19 @@ export class QemuSandbox extends AgentSandbox {
 
   get machine(): Machine | undefined {
     return this.#launch?.machine;
+  }
+
+  /** What an artifact says about this guest's boot: kernel (version, sha256, and the project's build facts), preset, command line. */
+  get guest(): Record<string, unknown> | undefined {
+    const launch = this.#launch;
+    if (!launch) return undefined;
+    const { kernel } = launch.image.manifest;
+    return {
+      machine: launch.machine,
+      kernel: { version: kernel.version, sha256: kernel.sha256, boot_format: launch.image.boot.format, ...(kernel.build ? { build: kernel.build } : { package: kernel.path }) },
+      cmdline_preset: launch.cmdline.preset,
+      cmdline: this.#append,
+    };
   }
 
   /**
@@ -109,7 +125,8 @@ export class QemuSandbox extends AgentSandbox {
       const agentSocket = join(dir, 'agent.sock');
       const qmpSocket = join(dir, 'qmp.sock');
       const egress = this.spec.egress;
-      const append = kernelCommandLine(guestKernelParams({ bus: busOf(launch.machine), execCaps: launch.execCaps, net: egress !== undefined }), launch.tscKhz);
+      const append = kernelCommandLine(launch.cmdline.words, guestKernelParams({ bus: busOf(launch.machine), execCaps: launch.execCaps, net: egress !== undefined }), launch.tscKhz);
+      this.#append = append;
       const args = qemuArgs({
         machine: launch.machine,
         accel: launch.accel,

@@ -99,6 +99,7 @@ describe.skipIf(!availability.ok)(`qemu guests that fail or are killed${skipReas
       tscKhz: readHostTscKhz(),
       preparedMs: 0,
       relay: await nativeAgentPath(),
+      cmdline: { preset: 'quiet', words: ['quiet'] },
     };
     await expect(sandbox.start(async () => launch)).rejects.toThrow(/the guest powered off, reset or panicked\); last console lines:\n(.*\n)*rigor-init: test failure/);
     expect(await settlesToZero(() => leftovers(new Set()).length)).toBe(0);
@@ -109,7 +110,8 @@ describe.skipIf(!availability.ok)(`qemu guests that fail or are killed${skipReas
     const outcomes: string[] = [];
     for (let cycle = 0; cycle < 5; cycle++) {
       if (cycle % 2 === 1) {
-        outcomes.push(await killedMidBoot(cycle * 200, groups));
+        // 100 and 300 ms into a boot that reaches ready at about 0.5 s (the project kernel, TCG)
+        outcomes.push(await killedMidBoot(cycle * 100, groups));
         continue;
       }
       const sandbox = await qemuBackend.create();

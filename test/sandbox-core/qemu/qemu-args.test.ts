@@ -85,10 +85,10 @@ describe('qemuArgs', () => {
 });
 
 describe('kernel command line', () => {
-  it('is quiet, exits on panic, passes the TSC rate only when known, and tells /init the bus and the granted capabilities', () => {
-    expect(kernelCommandLine(guestKernelParams({ bus: 'mmio', execCaps: [] }), null)).toBe('console=ttyS0 quiet panic=-1 cryptomgr.notests rigor.bus=mmio');
-    expect(kernelCommandLine(guestKernelParams({ bus: 'pci', execCaps: [0, 12] }), 2596122)).toBe(
-      'console=ttyS0 quiet panic=-1 cryptomgr.notests tsc_early_khz=2596122 rigor.bus=pci rigor.exec_caps=0,12',
+  it('has the console, exits on panic, the preset words, the TSC rate only when known, and tells /init the bus and the granted capabilities', () => {
+    expect(kernelCommandLine([], guestKernelParams({ bus: 'mmio', execCaps: [] }), null)).toBe('console=ttyS0 panic=-1 rigor.bus=mmio');
+    expect(kernelCommandLine(['quiet', 'loglevel=4'], guestKernelParams({ bus: 'pci', execCaps: [0, 12] }), 2596122)).toBe(
+      'console=ttyS0 panic=-1 quiet loglevel=4 tsc_early_khz=2596122 rigor.bus=pci rigor.exec_caps=0,12',
     );
     expect(guestKernelParams({ bus: 'mmio', execCaps: [], net: true })).toEqual(['rigor.bus=mmio', 'rigor.net=1']);
   });
