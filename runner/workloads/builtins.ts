@@ -6,11 +6,12 @@ import { densityWorkload } from './sandbox/density.ts';
 import { enforcementWorkload } from './sandbox/enforcement.ts';
 import { execWorkload } from './sandbox/exec.ts';
 import { guestBenchWorkload } from './sandbox/guest-bench.ts';
+import { kernelSizeWorkload } from './sandbox/kernel-size.ts';
 import { lifecycleWorkload } from './sandbox/lifecycle.ts';
 import { poolWorkload } from './sandbox/pool.ts';
 import { policyWorkload } from './policy.ts';
 import { proxyLoadWorkload } from './proxy-load.ts';
 import { statsSummarizeWorkload } from './stats-summarize.ts';
 
-export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, guestBenchWorkload];
+export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, guestBenchWorkload, kernelSizeWorkload];
 for (const workload of builtinWorkloads) registerWorkload(workload);

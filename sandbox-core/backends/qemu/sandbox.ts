@@ -89,7 +89,14 @@ export class QemuSandbox extends AgentSandbox {
     const { kernel } = launch.image.manifest;
     return {
       machine: launch.machine,
-      kernel: { version: kernel.version, sha256: kernel.sha256, boot_format: launch.image.boot.format, ...(kernel.build ? { build: kernel.build } : { package: kernel.path }) },
+      kernel: {
+        version: kernel.version,
+        sha256: kernel.sha256,
+        file: launch.image.kernel,
+        ...(kernel.build ? { build: kernel.build } : {}),
+        // What qemu's -kernel loads: the unpacked ELF where one could be had, else the file itself.
+        boot: { format: launch.image.boot.format, file: launch.image.boot.file },
+      },
       cmdline_preset: launch.cmdline.preset,
       cmdline: this.#append,
     };
