@@ -3,11 +3,12 @@
  * once per process (an image build, a rootfs, the agent's build): a rejected
  * one is forgotten so that the next call tries again instead of failing forever.
  */
-export function cacheUntilFailure<T>(make: () => Promise<T>): () => Promise<T> {
+export function cacheUntilFailure<T, A extends unknown[] = []>(make: (...args: A) => Promise<T>): (...args: A) => Promise<T> {
   let cached: Promise<T> | undefined;
-  return () => {
+  // The arguments of the call that starts the work (an abort signal, say) are the ones it runs with.
+  return (...args: A) => {
     if (!cached) {
-      const made = make();
+      const made = make(...args);
       cached = made;
       made.catch(() => {
         if (cached === made) cached = undefined;

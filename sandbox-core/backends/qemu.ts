@@ -90,10 +90,10 @@ async function firstExecutable(paths: string[]): Promise<string | undefined> {
 export class QemuBackend implements Backend {
   readonly name = 'qemu';
   /** Built (or found in the cache) once per process; a failed build is retried by the next create(). */
-  readonly #cachedImage = cacheUntilFailure(async () => {
+  readonly #cachedImage = cacheUntilFailure(async (signal?: AbortSignal) => {
     if (this.options.image?.kernel || this.#kernel === 'debian-cloud') return buildGuestImage(this.options.image);
-    // Minutes the first time (its progress goes to stderr), then from the cache.
-    const build = await buildKernel();
+    // Minutes the first time (its progress goes to stderr), then from the cache; an interrupted create stops make.
+    const build = await buildKernel({ signal });
     return buildGuestImage({ ...this.options.image, kernel: build.image });
   });
   readonly #cachedPreset = cacheUntilFailure(() => readCmdlinePreset(this.options.cmdline ?? DEFAULT_CMDLINE_PRESET));
@@ -132,7 +132,7 @@ export class QemuBackend implements Backend {
     const t0 = performance.now();
     await sandbox.start(async () => {
       const [image, accel, setpriv, relay, preset] = await Promise.all([
-        this.#cachedImage(),
+        this.#cachedImage(options.signal),
         this.#cachedAccel(),
         firstExecutable(SETPRIV_PATHS),
         nativeAgentPath(),
