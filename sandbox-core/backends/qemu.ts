@@ -1,13 +1,16 @@
 /**
- * The `qemu` backend: a real Linux guest per sandbox. Debian's cloud kernel
- * from /boot, an initramfs and a read-only squashfs root the project builds
- * (images/guest-image.ts), a tmpfs workspace inside the guest, no network
- * device unless the spec asks for egress (qemu-args.ts), the agent as PID 1 over virtio-serial. KVM when the boot probe
- * (runner/host/kvm.ts) says it is usable, TCG otherwise; each sandbox says
- * which in `accel`.
+ * The `qemu` backend: a real Linux guest per sandbox. The project's kernel
+ * (kernel/, built from Debian's source on first use) or Debian's cloud kernel
+ * from /boot, with a command-line preset (kernel/cmdline); an initramfs and a
+ * read-only squashfs root the project builds (images/guest-image.ts), a tmpfs
+ * workspace inside the guest, no network device unless the spec asks for
+ * egress (qemu-args.ts), the agent as PID 1 over virtio-serial. KVM when the
+ * boot probe (runner/host/kvm.ts) says it is usable, TCG otherwise; each
+ * sandbox says which in `accel`.
  *
- * Choices, measured under TCG on the 2-core dev box (medians of 4-8 boots;
- * launch → ready about 1.3 s):
+ * Choices, measured under TCG on the 2-core dev box with Debian's kernel
+ * (medians of 4-8 boots; launch → ready about 1.3 s; the project's kernel
+ * reaches ready in about 0.5 s, see the kernel-boot rig):
  * - machine `microvm` (virtio-mmio, no PCI scan, no SeaBIOS): ready 1.28 s
  *   against 1.47 s for `pc`, whose modules alone take 0.28 s to load;
  * - the kernel booted as the ELF inside the bzImage through its PVH entry:
@@ -20,9 +23,10 @@
  * - guest RAM from a memfd (4 KiB pages): qemu's default anonymous RAM is
  *   marked for transparent huge pages, where a page the guest touches can
  *   cost 2 MiB of host memory (3 MiB more PSS at idle here, more as it runs).
- * Memory: about 225 MiB PSS per idle 256 MiB guest, of which ~93 MiB is guest
- * RAM the boot touched, 46 MiB qemu's copy of the kernel, 43 MiB TCG's
- * translated code.
+ * Memory with Debian's kernel: about 225 MiB PSS per idle 256 MiB guest, of
+ * which ~93 MiB is guest RAM the boot touched, 46 MiB qemu's copy of the
+ * kernel, 43 MiB TCG's translated code (the project's kernel: 106 MiB, the
+ * kernel-size rig).
  */
 import { access, constants } from 'node:fs/promises';
 import { probeKvm } from '../../runner/host/kvm.ts';
