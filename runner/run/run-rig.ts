@@ -119,7 +119,7 @@ export async function runRig(options: RunOptions): Promise<RunOutcome> {
     },
     git,
     host: { ...finishHost(host), tools },
-    environment: environmentOf(),
+    environment: environmentOf(results),
     cells: results,
     gates: [],
     ratios: [],
@@ -252,14 +252,23 @@ function toolsNamed(rig: Rig, workload: Workload, cells: Cell[]): string[] {
   return [...names].sort();
 }
 
-/** Settings outside the matrix that can move numbers. */
-function environmentOf(): Record<string, unknown> {
+/**
+ * Settings outside the matrix that can move numbers, and the guests the cells
+ * booted (kernel, its config hash and patches, command line), each once.
+ */
+export function environmentOf(cells: readonly CellResult[]): Record<string, unknown> {
   const env = process.env;
+  const guests = new Map<string, unknown>();
+  for (const cell of cells) {
+    const guest = cell.facts?.guest;
+    if (guest && typeof guest === 'object') guests.set(JSON.stringify(guest), guest);
+  }
   return {
     ci: Boolean(env.CI),
     node_options: env.NODE_OPTIONS ?? null,
     tz: env.TZ ?? null,
     lang: env.LANG ?? null,
+    ...(guests.size > 0 ? { guests: [...guests.values()] } : {}),
   };
 }
 
