@@ -986,7 +986,8 @@ static void drop_cache(enum cache_drop_mode mode, int fd, uint64_t size, unsigne
   d->dropped = 0;
   d->method = "none";
   d->reason[0] = '\0';
-  sync(); /* dirty pages cannot be dropped: write everything first */
+  /* dirty pages cannot be dropped: the file's are written first (a global sync only before drop_caches) */
+  if (fdatasync(fd) != 0) note("fdatasync before the cache drop: %s", strerror(errno));
   if (is_memory_fs(fs_type)) {
     snprintf(d->reason, sizeof d->reason, "%s keeps files only in memory: there is no cache to drop", fs_name);
   } else if (mode == DROP_NONE) {
@@ -994,6 +995,7 @@ static void drop_cache(enum cache_drop_mode mode, int fd, uint64_t size, unsigne
   } else {
     char why_not_global[200] = "--cache-drop fadvise";
     if (mode == DROP_AUTO) {
+      sync(); /* drop_caches drops only clean pages, of every file */
       int dc = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
       if (dc >= 0 && write_full(dc, "3\n", 2) == 0) {
         close(dc);

@@ -27,7 +27,7 @@ import { verifyKernelConfig } from './config-check.ts';
 import { mergeFragments, readFragments } from './fragments.ts';
 import { CONFIG_DIR, PATCHES_DIR } from './paths.ts';
 import { buildProgress } from './progress.ts';
-import { runStep } from './run-step.ts';
+import { runStep, signalGroup } from './run-step.ts';
 import { readSeries } from './series.ts';
 import { debianPackageVersion, SOURCE_PACKAGE, SOURCE_TARBALL } from './source.ts';
 
@@ -103,13 +103,8 @@ export async function buildKernel(options: KernelBuildOptions = {}): Promise<Ker
   let running: number | undefined;
   // process.exit() during a build (a second Ctrl-C in the runner): stop make, remove the tree
   const onExit = (): void => {
-    if (running !== undefined) {
-      try {
-        process.kill(running, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
+    // the step's whole group: make and the compilers it started
+    if (running !== undefined) signalGroup(running);
     rmSync(temp, { recursive: true, force: true });
   };
   process.on('exit', onExit);

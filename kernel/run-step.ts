@@ -6,6 +6,15 @@
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 
+/** SIGTERM to the process group `pgid`; nothing when it is gone. */
+export function signalGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGTERM');
+  } catch {
+    // the group already exited
+  }
+}
+
 const TAIL_LINES = 30;
 
 export interface StepOptions {
@@ -17,7 +26,10 @@ export interface StepOptions {
   onSpawn?: (pid: number | undefined) => void;
 }
 
-/** Runs `command args` to completion; throws with the command and its last lines of output on failure. */
+/**
+ * Runs `command args` to completion; throws with the command and its last lines of output on failure.
+ * The command gets a process group of its own (its pid), so stopping it reaches make's -j compilers too.
+ */
 export async function runStep(command: string, args: readonly string[], options: StepOptions): Promise<void> {
   const child = execa(command, args, {
     cwd: options.cwd,
@@ -26,8 +38,13 @@ export async function runStep(command: string, args: readonly string[], options:
     all: true,
     buffer: false,
     reject: false,
+    detached: true,
     cancelSignal: options.signal,
   });
+  const stopGroup = (): void => {
+    if (child.pid !== undefined) signalGroup(child.pid);
+  };
+  options.signal?.addEventListener('abort', stopGroup, { once: true });
   options.onSpawn?.(child.pid);
   const tail: string[] = [];
   const lines = createInterface({ input: child.all! });
@@ -37,6 +54,7 @@ export async function runStep(command: string, args: readonly string[], options:
     if (tail.length > TAIL_LINES) tail.shift();
   });
   const result = await child;
+  options.signal?.removeEventListener('abort', stopGroup);
   options.onSpawn?.(undefined);
   const shown = `${command} ${args.join(' ')}`;
   if (result.isCanceled) throw options.signal?.reason instanceof Error ? options.signal.reason : new Error(`${shown}: cancelled`);

@@ -91,13 +91,20 @@ async function firstExecutable(paths: string[]): Promise<string | undefined> {
   return undefined;
 }
 
+/**
+ * The project's kernel, built (minutes, progress on stderr) or found in the
+ * cache once per process for every QemuBackend; the first caller's signal
+ * stops the build (Ctrl-C), and a failed or stopped build is tried again by
+ * the next caller.
+ */
+const sharedKernelBuild = cacheUntilFailure((signal?: AbortSignal) => buildKernel({ signal }));
+
 export class QemuBackend implements Backend {
   readonly name = 'qemu';
   /** Built (or found in the cache) once per process; a failed build is retried by the next create(). */
   readonly #cachedImage = cacheUntilFailure(async (signal?: AbortSignal) => {
     if (this.options.image?.kernel || this.#kernel === 'debian-cloud') return buildGuestImage(this.options.image);
-    // Minutes the first time (its progress goes to stderr), then from the cache; an interrupted create stops make.
-    const build = await buildKernel({ signal });
+    const build = await sharedKernelBuild(signal);
     return buildGuestImage({ ...this.options.image, kernel: build.image });
   });
   readonly #cachedPreset = cacheUntilFailure(() => readCmdlinePreset(this.options.cmdline ?? DEFAULT_CMDLINE_PRESET));
@@ -127,6 +134,15 @@ export class QemuBackend implements Backend {
       return { ok: false, reason: (error as Error).message };
     }
     return { ok: true };
+  }
+
+  /**
+   * Builds what create() needs and caches it (the project's kernel, minutes
+   * the first time; the guest image; the preset), so that a workload can do
+   * it before its timed samples. create() does the same when not done yet.
+   */
+  async prepare(signal?: AbortSignal): Promise<void> {
+    await Promise.all([this.#cachedImage(signal), this.#cachedPreset()]);
   }
 
   async create(spec: SandboxSpec = {}, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {

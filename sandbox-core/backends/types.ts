@@ -104,4 +104,6 @@ export interface Backend {
   /** Whether this host can run it; the reason names what is missing ("runc not on PATH"). */
   available(): Promise<{ ok: true } | { ok: false; reason: string }>;
   create(spec?: SandboxSpec, options?: { signal?: AbortSignal }): Promise<Sandbox>;
+  /** Builds and caches what create() needs (a guest kernel, an image) ahead of timed work; optional. */
+  prepare?(signal?: AbortSignal): Promise<void>;
 }

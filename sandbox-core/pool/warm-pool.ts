@@ -180,7 +180,8 @@ export class WarmPool {
     this.#fillError = undefined;
     this.#failures = 0;
     if (this.#closed) {
-      await sandbox.destroy();
+      // close() is waiting on this create: a teardown error must not make it reject.
+      await sandbox.destroy().catch(() => {});
       return true;
     }
     const waiter = this.#waiters.shift();

@@ -49,6 +49,20 @@ export function backendOf(params: Record<string, unknown>): Backend {
   return getBackend(String(params.backend));
 }
 
+/**
+ * The cell's backend with what its create() needs already built (a guest
+ * kernel takes minutes the first time): that work stays out of the samples
+ * and their timeouts. The cell's signal stops it.
+ */
+export async function preparedBackend(ctx: { params: Record<string, unknown>; signal: AbortSignal; log(message: string): void }): Promise<Backend> {
+  const backend = backendOf(ctx.params);
+  if (backend.prepare) {
+    ctx.log(`preparing the ${backend.name} backend (a guest kernel build takes minutes the first time)`);
+    await backend.prepare(ctx.signal);
+  }
+  return backend;
+}
+
 /** A backend that cannot run here makes the cell `skipped` with its own reason. */
 export async function backendSkipReason(params: Record<string, unknown>): Promise<string | null> {
   const availability = await backendOf(params).available();

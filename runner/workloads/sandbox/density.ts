@@ -11,7 +11,7 @@ import { sampleLoop } from '../../sampling/loop.ts';
 import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
 import type { CellContext, Workload, WorkloadResult } from '../types.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendOf, backendProblems, backendSkipReason, sandboxFacts, specOf } from './backend-param.ts';
+import { backendProblems, backendSkipReason, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
 
 const MIB = 1024 * 1024;
 /** Sandboxes started at once while filling up (2 cores). */
@@ -35,7 +35,7 @@ export const densityWorkload: Workload = {
 };
 
 async function runDensity(ctx: CellContext): Promise<WorkloadResult> {
-  const backend = backendOf(ctx.params);
+  const backend = await preparedBackend(ctx);
   const spec = specOf(ctx.params);
   const n = ctx.params.n as number;
   let facts: Record<string, unknown> = {};

@@ -35,7 +35,8 @@ import { sampleLoop } from '../../sampling/loop.ts';
 import { startLoopbackUpstream, type LoopbackUpstream } from '../proxy/upstream.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../types.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendOf, backendSkipReason, sandboxFacts, specOf } from './backend-param.ts';
+import { teardown } from './teardown.ts';
+import { backendSkipReason, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
 
 const PROBES = ['https', 'dns', 'exec'] as const;
 type Probe = (typeof PROBES)[number];
@@ -101,7 +102,7 @@ async function runEnforcement(ctx: CellContext): Promise<WorkloadResult> {
       sandbox: ctx.cellId,
     });
     const running = egress;
-    sandbox = await backendOf(ctx.params).create(
+    sandbox = await (await preparedBackend(ctx)).create(
       { ...specOf(ctx.params), egress: { proxySocket, dnsSocket }, execPolicy: (argv, cwd) => running.deciders.exec(argv, cwd) },
       { signal: ctx.signal },
     );
@@ -172,10 +173,7 @@ async function runEnforcement(ctx: CellContext): Promise<WorkloadResult> {
     if (proof.problems.length > 0) throw new WorkloadError(`enforcement not proven: ${proof.problems.join('; ')}`, { ...result, facts });
     return { ...result, facts };
   } finally {
-    await sandbox?.destroy();
-    await egress?.close();
-    await upstream?.close();
-    await rm(dir, { recursive: true, force: true });
+    await teardown([() => sandbox?.destroy(), () => egress?.close(), () => upstream?.close(), () => rm(dir, { recursive: true, force: true })]);
   }
 }
 
@@ -199,7 +197,11 @@ async function proveEnforcement(
     // Read by the host through the agent's file call (not an exec, which the policy would judge and audit).
     traceLeft = await sandbox.readFile(TRACE_FILE).then(
       () => true,
-      () => false,
+      (error: Error) => {
+        // Only "no such file" proves the command never ran; any other failure proves nothing.
+        if (/No such file|ENOENT/.test(error.message)) return false;
+        throw error;
+      },
     );
     if (traceLeft) problems.push(`the blocked command left ${TRACE_FILE} in the workspace`);
   }

@@ -6,7 +6,7 @@
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../types.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendOf, backendProblems, backendSkipReason, checkExec, commandOf, commandProblems, sandboxFacts, specOf } from './backend-param.ts';
+import { backendProblems, backendSkipReason, checkExec, commandOf, commandProblems, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
 
 export const execWorkload: Workload = {
   name: 'sandbox.exec',
@@ -19,7 +19,7 @@ export const execWorkload: Workload = {
 async function runExec(ctx: CellContext): Promise<WorkloadResult> {
   const command = commandOf(ctx.params, ['true']);
   const timeoutMs = ctx.sampling.timeout_s * 1000;
-  const sandbox = await backendOf(ctx.params).create(specOf(ctx.params), { signal: ctx.signal });
+  const sandbox = await (await preparedBackend(ctx)).create(specOf(ctx.params), { signal: ctx.signal });
   try {
     const result = await sampleLoop(
       ctx,

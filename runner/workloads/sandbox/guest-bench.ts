@@ -25,7 +25,8 @@ import { sampleLoop, type SampleValues } from '../../sampling/loop.ts';
 import { startLoopbackUpstream, type LoopbackUpstream } from '../proxy/upstream.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../types.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendOf, backendProblems, backendSkipReason, sandboxFacts, specOf } from './backend-param.ts';
+import { teardown } from './teardown.ts';
+import { backendProblems, backendSkipReason, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
 
 /** Sizes and counts the rig may set, with the defaults the tool is run with. */
 const NUMBER_PARAMS = { disk_mib: 64, random_ops: 256, max_walk: 20_000, small_files: 1000, startup_runs: 20, requests: 200, concurrency: 8, download_mib: 32 } as const;
@@ -72,7 +73,7 @@ async function runGuestBench(ctx: CellContext): Promise<WorkloadResult> {
       proxy = await startProxy({ mode: 'tunnel', ...(backend === 'process' ? {} : { socketPath: proxySocket }) });
     }
     const egress = networked && backend !== 'process' ? { egress: { proxySocket } } : {};
-    sandbox = await backendOf(ctx.params).create({ ...specOf(ctx.params), ...egress }, { signal: ctx.signal });
+    sandbox = await (await preparedBackend(ctx)).create({ ...specOf(ctx.params), ...egress }, { signal: ctx.signal });
     const box = sandbox;
     await box.writeFile('guest-bench', await readFile(await guestBenchPath()), 0o755);
 
@@ -121,10 +122,7 @@ async function runGuestBench(ctx: CellContext): Promise<WorkloadResult> {
       },
     };
   } finally {
-    await sandbox?.destroy();
-    await proxy?.close();
-    await upstream?.close();
-    await rm(dir, { recursive: true, force: true });
+    await teardown([() => sandbox?.destroy(), () => proxy?.close(), () => upstream?.close(), () => rm(dir, { recursive: true, force: true })]);
   }
 }
 

@@ -24,7 +24,7 @@ import { parseMeminfo } from '../../host/os.ts';
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../types.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendOf, backendSkipReason, sandboxFacts } from './backend-param.ts';
+import { backendSkipReason, preparedBackend, sandboxFacts } from './backend-param.ts';
 
 const MIB = 1024 * 1024;
 /** Lazy allocations and the agent's first requests done before memory is read. */
@@ -45,7 +45,7 @@ export const kernelSizeWorkload: Workload = {
 
 async function runKernelSize(ctx: CellContext): Promise<WorkloadResult> {
   const kernel = ctx.params.kernel as GuestKernel;
-  const backend = backendOf({ backend: 'qemu', kernel });
+  const backend = await preparedBackend({ ...ctx, params: { backend: 'qemu', kernel } });
   const samples: Record<string, number[]> = {};
   const facts: Record<string, unknown> = {};
 

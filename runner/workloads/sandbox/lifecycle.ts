@@ -7,7 +7,7 @@
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../types.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendOf, backendProblems, backendSkipReason, checkExec, commandOf, commandProblems, sandboxFacts, specOf } from './backend-param.ts';
+import { backendProblems, backendSkipReason, checkExec, commandOf, commandProblems, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
 
 const DEFAULT_COMMAND = ['echo', 'hello'];
 
@@ -20,7 +20,7 @@ export const lifecycleWorkload: Workload = {
 };
 
 async function runLifecycle(ctx: CellContext): Promise<WorkloadResult> {
-  const backend = backendOf(ctx.params);
+  const backend = await preparedBackend(ctx);
   const spec = specOf(ctx.params);
   const command = commandOf(ctx.params, DEFAULT_COMMAND);
   const expectStdout = command.join(' ') === DEFAULT_COMMAND.join(' ') ? 'hello\n' : undefined;

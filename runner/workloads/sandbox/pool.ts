@@ -10,7 +10,7 @@ import { sampleLoop } from '../../sampling/loop.ts';
 import { WarmPool } from '../../../sandbox-core/pool/warm-pool.ts';
 import type { CellContext, Workload, WorkloadResult } from '../types.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendOf, backendProblems, backendSkipReason, checkExec, specOf } from './backend-param.ts';
+import { backendProblems, backendSkipReason, checkExec, preparedBackend, specOf } from './backend-param.ts';
 
 const COMMAND = ['echo', 'hello'];
 
@@ -30,7 +30,7 @@ export const poolWorkload: Workload = {
 async function runPool(ctx: CellContext): Promise<WorkloadResult> {
   const concurrency = ctx.sampling.concurrency;
   const size = (ctx.params.pool_size as number | undefined) ?? 2 * concurrency;
-  const pool = new WarmPool(backendOf(ctx.params), { size, spec: specOf(ctx.params) });
+  const pool = new WarmPool(await preparedBackend(ctx), { size, spec: specOf(ctx.params) });
   const timeoutMs = ctx.sampling.timeout_s * 1000;
   // Released sandboxes are destroyed off the timed path; the cell waits for them at the end.
   const releases: Promise<void>[] = [];

@@ -694,29 +694,34 @@ static void forward_events(struct pollfd *fds, struct relay **owner, int n) {
   }
 }
 
-/* --relay PATH: this process's stdin, a socket (qemu's guestfwd `cmd:` gives each guest connection one),
-   relayed to the unix socket at PATH until both directions end. Returns the exit code. */
+/* --relay PATH: this process's stdin, a socket (qemu's guestfwd `cmd:` gives each guest connection one,
+   as stdin, stdout and stderr alike), relayed to the unix socket at PATH until both directions end or
+   qemu closes its end (POLLHUP: the guest is gone). Returns the exit code. */
 static int relay_stdio(const char *path) {
   struct sockaddr_un to;
   struct relay r = {.fd = {0, -1}};
-  int type = 0;
+  int type = 0, null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
   socklen_t len = sizeof type;
-  if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
-    return fputs("rigor-agent: --relay: stdin must be a stream socket\n", stderr), 2;
-  if (!unix_address(path, &to)) return fprintf(stderr, "rigor-agent: --relay: path too long: %s\n", path), 2;
-  if ((r.fd[1] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 || connect(r.fd[1], (struct sockaddr *)&to, sizeof to) != 0)
-    return fprintf(stderr, "rigor-agent: --relay: connect %s: %s\n", path, strerror(errno)), 1;
+  /* stdout and stderr are the guest's connection too: nothing of ours (a host path in an error) may reach it */
+  if (null_fd < 0 || dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0) return 1;
+  if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) return 2;
+  if (!unix_address(path, &to)) return 2;
+  if ((r.fd[1] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 || connect(r.fd[1], (struct sockaddr *)&to, sizeof to) != 0) return 1;
   signal(SIGPIPE, SIG_IGN);
   set_nonblock(0), set_nonblock(r.fd[1]);
   while (!(r.dir[0].eof && r.dir[1].eof)) {
-    struct pollfd fds[2];
-    int n = 0;
+    /* fds[0] is always the guest side, asked for nothing when it has nothing to do, so its hang-up is seen */
+    struct pollfd fds[3] = {{0, 0, 0}};
+    int n = 1;
     for (int d = 0; d < 2; d++) {
       struct half *h = &r.dir[d];
-      if (h->len > h->off) fds[n++] = (struct pollfd){r.fd[1 - d], POLLOUT, 0};
-      else if (!h->eof) fds[n++] = (struct pollfd){r.fd[d], POLLIN, 0};
+      int fd = h->len > h->off ? r.fd[1 - d] : !h->eof ? r.fd[d] : -1;
+      short events = h->len > h->off ? POLLOUT : POLLIN;
+      if (fd == 0) fds[0].events |= events;
+      else if (fd > 0) fds[n++] = (struct pollfd){fd, events, 0};
     }
-    if (poll(fds, (nfds_t)n, -1) < 0 && errno != EINTR) return perror("rigor-agent: --relay: poll"), 1;
+    if (poll(fds, (nfds_t)n, -1) < 0 && errno != EINTR) return 1;
+    if ((fds[0].revents & POLLHUP) && !(fds[0].revents & POLLIN)) return 0;
     if (relay_pump(&r, 0) != 0 || relay_pump(&r, 1) != 0) return 1;
   }
   return 0;

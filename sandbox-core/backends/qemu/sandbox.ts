@@ -117,12 +117,14 @@ export class QemuSandbox extends AgentSandbox {
       failure ??= error;
       this.killGroups();
     };
-    const timer = setTimeout(() => fail(new Error(`the guest did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
     const onAbort = (): void => fail(signal?.reason instanceof Error ? signal.reason : new Error('create aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (signal?.aborted) onAbort();
+      // Preparing may build the guest kernel (minutes, once): the ready timeout counts from the launch.
       const launch = await prepare();
+      timer = setTimeout(() => fail(new Error(`the guest did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
       this.phases.prepared = launch.preparedMs;
       // A timeout, abort or destroy() while preparing found nothing to kill: launch nothing.
       if (failure !== undefined) throw failure;
@@ -150,7 +152,7 @@ export class QemuSandbox extends AgentSandbox {
         env: { ...process.env, [SANDBOX_ID_ENV]: this.id },
         stdio: ['ignore', 'pipe', 'pipe'],
         keep: ['stderr'],
-        // qemu starts no processes of its own: its group is all there is to reclaim
+        // its group is all there is to reclaim: the only processes qemu starts, egress relays, stay in it
         tree: false,
       });
       this.phases.launched = since();

@@ -4,6 +4,7 @@
  * temp dir (sockets, console log), no registry entry.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nativeAgentPath } from '../../../sandbox-core/agent/build.ts';
@@ -13,7 +14,7 @@ import { readHostTscKhz } from '../../../sandbox-core/backends/qemu/tsc.ts';
 import { liveSandboxes } from '../../../sandbox-core/cleanup.ts';
 import { buildGuestImage } from '../../../sandbox-core/images/guest-image.ts';
 import { cpioNewc } from '../../../sandbox-core/images/guest/cpio.ts';
-import { entriesUnder, membersOfGroups, processesWithEnv, settlesToZero, useOwnTmpdir } from '../cleanup/leftovers.ts';
+import { entriesUnder, membersOfGroups, processesMentioning, processesWithEnv, settlesToZero, useOwnTmpdir, waitUntil } from '../cleanup/leftovers.ts';
 
 const availability = await qemuBackend.available();
 const skipReason = availability.ok ? '' : ` (skipped: ${availability.reason})`;
@@ -126,4 +127,27 @@ describe.skipIf(!availability.ok)(`qemu guests that fail or are killed${skipReas
     expect(outcomes.filter((outcome) => outcome.includes('killed by SIGKILL'))).toHaveLength(2);
     expect(await settlesToZero(() => leftovers(groups).length)).toBe(0);
   });
+
+  it('a guest with egress leaves no relay behind when it is destroyed mid-connection', async () => {
+    // A stand-in for the proxy that holds every connection open: only the guest's end going away can end a relay.
+    const socketPath = join(root, 'holding-proxy.sock');
+    const held = new Set<Socket>();
+    const server = createServer((connection) => {
+      held.add(connection);
+      connection.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const sandbox = await qemuBackend.create({ egress: { proxySocket: socketPath } });
+      void sandbox.exec({ argv: ['sh', '-c', 'sleep 60 | nc 10.0.2.100 3128'] }).catch(() => undefined);
+      await waitUntil(() => held.size > 0 && processesMentioning(socketPath).length > 0, 20_000);
+      expect(processesMentioning(socketPath).length).toBeGreaterThan(0);
+      await sandbox.destroy();
+      expect(await settlesToZero(() => processesMentioning(socketPath).length)).toBe(0);
+    } finally {
+      for (const connection of held) connection.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
+
