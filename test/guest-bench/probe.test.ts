@@ -7,6 +7,7 @@ import { startDnsResolver, type DnsResolver } from '../../sandbox-core/dns/resol
 import { startProxy, type Decide, type RunningProxy } from '../../sandbox-core/proxy/index.ts';
 import { closedPort, parseProbe } from './check-output.ts';
 import { startCountingUpstream, type CountingUpstream } from './upstream.ts';
+import { waitUntil } from '../sandbox-core/cleanup/leftovers.ts';
 
 const ZONE = new Map([
   ['allowed.test', ['10.0.0.7', 'fd00::7']],
@@ -42,11 +43,6 @@ async function probe<K extends GuestBenchProbe['probe']>(kind: K, args: string[]
   const report = parseProbe(result.stdout);
   expect(report.probe).toBe(kind);
   return report as Extract<GuestBenchProbe, { probe: K }>;
-}
-
-async function eventually(check: () => boolean): Promise<boolean> {
-  for (let waited = 0; waited < 2_000 && !check(); waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
-  return check();
 }
 
 describe('guest-bench probe dns (one TCP connection per attempt)', () => {
@@ -90,7 +86,7 @@ describe('guest-bench probe connect-proxy', () => {
     const connections = upstream.connections();
     const report = await probe('connect-proxy', [`127.0.0.1:${upstream.port}`, '--proxy', `127.0.0.1:${openProxy.port}`]);
     expect(report).toMatchObject({ status: 200, status_counts: { '200': 1 } });
-    expect(await eventually(() => upstream.connections() === connections + 1)).toBe(true);
+    expect(await waitUntil(() => upstream.connections() === connections + 1)).toBe(true);
   });
 });
 

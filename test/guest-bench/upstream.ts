@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { streamBytes } from '../../runner/workloads/proxy/upstream.ts';
 
 export interface CountingUpstream {
   port: number;
@@ -16,25 +17,6 @@ export interface CountingUpstream {
   /** TCP connections accepted. */
   connections(): number;
   close(): Promise<void>;
-}
-
-const CHUNK = Buffer.alloc(64 * 1024, 'g');
-
-/** Writes n bytes with backpressure, then ends. */
-function stream(res: http.ServerResponse, n: number): void {
-  let left = n;
-  const pump = () => {
-    while (left > 0) {
-      const size = Math.min(left, CHUNK.length);
-      left -= size;
-      if (!res.write(size === CHUNK.length ? CHUNK : CHUNK.subarray(0, size))) {
-        res.once('drain', pump);
-        return;
-      }
-    }
-    res.end();
-  };
-  pump();
 }
 
 export async function startCountingUpstream(): Promise<CountingUpstream> {
@@ -49,7 +31,7 @@ export async function startCountingUpstream(): Promise<CountingUpstream> {
     } else if (url.pathname === '/bytes') {
       const n = Number(url.searchParams.get('n'));
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': n });
-      stream(res, n);
+      streamBytes(res, n);
     } else if (url.pathname === '/chunked') {
       // No Content-Length and two writes: Node frames the body as chunks.
       res.writeHead(200, { 'content-type': 'text/plain' });

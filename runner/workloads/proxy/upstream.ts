@@ -28,6 +28,21 @@ export interface LoopbackUpstream {
 
 const CHUNK = Buffer.alloc(64 * 1024, 'x');
 
+/** Writes `bytes` bytes of filler with backpressure (never the whole body in memory), then ends the response. */
+export function streamBytes(res: http.ServerResponse, bytes: number): void {
+  let left = bytes;
+  const pump = (): void => {
+    while (left > 0) {
+      const chunk = left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left);
+      left -= chunk.length;
+      if (left === 0) return void res.end(chunk);
+      if (!res.write(chunk)) return void res.once('drain', pump);
+    }
+    res.end();
+  };
+  pump();
+}
+
 export async function startLoopbackUpstream(options: { tls?: boolean } = {}): Promise<LoopbackUpstream> {
   const dir = await mkdtemp(join(tmpdir(), 'rigor-proxy-upstream-'));
   let hits = 0;
@@ -46,18 +61,9 @@ export async function startLoopbackUpstream(options: { tls?: boolean } = {}): Pr
         res.end('ok');
         return;
       }
-      let left = Number(url.searchParams.get('bytes'));
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': left });
-      const pump = () => {
-        while (left > 0) {
-          const chunk = left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left);
-          left -= chunk.length;
-          if (left === 0) return void res.end(chunk);
-          if (!res.write(chunk)) return void res.once('drain', pump);
-        }
-        res.end();
-      };
-      pump();
+      const bytes = Number(url.searchParams.get('bytes'));
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes });
+      streamBytes(res, bytes);
     };
     const server =
       options.tls === false
