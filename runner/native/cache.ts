@@ -4,9 +4,10 @@
  * appears atomically (temp file + rename), so a concurrent user never runs half a file.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { access, constants, mkdir, rename, rm } from 'node:fs/promises';
+import { access, constants, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { sweepStaleTempDirs } from '../../sandbox-core/cleanup.ts';
 
 /** $XDG_CACHE_HOME, else ~/.cache. */
 export function defaultCacheRoot(): string {
@@ -37,4 +38,36 @@ export async function ensureCached(target: string, build: (tempPath: string) => 
     await rm(temp, { force: true });
   }
   return true;
+}
+
+/**
+ * The cache directory <parent>/<key>, made by `fill(tempDir)` unless it is
+ * already complete (it holds manifest.json, which `fill` must write last).
+ * The temp dir is named rigor-build-<pid>-XXXXXX beside it: removed when
+ * `fill` fails, swept by a later build when its builder was killed. A
+ * concurrent identical build that renamed first wins; its result is the same.
+ */
+export async function ensureCachedDir(parent: string, key: string, fill: (temp: string) => Promise<void>): Promise<string> {
+  const target = join(parent, key);
+  if (await exists(join(target, 'manifest.json'))) return target;
+  await mkdir(parent, { recursive: true });
+  sweepStaleTempDirs(parent);
+  const temp = await mkdtemp(join(parent, `rigor-build-${process.pid}-`));
+  try {
+    await fill(temp);
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && (await exists(join(target, 'manifest.json')))) return target;
+    throw error;
+  }
+  return target;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path, constants.F_OK).then(
+    () => true,
+    () => false,
+  );
 }

@@ -10,12 +10,12 @@
  * sandboxes mount it read-only.
  */
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { chmod, copyFile, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { nativeAgentPath } from '../agent/build.ts';
 import { isStaticElf } from './static-elf.ts';
+import { defaultCacheRoot, ensureCachedDir } from '../../runner/native/cache.ts';
 
 /** Bumped whenever the layout below changes, so old caches are not reused. */
 const ROOTFS_BUILDER_VERSION = 1;
@@ -42,10 +42,6 @@ export interface RootfsManifest {
   agent: { source: string; sha256: string; path: string };
 }
 
-export function defaultCacheRoot(): string {
-  return process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-}
-
 /** The cache key: what changes the rootfs, hashed. */
 export function rootfsKey(inputs: { busyboxSha256: string; agentSha256: string; builderVersion: number }): string {
   const text = JSON.stringify([inputs.builderVersion, inputs.busyboxSha256, inputs.agentSha256]);
@@ -66,14 +62,8 @@ export async function buildBusyboxRootfs(options: RootfsOptions = {}): Promise<s
   const [busyboxSha256, agentSha256] = await Promise.all([sha256File(busybox), sha256File(agent)]);
   const key = rootfsKey({ busyboxSha256, agentSha256, builderVersion: ROOTFS_BUILDER_VERSION });
   const parent = join(options.cacheRoot ?? defaultCacheRoot(), 'rigor', 'rootfs');
-  const target = join(parent, key);
-  if (await exists(join(target, 'manifest.json'))) return join(target, 'rootfs');
-
-  await mkdir(parent, { recursive: true });
-  const temp = await mkdtemp(join(parent, `.build-${key}-`));
-  try {
-    const root = join(temp, 'rootfs');
-    const { banner, applets } = await populate(root, busybox, agent);
+  const target = await ensureCachedDir(parent, key, async (temp) => {
+    const { banner, applets } = await populate(join(temp, 'rootfs'), busybox, agent);
     const manifest: RootfsManifest = {
       builder: { name: 'busybox-rootfs', version: ROOTFS_BUILDER_VERSION },
       key,
@@ -83,14 +73,7 @@ export async function buildBusyboxRootfs(options: RootfsOptions = {}): Promise<s
     };
     // written last: a cache dir holding a manifest is complete
     await writeFile(join(temp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    // another process finished the same build first: theirs is identical
-    const code = (error as NodeJS.ErrnoException).code;
-    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && (await exists(join(target, 'manifest.json')))) return join(target, 'rootfs');
-    throw error;
-  }
+  });
   return join(target, 'rootfs');
 }
 

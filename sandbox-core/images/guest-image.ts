@@ -26,14 +26,14 @@
  * from <modulesRoot>/<version>.
  */
 import { createHash } from 'node:crypto';
-import { access, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { kernelBuildOf, type KernelBuildManifest } from '../../kernel/build-manifest.ts';
-import { cacheEntryPath, ensureCached } from '../../runner/native/cache.ts';
+import { cacheEntryPath, defaultCacheRoot, ensureCached, ensureCachedDir } from '../../runner/native/cache.ts';
 import { nativeAgentPath } from '../agent/build.ts';
-import { buildBusyboxRootfs, DEFAULT_BUSYBOX, defaultCacheRoot, readRootfsManifest } from './busybox-rootfs.ts';
+import { buildBusyboxRootfs, DEFAULT_BUSYBOX, readRootfsManifest } from './busybox-rootfs.ts';
 import { cpioNewc, type CpioEntry } from './guest/cpio.ts';
 import { INITRAMFS_AGENT, INITRAMFS_MODULES_DIR, initScript, type VirtioBus } from './guest/init-script.ts';
 import { moduleLoadOrder, readModule, readModuleIndex } from './guest/kernel-modules.ts';
@@ -188,9 +188,7 @@ export async function buildGuestImage(options: GuestImageOptions = {}): Promise<
 
   if (!(await isStaticElf(busybox))) throw new Error(`busybox at ${busybox} is not a static executable: install busybox-static (apt-get install -y busybox-static)`);
   if (!(await isStaticElf(agent))) throw new Error(`agent at ${agent} is not a static executable: the initramfs has no libc`);
-  await mkdir(parent, { recursive: true });
-  const temp = await mkdtemp(join(parent, `.build-${key}-`));
-  try {
+  await ensureCachedDir(parent, key, async (temp) => {
     const entries: CpioEntry[] = [
       ...['bin', 'dev', 'lib', 'lib/modules', 'newroot', 'proc', 'sys'].map((path) => ({ kind: 'dir' as const, path })),
       { kind: 'char', path: 'dev/console', major: 5, minor: 1 },
@@ -218,14 +216,7 @@ export async function buildGuestImage(options: GuestImageOptions = {}): Promise<
     };
     // written last: a cache dir holding a manifest is complete
     await writeFile(join(temp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    // another process finished the same build first: theirs is identical
-    const code = (error as NodeJS.ErrnoException).code;
-    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && (await exists(join(target, 'manifest.json')))) return image();
-    throw error;
-  }
+  });
   return image();
 }
 
