@@ -17,6 +17,7 @@ import { parseCommandParams, type CommandParams } from './command-params.ts';
 import { openSpawner, type Spawner } from './spawner.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from './types.ts';
 import { runUntimed } from './untimed.ts';
+import { wholeNumberProblems } from './param-checks.ts';
 
 export const FIDELITY_GOAL = 'within 5% of hyperfine and < 0.2 ms overhead per sample';
 const GOAL_RATIO = 0.05;
@@ -42,9 +43,7 @@ function validateHarnessParams(params: Record<string, unknown>): string[] {
   if (!Array.isArray(run) || run.length === 0 || !run.every((part) => typeof part === 'string') || run[0] === '') {
     problems.push(`params.run: expected an argv list of strings, found ${describeFound(run)}`);
   }
-  if (params.rounds !== undefined && !(Number.isInteger(params.rounds) && (params.rounds as number) >= 1)) {
-    problems.push(`params.rounds: expected a whole number of rounds (>= 1), found ${describeFound(params.rounds)}`);
-  }
+  problems.push(...wholeNumberProblems(params, 'rounds', { unit: 'rounds' }));
   return problems;
 }
 

@@ -18,6 +18,7 @@ import { connectAgent } from './proxy/connect-agent.ts';
 import { startMitmdump } from './proxy/mitmdump.ts';
 import { startServed } from './proxy/served.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from './types.ts';
+import { wholeNumberProblems } from './param-checks.ts';
 
 const PATHS = ['direct', 'tunnel', 'intercept', 'mitmproxy'] as const;
 export type ProxyPath = (typeof PATHS)[number];
@@ -31,8 +32,7 @@ export const proxyLoadWorkload: Workload = {
     const problems: string[] = [];
     if (!PATHS.includes(params.path as ProxyPath)) problems.push(`params.path: expected one of ${PATHS.join(', ')}, found ${describeFound(params.path)}`);
     if (params.kind !== undefined && !KINDS.includes(params.kind as 'latency')) problems.push(`params.kind: expected one of ${KINDS.join(', ')}, found ${describeFound(params.kind)}`);
-    const mib = params.download_mib;
-    if (mib !== undefined && !(Number.isInteger(mib) && (mib as number) > 0)) problems.push(`params.download_mib: expected a whole number >= 1, found ${describeFound(mib)}`);
+    problems.push(...wholeNumberProblems(params, 'download_mib'));
     return problems;
   },
   requirements: (params) => (params.path === 'mitmproxy' ? [{ binary: 'mitmdump' }] : []),

@@ -4,6 +4,7 @@ import { backendNames, getBackend } from '../../../sandbox-core/backends/registr
 import type { Backend, Sandbox, SandboxSpec } from '../../../sandbox-core/backends/types.ts';
 import { GUEST_KERNELS, QemuBackend, type GuestKernel } from '../../../sandbox-core/backends/qemu.ts';
 import type { Machine } from '../../../sandbox-core/backends/qemu/qemu-args.ts';
+import { wholeNumberProblems } from '../param-checks.ts';
 
 /** Params that choose how a qemu guest boots; each value makes a backend of its own (one image cache each). */
 const QEMU_PARAMS = ['kernel', 'machine', 'cmdline'] as const;
@@ -30,9 +31,7 @@ export function backendProblems(params: Record<string, unknown>): string[] {
   if (params.agent !== undefined && params.agent !== 'native' && params.agent !== 'node') {
     problems.push(`params.agent: expected native or node, found ${describeFound(params.agent)}`);
   }
-  if (params.memory_mib !== undefined && !(Number.isInteger(params.memory_mib) && (params.memory_mib as number) > 0)) {
-    problems.push(`params.memory_mib: expected a whole number of MiB, found ${describeFound(params.memory_mib)}`);
-  }
+  problems.push(...wholeNumberProblems(params, 'memory_mib', { unit: 'MiB' }));
   return problems;
 }
 

@@ -5,13 +5,13 @@
  * between sharers), and the drop of MemAvailable in /proc/meminfo.
  */
 import { readFileSync } from 'node:fs';
-import { describeFound } from '../../errors.ts';
 import { parseMeminfo } from '../../host/os.ts';
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
 import type { CellContext, Workload, WorkloadResult } from '../types.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
 import { backendProblems, backendSkipReason, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
+import { wholeNumberProblems } from '../param-checks.ts';
 
 const MIB = 1024 * 1024;
 /** Sandboxes started at once while filling up (2 cores). */
@@ -28,7 +28,7 @@ export const densityWorkload: Workload = {
   description: 'params.n idle sandboxes at once: host memory per sandbox (PSS from stats(), and MemAvailable drop)',
   validateParams: (params) => [
     ...backendProblems(params),
-    ...(Number.isInteger(params.n) && (params.n as number) > 0 ? [] : [`params.n: expected a whole number of sandboxes, found ${describeFound(params.n)}`]),
+    ...wholeNumberProblems(params, 'n', { required: true, unit: 'sandboxes' }),
   ],
   skipReason: backendSkipReason,
   run: runDensity,

@@ -27,6 +27,7 @@ import { WorkloadError, type CellContext, type Workload, type WorkloadResult } f
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
 import { teardown } from './teardown.ts';
 import { backendProblems, backendSkipReason, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
+import { wholeNumberProblems } from '../param-checks.ts';
 
 /** Sizes and counts the rig may set, with the defaults the tool is run with. */
 const NUMBER_PARAMS = { disk_mib: 64, random_ops: 256, max_walk: 20_000, small_files: 1000, startup_runs: 20, requests: 200, concurrency: 8, download_mib: 32 } as const;
@@ -39,10 +40,7 @@ export const guestBenchWorkload: Workload = {
   description: 'guest-bench (disk, rootfs, startup, http, throughput) run inside one sandbox per cell (params.backend)',
   validateParams(params) {
     const problems = backendProblems(params);
-    for (const name of Object.keys(NUMBER_PARAMS)) {
-      const value = params[name];
-      if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 1)) problems.push(`params.${name}: expected a whole number >= 1, found ${describeFound(value)}`);
-    }
+    for (const name of Object.keys(NUMBER_PARAMS)) problems.push(...wholeNumberProblems(params, name));
     if (params.cache_drop !== undefined && !CACHE_DROPS.includes(params.cache_drop as never)) {
       problems.push(`params.cache_drop: expected one of ${CACHE_DROPS.join(', ')}, found ${describeFound(params.cache_drop)}`);
     }

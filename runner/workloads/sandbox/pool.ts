@@ -5,12 +5,12 @@
  * the pool is full again, so every sample measures an acquire from a warm,
  * quiet pool; facts.waited counts acquires that found it empty anyway.
  */
-import { describeFound } from '../../errors.ts';
 import { sampleLoop } from '../../sampling/loop.ts';
 import { WarmPool } from '../../../sandbox-core/pool/warm-pool.ts';
 import type { CellContext, Workload, WorkloadResult } from '../types.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
 import { backendProblems, backendSkipReason, checkExec, preparedBackend, specOf } from './backend-param.ts';
+import { wholeNumberProblems } from '../param-checks.ts';
 
 const COMMAND = ['echo', 'hello'];
 
@@ -19,9 +19,7 @@ export const poolWorkload: Workload = {
   description: 'acquire from a warm pool of paused sandboxes → first output of exec (params.backend, params.pool_size)',
   validateParams: (params) => [
     ...backendProblems(params),
-    ...(params.pool_size === undefined || (Number.isInteger(params.pool_size) && (params.pool_size as number) > 0)
-      ? []
-      : [`params.pool_size: expected a whole number >= 1, found ${describeFound(params.pool_size)}`]),
+    ...wholeNumberProblems(params, 'pool_size'),
   ],
   skipReason: backendSkipReason,
   run: runPool,
