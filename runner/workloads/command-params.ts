@@ -4,6 +4,7 @@
  */
 import { describeFound, InputError } from '../errors.ts';
 import type { OutputMode } from './spawner.ts';
+import { isArgv } from './param-checks.ts';
 
 /** An argv run directly, or a shell string run as `sh -c <string>`. */
 export type CommandLine = string[];
@@ -35,7 +36,7 @@ const OUTPUTS: readonly OutputMode[] = ['discard', 'pipe', 'keep'];
 
 function commandProblem(key: string, value: unknown): string | null {
   if (typeof value === 'string' && value.trim() !== '') return null;
-  if (Array.isArray(value) && value.length > 0 && value.every((part) => typeof part === 'string') && value[0] !== '') return null;
+  if (isArgv(value)) return null;
   return `params.${key}: expected an argv list of strings or a shell string, found ${describeFound(value)}`;
 }
 

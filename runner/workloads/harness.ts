@@ -9,7 +9,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeFound } from '../errors.ts';
 import { toolVersion } from '../host/tools.ts';
 import { median } from '../stats/percentile.ts';
 import { loopKind, sampleCommand } from './command.ts';
@@ -17,7 +16,7 @@ import { parseCommandParams, type CommandParams } from './command-params.ts';
 import { openSpawner, type Spawner } from './spawner.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from './types.ts';
 import { runUntimed } from './untimed.ts';
-import { wholeNumberProblems } from './param-checks.ts';
+import { argvProblems, wholeNumberProblems } from './param-checks.ts';
 
 export const FIDELITY_GOAL = 'within 5% of hyperfine and < 0.2 ms overhead per sample';
 const GOAL_RATIO = 0.05;
@@ -39,10 +38,7 @@ export function roundOrder(round: number): Tool[] {
 
 function validateHarnessParams(params: Record<string, unknown>): string[] {
   const problems: string[] = [];
-  const run = params.run;
-  if (!Array.isArray(run) || run.length === 0 || !run.every((part) => typeof part === 'string') || run[0] === '') {
-    problems.push(`params.run: expected an argv list of strings, found ${describeFound(run)}`);
-  }
+  problems.push(...argvProblems(params, 'run', { required: true }));
   problems.push(...wholeNumberProblems(params, 'rounds', { unit: 'rounds' }));
   return problems;
 }

@@ -12,3 +12,15 @@ export function wholeNumberProblems(params: Record<string, unknown>, name: strin
   const what = options.unit ? `a whole number of ${options.unit} (>= 1)` : 'a whole number >= 1';
   return [`params.${name}: expected ${what}, found ${describeFound(value)}`];
 }
+
+/** Whether `value` is an argv: a non-empty list of strings whose first names a program. */
+export function isArgv(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length > 0 && value.every((part) => typeof part === 'string') && value[0] !== '';
+}
+
+/** `params[name]` must be an argv list (or absent, unless `required`). */
+export function argvProblems(params: Record<string, unknown>, name: string, options: { required?: boolean } = {}): string[] {
+  const value = params[name];
+  if ((value === undefined && !options.required) || isArgv(value)) return [];
+  return [`params.${name}: expected an argv list of strings, found ${describeFound(value)}`];
+}

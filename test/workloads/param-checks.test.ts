@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { wholeNumberProblems } from '../../runner/workloads/param-checks.ts';
+import { argvProblems, wholeNumberProblems } from '../../runner/workloads/param-checks.ts';
 
 describe('wholeNumberProblems', () => {
   it('accepts whole numbers >= 1 and an absent optional one, and names the param, the unit and what was found', () => {
@@ -9,5 +9,16 @@ describe('wholeNumberProblems', () => {
     expect(wholeNumberProblems({ n: 0 }, 'n')).toEqual(['params.n: expected a whole number >= 1, found 0']);
     expect(wholeNumberProblems({ n: 2.5 }, 'n', { unit: 'MiB' })).toEqual(['params.n: expected a whole number of MiB (>= 1), found 2.5']);
     expect(wholeNumberProblems({ n: '4' }, 'n')).toEqual(['params.n: expected a whole number >= 1, found "4"']);
+  });
+});
+
+describe('argvProblems', () => {
+  it('accepts a non-empty list of strings naming a program, and an absent optional one', () => {
+    expect(argvProblems({ run: ['echo', 'hi'] }, 'run')).toEqual([]);
+    expect(argvProblems({}, 'run')).toEqual([]);
+    expect(argvProblems({}, 'run', { required: true })).toEqual(['params.run: expected an argv list of strings, found nothing']);
+    expect(argvProblems({ run: [] }, 'run')).toEqual(['params.run: expected an argv list of strings, found a list of 0']);
+    expect(argvProblems({ run: ['', 'x'] }, 'run')).toEqual(['params.run: expected an argv list of strings, found a list of 2']);
+    expect(argvProblems({ run: ['echo', 3] }, 'run')).toEqual(['params.run: expected an argv list of strings, found a list of 2']);
   });
 });

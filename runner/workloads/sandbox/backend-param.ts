@@ -4,7 +4,7 @@ import { backendNames, getBackend } from '../../../sandbox-core/backends/registr
 import type { Backend, Sandbox, SandboxSpec } from '../../../sandbox-core/backends/types.ts';
 import { GUEST_KERNELS, QemuBackend, type GuestKernel } from '../../../sandbox-core/backends/qemu.ts';
 import type { Machine } from '../../../sandbox-core/backends/qemu/qemu-args.ts';
-import { wholeNumberProblems } from '../param-checks.ts';
+import { argvProblems, wholeNumberProblems } from '../param-checks.ts';
 
 /** Params that choose how a qemu guest boots; each value makes a backend of its own (one image cache each). */
 const QEMU_PARAMS = ['kernel', 'machine', 'cmdline'] as const;
@@ -103,9 +103,5 @@ export function commandOf(params: Record<string, unknown>, fallback: string[]): 
 }
 
 export function commandProblems(params: Record<string, unknown>): string[] {
-  const command = params.command;
-  if (command === undefined) return [];
-  return Array.isArray(command) && command.length > 0 && command.every((part) => typeof part === 'string')
-    ? []
-    : [`params.command: expected an argv list of strings, found ${describeFound(command)}`];
+  return argvProblems(params, 'command');
 }
