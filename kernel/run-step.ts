@@ -5,14 +5,11 @@
  */
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
+import { signalQuietly } from '../sandbox-core/backends/signal.ts';
 
 /** SIGTERM to the process group `pgid`; nothing when it is gone. */
 export function signalGroup(pgid: number): void {
-  try {
-    process.kill(-pgid, 'SIGTERM');
-  } catch {
-    // the group already exited
-  }
+  signalQuietly(-pgid, 'SIGTERM');
 }
 
 const TAIL_LINES = 30;

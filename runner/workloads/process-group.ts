@@ -3,19 +3,14 @@
  * to the whole group, SIGKILL one second later if it is still there, and a
  * SIGKILL sweep once it exited so no grandchild outlives the run.
  */
+import { signalQuietly } from '../../sandbox-core/backends/signal.ts';
 
 /** How long a group gets between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 1000;
 
 /** Send a signal to a process group; false when the group no longer exists. */
 function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
-  }
+  return signalQuietly(-pgid, signal);
 }
 
 /**

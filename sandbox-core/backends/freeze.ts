@@ -9,6 +9,7 @@
  * a process in uninterruptible sleep stops only when it leaves it.
  */
 import { readProcTable, sandboxProcesses } from './proc-table.ts';
+import { signalQuietly } from './signal.ts';
 
 /** Give up on a pause when processes are still running after this long. */
 const STOP_DEADLINE_MS = 2000;
@@ -29,7 +30,7 @@ export async function stopProcesses(root: number, groups: Iterable<number>): Pro
     if (running.length === 0) return [...stopped];
     if (Date.now() > deadline) throw new Error(`pause: processes ${running.join(', ')} still running after ${STOP_DEADLINE_MS} ms of SIGSTOP`);
     for (const pid of running) {
-      if (signal(pid, 'SIGSTOP')) stopped.add(pid);
+      if (signalQuietly(pid, 'SIGSTOP')) stopped.add(pid);
     }
     // Signal delivery is asynchronous: let the targets reach their stop before rescanning.
     await new Promise((resolve) => setTimeout(resolve, 0));
@@ -38,16 +39,5 @@ export async function stopProcesses(root: number, groups: Iterable<number>): Pro
 
 /** SIGCONT each pid; ones that exited meanwhile are skipped. */
 export function continueProcesses(pids: Iterable<number>): void {
-  for (const pid of pids) signal(pid, 'SIGCONT');
-}
-
-/** kill(2) that treats "no such process" as false instead of an error. */
-function signal(pid: number, name: NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, name);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
-  }
+  for (const pid of pids) signalQuietly(pid, 'SIGCONT');
 }

@@ -1,11 +1,13 @@
 /** kill(2) for teardown code, where a process that is already gone is the goal, not an error. */
 
-/** kill(2) ignoring "no such process". */
-export function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+/** kill(2) (a negative pid: the process group) ignoring "no such process"; false when there was none. */
+export function signalQuietly(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(pid, signal);
+    return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
   }
 }
 
