@@ -223,7 +223,7 @@ async function runPhases(ctx: CellContext, drive: (cell: CellState) => Promise<u
   if (ended?.kind === 'interrupt') result.truncated = 'interrupted';
   if (ended?.kind === 'budget') {
     const taken = cell.phase === 'sample' ? cell.doneInPhase : 0;
-    result.truncated = `max_seconds (${max_seconds} s) reached after ${taken} of ${iterations} samples`;
+    result.truncated = budgetReached(max_seconds, taken, iterations, 'samples');
   }
   if (ended?.kind === 'error') {
     const { error } = ended;
@@ -234,8 +234,13 @@ async function runPhases(ctx: CellContext, drive: (cell: CellState) => Promise<u
 }
 
 /** Seconds as a setTimeout delay; Node fires delays above 2^31-1 ms at once, so longer ones are capped (~24.8 days). */
-function timerDelay(seconds: number): number {
+export function timerDelay(seconds: number): number {
   return Math.min(seconds * 1000, 2 ** 31 - 1);
+}
+
+/** What `truncated` says when a cell's max_seconds ran out. */
+export function budgetReached(maxSeconds: number, taken: number, planned: number, what: string): string {
+  return `max_seconds (${maxSeconds} s) reached after ${taken} of ${planned} ${what}`;
 }
 
 /** Wait for `work`, but no longer than `ms`: a run that ignores its abort signal must not hang the cell. */

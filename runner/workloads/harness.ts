@@ -17,6 +17,7 @@ import { openSpawner, type Spawner } from './spawner.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from './types.ts';
 import { runUntimed } from './untimed.ts';
 import { argvProblems, wholeNumberProblems } from './param-checks.ts';
+import { budgetReached, timerDelay } from '../sampling/loop.ts';
 
 export const FIDELITY_GOAL = 'within 5% of hyperfine and < 0.2 ms overhead per sample';
 const GOAL_RATIO = 0.05;
@@ -68,7 +69,7 @@ async function runHarness(ctx: CellContext): Promise<WorkloadResult> {
   const native = await openSpawner('native');
   const node = await openSpawner('node');
   const dir = await mkdtemp(join(tmpdir(), 'rigor-harness-'));
-  const budget = AbortSignal.timeout(Math.min(max_seconds * 1000, 2 ** 31 - 1));
+  const budget = AbortSignal.timeout(timerDelay(max_seconds));
   const signal = AbortSignal.any([ctx.signal, budget]);
   let roundsDone = 0;
   try {
@@ -102,7 +103,7 @@ async function runHarness(ctx: CellContext): Promise<WorkloadResult> {
     tools: { hyperfine: version },
   };
   if (ctx.signal.aborted) result.truncated = 'interrupted';
-  else if (budget.aborted) result.truncated = `max_seconds (${max_seconds} s) reached after ${roundsDone} of ${rounds} rounds`;
+  else if (budget.aborted) result.truncated = budgetReached(max_seconds, roundsDone, rounds, 'rounds');
   return result;
 }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import { describeFound } from '../errors.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from './types.ts';
+import { budgetReached, timerDelay } from '../sampling/loop.ts';
 
 export type MicroTask = () => unknown | Promise<unknown>;
 
@@ -82,7 +83,7 @@ async function runMicro(def: MicroDefinition, ctx: CellContext): Promise<Workloa
   const budget = setTimeout(() => {
     stoppedBy ??= 'budget';
     stop.abort();
-  }, Math.min(max_seconds * 1000, 2 ** 31 - 1));
+  }, timerDelay(max_seconds));
   const bench = new Bench({
     name: def.name,
     iterations,
@@ -112,7 +113,7 @@ async function runMicro(def: MicroDefinition, ctx: CellContext): Promise<Workloa
   // Counted after the run: tinybench keeps a call that was in flight when the abort came.
   const truncated =
     stoppedBy === 'interrupt' ? 'interrupted'
-    : stoppedBy === 'budget' ? `max_seconds (${max_seconds} s) reached after ${samples.length} of ${iterations} samples`
+    : stoppedBy === 'budget' ? budgetReached(max_seconds, samples.length, iterations, 'samples')
     : undefined;
   const outcome: WorkloadResult = {
     samples: { [metric]: samples },
