@@ -12,12 +12,12 @@
  * into place.
  */
 import { createHash } from 'node:crypto';
-import { access, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
-import { defaultCacheRoot } from '../runner/native/cache.ts';
+import { defaultCacheRoot, pathExists } from '../runner/native/cache.ts';
 import { which } from '../runner/rig/requirements.ts';
 import { sweepStaleTempDirs } from '../sandbox-core/cleanup.ts';
 import { applyPatches } from './apply-patches.ts';
@@ -180,8 +180,8 @@ export async function kernelBuildBlocker(tarball: string = SOURCE_TARBALL): Prom
   const missing = Object.entries(TOOLS)
     .filter(([tool]) => !which(tool))
     .map(([tool, pkg]) => `${tool} (${pkg})`);
-  if (!(await exists(LIBELF_HEADER))) missing.push(`${LIBELF_HEADER} (libelf-dev)`);
-  if (!(await exists(tarball))) missing.push(`${tarball} (${SOURCE_PACKAGE})`);
+  if (!(await pathExists(LIBELF_HEADER))) missing.push(`${LIBELF_HEADER} (libelf-dev)`);
+  if (!(await pathExists(tarball))) missing.push(`${tarball} (${SOURCE_PACKAGE})`);
   if (missing.length === 0) return null;
   const packages = missing.map((entry) => /\(([^)]+)\)$/.exec(entry)![1]);
   return `kernel build: missing ${missing.join(', ')}; apt-get install -y ${[...new Set(packages)].join(' ')}`;
@@ -211,9 +211,3 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}

@@ -4,7 +4,7 @@
  * appears atomically (temp file + rename), so a concurrent user never runs half a file.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { access, constants, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { access, constants, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { sweepStaleTempDirs } from '../../sandbox-core/cleanup.ts';
@@ -49,7 +49,7 @@ export async function ensureCached(target: string, build: (tempPath: string) => 
  */
 export async function ensureCachedDir(parent: string, key: string, fill: (temp: string) => Promise<void>): Promise<string> {
   const target = join(parent, key);
-  if (await exists(join(target, 'manifest.json'))) return target;
+  if (await pathExists(join(target, 'manifest.json'))) return target;
   await mkdir(parent, { recursive: true });
   sweepStaleTempDirs(parent);
   const temp = await mkdtemp(join(parent, `rigor-build-${process.pid}-`));
@@ -59,15 +59,21 @@ export async function ensureCachedDir(parent: string, key: string, fill: (temp: 
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
     const code = (error as NodeJS.ErrnoException).code;
-    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && (await exists(join(target, 'manifest.json')))) return target;
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && (await pathExists(join(target, 'manifest.json')))) return target;
     throw error;
   }
   return target;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether anything is at `path`. */
+export async function pathExists(path: string): Promise<boolean> {
   return access(path, constants.F_OK).then(
     () => true,
     () => false,
   );
+}
+
+/** The sha256 of a file's bytes, hex. */
+export async function sha256File(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
 }

@@ -10,12 +10,12 @@
  * sandboxes mount it read-only.
  */
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { nativeAgentPath } from '../agent/build.ts';
 import { isStaticElf } from './static-elf.ts';
-import { defaultCacheRoot, ensureCachedDir } from '../../runner/native/cache.ts';
+import { defaultCacheRoot, ensureCachedDir, pathExists, sha256File } from '../../runner/native/cache.ts';
 
 /** Bumped whenever the layout below changes, so old caches are not reused. */
 const ROOTFS_BUILDER_VERSION = 1;
@@ -107,19 +107,8 @@ async function populate(root: string, busybox: string, agent: string): Promise<{
 }
 
 async function requireStatic(path: string, what: string, advice: string): Promise<void> {
-  if (!(await exists(path))) throw new Error(`${what} not found at ${path}: ${advice}`);
+  if (!(await pathExists(path))) throw new Error(`${what} not found at ${path}: ${advice}`);
   if (!(await isStaticElf(path))) throw new Error(`${what} at ${path} is not a static executable: ${advice}`);
 }
 
-async function sha256File(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
-}
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

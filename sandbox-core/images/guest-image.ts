@@ -31,7 +31,7 @@ import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { kernelBuildOf, type KernelBuildManifest } from '../../kernel/build-manifest.ts';
-import { cacheEntryPath, defaultCacheRoot, ensureCached, ensureCachedDir } from '../../runner/native/cache.ts';
+import { cacheEntryPath, defaultCacheRoot, ensureCached, ensureCachedDir, pathExists, sha256File } from '../../runner/native/cache.ts';
 import { nativeAgentPath } from '../agent/build.ts';
 import { buildBusyboxRootfs, DEFAULT_BUSYBOX, readRootfsManifest } from './busybox-rootfs.ts';
 import { cpioNewc, type CpioEntry } from './guest/cpio.ts';
@@ -184,7 +184,7 @@ export async function buildGuestImage(options: GuestImageOptions = {}): Promise<
     const boot = await bootKernel(kernel, kernelSha, cacheRoot);
     return { dir: target, kernel, boot, initramfs: join(target, manifest.initramfs.file), rootImage: join(target, manifest.root_image.file), manifest };
   };
-  if (await exists(join(target, 'manifest.json'))) return image();
+  if (await pathExists(join(target, 'manifest.json'))) return image();
 
   if (!(await isStaticElf(busybox))) throw new Error(`busybox at ${busybox} is not a static executable: install busybox-static (apt-get install -y busybox-static)`);
   if (!(await isStaticElf(agent))) throw new Error(`agent at ${agent} is not a static executable: the initramfs has no libc`);
@@ -270,15 +270,4 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-async function sha256File(path: string): Promise<string> {
-  return sha256(await readFile(path));
-}
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
