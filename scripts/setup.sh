@@ -34,6 +34,8 @@ done
 if ! ls /boot/vmlinuz-* >/dev/null 2>&1; then missing+=(linux-image-cloud-amd64); fi
 [ -f /usr/src/linux-source-6.1.tar.xz ] || missing+=(linux-source-6.1)
 [ -f /usr/include/gelf.h ] || missing+=(libelf-dev)
+# The seccomp compiler of the bwrap and runc backends (sandbox-core/seccomp/) links libseccomp.
+[ -f /usr/include/seccomp.h ] || missing+=(libseccomp-dev)
 # Static linking of the agent and the timing helper needs libc.a.
 if command -v dpkg >/dev/null 2>&1 && ! dpkg -s libc6-dev >/dev/null 2>&1; then missing+=(libc6-dev); fi
 
