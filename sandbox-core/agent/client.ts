@@ -3,6 +3,8 @@
  * for HELLO, then sends requests with fresh ids and settles each promise with
  * the reply carrying its id, in whatever order replies come. When the channel
  * ends, every pending request is rejected: a dead agent never leaves a caller hanging.
+ * Nor does a stopped or lying one: every request but an exec without a timeout
+ * has a host-side deadline; a missed one marks the channel broken (see AgentDeadlineError).
  */
 import { constants } from 'node:os';
 import type { BootStage, ExecRequest, ExecResult } from '../backends/types.ts';
@@ -17,15 +19,55 @@ export interface AgentHello {
   stages: BootStage[];
 }
 
+/** Host-side deadline of ping, writeFile, readFile and stats unless ConnectOptions.requestDeadlineMs says otherwise. */
+export const DEFAULT_REQUEST_DEADLINE_MS = 30_000;
+/**
+ * Added to an exec's timeoutMs for its host-side deadline: room for the agent's
+ * kill of the command, the output drain and the reply's transfer. An exec
+ * without timeoutMs (or 0) may run as long as it likes and has no deadline.
+ */
+export const EXEC_DEADLINE_GRACE_MS = 5_000;
+
 export interface ConnectOptions {
   /** Give up when HELLO has not arrived by then (default 30 000). */
   helloTimeoutMs?: number;
   signal?: AbortSignal;
+  /** Deadline of ping, writeFile, readFile and stats (default DEFAULT_REQUEST_DEADLINE_MS). */
+  requestDeadlineMs?: number;
+  /** Added to an exec's timeoutMs for its deadline (default EXEC_DEADLINE_GRACE_MS). */
+  execGraceMs?: number;
+  /** Called once when the channel is marked broken, after every pending request was rejected; same as client.onBroken(). */
+  onBroken?: (error: AgentChannelBrokenError) => void;
 }
 
 /** The agent answered a request with ERROR; the message is the agent's ("read /x: No such file or directory"). */
 export class AgentError extends Error {
   override name = 'AgentError';
+}
+
+/** The channel is closed: what was pending then, and every later request, fails with this ("agent channel closed: end of stream"). */
+export class AgentChannelClosedError extends Error {
+  override name = 'AgentChannelClosedError';
+  constructor(readonly reason: string) {
+    super(`agent channel closed: ${reason}`);
+  }
+}
+
+/** The channel was closed because nothing more the agent sends can be trusted: unreadable data, or a missed deadline. */
+export class AgentChannelBrokenError extends AgentChannelClosedError {
+  override name = 'AgentChannelBrokenError';
+}
+
+/** The agent missed the deadline of request `requestId` (a stopped agent, a frame that never completes): the channel is broken. */
+export class AgentDeadlineError extends AgentChannelBrokenError {
+  override name = 'AgentDeadlineError';
+  constructor(
+    readonly requestType: string,
+    readonly requestId: number,
+    readonly deadlineMs: number,
+  ) {
+    super(`agent missed the ${deadlineMs} ms deadline of ${requestType} #${requestId}: channel marked broken`);
+  }
 }
 
 export type AgentExecResult = ExecResult & {
@@ -34,9 +76,16 @@ export type AgentExecResult = ExecResult & {
 };
 
 interface Pending {
+  /** The request's type (0 for the HELLO wait) and the reply's it expects. */
+  type: number;
   expect: number;
   resolve(reply: Fields): void;
   reject(error: Error): void;
+  /** The request's deadline in ms (undefined: none) and, while its timer runs, when it passes (performance.now()). */
+  deadlineMs?: number;
+  leftMs?: number;
+  due?: number;
+  timer?: NodeJS.Timeout;
 }
 
 const signalNames = new Map<number, string>(Object.entries(constants.signals).map(([name, number]) => [number, name]));
@@ -57,14 +106,25 @@ function parseStages(lines: string[]): BootStage[] {
 export class AgentClient {
   #pending = new Map<number, Pending>();
   #nextId = 1;
-  #closedReason: string | undefined;
+  /** Makes the error of a request on a closed channel; set once, when it closes. */
+  #closed: (() => AgentChannelClosedError) | undefined;
+  #broken: AgentChannelBrokenError | undefined;
+  #brokenListeners: Array<(error: AgentChannelBrokenError) => void> = [];
+  #suspended = false;
   #hello: AgentHello | undefined;
   #onHello: ((hello: AgentHello) => void) | undefined;
+  readonly #requestDeadlineMs: number;
+  readonly #execGraceMs: number;
 
   private constructor(
     private readonly readable: NodeJS.ReadableStream,
     private readonly writable: NodeJS.WritableStream,
-  ) {}
+    opts: ConnectOptions,
+  ) {
+    this.#requestDeadlineMs = opts.requestDeadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS;
+    this.#execGraceMs = opts.execGraceMs ?? EXEC_DEADLINE_GRACE_MS;
+    if (opts.onBroken) this.#brokenListeners.push(opts.onBroken);
+  }
 
   get hello(): AgentHello {
     return this.#hello as AgentHello;
@@ -72,12 +132,12 @@ export class AgentClient {
 
   /** Resolves once the agent's HELLO arrived; rejects when the channel ends, the timeout passes or `signal` aborts first. */
   static connect(readable: NodeJS.ReadableStream, writable: NodeJS.WritableStream, opts: ConnectOptions = {}): Promise<AgentClient> {
-    const client = new AgentClient(readable, writable);
+    const client = new AgentClient(readable, writable, opts);
     const timeoutMs = opts.helloTimeoutMs ?? 30_000;
     return new Promise<AgentClient>((resolve, reject) => {
       const fail = (reason: string): void => {
         settle();
-        client.#close(reason);
+        client.#close(() => new AgentChannelClosedError(reason));
         reject(new Error(`agent did not say hello: ${reason}`));
       };
       const onAbort = (): void => fail(`aborted (${String(opts.signal?.reason)})`);
@@ -96,7 +156,7 @@ export class AgentClient {
         resolve(client);
       };
       // Id 0 stands for the HELLO wait, so a channel that ends first rejects it like any request.
-      client.#pending.set(0, { expect: MessageType.HELLO, resolve: () => undefined, reject: (error) => fail(error.message) });
+      client.#pending.set(0, { type: 0, expect: MessageType.HELLO, resolve: () => undefined, reject: (error) => fail(error.message) });
       client.#listen();
     });
   }
@@ -104,7 +164,7 @@ export class AgentClient {
   /** Round trip of a PING in ms (host clock). */
   async ping(): Promise<number> {
     const start = performance.now();
-    await this.#request(MessageType.PING, MessageType.PONG, []);
+    await this.#request(MessageType.PING, MessageType.PONG, [], this.#requestDeadlineMs);
     return performance.now() - start;
   }
 
@@ -115,7 +175,9 @@ export class AgentClient {
     if (req.cwd !== undefined) fields.push(field.string(Tag.CWD, req.cwd));
     if (req.stdin !== undefined) fields.push(field.bytes(Tag.STDIN, req.stdin));
     if (req.timeoutMs !== undefined) fields.push(field.int(Tag.TIMEOUT_MS, req.timeoutMs));
-    const reply = await this.#request(MessageType.EXEC, MessageType.EXEC_RESULT, fields);
+    // timeoutMs 0 means none to the agent, so no deadline either.
+    const deadlineMs = req.timeoutMs ? req.timeoutMs + this.#execGraceMs : undefined;
+    const reply = await this.#request(MessageType.EXEC, MessageType.EXEC_RESULT, fields, deadlineMs);
     const exitCode = reply.int(Tag.EXIT_CODE) ?? -1;
     const signal = reply.int(Tag.SIGNAL) ?? 0;
     return {
@@ -133,27 +195,62 @@ export class AgentClient {
   async writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
     const fields = [field.string(Tag.PATH, path), field.bytes(Tag.DATA, data)];
     if (mode !== undefined) fields.push(field.int(Tag.MODE, mode));
-    await this.#request(MessageType.WRITE_FILE, MessageType.OK, fields);
+    await this.#request(MessageType.WRITE_FILE, MessageType.OK, fields, this.#requestDeadlineMs);
   }
 
   async readFile(path: string): Promise<Buffer> {
-    const reply = await this.#request(MessageType.READ_FILE, MessageType.FILE_DATA, [field.string(Tag.PATH, path)]);
+    const reply = await this.#request(MessageType.READ_FILE, MessageType.FILE_DATA, [field.string(Tag.PATH, path)], this.#requestDeadlineMs);
     return reply.bytes(Tag.DATA) ?? Buffer.alloc(0);
   }
 
   /** The agent's "key=value" lines: mem_total_kib, mem_available_kib, load1, uptime_ms, boot_id, pid_ns. */
   async stats(): Promise<Record<string, string>> {
-    const reply = await this.#request(MessageType.STATS, MessageType.STATS_RESULT, []);
+    const reply = await this.#request(MessageType.STATS, MessageType.STATS_RESULT, [], this.#requestDeadlineMs);
     return Object.fromEntries(reply.strings(Tag.LINE).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
   }
 
   /** Ends the channel (the agent then kills its commands and exits); pending requests are rejected. */
   close(): void {
-    this.#close('closed by the host');
+    this.#close(() => new AgentChannelClosedError('closed by the host'));
   }
 
-  #request(type: number, expect: number, fields: Field[]): Promise<Fields> {
-    if (this.#closedReason !== undefined) return Promise.reject(new Error(`agent channel closed: ${this.#closedReason}`));
+  /** Why the channel was marked broken, if it was. */
+  get broken(): AgentChannelBrokenError | undefined {
+    return this.#broken;
+  }
+
+  /** Calls `listener` once when the channel is marked broken (a missed deadline, unreadable data); at once if it already is. */
+  onBroken(listener: (error: AgentChannelBrokenError) => void): void {
+    if (this.#broken) listener(this.#broken);
+    else if (this.#closed === undefined) this.#brokenListeners.push(listener);
+  }
+
+  /**
+   * Stops the deadline clocks of pending and new requests until resumeDeadlines()
+   * (both idempotent): a sandbox paused on purpose holds its requests in the
+   * channel, and its stopped agent is not a broken one.
+   */
+  suspendDeadlines(): void {
+    if (this.#suspended) return;
+    this.#suspended = true;
+    const now = performance.now();
+    for (const pending of this.#pending.values()) {
+      if (pending.timer === undefined) continue;
+      clearTimeout(pending.timer);
+      pending.timer = undefined;
+      pending.leftMs = Math.max(0, (pending.due as number) - now);
+    }
+  }
+
+  /** Restarts the clocks suspendDeadlines() stopped, each with the time it had left. */
+  resumeDeadlines(): void {
+    if (!this.#suspended) return;
+    this.#suspended = false;
+    for (const [id, pending] of this.#pending) this.#startDeadline(id, pending);
+  }
+
+  #request(type: number, expect: number, fields: Field[], deadlineMs: number | undefined): Promise<Fields> {
+    if (this.#closed !== undefined) return Promise.reject(this.#closed());
     const id = this.#nextId;
     this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
     let frame: Buffer;
@@ -163,28 +260,46 @@ export class AgentClient {
       return Promise.reject(error);
     }
     return new Promise<Fields>((resolve, reject) => {
-      this.#pending.set(id, { expect, resolve, reject });
+      const settle = <T>(then: (value: T) => void) => (value: T): void => {
+        clearTimeout(pending.timer);
+        then(value);
+      };
+      const pending: Pending = { type, expect, resolve: settle(resolve), reject: settle(reject), deadlineMs, leftMs: deadlineMs };
+      this.#pending.set(id, pending);
+      this.#startDeadline(id, pending);
       this.writable.write(frame);
     });
+  }
+
+  /** Arms the request's deadline timer for the time it has left, unless deadlines are suspended or it has none. */
+  #startDeadline(id: number, pending: Pending): void {
+    if (this.#suspended || pending.leftMs === undefined || pending.deadlineMs === undefined) return;
+    const { deadlineMs } = pending;
+    pending.due = performance.now() + pending.leftMs;
+    // Covers a reply that never starts and one whose frame stalls half-way: either way this request is not settled.
+    // setTimeout fires at once beyond 2^31-1 ms; a deadline that far is as good as that.
+    const delay = Math.min(pending.leftMs, 2 ** 31 - 1);
+    pending.timer = setTimeout(() => this.#break(() => new AgentDeadlineError(typeName(pending.type), id, deadlineMs)), delay);
   }
 
   #listen(): void {
     const decoder = new FrameDecoder();
     this.readable.on('data', (chunk: Buffer | string) => {
-      if (this.#closedReason !== undefined) return;
+      if (this.#closed !== undefined) return;
       try {
         for (const frame of decoder.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) this.#dispatch(frame);
       } catch (error) {
-        this.#close(`unreadable data from the agent: ${(error as Error).message}`);
+        const reason = `unreadable data from the agent: ${(error as Error).message}`;
+        this.#break(() => new AgentChannelBrokenError(reason));
       }
     });
     this.readable.on('end', () => {
       const cut = decoder.buffered > 0 ? ` inside a frame (${decoder.buffered} bytes of it received)` : '';
-      this.#close(`end of stream${cut}`);
+      this.#close(() => new AgentChannelClosedError(`end of stream${cut}`));
     });
-    this.readable.on('close', () => this.#close('stream closed'));
-    this.readable.on('error', (error: Error) => this.#close(`read error: ${error.message}`));
-    this.writable.on('error', (error: Error) => this.#close(`write error: ${error.message}`));
+    this.readable.on('close', () => this.#close(() => new AgentChannelClosedError('stream closed')));
+    this.readable.on('error', (error: Error) => this.#close(() => new AgentChannelClosedError(`read error: ${error.message}`)));
+    this.writable.on('error', (error: Error) => this.#close(() => new AgentChannelClosedError(`write error: ${error.message}`)));
   }
 
   #dispatch(frame: Frame): void {
@@ -194,7 +309,9 @@ export class AgentClient {
       return;
     }
     if (frame.type === MessageType.ERROR && frame.id === 0) {
-      this.#close(`agent: ${reply.string(Tag.MESSAGE) ?? 'error without a message'}`);
+      // The agent found our stream unreadable and is exiting: nothing on this channel can be trusted any more.
+      const reason = `agent: ${reply.string(Tag.MESSAGE) ?? 'error without a message'}`;
+      this.#break(() => new AgentChannelBrokenError(reason));
       return;
     }
     const pending = this.#pending.get(frame.id);
@@ -205,12 +322,24 @@ export class AgentClient {
     else pending.resolve(reply);
   }
 
-  #close(reason: string): void {
-    if (this.#closedReason !== undefined) return;
-    this.#closedReason = reason;
+  /** Closes the channel as broken, then tells the onBroken listeners. */
+  #break(error: () => AgentChannelBrokenError): void {
+    if (this.#closed !== undefined) return;
+    const broken = error();
+    this.#broken = broken;
+    this.#close(error);
+    // Nothing more is worth sending either: drop what still waits to be written (a stopped agent never reads it).
+    (this.writable as NodeJS.WritableStream & { destroy?: () => void }).destroy?.();
+    for (const listener of this.#brokenListeners.splice(0)) listener(broken);
+  }
+
+  #close(error: () => AgentChannelClosedError): void {
+    if (this.#closed !== undefined) return;
+    this.#closed = error;
     const pending = [...this.#pending.values()];
     this.#pending.clear();
-    for (const p of pending) p.reject(new Error(`agent channel closed: ${reason}`));
+    for (const p of pending) p.reject(error());
+    if (!this.#broken) this.#brokenListeners = []; // closed otherwise: it never breaks now
     this.writable.end();
   }
 }

@@ -4,7 +4,7 @@
  * agent on Node costs. Started by node-agent-main.ts.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { chmod, open, readFile, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { constants } from 'node:os';
@@ -29,6 +29,42 @@ import { DEFAULT_PATH } from '../default-path.ts';
 
 /** After a command exits, how long to wait for its pipes to close; a process that left its group may hold them for ever. */
 const PIPE_GRACE_MS = 100;
+
+/** The uid and gid of --exec-user. */
+interface ExecUser {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * A file request under --exec-user, run by a Node child started as that user
+ * (argv: op, path, mode or ""): the kernel checks its permissions exactly as
+ * for a command (ACLs, read-only mounts, no root capabilities), which no
+ * check done as root can promise. The cost is one Node start per request
+ * (about 50 ms). It reports a failure as {"errno":N} on stderr, exit 1; a
+ * file too large to read as exit 3.
+ */
+const FILE_HELPER = `
+const fs = require('node:fs');
+const [op, path, mode] = process.argv.slice(1);
+try {
+  if (op === 'write') {
+    const data = fs.readFileSync(0);
+    const fd = fs.openSync(path, 'w', mode === '' ? 0o644 : Number(mode));
+    try { fs.writeFileSync(fd, data); } finally { fs.closeSync(fd); }
+    if (mode !== '') fs.chmodSync(path, Number(mode));
+  } else {
+    // /proc files say size 0, so the size is checked again after reading.
+    if (fs.statSync(path).size > ${MAX_FILE_BYTES}) process.exit(3);
+    const data = fs.readFileSync(path);
+    if (data.length > ${MAX_FILE_BYTES}) process.exit(3);
+    for (let at = 0; at < data.length; ) at += fs.writeSync(1, data, at);
+  }
+} catch (error) {
+  fs.writeSync(2, JSON.stringify({ errno: error.errno, message: String(error.message) }));
+  process.exit(1);
+}
+`;
 
 /**
  * CLOCK_BOOTTIME in ms. Node reads only CLOCK_MONOTONIC, which stops while the
@@ -88,7 +124,10 @@ class NodeAgent {
   /** Process groups of the commands running now. */
   #running = new Set<number>();
 
-  constructor(private readonly output: NodeJS.WritableStream) {}
+  constructor(
+    private readonly output: NodeJS.WritableStream,
+    private readonly user: ExecUser | undefined,
+  ) {}
 
   send(type: number, id: number, fields: Field[] = []): void {
     this.output.write(encodeFrame(type, id, fields));
@@ -137,7 +176,8 @@ class NodeAgent {
     env.PATH ??= DEFAULT_PATH;
     const cwd = fields.string(Tag.CWD);
     const timeoutMs = fields.int(Tag.TIMEOUT_MS) ?? 0;
-    const child = spawn(command, args, { cwd, env, stdio: 'pipe', detached: true });
+    // libuv drops supplementary groups, then gid and uid, in the child (after entering cwd, as root).
+    const child = spawn(command, args, { cwd, env, stdio: 'pipe', detached: true, ...this.user });
     const started = await new Promise<Error | undefined>((resolve) => child.once('spawn', () => resolve(undefined)).once('error', resolve));
     if (started !== undefined || child.pid === undefined) {
       // libuv reports a missing cwd as the command's ENOENT; tell them apart as the C agent does.
@@ -183,6 +223,7 @@ class NodeAgent {
     const path = fields.string(Tag.PATH);
     if (path === undefined) return this.error(id, 'write: no path');
     const mode = fields.int(Tag.MODE);
+    if (this.user) return this.fileAsUser(id, 'write', path, mode, fields.bytes(Tag.DATA) ?? Buffer.alloc(0));
     try {
       const file = await open(path, 'w', mode ?? 0o644);
       try {
@@ -200,6 +241,7 @@ class NodeAgent {
   async readFile(id: number, fields: Fields): Promise<void> {
     const path = fields.string(Tag.PATH);
     if (path === undefined) return this.error(id, 'read: no path');
+    if (this.user) return this.fileAsUser(id, 'read', path);
     try {
       // /proc files say size 0, so the size is checked again after reading.
       const data = (await stat(path)).size > MAX_FILE_BYTES ? undefined : await readFile(path);
@@ -208,6 +250,28 @@ class NodeAgent {
     } catch (error) {
       this.error(id, `read ${path}: ${describe(error)}`);
     }
+  }
+
+  /** WRITE_FILE or READ_FILE done by FILE_HELPER as the --exec-user user; answers OK, FILE_DATA or ERROR. */
+  async fileAsUser(id: number, op: 'write' | 'read', path: string, mode?: number, data?: Buffer): Promise<void> {
+    const user = this.user as ExecUser;
+    // No env: nothing of the agent's (NODE_OPTIONS) reaches the helper; the cwd is the agent's, as for the C agent.
+    const helper = spawn(process.execPath, ['-e', FILE_HELPER, '--', op, path, mode === undefined ? '' : String(mode)], { env: {}, stdio: 'pipe', ...user });
+    const out = new Capture(helper.stdout, MAX_FILE_BYTES);
+    const err = new Capture(helper.stderr, 4096);
+    helper.stdin.on('error', () => undefined); // the helper failed before reading it
+    helper.stdin.end(data);
+    const ended = await new Promise<Error | number | string>((resolve) =>
+      helper.once('error', resolve).once('close', (code: number | null, signal: string | null) => resolve(code ?? signal ?? 'unknown')),
+    );
+    if (ended instanceof Error) return this.error(id, `${op} ${path}: file helper as ${user.uid}:${user.gid}: ${describe(ended)}`);
+    if (ended === 3) return this.error(id, `read ${path}: larger than ${MAX_FILE_BYTES} bytes`);
+    const said = err.bytes().toString();
+    const failure = ended === 1 && said.startsWith('{"errno":') ? (JSON.parse(said) as { errno?: number; message: string }) : undefined;
+    if (failure) return this.error(id, `${op} ${path}: ${describe(failure)}`);
+    if (ended !== 0) return this.error(id, `${op} ${path}: file helper ended with ${ended}, expected 0: ${said.trim()}`);
+    if (op === 'write') this.send(MessageType.OK, id);
+    else this.send(MessageType.FILE_DATA, id, [field.bytes(Tag.DATA, out.bytes())]);
   }
 }
 
@@ -219,15 +283,15 @@ function killGroup(group: number): void {
   }
 }
 
-/** A command's output up to MAX_OUTPUT_BYTES; the rest is read and dropped so the command never blocks. */
+/** A command's output up to `limit` bytes; the rest is read and dropped so the command never blocks. */
 class Capture {
   #chunks: Buffer[] = [];
   #length = 0;
   truncated = false;
 
-  constructor(stream: NodeJS.ReadableStream) {
+  constructor(stream: NodeJS.ReadableStream, limit = MAX_OUTPUT_BYTES) {
     stream.on('data', (chunk: Buffer) => {
-      const keep = Math.min(chunk.length, MAX_OUTPUT_BYTES - this.#length);
+      const keep = Math.min(chunk.length, limit - this.#length);
       if (keep < chunk.length) this.truncated = true;
       if (keep > 0) this.#chunks.push(chunk.subarray(0, keep));
       this.#length += keep;
@@ -267,23 +331,53 @@ function statsLines(): string[] {
   return lines;
 }
 
+/**
+ * Closes every fd above 2 inherited without close-on-exec (a harness's, passed
+ * down): libuv hands those to every command, and Node cannot mark them
+ * close-on-exec as the C agent does. The agent never uses them.
+ */
+function closeInheritedFds(): void {
+  let fds: string[];
+  try {
+    fds = readdirSync('/proc/self/fd');
+  } catch {
+    return; // no /proc: nothing to find them by
+  }
+  for (const fd of fds.map(Number).filter((fd) => fd > 2)) {
+    try {
+      const flags = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+      if (flags !== undefined && (Number.parseInt(flags, 8) & 0o2000000) === 0) closeSync(fd);
+    } catch {
+      // gone already: readdir's own fd
+    }
+  }
+}
+
 /** Runs the agent with the command line `args` (see PROTOCOL.md, "Running the agent") until its channel ends. */
 export async function runNodeAgent(args: string[]): Promise<void> {
   const started = nowMs();
   const stages: string[] = [];
   let port: string | undefined;
+  let user: ExecUser | undefined;
   for (let i = 0; i < args.length; i++) {
     const [arg, value] = [args[i], args[i + 1]];
+    const ids = arg === '--exec-user' ? /^(\d+):(\d+)$/.exec(value ?? '') : null;
     if (arg === '--port' && value !== undefined) port = value;
     else if (arg === '--stage' && value?.includes('=')) stages.push(value);
+    else if (ids) user = { uid: Number(ids[1]), gid: Number(ids[2]) };
     else {
-      process.stderr.write(`usage: node-agent [--port PATH|auto] [--stage name=ms]...\n(unexpected "${arg}")\n`);
+      process.stderr.write(`usage: node-agent [--port PATH|auto] [--stage name=ms]... [--exec-user UID:GID]\n(unexpected "${arg}")\n`);
       process.exit(2);
     }
     i++;
   }
+  closeInheritedFds();
+  if (user && process.getuid?.() !== 0) {
+    process.stderr.write(`node-agent: --exec-user needs root (running as uid ${process.getuid?.()})\n`);
+    process.exit(1);
+  }
   const { input, output } = await openChannel(port);
-  const agent = new NodeAgent(output);
+  const agent = new NodeAgent(output, user);
   output.on('error', () => agent.shutdown(0)); // the host went away
   agent.send(MessageType.HELLO, 0, [
     field.string(Tag.VERSION, `node ${process.version}`),

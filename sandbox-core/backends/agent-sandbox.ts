@@ -5,13 +5,15 @@
  * the cleanup registry tracks; the launcher started in its own process group
  * with the tail of its output kept; the agent-facing calls; and destroy(),
  * which runs once: the channel is ended, the backend reaps what it runs, then
- * the temp dirs go and the sandbox is untracked. How the channel is made,
- * paused and measured, and how its processes die, is each backend's.
+ * the temp dirs go and the sandbox is untracked. A channel the client marks
+ * broken (its agent missed a deadline or sent unreadable data) destroys the
+ * sandbox at once; deadlines do not run while it is paused. How the channel
+ * is made, paused and measured, and how its processes die, is each backend's.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import type { AgentClient } from '../agent/client.ts';
+import type { AgentChannelBrokenError, AgentClient } from '../agent/client.ts';
 import { newResources, untrackSandbox, type SandboxResources, type TrackedSandbox } from '../cleanup.ts';
 import { signalQuietly } from './signal.ts';
 import type { BootStage, ExecRequest, ExecResult, Phases, Sandbox, SandboxSpec, SandboxStats } from './types.ts';
@@ -30,6 +32,9 @@ export interface LaunchOptions {
   keep: Array<'stdout' | 'stderr'>;
   /** Whether the launcher's descendants are the sandbox's even when they leave its group; false for one that starts nothing. */
   tree: boolean;
+  /** Host uid and gid the launcher runs as (no supplementary groups); default rigor's own. */
+  uid?: number;
+  gid?: number;
 }
 
 export abstract class AgentSandbox implements Sandbox, TrackedSandbox {
@@ -38,12 +43,14 @@ export abstract class AgentSandbox implements Sandbox, TrackedSandbox {
   readonly resources: SandboxResources;
   bootStages: BootStage[] = [];
 
-  protected client: AgentClient | undefined;
   protected child: ChildProcess | undefined;
   /** Settles when the launcher was reaped: how it ended. */
   protected exited: Promise<string> = Promise.resolve('never started');
   #output = '';
   #destroyed: Promise<void> | undefined;
+  #client: AgentClient | undefined;
+  /** Set when a broken channel destroyed the sandbox: later calls say so. */
+  #brokenBy: AgentChannelBrokenError | undefined;
 
   /** `id` defaults to `<backend>-<pid>-<random>`; a backend whose names must match its temp dir passes its own, with the resources that hold that dir. */
   protected constructor(
@@ -53,6 +60,39 @@ export abstract class AgentSandbox implements Sandbox, TrackedSandbox {
   ) {
     this.id = own?.id ?? `${backend}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.resources = own?.resources ?? newResources();
+    // Every backend's pause/resume, wrapped here so none has to remember: a paused sandbox holds its requests, it is not broken.
+    const [pause, resume] = [this.pause.bind(this), this.resume.bind(this)];
+    this.pause = async () => {
+      this.#client?.suspendDeadlines();
+      try {
+        await pause();
+      } catch (error) {
+        this.#client?.resumeDeadlines();
+        throw error;
+      }
+    };
+    this.resume = async () => {
+      try {
+        await resume();
+      } finally {
+        this.#client?.resumeDeadlines();
+      }
+    };
+  }
+
+  /** The agent's channel once connected; setting it also watches it for a break. */
+  protected get client(): AgentClient | undefined {
+    return this.#client;
+  }
+
+  protected set client(client: AgentClient | undefined) {
+    this.#client = client;
+    client?.onBroken((error) => {
+      if (this.#client !== client || this.#destroyed) return;
+      this.#brokenBy = error;
+      // The caller of the request that failed sees the client's error; destroy()'s own failure is for whoever awaits destroy().
+      this.destroy().catch(() => undefined);
+    });
   }
 
   /**
@@ -68,7 +108,7 @@ export abstract class AgentSandbox implements Sandbox, TrackedSandbox {
 
   /** Start the launcher detached (its own process group, so one kill(-pgid) reaches all of it) and record it. */
   protected async launch(command: string, args: string[], options: LaunchOptions): Promise<ChildProcess> {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: options.stdio });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: options.stdio, uid: options.uid, gid: options.gid });
     this.child = child;
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, sig) => resolve(sig ? `killed by ${sig}` : `exited with code ${code}`));
@@ -121,8 +161,9 @@ export abstract class AgentSandbox implements Sandbox, TrackedSandbox {
 
   /** The channel, or an error saying why there is none. */
   protected agent(): AgentClient {
-    if (!this.client || this.#destroyed) throw new Error(`${this.id}: sandbox is destroyed`);
-    return this.client;
+    if (this.#brokenBy) throw new SandboxBrokenError(this.id, this.#brokenBy);
+    if (!this.#client || this.#destroyed) throw new Error(`${this.id}: sandbox is destroyed`);
+    return this.#client;
   }
 
   async exec(request: ExecRequest): Promise<ExecResult> {
@@ -162,6 +203,14 @@ export abstract class AgentSandbox implements Sandbox, TrackedSandbox {
       await Promise.all([...this.resources.tempDirs].map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 2 })));
       untrackSandbox(this);
     }
+  }
+}
+
+/** A call on a sandbox that was destroyed because its agent's channel broke (`cause`: the client's AgentChannelBrokenError). */
+export class SandboxBrokenError extends Error {
+  override name = 'SandboxBrokenError';
+  constructor(id: string, cause: AgentChannelBrokenError) {
+    super(`${id}: sandbox was destroyed because its agent channel broke: ${cause.reason}`, { cause });
   }
 }
 

@@ -1,56 +1,132 @@
 /**
  * The `bwrap` backend: the agent inside bubblewrap (user, pid, mount, ipc,
- * uts, net and cgroup namespaces; host root read-only; fresh /proc, /dev and
- * /tmp; a host temp dir bound writable at the workspace; only its own
- * loopback; every capability dropped unless the spec grants it). Channel:
- * stdio through bwrap. With `egress`, the only way out is the host proxy's
- * unix socket, bound in and relayed by the agent from 127.0.0.1:3128 (and
- * the resolver's, from 127.0.0.1:1053 over TCP).
+ * uts, net and cgroup namespaces; only the system's programs, libraries and
+ * /etc without credentials, read-only; fresh /proc and /dev; size-limited
+ * tmpfs /tmp and workspace; only its own loopback). Channel: stdio through
+ * bwrap. With `egress`, the only way out is the host proxy's unix socket,
+ * bound in and relayed by the agent from 127.0.0.1:3128 (and the resolver's,
+ * from 127.0.0.1:1053 over TCP).
+ *
+ * Isolation (each claim attacked from inside by test/sandbox-core/isolation/):
+ * - bwrap runs as a host uid of the sandbox's own (isolation/host-ids.ts) and
+ *   its user namespace maps only that uid (root inside: the agent) and a
+ *   second one (uid 1000 inside: every command, dropped by the agent's
+ *   `--exec-user`). Host root is not mapped: global sysctls and host files
+ *   stay out of reach, and a command cannot signal, ptrace or take the fds of
+ *   the agent, which is not dumpable either.
+ * - The default seccomp profile (sandbox-core/seccomp/) is loaded by bwrap.
+ * - pids and memory cgroups (isolation/cgroup-limits.ts) are joined before
+ *   the sandbox's pid 1 runs; the workspace and /tmp are tmpfs of a set size.
  *
  * No setpriv here: `--die-with-parent` puts PR_SET_PDEATHSIG on bwrap itself
- * and on the sandbox's pid 1 (checked with a SIGKILLed parent), and when
- * that pid 1 dies the kernel kills everything in the pid namespace.
+ * and on the sandbox's pid 1, and when that pid 1 dies the kernel kills
+ * everything in the pid namespace.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readdir, readlink } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { access, readdir, readlink, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { execa } from 'execa';
 import { cachedAgentCommand } from './agent-command.ts';
 import { which } from '../../runner/rig/requirements.ts';
-import { makeSandboxTempDir } from '../cleanup.ts';
-import { defaultCaDir } from '../proxy/ca-dir.ts';
-import { bwrapArgs, hiddenInside, type RootEntry } from './bwrap-args.ts';
+import { bwrapArgs, ETC_SECRETS, SYSTEM_TOP_LEVEL, type CoveredPath, type RootEntry } from './bwrap-args.ts';
 import { continueProcesses } from './freeze.ts';
 import { SANDBOX_ID_ENV } from './agent-sandbox.ts';
 import { ChildSandbox, type ChildLaunch } from './child-sandbox.ts';
 import { checkEgressSockets, EGRESS_ADDRESSES, egressEnv } from './egress-env.ts';
+import { capabilityNumbers } from './qemu/capabilities.ts';
 import { signalQuietly } from './signal.ts';
-import type { Backend, Sandbox, SandboxSpec } from './types.ts';
+import type { Backend, IsolationFacts, Sandbox, SandboxSpec, SandboxStats } from './types.ts';
 import { DEFAULT_PATH } from '../default-path.ts';
+import { acquireHostIds, idMap, INSIDE_COMMAND_ID, type HostIds } from '../isolation/host-ids.ts';
+import { limitEvents, makeLimitCgroups, sweepStaleLimitCgroups, type LimitCgroups } from '../isolation/cgroup-limits.ts';
+import { limitsOf } from '../isolation/limits.ts';
+import { stageForSandboxes } from '../isolation/stage.ts';
+import { seccompBpf, seccompProfile } from '../seccomp/index.ts';
 
 const DEFAULT_WORKSPACE = '/workspace';
-/** Where agent files hidden from the sandbox (under the host's /tmp, say) are bound instead. */
+/** Where the agent's files are bound inside. */
 const AGENT_DIR_INSIDE = '/.rigor-agent';
 /** Where the egress proxy's unix socket is bound inside (bwrap's own root, so no host directory is touched). */
 const PROXY_SOCKET_INSIDE = '/.rigor-proxy.sock';
 const DNS_SOCKET_INSIDE = '/.rigor-dns.sock';
 /** The sandbox's own loopback ports the agent relays to those sockets. */
 const BWRAP_EGRESS = EGRESS_ADDRESSES.bwrap;
-/** bwrap writes `{"child-pid": N}` here: the host pid of the sandbox's pid 1. */
+/** Extra fds of bwrap: it writes `{"child-pid": N}` on the first, waits on the second for the id maps, reads seccomp BPF from the third. */
 const INFO_FD = 3;
+const USERNS_BLOCK_FD = 4;
+const SECCOMP_FD = 5;
+/** What the agent needs inside its user namespace to run commands as another uid and kill them: nothing more. */
+const AGENT_CAPABILITIES = ['CAP_SETUID', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_KILL'];
 
 /** Directories, files and symlinks at the top of the host's root (a socket or device there is not bound). */
 async function hostRootEntries(): Promise<RootEntry[]> {
-  const entries = (await readdir('/', { withFileTypes: true })).filter((entry) => entry.isDirectory() || entry.isFile() || entry.isSymbolicLink());
+  const entries = (await readdir('/', { withFileTypes: true })).filter(
+    (entry) => SYSTEM_TOP_LEVEL.has(entry.name) && (entry.isDirectory() || entry.isFile() || entry.isSymbolicLink()),
+  );
   return Promise.all(
     entries.map(async (entry) => (entry.isSymbolicLink() ? { name: entry.name, symlinkTarget: await readlink(`/${entry.name}`) } : { name: entry.name })),
   );
 }
 
+/** The /etc secrets this host has, as what covers each. */
+async function coveredEtc(): Promise<CoveredPath[]> {
+  const found = await Promise.all(
+    ETC_SECRETS.map(async (name) => {
+      const path = `/etc/${name}`;
+      try {
+        return { path, directory: (await stat(path)).isDirectory() };
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return found.filter((entry): entry is CoveredPath => entry !== undefined);
+}
+
+/** Throws naming the field when a socket's directories do not let an unprivileged uid reach it. */
+async function checkReachable(socket: string, field: string): Promise<void> {
+  for (let dir = dirname(socket); ; dir = dirname(dir)) {
+    const mode = (await stat(dir)).mode;
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `sandbox spec ${field}: ${socket} must be reachable by the sandbox's unprivileged uid, but ${dir} has mode ${(mode & 0o777).toString(8)} (no search permission for others): make it 0711 or wider`,
+      );
+    }
+    if (dir === '/') return;
+  }
+}
+
+/** Waits for bwrap's `{"child-pid": N}` on its info fd. */
+function readChildPid(child: ChildProcess): Promise<number> {
+  const info = child.stdio[INFO_FD] as NodeJS.ReadableStream;
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      const match = /"child-pid":\s*(\d+)/.exec(text);
+      if (match) done(() => resolve(Number(match[1])));
+    };
+    const onEnd = () => done(() => reject(new Error('bwrap exited before it reported its child')));
+    const done = (settle: () => void) => {
+      info.off('data', onData);
+      info.off('end', onEnd);
+      info.off('close', onEnd);
+      settle();
+    };
+    info.on('data', onData);
+    info.once('end', onEnd);
+    info.once('close', onEnd);
+    info.on('error', () => {}); // the pipe closes with bwrap; 'close' settles
+  });
+}
+
 class BwrapSandbox extends ChildSandbox {
   /** Host pid of the sandbox's pid 1; killing it ends the pid namespace and bwrap then exits. */
   #initPid: number | undefined;
+  #ids: HostIds | undefined;
+  #cgroups: LimitCgroups | undefined;
+  isolation: IsolationFacts | undefined;
 
   constructor(spec: SandboxSpec) {
     const env = spec.egress ? egressEnv(BWRAP_EGRESS.proxy, spec.egress.dnsSocket ? BWRAP_EGRESS.dns : undefined) : undefined;
@@ -59,52 +135,97 @@ class BwrapSandbox extends ChildSandbox {
 
   protected async plan(): Promise<ChildLaunch> {
     const workspacePath = this.spec.workspacePath ?? DEFAULT_WORKSPACE;
-    const [agent, rootEntries] = await Promise.all([cachedAgentCommand(this.spec.agent ?? 'native'), hostRootEntries()]);
+    const limits = limitsOf(this.spec);
+    const granted = this.spec.capabilities ?? [];
+    const profile = this.spec.seccomp === 'unconfined' ? undefined : seccompProfile({ allowSyscalls: this.spec.allowSyscalls });
+    const [agent, rootEntries, covered, bpf] = await Promise.all([
+      cachedAgentCommand(this.spec.agent ?? 'native'),
+      hostRootEntries(),
+      coveredEtc(),
+      profile ? seccompBpf(profile) : undefined,
+    ]);
     const extraFiles: Array<{ hostPath: string; sandboxPath: string }> = [];
-    const command = agent.map((arg) => {
-      if (!arg.startsWith('/') || !hiddenInside(arg, workspacePath)) return arg;
+    const command: string[] = [];
+    for (const arg of agent) {
+      // The agent's files live in root's cache, which bwrap's unprivileged uid cannot reach: staged copies are bound in.
+      if (arg === process.execPath || !arg.startsWith('/')) {
+        command.push(arg);
+        continue;
+      }
       const sandboxPath = `${AGENT_DIR_INSIDE}/${basename(arg)}`;
-      extraFiles.push({ hostPath: arg, sandboxPath });
-      return sandboxPath;
-    });
+      extraFiles.push({ hostPath: await stageForSandboxes(arg), sandboxPath });
+      command.push(sandboxPath);
+    }
+    command.push('--exec-user', `${INSIDE_COMMAND_ID}:${INSIDE_COMMAND_ID}`);
+    const execCaps = capabilityNumbers(granted);
+    if (execCaps.length > 0 && this.spec.agent === 'node') throw new Error("sandbox spec capabilities: granting capabilities to commands needs the native agent (agent: 'native'), found agent: 'node'");
+    if (execCaps.length > 0) command.push('--exec-caps', execCaps.join(','));
     const egress = this.spec.egress;
     if (egress) {
       if (this.spec.agent === 'node') throw new Error("sandbox spec egress: needs the native agent (agent: 'native'), found agent: 'node'");
       checkEgressSockets(egress);
+      await checkReachable(egress.proxySocket, 'egress.proxySocket');
       extraFiles.push({ hostPath: egress.proxySocket, sandboxPath: PROXY_SOCKET_INSIDE });
       command.push('--forward', `${BWRAP_EGRESS.proxy.host}:${BWRAP_EGRESS.proxy.port}=${PROXY_SOCKET_INSIDE}`);
       if (egress.dnsSocket) {
+        await checkReachable(egress.dnsSocket, 'egress.dnsSocket');
         extraFiles.push({ hostPath: egress.dnsSocket, sandboxPath: DNS_SOCKET_INSIDE });
         command.push('--forward', `${BWRAP_EGRESS.dns.host}:${BWRAP_EGRESS.dns.port}=${DNS_SOCKET_INSIDE}`);
       }
     }
-    const workspace = makeSandboxTempDir(this.resources, 'bwrap');
+    this.#ids = acquireHostIds();
+    const ids = this.#ids;
+    this.resources.lastResort.push(() => ids.release());
+    this.#cgroups = makeLimitCgroups(this.id, limits);
+    const cgroups = this.#cgroups;
+    this.resources.lastResort.push(() => void cgroups.remove());
+    this.isolation = {
+      seccomp: profile?.name ?? 'unconfined',
+      commandUid: INSIDE_COMMAND_ID,
+      commandHostUid: ids.command,
+      limits: { pids: limits.pids, memoryMiB: limits.memoryMiB, workspaceMiB: limits.workspaceMiB },
+    };
     const path = process.env.PATH ?? DEFAULT_PATH;
     const args = bwrapArgs({
       rootEntries,
-      workspaceHostDir: workspace,
+      coveredEtc: covered,
       workspacePath,
+      workspaceBytes: limits.workspaceMiB * 1024 * 1024,
+      tmpBytes: limits.workspaceMiB * 1024 * 1024,
       hostname: this.id,
-      capabilities: this.spec.capabilities ?? [],
+      agentCapabilities: [...new Set([...AGENT_CAPABILITIES, ...granted])],
       env: { PATH: path, HOME: workspacePath, [SANDBOX_ID_ENV]: this.id },
       infoFd: INFO_FD,
+      usernsBlockFd: USERNS_BLOCK_FD,
+      seccompFd: bpf ? SECCOMP_FD : undefined,
       extraFiles,
-      // The interception CA's private key lives under the host's cache, which the read-only root shows: cover it.
-      hiddenDirs: [defaultCaDir()].filter((dir) => existsSync(dir)),
       command,
     });
-    return { command: 'bwrap', args, env: { PATH: path, [SANDBOX_ID_ENV]: this.id }, extraPipes: 1 };
+    this.#bpf = bpf;
+    return { command: 'bwrap', args, env: { PATH: path, [SANDBOX_ID_ENV]: this.id }, extraPipes: 3, uid: ids.agent, gid: ids.agent, cwd: '/' };
   }
 
-  protected override launched(child: ChildProcess): void {
-    const info = child.stdio[INFO_FD] as NodeJS.ReadableStream;
-    let text = '';
-    info.on('data', (chunk: Buffer) => {
-      text += chunk.toString('utf8');
-      const match = /"child-pid":\s*(\d+)/.exec(text);
-      if (match) this.#initPid = Number(match[1]);
-    });
-    info.on('error', () => {}); // the pipe closes with bwrap; the pid is then known or not needed
+  #bpf: Buffer | undefined;
+
+  /** bwrap has made the namespaces and waits: put its processes in the cgroups, map the ids, hand it the filter, let it go on. */
+  protected override async launched(child: ChildProcess): Promise<void> {
+    const seccomp = (child.stdio as unknown as NodeJS.WritableStream[])[SECCOMP_FD]!;
+    seccomp.on('error', () => {}); // bwrap gone: readChildPid below says so
+    seccomp.end(this.#bpf ?? Buffer.alloc(0));
+    const pid = await readChildPid(child);
+    this.#initPid = pid;
+    this.#cgroups!.join([child.pid!, pid]);
+    const map = idMap(this.#ids!);
+    await writeFile(`/proc/${pid}/uid_map`, map);
+    await writeFile(`/proc/${pid}/gid_map`, map);
+    const block = (child.stdio as unknown as NodeJS.WritableStream[])[USERNS_BLOCK_FD]!;
+    block.on('error', () => {});
+    block.end('1');
+  }
+
+  override async stats(): Promise<SandboxStats> {
+    const stats = await super.stats();
+    return this.#cgroups ? { ...stats, limits: limitEvents(this.#cgroups.dirs) } : stats;
   }
 
   protected terminate(): void {
@@ -114,13 +235,26 @@ class BwrapSandbox extends ChildSandbox {
     // A paused bwrap must run again to reap its pid 1.
     if (this.paused) continueProcesses(this.paused);
   }
+
+  protected override async reap(): Promise<void> {
+    await super.reap();
+    this.#cgroups?.remove();
+    this.#ids?.release();
+  }
 }
 
 let probe: Promise<{ ok: true } | { ok: false; reason: string }> | undefined;
+let swept = false;
 
 /** One real bwrap run with a user namespace: the binary can be present while the kernel or a policy forbids it. */
 async function probeBwrap(): Promise<{ ok: true } | { ok: false; reason: string }> {
   if (!which('bwrap')) return { ok: false, reason: 'bwrap (bubblewrap) not on PATH' };
+  if (process.getuid?.() !== 0) return { ok: false, reason: 'bwrap sandboxes need root here: rigor maps each sandbox to host uids of its own' };
+  try {
+    await access('/proc/self/uid_map', constants.W_OK);
+  } catch {
+    return { ok: false, reason: 'this kernel has no writable /proc/<pid>/uid_map (user namespaces)' };
+  }
   const result = await execa('bwrap', ['--unshare-user', '--unshare-pid', '--unshare-net', '--ro-bind', '/', '/', 'true'], { reject: false, stdin: 'ignore' });
   if (result.exitCode === 0) return { ok: true };
   return { ok: false, reason: `bwrap cannot create namespaces here: ${String(result.stderr).trim() || result.shortMessage}` };
@@ -133,6 +267,10 @@ export const bwrapBackend: Backend = {
     return probe;
   },
   create(spec: SandboxSpec = {}, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
+    if (!swept) {
+      swept = true;
+      sweepStaleLimitCgroups();
+    }
     return new BwrapSandbox(spec).start(options.signal);
   },
 };

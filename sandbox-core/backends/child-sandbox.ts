@@ -29,6 +29,9 @@ export interface ChildLaunch {
   cwd?: string;
   /** Pipes opened beyond stdio, as fds 3, 4, ... of the child. */
   extraPipes?: number;
+  /** Host uid and gid the launcher runs as; default rigor's own. */
+  uid?: number;
+  gid?: number;
 }
 
 export abstract class ChildSandbox extends AgentSandbox {
@@ -39,8 +42,8 @@ export abstract class ChildSandbox extends AgentSandbox {
 
   /** Make temp dirs (recorded in `resources`) and say what to start. */
   protected abstract plan(): Promise<ChildLaunch>;
-  /** Called right after spawn; bwrap reads its info fd here. */
-  protected launched(_child: ChildProcess): void {}
+  /** Called right after spawn, awaited before the agent's HELLO is waited for; bwrap maps its user namespace here. */
+  protected async launched(_child: ChildProcess): Promise<void> {}
   /**
    * The first step of reaping a running launcher, after the channel was
    * ended: signal what must die now. The launcher's exit is awaited
@@ -78,9 +81,12 @@ export abstract class ChildSandbox extends AgentSandbox {
         stdio: ['pipe', 'pipe', 'pipe', ...Array<'pipe'>(launch.extraPipes ?? 0).fill('pipe')],
         keep: ['stderr'],
         tree: true,
+        uid: launch.uid,
+        gid: launch.gid,
       });
       this.phases.launched = since();
-      this.launched(child);
+      await this.launched(child);
+      if (failure !== undefined) throw failure;
       this.client = await AgentClient.connect(child.stdout!, child.stdin!, { helloTimeoutMs: timeoutMs });
       this.phases.connected = since();
       this.bootStages = this.client.hello.stages;

@@ -8,6 +8,15 @@
  * boot probe (runner/host/kvm.ts) says it is usable, TCG otherwise; each
  * sandbox says which in `accel`.
  *
+ * Egress costs the host a process per guest connection: qemu starts
+ * `rigor-agent --relay` for each connection to 10.0.2.100:3128 or :53. A
+ * guest has at most 32 of them at once (DEFAULT_MAX_RELAYS in qemu/sandbox.ts;
+ * spec.egress.maxRelays, 1 to 1024, for another cap), proxy and resolver
+ * together: each relay holds one of the sandbox's slots (a flock) while it
+ * lives, and one that finds none free closes its connection at once, before
+ * any byte reaches the proxy. Each refusal is handed to
+ * spec.egress.onRelayRefused as an audit record (http or dns, block).
+ *
  * Choices, measured under TCG on the 2-core dev box with Debian's kernel
  * (medians of 4-8 boots; launch → ready about 1.3 s; the project's kernel
  * reaches ready in about 0.5 s, see the kernel-boot rig):
@@ -39,9 +48,10 @@ import { buildGuestImage, defaultGuestKernel, type GuestImageOptions } from '../
 import { GUEST_WORKSPACE } from '../images/guest/init-script.ts';
 import { cacheUntilFailure } from './cache-until-failure.ts';
 import { capabilityNumbers } from './qemu/capabilities.ts';
-import type { Accel, Machine } from './qemu/qemu-args.ts';
+import { MAX_RELAY_CAP, type Accel, type Machine } from './qemu/qemu-args.ts';
 import { MIN_MEMORY_MIB, QemuSandbox, type QemuLaunch } from './qemu/sandbox.ts';
 import { readHostTscKhz } from './qemu/tsc.ts';
+import { limitsOf } from '../isolation/limits.ts';
 import type { Backend, Sandbox, SandboxSpec } from './types.ts';
 
 const QEMU_BINARY = 'qemu-system-x86_64';
@@ -81,7 +91,12 @@ function checkSpec(spec: SandboxSpec): void {
   if (spec.network !== undefined && spec.network !== 'none') {
     throw new Error(`sandbox spec network: the qemu backend gives a guest no network device (only 'none'), found ${JSON.stringify(spec.network)}`);
   }
+  limitsOf(spec); // a malformed pidsLimit or workspaceMiB is refused here too, though the guest's kernel bounds them
   if (spec.egress) checkEgressSockets(spec.egress);
+  const cap = spec.egress?.maxRelays;
+  if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1 && cap <= MAX_RELAY_CAP)) {
+    throw new Error(`sandbox spec egress.maxRelays: expected a whole number of host relays from 1 to ${MAX_RELAY_CAP}, found ${JSON.stringify(cap)}`);
+  }
 }
 
 async function firstExecutable(paths: string[]): Promise<string | undefined> {

@@ -1,18 +1,47 @@
 /**
  * The `runc` backend: the agent as the process of an OCI container run by
  * runc, on a busybox root filesystem the project builds (images/busybox-rootfs.ts),
- * mounted read-only. pid, mount, ipc, uts and network namespaces (runc brings
- * the new namespace's loopback up itself, and nothing else exists in it); no
- * capability unless the spec grants it; no_new_privs; memory and pids limits
- * in cgroups. Channel: the stdio of `runc run` in the foreground, which runc
- * hands to the container as they are.
+ * staged where a mapped root can reach it (runc/rootfs.ts) and mounted read-only.
+ *
+ * What it isolates, and how:
+ * - ids: a user namespace per container mapping only a pair of host uids/gids
+ *   held by this sandbox alone (isolation/host-ids.ts): container root (the
+ *   agent) → `hostIds.agent`, uid 1000 (every command) → `hostIds.command`.
+ *   Host root is not mapped, so root inside owns nothing outside.
+ * - the agent and its commands: the native agent holds only CAP_SETUID,
+ *   CAP_SETGID, CAP_SETPCAP and CAP_KILL (the Node agent the same but
+ *   CAP_SETPCAP; runc/oci-config.ts says why), none inheritable, plus what the
+ *   spec grants; it runs each command as 1000:1000 (`--exec-user`) with only
+ *   the granted capabilities (`--exec-caps`; the Node agent cannot hand any on,
+ *   so a spec granting some to it is refused) and no_new_privs. A command
+ *   runs under another uid than pid 1, so it cannot open /proc/1/fd/1 (the
+ *   channel), signal or ptrace the agent, or forge its replies.
+ * - syscalls: the seccomp profile of sandbox-core/seccomp/ on the agent and
+ *   everything it starts, unless the spec asks for 'unconfined'.
+ * - namespaces: user, pid, mount, ipc, uts and network (runc brings the new
+ *   namespace's loopback up itself, and nothing else exists in it).
+ * - files: the rootfs read-only; /proc/sys read-only; /dev, /tmp (256 MiB)
+ *   and the workspace private tmpfs; the workspace is a tmpfs of
+ *   `workspaceMiB` owned by the command user: nothing of it is on host disk,
+ *   and the host never sees it except through the agent.
+ * - resources (limitsOf(spec)): memory.limit_in_bytes (and memsw when swap is
+ *   accounted) and pids.max in the container's cgroups; tmpfs pages count
+ *   toward the memory limit. stats().limits counts OOM kills and refused forks.
+ * The sandbox says what confined it in `isolation` (seccomp profile name,
+ * command uid inside and on the host, limits), and `hostIds` holds the pair.
+ * test/sandbox-core/runc/isolation.test.ts and limits.test.ts attack each claim.
+ *
+ * Channel: the stdio of `runc run` in the foreground, which runc hands to the
+ * container as they are.
  *
  * `runc run` runs under `setpriv --pdeathsig KILL`, and runc gives the
  * container's pid 1 a parent-death SIGKILL of its own (checked by SIGKILLing
  * runc run), so a running container dies with rigor even on SIGKILL; a
  * paused one, its cgroups and temp dirs are reclaimed by the per-process
  * watchdog (runc/watchdog.ts), and cgroups of an owner that died anyway are
- * swept by the next create() (runc/stale.ts).
+ * swept by the next create() (runc/stale.ts). The host id pair is released
+ * on destroy, by the exit-time last resort, or, when its owner died, taken
+ * over by the next acquirer.
  */
 import { lstat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -22,8 +51,13 @@ import { cachedAgentCommand } from './agent-command.ts';
 import { cacheUntilFailure } from './cache-until-failure.ts';
 import { AGENT_IN_ROOTFS, DEFAULT_BUSYBOX, buildBusyboxRootfs, type RootfsOptions } from '../images/busybox-rootfs.ts';
 import { isStaticElf } from '../images/static-elf.ts';
+import { INSIDE_COMMAND_ID } from '../isolation/host-ids.ts';
+import { limitsOf, type Limits } from '../isolation/limits.ts';
+import { ociSeccomp, seccompProfile, type OciSeccomp } from '../seccomp/profile.ts';
+import { capabilityNumbers } from './qemu/capabilities.ts';
 import { cgroupDirsFor, dirOf } from './runc/cgroups.ts';
-import { checkCapabilities, ociConfig, type OciConfig } from './runc/oci-config.ts';
+import { AGENT_CAPABILITIES, NODE_AGENT_CAPABILITIES, checkCapabilities, ociConfig, type OciConfig } from './runc/oci-config.ts';
+import { stageRootfs } from './runc/rootfs.ts';
 import { RuncSandbox } from './runc/sandbox.ts';
 import { sweepStaleRuncCgroups } from './runc/stale.ts';
 import { ensureRuncWatchdog } from './runc/watchdog.ts';
@@ -33,10 +67,17 @@ import { DEFAULT_PATH } from '../default-path.ts';
 const DEFAULT_WORKSPACE = '/workspace';
 /** Where the Node agent's directory is bound inside (an empty directory of the rootfs). */
 const NODE_AGENT_DIR = '/opt/rigor';
+/**
+ * runc sets the limit once runc init is in the cgroup, and the kernel refuses one below what it
+ * already uses (1 and 2 MiB fail: "error setting cgroup config"); 8 leaves the agent room to start.
+ */
+const RUNC_MIN_MEMORY_MIB = 8;
+/** What `seccompProfile` says when the spec asked for no filter. */
+export const UNCONFINED = 'unconfined';
 
 export interface RuncBackendOptions {
   rootfs?: RootfsOptions;
-  /** pids.max of every container (default DEFAULT_PIDS_LIMIT). */
+  /** pids.max of a container whose spec sets no pidsLimit (default DEFAULT_LIMITS.pids). */
   pidsLimit?: number;
 }
 
@@ -58,53 +99,77 @@ export class RuncBackend implements Backend {
     return { ok: true };
   }
 
-  /** The read-only rootfs every container shares, built once per process (a failed build is retried). */
-  readonly rootfs = cacheUntilFailure(() => buildBusyboxRootfs(this.options.rootfs));
+  /**
+   * The read-only rootfs every container shares, as containers mount it (the
+   * staged copy the mapped root can reach), built once per process (a failed
+   * build is retried).
+   */
+  readonly rootfs = cacheUntilFailure(async () => stageRootfs(await buildBusyboxRootfs(this.options.rootfs)));
 
   async create(spec: SandboxSpec = {}, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
     const t0 = performance.now();
-    checkSpec(spec);
+    const limits = checkSpec(spec, this.options.pidsLimit);
+    // before anything is made: an unknown syscall name in allowSyscalls is the spec's mistake
+    const profile = spec.seccomp === 'unconfined' ? undefined : seccompProfile({ allowSyscalls: spec.allowSyscalls });
     if (!this.#housekeeping) {
       this.#housekeeping = true;
       // in the background: stale cgroups are someone else's leftovers, not this create()'s work
       void sweepStaleRuncCgroups().catch(() => undefined);
       ensureRuncWatchdog();
     }
-    return new RuncSandbox(spec, (sandbox) => this.#config(sandbox, spec, t0)).start(options.signal, t0);
+    const seccomp = profile ? { name: profile.name, oci: ociSeccomp(profile) } : undefined;
+    return new RuncSandbox(spec, { limits, seccompProfile: seccomp?.name ?? UNCONFINED }, (sandbox) =>
+      this.#config(sandbox, spec, limits, seccomp?.oci, t0),
+    ).start(options.signal, t0);
   }
 
-  async #config(sandbox: RuncSandbox, spec: SandboxSpec, t0: number): Promise<OciConfig> {
+  async #config(sandbox: RuncSandbox, spec: SandboxSpec, limits: Limits, seccomp: OciSeccomp | undefined, t0: number): Promise<OciConfig> {
     const rootfs = await this.rootfs();
     sandbox.phases.rootfs = performance.now() - t0;
     const workspacePath = spec.workspacePath ?? DEFAULT_WORKSPACE;
     await checkWorkspace(rootfs, workspacePath);
-    const agent = await agentLaunch(spec.agent ?? 'native');
+    const capabilities = spec.capabilities ?? [];
+    const agent = await agentLaunch(spec.agent ?? 'native', capabilities);
+    const hostIds = sandbox.hostIds;
+    if (!hostIds) throw new Error(`${sandbox.id}: no host ids acquired`);
     return ociConfig({
       id: sandbox.id,
       rootfs,
-      workspaceSource: sandbox.paths.workspace,
       workspacePath,
+      workspaceMiB: limits.workspaceMiB,
       readOnlyBinds: agent.binds,
       args: agent.args,
+      agentCapabilities: agent.capabilities,
       env: { PATH: DEFAULT_PATH, HOME: '/root' },
       cgroupsPath: sandbox.id,
-      memoryMiB: spec.memoryMiB,
-      pidsLimit: this.options.pidsLimit,
+      memoryMiB: limits.memoryMiB,
+      pidsLimit: limits.pids,
       swapAccounting: swapAccounting(),
-      capabilities: spec.capabilities ?? [],
+      hostIds,
+      capabilities,
+      seccomp,
     });
   }
 }
 
 export const runcBackend = new RuncBackend();
 
-/** Mistakes in the spec, before anything is made. */
-function checkSpec(spec: SandboxSpec): void {
+/** Mistakes in the spec, before anything is made; the limits the sandbox gets. */
+function checkSpec(spec: SandboxSpec, backendPidsLimit: number | undefined): Limits {
   if (spec.network !== undefined && spec.network !== 'none') throw new Error(`spec.network: runc supports only "none", found ${JSON.stringify(spec.network)}`);
-  if (spec.memoryMiB !== undefined && !(Number.isInteger(spec.memoryMiB) && spec.memoryMiB >= 8)) {
-    throw new Error(`spec.memoryMiB: expected a whole number of MiB, at least 8, found ${spec.memoryMiB}`);
+  if (spec.seccomp !== undefined && spec.seccomp !== 'default' && spec.seccomp !== 'unconfined') {
+    throw new Error(`spec.seccomp: expected "default" or "unconfined", found ${JSON.stringify(spec.seccomp)}`);
+  }
+  const limits = limitsOf({ ...spec, pidsLimit: spec.pidsLimit ?? backendPidsLimit });
+  if (limits.memoryMiB < RUNC_MIN_MEMORY_MIB) {
+    throw new Error(`spec.memoryMiB: runc needs at least ${RUNC_MIN_MEMORY_MIB} MiB (runc init runs in the container's memory cgroup), found ${limits.memoryMiB}`);
   }
   checkCapabilities(spec.capabilities ?? []);
+  if (spec.agent === 'node' && (spec.capabilities ?? []).length > 0) {
+    // its commands drop to the command user with libuv's setuid, which clears every capability
+    throw new Error('spec.capabilities: the Node agent cannot hand capabilities to its commands (it has no --exec-caps); use agent: "native"');
+  }
+  return limits;
 }
 
 /**
@@ -128,15 +193,25 @@ async function checkWorkspace(rootfs: string, workspacePath: string): Promise<vo
  * The container's process. Native: the static agent with --init (it is pid 1,
  * so it reaps orphans). Node: the host's node with the host's /usr bound
  * read-only (the rootfs's /lib and /lib64 point into /usr) and the bundled
- * agent's directory at /opt/rigor.
+ * agent's directory at /opt/rigor. Either runs its commands as
+ * INSIDE_COMMAND_ID with only the granted capabilities.
  */
-async function agentLaunch(kind: 'native' | 'node'): Promise<{ args: string[]; binds: { source: string; destination: string }[] }> {
-  if (kind === 'native') return { args: [AGENT_IN_ROOTFS, '--init'], binds: [] };
+async function agentLaunch(
+  kind: 'native' | 'node',
+  capabilities: string[],
+): Promise<{ args: string[]; binds: { source: string; destination: string }[]; capabilities: readonly string[] }> {
+  const caps = capabilityNumbers(capabilities);
+  const dropTo = ['--exec-user', `${INSIDE_COMMAND_ID}:${INSIDE_COMMAND_ID}`, ...(caps.length > 0 ? ['--exec-caps', caps.join(',')] : [])];
+  if (kind === 'native') return { args: [AGENT_IN_ROOTFS, '--init', ...dropTo], binds: [], capabilities: AGENT_CAPABILITIES };
   const [node, script] = await cachedAgentCommand('node');
   if (!node?.startsWith('/usr/') || !script) {
     throw new Error(`the runc Node agent binds the host's /usr, but node is ${node ?? 'missing'}; use agent: "native"`);
   }
-  return { args: [node, `${NODE_AGENT_DIR}/${basename(script)}`], binds: [{ source: '/usr', destination: '/usr' }, { source: dirname(script), destination: NODE_AGENT_DIR }] };
+  return {
+    args: [node, `${NODE_AGENT_DIR}/${basename(script)}`, ...dropTo],
+    binds: [{ source: '/usr', destination: '/usr' }, { source: dirname(script), destination: NODE_AGENT_DIR }],
+    capabilities: NODE_AGENT_CAPABILITIES,
+  };
 }
 
 let swapAccountingKnown: boolean | undefined;

@@ -9,8 +9,19 @@ export interface SandboxSpec {
   workspacePath?: string;
   /** Network: 'none' = only the sandbox's own loopback (default). */
   network?: 'none';
-  /** Memory limit in MiB where the backend can enforce one (cgroup, VM size). */
+  /** Memory limit in MiB (cgroup on bwrap and runc; the VM's size on qemu); default DEFAULT_LIMITS.memoryMiB. */
   memoryMiB?: number;
+  /** Most processes and threads at once (cgroup pids.max on bwrap and runc); default DEFAULT_LIMITS.pids. */
+  pidsLimit?: number;
+  /** Size of the workspace filesystem in MiB (a size-limited tmpfs, charged to the memory limit); default DEFAULT_LIMITS.workspaceMiB. */
+  workspaceMiB?: number;
+  /**
+   * Syscall filter of bwrap and runc sandboxes: 'default' (rigor's default profile, see
+   * sandbox-core/seccomp/) unless 'unconfined' is asked for; `allowSyscalls` takes names out of
+   * the default profile's deny list (granting, say, `unshare` to a sandbox that needs it).
+   */
+  seccomp?: 'default' | 'unconfined';
+  allowSyscalls?: string[];
   /** Linux capabilities granted inside (names like CAP_NET_ADMIN); default none. */
   capabilities?: string[];
   /** Environment of every exec, before the request's own env. */
@@ -23,9 +34,12 @@ export interface SandboxSpec {
    * out. Every exec gets HTTP_PROXY/HTTPS_PROXY (and the lower-case pair) and RIGOR_DNS_SERVER
    * naming where they are reached inside: bwrap, the agent relays 127.0.0.1:3128 and :1053 (the
    * network namespace stays unshared); qemu, a virtio-net device on qemu's user network in
-   * restricted mode forwards 10.0.2.100:3128 and :53, and routes nothing else.
+   * restricted mode forwards 10.0.2.100:3128 and :53, and routes nothing else. qemu only: each guest
+   * connection there is a host process (`rigor-agent --relay`), at most `maxRelays` at once
+   * (default DEFAULT_MAX_RELAYS, 32, backends/qemu/sandbox.ts); one beyond is closed unrelayed and
+   * handed to `onRelayRefused` as an audit record (block, this sandbox's id), for the caller's audit log.
    */
-  egress?: { proxySocket: string; dnsSocket?: string };
+  egress?: { proxySocket: string; dnsSocket?: string; maxRelays?: number; onRelayRefused?: (record: import('../audit/audit-log.ts').AuditRecord) => void };
   /** Consulted before every exec; a `block` rejects the exec with ExecBlockedError and nothing runs. */
   execPolicy?: ExecPolicy;
   /** Give up on create() when the agent has not answered by then (default 30 s; qemu under TCG needs more). */
@@ -80,12 +94,28 @@ export interface SandboxStats {
   /** Host memory of every host process belonging to the sandbox. */
   memory: { bytes: number; kind: 'pss' | 'rss'; method: string };
   processes: number;
+  /** Limits the sandbox ran into, where its cgroups count them: OOM kills and refused forks. */
+  limits?: { oomKills: number; forksRefused: number };
+}
+
+/** What confines a sandbox's commands, as artifacts record it per cell. */
+export interface IsolationFacts {
+  /** Seccomp profile of the commands ('rigor-default-v1', 'unconfined'); a VM guest says whose kernel filters. */
+  seccomp: string;
+  /** uid the commands run as inside. */
+  commandUid: number;
+  /** Host uid the commands run as, or 'guest' when they run in a VM's own kernel. */
+  commandHostUid: number | 'guest';
+  /** Limits enforced on the host side; null where the backend has none of that kind. */
+  limits: { pids: number | null; memoryMiB: number; workspaceMiB: number | null };
 }
 
 export interface Sandbox {
   readonly id: string;
   readonly backend: string;
   readonly phases: Phases;
+  /** How the backend confines this sandbox; absent for the `process` floor, which confines nothing. */
+  readonly isolation?: IsolationFacts;
   /** Guest init stages as the agent reported them in its hello. */
   readonly bootStages: BootStage[];
   exec(request: ExecRequest): Promise<ExecResult>;

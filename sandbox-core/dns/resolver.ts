@@ -123,7 +123,8 @@ export async function startDnsResolver(options: DnsResolverOptions): Promise<Dns
     try {
       await new Promise<void>((resolve, reject) => {
         unix!.once('error', reject);
-        unix!.listen(path, () => {
+        // Sandboxes run as unprivileged uids of their own: any of them may connect (the TCP port is as open).
+        unix!.listen({ path, readableAll: true, writableAll: true }, () => {
           unix!.off('error', reject);
           resolve();
         });

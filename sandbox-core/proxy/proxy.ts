@@ -257,7 +257,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     try {
       await new Promise<void>((resolve, reject) => {
         unixListener.once('error', reject);
-        unixListener.listen(options.socketPath, () => {
+        // Sandboxes run as unprivileged uids of their own: any of them may connect (the TCP port is as open).
+        unixListener.listen({ path: options.socketPath, readableAll: true, writableAll: true }, () => {
           unixListener.off('error', reject);
           resolve();
         });

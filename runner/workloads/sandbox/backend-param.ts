@@ -83,6 +83,7 @@ export function sandboxFacts(sandbox: Sandbox): Record<string, unknown> {
     backend: sandbox.backend,
     ...(extra.accel ? { accel: extra.accel } : {}),
     ...(extra.guest ? { guest: extra.guest } : {}),
+    ...(sandbox.isolation ? { isolation: sandbox.isolation } : {}),
     boot_stages_ms: Object.fromEntries(sandbox.bootStages.map((stage) => [stage.name, stage.ms])),
   };
 }

@@ -21,7 +21,7 @@
  * event per attempt of the probe's kind; the upstream accepted no connection;
  * for exec, the blocked command left no trace.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestBenchPath } from '../../../guest-bench/build.ts';
@@ -84,6 +84,7 @@ async function runEnforcement(ctx: CellContext): Promise<WorkloadResult> {
   const probe = ctx.params.probe as Probe;
   const backend = ctx.params.backend as EgressBackend;
   const dir = await mkdtemp(join(tmpdir(), 'rigor-enforcement-'));
+  await chmod(dir, 0o711); // sandboxes run as unprivileged uids: they must reach the sockets in here
   let upstream: LoopbackUpstream | undefined;
   let egress: Egress | undefined;
   let sandbox: Sandbox | undefined;
@@ -103,7 +104,12 @@ async function runEnforcement(ctx: CellContext): Promise<WorkloadResult> {
     });
     const running = egress;
     sandbox = await (await preparedBackend(ctx)).create(
-      { ...specOf(ctx.params), egress: { proxySocket, dnsSocket }, execPolicy: (argv, cwd) => running.deciders.exec(argv, cwd) },
+      {
+        ...specOf(ctx.params),
+        // a connection refused by qemu's relay cap is audited like any refused attempt
+        egress: { proxySocket, dnsSocket, onRelayRefused: (record) => running.audit.record({ ...record, sandbox: ctx.cellId }) },
+        execPolicy: (argv, cwd) => running.deciders.exec(argv, cwd),
+      },
       { signal: ctx.signal },
     );
     const box = sandbox;

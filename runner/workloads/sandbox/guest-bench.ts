@@ -12,7 +12,7 @@
  * network and is given the proxy's loopback port; runc sandboxes have no
  * egress path, so their http and throughput sections are skipped and said so.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guestBenchPath } from '../../../guest-bench/build.ts';
@@ -61,6 +61,7 @@ async function runGuestBench(ctx: CellContext): Promise<WorkloadResult> {
   const backend = String(ctx.params.backend);
   const networked = NETWORKED.includes(backend);
   const dir = await mkdtemp(join(tmpdir(), 'rigor-guest-bench-'));
+  await chmod(dir, 0o711); // sandboxes run as unprivileged uids: they must reach the sockets in here
   let upstream: LoopbackUpstream | undefined;
   let proxy: RunningProxy | undefined;
   let sandbox: Sandbox | undefined;

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
@@ -44,6 +45,7 @@
 #define MAX_STAGES 32
 #define MAX_FORWARDS 64 /* connections --forward carries at once; more wait in the listen backlog */
 #define MAX_FORWARD_PORTS 4 /* --forward may be given this many times */
+#define MAX_RELAY_SLOTS 1024 /* --relay --max at most: a refused relay tries every slot */
 #define FORWARD_CHUNK 16384
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #ifndef SYS_close_range
@@ -694,18 +696,73 @@ static void forward_events(struct pollfd *fds, struct relay **owner, int n) {
   }
 }
 
-/* --relay PATH: this process's stdin, a socket (qemu's guestfwd `cmd:` gives each guest connection one,
-   as stdin, stdout and stderr alike), relayed to the unix socket at PATH until both directions end or
-   qemu closes its end (POLLHUP: the guest is gone). Returns the exit code. */
-static int relay_stdio(const char *path) {
+/* --slots DIR --max N: one of N slots, an exclusive flock on DIR/0 .. DIR/N-1 held by the returned fd for the
+   life of this process (the kernel drops it when the process ends, SIGKILL included); -1 when every slot is
+   taken (errno EWOULDBLOCK) or a slot file cannot be opened. */
+static int take_relay_slot(const char *dir, long max) {
+  char path[4096];
+  for (long i = 0; i < max; i++) {
+    snprintf(path, sizeof path, "%s/%ld", dir, i);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+    int saved = errno;
+    close(fd);
+    if (saved != EWOULDBLOCK) return errno = saved, -1;
+  }
+  errno = EWOULDBLOCK;
+  return -1;
+}
+
+/* A refused connection, as one line "EPOCH_MS PID SOCKET REASON" appended to DIR/refused in one write:
+   O_APPEND, so the lines of relays refused at once never mix. Best effort: the refusal stands either way. */
+static void record_refusal(const char *dir, const char *socket_path, const char *reason) {
+  char path[4096], line[512];
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  snprintf(path, sizeof path, "%s/refused", dir);
+  int n = snprintf(line, sizeof line, "%lld %d %s %s\n", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, (int)getpid(), socket_path, reason);
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || n <= 0 || (size_t)n >= sizeof line) {
+    if (fd >= 0) close(fd);
+    return;
+  }
+  ssize_t ignored = write(fd, line, (size_t)n);
+  (void)ignored;
+  close(fd);
+}
+
+/* --relay PATH [--slots DIR --max N] (args[0] is PATH): this process's stdin, a socket (qemu's guestfwd `cmd:`
+   gives each guest connection one, as stdin, stdout and stderr alike), relayed to the unix socket at PATH until
+   both directions end or qemu closes its end (POLLHUP: the guest is gone). With --slots, only while it holds one
+   of the N slots: without one it closes the guest connection unrelayed, records why in DIR/refused and exits 3.
+   Returns the exit code. */
+static int relay_stdio(char **args, int n_args) {
   struct sockaddr_un to;
   struct relay r = {.fd = {0, -1}};
+  const char *path = args[0], *slots = NULL;
+  long max = 0;
   int type = 0, null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
   socklen_t len = sizeof type;
   /* stdout and stderr are the guest's connection too: nothing of ours (a host path in an error) may reach it */
   if (null_fd < 0 || dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0) return 1;
+  for (int i = 1; i < n_args; i += 2) {
+    char *end;
+    if (i + 1 == n_args) return 2;
+    if (strcmp(args[i], "--slots") == 0 && strlen(args[i + 1]) < 4000) slots = args[i + 1];
+    else if (strcmp(args[i], "--max") == 0 && (max = strtol(args[i + 1], &end, 10)) >= 1 && max <= MAX_RELAY_SLOTS && *end == '\0') continue;
+    else return 2;
+  }
+  if ((slots == NULL) != (max == 0)) return 2;
   if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) return 2;
   if (!unix_address(path, &to)) return 2;
+  if (slots != NULL && take_relay_slot(slots, max) < 0) {
+    char reason[128];
+    if (errno == EWOULDBLOCK) snprintf(reason, sizeof reason, "relay cap of %ld connections reached", max);
+    else snprintf(reason, sizeof reason, "relay slots unusable: %s", strerror(errno));
+    record_refusal(slots, path, reason);
+    return 3;
+  }
   if ((r.fd[1] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 || connect(r.fd[1], (struct sockaddr *)&to, sizeof to) != 0) return 1;
   signal(SIGPIPE, SIG_IGN);
   set_nonblock(0), set_nonblock(r.fd[1]);
@@ -890,7 +947,7 @@ int main(int argc, char **argv) {
   const char *port = NULL, *caps = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--now") == 0) return printf("%.3f\n", now_ms()) < 0;
-    if (strcmp(argv[i], "--relay") == 0 && i + 1 < argc) return relay_stdio(argv[i + 1]);
+    if (strcmp(argv[i], "--relay") == 0 && i + 1 < argc) return relay_stdio(argv + i + 1, argc - i - 1);
     if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) port = argv[++i];
     else if (strcmp(argv[i], "--stage") == 0 && i + 1 < argc && strchr(argv[i + 1], '=') && n_stages < MAX_STAGES) stages[n_stages++] = argv[++i];
     else if (strcmp(argv[i], "--init") == 0) init_mode = 1;
@@ -901,12 +958,15 @@ int main(int argc, char **argv) {
       fprintf(stderr,
               "usage: rigor-agent [--port PATH|auto] [--stage name=ms]... [--init] [--exec-user UID:GID [--exec-caps N,...]]\n"
               "                   [--forward ADDR:PORT=UNIX_SOCKET]...\n"
-              "       rigor-agent --relay UNIX_SOCKET   (stdin, a socket, relayed to UNIX_SOCKET)\n"
+              "       rigor-agent --relay UNIX_SOCKET [--slots DIR --max N]   (stdin, a socket, relayed to UNIX_SOCKET)\n"
               "       rigor-agent --now\n(unexpected \"%s\")\n",
               argv[i]);
       return 2;
     }
   }
+  /* Not dumpable (--now and --relay returned above): nothing of the agent's uid may ptrace it, open
+   * /proc/<agent>/fd/N or pidfd_getfd its channel to forge replies. A command's execve resets it. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (caps != NULL && exec_uid < 0) return fputs("rigor-agent: --exec-caps needs --exec-user\n", stderr), 2;
   /* The agent's own supplementary groups (root's) must not widen what file requests may touch. */
   if (exec_uid >= 0 && setgroups(0, NULL) != 0) return perror("rigor-agent: --exec-user needs root: setgroups"), 1;

@@ -7,7 +7,9 @@
  * restricted mode (no route to the host or beyond), where the only thing
  * that answers is a guestfwd per egress port: each guest connection to it
  * starts `rigor-agent --relay <unix socket>` on the host, joined to the
- * host's proxy or resolver.
+ * host's proxy or resolver. With `relaySlots`, `--slots DIR --max N` too:
+ * the relays of both ports share N slots, and one that finds none free
+ * closes its connection unrelayed (../../agent/PROTOCOL.md).
  *
  * The agent's chardev is `wait=on`: qemu does not start the guest until the
  * host is connected. The guest agent reads end of file from a virtio port
@@ -17,6 +19,8 @@
 import { GUEST_NET, type VirtioBus } from '../../images/guest/init-script.ts';
 
 export type Machine = 'microvm' | 'pc';
+/** The highest relay cap `rigor-agent --relay --max` takes (MAX_RELAY_SLOTS in agent.c: a refused relay tries every slot). */
+export const MAX_RELAY_CAP = 1024;
 export type Accel = 'kvm' | 'tcg';
 
 export interface QemuPlan {
@@ -31,8 +35,11 @@ export interface QemuPlan {
   append: string;
   agentSocket: string;
   qmpSocket: string;
-  /** The guest's way out: the agent binary on the host that relays, and the unix sockets it relays to. */
-  egress?: { relay: string; proxySocket: string; dnsSocket?: string };
+  /**
+   * The guest's way out: the agent binary on the host that relays, and the unix sockets it relays to;
+   * `relaySlots`, the relays' slot directory and how many may run at once (no cap without it).
+   */
+  egress?: { relay: string; proxySocket: string; dnsSocket?: string; relaySlots?: { dir: string; max: number } };
 }
 
 /** Which virtio transport the guest kernel must load for a machine. */
@@ -64,10 +71,13 @@ const PLAIN_WORD = /^[A-Za-z0-9_./+-]+$/;
 function egressArgs(egress: NonNullable<QemuPlan['egress']>, device: string): string[] {
   const forwards: Array<{ port: number; socket: string }> = [{ port: GUEST_NET.proxyPort, socket: egress.proxySocket }];
   if (egress.dnsSocket !== undefined) forwards.push({ port: GUEST_NET.dnsPort, socket: egress.dnsSocket });
-  for (const path of [egress.relay, ...forwards.map((forward) => forward.socket)]) {
+  const slots = egress.relaySlots;
+  if (slots !== undefined && !(Number.isInteger(slots.max) && slots.max >= 1 && slots.max <= MAX_RELAY_CAP)) throw new Error(`qemu egress: relay cap ${slots.max} is not a whole number from 1 to ${MAX_RELAY_CAP}`);
+  for (const path of [egress.relay, ...forwards.map((forward) => forward.socket), ...(slots ? [slots.dir] : [])]) {
     if (!PLAIN_WORD.test(path)) throw new Error(`qemu egress: ${JSON.stringify(path)} has characters a guestfwd command cannot carry; expected letters, digits and _ . / + - (set TMPDIR or XDG_CACHE_HOME to a plainer directory)`);
   }
-  const guestfwd = forwards.map((forward) => `guestfwd=tcp:${GUEST_NET.egressHost}:${forward.port}-cmd:${egress.relay} --relay ${forward.socket}`);
+  const cap = slots ? ` --slots ${slots.dir} --max ${slots.max}` : '';
+  const guestfwd = forwards.map((forward) => `guestfwd=tcp:${GUEST_NET.egressHost}:${forward.port}-cmd:${egress.relay} --relay ${forward.socket}${cap}`);
   const netdev = ['user', 'id=egress', 'restrict=on', 'ipv6=off', ...guestfwd.map(optionValue)].join(',');
   return ['-netdev', netdev, '-device', `virtio-net-${device},netdev=egress`];
 }

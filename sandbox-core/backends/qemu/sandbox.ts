@@ -5,23 +5,32 @@
  * it for pause (stop/cont) and quit, the serial console on qemu's stdout:
  * the host stamps the moment /init's first line arrives (phase `init`, host
  * clock) and keeps the last lines to explain a guest that never answered.
+ * With egress, the relays qemu starts per guest connection share the slots of
+ * `relays/` in the temp dir (at most spec.egress.maxRelays, default
+ * DEFAULT_MAX_RELAYS, at once); each one refused for want of a slot leaves a
+ * line in `relays/refused`, which the host follows and hands to
+ * spec.egress.onRelayRefused as an audit record.
  */
+import { closeSync, mkdirSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import type { AuditRecord } from '../../audit/audit-log.ts';
 import { AgentClient } from '../../agent/client.ts';
 import { makeSandboxTempDir, trackSandbox } from '../../cleanup.ts';
 import type { GuestImage } from '../../images/guest-image.ts';
-import { guestKernelParams, INIT_MARKER } from '../../images/guest/init-script.ts';
+import { GUEST_EXEC_UID, guestKernelParams, INIT_MARKER } from '../../images/guest/init-script.ts';
 import { AgentSandbox, SANDBOX_ID_ENV } from '../agent-sandbox.ts';
 import { EGRESS_ADDRESSES, egressEnv } from '../egress-env.ts';
 import { memoryOf } from '../memory.ts';
-import type { SandboxSpec, SandboxStats } from '../types.ts';
+import type { IsolationFacts, SandboxSpec, SandboxStats } from '../types.ts';
 import { busOf, kernelCommandLine, qemuArgs, type Accel, type Machine } from './qemu-args.ts';
 import { QmpClient } from './qmp.ts';
 
 /** A TCG boot takes seconds, more on a loaded host. */
 const QEMU_READY_TIMEOUT_MS = 60_000;
 export const DEFAULT_MEMORY_MIB = 256;
+/** Host relay processes (`rigor-agent --relay`, one per guest connection to the proxy or resolver) a guest may have at once, unless spec.egress.maxRelays says otherwise. */
+export const DEFAULT_MAX_RELAYS = 32;
 /** The cloud kernel with this image panics out of memory at 72 MiB and boots at 80. */
 export const MIN_MEMORY_MIB = 96;
 /** How long destroy() waits for qemu to quit over QMP before SIGKILL. */
@@ -56,8 +65,57 @@ export interface QemuLaunch {
   cmdline: { preset: string; words: string[] };
 }
 
+/**
+ * Follows the relays' `refused` file (agent.c record_refusal: one line "EPOCH_MS PID SOCKET REASON" per
+ * refused connection, each appended in one write). At every inotify event (fs.watch) it reads all that
+ * was added since its last read, so events the kernel merges lose no line; stop() reads once more.
+ */
+class RefusalFollower {
+  readonly #fd: number;
+  readonly #watcher: FSWatcher;
+  #offset = 0;
+  #partial = Buffer.alloc(0);
+  #stopped = false;
+
+  constructor(
+    path: string,
+    private readonly onLine: (line: string) => void,
+  ) {
+    this.#fd = openSync(path, 'a+', 0o600);
+    this.#watcher = watch(path, () => this.#read());
+    // The file lives in the sandbox's temp dir until teardown, after stop(): an error here has nothing left to follow.
+    this.#watcher.on('error', () => undefined);
+    this.#read();
+  }
+
+  #read(): void {
+    if (this.#stopped) return;
+    const chunk = Buffer.alloc(16384);
+    let n: number;
+    while ((n = readSync(this.#fd, chunk, 0, chunk.length, this.#offset)) > 0) {
+      this.#offset += n;
+      this.#partial = Buffer.concat([this.#partial, chunk.subarray(0, n)]);
+    }
+    let end: number;
+    while ((end = this.#partial.indexOf(10)) >= 0) {
+      const line = this.#partial.subarray(0, end).toString('utf8');
+      this.#partial = this.#partial.subarray(end + 1);
+      if (line !== '') this.onLine(line);
+    }
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#read();
+    this.#stopped = true;
+    this.#watcher.close();
+    closeSync(this.#fd);
+  }
+}
+
 export class QemuSandbox extends AgentSandbox {
   #launch: QemuLaunch | undefined;
+  #refusals: RefusalFollower | undefined;
   #qmp: QmpClient | undefined;
   #console = '';
   #append: string | undefined;
@@ -66,6 +124,17 @@ export class QemuSandbox extends AgentSandbox {
   constructor(spec: SandboxSpec) {
     const env = spec.egress ? egressEnv(EGRESS_ADDRESSES.qemu.proxy, spec.egress.dnsSocket ? EGRESS_ADDRESSES.qemu.dns : undefined) : undefined;
     super('qemu', env ? { ...spec, env: { ...env, ...spec.env } } : spec);
+  }
+
+  /** Commands run as nobody in the guest's own kernel; the VM's size bounds memory, and half of it the workspace unless the spec sizes it. */
+  get isolation(): IsolationFacts {
+    const memoryMiB = this.spec.memoryMiB ?? DEFAULT_MEMORY_MIB;
+    return {
+      seccomp: 'none: the guest kernel is the boundary',
+      commandUid: GUEST_EXEC_UID,
+      commandHostUid: 'guest',
+      limits: { pids: null, memoryMiB, workspaceMiB: this.spec.workspaceMiB ?? Math.floor(memoryMiB / 2) },
+    };
   }
 
   /** Which accelerator ran the guest: artifacts say KVM or TCG (runner/workloads/sandbox reads it). */
@@ -134,7 +203,8 @@ export class QemuSandbox extends AgentSandbox {
       const agentSocket = join(dir, 'agent.sock');
       const qmpSocket = join(dir, 'qmp.sock');
       const egress = this.spec.egress;
-      const append = kernelCommandLine(launch.cmdline.words, guestKernelParams({ bus: busOf(launch.machine), execCaps: launch.execCaps, net: egress !== undefined }), launch.tscKhz);
+      const relaySlots = egress ? this.#relaySlots(dir, egress) : undefined;
+      const append = kernelCommandLine(launch.cmdline.words, guestKernelParams({ bus: busOf(launch.machine), execCaps: launch.execCaps, net: egress !== undefined, workspaceMiB: this.spec.workspaceMiB }), launch.tscKhz);
       this.#append = append;
       const args = qemuArgs({
         machine: launch.machine,
@@ -146,13 +216,14 @@ export class QemuSandbox extends AgentSandbox {
         append,
         agentSocket,
         qmpSocket,
-        ...(egress ? { egress: { relay: launch.relay, proxySocket: egress.proxySocket, ...(egress.dnsSocket ? { dnsSocket: egress.dnsSocket } : {}) } } : {}),
+        ...(egress ? { egress: { relay: launch.relay, proxySocket: egress.proxySocket, ...(egress.dnsSocket ? { dnsSocket: egress.dnsSocket } : {}), relaySlots } } : {}),
       });
       const child = await this.launch(launch.setpriv, ['--pdeathsig', 'KILL', '--', launch.qemu, ...args], {
         env: { ...process.env, [SANDBOX_ID_ENV]: this.id },
         stdio: ['ignore', 'pipe', 'pipe'],
         keep: ['stderr'],
-        // its group is all there is to reclaim: the only processes qemu starts, egress relays, stay in it
+        // its group is all there is to reclaim: the egress relays qemu starts are not in it (libslirp spawns each in its
+        // own session, reparented to init) and end by themselves when qemu's end of their connection closes
         tree: false,
       });
       this.phases.launched = since();
@@ -183,6 +254,42 @@ export class QemuSandbox extends AgentSandbox {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** The relays' slot dir in the sandbox's temp dir and their cap; refusals followed when the spec wants to hear of them. */
+  #relaySlots(dir: string, egress: NonNullable<SandboxSpec['egress']>): { dir: string; max: number } {
+    const slots = join(dir, 'relays');
+    const max = egress.maxRelays ?? DEFAULT_MAX_RELAYS;
+    mkdirSync(slots);
+    const report = egress.onRelayRefused;
+    if (report) {
+      this.#refusals = new RefusalFollower(join(slots, 'refused'), (line) => {
+        try {
+          report(this.#refusalRecord(line, egress, max));
+        } catch (error) {
+          // The connection was refused either way; a record the caller could not keep must still be seen.
+          process.emitWarning(`${this.id}: a refused relay connection was not recorded: ${(error as Error).message} (${line})`);
+        }
+      });
+    }
+    return { dir: slots, max };
+  }
+
+  /** A line of the refused file as an audit record: the guest's connection to the proxy or resolver address, blocked by the relay cap. */
+  #refusalRecord(line: string, egress: NonNullable<SandboxSpec['egress']>, max: number): AuditRecord {
+    const match = /^(\d+) (\d+) (\S+) (.+)$/.exec(line);
+    const socket = match?.[3];
+    const dns = socket !== undefined && socket === egress.dnsSocket;
+    const to = dns ? EGRESS_ADDRESSES.qemu.dns : EGRESS_ADDRESSES.qemu.proxy;
+    return {
+      kind: dns ? 'dns' : 'http',
+      sandbox: this.id,
+      subject: `${to.host}:${to.port}`,
+      detail: match ? { reason: match[4], relayCap: max, relayPid: Number(match[2]), socket } : { reason: `unreadable refusal line: ${line}`, relayCap: max },
+      ruleId: null,
+      decision: 'block',
+      at: match ? Number(match[1]) : Date.now(),
+    };
   }
 
   /** The agent socket, connected as soon as qemu listens on it; rejects when qemu exits or start() failed first. */
@@ -265,5 +372,7 @@ export class QemuSandbox extends AgentSandbox {
     this.#qmp?.close();
     // qemu is reaped; sweep its group in case anything stayed in it.
     this.killGroups();
+    // No relay is left to write: the last refusals, then stop following.
+    this.#refusals?.stop();
   }
 }

@@ -7,15 +7,20 @@
  * (`delete --force` when frozen), then, once `runc run` has exited and before
  * the temp dir holding runc's state goes, a sweep of what a runc killed
  * half-way can leave: the container's state and its cgroup directories.
+ * The sandbox's pair of host ids is acquired when the bundle is written and
+ * released once nothing of the container is left (or by the last resort).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { makeSandboxTempDir, newResources, trackSandbox } from '../../cleanup.ts';
+import { acquireHostIds, INSIDE_COMMAND_ID, type HostIds } from '../../isolation/host-ids.ts';
+import { limitEvents } from '../../isolation/cgroup-limits.ts';
+import type { Limits } from '../../isolation/limits.ts';
 import { ChildSandbox, type ChildLaunch } from '../child-sandbox.ts';
 import { memoryOf } from '../memory.ts';
 import { signalQuietly } from '../signal.ts';
-import type { SandboxSpec, SandboxStats } from '../types.ts';
+import type { IsolationFacts, SandboxSpec, SandboxStats } from '../types.ts';
 import { cgroupDirsFor, cgroupProcs, dirOf, removeCgroupDirs, thawCgroup, type CgroupDir } from './cgroups.ts';
 import type { OciConfig } from './oci-config.ts';
 import { RUNC, runc, runcDeleteSync, runcOrThrow } from './runc-cli.ts';
@@ -25,7 +30,13 @@ export interface RuncPaths {
   dir: string;
   bundle: string;
   state: string;
-  workspace: string;
+}
+
+export interface RuncIsolation {
+  /** The limits the container runs under (limitsOf(spec), the backend's pids default filled in). */
+  limits: Limits;
+  /** Name of the seccomp profile in the container's config ('unconfined' when the spec asked for none). */
+  seccompProfile: string;
 }
 
 export class RuncSandbox extends ChildSandbox {
@@ -35,29 +46,58 @@ export class RuncSandbox extends ChildSandbox {
   /** `runc kill` stops the container, and `runc run` exits once it has deleted it. */
   protected override readonly exitGraceMs = 2000;
 
-  #paused = false;
+  /** See RuncIsolation. */
+  readonly limits: Limits;
+  readonly seccompProfile: string;
 
-  /** `config` makes the container's config.json once `paths` exist. */
+  #paused = false;
+  #hostIds: HostIds | undefined;
+
+  /** `config` makes the container's config.json once `paths` exist and `hostIds` are held. */
   constructor(
     spec: SandboxSpec,
+    isolation: RuncIsolation,
     private readonly config: (sandbox: RuncSandbox) => Promise<OciConfig>,
   ) {
     const resources = newResources();
     const dir = makeSandboxTempDir(resources, 'runc');
     super('runc', spec, { id: basename(dir), resources });
-    this.paths = { dir, bundle: join(dir, 'bundle'), state: join(dir, 'state'), workspace: join(dir, 'workspace') };
+    this.limits = isolation.limits;
+    this.seccompProfile = isolation.seccompProfile;
+    this.paths = { dir, bundle: join(dir, 'bundle'), state: join(dir, 'state') };
     this.cgroups = cgroupDirsFor(this.id);
     // runs after the process groups were SIGKILLed and before the temp dir goes
     this.resources.lastResort.push(() => {
       runcDeleteSync(this.paths.state, this.id);
       removeCgroupDirs(this.cgroups);
+      this.#hostIds?.release();
     });
     trackSandbox(this);
   }
 
-  /** Write the bundle and say how to run it, in the foreground, under a parent-death SIGKILL. */
+  /**
+   * The host uids (= gids) the container's user namespace maps: root inside
+   * (the agent) → `agent`, INSIDE_COMMAND_ID (its commands) → `command`.
+   * Held from the bundle's writing until the container is gone; undefined
+   * before. Still readable after destroy (what the container ran as), when
+   * the pair may already serve another sandbox.
+   */
+  get hostIds(): { agent: number; command: number } | undefined {
+    return this.#hostIds && { agent: this.#hostIds.agent, command: this.#hostIds.command };
+  }
+
+  /** What confines the commands, as artifacts record it; undefined until the host ids are held. */
+  get isolation(): IsolationFacts | undefined {
+    const ids = this.hostIds;
+    if (!ids) return undefined;
+    const { pids, memoryMiB, workspaceMiB } = this.limits;
+    return { seccomp: this.seccompProfile, commandUid: INSIDE_COMMAND_ID, commandHostUid: ids.command, limits: { pids, memoryMiB, workspaceMiB } };
+  }
+
+  /** Take a pair of host ids, write the bundle and say how to run it, in the foreground, under a parent-death SIGKILL. */
   protected async plan(): Promise<ChildLaunch> {
-    await Promise.all([mkdir(this.paths.bundle), mkdir(this.paths.workspace)]);
+    this.#hostIds = acquireHostIds();
+    await mkdir(this.paths.bundle);
     await writeFile(join(this.paths.bundle, 'config.json'), JSON.stringify(await this.config(this)));
     return { command: 'setpriv', args: ['--pdeathsig', 'KILL', '--', RUNC, '--root', this.paths.state, 'run', '--bundle', this.paths.bundle, this.id] };
   }
@@ -82,14 +122,18 @@ export class RuncSandbox extends ChildSandbox {
     this.#paused = false;
   }
 
-  /** PSS of `runc run` (a host process kept for the sandbox's life) and of every pid in the container's pids cgroup. */
+  /** PSS of `runc run` (a host process kept for the sandbox's life) and of every pid in the container's pids cgroup; OOM kills and refused forks. */
   override async stats(): Promise<SandboxStats> {
     const pidsDir = dirOf(this.cgroups, 'pids');
     const container = pidsDir ? cgroupProcs(pidsDir) : [];
     const runcPid = this.launcherPid();
     const pids = runcPid === undefined ? container : [runcPid, ...container];
     const reading = memoryOf(pids);
-    return { memory: { ...reading, method: `${reading.method}, over runc run and the container's pids cgroup` }, processes: pids.length };
+    return {
+      memory: { ...reading, method: `${reading.method}, over runc run and the container's pids cgroup` },
+      processes: pids.length,
+      limits: limitEvents(this.cgroups),
+    };
   }
 
   /** ChildSandbox's reap, then what runc itself may have left: state and cgroups live on past `runc run`. */
@@ -98,6 +142,9 @@ export class RuncSandbox extends ChildSandbox {
     // a runc run that exited normally deleted its container; one killed half-way left state and cgroups
     if (this.#hasState()) await runc(this.paths.state, ['delete', '--force', this.id]);
     await this.#removeCgroups();
+    // Nothing of the container is left (its cgroups are empty and gone): its uids may serve another sandbox.
+    // A reap that failed keeps them until the last resort, so no survivor shares a uid with a new sandbox.
+    this.#hostIds?.release();
   }
 
   #hasState(): boolean {

@@ -18,7 +18,8 @@ export type VirtioBus = 'mmio' | 'pci';
 export const INIT_MARKER = 'rigor-init up';
 
 /** Commands run as this uid:gid (nobody:nogroup), which owns the workspace. */
-const GUEST_EXEC_USER = '65534:65534';
+export const GUEST_EXEC_UID = 65534;
+const GUEST_EXEC_USER = `${GUEST_EXEC_UID}:${GUEST_EXEC_UID}`;
 /** Where the workspace is mounted: the root image is read-only, so this mount point is the only one. */
 export const GUEST_WORKSPACE = '/workspace';
 /** Paths inside the initramfs. */
@@ -47,6 +48,8 @@ export interface GuestParams {
   net?: boolean;
   /** Capability numbers the agent leaves to commands; none by default. */
   execCaps: readonly number[];
+  /** Size of the workspace tmpfs; default the kernel's (half the guest's RAM). */
+  workspaceMiB?: number;
 }
 
 /** Kernel command line words that tell /init what this sandbox is. */
@@ -54,6 +57,7 @@ export function guestKernelParams(params: GuestParams): string[] {
   const words = [`rigor.bus=${params.bus}`];
   if (params.net) words.push('rigor.net=1');
   if (params.execCaps.length > 0) words.push(`rigor.exec_caps=${params.execCaps.join(',')}`);
+  if (params.workspaceMiB !== undefined) words.push(`rigor.workspace_mib=${params.workspaceMiB}`);
   return words;
 }
 
@@ -76,12 +80,14 @@ mount -t sysfs sysfs /sys || fail "mount /sys"
 bus=mmio
 exec_caps=
 net=
+workspace_size=
 read -r cmdline < /proc/cmdline
 for arg in $cmdline; do
   case $arg in
   rigor.bus=*) bus=\${arg#*=} ;;
   rigor.exec_caps=*) exec_caps=\${arg#*=} ;;
   rigor.net=*) net=\${arg#*=} ;;
+  rigor.workspace_mib=*) workspace_size=,size=\${arg#*=}m ;;
   esac
 done
 case $bus in
@@ -95,7 +101,7 @@ for module in $modules; do
 done
 modules_loaded=$(rigor-agent --now)
 mount -t squashfs -o ro /dev/vda /newroot || fail "mount the root image from /dev/vda"
-mount -t tmpfs -o mode=0755,uid=${uid},gid=${gid} workspace /newroot${GUEST_WORKSPACE} || fail "mount ${GUEST_WORKSPACE}"
+mount -t tmpfs -o mode=0755,uid=${uid},gid=${gid}\$workspace_size workspace /newroot${GUEST_WORKSPACE} || fail "mount ${GUEST_WORKSPACE}"
 mount -t tmpfs -o mode=1777 tmp /newroot/tmp || fail "mount /tmp"
 for fs in dev proc sys; do
   mount --move /$fs /newroot/$fs || fail "move /$fs"

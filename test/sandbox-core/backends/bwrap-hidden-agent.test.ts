@@ -1,7 +1,7 @@
 /**
- * An agent cached under the host's /tmp (XDG_CACHE_HOME there, as CI jobs
- * often have it) is hidden inside bwrap by the fresh /tmp: the backend must
- * bind it in. Its own file, so the agent command is resolved afresh.
+ * An agent cached where bwrap's unprivileged uid cannot reach it (under a
+ * 0700 directory of the host's /tmp, as root's ~/.cache is behind /root) is
+ * staged and bound in. Its own file, so the agent command is resolved afresh.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ it.skipIf(!bwrapReady.ok)('starts an agent whose binary lives under the host /tm
   const sandbox = await bwrapBackend.create();
   try {
     const result = await sandbox.exec({ argv: ['sh', '-c', 'cat /proc/$PPID/cmdline; echo; ls /tmp | wc -l'] });
-    expect(result.stdout.toString()).toMatch(/^\/\.rigor-agent\/rigor-agent\0?\n0\n$/);
+    expect(result.stdout.toString()).toMatch(/^\/\.rigor-agent\/rigor-agent\0--exec-user\x001000:1000\0\n0\n$/);
   } finally {
     await sandbox.destroy();
   }

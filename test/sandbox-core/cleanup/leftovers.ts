@@ -3,11 +3,12 @@
  * carrying a marker in their environment or belonging to recorded process
  * groups, mounts mentioning a path, entries under a temp root.
  */
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { readProcTable } from '../../../sandbox-core/backends/proc-table.ts';
+import { cgroupDirsFor } from '../../../sandbox-core/backends/runc/cgroups.ts';
 
 /** Pids (not our own) whose environment holds `marker` (e.g. "RIGOR_SANDBOX_ID=bwrap-"); zombies have none. */
 export function processesWithEnv(marker: string): number[] {
@@ -38,6 +39,23 @@ export function membersOfGroups(pgids: Iterable<number>): number[] {
 /** Lines of /proc/mounts (this namespace) that mention `path`. */
 export function mountsMentioning(path: string): string[] {
   return readFileSync('/proc/mounts', 'utf8').split('\n').filter((line) => line.includes(path));
+}
+
+/** Cgroup directories still there for sandbox `id` (bwrap's pids and memory limits). */
+export function limitCgroupsOf(id: string): string[] {
+  return cgroupDirsFor(join('rigor-sandboxes', id)).map((entry) => entry.dir).filter((dir) => existsSync(dir));
+}
+
+/** Sandbox uid locks (isolation/host-ids.ts) that name `pid` as their owner. */
+export function hostIdLocksOf(pid: number, lockDir = '/run/rigor/host-ids'): string[] {
+  if (!existsSync(lockDir)) return [];
+  return readdirSync(lockDir).filter((name) => {
+    try {
+      return readFileSync(join(lockDir, name), 'utf8') === String(pid);
+    } catch {
+      return false;
+    }
+  });
 }
 
 export function entriesUnder(dir: string): string[] {

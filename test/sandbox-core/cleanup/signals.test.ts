@@ -2,7 +2,8 @@
  * rigor itself dying with a sandbox alive: a child Node script holding a
  * bwrap sandbox (a command running inside) gets SIGINT (the runner's
  * interrupt path destroys every sandbox) or SIGKILL (pdeathsig and
- * --die-with-parent end the processes; the next run sweeps the workspace).
+ * --die-with-parent end the processes; the next run sweeps the cgroups and
+ * takes over the sandbox's uid pair).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
 import { sweepStaleTempDirs } from '../../../sandbox-core/cleanup.ts';
-import { entriesUnder, mountsMentioning, processesWithEnv, settlesToZero } from './leftovers.ts';
+import { sweepStaleLimitCgroups } from '../../../sandbox-core/isolation/cgroup-limits.ts';
+import { entriesUnder, hostIdLocksOf, limitCgroupsOf, mountsMentioning, processesWithEnv, settlesToZero } from './leftovers.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/hold-sandbox.ts', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'rigor-signals-test-'));
@@ -33,10 +35,11 @@ async function holdThenSignal(backend: string, signal: NodeJS.Signals, owner: st
       exited.then((exit) => Promise.reject(new Error(`fixture ended (${JSON.stringify(exit)}) before its sandbox was ready`))),
     ]);
     const { id } = JSON.parse(line) as { id: string };
+    const pid = child.pid!;
     expect(processesWithEnv(`RIGOR_SANDBOX_ID=${id}`).length).toBeGreaterThan(0);
     expect(processesWithEnv(`RIGOR_TEST_OWNER=${owner}`).length).toBe(1);
     child.kill(signal);
-    return { id, exit: await exited };
+    return { id, exit: await exited, pid };
   } finally {
     child.kill('SIGKILL');
   }
@@ -45,25 +48,31 @@ async function holdThenSignal(backend: string, signal: NodeJS.Signals, owner: st
 describe.skipIf(!bwrapReady.ok)('a rigor process dying with a bwrap sandbox alive', () => {
   it('SIGINT: the interrupt path destroys it, nothing is left', async () => {
     const owner = `sigint-${process.pid}`;
-    const { id, exit } = await holdThenSignal('bwrap', 'SIGINT', owner);
+    const { id, exit, pid } = await holdThenSignal('bwrap', 'SIGINT', owner);
     expect(exit.code).toBe(130);
+    expect(limitCgroupsOf(id)).toEqual([]);
+    expect(hostIdLocksOf(pid)).toEqual([]);
     expect(processesWithEnv(`RIGOR_SANDBOX_ID=${id}`)).toEqual([]);
     expect(processesWithEnv(`RIGOR_TEST_OWNER=${owner}`)).toEqual([]);
     expect(entriesUnder(root).filter((name) => name.startsWith('rigor-bwrap-'))).toEqual([]);
     expect(mountsMentioning(root)).toEqual([]);
   });
 
-  it('SIGKILL: its processes die with it and the next run sweeps its workspace', async () => {
+  it('SIGKILL: its processes die with it; the next run sweeps its cgroups and takes over its uids', async () => {
     const owner = `sigkill-${process.pid}`;
-    const { id, exit } = await holdThenSignal('bwrap', 'SIGKILL', owner);
+    const { id, exit, pid } = await holdThenSignal('bwrap', 'SIGKILL', owner);
     expect(exit.signal).toBe('SIGKILL');
     expect(await settlesToZero(() => processesWithEnv(`RIGOR_SANDBOX_ID=${id}`).length)).toBe(0);
     expect(await settlesToZero(() => processesWithEnv(`RIGOR_TEST_OWNER=${owner}`).length)).toBe(0);
     expect(mountsMentioning(root)).toEqual([]);
-    const left = entriesUnder(root).filter((name) => name.startsWith('rigor-bwrap-'));
-    expect(left).toHaveLength(1);
-    expect(sweepStaleTempDirs(root)).toEqual([join(root, left[0]!)]);
     expect(entriesUnder(root).filter((name) => name.startsWith('rigor-'))).toEqual([]);
+    // What only the dead process could have released: its cgroups (now empty) and its uid lock.
+    expect(limitCgroupsOf(id).length).toBeGreaterThan(0);
+    expect(hostIdLocksOf(pid)).toHaveLength(1);
+    expect(sweepStaleLimitCgroups()).toBeGreaterThanOrEqual(1);
+    expect(limitCgroupsOf(id)).toEqual([]);
+    // A lock whose owner is dead is free for the taking (host-ids.test.ts shows the take-over); this one we drop.
+    for (const slot of hostIdLocksOf(pid)) rmSync(join('/run/rigor/host-ids', slot), { force: true });
   });
 });
 

@@ -7,7 +7,7 @@
  * 403 and never does, and a direct connection finds nothing.
  */
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -58,6 +58,7 @@ for (const c of cases) {
   const ready = await c.backend.available();
   describe.skipIf(!ready.ok)(`${c.backend.name} egress${ready.ok ? '' : ` (skipped: ${ready.reason})`}`, () => {
     const scratch = mkdtempSync(join(tmpdir(), `rigor-${c.backend.name}-egress-`));
+    chmodSync(scratch, 0o711); // the sandbox's unprivileged uid must reach the sockets
     let proxy: RunningProxy;
     let sandbox: Sandbox;
 

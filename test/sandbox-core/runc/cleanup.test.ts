@@ -44,6 +44,18 @@ function ourProcesses(runcBefore: Set<number>, prefix: string): string[] {
     .map((entry) => `${entry.pid} ${read(`/proc/${entry.pid}/cmdline`).replaceAll('\0', ' ')}`);
 }
 
+/** Host id pairs (isolation/host-ids.ts) this process still holds: lock files naming its pid. */
+function hostIdLocks(): string[] {
+  const dir = '/run/rigor/host-ids';
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => read(`${dir}/${name}`) === String(process.pid));
+}
+
 function runcPids(): Set<number> {
   return new Set(readProcTable().filter((entry) => read(`/proc/${entry.pid}/comm`).startsWith('runc')).map((entry) => entry.pid));
 }
@@ -107,6 +119,7 @@ describe.skipIf(!availability.ok)(`runc cleanup${skipReason}`, () => {
     // most kills must land before ready, or this tested nothing mid-start
     expect(failedCreates).toBeGreaterThanOrEqual(5);
     expect(await leftovers(stateRoots, runcBefore)).toEqual({ processes: [], runcListEntries: [], cgroupDirs: [], mounts: [], tempDirs: [], tracked: [] });
+    expect(hostIdLocks()).toEqual([]);
   });
 
   it('leaves nothing when rigor itself is SIGKILLed holding a running and a paused sandbox', async () => {
@@ -145,6 +158,7 @@ describe.skipIf(!availability.ok)(`runc cleanup${skipReason}`, () => {
       expect(seen.cgroupDirs.length).toBeGreaterThanOrEqual(3);
       expect(seen.tempDirs).toEqual([sandbox.id]);
       expect(seen.tracked).toEqual([sandbox.id]);
+      expect(hostIdLocks()).toHaveLength(1);
     } finally {
       await sandbox.destroy();
     }

@@ -43,13 +43,19 @@ describe.skipIf(!availability.ok)(`runc sandbox lifecycle${skipReason}`, () => {
     expect(await runcList(sandbox.paths.state)).toEqual([sandbox.id]);
   });
 
-  it('writes and reads files in /workspace, which is the host workspace dir', async () => {
+  it('writes and reads files in /workspace, a tmpfs of the command user with no host directory behind it', async () => {
     await sandbox.writeFile('/workspace/note.txt', 'written by the host');
     expect((await sandbox.readFile('/workspace/note.txt')).toString()).toBe('written by the host');
-    expect(readFileSync(join(sandbox.paths.workspace, 'note.txt'), 'utf8')).toBe('written by the host');
-    const made = await sandbox.exec({ argv: ['sh', '-c', 'echo made inside > /workspace/inside.txt; pwd'] });
-    expect(made.stdout.toString()).toBe('/workspace\n');
-    expect(readFileSync(join(sandbox.paths.workspace, 'inside.txt'), 'utf8')).toBe('made inside\n');
+    const made = await sandbox.exec({ argv: ['sh', '-c', 'echo made inside > /workspace/inside.txt; pwd; stat -c "%u:%g %n" /workspace /workspace/note.txt; grep " /workspace " /proc/mounts'] });
+    const [pwd, ownerDir, ownerFile, mount] = made.stdout.toString().trim().split('\n');
+    expect(pwd).toBe('/workspace');
+    expect(ownerDir).toBe('1000:1000 /workspace');
+    // a file the host writes belongs to the command user, like one a command writes
+    expect(ownerFile).toBe('1000:1000 /workspace/note.txt');
+    expect(mount).toMatch(/^tmpfs \/workspace tmpfs /);
+    expect((await sandbox.readFile('/workspace/inside.txt')).toString()).toBe('made inside\n');
+    // the sandbox's host temp dir holds runc's bundle and state only
+    expect(readdirSync(sandbox.paths.dir).sort()).toEqual(['bundle', 'state']);
   });
 
   it('holds an exec while paused (freezer cgroup) and answers it after resume', async () => {

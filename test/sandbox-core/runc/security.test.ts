@@ -111,11 +111,20 @@ describe.skipIf(!availability.ok)(`runc sandbox escapes fail${skipReason}`, () =
     });
   });
 
-  it('holds no capability and has no_new_privs, in the agent and in what it runs', async () => {
+  it('runs commands with no capability and no_new_privs; the agent holds only CAP_KILL, CAP_SETGID, CAP_SETUID and CAP_SETPCAP', async () => {
     const result = await sh('grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)" /proc/self/status /proc/1/status');
     const lines = result.stdout.toString().trim().split('\n');
     expect(lines).toHaveLength(12);
-    for (const line of lines) expect(line).toMatch(/(Cap\w+:\s+0000000000000000|NoNewPrivs:\s+1)$/);
+    for (const line of lines.filter((entry) => entry.startsWith('/proc/self/'))) expect(line).toMatch(/(Cap\w+:\s+0000000000000000|NoNewPrivs:\s+1)$/);
+    // capabilities 5..8, never inheritable: nothing of them can reach a command
+    expect(lines.filter((entry) => entry.startsWith('/proc/1/'))).toEqual([
+      '/proc/1/status:CapInh:\t0000000000000000',
+      '/proc/1/status:CapPrm:\t00000000000001e0',
+      '/proc/1/status:CapEff:\t00000000000001e0',
+      '/proc/1/status:CapBnd:\t00000000000001e0',
+      '/proc/1/status:CapAmb:\t0000000000000000',
+      '/proc/1/status:NoNewPrivs:\t1',
+    ]);
     const denied = await sh('ip link set lo down');
     expect(denied.stderr.toString()).toMatch(/Operation not permitted/);
   });
@@ -125,14 +134,21 @@ describe.skipIf(!availability.ok)(`runc capabilities granted by the spec${skipRe
   it('holds exactly the granted capability, and it works', async () => {
     const sandbox = await runcBackend.create({ capabilities: ['CAP_NET_ADMIN'] });
     try {
-      const status = (await sandbox.exec({ argv: ['grep', 'CapEff', '/proc/self/status'] })).stdout.toString();
-      // CAP_NET_ADMIN is capability 12
-      expect(status).toMatch(/CapEff:\s+0000000000001000/);
+      const status = (await sandbox.exec({ argv: ['grep', '^Cap', '/proc/self/status'] })).stdout.toString();
+      // CAP_NET_ADMIN is capability 12: the command (uid 1000) holds it in every set, and nothing else
+      expect(status).toBe(['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb'].map((set) => `${set}:\t0000000000001000\n`).join(''));
+      expect((await sandbox.exec({ argv: ['id', '-u'] })).stdout.toString()).toBe('1000\n');
       const down = await sandbox.exec({ argv: ['sh', '-c', 'ip link set lo down && ip -o link show lo'] });
       expect(down.exitCode).toBe(0);
       expect(down.stdout.toString()).not.toMatch(/UP/);
     } finally {
       await sandbox.destroy();
     }
+  });
+});
+
+describe.skipIf(!availability.ok)(`runc capabilities with the Node agent${skipReason}`, () => {
+  it('refuses to grant capabilities the Node agent could not hand on', async () => {
+    await expect(runcBackend.create({ agent: 'node', capabilities: ['CAP_NET_ADMIN'] })).rejects.toThrow(/the Node agent cannot hand capabilities to its commands/);
   });
 });

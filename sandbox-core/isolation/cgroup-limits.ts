@@ -1,0 +1,93 @@
+/**
+ * Per-sandbox cgroups (v1 pids and memory hierarchies, or v2) for a backend
+ * that has no runtime to make them (bwrap): made under this process's own
+ * cgroup as `rigor/<sandbox id>`, limited, joined by the sandbox's first
+ * processes before they start anything, removed once they are gone.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cgroupDirsFor, cgroupProcs, dirOf, removeCgroupDirs, type CgroupDir } from '../backends/runc/cgroups.ts';
+import { processExists } from '../backends/signal.ts';
+import type { Limits } from './limits.ts';
+
+const PARENT = 'rigor-sandboxes';
+
+export interface LimitCgroups {
+  dirs: CgroupDir[];
+  /** Puts processes in every directory; call before they fork. */
+  join(pids: number[]): void;
+  /** rmdir every directory (its processes must be gone); returns the ones left. */
+  remove(): string[];
+}
+
+/** Make and limit the cgroups of sandbox `id` (whose name starts `<backend>-<owner pid>-`); throws naming the file it could not write. */
+export function makeLimitCgroups(id: string, limits: Pick<Limits, 'pids' | 'memoryMiB'>): LimitCgroups {
+  const all = cgroupDirsFor(join(PARENT, id));
+  const pids = dirOf(all, 'pids') ?? dirOf(all, '');
+  const memory = dirOf(all, 'memory') ?? dirOf(all, '');
+  if (!pids || !memory) throw new Error('no pids or memory cgroup controller is mounted on this host: sandbox limits cannot be enforced');
+  const dirs = all.filter((entry) => entry.dir === pids || entry.dir === memory);
+  const write = (file: string, value: string) => {
+    try {
+      writeFileSync(file, value);
+    } catch (error) {
+      throw new Error(`cannot set the sandbox limit ${file} = ${value}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  for (const { dir } of dirs) mkdirSync(dir, { recursive: true });
+  const bytes = String(limits.memoryMiB * 1024 * 1024);
+  write(join(pids, 'pids.max'), String(limits.pids));
+  if (existsSync(join(memory, 'memory.limit_in_bytes'))) {
+    write(join(memory, 'memory.limit_in_bytes'), bytes);
+    // with swap accounting, memory+swap gets the same cap: the limit cannot be dodged by swapping
+    if (existsSync(join(memory, 'memory.memsw.limit_in_bytes'))) write(join(memory, 'memory.memsw.limit_in_bytes'), bytes);
+  } else {
+    write(join(memory, 'memory.max'), bytes);
+    if (existsSync(join(memory, 'memory.swap.max'))) write(join(memory, 'memory.swap.max'), '0');
+  }
+  return {
+    dirs,
+    join(members) {
+      for (const { dir } of dirs) for (const pid of members) write(join(dir, 'cgroup.procs'), String(pid));
+    },
+    remove: () => removeCgroupDirs(dirs),
+  };
+}
+
+/** Counters of limits the sandbox ran into: OOM kills and refused forks. */
+export function limitEvents(dirs: CgroupDir[]): { oomKills: number; forksRefused: number } {
+  const read = (file: string, key: string): number => {
+    try {
+      const line = readFileSync(file, 'utf8').split('\n').find((entry: string) => entry.startsWith(`${key} `));
+      return line ? Number(line.split(' ')[1]) : 0;
+    } catch {
+      return 0;
+    }
+  };
+  const memory = dirOf(dirs, 'memory') ?? dirOf(dirs, '');
+  const pids = dirOf(dirs, 'pids') ?? dirOf(dirs, '');
+  return {
+    oomKills: memory ? read(join(memory, existsSync(join(memory, 'memory.oom_control')) ? 'memory.oom_control' : 'memory.events'), 'oom_kill') : 0,
+    forksRefused: pids ? read(join(pids, 'pids.events'), 'max') : 0,
+  };
+}
+
+/** Remove the empty cgroups of sandboxes whose owner process died (a SIGKILLed rigor); returns how many went. */
+export function sweepStaleLimitCgroups(): number {
+  let removed = 0;
+  for (const { dir } of cgroupDirsFor(PARENT)) {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of entries) {
+      const owner = Number(/^[a-z]+-(\d+)-/.exec(name)?.[1]);
+      if (!Number.isInteger(owner) || processExists(owner)) continue;
+      if (cgroupProcs(join(dir, name)).length > 0) continue;
+      if (removeCgroupDirs([{ controllers: [], dir: join(dir, name) }]).length === 0) removed += 1;
+    }
+  }
+  return removed;
+}

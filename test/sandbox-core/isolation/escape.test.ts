@@ -1,0 +1,132 @@
+/**
+ * Escapes tried for real from inside every isolating backend (bwrap, runc,
+ * qemu), each asserting that it failed: the core_pattern host-root escape,
+ * every global sysctl, host files the spec does not grant, the agent's
+ * channel (forged replies, stopping the agent), and the syscall filter.
+ * docs/threat-model.md ties each claim to one of these tests.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
+import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
+import { runcBackend } from '../../../sandbox-core/backends/runc.ts';
+import type { Backend, Sandbox } from '../../../sandbox-core/backends/types.ts';
+import { defaultCacheRoot } from '../../../runner/native/cache.ts';
+import { encodeFrame, field, MessageType, Tag } from '../../../sandbox-core/agent/protocol.ts';
+
+const CORE_PATTERN = '/proc/sys/kernel/core_pattern';
+const backends: Array<{ backend: Backend; guest: boolean }> = [
+  { backend: bwrapBackend, guest: false },
+  { backend: runcBackend, guest: false },
+  { backend: qemuBackend, guest: true },
+];
+const ready = await Promise.all(backends.map(async ({ backend }) => (await backend.available()).ok));
+
+async function sh(sandbox: Sandbox, script: string) {
+  const result = await sandbox.exec({ argv: ['sh', '-c', script], timeoutMs: 60_000 });
+  return { code: result.exitCode, signal: result.signal, out: result.stdout.toString(), err: result.stderr.toString() };
+}
+
+/** The first line of a host file only root can read, or undefined when the host has none. */
+function secretLine(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').split('\n')[0] || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+describe.each(backends.map((entry, index) => ({ ...entry, name: entry.backend.name, skip: !ready[index] })))('$name: escapes from inside', ({ backend, guest, skip }) => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    if (!skip) sandbox = await backend.create({ readyTimeoutMs: 120_000 });
+  }, 180_000);
+  afterAll(async () => {
+    await sandbox?.destroy();
+  });
+
+  it.skipIf(skip)('runs commands as an unprivileged uid, with no_new_privs; host root is not mapped', async () => {
+    expect((await sh(sandbox, 'id -u')).out.trim()).not.toBe('0');
+    expect((await sh(sandbox, 'cat /proc/self/status')).out).toMatch(/^NoNewPrivs:\s+1$/m);
+    if (guest) return; // the guest's uid map is its own kernel's: no host uid is involved at all
+    const map = (await sh(sandbox, 'cat /proc/self/uid_map')).out.trim().split('\n').map((line) => line.trim().split(/\s+/).map(Number));
+    expect(map.length).toBeGreaterThan(0);
+    for (const [inside, outside] of map) expect(outside, `uid ${inside} inside maps to host uid 0`).not.toBe(0);
+  });
+
+  it.skipIf(skip)('cannot make the kernel run a program on the host through core_pattern', async () => {
+    const before = readFileSync(CORE_PATTERN, 'utf8');
+    try {
+      // A harmless value: were it taken, a crash would run /bin/true on the host.
+      const attempt = await sh(sandbox, `echo '|/bin/true rigor-escape-test' > ${CORE_PATTERN}`);
+      expect(attempt.code).not.toBe(0);
+      expect(readFileSync(CORE_PATTERN, 'utf8')).toBe(before);
+    } finally {
+      if (readFileSync(CORE_PATTERN, 'utf8') !== before) writeFileSync(CORE_PATTERN, before);
+    }
+  });
+
+  it.skipIf(skip)('cannot change any sysctl, /proc/sysrq-trigger or a global proc file', async () => {
+    // A readable file gets its own value written back (a success changes nothing); an unreadable one is only opened
+    // for append, writing nothing. Per-namespace files that open for anyone (ns_last_pid) still refuse the write.
+    const writable = await sh(
+      sandbox,
+      'for f in $(find /proc/sys -type f 2>/dev/null) /proc/sysrq-trigger /proc/kcore; do if v=$(cat "$f" 2>/dev/null); then (printf "%s\\n" "$v" > "$f") 2>/dev/null && echo "$f"; else (: >> "$f") 2>/dev/null && echo "$f"; fi; done; true',
+    );
+    expect(writable.out.trim().split('\n').filter(Boolean)).toEqual([]);
+  });
+
+  it.skipIf(skip)('cannot read host credentials, home directories, SSH keys, rigor cache or the repository', async () => {
+    const shadow = secretLine('/etc/shadow');
+    const outside = await sh(sandbox, `cat /etc/shadow /etc/gshadow /etc/ssh/ssh_host_*_key /root/.ssh/* 2>/dev/null; ls -a /root /home 2>/dev/null; true`);
+    if (shadow) expect(outside.out).not.toContain(shadow);
+    expect(outside.out).not.toMatch(/PRIVATE KEY/);
+    expect(outside.out).not.toMatch(/^\.cache$/m);
+    for (const path of [defaultCacheRoot(), process.cwd(), `${process.cwd()}/package.json`]) {
+      expect((await sh(sandbox, `test -e '${path}'`)).code, `${path} is visible inside`).not.toBe(0);
+    }
+  });
+
+  it.skipIf(skip)('cannot write a forged reply on the agent channel: the real exit code and output come back', async () => {
+    const forged = encodeFrame(MessageType.EXEC_RESULT, 1, [field.int(Tag.EXIT_CODE, 0), field.bytes(Tag.STDOUT, 'FORGED-OUTPUT\n')]);
+    await sandbox.writeFile(`${guest ? '/workspace' : '/workspace'}/forged.bin`, forged);
+    // $PPID is the agent; on runc it is also pid 1, whose fd 1 is the channel.
+    const result = await sh(sandbox, 'echo REAL-OUTPUT; for fd in 0 1 2; do cat forged.bin > /proc/$PPID/fd/$fd; cat forged.bin > /proc/1/fd/$fd; done 2>/dev/null; exit 7');
+    expect(result.code).toBe(7);
+    expect(result.out).toBe('REAL-OUTPUT\n');
+    expect((await sh(sandbox, 'echo still-answering')).out).toBe('still-answering\n');
+  });
+
+  it.skipIf(skip)('cannot stop or kill its agent', async () => {
+    const attempt = await sh(sandbox, 'kill -STOP $PPID; kill -KILL $PPID; echo after');
+    expect(attempt.out).toBe('after\n');
+    expect(attempt.err).toMatch(/not permitted/i);
+    expect(await sandbox.ping()).toBeGreaterThan(0);
+  });
+
+  it.skipIf(skip || guest)('runs under the default seccomp filter: new user namespaces and keyctl refused', async () => {
+    expect((await sh(sandbox, 'cat /proc/self/status')).out).toMatch(/^Seccomp:\s+2$/m);
+    expect((await sh(sandbox, 'unshare -U true')).code).not.toBe(0);
+  });
+});
+
+describe.skipIf(!ready[0])('bwrap: the agent fds cannot be taken with pidfd_getfd', () => {
+  it('pidfd_open works on the agent, pidfd_getfd of its channel is refused', async () => {
+    const sandbox = await bwrapBackend.create();
+    try {
+      const script = [
+        'import ctypes, os, sys',
+        'libc = ctypes.CDLL(None, use_errno=True)',
+        'pidfd = os.pidfd_open(os.getppid())',
+        'fd = libc.syscall(438, pidfd, 1, 0)',
+        'print(fd, ctypes.get_errno())',
+      ].join('\n');
+      const result = await sandbox.exec({ argv: ['python3', '-c', script], timeoutMs: 30_000 });
+      const [fd, errno] = result.stdout.toString().trim().split(' ').map(Number);
+      expect(fd).toBe(-1);
+      expect(errno).toBe(1); // EPERM
+    } finally {
+      await sandbox.destroy();
+    }
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * Each default limit hit for real from inside bwrap and runc (small limits set
+ * through the spec): the sandbox is told why (a refused fork, an OOM kill, a
+ * full workspace), the host keeps nothing of it, and the sandbox still answers.
+ * qemu's bound is the guest: the same attacks stay inside it.
+ */
+import { statfsSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
+import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
+import { runcBackend } from '../../../sandbox-core/backends/runc.ts';
+import type { Backend, Sandbox, SandboxSpec } from '../../../sandbox-core/backends/types.ts';
+import { DEFAULT_LIMITS, limitsOf } from '../../../sandbox-core/isolation/limits.ts';
+
+const backends: Backend[] = [bwrapBackend, runcBackend];
+const ready = await Promise.all(backends.map(async (backend) => (await backend.available()).ok));
+
+async function sh(sandbox: Sandbox, script: string) {
+  const result = await sandbox.exec({ argv: ['sh', '-c', script], timeoutMs: 60_000 });
+  return { code: result.exitCode, signal: result.signal, out: result.stdout.toString(), err: result.stderr.toString() };
+}
+
+/** Free bytes of the filesystem holding the host's temp dirs and root. */
+const hostFree = () => statfsSync('/').bavail * statfsSync('/').bsize;
+
+describe('limitsOf', () => {
+  it('fills the defaults and refuses a limit that is not a whole number >= 1, naming the field', () => {
+    expect(limitsOf({})).toEqual({ pids: DEFAULT_LIMITS.pids, memoryMiB: DEFAULT_LIMITS.memoryMiB, workspaceMiB: DEFAULT_LIMITS.workspaceMiB });
+    expect(limitsOf({ pidsLimit: 10, memoryMiB: 64, workspaceMiB: 8 })).toEqual({ pids: 10, memoryMiB: 64, workspaceMiB: 8 });
+    expect(() => limitsOf({ workspaceMiB: 0 })).toThrow(/sandbox spec workspaceMiB: expected a whole number >= 1, found 0/);
+    expect(() => limitsOf({ pidsLimit: 1.5 })).toThrow(/pidsLimit/);
+  });
+});
+
+describe.each(backends.map((backend, index) => ({ backend, name: backend.name, skip: !ready[index] })))('$name: limits hit from inside', ({ backend, skip }) => {
+  let sandbox: Sandbox | undefined;
+  const create = async (spec: SandboxSpec) => (sandbox = await backend.create(spec));
+  afterEach(async () => {
+    await sandbox?.destroy();
+    sandbox = undefined;
+  });
+
+  it.skipIf(skip)('a fork loop stops at the pids limit; the sandbox still answers', async () => {
+    const box = await create({ pidsLimit: 32 });
+    const loop = await sh(box, 'n=0; while [ $n -lt 100 ]; do sleep 60 & n=$((n+1)); done; ls /proc | grep -c "^[0-9]"; kill $(jobs -p) 2>/dev/null; true');
+    expect(Number(loop.out.trim())).toBeLessThanOrEqual(32);
+    expect(loop.err).toMatch(/fork|Resource temporarily unavailable/i);
+    expect((await sh(box, 'echo alive')).out).toBe('alive\n');
+  });
+
+  it.skipIf(skip)('a command that takes more than the memory limit is OOM-killed, and only it', async () => {
+    const box = await create({ memoryMiB: 64 });
+    // awk doubles a string until the kernel stops it.
+    const hog = await box.exec({ argv: ['awk', 'BEGIN { s = "x"; while (1) s = s s }'], timeoutMs: 60_000 });
+    expect(hog.signal).toBe('SIGKILL');
+    expect(hog.timedOut).toBe(false);
+    const stats = await box.stats();
+    if (stats.limits) expect(stats.limits.oomKills).toBeGreaterThan(0);
+    expect((await sh(box, 'echo alive')).out).toBe('alive\n');
+  });
+
+  it.skipIf(skip)('the workspace is full at its size and takes no host disk', async () => {
+    const box = await create({ workspaceMiB: 8 });
+    const free = hostFree();
+    const fill = await sh(box, 'head -c 20971520 /dev/zero > big; echo status $?; du -k big | cut -f1');
+    expect(fill.err).toMatch(/No space left on device|I\/O error/); // busybox head says the latter
+    const [, status, kib] = /status (\d+)\n(\d+)/.exec(fill.out)!;
+    expect(Number(status)).not.toBe(0);
+    expect(Number(kib)).toBeLessThanOrEqual(8 * 1024);
+    // 8 MiB of tmpfs: the host's disk lost far less than the 20 MiB asked for (other processes may write meanwhile).
+    expect(free - hostFree()).toBeLessThan(8 * 1024 * 1024);
+    expect((await sh(box, 'rm big && echo freed')).out).toBe('freed\n');
+  });
+});
+
+const qemuReady = (await qemuBackend.available()).ok;
+
+/** A VM is bounded by its own kernel: what a guest does inside moves nothing on the host but its one qemu process. */
+describe.skipIf(!qemuReady)('qemu: limits hit from inside the guest', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await qemuBackend.create({ workspaceMiB: 8, readyTimeoutMs: 120_000 });
+  }, 180_000);
+  afterAll(async () => {
+    await sandbox?.destroy();
+  });
+
+  it('a fork loop in the guest starts no host process', async () => {
+    const before = (await sandbox.stats()).processes;
+    const loop = await sh(sandbox, 'n=0; while [ $n -lt 200 ]; do sleep 60 & n=$((n+1)); done; ls /proc | grep -c "^[0-9]"');
+    expect(Number(loop.out.trim())).toBeGreaterThanOrEqual(200);
+    expect((await sandbox.stats()).processes).toBe(before);
+    await sh(sandbox, 'kill $(pidof sleep) 2>/dev/null; true');
+  });
+
+  it('a memory hog is OOM-killed by the guest kernel, and the agent (its PID 1) still answers', async () => {
+    const hog = await sandbox.exec({ argv: ['awk', 'BEGIN { s = "x"; while (1) s = s s }'], timeoutMs: 120_000 });
+    expect(hog.signal).toBe('SIGKILL');
+    expect(hog.timedOut).toBe(false);
+    expect((await sh(sandbox, 'echo alive')).out).toBe('alive\n');
+  });
+
+  it('the workspace is full at the size the spec gives it', async () => {
+    const fill = await sh(sandbox, 'head -c 20971520 /dev/zero > big; echo status $?; du -k big | cut -f1; rm big');
+    expect(fill.err).toMatch(/No space left on device|I\/O error/); // busybox head says the latter
+    const [, status, kib] = /status (\d+)\n(\d+)/.exec(fill.out)!;
+    expect(Number(status)).not.toBe(0);
+    expect(Number(kib)).toBeLessThanOrEqual(8 * 1024);
+  });
+});
