@@ -41,6 +41,7 @@ import { DEFAULT_PATH } from '../default-path.ts';
 import { acquireHostIds, idMap, INSIDE_COMMAND_ID, type HostIds } from '../isolation/host-ids.ts';
 import { limitEvents, makeLimitCgroups, sweepStaleLimitCgroups, type LimitCgroups } from '../isolation/cgroup-limits.ts';
 import { limitsOf } from '../isolation/limits.ts';
+import { checkReachable } from '../isolation/reachable.ts';
 import { stageForSandboxes } from '../isolation/stage.ts';
 import { seccompBpf, seccompProfile } from '../seccomp/index.ts';
 
@@ -82,19 +83,6 @@ async function coveredEtc(): Promise<CoveredPath[]> {
     }),
   );
   return found.filter((entry): entry is CoveredPath => entry !== undefined);
-}
-
-/** Throws naming the field when a socket's directories do not let an unprivileged uid reach it. */
-async function checkReachable(socket: string, field: string): Promise<void> {
-  for (let dir = dirname(socket); ; dir = dirname(dir)) {
-    const mode = (await stat(dir)).mode;
-    if ((mode & 0o001) === 0) {
-      throw new Error(
-        `sandbox spec ${field}: ${socket} must be reachable by the sandbox's unprivileged uid, but ${dir} has mode ${(mode & 0o777).toString(8)} (no search permission for others): make it 0711 or wider`,
-      );
-    }
-    if (dir === '/') return;
-  }
 }
 
 /** Waits for bwrap's `{"child-pid": N}` on its info fd. */
@@ -164,11 +152,11 @@ class BwrapSandbox extends ChildSandbox {
     if (egress) {
       if (this.spec.agent === 'node') throw new Error("sandbox spec egress: needs the native agent (agent: 'native'), found agent: 'node'");
       checkEgressSockets(egress);
-      await checkReachable(egress.proxySocket, 'egress.proxySocket');
+      await checkReachable(egress.proxySocket, 'sandbox spec egress.proxySocket');
       extraFiles.push({ hostPath: egress.proxySocket, sandboxPath: PROXY_SOCKET_INSIDE });
       command.push('--forward', `${BWRAP_EGRESS.proxy.host}:${BWRAP_EGRESS.proxy.port}=${PROXY_SOCKET_INSIDE}`);
       if (egress.dnsSocket) {
-        await checkReachable(egress.dnsSocket, 'egress.dnsSocket');
+        await checkReachable(egress.dnsSocket, 'sandbox spec egress.dnsSocket');
         extraFiles.push({ hostPath: egress.dnsSocket, sandboxPath: DNS_SOCKET_INSIDE });
         command.push('--forward', `${BWRAP_EGRESS.dns.host}:${BWRAP_EGRESS.dns.port}=${DNS_SOCKET_INSIDE}`);
       }

@@ -7,7 +7,7 @@
 import { copyFile, chmod, mkdir, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-const STAGE_DIR = '/run/rigor/stage';
+const STAGE_DIR = '/run/rigor/stage/files';
 const staged = new Map<string, Promise<string>>();
 
 /**
@@ -34,7 +34,7 @@ async function stage(hostPath: string, stageDir: string): Promise<string> {
   } catch {
     // not staged yet
   }
-  for (const level of [dirname(stageDir), stageDir, dir]) {
+  for (const level of [dirname(dirname(stageDir)), dirname(stageDir), stageDir, dir]) {
     await mkdir(level, { recursive: true });
     await chmod(level, 0o755);
   }

@@ -31,6 +31,9 @@ export function backendProblems(params: Record<string, unknown>): string[] {
   if (params.agent !== undefined && params.agent !== 'native' && params.agent !== 'node') {
     problems.push(`params.agent: expected native or node, found ${describeFound(params.agent)}`);
   }
+  if (params.seccomp !== undefined && params.seccomp !== 'default' && params.seccomp !== 'unconfined') {
+    problems.push(`params.seccomp: expected default or unconfined, found ${describeFound(params.seccomp)}`);
+  }
   problems.push(...wholeNumberProblems(params, 'memory_mib', { unit: 'MiB' }));
   return problems;
 }
@@ -72,6 +75,7 @@ export function specOf(params: Record<string, unknown>): SandboxSpec {
   return {
     ...(params.agent ? { agent: params.agent as 'native' | 'node' } : {}),
     ...(params.memory_mib ? { memoryMiB: params.memory_mib as number } : {}),
+    ...(params.seccomp ? { seccomp: params.seccomp as 'default' | 'unconfined' } : {}),
     ...(params.ready_timeout_s ? { readyTimeoutMs: (params.ready_timeout_s as number) * 1000 } : {}),
   };
 }

@@ -10,13 +10,14 @@
  * readable and executable by mode, and writable by no one.
  */
 import { execa } from 'execa';
-import { chmod, copyFile, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { chmod, copyFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { checkReachable } from '../../isolation/reachable.ts';
 import { ensureCachedDir } from '../../../runner/native/cache.ts';
 import { readRootfsManifest } from '../../images/busybox-rootfs.ts';
 
 /** Parent of the staged copies: <STAGE_ROOT>/<rootfs key>/rootfs. */
-export const STAGE_ROOT = '/run/rigor-runc/rootfs';
+export const STAGE_ROOT = '/run/rigor/stage/rootfs';
 
 /** A copy of `built` (a buildBusyboxRootfs() path) every uid can search down to; made once per rootfs key. */
 export async function stageRootfs(built: string, stageRoot = STAGE_ROOT): Promise<string> {
@@ -29,20 +30,6 @@ export async function stageRootfs(built: string, stageRoot = STAGE_ROOT): Promis
     await copyFile(join(dirname(built), 'manifest.json'), join(temp, 'manifest.json'));
   });
   const rootfs = join(target, 'rootfs');
-  await checkSearchable(rootfs);
+  await checkReachable(join(rootfs, '.'), `runc rootfs ${rootfs}`);
   return rootfs;
-}
-
-/** Throws naming the first directory from / down to `path` that is not root-owned, searchable by others and closed to writers. */
-export async function checkSearchable(path: string): Promise<void> {
-  for (let dir = resolve(path); ; dir = dirname(dir)) {
-    const entry = await stat(dir);
-    const mode = entry.mode & 0o7777;
-    if (!(mode & 0o001)) throw new Error(`runc rootfs ${path}: ${dir} (mode ${mode.toString(8)}) is not searchable by the container's mapped root`);
-    // a directory anyone else may write could have the rootfs swapped under it
-    if (entry.uid !== 0 || (mode & 0o022 && !(mode & 0o1000))) {
-      throw new Error(`runc rootfs ${path}: ${dir} must be owned by root and writable by nobody else (uid ${entry.uid}, mode ${mode.toString(8)})`);
-    }
-    if (dir === '/') return;
-  }
 }

@@ -88,10 +88,24 @@ describe.each(backends.map((entry, index) => ({ ...entry, name: entry.backend.na
   });
 
   it.skipIf(skip)('cannot write a forged reply on the agent channel: the real exit code and output come back', async () => {
-    const forged = encodeFrame(MessageType.EXEC_RESULT, 1, [field.int(Tag.EXIT_CODE, 0), field.bytes(Tag.STDOUT, 'FORGED-OUTPUT\n')]);
-    await sandbox.writeFile(`${guest ? '/workspace' : '/workspace'}/forged.bin`, forged);
-    // $PPID is the agent; on runc it is also pid 1, whose fd 1 is the channel.
-    const result = await sh(sandbox, 'echo REAL-OUTPUT; for fd in 0 1 2; do cat forged.bin > /proc/$PPID/fd/$fd; cat forged.bin > /proc/1/fd/$fd; done 2>/dev/null; exit 7');
+    // One forged reply for each request id the host may be waiting on: the attacker does not know which is next.
+    const forged = Buffer.concat(
+      Array.from({ length: 512 }, (_, id) => encodeFrame(MessageType.EXEC_RESULT, id + 1, [field.int(Tag.EXIT_CODE, 0), field.bytes(Tag.STDOUT, 'FORGED-OUTPUT\n')])),
+    );
+    await sandbox.writeFile('/workspace/forged.bin', forged);
+    // $PPID is the agent (on runc also pid 1). Its fds are opened through /proc where they are pipes, and taken with
+    // pidfd_getfd where they are sockets (/proc cannot open those) and python3 is there to make the call.
+    const takeOver = [
+      'import ctypes, os, sys',
+      'libc = ctypes.CDLL(None, use_errno=True)',
+      'pidfd = os.pidfd_open(int(sys.argv[1]))',
+      'fd = libc.syscall(438, pidfd, 1, 0)',
+      "fd >= 0 and os.write(fd, open('forged.bin', 'rb').read())",
+    ].join('; ');
+    const result = await sh(
+      sandbox,
+      `echo REAL-OUTPUT; agent=$PPID; for fd in 0 1 2; do cat forged.bin > /proc/$agent/fd/$fd; cat forged.bin > /proc/1/fd/$fd; done 2>/dev/null; command -v python3 >/dev/null && python3 -c "${takeOver}" $agent 2>/dev/null; exit 7`,
+    );
     expect(result.code).toBe(7);
     expect(result.out).toBe('REAL-OUTPUT\n');
     expect((await sh(sandbox, 'echo still-answering')).out).toBe('still-answering\n');
