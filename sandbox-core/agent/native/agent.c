@@ -404,6 +404,8 @@ static void start_exec(uint32_t id, const unsigned char *body, size_t blen, doub
   }
   pid_t agent = getpid(), pid = fork();
   if (pid == 0) exec_child(agent, in[0], out[1], err[1], status[1], cwd, argv, envp);
+  /* Stamped when fork returns: after the exec is known to have worked, a short command may already be gone. */
+  double forked = now_ms();
   close(in[0]), close(out[1]), close(err[1]), close(status[1]);
   struct { int stage, err; } why;
   ssize_t got;
@@ -419,7 +421,7 @@ static void start_exec(uint32_t id, const unsigned char *body, size_t blen, doub
     else send_error(id, "exec %s: %s", argv[0], strerror(why.err));
     goto done;
   }
-  e->pid = pid, e->id = id, e->received = received, e->spawned = now_ms();
+  e->pid = pid, e->id = id, e->received = received, e->spawned = forked;
   e->in = in[1], e->out = out[0], e->err = err[0];
   set_nonblock(e->in), set_nonblock(e->out), set_nonblock(e->err);
   feed_stdin(e);
