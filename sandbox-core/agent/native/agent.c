@@ -26,6 +26,7 @@
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -83,6 +84,8 @@ static int n_stages;
 /* --exec-user: commands and file requests run as this uid/gid (-1 = as the agent), with only exec_caps. */
 static long exec_uid = -1, exec_gid = -1;
 static uint64_t exec_caps;
+/* --exec-nproc: RLIMIT_NPROC of every command (0 = inherited): all of them share exec_uid, so this bounds their processes together. */
+static long exec_nproc;
 
 static double now_ms(void) {
   struct timespec t;
@@ -331,6 +334,8 @@ static void exec_child(pid_t agent, int in, int out, int err, int status_fd, con
   setsid();
   dup2(in, 0), dup2(out, 1), dup2(err, 2);
   why.stage = 2;
+  /* Before the drop: only a privileged process may raise the hard limit above what it inherited. */
+  if (exec_nproc > 0 && setrlimit(RLIMIT_NPROC, &(struct rlimit){(rlim_t)exec_nproc, (rlim_t)exec_nproc}) != 0) goto failed;
   if (exec_uid >= 0 && drop_privileges() != 0) goto failed;
   /* Behind the group kill at shutdown, for an agent that is SIGKILLed: the command dies with it.
    * Set after drop_privileges, whose credential change clears it; an agent already gone reads nothing. */
@@ -954,11 +959,12 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[i], "--stage") == 0 && i + 1 < argc && strchr(argv[i + 1], '=') && n_stages < MAX_STAGES) stages[n_stages++] = argv[++i];
     else if (strcmp(argv[i], "--init") == 0) init_mode = 1;
     else if (strcmp(argv[i], "--exec-user") == 0 && i + 1 < argc && parse_user(argv[i + 1])) i++;
+    else if (strcmp(argv[i], "--exec-nproc") == 0 && i + 1 < argc && (exec_nproc = strtol(argv[i + 1], NULL, 10)) > 0) i++;
     else if (strcmp(argv[i], "--exec-caps") == 0 && i + 1 < argc && parse_caps(argv[i + 1])) caps = argv[++i];
     else if (strcmp(argv[i], "--forward") == 0 && i + 1 < argc && start_forward(argv[i + 1])) i++;
     else {
       fprintf(stderr,
-              "usage: rigor-agent [--port PATH|auto] [--stage name=ms]... [--init] [--exec-user UID:GID [--exec-caps N,...]]\n"
+              "usage: rigor-agent [--port PATH|auto] [--stage name=ms]... [--init] [--exec-user UID:GID [--exec-caps N,...] [--exec-nproc N]]\n"
               "                   [--forward ADDR:PORT=UNIX_SOCKET]...\n"
               "       rigor-agent --relay UNIX_SOCKET [--slots DIR --max N]   (stdin, a socket, relayed to UNIX_SOCKET)\n"
               "       rigor-agent --now\n(unexpected \"%s\")\n",
@@ -970,6 +976,8 @@ int main(int argc, char **argv) {
    * /proc/<agent>/fd/N or pidfd_getfd its channel to forge replies. A command's execve resets it. */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (caps != NULL && exec_uid < 0) return fputs("rigor-agent: --exec-caps needs --exec-user\n", stderr), 2;
+  /* root is not held to RLIMIT_NPROC: only a dropped user is bounded by it */
+  if (exec_nproc > 0 && exec_uid <= 0) return fputs("rigor-agent: --exec-nproc needs --exec-user with a uid other than 0\n", stderr), 2;
   /* The agent's own supplementary groups (root's) must not widen what file requests may touch. */
   if (exec_uid >= 0 && setgroups(0, NULL) != 0) return perror("rigor-agent: --exec-user needs root: setgroups"), 1;
   double started = now_ms();

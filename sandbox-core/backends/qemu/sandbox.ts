@@ -18,6 +18,7 @@ import type { AuditRecord } from '../../audit/audit-log.ts';
 import { AgentClient } from '../../agent/client.ts';
 import { makeSandboxTempDir, trackSandbox } from '../../cleanup.ts';
 import type { GuestImage } from '../../images/guest-image.ts';
+import { limitsOf } from '../../isolation/limits.ts';
 import { GUEST_EXEC_UID, guestKernelParams, INIT_MARKER } from '../../images/guest/init-script.ts';
 import { AgentSandbox, SANDBOX_ID_ENV } from '../agent-sandbox.ts';
 import { EGRESS_ADDRESSES, egressEnv } from '../egress-env.ts';
@@ -126,14 +127,14 @@ export class QemuSandbox extends AgentSandbox {
     super('qemu', env ? { ...spec, env: { ...env, ...spec.env } } : spec);
   }
 
-  /** Commands run as nobody in the guest's own kernel; the VM's size bounds memory, and half of it the workspace unless the spec sizes it. */
+  /** Commands run as nobody in the guest's own kernel, their processes bounded by RLIMIT_NPROC; the VM's size bounds memory, and half of it the workspace unless the spec sizes it. */
   get isolation(): IsolationFacts {
     const memoryMiB = this.spec.memoryMiB ?? DEFAULT_MEMORY_MIB;
     return {
       seccomp: 'none: the guest kernel is the boundary',
       commandUid: GUEST_EXEC_UID,
       commandHostUid: 'guest',
-      limits: { pids: null, memoryMiB, workspaceMiB: this.spec.workspaceMiB ?? Math.floor(memoryMiB / 2) },
+      limits: { pids: limitsOf(this.spec).pids, memoryMiB, workspaceMiB: this.spec.workspaceMiB ?? Math.floor(memoryMiB / 2) },
     };
   }
 
@@ -204,7 +205,7 @@ export class QemuSandbox extends AgentSandbox {
       const qmpSocket = join(dir, 'qmp.sock');
       const egress = this.spec.egress;
       const relaySlots = egress ? this.#relaySlots(dir, egress) : undefined;
-      const append = kernelCommandLine(launch.cmdline.words, guestKernelParams({ bus: busOf(launch.machine), execCaps: launch.execCaps, net: egress !== undefined, workspaceMiB: this.spec.workspaceMiB }), launch.tscKhz);
+      const append = kernelCommandLine(launch.cmdline.words, guestKernelParams({ bus: busOf(launch.machine), execCaps: launch.execCaps, net: egress !== undefined, workspaceMiB: this.spec.workspaceMiB, pidsLimit: limitsOf(this.spec).pids }), launch.tscKhz);
       this.#append = append;
       const args = qemuArgs({
         machine: launch.machine,

@@ -50,6 +50,8 @@ export interface GuestParams {
   execCaps: readonly number[];
   /** Size of the workspace tmpfs; default the kernel's (half the guest's RAM). */
   workspaceMiB?: number;
+  /** Processes and threads the commands may have together (the agent's --exec-nproc); default no limit. */
+  pidsLimit?: number;
 }
 
 /** Kernel command line words that tell /init what this sandbox is. */
@@ -58,6 +60,7 @@ export function guestKernelParams(params: GuestParams): string[] {
   if (params.net) words.push('rigor.net=1');
   if (params.execCaps.length > 0) words.push(`rigor.exec_caps=${params.execCaps.join(',')}`);
   if (params.workspaceMiB !== undefined) words.push(`rigor.workspace_mib=${params.workspaceMiB}`);
+  if (params.pidsLimit !== undefined) words.push(`rigor.pids_max=${params.pidsLimit}`);
   return words;
 }
 
@@ -81,6 +84,7 @@ bus=mmio
 exec_caps=
 net=
 workspace_size=
+pids_max=
 read -r cmdline < /proc/cmdline
 for arg in $cmdline; do
   case $arg in
@@ -88,6 +92,7 @@ for arg in $cmdline; do
   rigor.exec_caps=*) exec_caps=\${arg#*=} ;;
   rigor.net=*) net=\${arg#*=} ;;
   rigor.workspace_mib=*) workspace_size=,size=\${arg#*=}m ;;
+  rigor.pids_max=*) pids_max=\${arg#*=} ;;
   esac
 done
 case $bus in
@@ -116,7 +121,7 @@ fi
 network_done=$(rigor-agent --now)
 # The agent's cwd is the workspace, as on the other backends; the shell execs it, so it is PID 1.
 exec switch_root /newroot /bin/sh -c 'cd ${GUEST_WORKSPACE} && exec ${AGENT_IN_ROOTFS} "$@"' rigor-agent \\
-  --init --port auto --exec-user ${GUEST_EXEC_USER} \${exec_caps:+--exec-caps $exec_caps} \\
+  --init --port auto --exec-user ${GUEST_EXEC_USER} \${exec_caps:+--exec-caps $exec_caps} \${pids_max:+--exec-nproc $pids_max} \\
   --stage kernel_to_init=$kernel_to_init --stage modules_loaded=$modules_loaded \\
   --stage mounts_done=$mounts_done --stage network_done=$network_done
 `;
