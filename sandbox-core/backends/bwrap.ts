@@ -125,6 +125,9 @@ class BwrapSandbox extends ChildSandbox {
     const workspacePath = this.spec.workspacePath ?? DEFAULT_WORKSPACE;
     const limits = limitsOf(this.spec);
     const granted = this.spec.capabilities ?? [];
+    if (this.spec.seccomp !== undefined && this.spec.seccomp !== 'default' && this.spec.seccomp !== 'unconfined') {
+      throw new Error(`sandbox spec seccomp: expected "default" or "unconfined", found ${JSON.stringify(this.spec.seccomp)}`);
+    }
     const profile = this.spec.seccomp === 'unconfined' ? undefined : seccompProfile({ allowSyscalls: this.spec.allowSyscalls });
     const [agent, rootEntries, covered, bpf] = await Promise.all([
       cachedAgentCommand(this.spec.agent ?? 'native'),

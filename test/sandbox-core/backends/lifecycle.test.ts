@@ -10,7 +10,7 @@ import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
 import { processBackend } from '../../../sandbox-core/backends/process.ts';
 import type { Backend, Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { liveSandboxes } from '../../../sandbox-core/cleanup.ts';
-import { limitCgroupsOf, processesMentioning, processesWithEnv, settlesToZero, waitUntil } from '../cleanup/leftovers.ts';
+import { hostIdLocksOf, limitCgroupsOf, processesMentioning, processesWithEnv, settlesToZero, waitUntil } from '../cleanup/leftovers.ts';
 
 const originalTmpdir = process.env.TMPDIR;
 const root = mkdtempSync(join(tmpdir(), 'rigor-lifecycle-test-'));
@@ -129,6 +129,14 @@ describe.skipIf(!bwrapReady.ok)('bwrap create failures', () => {
     const before = readdirSync(root).length;
     await expect(bwrapBackend.create({ workspacePath: 'relative/ws' })).rejects.toThrow(/workspacePath: expected an absolute normalized path/);
     expect(readdirSync(root).length).toBe(before);
+  });
+
+  it('rejects a limit, seccomp setting or syscall name it cannot apply, naming the field, before any uid is taken', async () => {
+    const held = hostIdLocksOf(process.pid).length;
+    await expect(bwrapBackend.create({ memoryMiB: 0 })).rejects.toThrow(/sandbox spec memoryMiB: expected a whole number >= 1, found 0/);
+    await expect(bwrapBackend.create({ seccomp: 'off' as 'unconfined' })).rejects.toThrow(/sandbox spec seccomp: expected "default" or "unconfined", found "off"/);
+    await expect(bwrapBackend.create({ allowSyscalls: ['getpid'] })).rejects.toThrow(/sandbox spec allowSyscalls: .*found "getpid"/);
+    expect(hostIdLocksOf(process.pid)).toHaveLength(held);
   });
 
   it('gives up after readyTimeoutMs and reclaims the half-started sandbox', async () => {
