@@ -21,9 +21,9 @@
  * resource as soon as it exists, so a create() that dies half-way is covered;
  * its destroy() untracks it when everything is gone.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { descendants, readProcTable } from './backends/proc-table.ts';
 import { processExists } from './backends/signal.ts';
 
@@ -64,6 +64,7 @@ export function trackSandbox(sandbox: TrackedSandbox): void {
     exitHookInstalled = true;
     process.on('exit', reclaimAllSync);
     sweepStaleTempDirs();
+    sweepStaleTempDirs(SANDBOX_RUN_ROOT);
   }
 }
 
@@ -162,6 +163,24 @@ const TEMP_DIR_PATTERN = /^rigor-([a-z0-9]+)-(\d+)-[A-Za-z0-9]{6}$/;
  * A fresh directory under os.tmpdir() (so TMPDIR), named
  * `rigor-<backend>-<owner pid>-XXXXXX`, recorded in `resources`.
  */
+/**
+ * Where run dirs of sandboxes whose processes run as their own unprivileged
+ * uid are made: a root-owned path every uid can search, whatever TMPDIR is.
+ */
+export const SANDBOX_RUN_ROOT = '/run/rigor/sandboxes';
+
+/** A temp dir (as makeSandboxTempDir) under SANDBOX_RUN_ROOT, owned by `uid`: what a sandbox's own processes may write. */
+export function makeSandboxRunDir(resources: SandboxResources, backend: string, uid: number): string {
+  for (const level of [dirname(SANDBOX_RUN_ROOT), SANDBOX_RUN_ROOT]) {
+    mkdirSync(level, { recursive: true });
+    chmodSync(level, level === SANDBOX_RUN_ROOT ? 0o711 : 0o755);
+  }
+  const dir = mkdtempSync(join(SANDBOX_RUN_ROOT, `rigor-${backend}-${process.pid}-`));
+  resources.tempDirs.add(dir);
+  chownSync(dir, uid, uid);
+  return dir;
+}
+
 export function makeSandboxTempDir(resources: SandboxResources, backend: string): string {
   const dir = mkdtempSync(join(tmpdir(), `rigor-${backend}-${process.pid}-`));
   resources.tempDirs.add(dir);

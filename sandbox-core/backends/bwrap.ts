@@ -38,10 +38,10 @@ import { capabilityNumbers } from './qemu/capabilities.ts';
 import { signalQuietly } from './signal.ts';
 import type { Backend, IsolationFacts, Sandbox, SandboxSpec, SandboxStats } from './types.ts';
 import { DEFAULT_PATH } from '../default-path.ts';
-import { acquireHostIds, idMap, INSIDE_COMMAND_ID, type HostIds } from '../isolation/host-ids.ts';
+import { acquireHostIds, idMap, INSIDE_COMMAND_ID, killProcessesOf, type HostIds } from '../isolation/host-ids.ts';
 import { limitEvents, makeLimitCgroups, sweepStaleLimitCgroups, type LimitCgroups } from '../isolation/cgroup-limits.ts';
 import { limitsOf } from '../isolation/limits.ts';
-import { checkReachable } from '../isolation/reachable.ts';
+import { checkConnectable } from '../isolation/reachable.ts';
 import { stageForSandboxes } from '../isolation/stage.ts';
 import { seccompBpf, seccompProfile } from '../seccomp/index.ts';
 
@@ -155,11 +155,11 @@ class BwrapSandbox extends ChildSandbox {
     if (egress) {
       if (this.spec.agent === 'node') throw new Error("sandbox spec egress: needs the native agent (agent: 'native'), found agent: 'node'");
       checkEgressSockets(egress);
-      await checkReachable(egress.proxySocket, 'sandbox spec egress.proxySocket');
+      await checkConnectable(egress.proxySocket, 'sandbox spec egress.proxySocket');
       extraFiles.push({ hostPath: egress.proxySocket, sandboxPath: PROXY_SOCKET_INSIDE });
       command.push('--forward', `${BWRAP_EGRESS.proxy.host}:${BWRAP_EGRESS.proxy.port}=${PROXY_SOCKET_INSIDE}`);
       if (egress.dnsSocket) {
-        await checkReachable(egress.dnsSocket, 'sandbox spec egress.dnsSocket');
+        await checkConnectable(egress.dnsSocket, 'sandbox spec egress.dnsSocket');
         extraFiles.push({ hostPath: egress.dnsSocket, sandboxPath: DNS_SOCKET_INSIDE });
         command.push('--forward', `${BWRAP_EGRESS.dns.host}:${BWRAP_EGRESS.dns.port}=${DNS_SOCKET_INSIDE}`);
       }
@@ -229,6 +229,9 @@ class BwrapSandbox extends ChildSandbox {
 
   protected override async reap(): Promise<void> {
     await super.reap();
+    // Whatever escaped the process tree and group (an orphan of a killed bwrap) is still in the cgroups and runs as the pair's uids.
+    if (this.#cgroups) await this.#cgroups.killMembers();
+    if (this.#ids) for (const uid of [this.#ids.agent, this.#ids.command]) killProcessesOf(uid);
     this.#cgroups?.remove();
     this.#ids?.release();
   }

@@ -85,6 +85,11 @@ export abstract class ChildSandbox extends AgentSandbox {
         gid: launch.gid,
       });
       this.phases.launched = since();
+      // A launcher gone before the agent answered can leave a child holding the channel open (bwrap's, still
+      // waiting for its id maps): fail now and kill what is left rather than wait out the timeout.
+      void this.exited.then((how) => {
+        if (this.phases.ready === undefined) fail(new Error(`${this.id}: the launcher ${how} before the agent answered`));
+      });
       await this.launched(child);
       if (failure !== undefined) throw failure;
       this.client = await AgentClient.connect(child.stdout!, child.stdin!, { helloTimeoutMs: timeoutMs });

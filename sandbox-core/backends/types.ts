@@ -106,6 +106,8 @@ export interface IsolationFacts {
   commandUid: number;
   /** Host uid the commands run as, or 'guest' when they run in a VM's own kernel. */
   commandHostUid: number | 'guest';
+  /** Host uid the VMM (qemu) runs as: a uid of the sandbox's own, not root. */
+  vmmHostUid?: number;
   /** Limits enforced on the host side; null where the backend has none of that kind. */
   limits: { pids: number | null; memoryMiB: number; workspaceMiB: number | null };
 }

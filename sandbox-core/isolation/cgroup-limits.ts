@@ -7,15 +7,19 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupDirsFor, cgroupProcs, dirOf, removeCgroupDirs, type CgroupDir } from '../backends/runc/cgroups.ts';
-import { processExists } from '../backends/signal.ts';
+import { processExists, signalQuietly } from '../backends/signal.ts';
 import type { Limits } from './limits.ts';
 
 const PARENT = 'rigor-sandboxes';
+/** How long killMembers() waits for killed processes to leave the cgroups. */
+const MEMBERS_GONE_MS = 2000;
 
 export interface LimitCgroups {
   dirs: CgroupDir[];
   /** Puts processes in every directory; call before they fork. */
   join(pids: number[]): void;
+  /** SIGKILL every process still in the cgroups; resolves once they have left (at most MEMBERS_GONE_MS). */
+  killMembers(): Promise<void>;
   /** rmdir every directory (its processes must be gone); returns the ones left. */
   remove(): string[];
 }
@@ -49,6 +53,15 @@ export function makeLimitCgroups(id: string, limits: Pick<Limits, 'pids' | 'memo
     dirs,
     join(members) {
       for (const { dir } of dirs) for (const pid of members) write(join(dir, 'cgroup.procs'), String(pid));
+    },
+    async killMembers() {
+      const members = () => dirs.flatMap(({ dir }) => cgroupProcs(dir));
+      const deadline = performance.now() + MEMBERS_GONE_MS;
+      // a killed process leaves its cgroup once it has exited: only then can the directory go
+      for (let left = members(); left.length > 0 && performance.now() < deadline; left = members()) {
+        for (const pid of left) signalQuietly(pid, 'SIGKILL');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
     },
     remove: () => removeCgroupDirs(dirs),
   };

@@ -10,9 +10,9 @@
  * so concurrent rigor processes never share one; a lock whose owner died is
  * taken over.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { processExists } from '../backends/signal.ts';
+import { processExists, signalQuietly } from '../backends/signal.ts';
 
 /** First host uid handed out; far above the ranges Debian gives users (1000+) and /etc/subuid (100000+65536·n). */
 export const HOST_ID_BASE = 1_500_000_000;
@@ -91,4 +91,21 @@ export function acquireHostIds(options: { lockDir?: string; slots?: number } = {
 /** uid_map/gid_map text: the agent's and the commands' host ids, nothing else (host root is not mapped). */
 export function idMap(ids: Pick<HostIds, 'agent' | 'command'>): string {
   return `${INSIDE_AGENT_ID} ${ids.agent} 1\n${INSIDE_COMMAND_ID} ${ids.command} 1\n`;
+}
+
+/** SIGKILL every process whose real uid is `uid` (a sandbox's, once its launcher is gone): stragglers must not outlive the pair. */
+export function killProcessesOf(uid: number): number {
+  let killed = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${name}/status`, 'utf8');
+    } catch {
+      continue; // gone
+    }
+    if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) !== uid) continue;
+    if (signalQuietly(Number(name), 'SIGKILL')) killed += 1;
+  }
+  return killed;
 }

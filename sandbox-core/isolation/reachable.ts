@@ -21,3 +21,12 @@ export async function checkReachable(path: string, what: string): Promise<void> 
     if (dir === '/') return;
   }
 }
+
+/** A unix socket a sandbox's own uid must connect to: reachable as above, and writable by others (connect needs write). */
+export async function checkConnectable(socket: string, what: string): Promise<void> {
+  await checkReachable(socket, what);
+  const mode = (await stat(socket)).mode & 0o777;
+  if (!(mode & 0o002)) {
+    throw new Error(`${what}: ${socket} (mode ${mode.toString(8)}) cannot be connected to by the sandbox's unprivileged uids: listen with writableAll (0666)`);
+  }
+}

@@ -6,6 +6,7 @@
  */
 import { copyFile, chmod, mkdir, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { checkReachable } from './reachable.ts';
 
 const STAGE_DIR = '/run/rigor/stage/files';
 const staged = new Map<string, Promise<string>>();
@@ -43,4 +44,15 @@ async function stage(hostPath: string, stageDir: string): Promise<string> {
   await chmod(temp, 0o755);
   await rename(temp, target);
   return target;
+}
+
+/** `hostPath` itself when every uid can reach and read it, else its staged copy (which must then be content-addressed, as above). */
+export async function readableBySandboxes(hostPath: string): Promise<string> {
+  try {
+    await checkReachable(hostPath, hostPath);
+    if (((await stat(hostPath)).mode & 0o004) !== 0) return hostPath;
+  } catch {
+    // hidden behind a directory others cannot search: stage it
+  }
+  return stageForSandboxes(hostPath);
 }

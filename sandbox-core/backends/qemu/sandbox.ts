@@ -11,14 +11,17 @@
  * line in `relays/refused`, which the host follows and hands to
  * spec.egress.onRelayRefused as an audit record.
  */
-import { closeSync, mkdirSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
+import { chownSync, closeSync, mkdirSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { AuditRecord } from '../../audit/audit-log.ts';
 import { AgentClient } from '../../agent/client.ts';
-import { makeSandboxTempDir, trackSandbox } from '../../cleanup.ts';
+import { makeSandboxRunDir, trackSandbox } from '../../cleanup.ts';
 import type { GuestImage } from '../../images/guest-image.ts';
+import { acquireHostIds, killProcessesOf, type HostIds } from '../../isolation/host-ids.ts';
 import { limitsOf } from '../../isolation/limits.ts';
+import { checkConnectable } from '../../isolation/reachable.ts';
+import { readableBySandboxes } from '../../isolation/stage.ts';
 import { GUEST_EXEC_UID, guestKernelParams, INIT_MARKER } from '../../images/guest/init-script.ts';
 import { AgentSandbox, SANDBOX_ID_ENV } from '../agent-sandbox.ts';
 import { EGRESS_ADDRESSES, egressEnv } from '../egress-env.ts';
@@ -118,6 +121,8 @@ export class QemuSandbox extends AgentSandbox {
   #launch: QemuLaunch | undefined;
   #refusals: RefusalFollower | undefined;
   #qmp: QmpClient | undefined;
+  /** The host uid qemu (and its relays) run as; released once they are gone. */
+  #ids: HostIds | undefined;
   #console = '';
   #append: string | undefined;
   #paused = false;
@@ -134,6 +139,7 @@ export class QemuSandbox extends AgentSandbox {
       seccomp: 'none: the guest kernel is the boundary',
       commandUid: GUEST_EXEC_UID,
       commandHostUid: 'guest',
+      ...(this.#ids ? { vmmHostUid: this.#ids.agent } : {}),
       limits: { pids: limitsOf(this.spec).pids, memoryMiB, workspaceMiB: this.spec.workspaceMiB ?? Math.floor(memoryMiB / 2) },
     };
   }
@@ -200,26 +206,36 @@ export class QemuSandbox extends AgentSandbox {
       if (failure !== undefined) throw failure;
       if (this.destroying) throw new Error('destroyed while starting');
       this.#launch = launch;
-      const dir = makeSandboxTempDir(this.resources, 'qemu');
+      // qemu runs as a host uid of this sandbox's own: it makes its sockets in its run dir, its relays their slots.
+      const ids = acquireHostIds();
+      this.#ids = ids;
+      this.resources.lastResort.push(() => ids.release());
+      const dir = makeSandboxRunDir(this.resources, 'qemu', ids.agent);
+      const files = await this.#reachable(launch);
       const agentSocket = join(dir, 'agent.sock');
       const qmpSocket = join(dir, 'qmp.sock');
       const egress = this.spec.egress;
-      const relaySlots = egress ? this.#relaySlots(dir, egress) : undefined;
+      if (egress) {
+        // the relays qemu starts run as its uid and connect to these sockets
+        await checkConnectable(egress.proxySocket, 'sandbox spec egress.proxySocket');
+        if (egress.dnsSocket) await checkConnectable(egress.dnsSocket, 'sandbox spec egress.dnsSocket');
+      }
+      const relaySlots = egress ? this.#relaySlots(dir, egress, ids.agent) : undefined;
       const append = kernelCommandLine(launch.cmdline.words, guestKernelParams({ bus: busOf(launch.machine), execCaps: launch.execCaps, net: egress !== undefined, workspaceMiB: this.spec.workspaceMiB, pidsLimit: limitsOf(this.spec).pids }), launch.tscKhz);
       this.#append = append;
       const args = qemuArgs({
         machine: launch.machine,
         accel: launch.accel,
         memoryMiB: this.spec.memoryMiB ?? DEFAULT_MEMORY_MIB,
-        kernel: launch.image.boot.file,
-        initramfs: launch.image.initramfs,
-        rootImage: launch.image.rootImage,
+        kernel: files.kernel,
+        initramfs: files.initramfs,
+        rootImage: files.rootImage,
         append,
         agentSocket,
         qmpSocket,
-        ...(egress ? { egress: { relay: launch.relay, proxySocket: egress.proxySocket, ...(egress.dnsSocket ? { dnsSocket: egress.dnsSocket } : {}), relaySlots } } : {}),
+        ...(egress ? { egress: { relay: files.relay, proxySocket: egress.proxySocket, ...(egress.dnsSocket ? { dnsSocket: egress.dnsSocket } : {}), relaySlots } } : {}),
       });
-      const child = await this.launch(launch.setpriv, ['--pdeathsig', 'KILL', '--', launch.qemu, ...args], {
+      const child = await this.launch(launch.setpriv, [...dropTo(ids.agent, launch.accel), '--pdeathsig', 'KILL', '--', launch.qemu, ...args], {
         env: { ...process.env, [SANDBOX_ID_ENV]: this.id },
         stdio: ['ignore', 'pipe', 'pipe'],
         keep: ['stderr'],
@@ -257,11 +273,20 @@ export class QemuSandbox extends AgentSandbox {
     }
   }
 
-  /** The relays' slot dir in the sandbox's temp dir and their cap; refusals followed when the spec wants to hear of them. */
-  #relaySlots(dir: string, egress: NonNullable<SandboxSpec['egress']>): { dir: string; max: number } {
+  /** The files qemu opens, where its unprivileged uid can read them: staged when root's cache hides them. */
+  async #reachable(launch: QemuLaunch): Promise<{ kernel: string; initramfs: string; rootImage: string; relay: string }> {
+    const [kernel, initramfs, rootImage, relay] = await Promise.all(
+      [launch.image.boot.file, launch.image.initramfs, launch.image.rootImage, launch.relay].map((path) => readableBySandboxes(path)),
+    );
+    return { kernel: kernel!, initramfs: initramfs!, rootImage: rootImage!, relay: relay! };
+  }
+
+  /** The relays' slot dir in the sandbox's temp dir (theirs: they run as qemu's uid) and their cap; refusals followed when the spec wants to hear of them. */
+  #relaySlots(dir: string, egress: NonNullable<SandboxSpec['egress']>, uid: number): { dir: string; max: number } {
     const slots = join(dir, 'relays');
     const max = egress.maxRelays ?? DEFAULT_MAX_RELAYS;
     mkdirSync(slots);
+    chownSync(slots, uid, uid);
     const report = egress.onRelayRefused;
     if (report) {
       this.#refusals = new RefusalFollower(join(slots, 'refused'), (line) => {
@@ -272,6 +297,7 @@ export class QemuSandbox extends AgentSandbox {
           process.emitWarning(`${this.id}: a refused relay connection was not recorded: ${(error as Error).message} (${line})`);
         }
       });
+      chownSync(join(slots, 'refused'), uid, uid); // made by the follower; appended to by the relays
     }
     return { dir: slots, max };
   }
@@ -373,7 +399,19 @@ export class QemuSandbox extends AgentSandbox {
     this.#qmp?.close();
     // qemu is reaped; sweep its group in case anything stayed in it.
     this.killGroups();
+    // Relays are not in qemu's group: whatever still runs as its uid goes before the uid is handed on.
+    if (this.#ids) killProcessesOf(this.#ids.agent);
     // No relay is left to write: the last refusals, then stop following.
     this.#refusals?.stop();
+    this.#ids?.release();
   }
+}
+
+/**
+ * setpriv's options that run qemu as `uid` with no supplementary group — but
+ * /dev/kvm's group under KVM, which that device needs.
+ */
+function dropTo(uid: number, accel: Accel): string[] {
+  const groups = accel === 'kvm' ? ['--groups', String(statSync('/dev/kvm').gid)] : ['--clear-groups'];
+  return ['--reuid', String(uid), '--regid', String(uid), ...groups];
 }

@@ -1,5 +1,7 @@
 /** The interception CA's private key cannot be read from inside a bwrap sandbox (which sees only the system's directories) or a qemu guest. */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
@@ -39,14 +41,20 @@ const qemu = await qemuBackend.available();
 
 describe.skipIf(!qemu.ok)(`the CA key inside a qemu guest with egress${qemu.ok ? '' : ` (skipped: ${!qemu.ok && qemu.reason})`}`, () => {
   let sandbox: Sandbox | undefined;
+  let server: Server | undefined;
   afterAll(async () => {
     await sandbox?.destroy();
+    server?.close();
   });
 
   it('is nowhere in the guest: no host path is shared, and no file of its root holds a private key', async () => {
     const ca = await loadOrCreateCa(defaultCaDir());
     // The egress socket is the one host file a guest with egress is joined to; it carries bytes, not files.
-    sandbox = await qemuBackend.create({ egress: { proxySocket: join(ca.dir, '..', 'no-proxy.sock') } });
+    const scratch = mkdtempSync(join(tmpdir(), 'rigor-ca-hidden-'));
+    chmodSync(scratch, 0o711);
+    server = createServer((connection) => connection.destroy());
+    await new Promise<void>((resolve) => server!.listen({ path: join(scratch, 'proxy.sock'), writableAll: true }, resolve));
+    sandbox = await qemuBackend.create({ egress: { proxySocket: join(scratch, 'proxy.sock') } });
     const run = (script: string) => sandbox!.exec({ argv: ['sh', '-c', script] });
     const key = await run(`cat ${join(ca.dir, 'ca.pem')}`);
     expect(key.exitCode).not.toBe(0);

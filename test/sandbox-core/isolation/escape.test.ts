@@ -13,6 +13,8 @@ import { runcBackend } from '../../../sandbox-core/backends/runc.ts';
 import type { Backend, Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { defaultCacheRoot } from '../../../runner/native/cache.ts';
 import { encodeFrame, field, MessageType, Tag } from '../../../sandbox-core/agent/protocol.ts';
+import { SANDBOX_ID_ENV } from '../../../sandbox-core/backends/agent-sandbox.ts';
+import { processesWithEnv } from '../cleanup/leftovers.ts';
 
 const CORE_PATTERN = '/proc/sys/kernel/core_pattern';
 const backends: Array<{ backend: Backend; guest: boolean }> = [
@@ -27,6 +29,11 @@ async function sh(sandbox: Sandbox, script: string) {
   return { code: result.exitCode, signal: result.signal, out: result.stdout.toString(), err: result.stderr.toString() };
 }
 
+/** Real uid of a host process. */
+function hostUid(pid: number): number {
+  return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+}
+
 /** The first line of a host file only root can read, or undefined when the host has none. */
 function secretLine(path: string): string | undefined {
   try {
@@ -36,7 +43,7 @@ function secretLine(path: string): string | undefined {
   }
 }
 
-describe.each(backends.map((entry, index) => ({ ...entry, name: entry.backend.name, skip: !ready[index] })))('$name: escapes from inside', ({ backend, guest, skip }) => {
+describe.each(backends.map((entry, index) => ({ ...entry, name: entry.backend.name, skip: !ready[index] })))('$name: escapes from inside', ({ backend, guest, name, skip }) => {
   let sandbox: Sandbox;
   beforeAll(async () => {
     if (!skip) sandbox = await backend.create({ readyTimeoutMs: 120_000 });
@@ -52,6 +59,13 @@ describe.each(backends.map((entry, index) => ({ ...entry, name: entry.backend.na
     const map = (await sh(sandbox, 'cat /proc/self/uid_map')).out.trim().split('\n').map((line) => line.trim().split(/\s+/).map(Number));
     expect(map.length).toBeGreaterThan(0);
     for (const [inside, outside] of map) expect(outside, `uid ${inside} inside maps to host uid 0`).not.toBe(0);
+  });
+
+  it.skipIf(skip || name === 'runc')('runs as a host uid of its own: no process rigor launched for it is host root', async () => {
+    // runc is left out: `runc run` is the runtime, root by design; its container's processes are the sandbox (uid_map above).
+    const launched = processesWithEnv(`${SANDBOX_ID_ENV}=${sandbox.id}`);
+    expect(launched.length).toBeGreaterThan(0);
+    for (const pid of launched) expect(hostUid(pid), `pid ${pid}`).not.toBe(0);
   });
 
   it.skipIf(skip)('cannot make the kernel run a program on the host through core_pattern', async () => {

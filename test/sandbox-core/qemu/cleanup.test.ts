@@ -3,7 +3,7 @@
  * fails naming why, and nothing is left on the host: no qemu process, no
  * temp dir (sockets, console log), no registry entry.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { nativeAgentPath } from '../../../sandbox-core/agent/build.ts';
 import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
 import { QemuSandbox, type QemuLaunch } from '../../../sandbox-core/backends/qemu/sandbox.ts';
 import { readHostTscKhz } from '../../../sandbox-core/backends/qemu/tsc.ts';
-import { liveSandboxes } from '../../../sandbox-core/cleanup.ts';
+import { liveSandboxes, SANDBOX_RUN_ROOT } from '../../../sandbox-core/cleanup.ts';
 import { buildGuestImage } from '../../../sandbox-core/images/guest-image.ts';
 import { cpioNewc } from '../../../sandbox-core/images/guest/cpio.ts';
 import { entriesUnder, membersOfGroups, processesMentioning, processesWithEnv, settlesToZero, useOwnTmpdir, waitUntil } from '../cleanup/leftovers.ts';
@@ -52,6 +52,8 @@ function leftovers(groups: Set<number>): string[] {
     ...processesWithEnv(ours).map((pid) => `process ${pid}`),
     ...membersOfGroups(groups).map((pid) => `group member ${pid}`),
     ...entriesUnder(root).filter((name) => name.startsWith('rigor-qemu-')),
+    // qemu's run dirs (its sockets, its relays' slots) are under SANDBOX_RUN_ROOT, named by the creating process
+    ...(existsSync(SANDBOX_RUN_ROOT) ? entriesUnder(SANDBOX_RUN_ROOT) : []).filter((name) => name.startsWith(`rigor-qemu-${process.pid}-`)),
     ...liveSandboxes()
       .filter((sandbox) => sandbox.backend === 'qemu')
       .map((sandbox) => `registered ${sandbox.id}`),
@@ -136,7 +138,8 @@ describe.skipIf(!availability.ok)(`qemu guests that fail or are killed${skipReas
       held.add(connection);
       connection.on('error', () => {});
     });
-    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    chmodSync(root, 0o711); // qemu's relays run as the sandbox's own uid
+    await new Promise<void>((resolve) => server.listen({ path: socketPath, writableAll: true }, resolve));
     try {
       const sandbox = await qemuBackend.create({ egress: { proxySocket: socketPath } });
       void sandbox.exec({ argv: ['sh', '-c', 'sleep 60 | nc 10.0.2.100 3128'] }).catch(() => undefined);

@@ -8,7 +8,7 @@
  * the relay processes seen in /proc never number more than the cap besides
  * the refused ones on their way out, and the guest still answers afterwards.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +46,7 @@ async function until(ready: () => boolean): Promise<void> {
 
 describe.skipIf(!availability.ok)(`qemu relay cap${skipReason}`, () => {
   const scratch = mkdtempSync(join(tmpdir(), 'rigor-relay-cap-'));
+  chmodSync(scratch, 0o711); // qemu and its relays run as the sandbox's own uid
   const proxySocket = join(scratch, 'proxy.sock');
   let server: Server;
   let audit: AuditLog;
@@ -73,7 +74,7 @@ describe.skipIf(!availability.ok)(`qemu relay cap${skipReason}`, () => {
         connection.end('free\n');
       }
     });
-    await new Promise<void>((resolve) => server.listen(proxySocket, resolve));
+    await new Promise<void>((resolve) => server.listen({ path: proxySocket, writableAll: true }, resolve));
     audit = AuditLog.open(join(scratch, 'audit.sqlite'));
     sandbox = await qemuBackend.create({
       egress: {

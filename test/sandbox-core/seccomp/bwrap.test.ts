@@ -24,7 +24,8 @@ interface Run {
 
 /** `argv` in a bwrap sandbox over a read-only host root, with `bpf` (if any) as its seccomp filter on fd 3. */
 function inBwrap(argv: string[], bpf?: Buffer): Promise<Run> {
-  const args = ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp'];
+  // The probe is bound in on its own: the checkout may lie under the host's /tmp, which the fresh /tmp hides.
+  const args = ['--unshare-all', '--die-with-parent', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--ro-bind', PROBE, PROBE_INSIDE];
   const child = spawn('bwrap', [...args, ...(bpf ? ['--seccomp', '3'] : []), '--', ...argv], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -44,13 +45,15 @@ function inBwrap(argv: string[], bpf?: Buffer): Promise<Run> {
   });
 }
 
+const PROBE_INSIDE = '/tmp/probe.py';
+
 const STATUS_AND_UNSHARE = ['sh', '-c', 'grep "^Seccomp:" /proc/self/status; unshare -U true; echo "unshare exit $?"'];
 
 describe.skipIf(skipReason !== '')(`seccomp under bwrap${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   it('without a filter: Seccomp 0, unshare -U works, and no probe is refused with EPERM', async () => {
     const shell = await inBwrap(STATUS_AND_UNSHARE);
     expect(shell.out).toBe('Seccomp:\t0\nunshare exit 0\n');
-    const probe = await inBwrap(['python3', PROBE]);
+    const probe = await inBwrap(['python3', PROBE_INSIDE]);
     expect(probe.code).toBe(0);
     expectUnfiltered(parseProbe(probe.out));
   });
@@ -62,7 +65,7 @@ describe.skipIf(skipReason !== '')(`seccomp under bwrap${skipReason ? ` (skipped
   });
 
   it('with the default profile: each denied call gets EPERM (clone3 ENOSYS); getpid, writes, threads and fork still work', async () => {
-    const probe = await inBwrap(['python3', PROBE], await seccompBpf(seccompProfile()));
+    const probe = await inBwrap(['python3', PROBE_INSIDE], await seccompBpf(seccompProfile()));
     expect(probe.err).toBe('');
     expect(probe.code).toBe(0);
     expectFiltered(parseProbe(probe.out));
@@ -72,7 +75,7 @@ describe.skipIf(skipReason !== '')(`seccomp under bwrap${skipReason ? ` (skipped
     const bpf = await seccompBpf(seccompProfile({ allowSyscalls: ['unshare'] }));
     const shell = await inBwrap(STATUS_AND_UNSHARE, bpf);
     expect(shell.out).toBe('Seccomp:\t2\nunshare exit 0\n');
-    const probe = await inBwrap(['python3', PROBE], bpf);
+    const probe = await inBwrap(['python3', PROBE_INSIDE], bpf);
     expect(probe.code).toBe(0);
     const report = parseProbe(probe.out);
     expectFiltered(report, ['unshare']);
