@@ -38,7 +38,7 @@ import { capabilityNumbers } from './qemu/capabilities.ts';
 import { signalQuietly } from './signal.ts';
 import type { Backend, IsolationFacts, Sandbox, SandboxSpec, SandboxStats } from './types.ts';
 import { DEFAULT_PATH } from '../default-path.ts';
-import { acquireHostIds, idMap, INSIDE_COMMAND_ID, killProcessesOf, type HostIds } from '../isolation/host-ids.ts';
+import { acquireHostIds, idMap, INSIDE_COMMAND_ID, type HostIds } from '../isolation/host-ids.ts';
 import { limitEvents, makeLimitCgroups, sweepStaleLimitCgroups, type LimitCgroups } from '../isolation/cgroup-limits.ts';
 import { limitsOf } from '../isolation/limits.ts';
 import { checkConnectable } from '../isolation/reachable.ts';
@@ -229,9 +229,9 @@ class BwrapSandbox extends ChildSandbox {
 
   protected override async reap(): Promise<void> {
     await super.reap();
-    // Whatever escaped the process tree and group (an orphan of a killed bwrap) is still in the cgroups and runs as the pair's uids.
+    // Whatever escaped the process tree and group (an orphan of a killed bwrap) is still in the cgroups, which no
+    // process of the sandbox can leave (their cgroup.procs files are root's): killing the members reaches all of it.
     if (this.#cgroups) await this.#cgroups.killMembers();
-    if (this.#ids) for (const uid of [this.#ids.agent, this.#ids.command]) killProcessesOf(uid);
     this.#cgroups?.remove();
     this.#ids?.release();
   }
