@@ -6,8 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheEntryPath, defaultCacheRoot, ensureCached } from '../runner/native/cache.ts';
-import { compileC } from '../runner/native/compile-c.ts';
+import { cacheEntryPath, defaultCacheRoot, ensureCached } from '../base/cache.ts';
+import { compileC } from '../base/compile-c.ts';
 
 const SOURCE = fileURLToPath(new URL('guest-bench.c', import.meta.url));
 const FLAGS = ['-static', '-O2', '-std=gnu11', '-Wall', '-Wextra', '-pthread'];

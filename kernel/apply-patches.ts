@@ -4,7 +4,7 @@
  * names itself, before any of its hunks touched the tree.
  */
 import { execa } from 'execa';
-import { InputError } from '../runner/errors.ts';
+import { InputError } from '../base/errors.ts';
 import type { Patch } from './series.ts';
 
 const PATCH_ARGS = ['-p1', '--batch', '--forward'];

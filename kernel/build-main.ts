@@ -3,7 +3,7 @@
  * kernel, or find it in the cache, and print where it is and what it is.
  * Ctrl-C stops make and removes the build's temp dir.
  */
-import { InputError } from '../runner/errors.ts';
+import { InputError } from '../base/errors.ts';
 import { buildKernel } from './build.ts';
 
 const controller = new AbortController();

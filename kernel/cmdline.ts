@@ -5,7 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { InputError } from '../runner/errors.ts';
+import { InputError } from '../base/errors.ts';
 import { CMDLINE_DIR } from './paths.ts';
 
 export interface CmdlineFlag {

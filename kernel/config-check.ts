@@ -4,7 +4,7 @@
  * met (a menu left off, a missing `depends on`), so without this check a
  * fragment could promise a driver the kernel does not have.
  */
-import { InputError } from '../runner/errors.ts';
+import { InputError } from '../base/errors.ts';
 import type { FragmentOption } from './fragments.ts';
 
 const SET = /^(CONFIG_[A-Za-z0-9_]+)=(.*)$/;

@@ -6,7 +6,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError } from '../runner/errors.ts';
+import { InputError } from '../base/errors.ts';
 
 export interface FragmentOption {
   /** "CONFIG_VIRTIO_BLK" */

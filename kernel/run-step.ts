@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
-import { signalQuietly } from '../sandbox-core/backends/signal.ts';
+import { signalQuietly } from '../base/signal.ts';
 
 /** SIGTERM to the process group `pgid`; nothing when it is gone. */
 export function signalGroup(pgid: number): void {

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
-import { InputError } from '../runner/errors.ts';
+import { InputError } from '../base/errors.ts';
 
 export interface SeriesEntry {
   /** As the series names it ("0001-foo.patch"). */

@@ -4,7 +4,7 @@
  * key and the build manifest.
  */
 import { execa } from 'execa';
-import { InputError } from '../runner/errors.ts';
+import { InputError } from '../base/errors.ts';
 
 export const SOURCE_PACKAGE = 'linux-source-6.1';
 export const SOURCE_TARBALL = `/usr/src/${SOURCE_PACKAGE}.tar.xz`;

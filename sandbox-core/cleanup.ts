@@ -24,8 +24,8 @@
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
-import { descendants, readProcTable } from './backends/proc-table.ts';
-import { processExists } from './backends/signal.ts';
+import { descendants, readProcTable } from '../base/proc-table.ts';
+import { hostMountPoints, isInside, sweepStaleTempDirs } from '../base/temp-dirs.ts';
 
 /** What the last resort reclaims without help from the backend's async destroy(). */
 export interface SandboxResources {
@@ -142,27 +142,6 @@ function reclaimAllSync(): void {
   live.clear();
 }
 
-/** Mount points of this process's mount namespace, octal escapes (\040) decoded. */
-function hostMountPoints(): string[] {
-  const text = readFileSync('/proc/self/mounts', 'utf8');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => line.split(' ')[1]!.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
-}
-
-function isInside(path: string, dir: string): boolean {
-  const root = resolve(dir);
-  return path === root || path.startsWith(root + sep);
-}
-
-/** What makeSandboxTempDir() names a dir (mkdtemp appends 6 characters); only these are ever swept. */
-const TEMP_DIR_PATTERN = /^rigor-([a-z0-9]+)-(\d+)-[A-Za-z0-9]{6}$/;
-
-/**
- * A fresh directory under os.tmpdir() (so TMPDIR), named
- * `rigor-<backend>-<owner pid>-XXXXXX`, recorded in `resources`.
- */
 /**
  * Where run dirs of sandboxes whose processes run as their own unprivileged
  * uid are made: a root-owned path every uid can search, whatever TMPDIR is.
@@ -181,36 +160,12 @@ export function makeSandboxRunDir(resources: SandboxResources, backend: string, 
   return dir;
 }
 
+/**
+ * A fresh directory under os.tmpdir() (so TMPDIR), named
+ * `rigor-<backend>-<owner pid>-XXXXXX`, recorded in `resources`.
+ */
 export function makeSandboxTempDir(resources: SandboxResources, backend: string): string {
   const dir = mkdtempSync(join(tmpdir(), `rigor-${backend}-${process.pid}-`));
   resources.tempDirs.add(dir);
   return dir;
-}
-
-/**
- * Remove sandbox temp dirs under os.tmpdir() whose owner process is gone
- * (rigor was SIGKILLed); returns the paths removed. A dir whose pid is alive
- * is kept even if the pid was reused: a leak, never a lost live workspace.
- */
-export function sweepStaleTempDirs(root: string = tmpdir()): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(root);
-  } catch {
-    return [];
-  }
-  const stale = names.filter((name) => {
-    const match = TEMP_DIR_PATTERN.exec(name);
-    return match !== null && Number(match[2]) !== process.pid && !processExists(Number(match[2]));
-  });
-  if (stale.length === 0) return [];
-  const mountPoints = hostMountPoints();
-  const removed: string[] = [];
-  for (const name of stale) {
-    const dir = join(root, name);
-    if (mountPoints.some((point) => isInside(point, dir))) continue;
-    rmSync(dir, { recursive: true, force: true });
-    removed.push(dir);
-  }
-  return removed;
 }

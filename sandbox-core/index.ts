@@ -8,7 +8,6 @@ export {
   makeSandboxTempDir,
   newResources,
   reclaimSync,
-  sweepStaleTempDirs,
   trackSandbox,
   untrackSandbox,
   type DestroyAllResult,

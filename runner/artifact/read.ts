@@ -1,6 +1,6 @@
 /** Read an artifact file and check it against schemas/artifact.schema.json. */
 import { readFileSync } from 'node:fs';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../base/errors.ts';
 import { validatorFor } from '../schema/ajv.ts';
 import type { Artifact } from './schema.ts';
 import { formatSchemaErrors } from './validate.ts';

@@ -1,5 +1,5 @@
 /** Artifact validation with ajv, and schema errors written for people. */
-import { describeFound } from '../errors.ts';
+import { describeFound } from '../../base/errors.ts';
 import { validatorFor, type ErrorObject } from '../schema/ajv.ts';
 
 /** Read a JSON pointer (/cells/0/status) out of a document. */

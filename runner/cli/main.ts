@@ -1,6 +1,6 @@
 /** The rigor command line: one module per verb under cli/commands/. */
 import yargs, { type Argv } from 'yargs';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../base/errors.ts';
 import { loadCommands } from './commands/index.ts';
 
 /** Exit codes: 0 pass, 1 regression or failed run, 2 usage or input error. */

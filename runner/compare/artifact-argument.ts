@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../base/errors.ts';
 
 export interface ArtifactArgumentOptions {
   /** Where rig results live; default `results` under the working directory. */

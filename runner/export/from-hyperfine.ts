@@ -4,7 +4,7 @@
  * 1000). Checking is strict and names the JSON path; building is pure.
  */
 import { ARTIFACT_SCHEMA_ID, type Artifact, type CellResult, type Host } from '../artifact/schema.ts';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../base/errors.ts';
 import type { GitState } from '../host/git.ts';
 import { cellId } from '../rig/matrix.ts';
 import { RigFile, type MetricDef } from '../rig/schema.ts';

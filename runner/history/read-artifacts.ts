@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readArtifact } from '../artifact/read.ts';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../base/errors.ts';
 import type { ArtifactFile } from './series.ts';
 
 export function readRigArtifacts(rig: string, resultsDir: string = 'results'): ArtifactFile[] {

@@ -3,7 +3,7 @@
  * in commit order, with the change points of the medians. Pure.
  */
 import type { Artifact } from '../artifact/schema.ts';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../base/errors.ts';
 import { bootstrapCI, median, type Interval } from '../stats/index.ts';
 import { detectChangePoints, type ChangePoint } from './change-points.ts';
 

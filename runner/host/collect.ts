@@ -3,8 +3,9 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type { Host } from '../artifact/schema.ts';
 import { doctorWarnings, gatherHostFacts, hostChecks, kvmCheck, toolChecks } from './doctor.ts';
-import { probeKvm } from './kvm.ts';
-import { cpuModel, kernel, loadAverage, osRelease, readText } from './os.ts';
+import { probeKvm } from '../../sandbox-core/kvm/probe.ts';
+import { cpuModel, kernel, loadAverage, osRelease } from './os.ts';
+import { readText } from '../../base/read-text.ts';
 import { toolVersions } from './tools.ts';
 
 /**

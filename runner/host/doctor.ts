@@ -1,6 +1,6 @@
 /** What on this host can bend the numbers, each finding with what to do about it. */
-import type { KvmStatus } from './kvm.ts';
-import { probeKvm } from './kvm.ts';
+import type { KvmStatus } from '../../sandbox-core/kvm/probe.ts';
+import { probeKvm } from '../../sandbox-core/kvm/probe.ts';
 import { cpuGovernor, isRoot, loadAverage, logicalCpus, memory, smtControl, turboEnabled, type Memory } from './os.ts';
 import { toolVersions } from './tools.ts';
 

@@ -1,5 +1,5 @@
 /** What the operating system says about this machine: /etc/os-release, /proc, /sys and node:os. */
-import { readFileSync } from 'node:fs';
+import { readText } from '../../base/read-text.ts';
 import os from 'node:os';
 
 export interface OsRelease {
@@ -15,14 +15,6 @@ export interface Memory {
   swap_free_bytes: number;
 }
 
-/** Reads a small text file; null when it does not exist or cannot be read. */
-export function readText(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
 
 /** KEY=value lines with optional shell quoting, as os-release(5) defines them. */
 function parseOsRelease(text: string): Record<string, string> {

@@ -1,7 +1,7 @@
 /** Finding rig files: `rigs/<name>.rig.yaml`. */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../base/errors.ts';
 import { didYouMean } from './suggest.ts';
 
 export const RIG_SUFFIX = '.rig.yaml';

@@ -1,5 +1,5 @@
 /** Problems found in a rig file, each naming file, position, field, what was expected and what was found. */
-import { InputError } from '../errors.ts';
+import { InputError } from '../../base/errors.ts';
 
 export interface RigProblem {
   file: string;

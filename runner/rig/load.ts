@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, type YAMLError } from 'yaml';
-import { describeFound } from '../errors.ts';
+import { describeFound } from '../../base/errors.ts';
 import { validatorFor } from '../schema/ajv.ts';
 import { RigError, type RigProblem } from './errors.ts';
-import { formatField, locate, type RigText } from './positions.ts';
+import { formatField, locate, type RigText } from '../../base/positions.ts';
 import { schemaProblems } from './schema-problems.ts';
 import { RigFile, type Rig } from './schema.ts';
 import { semanticProblems } from './semantic.ts';

@@ -11,7 +11,7 @@
  * - `sampling.field=value` sets a sampling field, checked like the rig file.
  */
 import { parseDocument } from 'yaml';
-import { InputError, describeFound } from '../errors.ts';
+import { InputError, describeFound } from '../../base/errors.ts';
 import { matrixAxes, type AxisValue } from './matrix.ts';
 import { Sampling, type Rig } from './schema.ts';
 import { choices } from './suggest.ts';

@@ -1,6 +1,5 @@
 /** What a cell needs from the host; a cell missing something is skipped with the reason, never dropped. */
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { which } from '../../base/which.ts';
 import { cellMatches } from './matrix.ts';
 import type { Requirement } from './schema.ts';
 import { substitute } from './substitute.ts';
@@ -10,28 +9,6 @@ export interface HostFacts {
   /** Called only when a requirement asks for KVM (probing may boot a guest); callers memoize it. */
   kvmUsable: () => Promise<{ usable: boolean; reason: string }>;
   hasBinary: (name: string) => boolean;
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The absolute path `name` runs from: PATH lookup, or a path with a slash checked as is. Empty PATH entries are skipped. */
-export function which(name: string): string | null {
-  if (name === '') return null;
-  if (name.includes('/')) return isExecutableFile(name) ? resolve(name) : null;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, name);
-    if (isExecutableFile(candidate)) return resolve(candidate);
-  }
-  return null;
 }
 
 /**

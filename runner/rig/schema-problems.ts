@@ -2,10 +2,10 @@
  * ajv errors against schemas/rig.schema.json, rewritten as RigProblems a person
  * can act on: a YAML line:column, a dotted field, plain "expected" wording.
  */
-import { describeFound } from '../errors.ts';
+import { describeFound } from '../../base/errors.ts';
 import type { ErrorObject } from '../schema/ajv.ts';
 import type { RigProblem } from './errors.ts';
-import { formatField, locate, type FieldPath, type RigText } from './positions.ts';
+import { formatField, locate, type FieldPath, type RigText } from '../../base/positions.ts';
 import { Clock, Name } from './schema.ts';
 import { didYouMean, nearest } from './suggest.ts';
 

@@ -5,10 +5,10 @@
  * reported) even when the schema check found problems elsewhere.
  */
 import { basename } from 'node:path';
-import { describeFound } from '../errors.ts';
+import { describeFound } from '../../base/errors.ts';
 import type { RigProblem } from './errors.ts';
 import { cellMatches, expandMatrix, RESERVED_MATRIX_KEYS } from './matrix.ts';
-import { formatField, locate, type FieldPath, type RigText } from './positions.ts';
+import { formatField, locate, type FieldPath, type RigText } from '../../base/positions.ts';
 import { Matrix, Sampling, type Scalar } from './schema.ts';
 import { placeholders } from './substitute.ts';
 import { RIG_SUFFIX } from './discover.ts';

@@ -4,7 +4,7 @@
  * alone so shell strings keep their variables; braces around anything that is
  * not a name (`{1..3}`, `{print $1}`, JSON) are literal text.
  */
-import { InputError, describeFound } from '../errors.ts';
+import { InputError, describeFound } from '../../base/errors.ts';
 import type { Rig } from './schema.ts';
 import type { Cell } from './matrix.ts';
 

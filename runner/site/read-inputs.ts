@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readArtifact } from '../artifact/read.ts';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../base/errors.ts';
 import { commitOrder } from '../history/commit-order.ts';
 import { listRigFiles, rigNameOf } from '../rig/discover.ts';
 import { loadRig } from '../rig/load.ts';

@@ -4,7 +4,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { InputError } from '../errors.ts';
+import { InputError } from '../../base/errors.ts';
 import type { SitePlan } from './plan.ts';
 
 /** Marks a folder as written by rigor site: only such a folder (or an empty one) is ever replaced. */

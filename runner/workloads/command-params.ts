@@ -2,7 +2,7 @@
  * The `command` workload's params: checked (every problem listed, in the
  * "params.run: expected ..., found ..." form) and turned into one typed value.
  */
-import { describeFound, InputError } from '../errors.ts';
+import { describeFound, InputError } from '../../base/errors.ts';
 import type { OutputMode } from './spawner.ts';
 import { isArgv } from './param-checks.ts';
 

@@ -4,15 +4,16 @@
  * native spawner so Node's own cost stays outside the clock, and when nothing
  * has to happen between runs, the runs of a phase go back to back in one batch.
  */
-import { InputError } from '../errors.ts';
+import { InputError } from '../../base/errors.ts';
 import type { Requirement } from '../rig/schema.ts';
 import { runLabel, SampleTimeout, sampleLoop, sampleLoopBatched, type SampleBatch, type SampleHooks, type SampleOnce, type SampleValues } from '../sampling/loop.ts';
 import { describeProgram } from './program.ts';
 import { CacheDropper, type CacheDropOptions } from './cache-drop.ts';
 import { parseCommandParams, validateCommandParams, type CommandParams } from './command-params.ts';
 import type { BuildOptions } from './native-build.ts';
-import { openSpawner, type BatchOptions, type BatchEnd, type Spawner, type TimedRun } from './spawner.ts';
-import { lastLines } from './tail.ts';
+import { type BatchOptions, type BatchEnd, type Spawner, type TimedRun } from './spawner.ts';
+import { openSpawner } from './open-spawner.ts';
+import { lastLines } from '../../base/tail.ts';
 import { WorkloadError, type CellContext, type CellSampling, type Workload, type WorkloadResult } from './types.ts';
 import { runUntimed } from './untimed.ts';
 

@@ -4,5 +4,6 @@ export { commandWorkload, createCommandWorkload } from './command.ts';
 export { harnessWorkload } from './harness.ts';
 export { microWorkload, type MicroDefinition } from './micro.ts';
 export { statsSummarizeWorkload } from './stats-summarize.ts';
-export { openSpawner, type Spawner, type TimedRun, type OutputMode } from './spawner.ts';
+export { openSpawner } from './open-spawner.ts';
+export type { Spawner, TimedRun, OutputMode } from './spawner.ts';
 export { WorkloadError, type CellContext, type Workload, type WorkloadResult } from './types.ts';

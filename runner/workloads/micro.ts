@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
-import { describeFound } from '../errors.ts';
+import { describeFound } from '../../base/errors.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from './types.ts';
 import { budgetReached, timerDelay } from '../sampling/loop.ts';
 

@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { cacheEntryPath, defaultCacheRoot, ensureCached } from '../native/cache.ts';
-import { compileC } from '../native/compile-c.ts';
+import { cacheEntryPath, defaultCacheRoot, ensureCached } from '../../base/cache.ts';
+import { compileC } from '../../base/compile-c.ts';
 
 export { defaultCacheRoot };
 

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import type { BatchEnd, BatchOptions, BatchStop, OutputMode, RunOptions, Spawner, TimedRun } from './spawner.ts';
-import { TailBuffer } from './tail.ts';
+import { TailBuffer } from '../../base/tail.ts';
 
 const MODE: Record<OutputMode, string> = { discard: 'd', pipe: 'p', keep: 'k' };
 /**

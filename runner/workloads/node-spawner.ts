@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { RunOptions, Spawner, TimedRun } from './spawner.ts';
 import { killGroup } from './process-group.ts';
-import { TailBuffer } from './tail.ts';
+import { TailBuffer } from '../../base/tail.ts';
 
 export class NodeSpawner implements Spawner {
   readonly kind = 'node' as const;

@@ -1,5 +1,5 @@
 /** Checks of a workload's params that many workloads share, each returning its problems ([] when fine). */
-import { describeFound } from '../errors.ts';
+import { describeFound } from '../../base/errors.ts';
 
 /**
  * `params[name]` must be a whole number >= 1 (or absent, unless `required`);

@@ -4,7 +4,7 @@
  * price of CEL is measured against the code it replaces in the same run.
  * params.task picks the shape, params.impl `cel` or `typescript`.
  */
-import { describeFound } from '../errors.ts';
+import { describeFound } from '../../base/errors.ts';
 import { compilePolicy, PolicyEngine, type Decision, type HttpRequestEvent, type Rule, type Verdict } from '../../sandbox-core/policy/index.ts';
 import { microWorkload, type MicroTask } from './micro.ts';
 

@@ -3,7 +3,7 @@
  * to the whole group, SIGKILL one second later if it is still there, and a
  * SIGKILL sweep once it exited so no grandchild outlives the run.
  */
-import { signalQuietly } from '../../sandbox-core/backends/signal.ts';
+import { signalQuietly } from '../../base/signal.ts';
 
 /** How long a group gets between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 1000;

@@ -1,6 +1,6 @@
 /** What program a run really started: PATH can hold a wrapper (a pyenv shim is a bash script) that costs time. */
 import { closeSync, openSync, readSync, realpathSync } from 'node:fs';
-import { which } from '../rig/requirements.ts';
+import { which } from '../../base/which.ts';
 
 export interface ProgramFacts {
   argv0: string;

@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process';
 import https from 'node:https';
 import { promisify } from 'node:util';
-import { describeFound } from '../errors.ts';
+import { describeFound } from '../../base/errors.ts';
 import { sampleLoop, type SampleValues } from '../sampling/loop.ts';
 import { connectAgent } from './proxy/connect-agent.ts';
 import { startMitmdump } from './proxy/mitmdump.ts';

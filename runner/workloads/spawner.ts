@@ -3,11 +3,8 @@
  * `native` (a small C helper, native/spawner.c, timing spawn -> wait4 with no
  * Node work inside the window, as `hyperfine -N` does) and `node`
  * (child_process.spawn, the fallback when the helper cannot be built).
+ * This file is their contract; open-spawner.ts picks one.
  */
-import { ensureNativeSpawner, type BuildOptions } from './native-build.ts';
-import { NativeSpawner } from './native-spawner.ts';
-import { NodeSpawner } from './node-spawner.ts';
-
 /** Where a run's stdout goes: /dev/null, a pipe read and discarded (hyperfine --output=pipe), or kept (its tail is returned). */
 export type OutputMode = 'discard' | 'pipe' | 'keep';
 
@@ -70,35 +67,4 @@ export interface Spawner {
    */
   runBatch?(argv: string[], opts: BatchOptions): Promise<BatchEnd>;
   close(): Promise<void>;
-}
-
-/** Open the preferred spawner; `note` says which one runs and why (it goes into the cell's facts). */
-export async function openSpawner(
-  prefer: 'native' | 'node',
-  options: BuildOptions = {},
-): Promise<{ spawner: Spawner; note: string }> {
-  if (prefer === 'node') return { spawner: new NodeSpawner(), note: 'node: requested' };
-  let helper: Awaited<ReturnType<typeof ensureNativeSpawner>>;
-  try {
-    helper = await ensureNativeSpawner(options);
-  } catch (error) {
-    return {
-      spawner: new NodeSpawner(),
-      note: `node: the native helper could not be built (${(error as Error).message}); Node's spawn adds more overhead per run`,
-    };
-  }
-  const spawner = new NativeSpawner(helper.path);
-  try {
-    await spawner.warm();
-  } catch (error) {
-    await spawner.close();
-    return {
-      spawner: new NodeSpawner(),
-      note: `node: the native helper ${helper.path} did not start (${(error as Error).message}); Node's spawn adds more overhead per run`,
-    };
-  }
-  return {
-    spawner,
-    note: helper.built ? `native: helper built with ${helper.compiler} at ${helper.path}` : `native: cached helper ${helper.path}`,
-  };
 }

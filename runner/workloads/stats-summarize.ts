@@ -3,7 +3,7 @@
  * samples (it bootstraps, so its cost grows with N and bounds how large a
  * cell can be before reporting gets slow).
  */
-import { describeFound } from '../errors.ts';
+import { describeFound } from '../../base/errors.ts';
 import { createRng } from '../stats/random.ts';
 import { summarize } from '../stats/summary.ts';
 import { microWorkload } from './micro.ts';

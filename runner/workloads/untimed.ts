@@ -6,7 +6,7 @@
 import { execa } from 'execa';
 import { WorkloadError } from './types.ts';
 import { killGroup } from './process-group.ts';
-import { lastLines, TailBuffer } from './tail.ts';
+import { lastLines, TailBuffer } from '../../base/tail.ts';
 
 export interface UntimedOptions {
   /** Added to the runner's environment. */

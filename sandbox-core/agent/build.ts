@@ -7,8 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheEntryPath, defaultCacheRoot, ensureCached } from '../../runner/native/cache.ts';
-import { compileC } from '../../runner/native/compile-c.ts';
+import { cacheEntryPath, defaultCacheRoot, ensureCached } from '../../base/cache.ts';
+import { compileC } from '../../base/compile-c.ts';
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 const NATIVE_SOURCES = [here('native/agent.c')];

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import type { AgentChannelBrokenError, AgentClient } from '../agent/client.ts';
 import { newResources, untrackSandbox, type SandboxResources, type TrackedSandbox } from '../cleanup.ts';
-import { signalQuietly } from './signal.ts';
+import { signalQuietly } from '../../base/signal.ts';
 import type { BootStage, ExecRequest, ExecResult, Phases, Sandbox, SandboxSpec, SandboxStats } from './types.ts';
 
 /** The environment variable naming the sandbox in every process the backend starts (found again by /proc scans). */

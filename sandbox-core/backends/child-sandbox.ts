@@ -13,7 +13,7 @@ import { killSync, trackSandbox } from '../cleanup.ts';
 import { AgentSandbox } from './agent-sandbox.ts';
 import { continueProcesses, stopProcesses } from './freeze.ts';
 import { memoryOf } from './memory.ts';
-import { sandboxProcesses } from './proc-table.ts';
+import { sandboxProcesses } from '../../base/proc-table.ts';
 import type { SandboxStats } from './types.ts';
 
 /** create() gives up when the agent has not answered by then, unless the spec says otherwise. */

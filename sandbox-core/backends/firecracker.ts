@@ -8,8 +8,8 @@
  * binary, a KVM that boots no stock kernel, a bzImage-only kernel without
  * virtio_mmio.device= parsing, and an agent and /init with no vsock channel.
  */
-import { probeKvm } from '../../runner/host/kvm.ts';
-import { which } from '../../runner/rig/requirements.ts';
+import { probeKvm } from '../kvm/probe.ts';
+import { which } from '../../base/which.ts';
 import { buildGuestImage } from '../images/guest-image.ts';
 import { GUEST_WORKSPACE, guestKernelParams } from '../images/guest/init-script.ts';
 import { cacheUntilFailure } from './cache-until-failure.ts';

@@ -8,8 +8,8 @@
  * one kill(2) per process. The cost is a /proc scan per sweep on pause, and
  * a process in uninterruptible sleep stops only when it leaves it.
  */
-import { readProcTable, sandboxProcesses } from './proc-table.ts';
-import { signalQuietly } from './signal.ts';
+import { readProcTable, sandboxProcesses } from '../../base/proc-table.ts';
+import { signalQuietly } from '../../base/signal.ts';
 
 /** Give up on a pause when processes are still running after this long. */
 const STOP_DEADLINE_MS = 2000;

@@ -11,7 +11,7 @@
  * would kill the agent alone and orphan its commands.
  */
 import { cachedAgentCommand } from './agent-command.ts';
-import { which } from '../../runner/rig/requirements.ts';
+import { which } from '../../base/which.ts';
 import { makeSandboxTempDir } from '../cleanup.ts';
 import { SANDBOX_ID_ENV } from './agent-sandbox.ts';
 import { ChildSandbox, type ChildLaunch } from './child-sandbox.ts';

@@ -38,8 +38,8 @@
  * kernel-size rig).
  */
 import { access, constants } from 'node:fs/promises';
-import { probeKvm } from '../../runner/host/kvm.ts';
-import { which } from '../../runner/rig/requirements.ts';
+import { probeKvm } from '../kvm/probe.ts';
+import { which } from '../../base/which.ts';
 import { buildKernel, kernelBuildBlocker } from '../../kernel/build.ts';
 import { presetWords, readCmdlinePreset } from '../../kernel/cmdline.ts';
 import { nativeAgentPath } from '../agent/build.ts';

@@ -46,7 +46,7 @@
 import { lstat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
-import { which } from '../../runner/rig/requirements.ts';
+import { which } from '../../base/which.ts';
 import { cachedAgentCommand } from './agent-command.ts';
 import { cacheUntilFailure } from './cache-until-failure.ts';
 import { AGENT_IN_ROOTFS, DEFAULT_BUSYBOX, buildBusyboxRootfs, type RootfsOptions } from '../images/busybox-rootfs.ts';
@@ -55,7 +55,7 @@ import { INSIDE_COMMAND_ID } from '../isolation/host-ids.ts';
 import { limitsOf, type Limits } from '../isolation/limits.ts';
 import { ociSeccomp, seccompProfile, type OciSeccomp } from '../seccomp/profile.ts';
 import { capabilityNumbers } from './qemu/capabilities.ts';
-import { cgroupDirsFor, dirOf } from './runc/cgroups.ts';
+import { cgroupDirsFor, dirOf } from '../../base/cgroups.ts';
 import { AGENT_CAPABILITIES, NODE_AGENT_CAPABILITIES, checkCapabilities, ociConfig, type OciConfig } from './runc/oci-config.ts';
 import { stageRootfs } from './runc/rootfs.ts';
 import { RuncSandbox } from './runc/sandbox.ts';

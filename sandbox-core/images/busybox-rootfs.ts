@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { nativeAgentPath } from '../agent/build.ts';
 import { isStaticElf } from './static-elf.ts';
-import { defaultCacheRoot, ensureCachedDir, pathExists, sha256File } from '../../runner/native/cache.ts';
+import { defaultCacheRoot, ensureCachedDir, pathExists, sha256File } from '../../base/cache.ts';
 
 /** Bumped whenever the layout below changes, so old caches are not reused. */
 const ROOTFS_BUILDER_VERSION = 1;

@@ -31,7 +31,7 @@ import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { kernelBuildOf, type KernelBuildManifest } from '../../kernel/build-manifest.ts';
-import { cacheEntryPath, defaultCacheRoot, ensureCached, ensureCachedDir, pathExists, sha256File } from '../../runner/native/cache.ts';
+import { cacheEntryPath, defaultCacheRoot, ensureCached, ensureCachedDir, pathExists, sha256File } from '../../base/cache.ts';
 import { nativeAgentPath } from '../agent/build.ts';
 import { buildBusyboxRootfs, DEFAULT_BUSYBOX, readRootfsManifest } from './busybox-rootfs.ts';
 import { cpioNewc, type CpioEntry } from './guest/cpio.ts';

@@ -6,8 +6,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupDirsFor, cgroupProcs, dirOf, removeCgroupDirs, type CgroupDir } from '../backends/runc/cgroups.ts';
-import { processExists, signalQuietly } from '../backends/signal.ts';
+import { cgroupDirsFor, cgroupProcs, dirOf, removeCgroupDirs, type CgroupDir } from '../../base/cgroups.ts';
+import { processExists, signalQuietly } from '../../base/signal.ts';
 import type { Limits } from './limits.ts';
 
 const PARENT = 'rigor-sandboxes';

@@ -12,7 +12,7 @@
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { processExists, signalQuietly } from '../backends/signal.ts';
+import { processExists, signalQuietly } from '../../base/signal.ts';
 
 /** First host uid handed out; far above the ranges Debian gives users (1000+) and /etc/subuid (100000+65536·n). */
 export const HOST_ID_BASE = 1_500_000_000;

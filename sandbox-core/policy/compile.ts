@@ -4,7 +4,7 @@
  * indexed by an exact host (http) or name (dns) when it demands one.
  */
 import { ParseError, TypeError as CelTypeError, type ASTNode } from '@marcbachmann/cel-js';
-import type { FieldPath } from '../../runner/rig/positions.ts';
+import type { FieldPath } from '../../base/positions.ts';
 import { eventTypes, policyEnvironment, variableOf, type EventType, type PolicyEvent } from './events.ts';
 import { decisions, PolicyError, type PolicyProblem, type Rule } from './rule.ts';
 

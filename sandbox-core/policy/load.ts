@@ -14,8 +14,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { isScalar, LineCounter, parseDocument } from 'yaml';
-import { describeFound } from '../../runner/errors.ts';
-import { locate, type FieldPath, type RigText } from '../../runner/rig/positions.ts';
+import { describeFound } from '../../base/errors.ts';
+import { locate, type FieldPath, type RigText } from '../../base/positions.ts';
 import { compilePolicy } from './compile.ts';
 import { decisions, PolicyError, type Policy, type PolicyProblem, type Rule } from './rule.ts';
 

@@ -1,6 +1,6 @@
 /** A policy rule as written, and the error a bad one raises. */
-import { InputError } from '../../runner/errors.ts';
-import { formatField, type FieldPath } from '../../runner/rig/positions.ts';
+import { InputError } from '../../base/errors.ts';
+import { formatField, type FieldPath } from '../../base/positions.ts';
 
 export const decisions = ['allow', 'block', 'log'] as const;
 /** `log` lets the event through and marks it for the audit trail. */

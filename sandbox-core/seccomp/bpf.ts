@@ -8,8 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { cacheEntryPath, defaultCacheRoot, ensureCached } from '../../runner/native/cache.ts';
-import { compileC } from '../../runner/native/compile-c.ts';
+import { cacheEntryPath, defaultCacheRoot, ensureCached } from '../../base/cache.ts';
+import { compileC } from '../../base/compile-c.ts';
 import type { SeccompOp, SeccompProfile } from './profile.ts';
 
 const SOURCE = fileURLToPath(new URL('compiler.c', import.meta.url));

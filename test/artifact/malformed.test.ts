@@ -2,7 +2,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readArtifact } from '../../runner/artifact/read.ts';
-import { InputError } from '../../runner/errors.ts';
+import { InputError } from '../../base/errors.ts';
 import { rigor } from '../helpers/cli.ts';
 
 const DIR = 'test/fixtures/artifacts/bad';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportCommand } from '../../runner/cli/commands/export.ts';
 import { importCommand } from '../../runner/cli/commands/import.ts';
-import { InputError } from '../../runner/errors.ts';
+import { InputError } from '../../base/errors.ts';
 import { buildArtifact, writeArtifactFile } from '../helpers/artifact-builder.ts';
 import { callCommand } from '../helpers/call-command.ts';
 import { rigor } from '../helpers/cli.ts';

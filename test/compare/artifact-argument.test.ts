@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveArtifactArgument } from '../../runner/compare/artifact-argument.ts';
-import { InputError } from '../../runner/errors.ts';
+import { InputError } from '../../base/errors.ts';
 
 describe('resolveArtifactArgument', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rigor-argument-'));

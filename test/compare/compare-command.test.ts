@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareCommand } from '../../runner/cli/commands/compare.ts';
-import { InputError } from '../../runner/errors.ts';
+import { InputError } from '../../base/errors.ts';
 import { buildArtifact, lognormalSamples, writeArtifactFile } from '../helpers/artifact-builder.ts';
 import { callCommand } from '../helpers/call-command.ts';
 

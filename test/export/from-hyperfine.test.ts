@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assertValidArtifact } from '../../runner/artifact/validate.ts';
-import { InputError } from '../../runner/errors.ts';
+import { InputError } from '../../base/errors.ts';
 import { artifactFromHyperfine, parseHyperfineExport, type ImportContext } from '../../runner/export/from-hyperfine.ts';
 import { buildArtifact } from '../helpers/artifact-builder.ts';
 

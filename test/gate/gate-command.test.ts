@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { gateCommand } from '../../runner/cli/commands/gate.ts';
-import { InputError } from '../../runner/errors.ts';
+import { InputError } from '../../base/errors.ts';
 import { buildArtifact, lognormalSamples, writeArtifactFile } from '../helpers/artifact-builder.ts';
 import { callCommand } from '../helpers/call-command.ts';
 

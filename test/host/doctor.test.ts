@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { doctorCommand, formatChecks, wrap } from '../../runner/cli/commands/doctor.ts';
 import { doctorWarnings, hostChecks, kvmCheck, nodeCheck, runDoctor, toolChecks, type HostFacts } from '../../runner/host/doctor.ts';
-import { writeCachedVerdict } from '../../runner/host/kvm-cache.ts';
-import { newestKernel } from '../../runner/host/kvm.ts';
+import { writeCachedVerdict } from '../../sandbox-core/kvm/cache.ts';
+import { newestKernel } from '../../sandbox-core/kvm/probe.ts';
 
 const GIB = 1024 ** 3;
 const quiet: HostFacts = {

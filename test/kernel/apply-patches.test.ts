@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyPatches } from '../../kernel/apply-patches.ts';
 import { readSeries } from '../../kernel/series.ts';
 import { SOURCE_TARBALL } from '../../kernel/source.ts';
-import { InputError } from '../../runner/errors.ts';
+import { InputError } from '../../base/errors.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/kernel/', import.meta.url));
 const FILES = ['linux-source-6.1/.cocciconfig', 'linux-source-6.1/COPYING'];

@@ -14,7 +14,7 @@ import { verifyKernelConfig } from '../../kernel/config-check.ts';
 import { mergeFragments, readFragments } from '../../kernel/fragments.ts';
 import { CONFIG_DIR } from '../../kernel/paths.ts';
 import { debianPackageVersion, SOURCE_PACKAGE, SOURCE_TARBALL } from '../../kernel/source.ts';
-import { which } from '../../runner/rig/requirements.ts';
+import { which } from '../../base/which.ts';
 import { QemuBackend } from '../../sandbox-core/backends/qemu.ts';
 import type { QemuSandbox } from '../../sandbox-core/backends/qemu/sandbox.ts';
 import { buildGuestImage } from '../../sandbox-core/images/guest-image.ts';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { mergeFragments, parseFragment, readFragments } from '../../kernel/fragments.ts';
-import { InputError } from '../../runner/errors.ts';
+import { InputError } from '../../base/errors.ts';
 
 const fixture = fileURLToPath(new URL('../fixtures/kernel/guest.config', import.meta.url));
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../../runner/errors.ts';
+import { InputError } from '../../base/errors.ts';
 import { listRigFiles, resolveRigPath } from '../../runner/rig/discover.ts';
 
 let root: string;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../runner/errors.ts';
+import { InputError } from '../../base/errors.ts';
 import { RigError } from '../../runner/rig/errors.ts';
 import { loadRig, parseRig } from '../../runner/rig/load.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../runner/errors.ts';
+import { InputError } from '../../base/errors.ts';
 import { parseRig } from '../../runner/rig/load.ts';
 import { expandMatrix } from '../../runner/rig/matrix.ts';
 import { applyOverrides } from '../../runner/rig/overrides.ts';

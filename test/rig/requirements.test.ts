@@ -2,7 +2,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { missingRequirement, which, type HostFacts } from '../../runner/rig/requirements.ts';
+import { missingRequirement, type HostFacts } from '../../runner/rig/requirements.ts';
+import { which } from '../../base/which.ts';
 
 describe('which', () => {
   const savedPath = process.env.PATH;

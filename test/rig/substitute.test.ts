@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../runner/errors.ts';
+import { InputError } from '../../base/errors.ts';
 import { cellParams, placeholders, substitute } from '../../runner/rig/substitute.ts';
 import { parseRig } from '../../runner/rig/load.ts';
 

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureNativeSpawner, helperPath } from '../../runner/workloads/native-build.ts';
-import { openSpawner, type BatchOptions, type RunOptions, type Spawner, type TimedRun } from '../../runner/workloads/spawner.ts';
+import { type BatchOptions, type RunOptions, type Spawner, type TimedRun } from '../../runner/workloads/spawner.ts';
+import { openSpawner } from '../../runner/workloads/open-spawner.ts';
 import { countedRun } from './counted-run.ts';
 import { childrenOf, groupMembers, isAlive, waitFor } from './processes.ts';
 

@@ -3,7 +3,7 @@ import { readArtifact } from '../../artifact/read.ts';
 import { resolveArtifactArgument } from '../../compare/artifact-argument.ts';
 import { compareArtifacts, DEFAULT_ALPHA } from '../../compare/compare.ts';
 import { formatComparison } from '../../compare/format.ts';
-import { InputError } from '../../errors.ts';
+import { InputError } from '../../../base/errors.ts';
 import type { RigorCommand } from '../command.ts';
 
 export const compareCommand: RigorCommand = {

@@ -8,7 +8,7 @@ import { pairWarnings, runWarnings } from '../../compare/warnings.ts';
 import { evaluateGates, gateExitCode } from '../../gate/evaluate.ts';
 import { formatGateResults } from '../../gate/format.ts';
 import { gateMarkdown } from '../../gate/markdown.ts';
-import { InputError } from '../../errors.ts';
+import { InputError } from '../../../base/errors.ts';
 import type { RigorCommand } from '../command.ts';
 
 export const gateCommand: RigorCommand = {

@@ -1,5 +1,5 @@
 /** `rigor history <rig>`: each cell and metric across commits, with its change points. Information: exit 0. */
-import { InputError } from '../../errors.ts';
+import { InputError } from '../../../base/errors.ts';
 import { commitOrder } from '../../history/commit-order.ts';
 import { formatHistory } from '../../history/format.ts';
 import { readRigArtifacts } from '../../history/read-artifacts.ts';

@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeArtifact } from '../../artifact/write.ts';
-import { InputError } from '../../errors.ts';
+import { InputError } from '../../../base/errors.ts';
 import { artifactFromHyperfine, DEFAULT_IMPORT_RIG, parseHyperfineExport } from '../../export/from-hyperfine.ts';
 import { collectHost } from '../../host/collect.ts';
 import { collectGit } from '../../host/git.ts';

@@ -1,6 +1,6 @@
 /** `rigor run <rig>`: measure a rig and write its artifact. */
 import { relative } from 'node:path';
-import { InputError } from '../../errors.ts';
+import { InputError } from '../../../base/errors.ts';
 import { formatResults } from '../../report/results-table.ts';
 import { resolveRigPath } from '../../rig/discover.ts';
 import { exitCodeFor, listenForInterrupt } from '../../run/interrupt.ts';

@@ -1,6 +1,6 @@
 /** `rigor validate <files...>`: check rig files and artifacts against their schemas. */
 import { readArtifact } from '../../artifact/read.ts';
-import { InputError } from '../../errors.ts';
+import { InputError } from '../../../base/errors.ts';
 import { loadRig } from '../../rig/load.ts';
 import { isWorkload } from '../../workloads/index.ts';
 import type { RigorCommand } from '../command.ts';

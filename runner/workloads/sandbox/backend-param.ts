@@ -1,5 +1,5 @@
 /** The `backend` param every sandbox workload takes, and the spec built from the cell's params. */
-import { describeFound } from '../../errors.ts';
+import { describeFound } from '../../../base/errors.ts';
 import { backendNames, getBackend } from '../../../sandbox-core/backends/registry.ts';
 import type { Backend, Sandbox, SandboxSpec } from '../../../sandbox-core/backends/types.ts';
 import { GUEST_KERNELS, QemuBackend, type GuestKernel } from '../../../sandbox-core/backends/qemu.ts';

@@ -30,7 +30,7 @@ import { EGRESS_ADDRESSES, type EgressBackend } from '../../../sandbox-core/back
 import { ExecBlockedError } from '../../../sandbox-core/backends/agent-sandbox.ts';
 import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { startEgress, type Egress } from '../../../sandbox-core/egress/index.ts';
-import { describeFound } from '../../errors.ts';
+import { describeFound } from '../../../base/errors.ts';
 import { sampleLoop } from '../../sampling/loop.ts';
 import { startLoopbackUpstream, type LoopbackUpstream } from '../proxy/upstream.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../types.ts';

@@ -20,7 +20,7 @@ import { GuestBenchReport } from '../../../guest-bench/schema.ts';
 import { EGRESS_ADDRESSES, type EgressBackend } from '../../../sandbox-core/backends/egress-env.ts';
 import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { startProxy, type RunningProxy } from '../../../sandbox-core/proxy/index.ts';
-import { describeFound } from '../../errors.ts';
+import { describeFound } from '../../../base/errors.ts';
 import { sampleLoop, type SampleValues } from '../../sampling/loop.ts';
 import { startLoopbackUpstream, type LoopbackUpstream } from '../proxy/upstream.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../types.ts';

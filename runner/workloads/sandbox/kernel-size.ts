@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { buildKernel } from '../../../kernel/build.ts';
 import { GUEST_KERNELS, type GuestKernel } from '../../../sandbox-core/backends/qemu.ts';
 import { DEFAULT_MEMORY_MIB } from '../../../sandbox-core/backends/qemu/sandbox.ts';
-import { describeFound } from '../../errors.ts';
+import { describeFound } from '../../../base/errors.ts';
 import { parseMeminfo } from '../../host/os.ts';
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../types.ts';

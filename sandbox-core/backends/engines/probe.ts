@@ -5,7 +5,7 @@
  * because a CLI pointed at a dead remote engine can hang.
  */
 import { existsSync } from 'node:fs';
-import { which } from '../../../runner/rig/requirements.ts';
+import { which } from '../../../base/which.ts';
 import { DEFAULT_BUSYBOX } from '../../images/busybox-rootfs.ts';
 import { isStaticElf } from '../../images/static-elf.ts';
 import type { Backend } from '../types.ts';

@@ -6,7 +6,7 @@
  * workspace is gone belongs to nobody.
  */
 import { existsSync } from 'node:fs';
-import { sweepStaleTempDirs } from '../../cleanup.ts';
+import { sweepStaleTempDirs } from '../../../base/temp-dirs.ts';
 import { runEngine } from './engine.ts';
 import { WORKSPACE_LABEL } from './run-args.ts';
 

@@ -13,7 +13,7 @@ import { execa } from 'execa';
 import { chmod, copyFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { checkReachable } from '../../isolation/reachable.ts';
-import { ensureCachedDir } from '../../../runner/native/cache.ts';
+import { ensureCachedDir } from '../../../base/cache.ts';
 import { readRootfsManifest } from '../../images/busybox-rootfs.ts';
 
 /** Parent of the staged copies: <STAGE_ROOT>/<rootfs key>/rootfs. */

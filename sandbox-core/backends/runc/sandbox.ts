@@ -19,9 +19,9 @@ import { limitEvents } from '../../isolation/cgroup-limits.ts';
 import type { Limits } from '../../isolation/limits.ts';
 import { ChildSandbox, type ChildLaunch } from '../child-sandbox.ts';
 import { memoryOf } from '../memory.ts';
-import { signalQuietly } from '../signal.ts';
+import { signalQuietly } from '../../../base/signal.ts';
 import type { IsolationFacts, SandboxSpec, SandboxStats } from '../types.ts';
-import { cgroupDirsFor, cgroupProcs, dirOf, removeCgroupDirs, thawCgroup, type CgroupDir } from './cgroups.ts';
+import { cgroupDirsFor, cgroupProcs, dirOf, removeCgroupDirs, thawCgroup, type CgroupDir } from '../../../base/cgroups.ts';
 import type { OciConfig } from './oci-config.ts';
 import { RUNC, runc, runcDeleteSync, runcOrThrow } from './runc-cli.ts';
 

@@ -6,8 +6,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { processExists, signalQuietly } from '../signal.ts';
-import { cgroupDirsFor, cgroupProcs, removeCgroupDirs, thawCgroup, type CgroupDir } from './cgroups.ts';
+import { processExists, signalQuietly } from '../../../base/signal.ts';
+import { cgroupDirsFor, cgroupProcs, removeCgroupDirs, thawCgroup, type CgroupDir } from '../../../base/cgroups.ts';
 
 const CONTAINER_NAME = /^rigor-runc-(\d+)-/;
 /** A killed, thawed process leaves its cgroup within milliseconds; give up on a directory after this. */

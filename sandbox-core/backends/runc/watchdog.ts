@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { cgroupDirsFor } from './cgroups.ts';
+import { cgroupDirsFor } from '../../../base/cgroups.ts';
 
 /** $1 = name prefix, $2 = temp root, then the cgroup parent dirs. Retries rmdir while the thawed processes die. */
 const SCRIPT = `

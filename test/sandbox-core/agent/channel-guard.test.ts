@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { agentCommand } from '../../../sandbox-core/agent/build.ts';
 import { AgentClient, AgentError } from '../../../sandbox-core/agent/client.ts';
-import { which } from '../../../runner/rig/requirements.ts';
+import { which } from '../../../base/which.ts';
 import { spawnAgent } from './agents.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'rigor-agent-guard-test-'));

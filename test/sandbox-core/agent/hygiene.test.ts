@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nativeAgentPath } from '../../../sandbox-core/agent/build.ts';
 import { AgentClient } from '../../../sandbox-core/agent/client.ts';
-import { which } from '../../../runner/rig/requirements.ts';
+import { which } from '../../../base/which.ts';
 import { isAlive, waitFor } from '../../workloads/processes.ts';
 import { pidFrom } from './agents.ts';
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
-import { sweepStaleTempDirs } from '../../../sandbox-core/cleanup.ts';
+import { sweepStaleTempDirs } from '../../../base/temp-dirs.ts';
 import { sweepStaleLimitCgroups } from '../../../sandbox-core/isolation/cgroup-limits.ts';
 import { entriesUnder, hostIdLocksOf, limitCgroupsOf, mountsMentioning, processesWithEnv, settlesToZero } from './leftovers.ts';
 

@@ -5,7 +5,7 @@
  */
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { which } from '../../../runner/rig/requirements.ts';
+import { which } from '../../../base/which.ts';
 import { dockerBackend } from '../../../sandbox-core/backends/docker.ts';
 import { podmanBackend } from '../../../sandbox-core/backends/podman.ts';
 

@@ -11,7 +11,7 @@ import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
 import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
 import { runcBackend } from '../../../sandbox-core/backends/runc.ts';
 import type { Backend, Sandbox } from '../../../sandbox-core/backends/types.ts';
-import { defaultCacheRoot } from '../../../runner/native/cache.ts';
+import { defaultCacheRoot } from '../../../base/cache.ts';
 import { encodeFrame, field, MessageType, Tag } from '../../../sandbox-core/agent/protocol.ts';
 import { SANDBOX_ID_ENV } from '../../../sandbox-core/backends/agent-sandbox.ts';
 import { processesWithEnv } from '../cleanup/leftovers.ts';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KernelBuildManifest } from '../../../kernel/build-manifest.ts';
-import { which } from '../../../runner/rig/requirements.ts';
+import { which } from '../../../base/which.ts';
 import { buildGuestImage, defaultGuestKernel, type GuestImage } from '../../../sandbox-core/images/guest-image.ts';
 
 const hostKernel = await defaultGuestKernel().catch((error: Error) => error.message);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { which } from '../../../runner/rig/requirements.ts';
+import { which } from '../../../base/which.ts';
 import { buildGuestImage, defaultGuestKernel, type GuestImage } from '../../../sandbox-core/images/guest-image.ts';
 
 const kernel = await defaultGuestKernel().catch((error: Error) => error.message);

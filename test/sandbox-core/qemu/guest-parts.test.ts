@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { which } from '../../../runner/rig/requirements.ts';
+import { which } from '../../../base/which.ts';
 import { defaultGuestKernel } from '../../../sandbox-core/images/guest-image.ts';
 import { cpioNewc } from '../../../sandbox-core/images/guest/cpio.ts';
 import { moduleLoadOrder, moduleName, parseModuleIndex, readModule } from '../../../sandbox-core/images/guest/kernel-modules.ts';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
 import type { QemuSandbox } from '../../../sandbox-core/backends/qemu/sandbox.ts';
 import { liveSandboxes } from '../../../sandbox-core/cleanup.ts';
-import { probeKvm } from '../../../runner/host/kvm.ts';
+import { probeKvm } from '../../../sandbox-core/kvm/probe.ts';
 import { processesWithEnv, settlesToZero } from '../cleanup/leftovers.ts';
 
 const availability = await qemuBackend.available();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../../sandbox-core/isolation/limits.ts';
 import { RuncBackend, runcBackend } from '../../../sandbox-core/backends/runc.ts';
-import { dirOf } from '../../../sandbox-core/backends/runc/cgroups.ts';
+import { dirOf } from '../../../base/cgroups.ts';
 import type { RuncSandbox } from '../../../sandbox-core/backends/runc/sandbox.ts';
 import type { SandboxSpec } from '../../../sandbox-core/backends/types.ts';
 

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { which } from '../../../runner/rig/requirements.ts';
+import { which } from '../../../base/which.ts';
 import { seccompBpf, seccompCompilerPath, seccompProfile } from '../../../sandbox-core/seccomp/index.ts';
 import { PROBE, expectFiltered, expectUnfiltered, parseProbe } from './probe.ts';
 

@@ -4,7 +4,7 @@
  * masked comparisons and the personality blocks as the profile means them.
  */
 import { describe, expect, it } from 'vitest';
-import { which } from '../../../runner/rig/requirements.ts';
+import { which } from '../../../base/which.ts';
 import { ociSeccomp, seccompProfile } from '../../../sandbox-core/seccomp/index.ts';
 import { runInRunc } from './oci-bundle.ts';
 import { FIXTURES, expectFiltered, expectUnfiltered, parseProbe } from './probe.ts';

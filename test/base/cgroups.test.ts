@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cgroupDirsFor, dirOf, parseCgroupMounts, parseSubsystems } from '../../../sandbox-core/backends/runc/cgroups.ts';
+import { cgroupDirsFor, dirOf, parseCgroupMounts, parseSubsystems } from '../../base/cgroups.ts';
 
 const procCgroups = ['#subsys_name\thierarchy\tnum_cgroups\tenabled', 'cpu\t2\t1\t1', 'cpuacct\t2\t1\t1', 'memory\t4\t3\t1', 'pids\t8\t1\t1', ''].join('\n');
 

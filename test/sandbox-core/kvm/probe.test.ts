@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { qemuErrorText } from '../../runner/host/kvm-boot.ts';
-import { newestKernel, probeKvm } from '../../runner/host/kvm.ts';
+import { qemuErrorText } from '../../../sandbox-core/kvm/boot.ts';
+import { newestKernel, probeKvm } from '../../../sandbox-core/kvm/probe.ts';
 
 const STATUSES = ['usable', 'absent', 'present-but-unusable', 'unprobed'];
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'rigor-kvm-'));

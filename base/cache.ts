@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { access, constants, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { sweepStaleTempDirs } from '../../sandbox-core/cleanup.ts';
+import { sweepStaleTempDirs } from './temp-dirs.ts';
 
 /** $XDG_CACHE_HOME, else ~/.cache. */
 export function defaultCacheRoot(): string {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureCachedDir } from '../../runner/native/cache.ts';
+import { ensureCachedDir } from '../../base/cache.ts';
 
 const parent = mkdtempSync(join(tmpdir(), 'rigor-cache-test-'));
 afterAll(() => rmSync(parent, { recursive: true, force: true }));

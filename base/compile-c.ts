@@ -3,7 +3,7 @@
  * says what to install when the toolchain is the problem rather than the code.
  */
 import { execa } from 'execa';
-import { lastLines } from '../workloads/tail.ts';
+import { lastLines } from './tail.ts';
 
 export interface CompileOptions {
   /** C compiler to run; default `cc` from PATH. */

@@ -5,10 +5,10 @@
  */
 import { accessSync, closeSync, constants, openSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { bootKernel, type BootOutcome } from './kvm-boot.ts';
-import { defaultCacheDir, readCachedVerdict, writeCachedVerdict, type CachedVerdict } from './kvm-cache.ts';
-import { readText } from './os.ts';
-import { which } from '../rig/requirements.ts';
+import { bootKernel, type BootOutcome } from './boot.ts';
+import { defaultCacheDir, readCachedVerdict, writeCachedVerdict, type CachedVerdict } from './cache.ts';
+import { readText } from '../../base/read-text.ts';
+import { which } from '../../base/which.ts';
 
 export interface KvmStatus {
   status: 'usable' | 'absent' | 'present-but-unusable' | 'unprobed';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { kibField, memoryOf } from '../../../sandbox-core/backends/memory.ts';
-import { descendants, parseStat, readProcTable, sandboxProcesses, type ProcEntry } from '../../../sandbox-core/backends/proc-table.ts';
+import { kibField, memoryOf } from '../../sandbox-core/backends/memory.ts';
+import { descendants, parseStat, readProcTable, sandboxProcesses, type ProcEntry } from '../../base/proc-table.ts';
 
 const entry = (pid: number, ppid: number, pgid = pid): ProcEntry => ({ pid, ppid, pgid, state: 'S' });
 
