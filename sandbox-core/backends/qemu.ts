@@ -48,7 +48,7 @@ import { buildGuestImage, defaultGuestKernel, type GuestImageOptions } from '../
 import { GUEST_WORKSPACE } from '../images/guest/init-script.ts';
 import { cacheUntilFailure } from './cache-until-failure.ts';
 import { capabilityNumbers } from './qemu/capabilities.ts';
-import { MAX_RELAY_CAP, type Accel, type Machine } from './qemu/qemu-args.ts';
+import { MACHINES, MAX_RELAY_CAP, type Accel, type Machine } from './qemu/qemu-args.ts';
 import { MIN_MEMORY_MIB, QemuSandbox, type QemuLaunch } from './qemu/sandbox.ts';
 import { readHostTscKhz } from './qemu/tsc.ts';
 import { limitsOf } from '../isolation/limits.ts';
@@ -114,8 +114,13 @@ async function firstExecutable(paths: string[]): Promise<string | undefined> {
  */
 const sharedKernelBuild = cacheUntilFailure((signal?: AbortSignal) => buildKernel({ signal }));
 
+/** The options a rig cell may set on the qemu backend (each distinct set is a backend of its own, one image cache each). */
+const VARIANT_OPTIONS = ['kernel', 'machine', 'cmdline'] as const;
+const variants = new Map<string, QemuBackend>();
+
 export class QemuBackend implements Backend {
   readonly name = 'qemu';
+  readonly variantOptions = VARIANT_OPTIONS;
   /** Built (or found in the cache) once per process; a failed build is retried by the next create(). */
   readonly #cachedImage = cacheUntilFailure(async (signal?: AbortSignal) => {
     if (this.options.image?.kernel || this.#kernel === 'debian-cloud') return buildGuestImage(this.options.image);
@@ -128,6 +133,26 @@ export class QemuBackend implements Backend {
   );
 
   constructor(private readonly options: QemuBackendOptions = {}) {}
+
+  variantProblems(options: Record<string, unknown>): string[] {
+    const problems: string[] = [];
+    const { kernel, machine, cmdline } = options;
+    if (kernel !== undefined && !GUEST_KERNELS.includes(kernel as GuestKernel)) problems.push(`kernel: expected one of ${GUEST_KERNELS.join(', ')}, found ${JSON.stringify(kernel)}`);
+    if (machine !== undefined && !MACHINES.includes(machine as Machine)) problems.push(`machine: expected one of ${MACHINES.join(', ')}, found ${JSON.stringify(machine)}`);
+    if (cmdline !== undefined && !(typeof cmdline === 'string' && /^[a-z0-9-]+$/.test(cmdline))) {
+      problems.push(`cmdline: expected the name of a preset in kernel/cmdline (like best), found ${JSON.stringify(cmdline)}`);
+    }
+    return problems;
+  }
+
+  /** This backend booting another kernel, machine or preset; the same options give the same backend. */
+  variant(options: Record<string, unknown>): Backend {
+    const picked = { kernel: options.kernel as GuestKernel | undefined, machine: options.machine as Machine | undefined, cmdline: options.cmdline as string | undefined };
+    const key = JSON.stringify(picked);
+    let backend = variants.get(key);
+    if (!backend) variants.set(key, (backend = new QemuBackend({ ...this.options, ...picked })));
+    return backend;
+  }
 
   get #kernel(): GuestKernel {
     return this.options.kernel ?? 'rigor';

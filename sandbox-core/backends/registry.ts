@@ -34,3 +34,25 @@ export function getBackend(name: string): Backend {
   if (!backend) throw new Error(`unknown sandbox backend ${JSON.stringify(name)}; expected one of ${backendNames.join(', ')}`);
   return backend;
 }
+
+/**
+ * The backend called `name` configured by `options` (a rig cell's kernel, machine, ...), through its own
+ * variant(); none given = the backend itself. Throws naming an option the backend does not take.
+ */
+export function backendFor(name: string, options: Record<string, unknown> = {}): Backend {
+  const backend = getBackend(name);
+  const given = Object.keys(options).filter((key) => options[key] !== undefined);
+  if (given.length === 0) return backend;
+  const unknown = given.filter((key) => !backend.variantOptions?.includes(key));
+  if (unknown.length > 0 || !backend.variant) {
+    throw new Error(`backend ${name} takes no option ${unknown.join(', ')}${backend.variantOptions ? `; it takes ${backend.variantOptions.join(', ')}` : ''}`);
+  }
+  return backend.variant(options);
+}
+
+/** Every option name some backend's variant() takes, with the backends that take it. */
+export function variantOptionOwners(): Map<string, string[]> {
+  const owners = new Map<string, string[]>();
+  for (const backend of backends) for (const option of backend.variantOptions ?? []) owners.set(option, [...(owners.get(option) ?? []), backend.name]);
+  return owners;
+}

@@ -118,6 +118,8 @@ export interface Sandbox {
   readonly phases: Phases;
   /** How the backend confines this sandbox; absent for the `process` floor, which confines nothing. */
   readonly isolation?: IsolationFacts;
+  /** What else an artifact should say about how this sandbox ran (qemu: accel, guest kernel and command line). */
+  readonly facts?: Record<string, unknown>;
   /** Guest init stages as the agent reported them in its hello. */
   readonly bootStages: BootStage[];
   exec(request: ExecRequest): Promise<ExecResult>;
@@ -138,4 +140,12 @@ export interface Backend {
   create(spec?: SandboxSpec, options?: { signal?: AbortSignal }): Promise<Sandbox>;
   /** Builds and caches what create() needs (a guest kernel, an image) ahead of timed work; optional. */
   prepare?(signal?: AbortSignal): Promise<void>;
+  /**
+   * Options a backend can be configured with beyond a sandbox's spec (qemu: kernel, machine,
+   * command-line preset), by name; variant() returns the backend configured so (one per distinct
+   * options, cached), and variantProblems() names what is wrong with options before any is made.
+   */
+  readonly variantOptions?: readonly string[];
+  variant?(options: Record<string, unknown>): Backend;
+  variantProblems?(options: Record<string, unknown>): string[];
 }

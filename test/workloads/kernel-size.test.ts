@@ -17,7 +17,7 @@ const debian = await new QemuBackend({ kernel: 'debian-cloud' }).available();
 
 describe('qemu params', () => {
   it('are checked, and only for qemu', () => {
-    expect(lifecycleWorkload.validateParams!({ backend: 'bwrap', kernel: 'rigor' })).toEqual(['params.kernel: only the qemu backend boots a kernel, found backend "bwrap"']);
+    expect(lifecycleWorkload.validateParams!({ backend: 'bwrap', kernel: 'rigor' })).toEqual(['params.kernel: only the qemu backend takes it, found backend "bwrap"']);
     expect(lifecycleWorkload.validateParams!({ backend: 'qemu', kernel: 'linux', machine: 'q35', cmdline: 'Best!' })).toEqual([
       'params.kernel: expected one of rigor, debian-cloud, found "linux"',
       'params.machine: expected one of microvm, pc, found "q35"',

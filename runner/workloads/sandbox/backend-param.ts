@@ -1,32 +1,30 @@
 /** The `backend` param every sandbox workload takes, and the spec built from the cell's params. */
 import { describeFound } from '../../../base/errors.ts';
-import { backendNames, getBackend } from '../../../sandbox-core/backends/registry.ts';
+import { backendFor, backendNames, getBackend, variantOptionOwners } from '../../../sandbox-core/backends/registry.ts';
 import type { Backend, Sandbox, SandboxSpec } from '../../../sandbox-core/backends/types.ts';
-import { GUEST_KERNELS, QemuBackend, type GuestKernel } from '../../../sandbox-core/backends/qemu.ts';
-import type { Machine } from '../../../sandbox-core/backends/qemu/qemu-args.ts';
 import { argvProblems, wholeNumberProblems } from '../param-checks.ts';
 
-/** Params that choose how a qemu guest boots; each value makes a backend of its own (one image cache each). */
-const QEMU_PARAMS = ['kernel', 'machine', 'cmdline'] as const;
-const MACHINES = ['microvm', 'pc'];
+/** The cell's params that configure its backend (qemu: kernel, machine, cmdline), as the backends declare them. */
+function variantParams(params: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries([...variantOptionOwners().keys()].filter((name) => params[name] !== undefined).map((name) => [name, params[name]]));
+}
 
 export function backendProblems(params: Record<string, unknown>): string[] {
   const problems: string[] = [];
-  const qemuParams = QEMU_PARAMS.filter((name) => params[name] !== undefined);
-  if (qemuParams.length > 0 && params.backend !== 'qemu') {
-    problems.push(`params.${qemuParams[0]}: only the qemu backend boots a kernel, found backend ${describeFound(params.backend)}`);
+  const known = typeof params.backend === 'string' && backendNames.includes(params.backend);
+  if (!known) problems.push(`params.backend: expected one of ${backendNames.join(', ')}, found ${describeFound(params.backend)}`);
+  const variant = variantParams(params);
+  const owners = variantOptionOwners();
+  for (const name of Object.keys(variant)) {
+    const takers = owners.get(name)!;
+    if (known && !takers.includes(params.backend as string)) {
+      problems.push(`params.${name}: only the ${takers.join(', ')} backend takes it, found backend ${describeFound(params.backend)}`);
+    }
   }
-  if (params.kernel !== undefined && !GUEST_KERNELS.includes(params.kernel as GuestKernel)) {
-    problems.push(`params.kernel: expected one of ${GUEST_KERNELS.join(', ')}, found ${describeFound(params.kernel)}`);
-  }
-  if (params.machine !== undefined && !MACHINES.includes(params.machine as string)) {
-    problems.push(`params.machine: expected one of ${MACHINES.join(', ')}, found ${describeFound(params.machine)}`);
-  }
-  if (params.cmdline !== undefined && !(typeof params.cmdline === 'string' && /^[a-z0-9-]+$/.test(params.cmdline))) {
-    problems.push(`params.cmdline: expected the name of a preset in kernel/cmdline (like best), found ${describeFound(params.cmdline)}`);
-  }
-  if (typeof params.backend !== 'string' || !backendNames.includes(params.backend)) {
-    problems.push(`params.backend: expected one of ${backendNames.join(', ')}, found ${describeFound(params.backend)}`);
+  if (known) {
+    const backend = getBackend(params.backend as string);
+    const own = Object.fromEntries(Object.entries(variant).filter(([name]) => backend.variantOptions?.includes(name)));
+    for (const problem of backend.variantProblems?.(own) ?? []) problems.push(`params.${problem}`);
   }
   if (params.agent !== undefined && params.agent !== 'native' && params.agent !== 'node') {
     problems.push(`params.agent: expected native or node, found ${describeFound(params.agent)}`);
@@ -38,17 +36,8 @@ export function backendProblems(params: Record<string, unknown>): string[] {
   return problems;
 }
 
-const qemuBackends = new Map<string, Backend>();
-
 export function backendOf(params: Record<string, unknown>): Backend {
-  if (params.backend === 'qemu' && QEMU_PARAMS.some((name) => params[name] !== undefined)) {
-    const options = { kernel: params.kernel as GuestKernel | undefined, machine: params.machine as Machine | undefined, cmdline: params.cmdline as string | undefined };
-    const key = JSON.stringify(options);
-    let backend = qemuBackends.get(key);
-    if (!backend) qemuBackends.set(key, (backend = new QemuBackend(options)));
-    return backend;
-  }
-  return getBackend(String(params.backend));
+  return backendFor(String(params.backend), variantParams(params));
 }
 
 /**
@@ -80,13 +69,11 @@ export function specOf(params: Record<string, unknown>): SandboxSpec {
   };
 }
 
-/** What an artifact should say about the sandboxes a cell used: accel (qemu), agent kind, boot stages of one. */
+/** What an artifact should say about the sandboxes a cell used: the backend's own facts (qemu: accel, guest), isolation, boot stages of one. */
 export function sandboxFacts(sandbox: Sandbox): Record<string, unknown> {
-  const extra = sandbox as unknown as { accel?: string; agentKind?: string; guest?: Record<string, unknown> };
   return {
     backend: sandbox.backend,
-    ...(extra.accel ? { accel: extra.accel } : {}),
-    ...(extra.guest ? { guest: extra.guest } : {}),
+    ...sandbox.facts,
     ...(sandbox.isolation ? { isolation: sandbox.isolation } : {}),
     boot_stages_ms: Object.fromEntries(sandbox.bootStages.map((stage) => [stage.name, stage.ms])),
   };

@@ -19,6 +19,7 @@
 import { GUEST_NET, type VirtioBus } from '../../images/guest/init-script.ts';
 
 export type Machine = 'microvm' | 'pc';
+export const MACHINES: readonly Machine[] = ['microvm', 'pc'];
 /** The highest relay cap `rigor-agent --relay --max` takes (MAX_RELAY_SLOTS in agent.c: a refused relay tries every slot). */
 export const MAX_RELAY_CAP = 1024;
 export type Accel = 'kvm' | 'tcg';

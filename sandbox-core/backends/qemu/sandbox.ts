@@ -144,7 +144,13 @@ export class QemuSandbox extends AgentSandbox {
     };
   }
 
-  /** Which accelerator ran the guest: artifacts say KVM or TCG (runner/workloads/sandbox reads it). */
+  /** What artifacts say of how this guest ran: the accelerator (KVM or TCG) and the guest's kernel and command line. */
+  get facts(): Record<string, unknown> {
+    const guest = this.guest;
+    return { ...(this.accel ? { accel: this.accel } : {}), ...(guest ? { guest } : {}) };
+  }
+
+  /** Which accelerator ran the guest: artifacts say KVM or TCG. */
   get accel(): Accel | undefined {
     return this.#launch?.accel;
   }
