@@ -1,13 +1,31 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Tests that drive real sandboxes (bwrap, runc, qemu and the guest kernel the
+ * global setup builds), Chromium or the kernel source. Everything else is the
+ * `unit` project: pure code and fast local processes, the quick loop
+ * (`npm run test:unit`).
+ */
+const INTEGRATION = [
+  'test/sandbox-core/{backends,cleanup,egress,engines,isolation,pool,qemu,runc,seccomp,kvm}/**/*.test.ts',
+  'test/workloads/{sandbox,enforcement,guest-bench,kernel-size,teardown}.test.ts',
+  'test/kernel/{build,apply-patches}.test.ts',
+  'test/site/e2e.test.ts',
+];
+
+const shared = {
+  // Integration tests start real processes; this machine has 2 cores.
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  pool: 'forks' as const,
+};
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
-    // Integration tests start real processes; this machine has 2 cores.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    pool: 'forks',
     maxWorkers: 2,
+    projects: [
+      { test: { ...shared, name: 'unit', include: ['test/**/*.test.ts'], exclude: INTEGRATION, globalSetup: ['test/global-setup.ts'] } },
+      { test: { ...shared, name: 'integration', include: INTEGRATION, globalSetup: ['test/global-setup.ts', 'test/kernel-setup.ts'] } },
+    ],
   },
 });
