@@ -1,12 +1,11 @@
 /**
  * Building the native spawner on first use: `cc -O2` into a cache directory
- * keyed by the sha256 of the source, so a changed source rebuilds and an
+ * keyed by every input of the build, so a changed input rebuilds and an
  * unchanged one is reused. The binary appears atomically (temp file + rename).
  */
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { cacheEntryPath, defaultCacheRoot, ensureCached } from '../../base/cache.ts';
-import { compileC } from '../../base/compile-c.ts';
+import { cBuildEntry, cachedCBuild, type CBuild } from '../../base/build-cache.ts';
+import { defaultCacheRoot } from '../../base/cache.ts';
 
 export { defaultCacheRoot };
 
@@ -21,20 +20,22 @@ export interface BuildOptions {
 
 export interface NativeHelper {
   path: string;
-  /** False when an earlier build of the same source was reused. */
+  /** False when an earlier build of the same inputs was reused. */
   built: boolean;
   compiler: string;
 }
 
-/** Path of the helper built from `source` under `cacheRoot`. */
-export function helperPath(source: string, cacheRoot: string): string {
-  return cacheEntryPath(cacheRoot, 'native', [source], 'spawner');
+function spawnerBuild(options: BuildOptions, source = NATIVE_SOURCE): CBuild {
+  return { kind: 'native', sources: [source], flags: ['-O2', '-std=c99', '-Wall'], compiler: options.compiler, cacheDir: options.cacheDir, fileName: 'spawner' };
+}
+
+/** Path of the helper built from the C file `source` (default native/spawner.c), without building it. */
+export async function helperPath(options: BuildOptions = {}, source = NATIVE_SOURCE): Promise<string> {
+  return (await cBuildEntry(spawnerBuild(options, source))).path;
 }
 
 /** The helper binary for the current source, built if it is not cached. Throws with the compiler's complaint. */
 export async function ensureNativeSpawner(options: BuildOptions = {}): Promise<NativeHelper> {
-  const compiler = options.compiler ?? 'cc';
-  const target = helperPath(await readFile(NATIVE_SOURCE, 'utf8'), options.cacheDir ?? defaultCacheRoot());
-  const built = await ensureCached(target, (temp) => compileC([NATIVE_SOURCE], temp, { compiler, flags: ['-O2', '-std=c99', '-Wall'] }));
-  return { path: target, built, compiler };
+  const { path, built } = await cachedCBuild(spawnerBuild(options));
+  return { path, built, compiler: options.compiler ?? 'cc' };
 }

@@ -1,15 +1,13 @@
 /**
  * A profile as the raw BPF program bwrap's --seccomp FD takes (struct
  * sock_filter[]), made by compiler.c with libseccomp. The compiler is built on
- * first use into the cache (keyed by the sha256 of its source) and linked
+ * first use into the cache (keyed by every input of the build) and linked
  * dynamically against the host's libseccomp; each profile is compiled once
  * per process, since that takes a process start.
  */
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { cacheEntryPath, defaultCacheRoot, ensureCached } from '../../base/cache.ts';
-import { compileC } from '../../base/compile-c.ts';
+import { cachedCBuild } from '../../base/build-cache.ts';
 import type { SeccompOp, SeccompProfile } from './profile.ts';
 
 const SOURCE = fileURLToPath(new URL('compiler.c', import.meta.url));
@@ -35,16 +33,12 @@ export interface SeccompBuildOptions {
 
 /** The built compiler (cached); throws saying to install libseccomp-dev when its header or library is missing. */
 export async function seccompCompilerPath(opts: SeccompBuildOptions = {}): Promise<string> {
-  const source = await readFile(SOURCE, 'utf8');
-  const target = cacheEntryPath(opts.cacheDir ?? defaultCacheRoot(), 'seccomp', [source, FLAGS.join(' ')], 'rigor-seccomp-compiler');
-  await ensureCached(target, async (temp) => {
-    // -lseccomp goes after the source, where the linker looks for what the source needs
-    await compileC([SOURCE, '-lseccomp'], temp, { compiler: opts.compiler, flags: FLAGS }).catch((error: Error) => {
-      if (/seccomp\.h|-lseccomp/.test(error.message)) throw new Error(`building the seccomp compiler: ${INSTALL_HINT}: ${error.message}`);
-      throw error;
-    });
+  const build = { kind: 'seccomp', sources: [SOURCE], flags: FLAGS, libraries: ['seccomp'], compiler: opts.compiler, cacheDir: opts.cacheDir, fileName: 'rigor-seccomp-compiler' };
+  const { path } = await cachedCBuild(build).catch((error: Error) => {
+    if (/seccomp\.h|-lseccomp/.test(error.message)) throw new Error(`building the seccomp compiler: ${INSTALL_HINT}: ${error.message}`);
+    throw error;
   });
-  return target;
+  return path;
 }
 
 /** The compiler's input for `profile`: the default action, the arches, one deny line per rule. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,10 @@ describe('native spawner build', () => {
     expect(first.path).toMatch(/rigor\/native\/[0-9a-f]{64}\/spawner$/);
     const second = await ensureNativeSpawner({ cacheDir });
     expect(second).toMatchObject({ path: first.path, built: false });
-    expect(helperPath('int main(void){return 0;}', cacheDir)).not.toBe(first.path);
+    expect(await helperPath({ cacheDir })).toBe(first.path);
+    const other = join(scratch, 'other.c');
+    writeFileSync(other, 'int main(void){return 0;}\n');
+    expect(await helperPath({ cacheDir }, other)).not.toBe(first.path);
   });
 
   it('falls back to the node spawner, saying why, when the compiler is missing', async () => {

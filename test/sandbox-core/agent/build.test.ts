@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nativeAgentPath, nodeAgentPath } from '../../../sandbox-core/agent/build.ts';
 
@@ -18,6 +18,8 @@ describe('agent builds', () => {
     expect(statSync(path).mtimeMs).toBe(built);
     // Static: no program interpreter (ld.so) to find in a busybox rootfs or an initramfs.
     expect(execFileSync('file', ['-b', path], { encoding: 'utf8' })).toMatch(/statically linked/);
+    // HELLO names the build by the cache key's prefix
+    expect(readFileSync(path).includes(`rigor-agent ${basename(dirname(path)).slice(0, 12)}\0`)).toBe(true);
   });
 
   it('says what to install when there is no C compiler', async () => {
