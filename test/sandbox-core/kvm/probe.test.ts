@@ -33,13 +33,11 @@ describe('probeKvm on this machine', () => {
     expect(first.cached).toBe(false);
     expect(qemuChildren()).toEqual([]);
 
-    const started = performance.now();
     const second = await probeKvm({ cacheDir });
-    const took = performance.now() - started;
     if (first.probe_ms !== null) {
-      // a guest was booted, so the verdict was stored for this boot
+      // a guest was booted, so the verdict was stored for this boot: the second call reads it and boots nothing
       expect(second).toEqual({ ...first, cached: true });
-      expect(took).toBeLessThan(200);
+      expect(qemuChildren()).toEqual([]);
       const stored = JSON.parse(readFileSync(path.join(cacheDir, 'kvm-probe.json'), 'utf8'));
       expect(stored.boot_id).toBe(readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
       expect((await probeKvm({ cacheDir, cachedOnly: true })).cached).toBe(true);
@@ -68,9 +66,8 @@ describe('probeKvm without a usable device or guest', () => {
   });
 
   it.runIf(readdirSync('/dev').includes('kvm'))('cachedOnly with nothing cached boots nothing → unprobed', async () => {
-    const started = performance.now();
     const kvm = await probeKvm({ cacheDir: path.join(scratch, 'nothing-cached'), cachedOnly: true });
-    expect(performance.now() - started).toBeLessThan(200);
+    expect(kvm.probe_ms).toBeNull(); // no guest was booted to time
     expect(kvm.cached).toBe(false);
     expect(['unprobed', 'present-but-unusable']).toContain(kvm.status);
   });
