@@ -1,10 +1,13 @@
-/** The table `rigor run` prints: one row per cell and metric, then the gates. */
+/**
+ * The full table `rigor run --verbose` prints: one row per cell and metric
+ * (n, median, p95, CI, CV, outliers), every note and every gate result in full.
+ */
 import type { Artifact } from '../artifact/schema.ts';
 import { formatInterval, formatNumber, formatValue } from './number.ts';
 import { describeCheck } from '../gate/describe.ts';
 import { renderTable } from './table.ts';
 
-export function formatResults(artifact: Artifact, opts: { maxWidth?: number } = {}): string {
+export function formatResultsTable(artifact: Artifact, opts: { maxWidth?: number } = {}): string {
   const rows: string[][] = [];
   const notes: string[] = [];
   for (const cell of artifact.cells) {
@@ -49,10 +52,8 @@ export function formatResults(artifact: Artifact, opts: { maxWidth?: number } = 
     opts,
   );
   const gates = gateLines(artifact);
-  const kvm = artifact.host.virtualization.kvm;
   return [
-    `${artifact.rig.definition.title} (${artifact.rig.name}) — ${artifact.run.status}`,
-    `host ${artifact.host.id}: ${artifact.host.cpu.model}, ${artifact.host.cpu.logical_cpus} cpus, kernel ${artifact.host.kernel.release}, KVM ${kvm.status}; commit ${artifact.git.commit?.slice(0, 7) ?? 'none'}${artifact.git.dirty ? ' (dirty)' : ''}`,
+    ...runHeader(artifact),
     '',
     table,
     ...(notes.length ? ['', ...notes.map((n) => `  ${n}`)] : []),
@@ -60,6 +61,15 @@ export function formatResults(artifact: Artifact, opts: { maxWidth?: number } = 
     ...(gates.length ? ['', 'gates:', ...gates] : []),
     ...(artifact.host.warnings.length ? ['', 'host warnings:', ...artifact.host.warnings.map((w) => `  ${w}`)] : []),
   ].join('\n');
+}
+
+/** The rig, the run's status, the host and the commit: the first two lines of both reports. */
+export function runHeader(artifact: Artifact): [string, string] {
+  const kvm = artifact.host.virtualization.kvm;
+  return [
+    `${artifact.rig.definition.title} (${artifact.rig.name}) — ${artifact.run.status}`,
+    `host ${artifact.host.id}: ${artifact.host.cpu.model}, ${artifact.host.cpu.logical_cpus} cpus, kernel ${artifact.host.kernel.release}, KVM ${kvm.status}; commit ${artifact.git.commit?.slice(0, 7) ?? 'none'}${artifact.git.dirty ? ' (dirty)' : ''}`,
+  ];
 }
 
 /** One line per gate whose cells all wait for a baseline; otherwise one line per cell. */

@@ -73,6 +73,8 @@ export async function runRig(options: RunOptions): Promise<RunOutcome> {
   const results: CellResult[] = [];
   const tools: Record<string, string | null> = { ...host.tools };
   let failure: string | undefined;
+  // A reason shared by several cells (a backend missing) is printed in full once, then referred to.
+  const reasonsSaid = new Map<string, string>();
   for (const [position, cell] of cells.entries()) {
     const index = position + 1;
     if (options.signal.aborted) {
@@ -92,7 +94,7 @@ export async function runRig(options: RunOptions): Promise<RunOutcome> {
       const result = await runCell(rig, cellWorkload, cell, { ...options, facts, index, total: cells.length });
       Object.assign(tools, result.tools);
       results.push(result.cell);
-      options.progress.cellEnd(index, cells.length, cell.id, outcomeLine(result.cell));
+      options.progress.cellEnd(index, cells.length, cell.id, outcomeLine(result.cell, reasonsSaid));
     } catch (error) {
       // A fault of rigor itself, not of the measured thing: keep what was measured, say what broke.
       failure = `cell ${cell.id}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
@@ -273,8 +275,15 @@ export function environmentOf(cells: readonly CellResult[]): Record<string, unkn
   };
 }
 
-function outcomeLine(cell: CellResult): string {
-  if (cell.status !== 'ok') return `${cell.status}: ${cell.reason}`;
+/** The progress line of a finished cell; a reason already said for an earlier cell is named by that cell. */
+export function outcomeLine(cell: CellResult, reasonsSaid = new Map<string, string>()): string {
+  if (cell.status !== 'ok') {
+    const reason = cell.reason ?? 'no reason recorded';
+    const first = reasonsSaid.get(reason);
+    if (first !== undefined) return `${cell.status}: same reason as ${first}`;
+    reasonsSaid.set(reason, cell.id);
+    return `${cell.status}: ${reason}`;
+  }
   const parts = Object.entries(cell.metrics)
     .filter(([, m]) => m.summary)
     .map(([name, m]) => `${name} median ${formatShort(m.summary!.median)} ${m.unit} (n=${m.summary!.n})`);

@@ -38,12 +38,24 @@ describe('rigor run (end to end)', () => {
   const files = readdirSync(out).filter((f) => f.endsWith('.json'));
   const artifact = JSON.parse(readFileSync(join(out, files[0]!), 'utf8')) as Artifact;
 
-  it('exits 0 and prints a results table with the artifact path', () => {
+  it('exits 0 and prints a row per cell, the skip reason once, and the artifact path', () => {
     expect(result.stderr).not.toMatch(/Error|at .*\.ts:\d+/);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/cell\s+metric\s+n\s+median/);
-    expect(result.stdout).toContain('program=shell-colon');
+    expect(result.stdout).toMatch(/^program\s+n\s+wall_ms$/m);
+    expect(result.stdout).toMatch(/^shell-colon\s+7\s+\d/m);
+    expect(result.stdout).toMatch(/^missing-tool\s+skipped \[1\]/m);
+    const reason = artifact.cells.find((c) => c.status === 'skipped')!.reason!;
+    expect(result.stdout.split(reason)).toHaveLength(2);
+    expect(result.stdout).toMatch(/pass \(1\)\s+#0 p95 wall_ms ≤ 5000 — program=shell-colon/);
     expect(result.stdout).toMatch(/artifact: .*\.json/);
+    for (const line of result.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(120);
+  });
+
+  it('--verbose prints the full table: a row per cell and metric', () => {
+    const verbose = rigor(['run', rigPath, '--out', join(dir, 'out-verbose'), '--quiet', '--iterations', '2', '--verbose']);
+    expect(verbose.code, verbose.stderr).toBe(0);
+    expect(verbose.stdout).toMatch(/cell\s+metric\s+n\s+median\s+p95\s+median 95% CI/);
+    expect(verbose.stdout).toContain('program=missing-tool: skipped:');
   });
 
   it('writes exactly one artifact, valid against schemas/artifact.schema.json, and no temp file', () => {

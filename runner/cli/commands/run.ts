@@ -1,7 +1,9 @@
 /** `rigor run <rig>`: measure a rig and write its artifact. */
-import { relative } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError } from '../../../base/errors.ts';
-import { formatResults } from '../../report/results-table.ts';
+import { DEFAULT_WIDTH, formatResultsMatrix } from '../../report/results-matrix.ts';
+import { formatResultsTable } from '../../report/results-table.ts';
 import { resolveRigPath } from '../../rig/discover.ts';
 import { exitCodeFor, listenForInterrupt } from '../../run/interrupt.ts';
 import { createProgress } from '../../run/progress.ts';
@@ -23,6 +25,11 @@ export const runCommand: RigorCommand = {
       .option('iterations', { type: 'number', describe: 'samples per cell, overriding the rig' })
       .option('out', { type: 'string', describe: 'directory for the artifact (default results/<rig>/)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the artifact as JSON instead of the table' })
+      .option('verbose', {
+        type: 'boolean',
+        default: false,
+        describe: 'print a row per cell and metric (p95, CV, outliers, exact CI) and every reason and gate in full',
+      })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
       .example('$0 run startup', 'run rigs/startup.rig.yaml')
       .example('$0 run startup --set program=node --iterations 5', 'one axis value, fewer samples'),
@@ -45,11 +52,17 @@ export const runCommand: RigorCommand = {
         progress,
         signal: interrupt.signal,
       });
+      const shown = relative(process.cwd(), path);
       if (args.json) process.stdout.write(JSON.stringify(artifact, null, 1) + '\n');
-      else {
+      else if (args.verbose) {
         // Cut the table to the terminal's width; in a log or a pipe keep every character.
         const maxWidth = process.stdout.isTTY ? process.stdout.columns : Number.POSITIVE_INFINITY;
-        process.stdout.write(`\n${formatResults(artifact, { maxWidth })}\n\nartifact: ${relative(process.cwd(), path)}\n`);
+        process.stdout.write(`\n${formatResultsTable(artifact, { maxWidth })}\n\nartifact: ${shown}\n`);
+      } else {
+        // The matrix folds rather than cuts, so in a log or a pipe it keeps to 120 columns too.
+        const maxWidth = process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : DEFAULT_WIDTH;
+        const baseline = baselineFor(path, artifact.rig.name);
+        process.stdout.write(`\n${formatResultsMatrix(artifact, { maxWidth, artifactPath: shown, baseline })}\n\nartifact: ${shown}\n`);
       }
       const received = interrupt.received();
       if (received) return exitCodeFor(received);
@@ -61,3 +74,22 @@ export const runCommand: RigorCommand = {
     }
   },
 };
+
+/**
+ * What `rigor gate <this> --baseline …` can name: the rig (its newest run other
+ * than this one) when this artifact went to results/<rig>/ and an earlier one
+ * is there, else the newest earlier artifact beside this one; null when none.
+ */
+export function baselineFor(path: string, rig: string): string | null {
+  const dir = dirname(path);
+  let earlier: string[];
+  try {
+    earlier = readdirSync(dir).filter((name) => name.endsWith('.json') && name < basename(path)).sort();
+  } catch {
+    return null;
+  }
+  const newest = earlier.at(-1);
+  if (!newest) return null;
+  if (resolve(dir) === resolve('results', rig)) return rig;
+  return relative(process.cwd(), join(dir, newest));
+}

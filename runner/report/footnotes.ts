@@ -1,0 +1,15 @@
+/** Notes said once and referenced by number: six cells skipped for one reason print it once, as [1]. */
+
+export class Footnotes {
+  readonly list: { n: number; text: string }[] = [];
+
+  /** "[1]": the number of this text, the same number for the same text. */
+  ref(text: string): string {
+    let note = this.list.find((entry) => entry.text === text);
+    if (!note) {
+      note = { n: this.list.length + 1, text };
+      this.list.push(note);
+    }
+    return `[${note.n}]`;
+  }
+}
