@@ -1,4 +1,5 @@
 /** SIGINT or SIGTERM in the middle of a run: an `interrupted` artifact with what was measured, no child left. */
+import { settlesToZero, waitUntil } from '../sandbox-core/cleanup/leftovers.ts';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,16 +48,19 @@ metrics:
   const child = startRigor(['run', rigPath, '--out', out]);
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  // Wait until samples are being taken (a child with the marker exists), then a little more.
-  const deadline = Date.now() + 30_000;
-  while (processesWith(marker).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  await new Promise((r) => setTimeout(r, 800));
+  // Interrupt once three samples have run (three distinct marker processes seen): a count, not a fixed sleep.
+  const seen = new Set<number>();
+  await waitUntil(() => {
+    for (const pid of processesWith(marker)) seen.add(pid);
+    return seen.size >= 3 || child.exitCode !== null;
+  }, 60_000);
   child.kill(signal);
   const code = await new Promise<number | null>((resolve) => {
     if (child.exitCode !== null) resolve(child.exitCode);
     else child.on('exit', (c) => resolve(c));
   });
-  await new Promise((r) => setTimeout(r, 200));
+  // A killed command may take a moment to be reaped: what counts is that none stays.
+  await settlesToZero(() => processesWith(marker).length);
   return { code, stderr, out, leftover: processesWith(marker) };
 }
 

@@ -53,7 +53,7 @@ for (const kind of ['native', 'node'] as const) {
     const spawner = async () => (opened ??= (await openSpawner(kind, { cacheDir })).spawner);
     afterAll(() => opened?.close());
 
-    it('times `true` in a sane number of milliseconds', async () => {
+    it('times `true`: every run measured, none failed', async () => {
       const s = await spawner();
       expect(s.kind).toBe(kind);
       const runs = [];
@@ -61,7 +61,6 @@ for (const kind of ['native', 'node'] as const) {
       expect(runs.every((run) => run.exitCode === 0 && run.signal === null)).toBe(true);
       const wall = median(runs.map((run) => run.wallMs));
       expect(wall).toBeGreaterThan(0.05);
-      expect(wall).toBeLessThan(20);
       if (kind === 'native') expect(runs[0]!.userMs).not.toBeNull();
       else expect(runs[0]!.userMs).toBeNull();
     });
@@ -102,10 +101,11 @@ for (const kind of ['native', 'node'] as const) {
 
     it('runs several commands at once', async () => {
       const s = await spawner();
-      const started = performance.now();
-      const runs = await Promise.all([1, 2, 3].map(() => s.run(['sleep', '0.2'], options())));
+      // Each run marks itself, then waits (boundedly) until all three are marked: run one at a time, each would fail.
+      const dir = mkdtempSync(join(scratch, `${kind}-together-`));
+      const script = `touch ${dir}/$$; for i in $(seq 1000); do [ $(ls ${dir} | wc -l) -ge 3 ] && exit 0; sleep 0.01; done; exit 1`;
+      const runs = await Promise.all([1, 2, 3].map(() => s.run(['sh', '-c', script], options())));
       expect(runs.map((run) => run.exitCode)).toEqual([0, 0, 0]);
-      expect(performance.now() - started).toBeLessThan(550);
     });
   });
 }
@@ -125,7 +125,7 @@ describe('native spawner batches', () => {
     const { end, runs } = await batch(['true'], { count: 200 });
     expect(end).toEqual({ done: 200 });
     expect(runs).toHaveLength(200);
-    expect(runs.every((run) => run.exitCode === 0 && run.wallMs > 0.05 && run.wallMs < 50 && run.userMs !== null)).toBe(true);
+    expect(runs.every((run) => run.exitCode === 0 && run.wallMs > 0.05 && run.userMs !== null)).toBe(true);
   });
 
   it('ends at the first unexpected exit code, with that run and its stderr tail', async () => {
@@ -144,12 +144,10 @@ describe('native spawner batches', () => {
   });
 
   it('kills a run over timeoutMs, ends the batch there and leaves nothing running', async () => {
-    const started = performance.now();
     const slow = countedRun(scratch, 'slow.count', 2, 'exec sleep 5');
     const { end } = await batch(slow.argv, { count: 10, timeoutMs: 300 });
     expect(end).toEqual({ done: 2, stop: { reason: 'timeout' } });
-    expect(performance.now() - started).toBeLessThan(2000);
-    expect(await waitFor(() => groupMembers(slow.pid()).length === 0, 1000)).toBe(true);
+    expect(await waitFor(() => groupMembers(slow.pid()).length === 0, 5000)).toBe(true);
     expect(slow.runs()).toBe(3);
   });
 
@@ -157,7 +155,7 @@ describe('native spawner batches', () => {
     const { end, chunks, finished } = await batch(['sleep', '0.03'], { count: 12 });
     expect(end.done).toBe(12);
     expect(chunks.length).toBeGreaterThanOrEqual(4);
-    expect(chunks[0]!.at).toBeLessThan(finished - 200);
+    expect(chunks[0]!.at).toBeLessThan(finished); // handed over while the batch still ran, not all at its end
   });
 
   it('on abort kills the running command group at once, keeps the runs before, and serves the next batch', async () => {
@@ -167,11 +165,9 @@ describe('native spawner batches', () => {
     await waitFor(() => existsSync(pidFile));
     const pid = Number(readFileSync(pidFile, 'utf8'));
     expect(await waitFor(() => groupMembers(pid).length === 3)).toBe(true);
-    const started = performance.now();
     controller.abort(new Error('stop'));
     await expect(running).rejects.toThrow('stop');
-    expect(performance.now() - started).toBeLessThan(1000);
-    expect(await waitFor(() => groupMembers(pid).length === 0, 1000)).toBe(true);
+    expect(await waitFor(() => groupMembers(pid).length === 0, 5000)).toBe(true);
     expect((await batch(['true'], { count: 3 })).end).toEqual({ done: 3 });
   });
 
@@ -214,12 +210,14 @@ describe('native helper protocol', () => {
     const { path } = await ensureNativeSpawner({ cacheDir });
     const helper = spawn(path, [], { stdio: ['pipe', 'ignore', 'ignore'] });
     const exited = new Promise((resolve) => helper.once('exit', resolve));
-    helper.stdin.write(`d 2 0 0 100 10000 0\n\0sleep\x000.05\0`);
-    await sleep(150);
-    const started = performance.now();
+    // 100 counted runs of 50 ms; once stdin closes the helper must stop between runs rather than finish them.
+    const counted = countedRun(scratch, 'stdin-close.count', 1000, 'true');
+    const argv = ['sh', '-c', `${counted.argv[2]}; sleep 0.05`, ...counted.argv.slice(3)];
+    helper.stdin.write(`d ${argv.length} 0 0 100 10000 0\n\0${argv.join('\0')}\0`);
+    await waitFor(() => existsSync(join(scratch, 'stdin-close.count')) && counted.runs() >= 2);
     helper.stdin.end();
     await exited;
-    expect(performance.now() - started).toBeLessThan(500); // the batch had about 5 s left
+    expect(counted.runs()).toBeLessThan(100);
   });
 });
 
