@@ -3,7 +3,7 @@
  * On a terminal one line is redrawn at most 10 times a second; elsewhere (CI
  * logs) a line is printed when a cell starts and ends, and every 10 s between.
  */
-import type { SampleProgress } from '../workloads/types.ts';
+import type { SampleProgress } from '../contract/workload.ts';
 
 export interface ProgressSink {
   cellStart(index: number, total: number, cellId: string, plannedSamples: number): void;

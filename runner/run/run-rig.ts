@@ -22,7 +22,7 @@ import type { Requirement, Rig } from '../rig/schema.ts';
 import { cellParams } from '../rig/substitute.ts';
 import { summarize } from '../stats/index.ts';
 import { getWorkload, isWorkload } from '../workloads/index.ts';
-import { WorkloadError, type CellSampling, type Workload, type WorkloadResult } from '../workloads/types.ts';
+import { WorkloadError, type CellSampling, type Workload, type WorkloadResult } from '../contract/workload.ts';
 import type { ProgressSink } from './progress.ts';
 import { computeRatios } from './ratios.ts';
 import { destroyAllSandboxes } from '../../sandbox-core/cleanup.ts';

@@ -5,8 +5,8 @@
  * measures nothing itself: `once` returns each run's values, or a batch
  * function runs many back to back and hands their values over as they come.
  */
-import type { CellContext, SampleProgress, WorkloadResult } from '../workloads/types.ts';
-import { WorkloadError } from '../workloads/types.ts';
+import type { CellContext, SampleProgress, WorkloadResult } from '../contract/workload.ts';
+import { WorkloadError } from '../contract/workload.ts';
 
 /** One run's value per metric, e.g. `{ wall_ms: 0.61 }`. */
 export type SampleValues = Record<string, number>;

@@ -3,7 +3,7 @@
  * "params.run: expected ..., found ..." form) and turned into one typed value.
  */
 import { describeFound, InputError } from '../../base/errors.ts';
-import type { OutputMode } from './spawner.ts';
+import type { OutputMode } from '../process/spawner.ts';
 import { isArgv } from './param-checks.ts';
 
 /** An argv run directly, or a shell string run as `sh -c <string>`. */

@@ -7,15 +7,15 @@
 import { InputError } from '../../base/errors.ts';
 import type { Requirement } from '../rig/schema.ts';
 import { runLabel, SampleTimeout, sampleLoop, sampleLoopBatched, type SampleBatch, type SampleHooks, type SampleOnce, type SampleValues } from '../sampling/loop.ts';
-import { describeProgram } from './program.ts';
-import { CacheDropper, type CacheDropOptions } from './cache-drop.ts';
+import { describeProgram } from '../process/program.ts';
+import { CacheDropper, type CacheDropOptions } from '../process/cache-drop.ts';
 import { parseCommandParams, validateCommandParams, type CommandParams } from './command-params.ts';
-import type { BuildOptions } from './native-build.ts';
-import { type BatchOptions, type BatchEnd, type Spawner, type TimedRun } from './spawner.ts';
-import { openSpawner } from './open-spawner.ts';
+import type { BuildOptions } from '../process/native-build.ts';
+import { type BatchOptions, type BatchEnd, type Spawner, type TimedRun } from '../process/spawner.ts';
+import { openSpawner } from '../process/open-spawner.ts';
 import { lastLines } from '../../base/tail.ts';
-import { WorkloadError, type CellContext, type CellSampling, type Workload, type WorkloadResult } from './types.ts';
-import { runUntimed } from './untimed.ts';
+import { WorkloadError, type CellContext, type CellSampling, type Workload, type WorkloadResult } from '../contract/workload.ts';
+import { runUntimed } from '../process/untimed.ts';
 
 /** Bytes of the last run's stdout kept in facts.last_stdout with output 'keep'. */
 const LAST_STDOUT_BYTES = 2048;

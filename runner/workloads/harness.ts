@@ -13,10 +13,10 @@ import { toolVersion } from '../host/tools.ts';
 import { median } from '../stats/percentile.ts';
 import { loopKind, sampleCommand } from './command.ts';
 import { parseCommandParams, type CommandParams } from './command-params.ts';
-import { type Spawner } from './spawner.ts';
-import { openSpawner } from './open-spawner.ts';
-import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from './types.ts';
-import { runUntimed } from './untimed.ts';
+import { type Spawner } from '../process/spawner.ts';
+import { openSpawner } from '../process/open-spawner.ts';
+import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../contract/workload.ts';
+import { runUntimed } from '../process/untimed.ts';
 import { argvProblems, wholeNumberProblems } from './param-checks.ts';
 import { budgetReached, timerDelay } from '../sampling/loop.ts';
 

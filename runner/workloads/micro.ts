@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Bench } from 'tinybench';
 import { describeFound } from '../../base/errors.ts';
-import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from './types.ts';
+import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../contract/workload.ts';
 import { budgetReached, timerDelay } from '../sampling/loop.ts';
 
 export type MicroTask = () => unknown | Promise<unknown>;

@@ -14,10 +14,10 @@ import https from 'node:https';
 import { promisify } from 'node:util';
 import { describeFound } from '../../base/errors.ts';
 import { sampleLoop, type SampleValues } from '../sampling/loop.ts';
-import { connectAgent } from './proxy/connect-agent.ts';
-import { startMitmdump } from './proxy/mitmdump.ts';
-import { startServed } from './proxy/served.ts';
-import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from './types.ts';
+import { connectAgent } from '../loopback/connect-agent.ts';
+import { startMitmdump } from '../loopback/mitmdump.ts';
+import { startServed } from '../loopback/served.ts';
+import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../contract/workload.ts';
 import { wholeNumberProblems } from './param-checks.ts';
 
 const PATHS = ['direct', 'tunnel', 'intercept', 'mitmproxy'] as const;

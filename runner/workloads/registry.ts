@@ -2,7 +2,7 @@
  * The workloads a rig's `workload:` field can name. Built-ins are registered
  * by runner/workloads/index.ts; sandbox-core registers its own the same way.
  */
-import type { Workload } from './types.ts';
+import type { Workload } from '../contract/workload.ts';
 
 const workloads = new Map<string, Workload>();
 

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { streamBytes } from '../../runner/workloads/proxy/upstream.ts';
+import { streamBytes } from '../../runner/loopback/upstream.ts';
 
 export interface CountingUpstream {
   port: number;

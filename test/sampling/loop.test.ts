@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { runLabel, SampleTimeout, sampleLoop, sampleLoopBatched, type SampleBatch, type SampleOnce } from '../../runner/sampling/loop.ts';
-import { WorkloadError } from '../../runner/workloads/types.ts';
-import { testCell } from '../workloads/cell-context.ts';
+import { WorkloadError } from '../../runner/contract/workload.ts';
+import { testCell } from '../helpers/cell-context.ts';
 
 /** A run that takes `ms` (aborting early when its signal aborts) and records its index. */
 function sleeper(ms: number, calls: number[] = []): SampleOnce {

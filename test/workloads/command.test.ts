@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCommandWorkload } from '../../runner/workloads/command.ts';
-import { WorkloadError } from '../../runner/workloads/types.ts';
-import { testCell } from './cell-context.ts';
-import { countedRun } from './counted-run.ts';
-import { groupMembers, isAlive, waitFor } from './processes.ts';
+import { WorkloadError } from '../../runner/contract/workload.ts';
+import { testCell } from '../helpers/cell-context.ts';
+import { countedRun } from '../helpers/counted-run.ts';
+import { groupMembers, isAlive, waitFor } from '../helpers/processes.ts';
 
 const programs = fileURLToPath(new URL('../fixtures/programs/', import.meta.url));
 const record = join(programs, 'record.sh');

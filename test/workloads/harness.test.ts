@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { FIDELITY_GOAL, fidelitySummary, harnessWorkload, roundOrder, shellQuote } from '../../runner/workloads/harness.ts';
-import { testCell } from './cell-context.ts';
+import { testCell } from '../helpers/cell-context.ts';
 
 const metrics = { rigor_native_ms: {}, rigor_node_ms: {}, hyperfine_ms: {} };
 const harnessDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('rigor-harness-')).sort();

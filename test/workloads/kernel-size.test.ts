@@ -9,7 +9,7 @@ import { lifecycleWorkload } from '../../runner/workloads/sandbox/lifecycle.ts';
 import { kernelSizeWorkload } from '../../runner/workloads/sandbox/kernel-size.ts';
 import { QemuBackend } from '../../sandbox-core/backends/qemu.ts';
 import { liveSandboxes } from '../../sandbox-core/cleanup.ts';
-import { testCell } from './cell-context.ts';
+import { testCell } from '../helpers/cell-context.ts';
 
 const MIB = 1024 * 1024;
 const rigor = await new QemuBackend({ kernel: 'rigor' }).available();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { microWorkload, MICRO_SAMPLE_ORDER } from '../../runner/workloads/micro.ts';
 import { seededSamples, statsSummarizeWorkload } from '../../runner/workloads/stats-summarize.ts';
-import { WorkloadError } from '../../runner/workloads/types.ts';
-import { testCell } from './cell-context.ts';
+import { WorkloadError } from '../../runner/contract/workload.ts';
+import { testCell } from '../helpers/cell-context.ts';
 
 const metrics = { summarize_ms: { clock: 'summarize() called -> returned' } };
 

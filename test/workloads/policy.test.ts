@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PolicyEngine, type HttpRequestEvent } from '../../sandbox-core/policy/index.ts';
 import { celRuleOf, httpPolicy, hundredHosts, hundredSuffixes, policyWorkload, typescriptLookupOf } from '../../runner/workloads/policy.ts';
-import { testCell } from './cell-context.ts';
+import { testCell } from '../helpers/cell-context.ts';
 
 const events: HttpRequestEvent[] = [
   ['169.254.169.254', 'GET', '/'],

@@ -3,10 +3,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { proxyLoadWorkload } from '../../runner/workloads/proxy-load.ts';
-import { startMitmdump } from '../../runner/workloads/proxy/mitmdump.ts';
-import { startLoopbackUpstream } from '../../runner/workloads/proxy/upstream.ts';
-import { testCell } from './cell-context.ts';
-import { groupMembers, isAlive } from './processes.ts';
+import { startMitmdump } from '../../runner/loopback/mitmdump.ts';
+import { startLoopbackUpstream } from '../../runner/loopback/upstream.ts';
+import { testCell } from '../helpers/cell-context.ts';
+import { groupMembers, isAlive } from '../helpers/processes.ts';
 
 const metrics = { latency_ms: { clock: 'get called -> last byte read' }, throughput_mib_s: { unit: 'MiB/s', better: 'higher' as const, clock: 'get called -> last byte read' } };
 
@@ -45,7 +45,7 @@ describe('proxy.load workload', () => {
 
   for (const path of ['direct', 'intercept'] as const) {
     it(`times small GETs ${path} at concurrency 4 and a download, and stops the servers it started`, async () => {
-      const servers = running('workloads/proxy/serve.ts');
+      const servers = running('loopback/serve.ts');
       const { ctx } = testCell({ workload: 'proxy.load', params: { path }, sampling: { warmup: 4, iterations: 20, concurrency: 4 }, metrics });
       const result = await proxyLoadWorkload.run(ctx);
       expect(result.samples.latency_ms).toHaveLength(20);
@@ -60,7 +60,7 @@ describe('proxy.load workload', () => {
       expect(downloaded.samples.throughput_mib_s).toHaveLength(2);
       expect(downloaded.samples.latency_ms).toBeUndefined();
       expect(downloaded.facts).toMatchObject({ download_bytes: 4 * 1024 * 1024, upstream_requests: 2 });
-      expect(running('workloads/proxy/serve.ts').filter((pid) => !servers.includes(pid))).toEqual([]);
+      expect(running('loopback/serve.ts').filter((pid) => !servers.includes(pid))).toEqual([]);
     });
   }
 

@@ -4,9 +4,9 @@ import { densityWorkload } from '../../runner/workloads/sandbox/density.ts';
 import { execWorkload } from '../../runner/workloads/sandbox/exec.ts';
 import { lifecycleWorkload } from '../../runner/workloads/sandbox/lifecycle.ts';
 import { poolWorkload } from '../../runner/workloads/sandbox/pool.ts';
-import { WorkloadError } from '../../runner/workloads/types.ts';
+import { WorkloadError } from '../../runner/contract/workload.ts';
 import { liveSandboxes } from '../../sandbox-core/cleanup.ts';
-import { testCell } from './cell-context.ts';
+import { testCell } from '../helpers/cell-context.ts';
 
 const process_ = { backend: 'process' };
 

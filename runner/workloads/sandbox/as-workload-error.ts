@@ -1,5 +1,5 @@
 /** A sandbox that fails to start or answer is a failure of the measured thing: the cell fails, keeping its samples. */
-import { WorkloadError } from '../types.ts';
+import { WorkloadError } from '../../contract/workload.ts';
 import type { SampleOnce } from '../../sampling/loop.ts';
 
 export function failuresAsWorkloadErrors(once: SampleOnce): SampleOnce {

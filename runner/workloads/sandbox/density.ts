@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseMeminfo } from '../../host/os.ts';
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
-import type { CellContext, Workload, WorkloadResult } from '../types.ts';
+import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
 import { backendProblems, backendSkipReason, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
 import { wholeNumberProblems } from '../param-checks.ts';

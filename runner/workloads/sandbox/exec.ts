@@ -4,7 +4,7 @@
  * request received → reply sent, as the agent saw it.
  */
 import { sampleLoop } from '../../sampling/loop.ts';
-import type { CellContext, Workload, WorkloadResult } from '../types.ts';
+import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
 import { backendProblems, backendSkipReason, checkExec, commandOf, commandProblems, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
 

@@ -22,7 +22,7 @@ import { DEFAULT_MEMORY_MIB } from '../../../sandbox-core/backends/qemu/sandbox.
 import { describeFound } from '../../../base/errors.ts';
 import { parseMeminfo } from '../../host/os.ts';
 import { sampleLoop } from '../../sampling/loop.ts';
-import type { CellContext, Workload, WorkloadResult } from '../types.ts';
+import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
 import { backendSkipReason, preparedBackend, sandboxFacts } from './backend-param.ts';
 

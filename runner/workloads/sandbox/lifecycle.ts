@@ -5,7 +5,7 @@
  * from the launcher's start (launch_to_<phase>_ms).
  */
 import { sampleLoop } from '../../sampling/loop.ts';
-import type { CellContext, Workload, WorkloadResult } from '../types.ts';
+import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
 import { backendProblems, backendSkipReason, checkExec, commandOf, commandProblems, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
 

@@ -7,7 +7,7 @@
  */
 import { sampleLoop } from '../../sampling/loop.ts';
 import { WarmPool } from '../../../sandbox-core/pool/warm-pool.ts';
-import type { CellContext, Workload, WorkloadResult } from '../types.ts';
+import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
 import { backendProblems, backendSkipReason, checkExec, preparedBackend, specOf } from './backend-param.ts';
 import { wholeNumberProblems } from '../param-checks.ts';

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { agentCommand } from '../../../sandbox-core/agent/build.ts';
 import { AgentClient, AgentError } from '../../../sandbox-core/agent/client.ts';
 import { encodeFrame, field, Fields, MessageType, Tag } from '../../../sandbox-core/agent/protocol.ts';
-import { childrenOf, isAlive, waitFor } from '../../workloads/processes.ts';
+import { childrenOf, isAlive, waitFor } from '../../helpers/processes.ts';
 import { FrameReader, KINDS, pidFrom, spawnAgent, startAgent, type RunningAgent } from './agents.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'rigor-agent-test-'));

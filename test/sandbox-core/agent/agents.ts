@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { agentCommand } from '../../../sandbox-core/agent/build.ts';
 import { AgentClient } from '../../../sandbox-core/agent/client.ts';
 import { FrameDecoder, type Frame } from '../../../sandbox-core/agent/protocol.ts';
-import { waitFor } from '../../workloads/processes.ts';
+import { waitFor } from '../../helpers/processes.ts';
 
 export const KINDS = ['native', 'node'] as const;
 export type AgentKind = (typeof KINDS)[number];

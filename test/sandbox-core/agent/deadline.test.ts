@@ -14,7 +14,7 @@ import { AgentChannelBrokenError, AgentClient, AgentDeadlineError, type ConnectO
 import { encodeFrame, field, MessageType, Tag } from '../../../sandbox-core/agent/protocol.ts';
 import { SandboxBrokenError } from '../../../sandbox-core/backends/agent-sandbox.ts';
 import { processBackend } from '../../../sandbox-core/backends/process.ts';
-import { isAlive, waitFor } from '../../workloads/processes.ts';
+import { isAlive, waitFor } from '../../helpers/processes.ts';
 import { KINDS, pidFrom, spawnAgent } from './agents.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'rigor-agent-deadline-test-'));

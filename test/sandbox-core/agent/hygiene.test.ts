@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { nativeAgentPath } from '../../../sandbox-core/agent/build.ts';
 import { AgentClient } from '../../../sandbox-core/agent/client.ts';
 import { which } from '../../../base/which.ts';
-import { isAlive, waitFor } from '../../workloads/processes.ts';
+import { isAlive, waitFor } from '../../helpers/processes.ts';
 import { pidFrom } from './agents.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/fds-in-process-sandbox.ts', import.meta.url));

@@ -10,8 +10,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { loadOrCreateCa } from '../../../sandbox-core/proxy/ca.ts';
-import { LeafCache } from '../../../sandbox-core/proxy/leaf-cache.ts';
+import { loadOrCreateCa } from '../../sandbox-core/proxy/ca.ts';
+import { LeafCache } from '../../sandbox-core/proxy/leaf-cache.ts';
 
 export interface LoopbackUpstream {
   port: number;

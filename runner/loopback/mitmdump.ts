@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killGroup } from '../process-group.ts';
+import { killGroup } from '../process/process-group.ts';
 
 export interface RunningMitmdump {
   port: number;

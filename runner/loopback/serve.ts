@@ -10,8 +10,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOrCreateCa } from '../../../sandbox-core/proxy/ca.ts';
-import { startProxy } from '../../../sandbox-core/proxy/proxy.ts';
+import { loadOrCreateCa } from '../../sandbox-core/proxy/ca.ts';
+import { startProxy } from '../../sandbox-core/proxy/proxy.ts';
 import { startLoopbackUpstream } from './upstream.ts';
 
 interface Served {

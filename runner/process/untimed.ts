@@ -4,7 +4,7 @@
  * killed on abort or timeout, a failure reported with its stderr tail.
  */
 import { execa } from 'execa';
-import { WorkloadError } from './types.ts';
+import { WorkloadError } from '../contract/workload.ts';
 import { killGroup } from './process-group.ts';
 import { lastLines, TailBuffer } from '../../base/tail.ts';
 

@@ -1,6 +1,6 @@
 /** A CellContext for tests: a real parsed rig, progress recorded, an abort controller at hand. */
 import { RigFile, type MetricDef } from '../../runner/rig/schema.ts';
-import type { CellContext, CellSampling, SampleProgress } from '../../runner/workloads/types.ts';
+import type { CellContext, CellSampling, SampleProgress } from '../../runner/contract/workload.ts';
 
 export interface TestCell {
   ctx: CellContext;

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { killGroup } from '../process-group.ts';
+import { killGroup } from '../process/process-group.ts';
 
 export interface ServedChild {
   pid: number;
