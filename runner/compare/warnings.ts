@@ -2,7 +2,7 @@
 import type { Artifact } from '../artifact/schema.ts';
 
 /** True when the artifacts were measured on different machines (host id or CPU model). */
-export function hostsDiffer(a: Artifact, b: Artifact): boolean {
+export function hostsDiffer(a: Pick<Artifact, 'host'>, b: Pick<Artifact, 'host'>): boolean {
   return a.host.id !== b.host.id || a.host.cpu.model !== b.host.cpu.model;
 }
 

@@ -128,7 +128,7 @@ function relative(gate: RelativeGate, candidate: number[], value: number, ctx: C
 export function evaluateGates(
   gates: Gate[],
   metricsDef: Record<string, MetricDef>,
-  candidate: Artifact,
+  candidate: Pick<Artifact, 'cells' | 'host'>,
   baseline?: Artifact,
 ): GateResult[] {
   const otherHost = baseline && hostsDiffer(candidate, baseline) ? `${baseline.host.id} vs ${candidate.host.id}` : null;

@@ -3,6 +3,7 @@
  * On a terminal one line is redrawn at most 10 times a second; elsewhere (CI
  * logs) a line is printed when a cell starts and ends, and every 10 s between.
  */
+import type { CellResult } from '../artifact/schema.ts';
 import type { SampleProgress } from '../contract/workload.ts';
 
 export interface ProgressSink {
@@ -105,4 +106,23 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
       clearLine();
     },
   };
+}
+
+/** The progress line of a finished cell; a reason already said for an earlier cell is named by that cell. */
+export function outcomeLine(cell: CellResult, reasonsSaid = new Map<string, string>()): string {
+  if (cell.status !== 'ok') {
+    const reason = cell.reason ?? 'no reason recorded';
+    const first = reasonsSaid.get(reason);
+    if (first !== undefined) return `${cell.status}: same reason as ${first}`;
+    reasonsSaid.set(reason, cell.id);
+    return `${cell.status}: ${reason}`;
+  }
+  const parts = Object.entries(cell.metrics)
+    .filter(([, m]) => m.summary)
+    .map(([name, m]) => `${name} median ${formatShort(m.summary!.median)} ${m.unit} (n=${m.summary!.n})`);
+  return `${parts.join(', ')}${cell.truncated ? ` [truncated: ${cell.truncated}]` : ''}`;
+}
+
+function formatShort(value: number): string {
+  return Math.abs(value) >= 100 ? value.toFixed(0) : value.toPrecision(3);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { outcomeLine } from '../../runner/run/run-rig.ts';
+import { outcomeLine } from '../../runner/run/progress.ts';
 import { buildArtifact } from '../helpers/artifact-builder.ts';
 
 describe('outcomeLine (progress of a finished cell)', () => {

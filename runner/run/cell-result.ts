@@ -1,0 +1,28 @@
+/** A cell's entry of the artifact, from what was measured (or why nothing was): pure. */
+import type { CellResult, MetricResult } from '../artifact/schema.ts';
+import type { Rig } from '../rig/schema.ts';
+import { summarize } from '../stats/index.ts';
+import type { PlannedCell } from './plan.ts';
+
+/** Every metric the rig declares, with its samples (none when not measured) and their summary. */
+export function metricResults(rig: Rig, samples: Record<string, number[]>): Record<string, MetricResult> {
+  const metrics: Record<string, MetricResult> = {};
+  for (const [name, def] of Object.entries(rig.metrics)) {
+    const values = samples[name] ?? [];
+    metrics[name] = { ...def, samples: values, summary: summarize(values) };
+  }
+  return metrics;
+}
+
+/** A cell that was not measured: skipped (requirement missing, interrupted) or failed before sampling. */
+export function notRun(rig: Rig, planned: PlannedCell, status: 'skipped' | 'failed', reason: string): CellResult {
+  return {
+    id: planned.cell.id,
+    params: planned.cell.params,
+    status,
+    reason,
+    concurrency: planned.sampling.concurrency,
+    warmup: planned.sampling.warmup,
+    metrics: metricResults(rig, {}),
+  };
+}

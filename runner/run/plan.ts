@@ -1,0 +1,75 @@
+/**
+ * The plan of a run, computed once and without running anything: every cell
+ * with its workload, substituted params, resolved sampling and requirements,
+ * and the tools whose versions the host block records. The executor and the
+ * assembler only read it.
+ */
+import type { Requirement, Rig } from '../rig/schema.ts';
+import type { Cell } from '../rig/matrix.ts';
+import { expandMatrix } from '../rig/matrix.ts';
+import { cellParams, substitute } from '../rig/substitute.ts';
+import type { CellSampling, Workload } from '../contract/workload.ts';
+
+export interface PlannedCell {
+  /** 1-based position in the run. */
+  index: number;
+  cell: Cell;
+  /** The cell's own workload (a matrix `include` may name one) or the rig's; undefined when no such workload exists. */
+  workload: Workload | undefined;
+  workloadName: string;
+  sampling: CellSampling;
+  /** The cell's params with `{param}` substituted; undefined when substitution failed (see paramsError). */
+  params: Record<string, unknown> | undefined;
+  /** Why substitution failed: a fault that fails the run, as when it happened while running. */
+  paramsError?: Error;
+  /** What the workload says is wrong with the params ("params.x: expected …"). */
+  problems: string[];
+  /** The rig's requirements and the workload's own for these params. */
+  requirements: Requirement[];
+}
+
+export interface RunPlan {
+  rig: Rig;
+  cells: PlannedCell[];
+  /** Binaries the requirements name (node first among them), for the host's tool versions. */
+  tools: string[];
+}
+
+/**
+ * Rig sampling with the cell's own `concurrency`, `warmup` and `iterations`
+ * (matrix axes or include keys: a slow backend can take fewer samples) and the
+ * CLI's --iterations, which wins.
+ */
+export function resolveSampling(rig: Rig, cell: Cell, iterations?: number): CellSampling {
+  const own = (key: 'concurrency' | 'warmup' | 'iterations') => (Number.isInteger(cell.params[key]) ? (cell.params[key] as number) : undefined);
+  const base = { ...rig.sampling, warmup: own('warmup') ?? rig.sampling.warmup };
+  const concurrency = own('concurrency') ?? base.concurrency;
+  const planned = iterations ?? own('iterations') ?? base.iterations;
+  const maxIterations = iterations ?? base.max_iterations ?? base.iterations;
+  return { ...base, concurrency, iterations: planned, max_iterations: Math.max(planned, maxIterations) };
+}
+
+export function planRun(rig: Rig, options: { iterations?: number; workloads: (name: string) => Workload | undefined }): RunPlan {
+  const tools = new Set<string>(['node']);
+  const cells = expandMatrix(rig.matrix).map((cell, position): PlannedCell => {
+    const workloadName = typeof cell.params.workload === 'string' ? cell.params.workload : rig.workload;
+    const workload = options.workloads(workloadName);
+    const sampling = resolveSampling(rig, cell, options.iterations);
+    let params: Record<string, unknown> | undefined;
+    let paramsError: Error | undefined;
+    try {
+      params = cellParams(rig, cell);
+    } catch (error) {
+      paramsError = error instanceof Error ? error : new Error(String(error));
+    }
+    const problems = params && workload ? (workload.validateParams?.(params) ?? []) : [];
+    const requirements = params && workload ? [...rig.requires, ...(workload.requirements?.(params) ?? [])] : [...rig.requires];
+    for (const requirement of requirements) {
+      if (!requirement.binary || !params) continue;
+      const name = String(substitute(requirement.binary, params));
+      if (name) tools.add(name);
+    }
+    return { index: position + 1, cell, workload, workloadName, sampling, params, ...(paramsError ? { paramsError } : {}), problems, requirements };
+  });
+  return { rig, cells, tools: [...tools].sort() };
+}
