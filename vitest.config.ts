@@ -7,10 +7,10 @@ import { defineConfig } from 'vitest/config';
  * (`npm run test:unit`).
  */
 const INTEGRATION = [
-  'test/sandbox-core/{backends,cleanup,egress,engines,isolation,pool,qemu,runc,seccomp,kvm}/**/*.test.ts',
-  'test/workloads/{sandbox,enforcement,guest-bench,kernel-size,teardown}.test.ts',
+  'test/sandbox-core/{backends,cleanup,egress,isolation,pool,seccomp,kvm}/**/*.test.ts',
+  'test/runner/workloads/{sandbox,enforcement,guest-bench,kernel-size,teardown}.test.ts',
   'test/kernel/{build,apply-patches}.test.ts',
-  'test/site/e2e.test.ts',
+  'test/runner/site/e2e.test.ts',
 ];
 
 const shared = {

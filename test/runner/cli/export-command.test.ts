@@ -1,0 +1,59 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { exportCommand } from '../../../runner/cli/commands/export.ts';
+import { importCommand } from '../../../runner/cli/commands/import.ts';
+import { InputError } from '../../../base/errors.ts';
+import { buildArtifact, writeArtifactFile } from '../../helpers/artifact-builder.ts';
+import { callCommand } from '../../helpers/call-command.ts';
+import { rigor } from '../../helpers/cli.ts';
+
+const METRICS = {
+  wall_ms: { unit: 'ms', better: 'lower' as const, clock: 'fork requested -> child reaped' },
+  rss_mib: { unit: 'MiB', better: 'lower' as const, clock: 'child started -> child reaped (maxrss)' },
+};
+
+describe('rigor export', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rigor-export-'));
+  const path = writeArtifactFile(dir, buildArtifact({ rig: 'startup', metrics: METRICS, cells: [{ params: { program: 'true' }, samples: { wall_ms: [1, 2, 3], rss_mib: [4, 4, 4] } }] }));
+
+  it('writes hyperfine JSON to stdout, with a note on stderr for each metric that is not a time', async () => {
+    const { code, stdout, stderr } = await callCommand(exportCommand, { artifact: path, format: 'hyperfine' });
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).results).toMatchObject([{ command: 'startup/program=true', median: 0.002, times: [0.001, 0.002, 0.003] }]);
+    expect(stderr).toBe(`rigor export: ${path}: skipped metric rss_mib: unit MiB is not a time (hyperfine exports hold s, ms, us, µs, ns as seconds)\n`);
+  });
+
+  it('writes BMF to --out, every metric included', async () => {
+    const out = join(dir, 'bmf.json');
+    const { stdout } = await callCommand(exportCommand, { artifact: path, format: 'bmf', out });
+    expect(stdout).toBe('');
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({
+      'startup/program=true': { wall_ms: { value: 2, lower_value: expect.any(Number), upper_value: expect.any(Number) }, rss_mib: { value: 4, lower_value: 4, upper_value: 4 } },
+    });
+  });
+
+  it('refuses a missing artifact and an unknown format (exit 2)', async () => {
+    await expect(callCommand(exportCommand, { artifact: join(dir, 'none.json'), format: 'bmf' })).rejects.toThrow(InputError);
+    const result = rigor(['export', path, '--format', 'csv']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/format/);
+  });
+});
+
+describe('rigor import', () => {
+  it('refuses a rig name that cannot be a file name, and an unreadable file', async () => {
+    await expect(callCommand(importCommand, { format: 'hyperfine', file: 'x.json', rig: 'Bad Name' })).rejects.toThrow('--rig: expected a lower-case name of letters, digits, - and _, found "Bad Name"');
+    await expect(callCommand(importCommand, { format: 'hyperfine', file: join(tmpdir(), 'no-such-hyperfine.json'), rig: 'x' })).rejects.toThrow(/no-such-hyperfine\.json: cannot read: ENOENT/);
+  });
+});
+
+describe.each(['history', 'export', 'import'])('rigor %s --help', (verb) => {
+  it('shows its usage and an example', () => {
+    const result = rigor([verb, '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`rigor ${verb}`);
+    expect(result.stdout).toMatch(/Examples:/);
+  });
+});

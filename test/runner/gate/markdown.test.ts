@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import type { GateResult } from '../../../runner/artifact/schema.ts';
+import { gateMarkdown } from '../../../runner/gate/markdown.ts';
+
+const pass: GateResult = {
+  gate: 0, kind: 'absolute', metric: 'total_ms', stat: 'p95', cell: 'backend=bwrap,concurrency=1', verdict: 'pass',
+  value: 120.4, bound: { max: 250 }, detail: 'p95 120 ms within max 250 ms → pass',
+};
+const fail: GateResult = {
+  gate: 1, kind: 'relative', metric: 'total_ms', stat: 'median', cell: 'backend=runc', verdict: 'fail', value: 12.3,
+  bound: { max_ratio: 1.1 }, baseline_value: 10.1, ratio: 1.2178, ratio_ci95: { low: 1.18, high: 1.26 }, p_value: 0.0003,
+  detail: 'median 12.3 ms vs 10.1 ms: 1.22× worse (CI 1.18–1.26), p = 0.0003 < 0.05 → regression',
+};
+const skipped: GateResult = {
+  gate: 1, kind: 'relative', metric: 'total_ms', stat: 'median', cell: 'backend=qemu', verdict: 'skipped', value: null,
+  bound: { max_ratio: 1.1 }, baseline_value: null, ratio: null, ratio_ci95: null, p_value: null, detail: 'candidate cell skipped: a|b',
+};
+
+describe('gateMarkdown', () => {
+  it('headlines a pass and lists candidate and baseline', () => {
+    const md = gateMarkdown([pass], { rig: 'lifecycle', candidate: 'results/lifecycle/new.json', warnings: [] });
+    expect(md.split('\n')[0]).toBe('## rigor gate `lifecycle`: ✅ pass');
+    expect(md).toContain('- candidate: `results/lifecycle/new.json`');
+    expect(md).toContain('- baseline: none');
+    expect(md).not.toContain('>');
+  });
+
+  it('headlines regressions and gives one table row per result', () => {
+    const md = gateMarkdown([pass, fail, skipped], {
+      rig: 'lifecycle', candidate: 'new.json', baseline: 'old.json', warnings: ['artifacts come from different hosts (a vs b)', 'second'],
+    });
+    const lines = md.split('\n');
+    expect(lines[0]).toBe('## rigor gate `lifecycle`: ❌ 1 regression');
+    expect(md).toContain('1 regression, 1 pass, 1 skipped.');
+    const rows = lines.filter((line) => line.startsWith('| '));
+    expect(rows).toHaveLength(4); // header + 3 results
+    expect(rows[2]).toBe(
+      '| ❌ fail | 1 | backend=runc | median total_ms ≤ 1.1× baseline | 12.3 | 10.1 | 1.22× (1.18–1.26) | 0.0003 | median 12.3 ms vs 10.1 ms: 1.22× worse (CI 1.18–1.26), p = 0.0003 < 0.05 → regression |',
+    );
+    expect(rows[3]).toContain('candidate cell skipped: a\\|b'); // a pipe would split the cell
+    expect(md).toContain('> ⚠️ **Warning:** artifacts come from different hosts (a vs b)\n>\n> ⚠️ **Warning:** second');
+  });
+
+  it('says so when the rig has no gates', () => {
+    expect(gateMarkdown([], { rig: 'x', candidate: 'c.json', warnings: [] })).toContain('The rig defines no gates.');
+  });
+});

@@ -1,0 +1,63 @@
+/** The plan of a run, made without running anything: per cell its workload, params, sampling, requirements; the tools. */
+import { describe, expect, it } from 'vitest';
+import { parseRig } from '../../../runner/rig/load.ts';
+import { planRun } from '../../../runner/run/plan.ts';
+import { getWorkload, isWorkload } from '../../../runner/workloads/index.ts';
+
+const RIG = `name: planned
+title: A rig to plan
+claim: Planning computes every cell once.
+workload: command
+params:
+  run: "{argv}"
+matrix:
+  program: [sh, node]
+  include:
+    - { program: sh, argv: [sh, -c, ":"], iterations: 5, warmup: 0 }
+    - { program: node, argv: [node, -e, "0"] }
+    - { program: hf, workload: harness.fidelity, argv: [true] }
+    - { program: nope, workload: no.such.workload }
+requires:
+  - { binary: hyperfine, where: { program: hf } }
+sampling: { warmup: 2, iterations: 20, concurrency: 1 }
+metrics:
+  wall_ms: { unit: ms, better: lower, clock: "fork requested -> child reaped" }
+`;
+
+const rig = parseRig(RIG, 'rigs/planned.rig.yaml', { workloads: (name) => name === 'no.such.workload' || isWorkload(name) }).rig;
+
+describe('planRun', () => {
+  const plan = planRun(rig, { workloads: getWorkload });
+  const byId = new Map(plan.cells.map((planned) => [planned.cell.id, planned]));
+
+  it("numbers the cells and gives each its workload: its own when the matrix names one, the rig's otherwise, none when unknown", () => {
+    expect(plan.cells.map((planned) => planned.index)).toEqual([1, 2, 3, 4]);
+    expect(byId.get('program=sh')!.workloadName).toBe('command');
+    expect(byId.get('program=hf,workload=harness.fidelity')!.workload?.name).toBe('harness.fidelity');
+    expect(byId.get('program=nope,workload=no.such.workload')!.workload).toBeUndefined();
+  });
+
+  it("substitutes each cell's params once", () => {
+    expect(byId.get('program=sh')!.params!.run).toEqual(['sh', '-c', ':']);
+    expect(byId.get('program=node')!.params!.run).toEqual(['node', '-e', '0']);
+  });
+
+  it("resolves sampling per cell: the cell's own iterations and warmup, the rig's otherwise, --iterations over both", () => {
+    expect(byId.get('program=sh')!.sampling).toMatchObject({ iterations: 5, warmup: 0, max_iterations: 20 });
+    expect(byId.get('program=node')!.sampling).toMatchObject({ iterations: 20, warmup: 2, max_iterations: 20 });
+    const forced = planRun(rig, { iterations: 3, workloads: getWorkload });
+    expect(forced.cells.map((planned) => planned.sampling.iterations)).toEqual([3, 3, 3, 3]);
+  });
+
+  it("collects the rig's and the workload's requirements, and the tools they name, node first", () => {
+    expect(byId.get('program=hf,workload=harness.fidelity')!.requirements.map((requirement) => requirement.binary)).toContain('hyperfine');
+    expect(plan.tools).toEqual([...plan.tools].sort());
+    expect(plan.tools).toEqual(expect.arrayContaining(['node', 'sh', 'hyperfine']));
+  });
+
+  it("keeps the workload's complaints about params for the executor to report", () => {
+    const bad = parseRig(RIG.replace('run: "{argv}"', 'run: "{argv}"\n  output: sometimes'), 'rigs/planned.rig.yaml', { workloads: (name) => name === 'no.such.workload' || isWorkload(name) }).rig;
+    const planned = planRun(bad, { workloads: getWorkload }).cells.find((cell) => cell.cell.id === 'program=sh')!;
+    expect(planned.problems.join('\n')).toMatch(/params\.output/);
+  });
+});

@@ -1,0 +1,66 @@
+/** Progress lines: cell x of y, sample i of n, time left; redrawn on a terminal, logged sparsely elsewhere. */
+import { describe, expect, it } from 'vitest';
+import { createProgress, estimateSecondsLeft, formatDuration } from '../../../runner/run/progress.ts';
+
+function stream(isTTY: boolean) {
+  const writes: string[] = [];
+  return { writes, sink: { isTTY, columns: 80, write: (text: string) => writes.push(text) } as unknown as NodeJS.WriteStream };
+}
+
+describe('estimateSecondsLeft', () => {
+  it('is the time per run so far times the runs left, plus the later cells at their mean', () => {
+    // 10 of 40 runs in 5 s: 0.5 s a run, 15 s left here, then 2 cells of 30 s.
+    expect(estimateSecondsLeft({ elapsedInCellS: 5, runsDoneInCell: 10, runsPlannedInCell: 40, cellsLeftAfterThis: 2, meanCellSeconds: 30 })).toBe(75);
+  });
+
+  it('estimates later cells from this one when none has finished', () => {
+    expect(estimateSecondsLeft({ elapsedInCellS: 2, runsDoneInCell: 4, runsPlannedInCell: 8, cellsLeftAfterThis: 1, meanCellSeconds: null })).toBe(2 + 4);
+  });
+
+  it('knows nothing before the first run of the first cell', () => {
+    expect(estimateSecondsLeft({ elapsedInCellS: 0, runsDoneInCell: 0, runsPlannedInCell: 8, cellsLeftAfterThis: 3, meanCellSeconds: null })).toBeNull();
+  });
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [0.2, '1s'],
+    [59, '59s'],
+    [61, '1m01s'],
+    [3725, '1h02m'],
+  ])('%s s reads %s', (seconds, text) => expect(formatDuration(seconds)).toBe(text));
+});
+
+describe('createProgress', () => {
+  it('on a terminal redraws one line with cell, sample and time left', () => {
+    const { writes, sink } = stream(true);
+    const progress = createProgress(sink);
+    progress.cellStart(2, 5, 'program=sh', 10);
+    progress.sample({ phase: 'sample', done: 10, total: 10 });
+    const line = writes.join('');
+    expect(line).toContain('\r\x1b[2K[cell 2/5] program=sh  sample 10/10');
+    expect(line).toMatch(/~\d+s left/);
+    progress.cellEnd(2, 5, 'program=sh', 'wall_ms median 1 ms');
+    expect(writes.at(-1)).toBe('[cell 2/5] program=sh: wall_ms median 1 ms\n');
+  });
+
+  it('in a log prints whole lines, and no sample line within 10 s of the last', () => {
+    const { writes, sink } = stream(false);
+    const progress = createProgress(sink);
+    progress.cellStart(1, 1, 'default', 3);
+    for (let i = 1; i <= 3; i++) progress.sample({ phase: 'sample', done: i, total: 3 });
+    progress.cellEnd(1, 1, 'default', 'done');
+    expect(writes).toEqual(['[cell 1/1] default: sampling 3\n', '[cell 1/1] default: done\n']);
+    expect(writes.join('')).not.toContain('\r');
+  });
+
+  it('says nothing when quiet', () => {
+    const { writes, sink } = stream(true);
+    const progress = createProgress(sink, true);
+    progress.cellStart(1, 1, 'default', 3);
+    progress.sample({ phase: 'sample', done: 3, total: 3 });
+    progress.cellEnd(1, 1, 'default', 'done');
+    progress.note('hello');
+    expect(writes).toEqual([]);
+  });
+});

@@ -1,0 +1,99 @@
+/** Artifacts and rig files for the site tests: a rig with every kind of cell, run twice, and a rig never run. */
+import type { Artifact } from '../../../runner/artifact/schema.ts';
+import { parseRig } from '../../../runner/rig/load.ts';
+import type { ArtifactInput } from '../../../runner/site/model/artifact-ref.ts';
+import type { RigInput } from '../../../runner/site/model/rig-page.ts';
+import { buildArtifact, lognormalSamples } from '../../helpers/artifact-builder.ts';
+
+export const METRICS = {
+  ready_ms: { unit: 'ms', better: 'lower' as const, clock: 'create() called -> agent answered ping' },
+  total_ms: { unit: 'ms', better: 'lower' as const, clock: 'create() called -> destroy() returned' },
+  exec_ms: { unit: 'ms', better: 'lower' as const, clock: 'exec() called -> result decoded' },
+};
+
+export const DEMO_RIG_YAML = `name: demo
+title: Demo lifecycle
+claim: A rig whose cells ran, were skipped, produced nothing, or were never captured.
+workload: command
+matrix:
+  backend: [process, qemu, docker, partial, later]
+metrics:
+  ready_ms: { unit: ms, better: lower, clock: "create() called -> agent answered ping" }
+  total_ms: { unit: ms, better: lower, clock: "create() called -> destroy() returned" }
+  exec_ms: { unit: ms, better: lower, clock: "exec() called -> result decoded" }
+gates:
+  - { metric: total_ms, stat: median, max: 5000 }
+`;
+
+export const NEVER_RUN_RIG_YAML = `name: never-run
+title: A rig nobody ran yet
+claim: Shown on the index as not captured yet.
+workload: command
+metrics:
+  wall_ms: { unit: ms, better: lower, clock: "fork requested -> child exited" }
+`;
+
+export const DOCKER_REASON = 'backend docker unavailable: no engine answers';
+
+/** One run of the demo rig: process fast, qemu three orders of magnitude slower (TCG), docker skipped, partial without exec_ms. */
+export function demoArtifact(startedAt: string, commit: string, slowdown = 1): Artifact {
+  const artifact = buildArtifact({
+    rig: 'demo',
+    startedAt,
+    commit,
+    metrics: METRICS,
+    gates: [{ metric: 'total_ms', stat: 'median', max: 5000 }],
+    cells: [
+      {
+        params: { backend: 'process' },
+        samples: {
+          ready_ms: lognormalSamples(20, 3 * slowdown, 0.05, 1),
+          total_ms: lognormalSamples(20, 5 * slowdown, 0.05, 2),
+          exec_ms: lognormalSamples(20, 1, 0.05, 3),
+        },
+      },
+      {
+        params: { backend: 'qemu' },
+        samples: {
+          ready_ms: lognormalSamples(6, 1400, 0.05, 4),
+          total_ms: lognormalSamples(6, 1450, 0.05, 5),
+          exec_ms: lognormalSamples(6, 13, 0.05, 6),
+        },
+      },
+      { params: { backend: 'docker' }, status: 'skipped', reason: DOCKER_REASON },
+      { params: { backend: 'partial' }, samples: { ready_ms: [2, 2.5, 3], total_ms: [4, 4.5, 5] } },
+    ],
+  });
+  artifact.cells[1]!.facts = { accel: 'tcg' };
+  artifact.gates = [
+    {
+      gate: 0,
+      kind: 'absolute',
+      metric: 'total_ms',
+      stat: 'median',
+      cell: 'backend=process',
+      verdict: 'pass',
+      value: artifact.cells[0]!.metrics.total_ms!.summary!.median,
+      bound: { max: 5000 },
+      detail: 'median within max',
+    },
+  ];
+  return artifact;
+}
+
+export const OLDER = 'results/demo/20250101T000000Z_aaaaaaa_test-host.json';
+export const NEWER = 'results/demo/20250102T000000Z_bbbbbbb_test-host.json';
+
+/** Newer first in time, given in the wrong order on purpose. */
+export function demoArtifacts(): ArtifactInput[] {
+  return [
+    { path: NEWER, artifact: demoArtifact('2025-01-02T00:00:00.000Z', 'b'.repeat(40), 1.5) },
+    { path: OLDER, artifact: demoArtifact('2025-01-01T00:00:00.000Z', 'a'.repeat(40)) },
+  ];
+}
+
+export function rigInput(yaml: string, name: string): RigInput {
+  const path = `rigs/${name}.rig.yaml`;
+  const { rig, sha256 } = parseRig(yaml, path);
+  return { name, path, source: yaml, loaded: { rig, sha256 } };
+}

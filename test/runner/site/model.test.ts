@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { median } from '../../../runner/stats/index.ts';
+import { newestFirst, type ArtifactInput } from '../../../runner/site/model/artifact-ref.ts';
+import { fragmentOf, pointerOf } from '../../../runner/site/model/json-pointer.ts';
+import { useLogScale } from '../../../runner/site/model/log-scale.ts';
+import { buildSiteModel, type SiteModel } from '../../../runner/site/model/site.ts';
+import type { Shown } from '../../../runner/site/model/source.ts';
+import { DEMO_RIG_YAML, demoArtifacts, DOCKER_REASON, NEVER_RUN_RIG_YAML, NEWER, OLDER, rigInput } from './fixtures.ts';
+
+/** RFC 6901 resolution written out here, independent of the code under test. */
+function resolve(document: unknown, pointer: string): unknown {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((token) => token.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], document);
+}
+
+/** Every sourced number anywhere in a page model. */
+function shownIn(node: unknown, found: Shown[] = []): Shown[] {
+  if (node === null || typeof node !== 'object') return found;
+  if ('artifactPath' in node && 'pointer' in node && 'value' in node) found.push(node as Shown);
+  for (const child of Object.values(node)) shownIn(child, found);
+  return found;
+}
+
+function model(): SiteModel {
+  return buildSiteModel({
+    rigs: [rigInput(DEMO_RIG_YAML, 'demo'), rigInput(NEVER_RUN_RIG_YAML, 'never-run')],
+    artifacts: demoArtifacts(),
+    problems: [],
+    commitOrder: ['a'.repeat(40), 'b'.repeat(40)],
+  });
+}
+
+describe('site model', () => {
+  const site = model();
+  const artifacts = new Map(demoArtifacts().map((input) => [input.path, input.artifact]));
+  const demo = site.rigs.find((rig) => rig.name === 'demo')!;
+  const matrix = demo.matrix!;
+  const row = (cell: string) => matrix.rows.find((r) => r.cell === cell)!;
+  const column = (metric: string) => matrix.columns.findIndex((c) => c.name === metric);
+
+  it('takes the rig page and index numbers from the newest artifact, whatever order the artifacts came in', () => {
+    expect(demo.newest?.path).toBe(NEWER);
+    expect(demo.artifacts.map((a) => a.path)).toEqual([NEWER, OLDER]);
+    expect(site.index.rigs.find((rig) => rig.name === 'demo')!.newest?.path).toBe(NEWER);
+  });
+
+  it('breaks a tie in start time by the file name', () => {
+    const [a, b] = demoArtifacts();
+    const same = { ...b!, artifact: { ...b!.artifact, run: { ...b!.artifact.run, started_at: a!.artifact.run.started_at } } };
+    const tied: ArtifactInput[] = [{ ...same, path: 'results/demo/1.json' }, { ...a!, path: 'results/demo/2.json' }];
+    expect(newestFirst(tied).map((input) => input.path)).toEqual(['results/demo/2.json', 'results/demo/1.json']);
+  });
+
+  it('links each matrix number to the summary field it shows, and the value there is the value shown', () => {
+    const value = row('backend=process').values[column('total_ms')]!;
+    expect('measured' in value).toBe(true);
+    if (!('measured' in value)) return;
+    expect(value.measured.median.artifactPath).toBe(NEWER);
+    expect(value.measured.median.pointer).toBe('/cells/0/metrics/total_ms/summary/median');
+    expect(value.measured.ci?.high.pointer).toBe('/cells/0/metrics/total_ms/summary/ci95_median/high');
+    expect(value.measured.n.pointer).toBe('/cells/0/metrics/total_ms/summary/n');
+    expect(value.measured.median.value).toBe(artifacts.get(NEWER)!.cells[0]!.metrics.total_ms!.summary!.median);
+  });
+
+  it('every number on every page resolves to its value in its artifact', () => {
+    const pages = [site.index, ...site.rigs, ...site.compares, ...site.histories];
+    const shown = shownIn(pages);
+    expect(shown.length).toBeGreaterThan(100);
+    for (const number of shown) {
+      const found = resolve(artifacts.get(number.artifactPath), number.pointer);
+      const expected = number.derived === 'median' ? median(found as number[]) : found;
+      expect(number.value, `${number.artifactPath}#${number.pointer}`).toBe(expected);
+    }
+  });
+
+  it('groups metric columns by the event their clock starts at', () => {
+    expect(matrix.columns.map((c) => c.name)).toEqual(['ready_ms', 'total_ms', 'exec_ms']);
+    expect(matrix.clockGroups).toEqual([
+      { start: 'create() called', span: 2 },
+      { start: 'exec() called', span: 1 },
+    ]);
+    expect(matrix.columns[0]).toMatchObject({ start: 'create() called', stop: 'agent answered ping' });
+  });
+
+  it('puts a dash with the reason where a cell was skipped, pointing at the reason in the artifact', () => {
+    const values = row('backend=docker').values;
+    expect(values.every((value) => 'dash' in value)).toBe(true);
+    const dash = 'dash' in values[0]! ? values[0].dash : null;
+    expect(dash?.reason).toBe(`skipped: ${DOCKER_REASON}`);
+    expect(dash?.source).toEqual({ artifactPath: NEWER, pointer: '/cells/2/reason' });
+    expect(resolve(artifacts.get(NEWER), dash!.source!.pointer)).toBe(DOCKER_REASON);
+    // One footnote for the one reason, however many places it explains.
+    expect(matrix.footnotes.filter((note) => note.text === dash?.reason)).toHaveLength(1);
+    expect(new Set(values.map((value) => ('dash' in value ? value.dash.footnote : 0)))).toEqual(new Set([dash!.footnote]));
+  });
+
+  it('puts a dash where an ok cell has no samples of a metric, and where the rig defines a cell the artifact lacks', () => {
+    const noSamples = row('backend=partial').values[column('exec_ms')]!;
+    expect('dash' in noSamples && noSamples.dash.reason).toMatch(/^no samples of exec_ms in this cell/);
+    expect('dash' in noSamples && noSamples.dash.source?.pointer).toBe('/cells/3/metrics/exec_ms/samples');
+    const later = row('backend=later');
+    expect(later.note).toBe('not captured');
+    expect(later.values.every((value) => 'dash' in value && /defined in rigs\/demo\.rig\.yaml but not captured/.test(value.dash.reason))).toBe(true);
+  });
+
+  it('says TCG for the qemu cell, from its facts', () => {
+    expect(row('backend=qemu').accel).toEqual({ label: 'TCG', artifactPath: NEWER, pointer: '/cells/1/facts/accel' });
+    expect(demo.host?.accel).toEqual([{ label: 'TCG', cells: ['backend=qemu'] }]);
+    expect(demo.host?.kvm.status).toBe('absent');
+  });
+
+  it('draws a log axis when the plotted values span more than two orders of magnitude, else a linear one', () => {
+    expect(useLogScale([1, 100])).toBe(false);
+    expect(useLogScale([1, 100.5])).toBe(true);
+    expect(useLogScale([0, 1000])).toBe(false);
+    expect(useLogScale([])).toBe(false);
+    const chart = (metric: string) => demo.charts.find((c) => c.metric === metric)!;
+    // ready_ms: process ~4.5 ms, qemu ~1400 ms.
+    expect(chart('ready_ms').logBars).toBe(true);
+    // exec_ms: 1 ms vs 13 ms.
+    expect(chart('exec_ms').logBars).toBe(false);
+    expect(chart('exec_ms').cells.map((c) => c.cell)).toEqual(['backend=process', 'backend=qemu']);
+  });
+
+  it('lists a rig defined but never run, and a rig run but with no file any more', () => {
+    const orphan = buildSiteModel({ rigs: [rigInput(NEVER_RUN_RIG_YAML, 'never-run')], artifacts: demoArtifacts(), problems: [], commitOrder: [] });
+    const never = orphan.index.rigs.find((rig) => rig.name === 'never-run')!;
+    expect(never).toMatchObject({ newest: null, artifactCount: 0, headline: null, gates: null, orphan: false });
+    expect(orphan.index.rigs.find((rig) => rig.name === 'demo')).toMatchObject({ orphan: true, title: 'Synthetic rig demo' });
+    expect(orphan.rigs.find((rig) => rig.name === 'never-run')!.matrix).toBeNull();
+  });
+
+  it('headlines the gated metric with the gate verdicts of the newest artifact', () => {
+    const index = site.index.rigs.find((rig) => rig.name === 'demo')!;
+    expect(index.headline?.metric).toBe('total_ms');
+    expect(index.gates).toEqual({ pass: 1, fail: 0, 'needs-baseline': 0, skipped: 0 });
+    expect(index.headline?.rows.map((r) => r.cell)).toEqual(['backend=process', 'backend=qemu', 'backend=docker', 'backend=partial']);
+  });
+
+  it('compares the latest two artifacts, older as A, with medians recomputed from the samples', () => {
+    expect(site.compares).toHaveLength(1);
+    const compare = site.compares[0]!;
+    expect([compare.a.path, compare.b.path]).toEqual([OLDER, NEWER]);
+    const total = compare.rows.find((r) => r.cell === 'backend=process' && r.metric === 'total_ms')!;
+    expect(total.verdict).toBe('worse');
+    expect(total.b.median).toMatchObject({ artifactPath: NEWER, pointer: '/cells/0/metrics/total_ms/samples', derived: 'median' });
+  });
+
+  it('builds a history per rig with artifacts, in commit order', () => {
+    expect(site.histories.map((h) => h.rig)).toEqual(['demo']);
+    const total = site.histories[0]!.metrics.find((m) => m.metric === 'total_ms')!;
+    expect(total.rows.map((r) => r.artifact.path)).toEqual([OLDER, NEWER]);
+    expect(total.columns.map((c) => c.key)).toEqual(['backend=process@test-host', 'backend=qemu@test-host', 'backend=partial@test-host']);
+    expect(total.rows[0]!.values[0]!.storedCi?.low.pointer).toBe('/cells/0/metrics/total_ms/summary/ci95_median/low');
+  });
+});
+
+describe('JSON pointers', () => {
+  it('escapes ~ and / in tokens (RFC 6901)', () => {
+    expect(pointerOf('cells', 3, 'a/b', 'c~d')).toBe('/cells/3/a~1b/c~0d');
+  });
+
+  it('percent-encodes what a URL fragment or an HTML id may not hold', () => {
+    expect(fragmentOf('/cells/1/params/command')).toBe('/cells/1/params/command');
+    expect(fragmentOf('/facts/a b"<é')).toBe('/facts/a%20b%22%3C%C3%A9');
+  });
+});

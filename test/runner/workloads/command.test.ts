@@ -1,0 +1,232 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createCommandWorkload } from '../../../runner/workloads/command.ts';
+import { WorkloadError } from '../../../runner/contract/workload.ts';
+import { testCell } from '../../helpers/cell-context.ts';
+import { countedRun } from '../../helpers/counted-run.ts';
+import { groupMembers, isAlive, waitFor } from '../../helpers/processes.ts';
+
+const programs = fileURLToPath(new URL('../../fixtures/programs', import.meta.url));
+const record = join(programs, 'record.sh');
+const fail = join(programs, 'fail.sh');
+const family = join(programs, 'sleep-family.sh');
+const cacheDir = join(tmpdir(), 'rigor-test-native-cache');
+const workload = createCommandWorkload({ spawnerBuild: { cacheDir } });
+const scratch = mkdtempSync(join(tmpdir(), 'rigor-command-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('command workload', () => {
+  it('times an argv with the native spawner: wall time plus the child rusage', async () => {
+    const { ctx } = testCell({ params: { run: ['true'] }, sampling: { warmup: 1, iterations: 5 }, metrics: { wall_ms: {}, user_ms: {}, sys_ms: {} } });
+    const result = await workload.run(ctx);
+    expect(result.samples.wall_ms).toHaveLength(5);
+    for (const ms of result.samples.wall_ms!) expect(ms).toBeGreaterThan(0.01);
+    expect(result.samples.user_ms).toHaveLength(5);
+    expect(result.samples.sys_ms).toHaveLength(5);
+    expect(result.facts?.spawner).toMatchObject({ kind: 'native' });
+    expect(result.facts?.loop).toBe('batch');
+  });
+
+  it('runs back to back in the helper only when nothing has to happen between runs', async () => {
+    const loopOf = async (params: Record<string, unknown>, sampling = {}) =>
+      (await workload.run(testCell({ params: { run: ['true'], ...params }, sampling: { iterations: 2, ...sampling } }).ctx)).facts?.loop;
+    expect(await loopOf({ output: 'keep' })).toBe('batch');
+    expect(await loopOf({ setup: ['true'], cleanup: ['true'] })).toBe('batch');
+    expect(await loopOf({ prepare: ['true'] })).toBe('per-run');
+    expect(await loopOf({ conclude: ['true'] })).toBe('per-run');
+    expect(await loopOf({ drop_caches: true })).toBe('per-run');
+    expect(await loopOf({}, { concurrency: 2 })).toBe('per-run');
+    expect(await loopOf({ spawner: 'node' })).toBe('per-run');
+  });
+
+  it('in a batch, fails at the run that exits unexpectedly, naming it, with the samples before', async () => {
+    const { ctx } = testCell({ params: { run: countedRun(scratch, 'batch-exit.count', 3, 'exit 4').argv }, sampling: { warmup: 1, iterations: 10 } });
+    const error = (await workload.run(ctx).catch((e: unknown) => e)) as WorkloadError;
+    expect(error).toBeInstanceOf(WorkloadError);
+    expect(error.message).toMatch(/^sample 3: sh -c .* exited with code 4, expected exit code 0; last 20 lines of stderr:\nrun 3$/);
+    expect(error.partial?.samples.wall_ms).toHaveLength(2);
+    expect(error.partial?.facts?.loop).toBe('batch');
+  });
+
+  it('in a batch, fails a run over timeout_s, naming it, and kills it', async () => {
+    const slow = countedRun(scratch, 'batch-slow.count', 2, 'exec sleep 5');
+    const { ctx } = testCell({ params: { run: slow.argv }, sampling: { iterations: 10, timeout_s: 0.3 } });
+    const error = (await workload.run(ctx).catch((e: unknown) => e)) as WorkloadError;
+    expect(error.message).toBe('sample 3 took longer than timeout_s (0.3 s)');
+    expect(error.partial?.samples.wall_ms).toHaveLength(2);
+    expect(await waitFor(() => groupMembers(slow.pid()).length === 0, 1000)).toBe(true);
+  });
+
+  it('reports progress while a batch runs', async () => {
+    const { ctx, progress } = testCell({ params: { run: ['sleep', '0.03'] }, sampling: { iterations: 12 } });
+    await workload.run(ctx);
+    const samples = progress.filter((p) => p.phase === 'sample');
+    expect(samples.length).toBeGreaterThanOrEqual(4);
+    expect(samples.at(-1)).toEqual({ phase: 'sample', done: 12, total: 12 });
+  });
+
+  it('runs setup once, prepare and conclude around every run, cleanup once, in that order', async () => {
+    const file = join(scratch, 'order.txt');
+    const { ctx } = testCell({
+      params: {
+        run: ['sh', record, 'run'],
+        setup: ['sh', record, 'setup'],
+        prepare: ['sh', record, 'prepare'],
+        conclude: ['sh', record, 'conclude'],
+        cleanup: `sh ${record} cleanup`,
+        env: { RECORD: file },
+      },
+      sampling: { warmup: 1, iterations: 2 },
+    });
+    const result = await workload.run(ctx);
+    expect(result.samples.wall_ms).toHaveLength(2);
+    expect(result.facts?.loop).toBe('per-run');
+    const round = ['prepare', 'run', 'conclude'];
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toEqual(['setup', ...round, ...round, ...round, 'cleanup']);
+  });
+
+  it('keeps `concurrency` runs in flight, one native helper each', async () => {
+    const { ctx } = testCell({ params: { run: ['sleep', '0.1'] }, sampling: { iterations: 4, concurrency: 2 } });
+    const started = performance.now();
+    const result = await workload.run(ctx);
+    expect(result.samples.wall_ms).toHaveLength(4);
+    expect(performance.now() - started).toBeLessThan(350); // serially it would be 400 ms
+  });
+
+  it('runs a string through sh -c and an argv directly, without a shell', async () => {
+    const shell = testCell({ params: { run: 'echo "$((6 * 7))" | tr 4 x', output: 'keep' }, sampling: { iterations: 1 } });
+    expect((await workload.run(shell.ctx)).facts?.last_stdout).toBe('x2\n');
+    const argv = testCell({ params: { run: ['echo', '$HOME', '|', 'a b'], output: 'keep' }, sampling: { iterations: 1 } });
+    expect((await workload.run(argv.ctx)).facts?.last_stdout).toBe('$HOME | a b\n');
+  });
+
+  it('keeps only the last 2 KiB of the last run stdout with output keep', async () => {
+    const { ctx } = testCell({ params: { run: 'seq 1 2000', output: 'keep' }, sampling: { iterations: 2 } });
+    const lastStdout = (await workload.run(ctx)).facts?.last_stdout as string;
+    expect(Buffer.byteLength(lastStdout)).toBeLessThanOrEqual(2048);
+    expect(lastStdout.endsWith('1999\n2000\n')).toBe(true);
+  });
+
+  it('fails the cell on an unexpected exit code with the code and the last 20 lines of stderr, and still cleans up', async () => {
+    const file = join(scratch, 'failed.txt');
+    const { ctx } = testCell({ params: { run: [fail, '3'], cleanup: ['sh', record, 'cleanup'], env: { RECORD: file } } });
+    const error = (await workload.run(ctx).catch((e: unknown) => e)) as WorkloadError;
+    expect(error).toBeInstanceOf(WorkloadError);
+    expect(error.message).toContain('sample 1:');
+    expect(error.message).toContain('exited with code 3, expected exit code 0');
+    expect(error.message).toContain('stderr line 11\n');
+    expect(error.message).toContain('stderr line 30');
+    expect(error.message).not.toContain('stderr line 10\n');
+    expect(error.partial?.facts?.spawner).toMatchObject({ kind: 'native' });
+    expect(readFileSync(file, 'utf8')).toBe('cleanup\n');
+  });
+
+  it("accepts the expected exit code, or any with expect_exit: 'any'", async () => {
+    const seven = testCell({ params: { run: 'exit 7', expect_exit: 7 } });
+    expect((await workload.run(seven.ctx)).samples.wall_ms).toHaveLength(3);
+    const any = testCell({ params: { run: [fail, '9'], expect_exit: 'any' } });
+    expect((await workload.run(any.ctx)).samples.wall_ms).toHaveLength(3);
+  });
+
+  it('drops the page cache before every run and shows it shrinking (root)', async () => {
+    const { ctx } = testCell({ params: { run: ['true'], drop_caches: true }, sampling: { warmup: 1, iterations: 2 } });
+    const drops = (await workload.run(ctx)).facts?.cache_drops as Record<string, unknown>;
+    expect(drops).toMatchObject({ requested: true, attempted: 3, succeeded: 3, method: '/proc/sys/vm/drop_caches = 3 after sync' });
+    expect(drops.failed_reason).toBeUndefined();
+    expect(drops.cached_kib_after_median as number).toBeLessThan(drops.cached_kib_before_median as number);
+  });
+
+  it('still takes the samples when the drop cannot be written, and says why', async () => {
+    const failing = createCommandWorkload({ spawnerBuild: { cacheDir }, cacheDrop: { dropPath: scratch } });
+    const { ctx } = testCell({ params: { run: ['true'], drop_caches: true }, sampling: { iterations: 2 } });
+    const result = await failing.run(ctx);
+    expect(result.samples.wall_ms).toHaveLength(2);
+    expect(result.facts?.cache_drops).toMatchObject({
+      requested: true,
+      attempted: 2,
+      succeeded: 0,
+      cached_kib_before_median: null,
+      cached_kib_after_median: null,
+    });
+    expect((result.facts?.cache_drops as { failed_reason: string }).failed_reason).toContain('EISDIR');
+  });
+
+  it('records cache drops as not requested by default', async () => {
+    const { ctx } = testCell({ params: { run: ['true'] }, sampling: { iterations: 1 } });
+    expect((await workload.run(ctx)).facts?.cache_drops).toMatchObject({ requested: false, attempted: 0, succeeded: 0 });
+  });
+
+  for (const spawner of ['native', 'node'] as const) {
+    it(`on interrupt kills the run's whole process group, grandchildren included (${spawner} spawner)`, async () => {
+      const pidFile = join(scratch, `family-${spawner}.pid`);
+      const cleanupFile = join(scratch, `cleanup-${spawner}.txt`);
+      const cell = testCell({
+        params: { run: [family, pidFile], spawner, cleanup: ['sh', record, 'cleanup'], env: { RECORD: cleanupFile } },
+        sampling: { iterations: 1, timeout_s: 60 },
+      });
+      const running = workload.run(cell.ctx);
+      expect(await waitFor(() => existsSync(pidFile))).toBe(true);
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      expect(await waitFor(() => groupMembers(pid).length === 3)).toBe(true); // sh + two sleeps
+      const started = performance.now();
+      cell.abort(new Error('interrupted by SIGINT'));
+      const result = await running;
+      expect(performance.now() - started).toBeLessThan(1500);
+      expect(result.truncated).toBe('interrupted');
+      expect(result.facts?.spawner).toMatchObject({ kind: spawner });
+      expect(isAlive(pid)).toBe(false);
+      expect(await waitFor(() => groupMembers(pid).length === 0, 1000)).toBe(true); // SIGKILL lands within moments
+      expect(readFileSync(cleanupFile, 'utf8')).toBe('cleanup\n');
+    });
+  }
+
+  it('fails a run over timeout_s and kills it', async () => {
+    const pidFile = join(scratch, 'timeout.pid');
+    const { ctx } = testCell({ params: { run: [family, pidFile] }, sampling: { iterations: 2, timeout_s: 0.5 } });
+    const error = (await workload.run(ctx).catch((e: unknown) => e)) as WorkloadError;
+    expect(error).toBeInstanceOf(WorkloadError);
+    expect(error.message).toBe('sample 1 took longer than timeout_s (0.5 s)');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(await waitFor(() => groupMembers(pid).length === 0, 1000)).toBe(true); // SIGKILL lands within moments
+  });
+
+  it('times with the node spawner when asked, and says rusage is unavailable there', async () => {
+    const { ctx } = testCell({ params: { run: ['true'], spawner: 'node' }, metrics: { wall_ms: {}, user_ms: {} } });
+    const result = await workload.run(ctx);
+    expect(result.samples.wall_ms).toHaveLength(3);
+    expect(result.samples.user_ms).toBeUndefined();
+    expect(result.facts?.spawner).toEqual({ kind: 'node', note: 'node: requested' });
+    expect(result.facts?.rusage_unavailable).toContain('user_ms');
+  });
+
+  it('reports a program that cannot start', async () => {
+    const { ctx } = testCell({ params: { run: ['rigor-no-such-program'] } });
+    await expect(workload.run(ctx)).rejects.toThrow('sample 1: cannot start rigor-no-such-program: ENOENT');
+  });
+
+  it('checks params, naming each problem', () => {
+    expect(workload.validateParams!({ run: ['true'] })).toEqual([]);
+    expect(workload.validateParams!({ run: 3, output: 'loud', expect_exit: -1, env: { A: {} }, drop_caches: 'yes', spawner: 'rust', prepare: [] })).toEqual([
+      'params.run: expected an argv list of strings or a shell string, found 3',
+      'params.prepare: expected an argv list of strings or a shell string, found a list of 0',
+      "params.expect_exit: expected an exit code 0-255 or 'any', found -1",
+      'params.output: expected one of discard, pipe, keep, found "loud"',
+      'params.env.A: expected a string, found a mapping',
+      'params.drop_caches: expected true or false, found "yes"',
+      'params.spawner: expected native or node, found "rust"',
+    ]);
+  });
+
+  it('requires argv[0] on PATH, or sh for a shell string', () => {
+    expect(workload.requirements!({ run: ['hyperfine', '-N', 'true'] })).toEqual([{ binary: 'hyperfine' }]);
+    expect(workload.requirements!({ run: 'true | true' })).toEqual([{ binary: 'sh' }]);
+  });
+
+  it('needs a metric with unit ms for wall time', async () => {
+    const { ctx } = testCell({ params: { run: ['true'] }, metrics: { rss: { unit: 'MiB' } } });
+    await expect(workload.run(ctx)).rejects.toThrow('the command workload needs a metric with unit ms for wall time, found rss');
+  });
+});

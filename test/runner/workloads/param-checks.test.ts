@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { argvProblems, wholeNumberProblems } from '../../../runner/workloads/param-checks.ts';
+
+describe('wholeNumberProblems', () => {
+  it('accepts whole numbers >= 1 and an absent optional one, and names the param, the unit and what was found', () => {
+    expect(wholeNumberProblems({ n: 3 }, 'n')).toEqual([]);
+    expect(wholeNumberProblems({}, 'n')).toEqual([]);
+    expect(wholeNumberProblems({}, 'n', { required: true, unit: 'sandboxes' })).toEqual(['params.n: expected a whole number of sandboxes (>= 1), found nothing']);
+    expect(wholeNumberProblems({ n: 0 }, 'n')).toEqual(['params.n: expected a whole number >= 1, found 0']);
+    expect(wholeNumberProblems({ n: 2.5 }, 'n', { unit: 'MiB' })).toEqual(['params.n: expected a whole number of MiB (>= 1), found 2.5']);
+    expect(wholeNumberProblems({ n: '4' }, 'n')).toEqual(['params.n: expected a whole number >= 1, found "4"']);
+  });
+});
+
+describe('argvProblems', () => {
+  it('accepts a non-empty list of strings naming a program, and an absent optional one', () => {
+    expect(argvProblems({ run: ['echo', 'hi'] }, 'run')).toEqual([]);
+    expect(argvProblems({}, 'run')).toEqual([]);
+    expect(argvProblems({}, 'run', { required: true })).toEqual(['params.run: expected an argv list of strings, found nothing']);
+    expect(argvProblems({ run: [] }, 'run')).toEqual(['params.run: expected an argv list of strings, found a list of 0']);
+    expect(argvProblems({ run: ['', 'x'] }, 'run')).toEqual(['params.run: expected an argv list of strings, found a list of 2']);
+    expect(argvProblems({ run: ['echo', 3] }, 'run')).toEqual(['params.run: expected an argv list of strings, found a list of 2']);
+  });
+});
