@@ -29,7 +29,7 @@
  *   toward the memory limit. stats().limits counts OOM kills and refused forks.
  * The sandbox says what confined it in `isolation` (seccomp profile name,
  * command uid inside and on the host, limits), and `hostIds` holds the pair.
- * test/sandbox-core/runc/isolation.test.ts and limits.test.ts attack each claim.
+ * test/sandbox-core/backends/runc/isolation.test.ts and limits.test.ts attack each claim.
  *
  * Channel: the stdio of `runc run` in the foreground, which runc hands to the
  * container as they are.
