@@ -188,10 +188,17 @@ describe('startProxy', () => {
           if (chunks > 1) return;
           firstByteAt = performance.now();
           res.pause();
-          setTimeout(() => {
+          // Held until the upstream stalls (its count unchanged over five looks) or has sent everything: not a fixed sleep.
+          void (async () => {
+            let still = 0;
+            for (let last = -1; still < 5 && upstreams.https.bigFinishedAt === undefined; ) {
+              await new Promise((resolve) => setTimeout(resolve, 20));
+              still = upstreams.https.bigSent === last ? still + 1 : 0;
+              last = upstreams.https.bigSent;
+            }
             sentWhilePaused = upstreams.https.bigSent;
             res.resume();
-          }, 300);
+          })();
         });
         res.on('error', reject);
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: '' }));
