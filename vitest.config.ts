@@ -7,8 +7,9 @@ import { defineConfig } from 'vitest/config';
  * (`npm run test:unit`).
  */
 const INTEGRATION = [
-  'test/sandbox-core/{backends,cleanup,egress,isolation,pool,seccomp,kvm}/**/*.test.ts',
-  'test/runner/workloads/{sandbox,enforcement,guest-bench,kernel-size,teardown}.test.ts',
+  'test/sandbox-core/{backends,cleanup,egress,images,isolation,pool,seccomp,kvm}/**/*.test.ts',
+  'test/runner/workloads/sandbox.test.ts',
+  'test/runner/workloads/sandbox/**/*.test.ts',
   'test/kernel/{build,apply-patches}.test.ts',
   'test/runner/site/e2e.test.ts',
 ];

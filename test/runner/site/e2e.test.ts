@@ -117,6 +117,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`the built site in headless Chromium (${C
     ({ origin, server } = await serveFolder(site.out));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // A bound on waiting, not a claim about speed: a loaded 2-core host can take long to render a big artifact page.
+    context.setDefaultTimeout(120_000);
   }, 120_000);
 
   afterAll(async () => {
@@ -209,7 +211,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the built site in headless Chromium (${C
       }
       await page.close();
     }
-  });
+  }, 300_000);
 
   it('opens the artifact viewer at the number a reader clicks', async () => {
     const page = await open('rig/demo.html');

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { which } from '../../../../base/which.ts';
-import { buildGuestImage, defaultGuestKernel, type GuestImage } from '../../../../sandbox-core/images/guest-image.ts';
+import { which } from '../../../base/which.ts';
+import { buildGuestImage, defaultGuestKernel, type GuestImage } from '../../../sandbox-core/images/guest-image.ts';
 
 const kernel = await defaultGuestKernel().catch((error: Error) => error.message);
 const missing = typeof kernel === 'string' && !kernel.startsWith('/') ? kernel : !which('mksquashfs') ? 'mksquashfs not on PATH' : '';

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nativeAgentPath } from '../../../../../sandbox-core/agent/build.ts';
-import { agentSpeaksVsock, channelProblem, guestKernels, parsesMmioCommandLine } from '../../../../../sandbox-core/backends/firecracker/guest.ts';
-import { firecrackerBootArgs } from '../../../../../sandbox-core/backends/firecracker.ts';
+import { nativeAgentPath } from '../../../../sandbox-core/agent/build.ts';
+import { agentSpeaksVsock, channelProblem, guestKernels, parsesMmioCommandLine } from '../../../../sandbox-core/backends/firecracker/guest.ts';
+import { firecrackerBootArgs } from '../../../../sandbox-core/backends/firecracker.ts';
 
 describe('the Firecracker guest', () => {
   it('knows a kernel config that parses virtio_mmio.device= from one that does not', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { teardown } from '../../../runner/workloads/sandbox/teardown.ts';
+import { teardown } from '../../../../runner/workloads/sandbox/teardown.ts';
 
 describe('teardown', () => {
   it('runs every step in order though one fails, then throws the first failure', async () => {

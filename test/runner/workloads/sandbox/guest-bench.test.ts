@@ -4,11 +4,11 @@
  * from it, and a backend without egress says which sections it skipped.
  */
 import { describe, expect, it } from 'vitest';
-import { GuestBenchReport } from '../../../guest-bench/schema.ts';
-import { guestBenchWorkload } from '../../../runner/workloads/sandbox/guest-bench.ts';
-import { runcBackend } from '../../../sandbox-core/backends/runc.ts';
-import { liveSandboxes } from '../../../sandbox-core/cleanup.ts';
-import { testCell } from '../../helpers/cell-context.ts';
+import { GuestBenchReport } from '../../../../guest-bench/schema.ts';
+import { guestBenchWorkload } from '../../../../runner/workloads/sandbox/guest-bench.ts';
+import { runcBackend } from '../../../../sandbox-core/backends/runc.ts';
+import { liveSandboxes } from '../../../../sandbox-core/cleanup.ts';
+import { testCell } from '../../../helpers/cell-context.ts';
 
 const metrics = Object.fromEntries(
   ['disk_write_mib_s', 'disk_read_mib_s', 'disk_rand_write_p50_ms', 'disk_rand_read_p50_ms', 'rootfs_walk_entries_s', 'rootfs_small_files_s', 'rootfs_large_mib_s', 'startup_sh_p50_ms', 'http_p50_ms', 'http_requests_s', 'download_mib_s'].map((name) => [name, {}]),

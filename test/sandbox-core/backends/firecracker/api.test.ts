@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { callAll, callApi, FirecrackerApiError, faultOf, waitForApi } from '../../../../../sandbox-core/backends/firecracker/api.ts';
-import { microVmSetup, START_INSTANCE, vmState, type MicroVmInput } from '../../../../../sandbox-core/backends/firecracker/config.ts';
+import { callAll, callApi, FirecrackerApiError, faultOf, waitForApi } from '../../../../sandbox-core/backends/firecracker/api.ts';
+import { microVmSetup, START_INSTANCE, vmState, type MicroVmInput } from '../../../../sandbox-core/backends/firecracker/config.ts';
 import { startFakeApi, type FakeApi } from './fake-api.ts';
 
 let dir: string;

@@ -5,11 +5,11 @@
  */
 import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { lifecycleWorkload } from '../../../runner/workloads/sandbox/lifecycle.ts';
-import { kernelSizeWorkload } from '../../../runner/workloads/sandbox/kernel-size.ts';
-import { QemuBackend } from '../../../sandbox-core/backends/qemu.ts';
-import { liveSandboxes } from '../../../sandbox-core/cleanup.ts';
-import { testCell } from '../../helpers/cell-context.ts';
+import { lifecycleWorkload } from '../../../../runner/workloads/sandbox/lifecycle.ts';
+import { kernelSizeWorkload } from '../../../../runner/workloads/sandbox/kernel-size.ts';
+import { QemuBackend } from '../../../../sandbox-core/backends/qemu.ts';
+import { liveSandboxes } from '../../../../sandbox-core/cleanup.ts';
+import { testCell } from '../../../helpers/cell-context.ts';
 
 const MIB = 1024 * 1024;
 const rigor = await new QemuBackend({ kernel: 'rigor' }).available();

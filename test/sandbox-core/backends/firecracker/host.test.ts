@@ -4,10 +4,10 @@
  * boots no stock kernel, so both must say exactly that and start nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { probeKvm } from '../../../../../sandbox-core/kvm/probe.ts';
-import { which } from '../../../../../base/which.ts';
-import { liveSandboxes } from '../../../../../sandbox-core/cleanup.ts';
-import { firecrackerBackend } from '../../../../../sandbox-core/backends/firecracker.ts';
+import { probeKvm } from '../../../../sandbox-core/kvm/probe.ts';
+import { which } from '../../../../base/which.ts';
+import { liveSandboxes } from '../../../../sandbox-core/cleanup.ts';
+import { firecrackerBackend } from '../../../../sandbox-core/backends/firecracker.ts';
 
 const binary = which('firecracker');
 const kvm = await probeKvm({ cachedOnly: true });

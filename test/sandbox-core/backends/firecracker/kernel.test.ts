@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kernelProblem } from '../../../../../sandbox-core/backends/firecracker/kernel.ts';
+import { kernelProblem } from '../../../../sandbox-core/backends/firecracker/kernel.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rigor-fc-kernel-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

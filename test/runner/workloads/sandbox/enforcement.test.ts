@@ -5,11 +5,11 @@
  * the egress test does not cover.
  */
 import { describe, expect, it } from 'vitest';
-import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
-import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
-import { liveSandboxes } from '../../../sandbox-core/cleanup.ts';
-import { enforcementWorkload } from '../../../runner/workloads/sandbox/enforcement.ts';
-import { testCell } from '../../helpers/cell-context.ts';
+import { bwrapBackend } from '../../../../sandbox-core/backends/bwrap.ts';
+import { qemuBackend } from '../../../../sandbox-core/backends/qemu.ts';
+import { liveSandboxes } from '../../../../sandbox-core/cleanup.ts';
+import { enforcementWorkload } from '../../../../runner/workloads/sandbox/enforcement.ts';
+import { testCell } from '../../../helpers/cell-context.ts';
 
 const metrics = { guest_refusal_ms: {}, host_refusal_ms: {} };
 const bwrap = await bwrapBackend.available();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AGENT_VSOCK_PORT, GUEST_CID, microVmSetup, START_INSTANCE, vmState } from '../../../../../sandbox-core/backends/firecracker/config.ts';
+import { AGENT_VSOCK_PORT, GUEST_CID, microVmSetup, START_INSTANCE, vmState } from '../../../../sandbox-core/backends/firecracker/config.ts';
 
 describe('microVmSetup', () => {
   const calls = microVmSetup({

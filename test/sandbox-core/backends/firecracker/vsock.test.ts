@@ -11,8 +11,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { nativeAgentPath } from '../../../../../sandbox-core/agent/build.ts';
-import { agentOverVsock, connectVsock } from '../../../../../sandbox-core/backends/firecracker/vsock.ts';
+import { nativeAgentPath } from '../../../../sandbox-core/agent/build.ts';
+import { agentOverVsock, connectVsock } from '../../../../sandbox-core/backends/firecracker/vsock.ts';
 
 let dir: string;
 let udsPath: string;

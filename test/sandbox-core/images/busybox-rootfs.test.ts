@@ -4,9 +4,9 @@ import { lstat, mkdtemp, readFile, readdir, readlink, rm, stat } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeAgentPath } from '../../../../sandbox-core/agent/build.ts';
-import { buildBusyboxRootfs, DEFAULT_BUSYBOX, MOUNT_POINTS, readRootfsManifest } from '../../../../sandbox-core/images/busybox-rootfs.ts';
-import { isStaticElf } from '../../../../sandbox-core/images/static-elf.ts';
+import { nativeAgentPath } from '../../../sandbox-core/agent/build.ts';
+import { buildBusyboxRootfs, DEFAULT_BUSYBOX, MOUNT_POINTS, readRootfsManifest } from '../../../sandbox-core/images/busybox-rootfs.ts';
+import { isStaticElf } from '../../../sandbox-core/images/static-elf.ts';
 
 const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
 const haveBusybox = existsSync(DEFAULT_BUSYBOX) && (await isStaticElf(DEFAULT_BUSYBOX));

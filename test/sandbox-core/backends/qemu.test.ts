@@ -3,15 +3,15 @@
  * not end it, one more for destroy and one for a capability grant. Each boot
  * costs about 1.5 s of both cores, so the file boots three.
  */
-import { processExists } from '../../../../base/signal.ts';
+import { processExists } from '../../../base/signal.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { qemuBackend } from '../../../../sandbox-core/backends/qemu.ts';
-import type { QemuSandbox } from '../../../../sandbox-core/backends/qemu/sandbox.ts';
-import { liveSandboxes } from '../../../../sandbox-core/cleanup.ts';
-import { probeKvm } from '../../../../sandbox-core/kvm/probe.ts';
-import { processesWithEnv, settlesToZero } from '../../cleanup/leftovers.ts';
+import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
+import type { QemuSandbox } from '../../../sandbox-core/backends/qemu/sandbox.ts';
+import { liveSandboxes } from '../../../sandbox-core/cleanup.ts';
+import { probeKvm } from '../../../sandbox-core/kvm/probe.ts';
+import { processesWithEnv, settlesToZero } from '../cleanup/leftovers.ts';
 
 const availability = await qemuBackend.available();
 const skipReason = availability.ok ? '' : ` (skipped: ${availability.reason})`;
