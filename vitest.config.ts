@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
  */
 const INTEGRATION = [
   'test/sandbox-core/{backends,cleanup,egress,images,isolation,pool,seccomp,kvm}/**/*.test.ts',
+  'test/sandbox-core/cleanup.test.ts',
   'test/runner/workloads/sandbox.test.ts',
   'test/runner/workloads/sandbox/**/*.test.ts',
   'test/kernel/{build,apply-patches}.test.ts',

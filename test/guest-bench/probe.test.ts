@@ -7,7 +7,7 @@ import { startDnsResolver, type DnsResolver } from '../../sandbox-core/dns/resol
 import { startProxy, type Decide, type RunningProxy } from '../../sandbox-core/proxy/index.ts';
 import { closedPort, parseProbe } from './check-output.ts';
 import { startCountingUpstream, type CountingUpstream } from './upstream.ts';
-import { waitUntil } from '../sandbox-core/cleanup/leftovers.ts';
+import { waitUntil } from '../helpers/leftovers.ts';
 
 const ZONE = new Map([
   ['allowed.test', ['10.0.0.7', 'fd00::7']],

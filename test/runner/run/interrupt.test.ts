@@ -1,5 +1,5 @@
 /** SIGINT or SIGTERM in the middle of a run: an `interrupted` artifact with what was measured, no child left. */
-import { settlesToZero, waitUntil } from '../../sandbox-core/cleanup/leftovers.ts';
+import { settlesToZero, waitUntil } from '../../helpers/leftovers.ts';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -10,7 +10,7 @@ import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
 import { processBackend } from '../../../sandbox-core/backends/process.ts';
 import type { Backend, Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { liveSandboxes } from '../../../sandbox-core/cleanup.ts';
-import { hostIdLocksOf, limitCgroupsOf, processesMentioning, processesWithEnv, settlesToZero, waitUntil } from '../cleanup/leftovers.ts';
+import { hostIdLocksOf, limitCgroupsOf, processesMentioning, processesWithEnv, settlesToZero, waitUntil } from '../../helpers/leftovers.ts';
 
 const originalTmpdir = process.env.TMPDIR;
 const root = mkdtempSync(join(tmpdir(), 'rigor-lifecycle-test-'));

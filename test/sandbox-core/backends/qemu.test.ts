@@ -11,7 +11,7 @@ import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
 import type { QemuSandbox } from '../../../sandbox-core/backends/qemu/sandbox.ts';
 import { liveSandboxes } from '../../../sandbox-core/cleanup.ts';
 import { probeKvm } from '../../../sandbox-core/kvm/probe.ts';
-import { processesWithEnv, settlesToZero } from '../cleanup/leftovers.ts';
+import { processesWithEnv, settlesToZero } from '../../helpers/leftovers.ts';
 
 const availability = await qemuBackend.available();
 const skipReason = availability.ok ? '' : ` (skipped: ${availability.reason})`;

@@ -9,7 +9,7 @@ import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
 import { processBackend } from '../../../sandbox-core/backends/process.ts';
 import type { Backend, Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { liveSandboxes } from '../../../sandbox-core/cleanup.ts';
-import { entriesUnder, membersOfGroups, mountsMentioning, processesWithEnv, settlesToZero, useOwnTmpdir, waitUntil } from './leftovers.ts';
+import { entriesUnder, membersOfGroups, mountsMentioning, processesWithEnv, settlesToZero, useOwnTmpdir, waitUntil } from '../../helpers/leftovers.ts';
 
 const SANDBOXES = 50;
 const BATCH = 5;

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
 import { sweepStaleTempDirs } from '../../../base/temp-dirs.ts';
 import { sweepStaleLimitCgroups } from '../../../sandbox-core/isolation/cgroup-limits.ts';
-import { entriesUnder, hostIdLocksOf, limitCgroupsOf, mountsMentioning, processesWithEnv, settlesToZero } from './leftovers.ts';
+import { entriesUnder, hostIdLocksOf, limitCgroupsOf, mountsMentioning, processesWithEnv, settlesToZero } from '../../helpers/leftovers.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/hold-sandbox.ts', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'rigor-signals-test-'));

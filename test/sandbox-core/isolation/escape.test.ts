@@ -14,7 +14,7 @@ import type { Backend, Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { defaultCacheRoot } from '../../../base/cache.ts';
 import { encodeFrame, field, MessageType, Tag } from '../../../sandbox-core/agent/protocol.ts';
 import { SANDBOX_ID_ENV } from '../../../sandbox-core/backends/agent-sandbox.ts';
-import { processesWithEnv } from '../cleanup/leftovers.ts';
+import { processesWithEnv } from '../../helpers/leftovers.ts';
 
 const CORE_PATTERN = '/proc/sys/kernel/core_pattern';
 const backends: Array<{ backend: Backend; guest: boolean }> = [

@@ -14,7 +14,7 @@ import { readHostTscKhz } from '../../../../sandbox-core/backends/qemu/tsc.ts';
 import { liveSandboxes, SANDBOX_RUN_ROOT } from '../../../../sandbox-core/cleanup.ts';
 import { buildGuestImage } from '../../../../sandbox-core/images/guest-image.ts';
 import { cpioNewc } from '../../../../sandbox-core/images/guest/cpio.ts';
-import { entriesUnder, membersOfGroups, processesMentioning, processesWithEnv, settlesToZero, useOwnTmpdir, waitUntil } from '../../cleanup/leftovers.ts';
+import { entriesUnder, membersOfGroups, processesMentioning, processesWithEnv, settlesToZero, useOwnTmpdir, waitUntil } from '../../../helpers/leftovers.ts';
 
 const availability = await qemuBackend.available();
 const skipReason = availability.ok ? '' : ` (skipped: ${availability.reason})`;

@@ -1,7 +1,7 @@
 /** Every rig has a bench:<rig> mise task and every bench task has its rig (read through the real mise). */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { listRigFiles, rigNameOf } from '../../runner/rig/discover.ts';
+import { listRigFiles, rigNameOf } from '../runner/rig/discover.ts';
 
 interface MiseTask {
   name: string;

@@ -7,8 +7,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { readProcTable } from '../../../base/proc-table.ts';
-import { cgroupDirsFor } from '../../../base/cgroups.ts';
+import { readProcTable } from '../../base/proc-table.ts';
+import { cgroupDirsFor } from '../../base/cgroups.ts';
 
 /** Pids (not our own) whose environment holds `marker` (e.g. "RIGOR_SANDBOX_ID=bwrap-"); zombies have none. */
 export function processesWithEnv(marker: string): number[] {

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { descendants, readProcTable } from '../../../base/proc-table.ts';
-import { destroyAllSandboxes, killSync, liveSandboxes, makeSandboxTempDir, newResources, reclaimSync, trackSandbox, untrackSandbox } from '../../../sandbox-core/cleanup.ts';
-import { sweepStaleTempDirs } from '../../../base/temp-dirs.ts';
-import { membersOfGroups, settlesToZero, waitUntil } from './leftovers.ts';
+import { descendants, readProcTable } from '../../base/proc-table.ts';
+import { destroyAllSandboxes, killSync, liveSandboxes, makeSandboxTempDir, newResources, reclaimSync, trackSandbox, untrackSandbox } from '../../sandbox-core/cleanup.ts';
+import { sweepStaleTempDirs } from '../../base/temp-dirs.ts';
+import { membersOfGroups, settlesToZero, waitUntil } from '../helpers/leftovers.ts';
 
-const FIXTURE = fileURLToPath(new URL('./fixtures/exit-with-live-sandbox.ts', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('./cleanup/fixtures/exit-with-live-sandbox.ts', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'rigor-cleanup-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
