@@ -85,7 +85,12 @@ export function limitEvents(dirs: CgroupDir[]): { oomKills: number; forksRefused
   };
 }
 
-/** Remove the empty cgroups of sandboxes whose owner process died (a SIGKILLed rigor); returns how many went. */
+/**
+ * Reclaim the cgroups of sandboxes whose owner process died (a SIGKILLed
+ * rigor): what still runs in one outlived its parent-death signals (a bwrap
+ * killed before it armed them) and is killed; an empty one is removed.
+ * Returns how many were removed (one whose processes are still exiting goes next time).
+ */
 export function sweepStaleLimitCgroups(): number {
   let removed = 0;
   for (const { dir } of cgroupDirsFor(PARENT)) {
@@ -98,7 +103,7 @@ export function sweepStaleLimitCgroups(): number {
     for (const name of entries) {
       const owner = Number(/^[a-z]+-(\d+)-/.exec(name)?.[1]);
       if (!Number.isInteger(owner) || processExists(owner)) continue;
-      if (cgroupProcs(join(dir, name)).length > 0) continue;
+      for (const pid of cgroupProcs(join(dir, name))) signalQuietly(pid, 'SIGKILL');
       if (removeCgroupDirs([{ controllers: [], dir: join(dir, name) }]).length === 0) removed += 1;
     }
   }

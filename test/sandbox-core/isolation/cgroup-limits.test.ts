@@ -1,0 +1,39 @@
+/**
+ * Per-sandbox cgroups: made and limited, and reclaimed when the rigor that
+ * made them died — also with a process still inside that outlived it.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { processExists } from '../../../base/signal.ts';
+import { makeLimitCgroups, sweepStaleLimitCgroups } from '../../../sandbox-core/isolation/cgroup-limits.ts';
+import { settlesToZero } from '../../helpers/leftovers.ts';
+
+const root = process.getuid?.() === 0;
+
+describe.skipIf(!root)('limit cgroups', () => {
+  it('are limited as asked', () => {
+    const cgroups = makeLimitCgroups(`bwrap-${process.pid}-limits`, { pids: 77, memoryMiB: 64 });
+    try {
+      const pids = cgroups.dirs.find((entry) => existsSync(join(entry.dir, 'pids.max')))!;
+      expect(readFileSync(join(pids.dir, 'pids.max'), 'utf8').trim()).toBe('77');
+    } finally {
+      expect(cgroups.remove()).toEqual([]);
+    }
+  });
+
+  it('of a dead owner are swept, and what still runs in them is killed first', async () => {
+    const dead = spawnSync('true').pid!; // an owner pid that is gone
+    const cgroups = makeLimitCgroups(`bwrap-${dead}-orphan`, { pids: 10, memoryMiB: 64 });
+    const orphan = spawn('sleep', ['600'], { stdio: 'ignore' });
+    cgroups.join([orphan.pid!]);
+    const exited = new Promise((resolve) => orphan.once('exit', resolve));
+    expect(cgroups.dirs.every((entry) => existsSync(entry.dir))).toBe(true);
+    sweepStaleLimitCgroups();
+    await exited;
+    expect(processExists(orphan.pid!)).toBe(false);
+    // the directories go once their last process has left: this sweep or the next
+    expect(await settlesToZero(() => (sweepStaleLimitCgroups(), cgroups.dirs.filter((entry) => existsSync(entry.dir)).length))).toBe(0);
+  });
+});
