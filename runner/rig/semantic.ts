@@ -34,6 +34,10 @@ function* strings(value: unknown, path: FieldPath): Generator<[FieldPath, string
   else if (isMapping(value)) for (const [key, item] of Object.entries(value)) yield* strings(item, [...path, key]);
 }
 
+/** An artifact's size limit (DESIGN: artifacts stay under 2 MB), and what one kept sample costs in its JSON at most. */
+export const MAX_ARTIFACT_BYTES = 2_000_000;
+const SAMPLE_BYTES = 20;
+
 export interface SemanticContext {
   file: string;
   text: RigText;
@@ -152,6 +156,19 @@ export function semanticProblems(data: unknown, ctx: SemanticContext): RigProble
   if (sampling.success && sampling.data.max_iterations !== undefined && sampling.data.max_iterations < sampling.data.iterations) {
     const given = isMapping(data.sampling) && 'iterations' in data.sampling ? '' : ', the default';
     add(['sampling', 'max_iterations'], `an integer >= iterations (${sampling.data.iterations}${given})`, String(sampling.data.max_iterations));
+  }
+  // Every raw sample is kept: the most a run can keep must fit an artifact (a micro benchmark times batches, not calls).
+  if (sampling.success && cells && metrics) {
+    const perCell = Math.max(sampling.data.iterations, sampling.data.max_iterations ?? 0);
+    const bytes = cells.length * metrics.length * perCell * SAMPLE_BYTES;
+    if (bytes > MAX_ARTIFACT_BYTES) {
+      const path = isMapping(data.sampling) && 'max_iterations' in data.sampling ? ['sampling', 'max_iterations'] : ['sampling', 'iterations'];
+      add(
+        path,
+        `at most ${Math.floor(MAX_ARTIFACT_BYTES / SAMPLE_BYTES / (cells.length * metrics.length))} samples per cell, so that ${cells.length} cells × ${metrics.length} metric(s) of raw samples stay under ${MAX_ARTIFACT_BYTES / 1e6} MB`,
+        `${perCell} (about ${(bytes / 1e6).toFixed(0)} MB of samples)`,
+      );
+    }
   }
 
   // Placeholders must name a param a cell will have.
