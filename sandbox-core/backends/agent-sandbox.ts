@@ -60,24 +60,6 @@ export abstract class AgentSandbox implements Sandbox, TrackedSandbox {
   ) {
     this.id = own?.id ?? `${backend}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.resources = own?.resources ?? newResources();
-    // Every backend's pause/resume, wrapped here so none has to remember: a paused sandbox holds its requests, it is not broken.
-    const [pause, resume] = [this.pause.bind(this), this.resume.bind(this)];
-    this.pause = async () => {
-      this.#client?.suspendDeadlines();
-      try {
-        await pause();
-      } catch (error) {
-        this.#client?.resumeDeadlines();
-        throw error;
-      }
-    };
-    this.resume = async () => {
-      try {
-        await resume();
-      } finally {
-        this.#client?.resumeDeadlines();
-      }
-    };
   }
 
   /** The agent's channel once connected; setting it also watches it for a break. */
@@ -102,8 +84,28 @@ export abstract class AgentSandbox implements Sandbox, TrackedSandbox {
    */
   protected abstract reap(): Promise<void>;
 
-  abstract pause(): Promise<void>;
-  abstract resume(): Promise<void>;
+  /** Stop / continue every process of the sandbox: the backend's own way (signals, freezer, QMP, API). */
+  protected abstract pauseProcesses(): Promise<void>;
+  protected abstract resumeProcesses(): Promise<void>;
+
+  /** A paused sandbox holds its requests: the deadlines stop with it, so it is not taken for a broken one. */
+  async pause(): Promise<void> {
+    this.#client?.suspendDeadlines();
+    try {
+      await this.pauseProcesses();
+    } catch (error) {
+      this.#client?.resumeDeadlines();
+      throw error;
+    }
+  }
+
+  async resume(): Promise<void> {
+    try {
+      await this.resumeProcesses();
+    } finally {
+      this.#client?.resumeDeadlines();
+    }
+  }
   abstract stats(): Promise<SandboxStats>;
 
   /** Start the launcher detached (its own process group, so one kill(-pgid) reaches all of it) and record it. */

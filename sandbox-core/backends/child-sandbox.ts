@@ -114,12 +114,12 @@ export abstract class ChildSandbox extends AgentSandbox {
   }
 
   /** SIGSTOP every process of the sandbox (see freeze.ts for why signals and not the freezer). */
-  async pause(): Promise<void> {
+  protected async pauseProcesses(): Promise<void> {
     if (this.paused || !this.child?.pid) return;
     this.paused = await stopProcesses(this.child.pid, this.resources.processGroups);
   }
 
-  async resume(): Promise<void> {
+  protected async resumeProcesses(): Promise<void> {
     if (!this.paused) return;
     continueProcesses(this.paused);
     this.paused = null;

@@ -76,13 +76,13 @@ export class EngineSandbox extends ChildSandbox {
   }
 
   /** Freeze the container with the engine's freezer; the agent answers nothing until resume(). */
-  override async pause(): Promise<void> {
+  protected override async pauseProcesses(): Promise<void> {
     if (this.#enginePaused) return;
     await runEngineOrThrow(this.engine.cli, ['pause', this.id]);
     this.#enginePaused = true;
   }
 
-  override async resume(): Promise<void> {
+  protected override async resumeProcesses(): Promise<void> {
     if (!this.#enginePaused) return;
     await runEngineOrThrow(this.engine.cli, ['unpause', this.id]);
     this.#enginePaused = false;

@@ -98,14 +98,14 @@ export class FirecrackerSandbox extends AgentSandbox {
   }
 
   /** Pauses every vCPU (PATCH /vm); requests wait in the channel until resume(). */
-  async pause(): Promise<void> {
+  protected async pauseProcesses(): Promise<void> {
     if (this.#paused) return;
     this.agent();
     await callApi(this.#api!, vmState('Paused'));
     this.#paused = true;
   }
 
-  async resume(): Promise<void> {
+  protected async resumeProcesses(): Promise<void> {
     if (!this.#paused) return;
     await callApi(this.#api!, vmState('Resumed'));
     this.#paused = false;

@@ -371,13 +371,13 @@ export class QemuSandbox extends AgentSandbox {
   }
 
   /** Stops the guest's vCPU (QMP stop): requests wait in the channel until resume(). */
-  async pause(): Promise<void> {
+  protected async pauseProcesses(): Promise<void> {
     if (this.#paused) return;
     await this.#control('stop');
     this.#paused = true;
   }
 
-  async resume(): Promise<void> {
+  protected async resumeProcesses(): Promise<void> {
     if (!this.#paused) return;
     await this.#control('cont');
     this.#paused = false;

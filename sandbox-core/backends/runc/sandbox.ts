@@ -110,13 +110,13 @@ export class RuncSandbox extends ChildSandbox {
   }
 
   /** Freeze every process of the container (freezer cgroup); the agent answers nothing until resume(). */
-  override async pause(): Promise<void> {
+  protected override async pauseProcesses(): Promise<void> {
     if (this.#paused) return;
     await runcOrThrow(this.paths.state, ['pause', this.id]);
     this.#paused = true;
   }
 
-  override async resume(): Promise<void> {
+  protected override async resumeProcesses(): Promise<void> {
     if (!this.#paused) return;
     await runcOrThrow(this.paths.state, ['resume', this.id]);
     this.#paused = false;
