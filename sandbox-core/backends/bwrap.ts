@@ -34,7 +34,7 @@ import { continueProcesses } from './freeze.ts';
 import { SANDBOX_ID_ENV } from './agent-sandbox.ts';
 import { ChildSandbox, type ChildLaunch } from './child-sandbox.ts';
 import { checkEgressSockets, EGRESS_ADDRESSES, egressEnv } from './egress-env.ts';
-import { capabilityNumbers } from './qemu/capabilities.ts';
+import { capabilityNumbers } from '../isolation/capabilities.ts';
 import { signalQuietly } from '../../base/signal.ts';
 import type { Backend, IsolationFacts, Sandbox, SandboxSpec, SandboxStats } from './types.ts';
 import { DEFAULT_PATH } from '../default-path.ts';

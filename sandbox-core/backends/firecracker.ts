@@ -15,7 +15,7 @@ import { GUEST_WORKSPACE, guestKernelParams } from '../images/guest/init-script.
 import { cacheUntilFailure } from './cache-until-failure.ts';
 import { guestKernels, guestProblems, type FirecrackerGuestOptions } from './firecracker/guest.ts';
 import { FirecrackerSandbox } from './firecracker/sandbox.ts';
-import { capabilityNumbers } from './qemu/capabilities.ts';
+import { capabilityNumbers } from '../isolation/capabilities.ts';
 import { kernelCommandLine } from './qemu/qemu-args.ts';
 import type { Backend, Sandbox, SandboxSpec } from './types.ts';
 

@@ -47,7 +47,7 @@ import { checkEgressSockets } from './egress-env.ts';
 import { buildGuestImage, defaultGuestKernel, type GuestImageOptions } from '../images/guest-image.ts';
 import { GUEST_WORKSPACE } from '../images/guest/init-script.ts';
 import { cacheUntilFailure } from './cache-until-failure.ts';
-import { capabilityNumbers } from './qemu/capabilities.ts';
+import { capabilityNumbers } from '../isolation/capabilities.ts';
 import { MACHINES, MAX_RELAY_CAP, type Accel, type Machine } from './qemu/qemu-args.ts';
 import { MIN_MEMORY_MIB, QemuSandbox, type QemuLaunch } from './qemu/sandbox.ts';
 import { readHostTscKhz } from './qemu/tsc.ts';

@@ -7,7 +7,7 @@
  * no_new_privs; pids and memory limits in the engine's cgroup; no log driver
  * (it would copy every protocol frame to disk); never a registry pull.
  */
-import { checkCapabilities } from '../runc/oci-config.ts';
+import { checkCapabilities } from '../../isolation/capabilities.ts';
 
 /** The label naming a container's host workspace dir: a container whose workspace is gone is stale (stale.ts). */
 export const WORKSPACE_LABEL = 'rigor.workspace';

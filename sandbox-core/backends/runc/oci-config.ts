@@ -6,20 +6,11 @@
  * workspace are private, size-limited tmpfs; memory and pids are capped in
  * cgroups; syscalls are filtered by the seccomp profile the backend passes.
  */
+import { checkCapabilities } from '../../isolation/capabilities.ts';
 import { DEFAULT_LIMITS } from '../../isolation/limits.ts';
 import { INSIDE_AGENT_ID, INSIDE_COMMAND_ID, type HostIds } from '../../isolation/host-ids.ts';
 import type { OciSeccomp } from '../../seccomp/profile.ts';
 
-/** Linux capabilities 0..40 (linux/capability.h, 6.1); runc silently drops a name it does not know, so we refuse it. */
-const CAPABILITIES = new Set(
-  [
-    'CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE',
-    'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT',
-    'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE',
-    'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ',
-    'PERFMON', 'BPF', 'CHECKPOINT_RESTORE',
-  ].map((name) => `CAP_${name}`),
-);
 
 /**
  * What the native agent itself holds (inside its user namespace, so over
@@ -80,13 +71,6 @@ export interface OciConfig {
   hostname: string;
   mounts: { destination: string; type: string; source: string; options?: string[] }[];
   linux: Record<string, unknown>;
-}
-
-/** Throws naming the bad entry when a capability is not one the kernel has. */
-export function checkCapabilities(capabilities: string[]): void {
-  for (const name of capabilities) {
-    if (!CAPABILITIES.has(name)) throw new Error(`spec.capabilities: expected Linux capability names like CAP_NET_ADMIN, found ${JSON.stringify(name)}`);
-  }
 }
 
 export function ociConfig(input: OciConfigInput): OciConfig {

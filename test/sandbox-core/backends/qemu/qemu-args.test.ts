@@ -1,6 +1,6 @@
 /** The qemu command line, the kernel's, capability numbers and the host TSC rate: pure functions. */
 import { describe, expect, it } from 'vitest';
-import { capabilityNumbers } from '../../../../sandbox-core/backends/qemu/capabilities.ts';
+import { capabilityNumbers } from '../../../../sandbox-core/isolation/capabilities.ts';
 import { busOf, kernelCommandLine, qemuArgs, type QemuPlan } from '../../../../sandbox-core/backends/qemu/qemu-args.ts';
 import { hostTscKhz } from '../../../../sandbox-core/backends/qemu/tsc.ts';
 import { guestKernelParams } from '../../../../sandbox-core/images/guest/init-script.ts';

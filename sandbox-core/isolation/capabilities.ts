@@ -1,7 +1,7 @@
 /**
- * Capability names as the guest agent's `--exec-caps` wants them: numbers
- * (include/uapi/linux/capability.h). The guest kernel is the project's own
- * choice, so the table is the one of Linux 5.9+ and does not depend on the host.
+ * Linux capabilities by name and number (include/uapi/linux/capability.h,
+ * 5.9+): every backend checks a spec's names against this one table, and the
+ * agent's `--exec-caps` takes the numbers.
  */
 
 const CAPABILITIES = [
@@ -47,6 +47,11 @@ const CAPABILITIES = [
   'CAP_BPF',
   'CAP_CHECKPOINT_RESTORE',
 ] as const;
+
+/** Throws naming the field and the entry when a name is not a capability the kernel has (runc would drop it silently). */
+export function checkCapabilities(names: readonly string[]): void {
+  capabilityNumbers(names);
+}
 
 /** The numbers of the named capabilities, sorted; throws naming the field and the unknown name. */
 export function capabilityNumbers(names: readonly string[]): number[] {
