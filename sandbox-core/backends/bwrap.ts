@@ -28,6 +28,7 @@ import { constants } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { execa } from 'execa';
 import { cachedAgentCommand } from './agent-command.ts';
+import { cacheUntilFailure } from './cache-until-failure.ts';
 import { which } from '../../base/which.ts';
 import { bwrapArgs, ETC_SECRETS, SYSTEM_TOP_LEVEL, type CoveredPath, type RootEntry } from './bwrap-args.ts';
 import { continueProcesses } from './freeze.ts';
@@ -109,6 +110,9 @@ function readChildPid(child: ChildProcess): Promise<number> {
   });
 }
 
+/** The host's system directories and /etc's secrets, looked at once per process rather than on every create(). */
+const systemView = cacheUntilFailure(() => Promise.all([hostRootEntries(), coveredEtc()]));
+
 class BwrapSandbox extends ChildSandbox {
   /** Host pid of the sandbox's pid 1; killing it ends the pid namespace and bwrap then exits. */
   #initPid: number | undefined;
@@ -129,10 +133,9 @@ class BwrapSandbox extends ChildSandbox {
       throw new Error(`sandbox spec seccomp: expected "default" or "unconfined", found ${JSON.stringify(this.spec.seccomp)}`);
     }
     const profile = this.spec.seccomp === 'unconfined' ? undefined : seccompProfile({ allowSyscalls: this.spec.allowSyscalls });
-    const [agent, rootEntries, covered, bpf] = await Promise.all([
+    const [agent, [rootEntries, covered], bpf] = await Promise.all([
       cachedAgentCommand(this.spec.agent ?? 'native'),
-      hostRootEntries(),
-      coveredEtc(),
+      systemView(),
       profile ? seccompBpf(profile) : undefined,
     ]);
     const extraFiles: Array<{ hostPath: string; sandboxPath: string }> = [];

@@ -11,6 +11,9 @@ import { processExists, signalQuietly } from '../../base/signal.ts';
 import type { Limits } from './limits.ts';
 
 const PARENT = 'rigor-sandboxes';
+let parents: CgroupDir[] | undefined;
+/** Where the sandboxes' cgroups go in each hierarchy: this process's cgroup, read once (it does not move). */
+const parentDirs = (): CgroupDir[] => (parents ??= cgroupDirsFor(PARENT));
 /** How long killMembers() waits for killed processes to leave the cgroups. */
 const MEMBERS_GONE_MS = 2000;
 
@@ -26,7 +29,7 @@ export interface LimitCgroups {
 
 /** Make and limit the cgroups of sandbox `id` (whose name starts `<backend>-<owner pid>-`); throws naming the file it could not write. */
 export function makeLimitCgroups(id: string, limits: Pick<Limits, 'pids' | 'memoryMiB'>): LimitCgroups {
-  const all = cgroupDirsFor(join(PARENT, id));
+  const all = parentDirs().map((entry) => ({ ...entry, dir: join(entry.dir, id) }));
   const pids = dirOf(all, 'pids') ?? dirOf(all, '');
   const memory = dirOf(all, 'memory') ?? dirOf(all, '');
   if (!pids || !memory) throw new Error('no pids or memory cgroup controller is mounted on this host: sandbox limits cannot be enforced');
@@ -93,7 +96,7 @@ export function limitEvents(dirs: CgroupDir[]): { oomKills: number; forksRefused
  */
 export function sweepStaleLimitCgroups(): number {
   let removed = 0;
-  for (const { dir } of cgroupDirsFor(PARENT)) {
+  for (const { dir } of parentDirs()) {
     let entries: string[];
     try {
       entries = readdirSync(dir);

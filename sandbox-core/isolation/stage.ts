@@ -46,8 +46,20 @@ async function stage(hostPath: string, stageDir: string): Promise<string> {
   return target;
 }
 
-/** `hostPath` itself when every uid can reach and read it, else its staged copy (which must then be content-addressed, as above). */
-export async function readableBySandboxes(hostPath: string): Promise<string> {
+const readable = new Map<string, Promise<string>>();
+
+/** `hostPath` itself when every uid can reach and read it, else its staged copy (which must then be content-addressed, as above); decided once per path. */
+export function readableBySandboxes(hostPath: string): Promise<string> {
+  let found = readable.get(hostPath);
+  if (!found) {
+    found = decideReadable(hostPath);
+    found.catch(() => readable.delete(hostPath));
+    readable.set(hostPath, found);
+  }
+  return found;
+}
+
+async function decideReadable(hostPath: string): Promise<string> {
   try {
     await checkReachable(hostPath, hostPath);
     if (((await stat(hostPath)).mode & 0o004) !== 0) return hostPath;

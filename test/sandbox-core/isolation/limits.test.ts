@@ -56,7 +56,7 @@ describe.each(backends.map((backend, index) => ({ backend, name: backend.name, s
     expect(hog.signal).toBe('SIGKILL');
     expect(hog.timedOut).toBe(false);
     const stats = await box.stats();
-    if (stats.limits) expect(stats.limits.oomKills).toBeGreaterThan(0);
+    expect(stats.limits?.oomKills).toBeGreaterThan(0); // the cgroup counted the kill
     expect((await sh(box, 'echo alive')).out).toBe('alive\n');
   });
 
