@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { gateCommand } from '../../../runner/cli/commands/gate.ts';
-import { InputError } from '../../../base/errors.ts';
-import { buildArtifact, lognormalSamples, writeArtifactFile } from '../../helpers/artifact-builder.ts';
-import { callCommand } from '../../helpers/call-command.ts';
+import { gateCommand } from '../../../../runner/cli/commands/gate.ts';
+import { InputError } from '../../../../base/errors.ts';
+import { buildArtifact, lognormalSamples, writeArtifactFile } from '../../../helpers/artifact-builder.ts';
+import { callCommand } from '../../../helpers/call-command.ts';
 
-const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../..', import.meta.url));
 
 const GATES = [
   { metric: 'time_ms', stat: 'median' as const, max_ratio: 1.1 },

@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exportCommand } from '../../../runner/cli/commands/export.ts';
-import { importCommand } from '../../../runner/cli/commands/import.ts';
-import { InputError } from '../../../base/errors.ts';
-import { buildArtifact, writeArtifactFile } from '../../helpers/artifact-builder.ts';
-import { callCommand } from '../../helpers/call-command.ts';
-import { rigor } from '../../helpers/cli.ts';
+import { exportCommand } from '../../../../runner/cli/commands/export.ts';
+import { importCommand } from '../../../../runner/cli/commands/import.ts';
+import { InputError } from '../../../../base/errors.ts';
+import { buildArtifact, writeArtifactFile } from '../../../helpers/artifact-builder.ts';
+import { callCommand } from '../../../helpers/call-command.ts';
+import { rigor } from '../../../helpers/cli.ts';
 
 const METRICS = {
   wall_ms: { unit: 'ms', better: 'lower' as const, clock: 'fork requested -> child reaped' },

@@ -1,6 +1,6 @@
 /** The CLI loads only the verb a command line names, so `rigor compare` starts without vega or the sandbox backends. */
 import { describe, expect, it } from 'vitest';
-import { loadCommands, VERBS } from '../../../runner/cli/commands/index.ts';
+import { loadCommands, VERBS } from '../../../../runner/cli/commands/index.ts';
 
 const verbOf = (command: { command: string }) => command.command.split(' ')[0];
 

@@ -2,10 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareCommand } from '../../../runner/cli/commands/compare.ts';
-import { InputError } from '../../../base/errors.ts';
-import { buildArtifact, lognormalSamples, writeArtifactFile } from '../../helpers/artifact-builder.ts';
-import { callCommand } from '../../helpers/call-command.ts';
+import { compareCommand } from '../../../../runner/cli/commands/compare.ts';
+import { InputError } from '../../../../base/errors.ts';
+import { buildArtifact, lognormalSamples, writeArtifactFile } from '../../../helpers/artifact-builder.ts';
+import { callCommand } from '../../../helpers/call-command.ts';
 
 // The subprocess tests of this verb are in test/gate/gate-command.test.ts.
 const compare = (args: Record<string, unknown>) => callCommand(compareCommand, { json: false, alpha: 0.05, ...args });

@@ -2,11 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { historyCommand } from '../../../runner/cli/commands/history.ts';
-import { InputError } from '../../../base/errors.ts';
-import { buildArtifact, lognormalSamples, writeArtifactFile, type CellSpec } from '../../helpers/artifact-builder.ts';
-import { callCommand } from '../../helpers/call-command.ts';
-import { rigor } from '../../helpers/cli.ts';
+import { historyCommand } from '../../../../runner/cli/commands/history.ts';
+import { InputError } from '../../../../base/errors.ts';
+import { buildArtifact, lognormalSamples, writeArtifactFile, type CellSpec } from '../../../helpers/artifact-builder.ts';
+import { callCommand } from '../../../helpers/call-command.ts';
+import { rigor } from '../../../helpers/cli.ts';
 
 const METRICS = {
   total_ms: { unit: 'ms', better: 'lower' as const, clock: 'create() called -> destroy() returned' },

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import type { Artifact } from '../../../runner/artifact/schema.ts';
-import type { HyperfineExport } from '../../../runner/export/hyperfine-format.ts';
-import { collectGit } from '../../../runner/host/git.ts';
-import { REPO, rigor } from '../../helpers/cli.ts';
+import type { Artifact } from '../../../../runner/artifact/schema.ts';
+import type { HyperfineExport } from '../../../../runner/export/hyperfine-format.ts';
+import { collectGit } from '../../../../runner/host/git.ts';
+import { REPO, rigor } from '../../../helpers/cli.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 

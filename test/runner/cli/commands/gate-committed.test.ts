@@ -6,8 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Artifact } from '../../../runner/artifact/schema.ts';
-import { rigor } from '../../helpers/cli.ts';
+import type { Artifact } from '../../../../runner/artifact/schema.ts';
+import { rigor } from '../../../helpers/cli.ts';
 
 const committed = readdirSync('results/startup').filter((f) => f.endsWith('.json')).sort();
 const newest = join('results/startup', committed.at(-1)!);
