@@ -6,7 +6,12 @@
 import { z } from 'zod';
 import { MetricDef, RigFile } from '../rig/schema.ts';
 
-export const ARTIFACT_SCHEMA_ID = 'urn:rigor:artifact:v1';
+/**
+ * v2 added an A/B run's base side, interleaved rounds and paired gate results,
+ * all optional: a v1 artifact is a valid v2 one with its old id, and stays valid.
+ */
+export const ARTIFACT_SCHEMA_ID = 'urn:rigor:artifact:v2';
+export const ARTIFACT_SCHEMA_IDS = ['urn:rigor:artifact:v1', ARTIFACT_SCHEMA_ID] as const;
 
 const Interval = z.object({ low: z.number(), high: z.number() }).strict();
 
@@ -42,6 +47,10 @@ export type Summary = z.infer<typeof Summary>;
 
 export const MetricResult = MetricDef.extend({
   samples: z.array(z.number()).describe('every raw sample, in the order taken'),
+  rounds: z
+    .array(z.number().int().min(0))
+    .optional()
+    .describe('interleaved runs: the round (0-based) each sample was taken in, parallel to samples'),
   summary: Summary.nullable().describe('null when there are no samples'),
 }).strict();
 export type MetricResult = z.infer<typeof MetricResult>;
@@ -79,7 +88,15 @@ export const GateResult = z
     baseline_value: z.number().nullable().optional(),
     ratio: z.number().nullable().optional().describe('worsening factor: >1 is worse'),
     ratio_ci95: Interval.nullable().optional(),
-    p_value: z.number().nullable().optional().describe('two-sided Mann-Whitney U'),
+    p_value: z.number().nullable().optional().describe('two-sided: Mann-Whitney U across runs, Wilcoxon signed-rank for paired rounds'),
+    method: z
+      .enum(['cross-run', 'paired'])
+      .optional()
+      .describe('cross-run: two artifacts measured at different times; paired: both sides of one A/B run, round by round'),
+    test: z.string().optional().describe('the test p_value comes from, by name'),
+    p_adjusted: z.number().nullable().optional().describe('p_value after the correction over every comparison the gate run judged'),
+    correction: z.string().optional().describe('the multiple-comparison correction applied, by name'),
+    rounds: z.number().int().min(0).optional().describe('paired: rounds in which both sides had samples'),
     detail: z.string(),
   })
   .strict();
@@ -137,9 +154,45 @@ export const Host = z
   .strict();
 export type Host = z.infer<typeof Host>;
 
+/** How an interleaved run was ordered: every round ran every slot k times, in the order listed. */
+export const Interleave = z
+  .object({
+    seed: z.number().int().describe('seed of the generator that shuffled each round'),
+    rounds_planned: z.number().int().min(0),
+    rounds_done: z.number().int().min(0).describe('rounds in which every slot took its samples'),
+    per_round: z.record(z.string(), z.number().int().min(1)).describe('k: samples per round, by slot'),
+    warmup_round: z.boolean().describe('a round of warmup runs (discarded) came first'),
+    order: z.array(z.array(z.string())).describe('slots in the order they ran, one list per round; A/B slots are "base:<cell>" and "head:<cell>"'),
+    truncated: z.string().optional().describe('why the rounds stopped before the plan ended'),
+  })
+  .strict();
+export type Interleave = z.infer<typeof Interleave>;
+
+export const AbSide = z
+  .object({
+    ref: z.string().nullable().describe('the git ref given; null for the working tree'),
+    commit: z.string().nullable(),
+    dirty: z.boolean(),
+    dirty_paths: z.array(z.string()),
+    tree: z.enum(['worktree', 'working-tree']).describe('worktree: a temporary git worktree of the commit; working-tree: the checkout rigor ran from'),
+    dependencies: z.enum(['own', 'linked', 'installed']).describe("own: the checkout's node_modules; linked: the same lockfile, so the driver's node_modules; installed: npm ci in the worktree"),
+    rig_sha256: z.string().regex(/^[0-9a-f]{64}$/).describe('hash of this side\'s rig file'),
+  })
+  .strict();
+export type AbSide = z.infer<typeof AbSide>;
+
+export const Ab = z
+  .object({
+    base: AbSide,
+    head: AbSide,
+    base_cells: z.array(CellResult).describe('the base side, cell for cell as `cells` holds the head side'),
+  })
+  .strict();
+export type Ab = z.infer<typeof Ab>;
+
 export const Artifact = z
   .object({
-    schema: z.literal(ARTIFACT_SCHEMA_ID),
+    schema: z.enum(ARTIFACT_SCHEMA_IDS),
     tool: z.object({ name: z.literal('rigor'), version: z.string() }).strict(),
     rig: z
       .object({
@@ -159,6 +212,10 @@ export const Artifact = z
         error: z.string().optional(),
         overrides: z.record(z.string(), z.unknown()).describe('--set and --iterations given on the command line'),
         imported_from: z.string().optional().describe('set when the artifact was converted from another tool'),
+        mode: z
+          .enum(['sequential', 'interleaved', 'ab'])
+          .optional()
+          .describe('sequential: cell after cell (absent in older artifacts); interleaved: the cells in shuffled rounds; ab: two commits in shuffled rounds'),
       })
       .strict(),
     git: z
@@ -174,6 +231,8 @@ export const Artifact = z
     cells: z.array(CellResult),
     gates: z.array(GateResult),
     ratios: z.array(RatioResult).optional().describe('the rig ratios (absent in artifacts written before rigor had them)'),
+    interleave: Interleave.optional().describe('set when the cells (or the two sides) were measured in shuffled rounds'),
+    ab: Ab.optional().describe('set by rigor ab: `cells` are the head side, `ab.base_cells` the base side'),
   })
   .strict();
 export type Artifact = z.infer<typeof Artifact>;

@@ -8,7 +8,7 @@ import type { GateMarkdownContext } from './markdown.ts';
 export function formatGateResults(results: GateResult[], ctx: GateMarkdownContext, opts: { maxWidth?: number } = {}): string {
   const parts: string[] = [];
   if (ctx.warnings.length > 0) parts.push(renderWarnings(ctx.warnings, opts), '');
-  parts.push(`rig:       ${ctx.rig}`, `candidate: ${ctx.candidate}`, `baseline:  ${ctx.baseline ?? 'none'}`, '');
+  parts.push(`rig:       ${ctx.rig}`, `candidate: ${ctx.candidate}`, `baseline:  ${ctx.baseline ?? 'none'}`, ...(ctx.method ? [`method:    ${ctx.method}`] : []), '');
   if (results.length === 0) {
     parts.push('The rig defines no gates: nothing to check.');
     return parts.join('\n');

@@ -7,6 +7,8 @@ export interface GateMarkdownContext {
   rig: string;
   candidate: string;
   baseline?: string;
+  /** How the baseline was measured against the candidate: cross-run or paired (one line). */
+  method?: string;
   warnings: string[];
 }
 
@@ -32,7 +34,7 @@ export function gateMarkdown(results: GateResult[], ctx: GateMarkdownContext): s
   const headline = fails > 0 ? `❌ ${fails} regression${fails === 1 ? '' : 's'}` : '✅ pass';
   const lines = [`## rigor gate \`${ctx.rig}\`: ${headline}`, ''];
   lines.push(`${tallyResults(results)}.`, '');
-  lines.push(`- candidate: \`${ctx.candidate}\``, `- baseline: ${ctx.baseline ? `\`${ctx.baseline}\`` : 'none'}`, '');
+  lines.push(`- candidate: \`${ctx.candidate}\``, `- baseline: ${ctx.baseline ? `\`${ctx.baseline}\`` : 'none'}`, ...(ctx.method ? [`- method: ${ctx.method}`] : []), '');
   if (ctx.warnings.length > 0) {
     // One blockquote, warnings separated by an empty quoted line so each is its own paragraph.
     lines.push(ctx.warnings.map((warning) => `> ⚠️ **Warning:** ${warning}`).join('\n>\n'), '');

@@ -3,7 +3,7 @@
  * the executed cells, host and git blocks, and the gates and ratios computed
  * from those cells by pure functions. Nothing here touches the outside world.
  */
-import type { Artifact, CellResult } from '../artifact/schema.ts';
+import type { Artifact, CellResult, Interleave } from '../artifact/schema.ts';
 import { ARTIFACT_SCHEMA_ID } from '../artifact/schema.ts';
 import { evaluateGates } from '../gate/evaluate.ts';
 import type { Rig } from '../rig/schema.ts';
@@ -23,7 +23,8 @@ export interface AssembleInput {
   startedAt: string;
   finishedAt: string;
   interrupted: boolean;
-  executed: Executed;
+  /** What was measured; `interleave` is set when the cells ran in shuffled rounds. */
+  executed: Executed & { interleave?: Interleave };
   git: Artifact['git'];
   /** The host block without the tools the workloads reported (they are merged in). */
   host: Artifact['host'];
@@ -48,6 +49,7 @@ export function assembleArtifact(input: AssembleInput): Artifact {
       status,
       ...(executed.failure ? { error: executed.failure } : {}),
       overrides: input.overrides,
+      mode: executed.interleave ? 'interleaved' : 'sequential',
     },
     git: input.git,
     host,
@@ -55,6 +57,7 @@ export function assembleArtifact(input: AssembleInput): Artifact {
     cells: executed.cells,
     gates: evaluateGates(input.rig.gates, input.rig.metrics, measured),
     ratios: computeRatios(input.rig.ratios ?? [], executed.cells),
+    ...(executed.interleave ? { interleave: executed.interleave } : {}),
   };
 }
 

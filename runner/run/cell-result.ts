@@ -4,12 +4,15 @@ import type { Rig } from '../rig/schema.ts';
 import { summarize } from '../stats/index.ts';
 import type { PlannedCell } from './plan.ts';
 
-/** Every metric the rig declares, with its samples (none when not measured) and their summary. */
-export function metricResults(rig: Rig, samples: Record<string, number[]>): Record<string, MetricResult> {
+/**
+ * Every metric the rig declares, with its samples (none when not measured) and
+ * their summary; with `rounds`, the round of each sample of an interleaved run.
+ */
+export function metricResults(rig: Rig, samples: Record<string, number[]>, rounds?: Record<string, number[]>): Record<string, MetricResult> {
   const metrics: Record<string, MetricResult> = {};
   for (const [name, def] of Object.entries(rig.metrics)) {
     const values = samples[name] ?? [];
-    metrics[name] = { ...def, samples: values, summary: summarize(values) };
+    metrics[name] = { ...def, samples: values, ...(rounds ? { rounds: rounds[name] ?? [] } : {}), summary: summarize(values) };
   }
   return metrics;
 }

@@ -6,7 +6,7 @@
  */
 import type { CellResult } from '../artifact/schema.ts';
 import { missingRequirement, type HostFacts } from '../rig/requirements.ts';
-import { WorkloadError, type WorkloadResult } from '../contract/workload.ts';
+import { WorkloadError, type CellContext, type CellSampling, type WorkloadResult } from '../contract/workload.ts';
 import { destroyAllSandboxes } from '../../sandbox-core/cleanup.ts';
 import { metricResults, notRun } from './cell-result.ts';
 import type { PlannedCell, RunPlan } from './plan.ts';
@@ -54,21 +54,59 @@ export async function executePlan(plan: RunPlan, context: { facts: HostFacts; si
   return { cells, tools, ...(failure ? { failure } : {}) };
 }
 
-async function runCell(
-  plan: RunPlan,
-  planned: PlannedCell,
-  context: { facts: HostFacts; signal: AbortSignal; progress: ProgressSink },
-): Promise<{ cell: CellResult; report: boolean; tools?: Record<string, string | null> }> {
+/**
+ * Whether a cell can be measured: its result when it cannot (unknown workload,
+ * bad params, a requirement missing, a backend the host lacks), null when it can.
+ * Throws for a fault of rigor itself (params that could not be substituted).
+ */
+export async function checkCell(plan: RunPlan, planned: PlannedCell, facts: HostFacts): Promise<{ cell: CellResult; report: boolean } | null> {
   const { rig } = plan;
-  const { cell, workload, sampling } = planned;
+  const { cell, workload } = planned;
   if (!workload) {
     return { cell: notRun(rig, planned, 'failed', `unknown workload ${JSON.stringify(cell.params.workload)} in this cell (rigor list shows the workloads)`), report: false };
   }
   if (planned.paramsError) throw planned.paramsError;
   const params = planned.params!;
   if (planned.problems.length > 0) return { cell: notRun(rig, planned, 'failed', `invalid params: ${planned.problems.join('; ')}`), report: true };
-  const missing = (await missingRequirement(planned.requirements, params, context.facts)) ?? (await workload.skipReason?.(params)) ?? null;
+  const missing = (await missingRequirement(planned.requirements, params, facts)) ?? (await workload.skipReason?.(params)) ?? null;
   if (missing) return { cell: notRun(rig, planned, 'skipped', missing), report: true };
+  return null;
+}
+
+/** The context a workload measures a cell in, with the sampling given (the plan's, or one round's). */
+export function cellContext(
+  plan: RunPlan,
+  planned: PlannedCell,
+  sampling: CellSampling,
+  context: { signal: AbortSignal; progress: ProgressSink },
+): CellContext {
+  return {
+    rig: plan.rig,
+    cellId: planned.cell.id,
+    params: planned.params!,
+    sampling,
+    metrics: Object.keys(plan.rig.metrics),
+    signal: context.signal,
+    progress: (p) => context.progress.sample(p),
+    log: (message) => context.progress.note(`  ${message}`),
+  };
+}
+
+/** One round's sampling: k samples after `warmup` runs, no minimum time, the cell's other settings kept. */
+export function roundSampling(sampling: CellSampling, count: number, warmup: number): CellSampling {
+  return { ...sampling, warmup, iterations: count, max_iterations: count, min_seconds: 0 };
+}
+
+async function runCell(
+  plan: RunPlan,
+  planned: PlannedCell,
+  context: { facts: HostFacts; signal: AbortSignal; progress: ProgressSink },
+): Promise<{ cell: CellResult; report: boolean; tools?: Record<string, string | null> }> {
+  const { rig } = plan;
+  const { cell, sampling } = planned;
+  const unmeasured = await checkCell(plan, planned, context.facts);
+  if (unmeasured) return unmeasured;
+  const workload = planned.workload!;
 
   context.progress.cellStart(planned.index, plan.cells.length, cell.id, sampling.iterations);
   const startedAt = new Date();
@@ -77,16 +115,7 @@ async function runCell(
   let status: CellResult['status'] = 'ok';
   let reason: string | undefined;
   try {
-    outcome = await workload.run({
-      rig,
-      cellId: cell.id,
-      params,
-      sampling,
-      metrics: Object.keys(rig.metrics),
-      signal: context.signal,
-      progress: (p) => context.progress.sample(p),
-      log: (message) => context.progress.note(`  ${message}`),
-    });
+    outcome = await workload.run(cellContext(plan, planned, sampling, context));
   } catch (error) {
     status = 'failed';
     reason = error instanceof Error ? error.message : String(error);

@@ -11,6 +11,8 @@ export interface ProgressSink {
   sample(progress: SampleProgress): void;
   cellEnd(index: number, total: number, cellId: string, outcome: string): void;
   note(message: string): void;
+  /** A line that replaces the last (a round's progress): redrawn on a terminal, logged every 10 s elsewhere. */
+  status(line: string): void;
   close(): void;
 }
 
@@ -101,6 +103,19 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
     },
     note(message) {
       say(message);
+    },
+    status(line) {
+      if (quiet) return;
+      const now = performance.now();
+      if (now - lastDraw < (interactive ? REDRAW_MS : LOG_EVERY_MS)) return;
+      lastDraw = now;
+      if (!interactive) {
+        stream.write(`${line}\n`);
+        return;
+      }
+      const width = (stream.columns || 100) - 1;
+      stream.write(`\r\x1b[2K${line.length > width ? line.slice(0, width - 1) + '…' : line}`);
+      lineShown = true;
     },
     close() {
       clearLine();

@@ -19,6 +19,7 @@ import { which } from '../../base/which.ts';
 import { getWorkload, isWorkload } from '../workloads/index.ts';
 import { assembleArtifact } from './assemble.ts';
 import { executePlan } from './execute.ts';
+import { executeInterleaved, type InterleaveOptions } from './execute-interleaved.ts';
 import { planRun } from './plan.ts';
 import type { ProgressSink } from './progress.ts';
 
@@ -35,6 +36,8 @@ export interface RunOptions {
   signal: AbortSignal;
   /** Repository root, for relative rig paths and git metadata. */
   root?: string;
+  /** --interleave: the cells in shuffled rounds instead of one after another. */
+  interleave?: InterleaveOptions;
 }
 
 export interface RunOutcome {
@@ -66,7 +69,8 @@ export async function runRig(options: RunOptions): Promise<RunOutcome> {
 
   const host = await collectHost({ tools: plan.tools, probeKvm: true });
   const git = collectGit(root);
-  const executed = await executePlan(plan, { facts: hostFacts(), signal: options.signal, progress: options.progress });
+  const context = { facts: hostFacts(), signal: options.signal, progress: options.progress };
+  const executed = options.interleave ? await executeInterleaved(plan, context, options.interleave) : await executePlan(plan, context);
   const artifact = assembleArtifact({
     rig,
     definition: loaded.rig,

@@ -6,10 +6,18 @@ import { readArtifact } from '../../artifact/read.ts';
 import { resolveArtifactArgument } from '../../compare/artifact-argument.ts';
 import { pairWarnings, runWarnings } from '../../compare/warnings.ts';
 import { evaluateGates, gateExitCode } from '../../gate/evaluate.ts';
+import { evaluatePairedGates, PAIRED_CORRECTION, PAIRED_TEST } from '../../gate/paired.ts';
+import type { Artifact } from '../../artifact/schema.ts';
 import { formatGateResults } from '../../gate/format.ts';
 import { gateMarkdown } from '../../gate/markdown.ts';
 import { InputError } from '../../../base/errors.ts';
 import type { RigorCommand } from '../command.ts';
+
+/** One line saying how the two sides were measured, so a cross-run verdict is read for what it is. */
+function gateMethod(candidate: Artifact, baseline: Artifact | undefined): string {
+  if (candidate.ab) return `paired — base and head measured side by side in ${candidate.interleave?.rounds_done ?? 0} shuffled rounds of one run (${PAIRED_TEST}, ${PAIRED_CORRECTION} over every comparison)`;
+  return `cross-run — the two artifacts were measured at different times (${baseline!.run.started_at} and ${candidate.run.started_at}): drift of the host between them is not controlled; rigor ab measures both in one run`;
+}
 
 export const gateCommand: RigorCommand = {
   command: 'gate <artifact>',
@@ -32,6 +40,9 @@ export const gateCommand: RigorCommand = {
     if (args.baseline !== undefined && (typeof args.baseline !== 'string' || args.baseline === '')) {
       throw new InputError('--baseline: expected an artifact file or a rig name, found nothing');
     }
+    if (candidate.ab && args.baseline !== undefined) {
+      throw new InputError(`--baseline: ${candidatePath} is an A/B artifact and holds its own baseline (its base side); expected no --baseline, found ${args.baseline}`);
+    }
     const baselinePath = args.baseline ? resolveArtifactArgument(args.baseline, { exclude: candidatePath }) : undefined;
     const baseline = baselinePath ? readArtifact(baselinePath) : undefined;
     const warnings = baseline
@@ -39,9 +50,16 @@ export const gateCommand: RigorCommand = {
       : runWarnings('candidate', candidate);
 
     const { gates, metrics } = candidate.rig.definition;
-    const results = evaluateGates(gates, metrics, candidate, baseline);
+    const results = candidate.ab ? evaluatePairedGates(gates, metrics, { ...candidate, ab: candidate.ab }) : evaluateGates(gates, metrics, candidate, baseline);
     const exitCode = gateExitCode(results);
-    const ctx = { rig: candidate.rig.name, candidate: candidatePath, ...(baselinePath && { baseline: baselinePath }), warnings };
+    const ctx = {
+      rig: candidate.rig.name,
+      candidate: candidatePath,
+      ...(baselinePath && { baseline: baselinePath }),
+      ...(candidate.ab && { baseline: `its base side, ${candidate.ab.base.ref ?? 'working tree'} (${candidate.ab.base.commit?.slice(0, 12) ?? 'no commit'})` }),
+      ...((candidate.ab || baseline) && { method: gateMethod(candidate, baseline) }),
+      warnings,
+    };
 
     if (args.json) {
       const report = { rig: ctx.rig, candidate: candidatePath, baseline: baselinePath ?? null, warnings, results, exit_code: exitCode };

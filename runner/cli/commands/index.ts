@@ -7,6 +7,7 @@ import type { RigorCommand } from '../command.ts';
 /** In the order `rigor --help` lists them. */
 const loaders: Record<string, () => Promise<RigorCommand>> = {
   run: async () => (await import('./run.ts')).runCommand,
+  ab: async () => (await import('./ab.ts')).abCommand,
   list: async () => (await import('./list.ts')).listCommand,
   validate: async () => (await import('./validate.ts')).validateCommand,
   doctor: async () => (await import('./doctor.ts')).doctorCommand,

@@ -8,6 +8,8 @@ import { resolveRigPath } from '../../rig/discover.ts';
 import { exitCodeFor, listenForInterrupt } from '../../run/interrupt.ts';
 import { createProgress } from '../../run/progress.ts';
 import { runRig } from '../../run/run-rig.ts';
+import type { InterleaveOptions } from '../../run/execute-interleaved.ts';
+import { freshSeed } from '../../interleave/schedule.ts';
 import type { RigorCommand } from '../command.ts';
 
 export const runCommand: RigorCommand = {
@@ -31,12 +33,22 @@ export const runCommand: RigorCommand = {
         describe: 'print a row per cell and metric (p95, CV, outliers, exact CI) and every reason and gate in full',
       })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
+      .option('interleave', {
+        type: 'boolean',
+        default: false,
+        describe: 'measure the cells in shuffled rounds (k samples each per round) so drift of the host lands on all alike',
+      })
+      .option('rounds', { type: 'number', describe: 'with --interleave: rounds (default min(20, iterations))' })
+      .option('per-round', { type: 'number', describe: 'with --interleave: samples per cell per round (default ⌈iterations / rounds⌉)' })
+      .option('seed', { type: 'number', describe: 'with --interleave: seed of the round order (default: a fresh one, recorded)' })
       .example('$0 run startup', 'run rigs/startup.rig.yaml')
-      .example('$0 run startup --set program=node --iterations 5', 'one axis value, fewer samples'),
+      .example('$0 run startup --set program=node --iterations 5', 'one axis value, fewer samples')
+      .example('$0 run baseline-tools --interleave', 'the cells in shuffled rounds: in-run ratios share the drift'),
   handler: async (args) => {
     if (args.iterations !== undefined && (!Number.isInteger(args.iterations) || args.iterations < 1)) {
       throw new InputError(`--iterations: expected a whole number >= 1, found ${args.iterations}`);
     }
+    const interleave = interleaveOptions(args);
     const rigPath = resolveRigPath(String(args.rig));
     const progress = createProgress(process.stderr, Boolean(args.quiet));
     const interrupt = listenForInterrupt((signal) =>
@@ -51,6 +63,7 @@ export const runCommand: RigorCommand = {
         commandLine: ['rigor', ...process.argv.slice(2)],
         progress,
         signal: interrupt.signal,
+        ...(interleave ? { interleave } : {}),
       });
       const shown = relative(process.cwd(), path);
       if (args.json) process.stdout.write(JSON.stringify(artifact, null, 1) + '\n');
@@ -74,6 +87,23 @@ export const runCommand: RigorCommand = {
     }
   },
 };
+
+/** --interleave and its settings; the settings alone are a usage error. */
+export function interleaveOptions(args: Record<string, unknown>): InterleaveOptions | undefined {
+  for (const name of ['rounds', 'per-round', 'seed'] as const) {
+    const value = args[name];
+    if (value === undefined) continue;
+    if (!args.interleave) throw new InputError(`--${name}: only with --interleave, found it without`);
+    const least = name === 'seed' ? 0 : 1;
+    if (!Number.isInteger(value) || (value as number) < least) throw new InputError(`--${name}: expected a whole number >= ${least}, found ${String(value)}`);
+  }
+  if (!args.interleave) return undefined;
+  return {
+    seed: (args.seed as number | undefined) ?? freshSeed(),
+    ...(args.rounds !== undefined ? { rounds: args.rounds as number } : {}),
+    ...(args['per-round'] !== undefined ? { perRound: args['per-round'] as number } : {}),
+  };
+}
 
 /**
  * What `rigor gate <this> --baseline …` can name: the rig (its newest run other

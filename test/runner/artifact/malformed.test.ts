@@ -28,7 +28,7 @@ const expected: Record<string, string> = {
   'summary-n-zero': 'at /cells/0/metrics/time_ms/summary/n: expected >= 1; found 0',
   'truncated-json': 'not valid JSON',
   'unknown-top-level-field': 'at (top level): unknown field "extra"',
-  'wrong-schema-version': 'at /schema: expected "urn:rigor:artifact:v1"; found "urn:rigor:artifact:v0"',
+  'wrong-schema-version': 'at /schema: expected one of urn:rigor:artifact:v1, urn:rigor:artifact:v2; found "urn:rigor:artifact:v0"',
 };
 
 describe('malformed artifacts', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { rigor } from '../../helpers/cli.ts';
 
-const VERBS = ['run', 'list', 'validate', 'doctor', 'compare', 'gate', 'history', 'export', 'import', 'site'];
+const VERBS = ['run', 'ab', 'list', 'validate', 'doctor', 'compare', 'gate', 'history', 'export', 'import', 'site'];
 
 describe('rigor --help', () => {
   it('lists every verb', () => {

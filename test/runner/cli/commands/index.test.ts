@@ -14,6 +14,6 @@ describe('loadCommands', () => {
     for (const argv of [[], ['--help'], ['--version'], ['gte']]) {
       expect((await loadCommands(argv)).map(verbOf)).toEqual(VERBS);
     }
-    expect(VERBS).toEqual(['run', 'list', 'validate', 'doctor', 'compare', 'gate', 'history', 'export', 'import', 'site']);
+    expect(VERBS).toEqual(['run', 'ab', 'list', 'validate', 'doctor', 'compare', 'gate', 'history', 'export', 'import', 'site']);
   });
 });

@@ -1,0 +1,141 @@
+/**
+ * One side of `rigor ab`, as a child process started by the driver with its
+ * side's tree as working directory: it loads that tree's rig, plan,
+ * workloads and sandbox core (never the driver's), checks every cell once,
+ * then takes samples when told to (protocol.ts). Ctrl-C is the driver's to
+ * handle: the worker ignores SIGINT and stops a take when the driver says
+ * `abort`; if the driver dies (the IPC channel closes) it tears its sandboxes
+ * down and exits.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CellContext, Workload, WorkloadResult } from '../contract/workload.ts';
+import type { Reply, Request, PlannedSideCell } from './protocol.ts';
+import { SIDE_MODULES } from './protocol.ts';
+
+type SideModules = { [K in keyof typeof SIDE_MODULES]: any };
+
+const tree = process.cwd();
+let side: SideModules | undefined;
+let planned: { rig: any; cells: Map<string, any> } | undefined;
+let inFlight: AbortController | undefined;
+let closing = false;
+
+function send(reply: Reply): void {
+  process.send?.(reply);
+}
+
+async function loadSide(): Promise<SideModules> {
+  const missing = Object.values(SIDE_MODULES).filter((rel) => !existsSync(join(tree, rel)));
+  if (missing.length > 0) {
+    throw new Error(`this tree has no ${missing.join(', ')}: rigor ab measures commits whose runner has them (the layout since the one-way layers)`);
+  }
+  const entries = await Promise.all(
+    Object.entries(SIDE_MODULES).map(async ([key, rel]) => [key, await import(pathToFileURL(join(tree, rel)).href)] as const),
+  );
+  return Object.fromEntries(entries) as SideModules;
+}
+
+function hostFacts(modules: SideModules) {
+  return {
+    isRoot: process.getuid?.() === 0,
+    hasBinary: (name: string) => modules.which.which(name) !== null,
+    kvmUsable: async () => {
+      const kvm = await modules.kvm.probeKvm();
+      return { usable: kvm.status === 'usable', reason: `${kvm.status}: ${kvm.reason}` };
+    },
+  };
+}
+
+async function plan(request: Extract<Request, { type: 'plan' }>): Promise<void> {
+  side = await loadSide();
+  const rigPath = join(tree, 'rigs', `${request.rig}.rig.yaml`);
+  if (!existsSync(rigPath)) throw new Error(`this tree has no rig ${request.rig} (rigs/${request.rig}.rig.yaml)`);
+  const loaded = side.load.loadRig(rigPath, { workloads: side.workloads.isWorkload });
+  const { rig } = side.overrides.applyOverrides(loaded.rig, request.sets);
+  const runPlan = side.plan.planRun(rig, { iterations: request.iterations, workloads: side.workloads.getWorkload });
+  const facts = hostFacts(side);
+  const cells: PlannedSideCell[] = [];
+  for (const cell of runPlan.cells) {
+    const base = { id: cell.cell.id, params: cell.cell.params, iterations: cell.sampling.iterations, warmup: cell.sampling.warmup, concurrency: cell.sampling.concurrency };
+    if (!cell.workload) {
+      cells.push({ ...base, status: 'failed', reason: `unknown workload ${JSON.stringify(cell.workloadName)}` });
+      continue;
+    }
+    if (cell.paramsError) throw cell.paramsError;
+    if (cell.problems.length > 0) {
+      cells.push({ ...base, status: 'failed', reason: `invalid params: ${cell.problems.join('; ')}` });
+      continue;
+    }
+    const missing = (await side.requirements.missingRequirement(cell.requirements, cell.params, facts)) ?? (await cell.workload.skipReason?.(cell.params)) ?? null;
+    cells.push(missing ? { ...base, status: 'skipped', reason: missing } : { ...base, status: 'ready' });
+  }
+  planned = { rig, cells: new Map(runPlan.cells.map((cell: any) => [cell.cell.id, cell])) };
+  send({
+    type: 'planned',
+    rig: { name: rig.name, path: `rigs/${request.rig}.rig.yaml`, sha256: loaded.sha256, definition: loaded.rig, effective: rig },
+    cells,
+    tools: runPlan.tools,
+  });
+}
+
+async function take(request: Extract<Request, { type: 'take' }>): Promise<void> {
+  const cell = planned?.cells.get(request.cell);
+  if (!planned || !cell) throw new Error(`no planned cell ${request.cell}`);
+  const workload = cell.workload as Workload;
+  inFlight = new AbortController();
+  const ctx: CellContext = {
+    rig: planned.rig,
+    cellId: request.cell,
+    params: cell.params,
+    sampling: { ...cell.sampling, warmup: request.warmup, iterations: request.count, max_iterations: request.count, min_seconds: 0 },
+    metrics: Object.keys(planned.rig.metrics),
+    signal: inFlight.signal,
+    progress: () => {},
+    log: () => {},
+  };
+  try {
+    const result: WorkloadResult = await workload.run(ctx);
+    send({ type: 'taken', id: request.id, result });
+  } catch (error) {
+    // The side's own WorkloadError class, known by name: the driver's is another module instance.
+    if (error instanceof Error && error.name === 'WorkloadError') {
+      const partial = (error as Error & { partial?: WorkloadResult }).partial;
+      send({ type: 'take-failed', id: request.id, message: error.message, ...(partial ? { partial } : {}) });
+    } else throw error;
+  } finally {
+    inFlight = undefined;
+  }
+}
+
+async function close(): Promise<void> {
+  if (closing) return;
+  closing = true;
+  inFlight?.abort();
+  const leftovers: string[] = [];
+  if (side) {
+    const reclaimed = await side.cleanup.destroyAllSandboxes();
+    for (const failed of reclaimed.failed) leftovers.push(`${failed.id}: ${failed.error}`);
+  }
+  send({ type: 'closed', leftovers });
+  // Modules of the side may hold handles (a database, a timer): the worker's work is over.
+  setImmediate(() => process.exit(0));
+}
+
+// The terminal's Ctrl-C reaches the whole process group; the driver decides what it means.
+process.on('SIGINT', () => {});
+process.on('disconnect', () => {
+  if (closing) return;
+  void close().finally(() => process.exit(0));
+});
+process.on('message', (message: Request) => {
+  if (message.type === 'abort') {
+    inFlight?.abort();
+    return;
+  }
+  const work = message.type === 'plan' ? plan(message) : message.type === 'take' ? take(message) : close();
+  work.catch((error: unknown) => {
+    send({ type: 'error', ...('id' in message ? { id: message.id } : {}), message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  });
+});
