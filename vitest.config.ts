@@ -13,6 +13,7 @@ const INTEGRATION = [
   'test/runner/workloads/sandbox/**/*.test.ts',
   'test/kernel/{build,apply-patches}.test.ts',
   'test/runner/site/e2e.test.ts',
+  'test/runner/ab/run-ab.test.ts',
 ];
 
 const shared = {

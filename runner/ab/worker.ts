@@ -22,6 +22,11 @@ let planned: { rig: any; cells: Map<string, any> } | undefined;
 let inFlight: AbortController | undefined;
 let closing = false;
 
+/** A problem of this side's tree, said as is (no stack). */
+class SideProblem extends Error {
+  override name = 'SideProblem';
+}
+
 function send(reply: Reply): void {
   process.send?.(reply);
 }
@@ -29,7 +34,7 @@ function send(reply: Reply): void {
 async function loadSide(): Promise<SideModules> {
   const missing = Object.values(SIDE_MODULES).filter((rel) => !existsSync(join(tree, rel)));
   if (missing.length > 0) {
-    throw new Error(`this tree has no ${missing.join(', ')}: rigor ab measures commits whose runner has them (the layout since the one-way layers)`);
+    throw new SideProblem(`this tree has no ${missing.join(', ')}: rigor ab measures commits whose runner has them (the layout since the one-way layers)`);
   }
   const entries = await Promise.all(
     Object.entries(SIDE_MODULES).map(async ([key, rel]) => [key, await import(pathToFileURL(join(tree, rel)).href)] as const),
@@ -51,7 +56,7 @@ function hostFacts(modules: SideModules) {
 async function plan(request: Extract<Request, { type: 'plan' }>): Promise<void> {
   side = await loadSide();
   const rigPath = join(tree, 'rigs', `${request.rig}.rig.yaml`);
-  if (!existsSync(rigPath)) throw new Error(`this tree has no rig ${request.rig} (rigs/${request.rig}.rig.yaml)`);
+  if (!existsSync(rigPath)) throw new SideProblem(`this tree has no rig ${request.rig} (rigs/${request.rig}.rig.yaml)`);
   const loaded = side.load.loadRig(rigPath, { workloads: side.workloads.isWorkload });
   const { rig } = side.overrides.applyOverrides(loaded.rig, request.sets);
   const runPlan = side.plan.planRun(rig, { iterations: request.iterations, workloads: side.workloads.getWorkload });
@@ -136,6 +141,9 @@ process.on('message', (message: Request) => {
   }
   const work = message.type === 'plan' ? plan(message) : message.type === 'take' ? take(message) : close();
   work.catch((error: unknown) => {
-    send({ type: 'error', ...('id' in message ? { id: message.id } : {}), message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    // What the side says about its input (a rig that does not load, a missing module) is its message; a crash keeps its stack.
+    const said = error instanceof Error && ['SideProblem', 'InputError', 'RigError', 'RigFileError'].includes(error.name);
+    const text = error instanceof Error ? (said ? error.message : (error.stack ?? error.message)) : String(error);
+    send({ type: 'error', ...('id' in message ? { id: message.id } : {}), message: text });
   });
 });

@@ -1,0 +1,57 @@
+/**
+ * A two-commit repository for `rigor ab`: a copy of this checkout (its
+ * runner, workloads and sandbox core, which each side loads from its own
+ * tree) plus a rig timing a shell loop whose length each commit sets.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { REPO } from './cli.ts';
+
+export const BUSY_RIG = `name: busy
+title: A shell loop whose length the commit sets
+claim: rigor ab tells a head that does more work from its base.
+workload: command
+params:
+  run: [sh, fixture/busy.sh]
+matrix:
+  loop: [shell]
+sampling: { warmup: 1, iterations: 60 }
+metrics:
+  wall_ms: { unit: ms, better: lower, clock: "fork requested -> child reaped" }
+gates:
+  - { metric: wall_ms, stat: median, max_ratio: 1.1 }
+`;
+
+export function busyScript(iterations: number): string {
+  return `i=0; while [ "$i" -lt ${iterations} ]; do i=$((i+1)); done\n`;
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+}
+
+/** A repository whose HEAD~1 loops `base` times and HEAD `head` times; node_modules linked from this checkout. */
+export function abRepository(loops: { base: number; head: number }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rigor-test-abrepo-'));
+  const files = git(REPO, 'ls-files', '-z', '--cached', '--others', '--exclude-standard').split('\0').filter((f) => f && !f.startsWith('results/'));
+  for (const file of files) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    try {
+      cpSync(join(REPO, file), join(dir, file));
+    } catch {
+      // deleted in the working tree but still in the index
+    }
+  }
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+  mkdirSync(join(dir, 'fixture'));
+  writeFileSync(join(dir, 'rigs', 'busy.rig.yaml'), BUSY_RIG);
+  writeFileSync(join(dir, 'fixture', 'busy.sh'), busyScript(loops.base));
+  git(dir, 'init', '--quiet');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '--quiet', '-m', 'base');
+  writeFileSync(join(dir, 'fixture', 'busy.sh'), busyScript(loops.head));
+  git(dir, 'commit', '--quiet', '-am', 'head');
+  return dir;
+}

@@ -1,0 +1,122 @@
+/**
+ * `rigor ab` end to end on a two-commit repository: each side runs its own
+ * tree's loop; a head that loops 20% longer fails the paired gate, the same
+ * commit on both sides passes, and nothing is left behind — no worktree, no
+ * worker, no scratch directory — also after Ctrl-C.
+ */
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Artifact } from '../../../runner/artifact/schema.ts';
+import { assertValidArtifact } from '../../../runner/artifact/validate.ts';
+import { abRepository } from '../../helpers/ab-repo.ts';
+import { CLI, rigor } from '../../helpers/cli.ts';
+import { processesWithEnv } from '../../helpers/leftovers.ts';
+import { spawn } from 'node:child_process';
+
+// The head loops 20% longer; the spawn around it is the same, so the head is a little less than 1.2x slower.
+const repo = abRepository({ base: 8000, head: 9600 });
+afterAll(() => rmSync(repo, { recursive: true, force: true }));
+
+function worktrees(): string[] {
+  return execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd: repo, encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.startsWith('worktree '));
+}
+
+function scratchDirs(): string[] {
+  return readdirSync(tmpdir()).filter((name) => name.startsWith('rigor-ab-'));
+}
+
+function onlyArtifact(dir: string): Artifact {
+  const files = readdirSync(dir).filter((name) => name.endsWith('.json'));
+  expect(files).toHaveLength(1);
+  return JSON.parse(readFileSync(join(dir, files[0]!), 'utf8')) as Artifact;
+}
+
+function ab(args: string[], mark: string) {
+  return rigor(['ab', 'busy', ...args, '--quiet'], { cwd: repo, env: { RIGOR_TEST_MARK: mark, CI: '' } });
+}
+
+describe('rigor ab on two commits', () => {
+  const before = scratchDirs();
+
+  it('fails the paired gate (max 1.1x) when the head does 20% more work, with both sides in one valid artifact', () => {
+    const mark = randomUUID();
+    const out = join(repo, 'out-slower');
+    const result = ab(['--base', 'HEAD~1', '--head', 'HEAD', '--out', out, '--seed', '7', '--rounds', '20'], mark);
+    expect(result.code, result.stderr + result.stdout).toBe(1);
+    const artifact = onlyArtifact(out);
+    expect(() => assertValidArtifact(artifact, out)).not.toThrow();
+    expect(artifact.run.mode).toBe('ab');
+    expect(artifact.ab!.base.commit).not.toBe(artifact.ab!.head.commit);
+    expect(artifact.ab!.base.dependencies).toBe('linked');
+    expect(artifact.interleave!.seed).toBe(7);
+    // Every round ran both sides of the one cell.
+    for (const order of artifact.interleave!.order) expect([...order].sort()).toEqual(['base:loop=shell', 'head:loop=shell']);
+    const gate = artifact.gates.find((g) => g.cell === 'loop=shell')!;
+    expect(gate).toMatchObject({ verdict: 'fail', method: 'paired', correction: 'Holm' });
+    expect(gate.ratio!).toBeGreaterThan(1.1);
+    expect(result.stdout).toMatch(/A\/B: base HEAD~1 .* vs head HEAD/);
+    // rigor gate on the artifact applies the same paired rule.
+    const gated = rigor(['gate', join(out, readdirSync(out)[0]!)], { cwd: repo, env: { CI: '' } });
+    expect(gated.code).toBe(1);
+    expect(gated.stdout).toMatch(/method: +paired/);
+    expect(processesWithEnv(`RIGOR_TEST_MARK=${mark}`)).toEqual([]);
+  });
+
+  it('passes when both sides are the same commit', () => {
+    const mark = randomUUID();
+    const out = join(repo, 'out-same');
+    const result = ab(['--base', 'HEAD', '--head', 'HEAD', '--out', out, '--rounds', '20'], mark);
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    const artifact = onlyArtifact(out);
+    expect(artifact.gates.map((g) => g.verdict)).toEqual(['pass']);
+    expect(processesWithEnv(`RIGOR_TEST_MARK=${mark}`)).toEqual([]);
+  });
+
+  it('names the side of a ref that does not exist, and of a rig the base does not have, before measuring', () => {
+    const missing = ab(['--base', 'no-such-ref'], randomUUID());
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--base no-such-ref: expected a git ref naming a commit/);
+    const noRig = rigor(['ab', 'startup-nope', '--base', 'HEAD~1', '--quiet'], { cwd: repo, env: { CI: '' } });
+    expect(noRig.code).toBe(2);
+    expect(noRig.stderr).toMatch(/rigor ab: (base|head): this tree has no rig startup-nope/);
+  });
+
+  it('leaves no worktree and no scratch directory behind', () => {
+    expect(worktrees()).toHaveLength(1);
+    expect(scratchDirs().filter((name) => !before.includes(name))).toEqual([]);
+  });
+
+  it('on Ctrl-C writes an interrupted artifact and leaves no worktree, worker or directory', async () => {
+    const mark = randomUUID();
+    const out = join(repo, 'out-interrupted');
+    const child = spawn(process.execPath, [CLI, 'ab', 'busy', '--base', 'HEAD~1', '--rounds', '500', '--out', out], {
+      cwd: repo,
+      env: { ...process.env, RIGOR_TEST_MARK: mark, CI: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        // Both workers exist once a round has started.
+        if (/\[round \d+\/500/.test(stderr) || /\[warmup round/.test(stderr)) resolve();
+      });
+    });
+    // Let a round or two be measured, counted by the workers' processes rather than by time.
+    while (processesWithEnv(`RIGOR_TEST_MARK=${mark}`).length < 2) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code, stderr).toBe(130);
+    const artifact = onlyArtifact(out);
+    expect(artifact.run.status).toBe('interrupted');
+    expect(worktrees()).toHaveLength(1);
+    expect(scratchDirs().filter((name) => !before.includes(name))).toEqual([]);
+    expect(processesWithEnv(`RIGOR_TEST_MARK=${mark}`)).toEqual([]);
+  });
+});
