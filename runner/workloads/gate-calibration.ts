@@ -1,0 +1,132 @@
+/**
+ * How often rigor's two gates are wrong on this host, measured: each sample
+ * is one trial of a gate on a pair of sides whose difference is set by
+ * construction — B runs a busy loop `slowdown_pct` percent more iterations
+ * than A (0: the same code). The trial's sides are measured the way the gate
+ * expects them:
+ * - `paired`: one interleaved run, `rounds` rounds of `per_round` samples of
+ *   each side in a shuffled order, judged by the paired gate of `rigor ab`
+ *   (runner/gate/paired.ts);
+ * - `cross-run`: all of A's samples, then all of B's, as two runs made one
+ *   after the other would be, judged by the cross-run gate of `rigor gate
+ *   --baseline` (runner/gate/evaluate.ts).
+ * Both call the gates' own functions on artifacts' cells built from the
+ * samples. gate_failed is 1 when the gate called a regression: for
+ * slowdown 0 a false failure, otherwise a slowdown caught.
+ */
+import { fileURLToPath } from 'node:url';
+import { cachedCBuild } from '../../base/build-cache.ts';
+import { describeFound } from '../../base/errors.ts';
+import type { Artifact, CellResult } from '../artifact/schema.ts';
+import type { CellContext, Workload, WorkloadResult } from '../contract/workload.ts';
+import { evaluateGates } from '../gate/evaluate.ts';
+import { evaluatePairedGates } from '../gate/paired.ts';
+import { roundOrders } from '../interleave/schedule.ts';
+import { openSpawner } from '../process/open-spawner.ts';
+import type { Spawner } from '../process/spawner.ts';
+import type { MetricDef, RelativeGate } from '../rig/schema.ts';
+import { sampleLoop } from '../sampling/loop.ts';
+
+const SOURCE = fileURLToPath(new URL('../../native/busy-loop.c', import.meta.url));
+const WALL: MetricDef = { unit: 'ms', better: 'lower', clock: 'spawn requested -> child reaped (native helper)' };
+
+interface Params {
+  gate: 'paired' | 'cross-run';
+  slowdown_pct: number;
+  loop_iterations: number;
+  rounds: number;
+  per_round: number;
+  max_ratio: number;
+  alpha: number;
+}
+
+function problems(params: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  if (params.gate !== 'paired' && params.gate !== 'cross-run') out.push(`params.gate: expected "paired" or "cross-run", found ${describeFound(params.gate)}`);
+  const positive = (key: keyof Params, integer: boolean, least: number) => {
+    const value = params[key];
+    if (typeof value !== 'number' || !(value >= least) || (integer && !Number.isInteger(value))) {
+      out.push(`params.${key}: expected a ${integer ? 'whole number' : 'number'} >= ${least}, found ${describeFound(value)}`);
+    }
+  };
+  positive('slowdown_pct', false, 0);
+  positive('loop_iterations', true, 1);
+  positive('rounds', true, 2);
+  positive('per_round', true, 1);
+  positive('max_ratio', false, 1);
+  if (typeof params.alpha !== 'number' || !(params.alpha > 0 && params.alpha < 1)) out.push(`params.alpha: expected a number in (0, 1), found ${describeFound(params.alpha)}`);
+  return out;
+}
+
+/** A cell of one side as an artifact holds it, so the gates read it as they read any artifact. */
+function sideCell(samples: number[], rounds: number[] | null): CellResult {
+  return {
+    id: 'side',
+    params: {},
+    status: 'ok',
+    concurrency: 1,
+    warmup: 0,
+    metrics: { wall_ms: { ...WALL, samples, ...(rounds ? { rounds } : {}), summary: null } },
+  };
+}
+
+/** One host for both sides: the same machine, so no host warning bends the verdict. */
+const HOST = { id: 'calibration', cpu: { model: 'this host' } } as unknown as Artifact['host'];
+
+async function trial(spawner: Spawner, p: Params, seed: number, signal: AbortSignal, binary: string): Promise<{ failed: number; ratio: number }> {
+  const argv = { a: [binary, String(p.loop_iterations)], b: [binary, String(Math.round(p.loop_iterations * (1 + p.slowdown_pct / 100)))] };
+  const once = async (side: 'a' | 'b') => {
+    const run = await spawner.run(argv[side], { output: 'discard', timeoutMs: 30_000, signal });
+    if (run.exitCode !== 0) throw new Error(`busy-loop exited ${run.exitCode ?? run.signal}: ${run.stderrTail}`);
+    return run.wallMs;
+  };
+  const sides = { a: [] as number[], b: [] as number[] };
+  const rounds = { a: [] as number[], b: [] as number[] };
+  const gate: RelativeGate = { metric: 'wall_ms', stat: 'median', max_ratio: p.max_ratio, alpha: p.alpha };
+  if (p.gate === 'paired') {
+    for (const [round, order] of roundOrders(['a', 'b'], p.rounds, seed).entries()) {
+      for (const side of order as ('a' | 'b')[]) {
+        for (let i = 0; i < p.per_round; i++) {
+          sides[side].push(await once(side));
+          rounds[side].push(round);
+        }
+      }
+    }
+    const [result] = evaluatePairedGates([gate], { wall_ms: WALL }, { cells: [sideCell(sides.b, rounds.b)], host: HOST, ab: { base_cells: [sideCell(sides.a, rounds.a)] } });
+    return { failed: result!.verdict === 'fail' ? 1 : 0, ratio: result!.ratio ?? Number.NaN };
+  }
+  for (const side of ['a', 'b'] as const) for (let i = 0; i < p.rounds * p.per_round; i++) sides[side].push(await once(side));
+  const baseline = { cells: [sideCell(sides.a, null)], host: HOST } as unknown as Artifact;
+  const [result] = evaluateGates([gate], { wall_ms: WALL }, { cells: [sideCell(sides.b, null)], host: HOST }, baseline);
+  return { failed: result!.verdict === 'fail' ? 1 : 0, ratio: result!.ratio ?? Number.NaN };
+}
+
+export const gateCalibrationWorkload: Workload = {
+  name: 'gate-calibration',
+  description: 'How often the paired and the cross-run gate fail on a known slowdown (0 = same code) of a busy loop, one trial per sample',
+  validateParams: problems,
+  requirements: () => [{ binary: 'cc' }],
+  async run(ctx: CellContext): Promise<WorkloadResult> {
+    const p = ctx.params as unknown as Params;
+    const build = await cachedCBuild({ kind: 'busy-loop', sources: [SOURCE], flags: ['-O2', '-std=c99', '-Wall'], fileName: 'busy-loop' });
+    const { spawner, note } = await openSpawner('native');
+    try {
+      // A few runs first: the binary and its pages are then as warm for A as for B.
+      for (let i = 0; i < 5; i++) await spawner.run([build.path, String(p.loop_iterations)], { output: 'discard', timeoutMs: 30_000, signal: ctx.signal });
+      const result = await sampleLoop(ctx, async (index, signal) => {
+        const { failed, ratio } = await trial(spawner, p, 0x5eed + index, signal, build.path);
+        return { gate_failed: failed, ratio };
+      });
+      return {
+        ...result,
+        facts: {
+          spawner: note,
+          trial: { gate: p.gate, samples_per_side: p.rounds * p.per_round, rounds: p.gate === 'paired' ? p.rounds : null, max_ratio: p.max_ratio, alpha: p.alpha },
+          loop: { a: p.loop_iterations, b: Math.round(p.loop_iterations * (1 + p.slowdown_pct / 100)), build_id: build.buildId },
+        },
+      };
+    } finally {
+      await spawner.close();
+    }
+  },
+};
