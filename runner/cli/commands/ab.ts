@@ -10,6 +10,7 @@ import { SideError } from '../../ab/side-worker.ts';
 import { freshSeed } from '../../interleave/schedule.ts';
 import { DEFAULT_WIDTH, formatResultsMatrix } from '../../report/results-matrix.ts';
 import { formatAbTable } from '../../report/ab-table.ts';
+import { gateMarkdown } from '../../gate/markdown.ts';
 import { exitCodeFor, listenForInterrupt } from '../../run/interrupt.ts';
 import { createProgress } from '../../run/progress.ts';
 import type { RigorCommand } from '../command.ts';
@@ -30,6 +31,7 @@ export const abCommand: RigorCommand = {
       .option('max-seconds', { type: 'number', describe: 'stop at the end of the round in which this much time has passed' })
       .option('out', { type: 'string', describe: 'directory for the artifact (default results/<rig>/ab/)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the artifact as JSON' })
+      .option('markdown', { type: 'boolean', default: false, describe: 'print the gate results as GitHub-flavoured markdown (for $GITHUB_STEP_SUMMARY)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
       .example('$0 ab startup --base origin/main', 'this checkout against main, one interleaved run')
       .example('$0 ab startup --base HEAD~1 --head HEAD --set cache=warm', 'two commits, warm cells only'),
@@ -42,6 +44,7 @@ export const abCommand: RigorCommand = {
     }
     if (args.seed !== undefined && !(Number.isInteger(args.seed) && args.seed >= 0)) throw new InputError(`--seed: expected a whole number >= 0, found ${String(args.seed)}`);
     if (typeof args.base !== 'string' || args.base === '') throw new InputError('--base: expected a git ref, found nothing');
+    if (args.json && args.markdown) throw new InputError('--json and --markdown: expected one output format, found both');
     const progress = createProgress(process.stderr, Boolean(args.quiet));
     const interrupt = listenForInterrupt((signal) => progress.note(`\nrigor ab: ${signal} received: stopping both sides, writing what was measured`));
     try {
@@ -65,7 +68,18 @@ export const abCommand: RigorCommand = {
       });
       const shown = relative(process.cwd(), path);
       if (args.json) process.stdout.write(`${JSON.stringify(artifact, null, 1)}\n`);
-      else {
+      else if (args.markdown) {
+        const base = artifact.ab!.base;
+        process.stdout.write(
+          gateMarkdown(artifact.gates, {
+            rig: artifact.rig.name,
+            candidate: shown,
+            baseline: `base side ${base.ref} (${base.commit?.slice(0, 12) ?? 'no commit'}) of the same run`,
+            method: 'paired — both sides in shuffled rounds of one run (Wilcoxon signed-rank on per-round log ratios, Holm)',
+            warnings: artifact.host.warnings,
+          }),
+        );
+      } else {
         const maxWidth = process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : DEFAULT_WIDTH;
         process.stdout.write(`\n${formatAbTable(artifact, { maxWidth })}\n\n${formatResultsMatrix(artifact, { maxWidth, artifactPath: shown, baseline: null })}\n\nartifact: ${shown}\n`);
       }
