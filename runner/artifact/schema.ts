@@ -132,6 +132,47 @@ const Kvm = z
   })
   .strict();
 
+const Dmi = z
+  .object({
+    sys_vendor: z.string().nullable(),
+    product_name: z.string().nullable(),
+    product_version: z.string().nullable(),
+    board_vendor: z.string().nullable(),
+    board_name: z.string().nullable(),
+    bios_vendor: z.string().nullable(),
+    bios_version: z.string().nullable(),
+  })
+  .strict()
+  .describe('/sys/class/dmi/id; a field is null when its file is absent or empty');
+
+/** What the numbers depend on, as runner/host/fingerprint.ts reads it; `id` is the digest of the rest. */
+export const HostFingerprint = z
+  .object({
+    id: z.string().regex(/^[0-9a-f]{12}$/).describe('first 12 hex of sha256 over the other fields (keys sorted)'),
+    cpu_model: z.string().nullable().describe('/proc/cpuinfo "model name"; null when absent'),
+    cpu_flags_sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .nullable()
+      .describe('sha256 of the first CPU\'s /proc/cpuinfo flags (arm: Features), sorted, space-separated; null when absent'),
+    microcode: z.string().nullable().describe('/proc/cpuinfo "microcode" (distinct values joined by ","); null when absent'),
+    logical_cpus: z.number().int().min(1),
+    kernel_release: z.string().describe('uname -r'),
+    kernel_build: z.string().describe('uname -v'),
+    dmi: Dmi.nullable().describe('null when /sys/class/dmi/id is absent (many microVMs)'),
+    memory_total_mib: z
+      .number()
+      .int()
+      .min(0)
+      .describe('/proc/meminfo MemTotal in MiB, rounded to the nearest 128 MiB: another kernel or boot moves it by some hundred kB'),
+    virtualization: z
+      .string()
+      .nullable()
+      .describe('"none", "kvm", "xen", "microsoft", "vmware", "oracle", "qemu", "amazon", ... or "vm-other" (a hypervisor nothing names); null when unknown'),
+  })
+  .strict();
+export type HostFingerprint = z.infer<typeof HostFingerprint>;
+
 export const Host = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/).describe('short stable id used in file names'),
@@ -150,6 +191,9 @@ export const Host = z
     tools: z.record(z.string(), z.string().nullable()).describe('versions of the tools the rig used; null = not installed'),
     virtualization: z.object({ kvm: Kvm }).strict(),
     warnings: z.array(z.string()).describe('what doctor saw that can bend numbers, with advice'),
+    fingerprint: HostFingerprint.optional().describe(
+      'what the numbers depend on besides the host id, which VM images clone (absent in artifacts written before rigor had it)',
+    ),
   })
   .strict();
 export type Host = z.infer<typeof Host>;

@@ -4,7 +4,7 @@
  */
 import type { Artifact, CellResult, GateResult } from '../artifact/schema.ts';
 import { shiftOf } from '../compare/shift.ts';
-import { hostsDiffer } from '../compare/warnings.ts';
+import { hostDifferenceSummary } from '../compare/warnings.ts';
 import { formatInterval, formatRatio, formatValue, pClause } from '../report/number.ts';
 import { cellMatches } from '../rig/matrix.ts';
 import type { AbsoluteGate, Gate, MetricDef, RelativeGate, Stat } from '../rig/schema.ts';
@@ -131,7 +131,7 @@ export function evaluateGates(
   candidate: Pick<Artifact, 'cells' | 'host'>,
   baseline?: Artifact,
 ): GateResult[] {
-  const otherHost = baseline && hostsDiffer(candidate, baseline) ? `${baseline.host.id} vs ${candidate.host.id}` : null;
+  const otherHost = baseline ? hostDifferenceSummary(baseline, candidate) : null;
   const results: GateResult[] = [];
   gates.forEach((gate, index) => {
     const kind = isRelative(gate) ? 'relative' : 'absolute';

@@ -1,7 +1,9 @@
 /** `rigor history` for the terminal: one table per series, change points marked where they start. */
 import { formatInterval, formatNumber, formatP } from '../report/number.ts';
 import { renderTable, type Column } from '../report/table.ts';
+import { renderWarnings } from '../report/warning-box.ts';
 import { CHANGE_POINT_DEFAULTS, MIN_SERIES_LENGTH, type ChangePoint } from './change-points.ts';
+import { fingerprintLabel } from './hosts.ts';
 import type { HistoryPoint, HistorySeries, RigHistory } from './series.ts';
 
 const COLUMNS: Column[] = [
@@ -57,7 +59,7 @@ export function formatSeries(series: HistorySeries, opts: { maxWidth?: number } 
       change ? formatChange(change, series.better) : '',
     ];
   });
-  const heading = `${series.cell}  ${series.metric} (${series.unit}, ${series.better} is better)  host ${series.host}\nclock: ${series.clock}`;
+  const heading = `${series.cell}  ${series.metric} (${series.unit}, ${series.better} is better)  host ${series.host}, ${fingerprintLabel(series.fingerprint)}\nclock: ${series.clock}`;
   return `${heading}\n${renderTable(COLUMNS, rows, opts)}\n${seriesNote(series)}`;
 }
 
@@ -67,6 +69,7 @@ export function formatHistory(history: RigHistory, opts: { maxWidth?: number } =
   const points = history.series.flatMap((s) => s.points);
   if (points.some((p) => p.placed_by_time)) legend.push('* commit not in `git rev-list HEAD` (or none): placed by run time');
   if (points.some((p) => p.dirty)) legend.push('+ run from a tree with uncommitted changes');
-  if (new Set(history.series.map((s) => s.host)).size > 1) legend.push('hosts are separate series: numbers from two machines are never one line');
-  return [...blocks, ...(legend.length > 0 ? [legend.join('\n')] : [])].join('\n\n');
+  // hosts and fingerprints first: they are why one cell has several series
+  const warnings = history.warnings.length > 0 ? [renderWarnings(history.warnings, opts)] : [];
+  return [...warnings, ...blocks, ...(legend.length > 0 ? [legend.join('\n')] : [])].join('\n\n');
 }

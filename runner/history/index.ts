@@ -8,5 +8,6 @@ export {
 } from './change-points.ts';
 export { commitOrder } from './commit-order.ts';
 export { formatChange, formatHistory, formatSeries } from './format.ts';
+export { fingerprintLabel, historyHostWarnings, historyHosts, type HistoryFingerprint, type HistoryHost } from './hosts.ts';
 export { readRigArtifacts } from './read-artifacts.ts';
 export { buildHistory, type ArtifactFile, type HistoryOptions, type HistoryPoint, type HistorySeries, type RigHistory } from './series.ts';

@@ -1,11 +1,12 @@
 /**
- * A rig's history: for each cell, metric and host, one point per artifact,
+ * A rig's history: for each cell, metric, host and host fingerprint, one point per artifact,
  * in commit order, with the change points of the medians. Pure.
  */
 import type { Artifact } from '../artifact/schema.ts';
 import { InputError } from '../../base/errors.ts';
 import { bootstrapCI, median, type Interval } from '../stats/index.ts';
 import { detectChangePoints, type ChangePoint } from './change-points.ts';
+import { historyHostWarnings, historyHosts, type HistoryHost } from './hosts.ts';
 
 export interface HistoryPoint {
   /** The artifact file the point comes from. */
@@ -17,6 +18,8 @@ export interface HistoryPoint {
   dirty: boolean;
   started_at: string;
   host: string;
+  /** host.fingerprint.id; null for an artifact written before rigor recorded fingerprints. */
+  fingerprint: string | null;
   /** Median of the raw samples (type 7), recomputed: a stored summary is not trusted. */
   median: number;
   /** Seeded bootstrap 95% CI of the median; null when n < 2. */
@@ -33,6 +36,12 @@ export interface HistorySeries {
   metric: string;
   /** One host per series: numbers from two machines are never one line. */
   host: string;
+  /**
+   * One fingerprint per series: a host id whose CPU, microcode, kernel build,
+   * DMI, memory or virtualization changed is two lines (hosts.ts says what
+   * changed); null: older artifacts that record none, never taken for either.
+   */
+  fingerprint: string | null;
   unit: string;
   better: 'lower' | 'higher';
   /** A metric whose clock or unit changed starts a new series: two clocks are never one line. */
@@ -45,6 +54,10 @@ export interface HistorySeries {
 export interface RigHistory {
   /** null when there were no artifacts. */
   rig: string | null;
+  /** Each host id with the fingerprints it ran with, and what changed between them. */
+  hosts: HistoryHost[];
+  /** What sets hosts and fingerprints apart, by field: why there is more than one series per cell and metric. */
+  warnings: string[];
   series: HistorySeries[];
 }
 
@@ -84,10 +97,11 @@ export function buildHistory(artifacts: readonly ArtifactFile[], commitOrder: re
       for (const [metric, result] of Object.entries(cell.metrics)) {
         if (result.samples.length === 0) continue;
         const host = artifact.host.id;
-        const key = JSON.stringify([cell.id, metric, host, result.unit, result.clock]);
+        const fingerprint = artifact.host.fingerprint?.id ?? null;
+        const key = JSON.stringify([cell.id, metric, host, fingerprint, result.unit, result.clock]);
         let series = groups.get(key);
         if (!series) {
-          series = { cell: cell.id, metric, host, unit: result.unit, better: result.better, clock: result.clock, points: [] };
+          series = { cell: cell.id, metric, host, fingerprint, unit: result.unit, better: result.better, clock: result.clock, points: [] };
           groups.set(key, series);
         }
         const commit = artifact.git.commit;
@@ -101,6 +115,7 @@ export function buildHistory(artifacts: readonly ArtifactFile[], commitOrder: re
           dirty: artifact.git.dirty,
           started_at: artifact.run.started_at,
           host,
+          fingerprint,
           median: middle,
           ci95_median: useStored ? stored.ci95_median : bootstrapCI(result.samples, 'median'),
           ci_source: useStored ? 'summary' : 'samples',
@@ -114,7 +129,8 @@ export function buildHistory(artifacts: readonly ArtifactFile[], commitOrder: re
     const points = orderPoints(group.points, position);
     return { ...group, points, change_points: detectChangePoints(points.map((p) => p.median)) };
   });
-  return { rig, series };
+  const hosts = historyHosts(artifacts);
+  return { rig, hosts, warnings: historyHostWarnings(hosts), series };
 }
 
 function byTime(a: HistoryPoint, b: HistoryPoint): number {

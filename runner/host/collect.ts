@@ -4,6 +4,7 @@ import os from 'node:os';
 import type { Host } from '../artifact/schema.ts';
 import { doctorWarnings, gatherHostFacts, hostChecks, kvmCheck, toolChecks } from './doctor.ts';
 import { probeKvm } from '../../sandbox-core/kvm/probe.ts';
+import { collectFingerprint } from './fingerprint.ts';
 import { cpuModel, kernel, loadAverage, osRelease } from './os.ts';
 import { readText } from '../../base/read-text.ts';
 import { toolVersions } from './tools.ts';
@@ -52,6 +53,7 @@ export async function collectHost(opts: { tools: string[]; probeKvm?: boolean })
     tools,
     virtualization: { kvm },
     warnings: doctorWarnings(checks),
+    fingerprint: collectFingerprint(),
   };
 }
 

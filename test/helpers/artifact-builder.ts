@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARTIFACT_SCHEMA_ID, type Artifact, type CellResult, type Summary } from '../../runner/artifact/schema.ts';
+import { withFingerprintId, type FingerprintFields } from '../../runner/host/fingerprint.ts';
 import { cellId } from '../../runner/rig/matrix.ts';
 import { RigFile, type MetricDef, type RigInput, type Scalar } from '../../runner/rig/schema.ts';
 import { createRng, summarize } from '../../runner/stats/index.ts';
@@ -25,6 +26,10 @@ export interface ArtifactSpec {
   rig?: string;
   hostId?: string;
   cpuModel?: string;
+  /** Fields of host.fingerprint over the defaults; the host block's CPU model, kernel and memory follow them. */
+  fingerprint?: Partial<FingerprintFields>;
+  /** An artifact written before rigor recorded fingerprints: no host.fingerprint. */
+  withoutFingerprint?: boolean;
   commit?: string | null;
   startedAt?: string;
   status?: 'complete' | 'interrupted' | 'failed';
@@ -85,6 +90,18 @@ export function buildArtifact(spec: ArtifactSpec): Artifact {
       }),
     ),
   }));
+  const fingerprint: FingerprintFields = {
+    cpu_model: spec.cpuModel ?? 'Test CPU @ 2.0GHz',
+    cpu_flags_sha256: createHash('sha256').update('fpu hypervisor sse sse2').digest('hex'),
+    microcode: '0x1',
+    logical_cpus: 2,
+    kernel_release: '6.1.0-test',
+    kernel_build: '#1 SMP',
+    dmi: null,
+    memory_total_mib: 4096,
+    virtualization: 'kvm',
+    ...spec.fingerprint,
+  };
   return {
     schema: ARTIFACT_SCHEMA_ID,
     tool: { name: 'rigor', version: '0.1.0' },
@@ -107,16 +124,17 @@ export function buildArtifact(spec: ArtifactSpec): Artifact {
       id: spec.hostId ?? 'test-host',
       hostname: spec.hostId ?? 'test-host',
       os: { id: 'debian', version_id: '12', pretty_name: 'Debian GNU/Linux 12 (bookworm)' },
-      kernel: { release: '6.1.0-test', version: '#1 SMP' },
+      kernel: { release: fingerprint.kernel_release, version: fingerprint.kernel_build },
       arch: 'x64',
-      cpu: { model: spec.cpuModel ?? 'Test CPU @ 2.0GHz', logical_cpus: 2 },
-      memory: { total_bytes: 4 * 2 ** 30, available_bytes: 2 * 2 ** 30 },
+      cpu: { model: fingerprint.cpu_model ?? 'unknown', logical_cpus: fingerprint.logical_cpus },
+      memory: { total_bytes: fingerprint.memory_total_mib * 2 ** 20, available_bytes: 2 * 2 ** 30 },
       load: { before: [0.1, 0.1, 0.1], after: [0.2, 0.1, 0.1] },
       cpu_governor: null,
       node: 'v20.0.0',
       tools: {},
       virtualization: { kvm: { status: 'absent', reason: 'no /dev/kvm', probe_ms: null, cached: false } },
       warnings: [],
+      ...(!spec.withoutFingerprint && { fingerprint: withFingerprintId(fingerprint) }),
     },
     environment: {},
     cells,

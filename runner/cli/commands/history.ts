@@ -1,6 +1,7 @@
 /** `rigor history <rig>`: each cell and metric across commits, with its change points. Information: exit 0. */
 import { InputError } from '../../../base/errors.ts';
 import { commitOrder } from '../../history/commit-order.ts';
+import { historyHostWarnings } from '../../history/hosts.ts';
 import { formatHistory } from '../../history/format.ts';
 import { readRigArtifacts } from '../../history/read-artifacts.ts';
 import { buildHistory, type RigHistory } from '../../history/series.ts';
@@ -15,15 +16,15 @@ function select(history: RigHistory, metric: string | undefined, cell: string | 
   if (cell !== undefined && !known('cell').includes(cell)) {
     throw new InputError(`--cell: expected one of ${known('cell').join(' | ') || '(no cell has samples)'}, found ${JSON.stringify(cell)}`);
   }
-  return {
-    ...history,
-    series: history.series.filter((s) => (metric === undefined || s.metric === metric) && (cell === undefined || s.cell === cell)),
-  };
+  const series = history.series.filter((s) => (metric === undefined || s.metric === metric) && (cell === undefined || s.cell === cell));
+  // the warnings of the hosts these series come from, not of every host the rig ran on
+  const hosts = history.hosts.filter((host) => series.some((s) => s.host === host.id));
+  return { ...history, hosts, warnings: historyHostWarnings(hosts), series };
 }
 
 export const historyCommand: RigorCommand = {
   command: 'history <rig>',
-  describe: "A rig's medians across commits (git order), per cell, metric and host, with change points (E-divisive means + t-test, as Apache Otava)",
+  describe: "A rig's medians across commits (git order), per cell, metric, host and host fingerprint, with change points (E-divisive means + t-test, as Apache Otava)",
   builder: (yargs) =>
     yargs
       .positional('rig', { type: 'string', describe: 'rig name: its artifacts are results/<rig>/*.json', demandOption: true })

@@ -25,6 +25,8 @@ export interface HistoryColumn {
   key: string;
   cell: string;
   host: string;
+  /** Set when the host ran with several fingerprints: which one this series is ("none" for older artifacts). */
+  fingerprint: string | null;
 }
 
 export interface HistoryMetric {
@@ -42,6 +44,8 @@ export interface HistoryMetric {
 export interface HistoryPage {
   rig: string;
   artifactCount: number;
+  /** Why a cell has several series: which fields set hosts and fingerprints apart (runner/history/hosts.ts). */
+  warnings: string[];
   metrics: HistoryMetric[];
 }
 
@@ -96,6 +100,7 @@ export function historyPage(rig: string, artifacts: ArtifactInput[], commitOrder
   const history = buildHistory(artifacts, commitOrder, { ci: 'summary' });
   const byPath = new Map(artifacts.map((input) => [input.path, input]));
   const refs = new Map(artifacts.map((input) => [input.path, artifactRef(input)]));
+  const severalFingerprints = new Set(history.hosts.filter((host) => host.fingerprints.length > 1).map((host) => host.id));
   const groups = new Map<string, HistorySeries[]>();
   for (const series of history.series) {
     const key = JSON.stringify([series.metric, series.clock, series.unit]);
@@ -103,7 +108,10 @@ export function historyPage(rig: string, artifacts: ArtifactInput[], commitOrder
   }
   const metrics = [...groups.values()].map((group): HistoryMetric => {
     const first = group[0]!;
-    const columns = group.map((series) => ({ key: `${series.cell}@${series.host}`, cell: series.cell, host: series.host }));
+    const columns = group.map((series): HistoryColumn => {
+      const fingerprint = severalFingerprints.has(series.host) ? (series.fingerprint ?? 'none') : null;
+      return { key: `${series.cell}@${series.host}${fingerprint ? `#${fingerprint}` : ''}`, cell: series.cell, host: series.host, fingerprint };
+    });
     const order = artifactOrder(group);
     const rowOf = new Map(order.map((path, i) => [path, i]));
     const rows: HistoryMetric['rows'] = order.map((path) => ({ artifact: refs.get(path)!, placedByTime: false, values: columns.map(() => null) }));
@@ -121,5 +129,5 @@ export function historyPage(rig: string, artifacts: ArtifactInput[], commitOrder
     const values = group.flatMap((series) => series.points.flatMap((p) => [p.median, ...(p.ci95_median ? [p.ci95_median.low, p.ci95_median.high] : [])]));
     return { metric: first.metric, unit: first.unit, better: first.better, clock: first.clock, log: useLogScale(values), columns, rows, changes };
   });
-  return { rig, artifactCount: artifacts.length, metrics };
+  return { rig, artifactCount: artifacts.length, warnings: history.warnings, metrics };
 }

@@ -1,4 +1,5 @@
 /** The host block of an artifact: the machine, its load and tools, and whether qemu cells ran under KVM or TCG. Pure. */
+import { fingerprintEntries, recordedFingerprint } from '../../host/fingerprint.ts';
 import type { ArtifactInput } from './artifact-ref.ts';
 import { pointerOf } from './json-pointer.ts';
 import type { NumberFormat, Shown } from './source.ts';
@@ -20,6 +21,8 @@ export interface HostBlock {
   node: string;
   tools: { name: string; version: string | null }[];
   kvm: { status: string; reason: string };
+  /** host.fingerprint's id and fields; null for an artifact written before rigor recorded fingerprints. */
+  fingerprint: { id: string; entries: { label: string; value: string }[] } | null;
   /** Which accelerator each qemu cell used, from the cells' facts.accel: "TCG" or "KVM". */
   accel: { label: string; cells: string[] }[];
   environment: { key: string; value: string }[];
@@ -58,6 +61,7 @@ export function hostBlock(input: ArtifactInput): HostBlock {
     node: host.node,
     tools: Object.entries(host.tools).map(([name, version]) => ({ name, version })),
     kvm: { status: host.virtualization.kvm.status, reason: host.virtualization.kvm.reason },
+    fingerprint: host.fingerprint ? { id: host.fingerprint.id, entries: fingerprintEntries(recordedFingerprint(host).fields) } : null,
     accel: [...accel].map(([label, ids]) => ({ label, cells: ids })),
     environment: Object.entries(environment).map(([key, value]) => ({
       key,

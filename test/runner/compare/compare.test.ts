@@ -109,16 +109,65 @@ describe('compareArtifacts warnings', () => {
     expect(c.warnings).toEqual([]);
   });
 
-  it('warns loudly when the hosts differ', () => {
+  it('warns loudly when the hosts differ, even with one fingerprint (clones on like machines are still two)', () => {
     const c = compareArtifacts(buildArtifact({ hostId: 'laptop', cells }), buildArtifact({ hostId: 'ci-runner', cells }));
     expect(c.hostsDiffer).toBe(true);
-    expect(c.warnings.join('\n')).toContain('artifacts come from different hosts (laptop vs ci-runner): differences may be the machine, not the code');
+    const fingerprint = buildArtifact({ cells }).host.fingerprint!.id;
+    expect(c.warnings).toEqual([
+      `artifacts come from different hosts (laptop vs ci-runner), alike by fingerprint ${fingerprint}: differences may be the machine, not the code; compare runs from one host to judge a change`,
+    ]);
+  });
+
+  it('names the fingerprint fields two hosts differ in', () => {
+    const c = compareArtifacts(
+      buildArtifact({ hostId: 'laptop', cells }),
+      buildArtifact({ hostId: 'ci-runner', fingerprint: { cpu_model: 'Xeon 8375C', virtualization: 'none' }, cells }),
+    );
+    expect(c.warnings[0]).toBe(
+      'artifacts come from different hosts (laptop vs ci-runner), which differ in CPU model (Test CPU @ 2.0GHz vs Xeon 8375C), virtualization (kvm vs none): ' +
+        'differences may be the machine, not the code; compare runs from one host to judge a change',
+    );
   });
 
   it('treats one host id with another CPU model as another host', () => {
     const c = compareArtifacts(buildArtifact({ cpuModel: 'EPYC 7763', cells }), buildArtifact({ cpuModel: 'Xeon 8375C', cells }));
     expect(c.hostsDiffer).toBe(true);
-    expect(c.warnings[0]).toContain('EPYC 7763');
+    expect(c.warnings[0]).toContain('hosts differ in CPU model (EPYC 7763 vs Xeon 8375C), though both artifacts name host test-host');
+  });
+
+  it('tells apart one host id whose kernel build and microcode changed, naming both values', () => {
+    const c = compareArtifacts(
+      buildArtifact({ fingerprint: { kernel_build: '#1 SMP PREEMPT_DYNAMIC Debian 6.1.115-1', microcode: '0x2b000590' }, cells }),
+      buildArtifact({ fingerprint: { kernel_build: '#1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1', microcode: '0x2b000603' }, cells }),
+    );
+    expect(c.hostsDiffer).toBe(true);
+    expect(c.warnings).toEqual([
+      'hosts differ in microcode (0x2b000590 vs 0x2b000603), kernel build (uname -v: #1 SMP PREEMPT_DYNAMIC Debian 6.1.115-1 vs #1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1), ' +
+        'though both artifacts name host test-host (hostname and machine-id are cloned with VM images): differences may be the machine, not the code; compare runs from one host to judge a change',
+    ]);
+  });
+
+  it('never claims an older artifact without a fingerprint is the same machine', () => {
+    const c = compareArtifacts(buildArtifact({ withoutFingerprint: true, cells }), buildArtifact({ cells }));
+    expect(c.hostsDiffer).toBe(false);
+    expect(c.warnings).toEqual([
+      'the host fingerprint cannot be compared: A is an older artifact without a host fingerprint (its CPU flags, microcode, DMI and virtualization are unknown); ' +
+        'both artifacts name host test-host and agree on CPU model, logical CPUs, kernel release, kernel build and memory, but the host id is cloned with VM images: do not take the two for one machine',
+    ]);
+  });
+
+  it('still names what an older artifact\'s host block shows to differ (its kernel.version is uname -v)', () => {
+    const c = compareArtifacts(buildArtifact({ cells }), buildArtifact({ withoutFingerprint: true, fingerprint: { kernel_build: '#2 SMP' }, cells }));
+    expect(c.hostsDiffer).toBe(true);
+    expect(c.warnings[0]).toBe(
+      'hosts differ in kernel build (uname -v: #1 SMP vs #2 SMP), though both artifacts name host test-host (hostname and machine-id are cloned with VM images); ' +
+        'B is an older artifact without a host fingerprint (its CPU flags, microcode, DMI and virtualization are unknown): differences may be the machine, not the code; compare runs from one host to judge a change',
+    );
+  });
+
+  it('says so when both artifacts are older', () => {
+    const old = buildArtifact({ withoutFingerprint: true, cells });
+    expect(compareArtifacts(old, old).warnings[0]).toMatch(/^the host fingerprint cannot be compared: A and B are older artifacts without a host fingerprint/);
   });
 
   it('warns about different rigs and still compares matching cells', () => {

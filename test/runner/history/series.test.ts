@@ -66,6 +66,33 @@ describe('buildHistory', () => {
     for (const series of history.series) expect(series.points.every((p) => p.host === series.host)).toBe(true);
   });
 
+  it('keeps one series per host id and fingerprint: a changed kernel build, or an older artifact with none, is another line', () => {
+    const day = (d: number) => `2025-01-0${d}T00:00:00.000Z`;
+    const history = buildHistory(
+      [
+        file('old', { withoutFingerprint: true, startedAt: day(1), samples: [4, 4, 4] }),
+        file('k1-a', { startedAt: day(2), samples: [5, 5, 5] }),
+        file('k2', { fingerprint: { kernel_build: '#2 SMP' }, startedAt: day(3), samples: [7, 7, 7] }),
+        file('k1-b', { startedAt: day(4), samples: [6, 6, 6] }),
+      ],
+      [],
+    );
+    const k1 = buildArtifact({ cells: [] }).host.fingerprint!.id;
+    const k2 = buildArtifact({ fingerprint: { kernel_build: '#2 SMP' }, cells: [] }).host.fingerprint!.id;
+    expect(history.series.map((s) => [s.host, s.fingerprint, s.points.map((p) => p.median)])).toEqual([
+      ['test-host', null, [4]],
+      ['test-host', k1, [5, 6]],
+      ['test-host', k2, [7]],
+    ]);
+    for (const series of history.series) expect(series.points.every((p) => p.fingerprint === series.fingerprint)).toBe(true);
+    expect(history.hosts).toMatchObject([{ id: 'test-host', fingerprints: [{ id: null, artifacts: 1 }, { id: k1, artifacts: 2 }, { id: k2, artifacts: 1 }] }]);
+    expect(history.warnings).toEqual([
+      `host test-host ran with 3 fingerprints, each its own series (hostname and machine-id are cloned with VM images): ` +
+        `none → ${k1} (from 2025-01-02) cannot be compared in CPU flags, microcode, DMI and virtualization (older artifacts record no fingerprint) and agree on the rest; ` +
+        `${k1} → ${k2} (from 2025-01-03) differ in kernel build (uname -v: #1 SMP vs #2 SMP)`,
+    ]);
+  });
+
   it('recomputes median and CI from the raw samples, not the stored summary', () => {
     const samples = lognormalSamples(30, 12, 0.1, 3);
     const forged = { ...summarize(samples)!, median: 1, ci95_median: { low: 0, high: 2 } };
@@ -127,7 +154,7 @@ describe('buildHistory', () => {
   });
 
   it('is empty without artifacts', () => {
-    expect(buildHistory([], [])).toEqual({ rig: null, series: [] });
+    expect(buildHistory([], [])).toEqual({ rig: null, hosts: [], warnings: [], series: [] });
   });
 });
 

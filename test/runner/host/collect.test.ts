@@ -2,6 +2,7 @@ import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { Host } from '../../../runner/artifact/schema.ts';
 import { collectHost, finishHost, hostId } from '../../../runner/host/collect.ts';
+import { collectFingerprint } from '../../../runner/host/fingerprint.ts';
 
 describe('collectHost', () => {
   it('returns a Host the artifact schema accepts, with plausible numbers', async () => {
@@ -19,6 +20,7 @@ describe('collectHost', () => {
     expect(host.tools).toEqual({ node: process.versions.node, 'no-such-tool-rigor': null });
     expect(host.warnings).toContain('no-such-tool-rigor: not installed — apt-get install no-such-tool-rigor; cells needing it will be skipped');
     expect(host.warnings.some((line) => line.startsWith('kvm:'))).toBe(false);
+    expect(host.fingerprint).toEqual(collectFingerprint());
   });
 
   it('finishHost reads load.after into a copy', async () => {

@@ -5,6 +5,7 @@ import { fragmentOf, pointerOf } from '../../../runner/site/model/json-pointer.t
 import { useLogScale } from '../../../runner/site/model/log-scale.ts';
 import { buildSiteModel, type SiteModel } from '../../../runner/site/model/site.ts';
 import type { Shown } from '../../../runner/site/model/source.ts';
+import { withFingerprintId } from '../../../runner/host/fingerprint.ts';
 import { DEMO_RIG_YAML, demoArtifacts, DOCKER_REASON, NEVER_RUN_RIG_YAML, NEWER, OLDER, rigInput } from './fixtures.ts';
 
 /** RFC 6901 resolution written out here, independent of the code under test. */
@@ -154,7 +155,39 @@ describe('site model', () => {
     const total = site.histories[0]!.metrics.find((m) => m.metric === 'total_ms')!;
     expect(total.rows.map((r) => r.artifact.path)).toEqual([OLDER, NEWER]);
     expect(total.columns.map((c) => c.key)).toEqual(['backend=process@test-host', 'backend=qemu@test-host', 'backend=partial@test-host']);
+    expect(total.columns.every((c) => c.fingerprint === null)).toBe(true);
+    expect(site.histories[0]!.warnings).toEqual([]);
     expect(total.rows[0]!.values[0]!.storedCi?.low.pointer).toBe('/cells/0/metrics/total_ms/summary/ci95_median/low');
+  });
+});
+
+describe('site model with a host whose fingerprint changed', () => {
+  const artifacts = demoArtifacts();
+  const newer = artifacts.find((input) => input.path === NEWER)!.artifact;
+  const { id: before, ...fields } = newer.host.fingerprint!;
+  newer.host.fingerprint = withFingerprintId({ ...fields, kernel_build: '#2 SMP' });
+  const site = buildSiteModel({ rigs: [rigInput(DEMO_RIG_YAML, 'demo')], artifacts, problems: [], commitOrder: ['a'.repeat(40), 'b'.repeat(40)] });
+  const after = newer.host.fingerprint.id;
+
+  it('draws one history column per fingerprint, labelled, and says which field changed', () => {
+    const history = site.histories[0]!;
+    const total = history.metrics.find((m) => m.metric === 'total_ms')!;
+    const process = total.columns.filter((c) => c.cell === 'backend=process');
+    expect(process.map((c) => [c.key, c.fingerprint])).toEqual(
+      expect.arrayContaining([
+        [`backend=process@test-host#${before}`, before],
+        [`backend=process@test-host#${after}`, after],
+      ]),
+    );
+    expect(process).toHaveLength(2);
+    expect(history.warnings).toEqual([expect.stringContaining(`${before} → ${after} (from 2025-01-02) differ in kernel build (uname -v: #1 SMP vs #2 SMP)`)]);
+  });
+
+  it("shows the newest artifact's fingerprint in the host block, and warns on the compare page", () => {
+    const demo = site.rigs.find((rig) => rig.name === 'demo')!;
+    expect(demo.host?.fingerprint?.id).toBe(after);
+    expect(demo.host?.fingerprint?.entries).toContainEqual({ label: 'kernel build (uname -v)', value: '#2 SMP' });
+    expect(site.compares[0]!.warnings[0]).toMatch(/^hosts differ in kernel build \(uname -v: #1 SMP vs #2 SMP\)/);
   });
 });
 

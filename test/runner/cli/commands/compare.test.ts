@@ -6,6 +6,7 @@ import { compareCommand } from '../../../../runner/cli/commands/compare.ts';
 import { InputError } from '../../../../base/errors.ts';
 import { buildArtifact, lognormalSamples, writeArtifactFile } from '../../../helpers/artifact-builder.ts';
 import { callCommand } from '../../../helpers/call-command.ts';
+import { rigor } from '../../../helpers/cli.ts';
 
 // The subprocess tests of this verb are in test/gate/gate-command.test.ts.
 const compare = (args: Record<string, unknown>) => callCommand(compareCommand, { json: false, alpha: 0.05, ...args });
@@ -42,3 +43,30 @@ describe('rigor compare', () => {
   });
 });
 
+
+describe('rigor compare on host fingerprints (the real CLI)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rigor-compare-hosts-'));
+  const cells = [{ params: { program: 'true' }, samples: { time_ms: lognormalSamples(30, 10, 0.02, 1) } }];
+  const old = writeArtifactFile(dir, buildArtifact({ rig: 'startup', withoutFingerprint: true, startedAt: '2025-01-01T00:00:00.000Z', cells }));
+  const before = writeArtifactFile(dir, buildArtifact({ rig: 'startup', startedAt: '2025-01-02T00:00:00.000Z', cells }));
+  const after = writeArtifactFile(
+    dir,
+    buildArtifact({ rig: 'startup', fingerprint: { microcode: '0x2', kernel_build: '#2 SMP PREEMPT_DYNAMIC' }, startedAt: '2025-01-03T00:00:00.000Z', cells }),
+  );
+
+  it('warns when one host id ran with another fingerprint, naming the fields and both values', () => {
+    const result = rigor(['compare', before, after]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(
+      '!! WARNING: hosts differ in microcode (0x1 vs 0x2), kernel build (uname -v: #1 SMP vs #2 SMP PREEMPT_DYNAMIC), though both artifacts name host test-host',
+    );
+    expect(JSON.parse(rigor(['compare', before, after, '--json']).stdout).hostsDiffer).toBe(true);
+  });
+
+  it('says the fingerprint cannot be compared with an older artifact, and does not call the hosts equal', () => {
+    const result = rigor(['compare', old, before]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('!! WARNING: the host fingerprint cannot be compared: A is an older artifact without a host fingerprint');
+    expect(rigor(['compare', before, before]).stdout).not.toContain('WARNING');
+  });
+});

@@ -8,6 +8,7 @@ import { gateCommand } from '../../../../runner/cli/commands/gate.ts';
 import { InputError } from '../../../../base/errors.ts';
 import { buildArtifact, lognormalSamples, writeArtifactFile } from '../../../helpers/artifact-builder.ts';
 import { callCommand } from '../../../helpers/call-command.ts';
+import { rigor } from '../../../helpers/cli.ts';
 
 const REPO = fileURLToPath(new URL('../../../..', import.meta.url));
 
@@ -97,5 +98,41 @@ describe('bin/rigor.js gate and compare as subprocesses', () => {
     const result = await run(['compare', 'startup', 'startup']);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('worse');
+  });
+});
+
+describe('rigor gate on host fingerprints (the real CLI)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rigor-gate-hosts-'));
+  const run = (median: number, seed: number, startedAt: string, spec: { microcode?: string; withoutFingerprint?: boolean } = {}) =>
+    writeArtifactFile(
+      dir,
+      buildArtifact({
+        rig: 'startup',
+        gates: GATES,
+        startedAt,
+        ...(spec.microcode && { fingerprint: { microcode: spec.microcode } }),
+        ...(spec.withoutFingerprint && { withoutFingerprint: true }),
+        cells: [{ params: { program: 'true' }, samples: { time_ms: lognormalSamples(30, median, 0.02, seed) } }],
+      }),
+    );
+  const baseline = run(10, 1, '2025-01-01T00:00:00.000Z', { microcode: '0x2b000590' });
+  const older = run(10, 3, '2025-01-01T12:00:00.000Z', { withoutFingerprint: true });
+  const candidate = run(10, 2, '2025-01-02T00:00:00.000Z', { microcode: '0x2b000603' });
+
+  it('says in the warning and in each relative detail that the baseline ran on another fingerprint of the same host id', () => {
+    const result = rigor(['gate', candidate, '--baseline', baseline, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.warnings[0]).toMatch(/^hosts differ in microcode \(0x2b000590 vs 0x2b000603\), though both artifacts name host test-host/);
+    expect(report.results[0].detail).toMatch(/; baseline from another host \(same host id test-host, different microcode\)$/);
+    expect(result.stderr).toContain('rigor gate: WARNING: hosts differ in microcode (0x2b000590 vs 0x2b000603)');
+    const text = rigor(['gate', candidate, '--baseline', baseline]);
+    expect(text.stdout).toContain('!! WARNING: hosts differ in microcode (0x2b000590 vs 0x2b000603)');
+  });
+
+  it('against an older baseline without a fingerprint: warns that it cannot be compared, and claims no other host', () => {
+    const report = JSON.parse(rigor(['gate', candidate, '--baseline', older, '--json']).stdout);
+    expect(report.warnings[0]).toMatch(/^the host fingerprint cannot be compared: baseline is an older artifact without a host fingerprint/);
+    expect(report.results[0].detail).not.toContain('another host');
   });
 });

@@ -76,3 +76,29 @@ describe('rigor history', () => {
     expect(result.stdout).toMatch(/no change point among 9 points/);
   });
 });
+
+describe('rigor history on host fingerprints (the real CLI)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rigor-history-hosts-'));
+  for (let k = 0; k < 5; k++) {
+    const kernel = k < 3 ? '#1 SMP PREEMPT_DYNAMIC Debian 6.1.115-1' : '#1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1';
+    const cells = [{ params: { backend: 'bwrap' }, samples: { total_ms: lognormalSamples(20, 10, 0.05, k) } }];
+    writeArtifactFile(
+      dir,
+      buildArtifact({ rig: 'lifecycle', metrics: { total_ms: METRICS.total_ms }, fingerprint: { kernel_build: kernel }, startedAt: new Date(Date.UTC(2025, 0, 1 + k)).toISOString(), cells }),
+    );
+  }
+
+  it('keeps one series per fingerprint of a host id and warns, naming the field that changed', () => {
+    const result = rigor(['history', 'lifecycle', '--results-dir', dir]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(
+      /^!! WARNING: host test-host ran with 2 fingerprints, each its own series .*: [0-9a-f]{12} → [0-9a-f]{12} \(from 2025-01-04\) differ in kernel build \(uname -v: #1 SMP PREEMPT_DYNAMIC Debian 6\.1\.115-1 vs #1 SMP PREEMPT_DYNAMIC Debian 6\.1\.119-1\)$/m,
+    );
+    const headings = result.stdout.split('\n').filter((line) => line.startsWith('backend=bwrap'));
+    expect(headings).toHaveLength(2);
+    for (const heading of headings) expect(heading).toMatch(/host test-host, fingerprint [0-9a-f]{12}$/);
+    const json = JSON.parse(rigor(['history', 'lifecycle', '--results-dir', dir, '--json']).stdout);
+    expect(json.series.map((s: { points: unknown[] }) => s.points.length)).toEqual([3, 2]);
+    expect(json.warnings).toHaveLength(1);
+  });
+});
