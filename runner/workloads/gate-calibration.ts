@@ -20,6 +20,7 @@ import { describeFound } from '../../base/errors.ts';
 import type { Artifact, CellResult } from '../artifact/schema.ts';
 import type { CellContext, Workload, WorkloadResult } from '../contract/workload.ts';
 import { evaluateGates } from '../gate/evaluate.ts';
+import { collectHost } from '../host/collect.ts';
 import { evaluatePairedGates } from '../gate/paired.ts';
 import { roundOrders } from '../interleave/schedule.ts';
 import { openSpawner } from '../process/open-spawner.ts';
@@ -70,10 +71,7 @@ function sideCell(samples: number[], rounds: number[] | null): CellResult {
   };
 }
 
-/** One host for both sides: the same machine, so no host warning bends the verdict. */
-const HOST = { id: 'calibration', cpu: { model: 'this host' } } as unknown as Artifact['host'];
-
-async function trial(spawner: Spawner, p: Params, seed: number, signal: AbortSignal, binary: string): Promise<{ failed: number; ratio: number }> {
+async function trial(spawner: Spawner, p: Params, seed: number, signal: AbortSignal, binary: string, HOST: Artifact['host']): Promise<{ failed: number; ratio: number }> {
   const argv = { a: [binary, String(p.loop_iterations)], b: [binary, String(Math.round(p.loop_iterations * (1 + p.slowdown_pct / 100)))] };
   const once = async (side: 'a' | 'b') => {
     const run = await spawner.run(argv[side], { output: 'discard', timeoutMs: 30_000, signal });
@@ -93,7 +91,7 @@ async function trial(spawner: Spawner, p: Params, seed: number, signal: AbortSig
       }
     }
     const [result] = evaluatePairedGates([gate], { wall_ms: WALL }, { cells: [sideCell(sides.b, rounds.b)], host: HOST, ab: { base_cells: [sideCell(sides.a, rounds.a)] } });
-    return { failed: result!.verdict === 'fail' ? 1 : 0, ratio: result!.ratio ?? Number.NaN };
+  return { failed: result!.verdict === 'fail' ? 1 : 0, ratio: result!.ratio ?? Number.NaN };
   }
   for (const side of ['a', 'b'] as const) for (let i = 0; i < p.rounds * p.per_round; i++) sides[side].push(await once(side));
   const baseline = { cells: [sideCell(sides.a, null)], host: HOST } as unknown as Artifact;
@@ -109,12 +107,14 @@ export const gateCalibrationWorkload: Workload = {
   async run(ctx: CellContext): Promise<WorkloadResult> {
     const p = ctx.params as unknown as Params;
     const build = await cachedCBuild({ kind: 'busy-loop', sources: [SOURCE], flags: ['-O2', '-std=c99', '-Wall'], fileName: 'busy-loop' });
+    // One host block for both sides (this machine, read once), so no host warning bends a verdict.
+    const host = await collectHost({ tools: [], probeKvm: false });
     const { spawner, note } = await openSpawner('native');
     try {
       // A few runs first: the binary and its pages are then as warm for A as for B.
       for (let i = 0; i < 5; i++) await spawner.run([build.path, String(p.loop_iterations)], { output: 'discard', timeoutMs: 30_000, signal: ctx.signal });
       const result = await sampleLoop(ctx, async (index, signal) => {
-        const { failed, ratio } = await trial(spawner, p, 0x5eed + index, signal, build.path);
+        const { failed, ratio } = await trial(spawner, p, 0x5eed + index, signal, build.path, host);
         return { gate_failed: failed, ratio };
       });
       return {
