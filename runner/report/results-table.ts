@@ -63,11 +63,19 @@ export function formatResultsTable(artifact: Artifact, opts: { maxWidth?: number
   ].join('\n');
 }
 
+/** How the cells were ordered, when not one after another: the reader of a ratio needs to know. */
+function modeNote(artifact: Artifact): string {
+  const rounds = artifact.interleave ? `${artifact.interleave.rounds_done} shuffled rounds` : 'shuffled rounds';
+  if (artifact.run.mode === 'interleaved') return `, interleaved (${rounds}, seed ${artifact.interleave?.seed ?? '?'})`;
+  if (artifact.run.mode === 'ab') return `, head side of an A/B run (${rounds})`;
+  return '';
+}
+
 /** The rig, the run's status, the host and the commit: the first two lines of both reports. */
 export function runHeader(artifact: Artifact): [string, string] {
   const kvm = artifact.host.virtualization.kvm;
   return [
-    `${artifact.rig.definition.title} (${artifact.rig.name}) — ${artifact.run.status}`,
+    `${artifact.rig.definition.title} (${artifact.rig.name}) — ${artifact.run.status}${modeNote(artifact)}`,
     `host ${artifact.host.id}: ${artifact.host.cpu.model}, ${artifact.host.cpu.logical_cpus} cpus, kernel ${artifact.host.kernel.release}, KVM ${kvm.status}; commit ${artifact.git.commit?.slice(0, 7) ?? 'none'}${artifact.git.dirty ? ' (dirty)' : ''}`,
   ];
 }

@@ -37,6 +37,7 @@ describe('rigor run --interleave', () => {
     expect(result.code, result.stderr).toBe(0);
     const artifact = JSON.parse(readFileSync(join(out, readdirSync(out)[0]!), 'utf8')) as Artifact;
     expect(artifact.run.mode).toBe('interleaved');
+    expect(result.stdout).toContain('— complete, interleaved (3 shuffled rounds, seed 11)');
     expect(artifact.interleave).toMatchObject({ seed: 11, rounds_planned: 3, rounds_done: 3, per_round: { 'program=colon': 2, 'program=true-cmd': 2 } });
     for (const order of artifact.interleave!.order) expect([...order].sort()).toEqual(['program=colon', 'program=true-cmd']);
     const colon = artifact.cells.find((c) => c.id === 'program=colon')!;
