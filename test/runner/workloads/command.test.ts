@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCommandWorkload } from '../../../runner/workloads/command.ts';
+import { which } from '../../../base/which.ts';
 import { WorkloadError } from '../../../runner/contract/workload.ts';
 import { testCell } from '../../helpers/cell-context.ts';
 import { countedRun } from '../../helpers/counted-run.ts';
@@ -202,10 +203,28 @@ describe('command workload', () => {
     expect(result.facts?.rusage_unavailable).toContain('user_ms');
   });
 
-  it('reports a program that cannot start', async () => {
+  it('reports a program that is not there before the first run', async () => {
     const { ctx } = testCell({ params: { run: ['rigor-no-such-program'] } });
-    await expect(workload.run(ctx)).rejects.toThrow('sample 1: cannot start rigor-no-such-program: ENOENT');
+    const error = (await workload.run(ctx).catch((e: unknown) => e)) as WorkloadError;
+    expect(error).toBeInstanceOf(WorkloadError);
+    expect(error.message).toBe('cannot start rigor-no-such-program: not found as an executable file on PATH');
   });
+
+  for (const spawner of ['native', 'node'] as const) {
+    it(`finds the program once where the runs look (their PATH and cwd), execs that path and records it (${spawner} spawner)`, async () => {
+      const dir = mkdtempSync(join(scratch, 'exec-path-'));
+      mkdirSync(join(dir, 'bin'));
+      writeFileSync(join(dir, 'bin', 'rigor-probe'), '#!/bin/sh\necho "$0"\n', { mode: 0o755 });
+      // A relative PATH entry, from the runs' cwd: a spawner searching PATH at exec would run "bin/rigor-probe", if it found it at all.
+      const env = { PATH: `bin:${process.env.PATH}` };
+      const { ctx } = testCell({ params: { run: ['rigor-probe'], env, cwd: dir, output: 'keep', spawner }, sampling: { warmup: 1, iterations: 2 } });
+      const result = await workload.run(ctx);
+      const found = which('rigor-probe', { path: env.PATH, cwd: dir });
+      expect(found).toBe(join(dir, 'bin', 'rigor-probe'));
+      expect(result.facts?.program).toEqual({ argv0: 'rigor-probe', exec_path: found, path: realpathSync(found!), script: '#!/bin/sh' });
+      expect(result.facts?.last_stdout).toBe(`${found}\n`); // the kernel hands a script the path it exec'd as $0
+    });
+  }
 
   it('checks params, naming each problem', () => {
     expect(workload.validateParams!({ run: ['true'] })).toEqual([]);
