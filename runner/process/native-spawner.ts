@@ -198,6 +198,10 @@ export class NativeSpawner implements Spawner {
     return stop ? { done, stop } : { done };
   }
 
+  helperPids(): number[] {
+    return [...this.#all].filter((helper) => helper.alive && helper.proc.pid !== undefined).map((helper) => helper.proc.pid!);
+  }
+
   async close(): Promise<void> {
     const helpers = [...this.#all];
     this.#all.clear();

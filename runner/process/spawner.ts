@@ -72,6 +72,8 @@ export interface Spawner {
    * onRuns got every run that finished before. Only spawners that time outside Node have it.
    */
   runBatch?(command: ResolvedCommand, opts: BatchOptions): Promise<BatchEnd>;
+  /** Pids of the spawner's own long-lived processes (the native helpers), which map files too. */
+  helperPids?(): number[];
   close(): Promise<void>;
 }
 

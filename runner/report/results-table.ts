@@ -3,6 +3,7 @@
  * (n, median, p95, CI, CV, outliers), every note and every gate result in full.
  */
 import type { Artifact } from '../artifact/schema.ts';
+import { notColdReason } from '../artifact/cell-facts.ts';
 import { formatInterval, formatNumber, formatValue } from './number.ts';
 import { describeCheck } from '../gate/describe.ts';
 import { renderTable } from './table.ts';
@@ -20,6 +21,8 @@ export function formatResultsTable(artifact: Artifact, opts: { maxWidth?: number
     if (cell.status !== 'ok') notes.push(`${cell.id}: ${cell.status}: ${cell.reason ?? ''}`);
     if (cell.truncated) notes.push(`${cell.id}: truncated: ${cell.truncated}`);
     if (typeof cell.facts?.summary === 'string') notes.push(`${cell.id}: ${cell.facts.summary}`);
+    const notCold = notColdReason(cell);
+    if (notCold) notes.push(`${cell.id}: not cold: ${notCold}`);
     const measured = Object.entries(cell.metrics).filter(([, metric]) => metric.samples.length > 0);
     // A cell reports the metrics its workload measures; the rig's others stay out of its rows.
     for (const [name, metric] of measured.length > 0 ? measured : Object.entries(cell.metrics)) {

@@ -9,6 +9,7 @@ import type { Requirement } from '../rig/schema.ts';
 import { runLabel, SampleTimeout, sampleLoop, sampleLoopBatched, type SampleBatch, type SampleHooks, type SampleOnce, type SampleValues } from '../sampling/loop.ts';
 import { describeProgram, resolveCommand, type ResolvedCommand } from '../process/program.ts';
 import { CacheDropper, type CacheDropOptions } from '../process/cache-drop.ts';
+import { coldVerdict, harnessMappings, programFiles, type HarnessMapping } from '../process/cold.ts';
 import { parseCommandParams, validateCommandParams, type CommandParams } from './command-params.ts';
 import type { BuildOptions } from '../process/native-build.ts';
 import { type BatchOptions, type BatchEnd, type Spawner, type TimedRun } from '../process/spawner.ts';
@@ -101,11 +102,17 @@ async function runCommandCell(ctx: CellContext, p: CommandParams, options: Comma
   let lastStdout: string | undefined;
   let result: WorkloadResult | undefined;
   let failure: unknown;
+  let cold: { files: string[]; harness: HarnessMapping[] } | undefined;
   try {
     if (p.setup) await runUntimed('setup', p.setup, { ...untimed, signal: ctx.signal });
     // After setup, which may make the program; before the first run, so no run searches PATH.
     const command = commandOf(p);
-    facts.program = describeProgram(command);
+    const program = describeProgram(command);
+    facts.program = program;
+    if (p.dropCaches) {
+      cold = { files: programFiles(program, p.env?.PATH ?? process.env.PATH), harness: harnessMappings(spawner.helperPids?.() ?? []) };
+      drops.watch(cold.files);
+    }
     result = await sampleCommand(ctx, p, command, spawner, metrics, { hooks: hooks(p, drops, untimed), keepStdout: (tail) => (lastStdout = tail) });
   } catch (error) {
     failure = error;
@@ -118,6 +125,7 @@ async function runCommandCell(ctx: CellContext, p: CommandParams, options: Comma
     await spawner.close();
   }
   facts.cache_drops = drops.facts();
+  if (cold) facts.cold = coldVerdict(cold.files, drops.facts(), cold.harness);
   if (lastStdout !== undefined) facts.last_stdout = lastBytes(lastStdout, LAST_STDOUT_BYTES);
   if (failure === undefined && result) return { ...result, facts };
   if (ctx.signal.aborted && !(failure instanceof WorkloadError)) return { samples: {}, facts, truncated: 'interrupted' };

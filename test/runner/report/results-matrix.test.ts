@@ -143,6 +143,26 @@ describe('formatResultsTable (--verbose)', () => {
     expect(count(out, 'not on PATH')).toBeGreaterThan(6);
   });
 
+  it('says in both views which dropped-cache cell was not cold, and why', () => {
+    const why = "/usr/bin/node is mapped by rigor's own process (pid 10): drop_caches cannot evict the pages a live process maps, so every run found them cached";
+    const artifact = buildArtifact({
+      rig: 'startup',
+      metrics: { wall_ms: METRICS.ready_ms },
+      cells: [
+        { params: { program: 'node', cache: 'dropped' }, samples: { wall_ms: lognormalSamples(12, 75, 0.05, 1) } },
+        { params: { program: 'sh', cache: 'dropped' }, samples: { wall_ms: lognormalSamples(12, 3, 0.05, 2) } },
+      ],
+    });
+    artifact.cells[0]!.facts = { cold: { cold: false, why } };
+    artifact.cells[1]!.facts = { cold: { cold: true } };
+    const matrix = formatResultsMatrix(artifact, { maxWidth: 400 });
+    expect(matrix).toMatch(/node\s+dropped\s+12\s+.*not cold \[1\]/);
+    expect(matrix).toContain(`[1] program=node,cache=dropped: not cold: ${why}`);
+    expect(count(matrix, 'not cold')).toBe(2);
+    const table = formatResultsTable(artifact, { maxWidth: Infinity });
+    expect(table.split('\n').filter((line) => line.includes('not cold'))).toEqual([`  program=node,cache=dropped: not cold: ${why}`]);
+  });
+
   it('shows no outlier count below 10 samples, and says why once', () => {
     const artifact = buildArtifact({
       rig: 'tiny',

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,6 +140,34 @@ describe('command workload', () => {
     expect(drops.cached_kib_after_median as number).toBeLessThan(drops.cached_kib_before_median as number);
   });
 
+  it('says a dropped-cache cell is not cold when rigor itself maps the program (node), and shows its pages stayed (root)', async () => {
+    const node = realpathSync(process.execPath);
+    const { ctx } = testCell({ params: { run: [process.execPath, '-e', '0'], drop_caches: true }, sampling: { warmup: 0, iterations: 1 } });
+    const facts = (await workload.run(ctx)).facts!;
+    expect(facts.cold).toEqual({
+      cold: false,
+      why: `${node} is mapped by rigor's own process (pid ${process.pid}): drop_caches cannot evict the pages a live process maps, so every run found them cached`,
+    });
+    const resident = (facts.cache_drops as { resident_after_drop: Record<string, { size_kib: number; resident_kib_median: number }> }).resident_after_drop;
+    expect(resident[node]!.resident_kib_median).toBeGreaterThan(0);
+    expect(resident[node]!.size_kib).toBeGreaterThan(resident[node]!.resident_kib_median / 2);
+  });
+
+  it('calls a dropped-cache cell cold when nothing of rigor maps the program and none of it stayed cached (root)', async () => {
+    // A copy of `true` no other process runs; on a tmpfs TMPDIR its pages cannot be dropped, and the cell says so.
+    const program = join(mkdtempSync(join(scratch, 'cold-')), 'rigor-true');
+    copyFileSync(realpathSync(which('true')!), program);
+    chmodSync(program, 0o755);
+    const { ctx } = testCell({ params: { run: [program], drop_caches: true }, sampling: { warmup: 0, iterations: 2 } });
+    const facts = (await workload.run(ctx)).facts!;
+    const resident = (facts.cache_drops as { resident_after_drop: Record<string, { resident_kib_median: number }> }).resident_after_drop;
+    expect(Object.keys(resident)).toEqual([program]);
+    if (resident[program]!.resident_kib_median === 0) expect(facts.cold).toEqual({ cold: true });
+    else expect(facts.cold).toEqual({ cold: false, why: expect.stringMatching(/kB of .*rigor-true stayed in the page cache after the drops/) });
+    const warm = await workload.run(testCell({ params: { run: ['true'] }, sampling: { iterations: 1 } }).ctx);
+    expect(warm.facts?.cold).toBeUndefined(); // only a cell that drops the cache says whether it is cold
+  });
+
   it('still takes the samples when the drop cannot be written, and says why', async () => {
     const failing = createCommandWorkload({ spawnerBuild: { cacheDir }, cacheDrop: { dropPath: scratch } });
     const { ctx } = testCell({ params: { run: ['true'], drop_caches: true }, sampling: { iterations: 2 } });
@@ -153,6 +181,7 @@ describe('command workload', () => {
       cached_kib_after_median: null,
     });
     expect((result.facts?.cache_drops as { failed_reason: string }).failed_reason).toContain('EISDIR');
+    expect(result.facts?.cold).toEqual({ cold: false, why: expect.stringMatching(/^no cache drop succeeded \(EISDIR/) });
   });
 
   it('records cache drops as not requested by default', async () => {
