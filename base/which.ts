@@ -2,6 +2,13 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 
+export interface WhichOptions {
+  /** The PATH to search; default this process's. */
+  path?: string;
+  /** The directory a relative name or PATH entry is taken from (where the program will run); default this process's. */
+  cwd?: string;
+}
+
 function isExecutableFile(path: string): boolean {
   try {
     if (!statSync(path).isFile()) return false;
@@ -13,13 +20,17 @@ function isExecutableFile(path: string): boolean {
 }
 
 /** The absolute path `name` runs from: PATH lookup, or a path with a slash checked as is. Empty PATH entries are skipped. */
-export function which(name: string): string | null {
+export function which(name: string, options: WhichOptions = {}): string | null {
   if (name === '') return null;
-  if (name.includes('/')) return isExecutableFile(name) ? resolve(name) : null;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+  const cwd = options.cwd ?? process.cwd();
+  if (name.includes('/')) {
+    const path = resolve(cwd, name);
+    return isExecutableFile(path) ? path : null;
+  }
+  for (const dir of (options.path ?? process.env.PATH ?? '').split(delimiter)) {
     if (dir === '') continue;
-    const candidate = join(dir, name);
-    if (isExecutableFile(candidate)) return resolve(candidate);
+    const candidate = resolve(cwd, join(dir, name));
+    if (isExecutableFile(candidate)) return candidate;
   }
   return null;
 }

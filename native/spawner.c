@@ -4,8 +4,10 @@
  * work falls inside the timed window. One request runs a batch of runs back to
  * back, so nothing (no pipe round trip to Node) happens between them either.
  *
- * Request (stdin):  "<mode> <argc> <envc> <spin_us> <count> <timeout_ms> <expect>\n" then cwd,
+ * Request (stdin):  "<mode> <argc> <envc> <spin_us> <count> <timeout_ms> <expect>\n" then cwd, file,
  *                   argv[0..argc) and env[0..envc), each terminated by NUL (an empty cwd = inherit).
+ *                   file: the absolute path exec'd (posix_spawn, no PATH search inside the clock);
+ *                   argv[0] is passed to it as given.
  *                   mode: d = stdout to /dev/null, p = stdout read through a pipe
  *                   and discarded, k = stdout kept (its tail is answered).
  *                   spin_us: after the batch, poll for the next request this long
@@ -66,6 +68,7 @@ struct batch {
   long timeout_ms;
   int expect;
   char *cwd;
+  char *file;
   char **argv;
   char **envp;
 };
@@ -223,7 +226,7 @@ static struct result run_one(const struct batch *b, int devnull, int outfd, int 
   terminating = 0;
   if (b->timeout_ms > 0) arm_timer(b->timeout_ms);
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  int err = posix_spawnp(&pid, b->argv[0], &fa, attr, b->argv, b->envp);
+  int err = posix_spawn(&pid, b->file, &fa, attr, b->argv, b->envp);
   if (err == 0) {
     child = pid;
     if (aborted || timed_out) terminate_child(); /* the abort or deadline came before the pid was recorded */
@@ -332,6 +335,11 @@ int main(int argc, char **argv) {
     }
     free(line);
     b.cwd = read_field();
+    b.file = read_field();
+    if (b.file[0] != '/') {
+      fprintf(stderr, "rigor-spawner: expected an absolute path to exec, found: %s\n", b.file);
+      return 2;
+    }
     b.argv = calloc((size_t)nargs + 1, sizeof *b.argv);
     b.envp = calloc((size_t)nenv + 1, sizeof *b.envp);
     if (b.argv == NULL || b.envp == NULL) return 2;
@@ -343,6 +351,7 @@ int main(int argc, char **argv) {
     free(b.argv);
     free(b.envp);
     free(b.cwd);
+    free(b.file);
   }
   return 0;
 }

@@ -38,6 +38,10 @@ export const Summary = z
         threshold: z.number(),
         low: z.number().int().min(0),
         high: z.number().int().min(0),
+        note: z
+          .string()
+          .optional()
+          .describe('why none were counted: fewer samples than the modified z-score needs (absent in artifacts written before rigor had it)'),
       })
       .strict()
       .describe('counted and reported, never removed'),

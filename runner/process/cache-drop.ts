@@ -1,10 +1,12 @@
 /**
  * Dropping the page cache before a run (cold-cache timings), and recording
  * honestly whether it happened: the "Cached:" line of /proc/meminfo is read
- * before and after every drop, so a reader can see the cache really emptied.
+ * before and after every drop, so a reader can see the cache really emptied,
+ * and how much of the program's own files stayed in memory after it.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { median } from '../stats/percentile.ts';
+import { residency } from './resident.ts';
 import { runUntimed } from './untimed.ts';
 
 const DROP_METHOD = '/proc/sys/vm/drop_caches = 3 after sync';
@@ -27,6 +29,10 @@ export interface CacheDropFacts {
   /** Median kB of page cache just before / just after the successful drops; null when none succeeded. */
   cached_kib_before_median: number | null;
   cached_kib_after_median: number | null;
+  /** Per file watched (the program, its interpreter): its size and the median kB of it still cached after a drop. */
+  resident_after_drop?: Record<string, { size_kib: number; resident_kib_median: number | null }>;
+  /** Why residency could not be read, e.g. "fincore (util-linux) not on PATH". */
+  resident_unavailable?: string;
 }
 
 /** The "Cached:" value of a /proc/meminfo text, in kB. */
@@ -41,6 +47,8 @@ export class CacheDropper {
   #failedReason: string | undefined;
   #before: number[] = [];
   #after: number[] = [];
+  #watched = new Map<string, { size: number; resident: number[] }>();
+  #residentUnavailable: string | undefined;
   readonly #dropPath: string;
   readonly #meminfoPath: string;
 
@@ -50,6 +58,11 @@ export class CacheDropper {
   ) {
     this.#dropPath = options.dropPath ?? '/proc/sys/vm/drop_caches';
     this.#meminfoPath = options.meminfoPath ?? '/proc/meminfo';
+  }
+
+  /** Files whose residency is read after each successful drop (`fincore`, untimed). */
+  watch(files: readonly string[]): void {
+    for (const file of files) if (!this.#watched.has(file)) this.#watched.set(file, { size: 0, resident: [] });
   }
 
   /** sync, then drop; a failed drop is counted and explained, never thrown (the run is still measured). */
@@ -65,6 +78,7 @@ export class CacheDropper {
         this.#before.push(before);
         this.#after.push(after);
       }
+      await this.#readResidency(signal, timeoutMs);
     } catch (error) {
       if (signal.aborted) throw error;
       this.#failedReason ??= (error as Error).message;
@@ -80,7 +94,33 @@ export class CacheDropper {
       method: DROP_METHOD,
       cached_kib_before_median: this.#before.length > 0 ? median(this.#before) : null,
       cached_kib_after_median: this.#after.length > 0 ? median(this.#after) : null,
+      ...(this.#watched.size > 0 && this.#residentUnavailable === undefined
+        ? {
+            resident_after_drop: Object.fromEntries(
+              [...this.#watched].map(([file, { size, resident }]) => [
+                file,
+                { size_kib: Math.round(size / 1024), resident_kib_median: resident.length > 0 ? Math.round(median(resident) / 1024) : null },
+              ]),
+            ),
+          }
+        : {}),
+      ...(this.#residentUnavailable !== undefined ? { resident_unavailable: this.#residentUnavailable } : {}),
     };
+  }
+
+  async #readResidency(signal: AbortSignal, timeoutMs: number): Promise<void> {
+    if (this.#watched.size === 0 || this.#residentUnavailable !== undefined) return;
+    try {
+      for (const row of await residency([...this.#watched.keys()], { signal, timeoutMs })) {
+        const watched = this.#watched.get(row.file);
+        if (!watched) continue;
+        watched.size = row.size;
+        watched.resident.push(row.resident);
+      }
+    } catch (error) {
+      if (signal.aborted) throw error;
+      this.#residentUnavailable = (error as Error).message;
+    }
   }
 
   async #cachedKib(): Promise<number | null> {

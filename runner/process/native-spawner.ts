@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
-import type { BatchEnd, BatchOptions, BatchStop, OutputMode, RunOptions, Spawner, TimedRun } from './spawner.ts';
+import { assertExecPath, type BatchEnd, type BatchOptions, type BatchStop, type OutputMode, type ResolvedCommand, type RunOptions, type Spawner, type TimedRun } from './spawner.ts';
 import { TailBuffer } from '../../base/tail.ts';
 
 const MODE: Record<OutputMode, string> = { discard: 'd', pipe: 'p', keep: 'k' };
@@ -123,9 +123,9 @@ class Helper {
 }
 
 /** Why an answer ends its batch (native/spawner.c ends it on the same rule), or null when the run counts. */
-function stopOf(answer: Answer, argv: string[], opts: BatchOptions): BatchStop | null {
+function stopOf(answer: Answer, command: ResolvedCommand, opts: BatchOptions): BatchStop | null {
   if (answer.kind === 't') return { reason: 'timeout' };
-  if (answer.kind === 'e') return { reason: 'cannot-start', message: `cannot start ${argv[0]}: ${getSystemErrorName(-answer.value)}` };
+  if (answer.kind === 'e') return { reason: 'cannot-start', message: `cannot start ${command.argv[0]}: ${getSystemErrorName(-answer.value)}` };
   if (opts.expectExit === 'any' || (answer.kind === 'x' && answer.value === opts.expectExit)) return null;
   return { reason: 'exit', run: timedRun(answer, opts.output) };
 }
@@ -158,18 +158,19 @@ export class NativeSpawner implements Spawner {
     this.#idle.push(helper);
   }
 
-  async run(argv: string[], opts: RunOptions): Promise<TimedRun> {
+  async run(command: ResolvedCommand, opts: RunOptions): Promise<TimedRun> {
     let run: TimedRun | undefined;
-    const end = await this.runBatch(argv, { ...opts, count: 1, expectExit: 'any', onRuns: ([first]) => (run = first) });
-    if (end.stop?.reason === 'timeout') throw new Error(`${argv[0]} took longer than ${opts.timeoutMs} ms and was killed`);
+    const end = await this.runBatch(command, { ...opts, count: 1, expectExit: 'any', onRuns: ([first]) => (run = first) });
+    if (end.stop?.reason === 'timeout') throw new Error(`${command.argv[0]} took longer than ${opts.timeoutMs} ms and was killed`);
     if (end.stop?.reason === 'cannot-start') throw new Error(end.stop.message);
-    if (!run) throw new Error(`native spawner: no answer for ${argv[0]}`);
+    if (!run) throw new Error(`native spawner: no answer for ${command.argv[0]}`);
     return run;
   }
 
-  async runBatch(argv: string[], opts: BatchOptions): Promise<BatchEnd> {
+  async runBatch(command: ResolvedCommand, opts: BatchOptions): Promise<BatchEnd> {
     const { signal } = opts;
     signal.throwIfAborted();
+    assertExecPath(command);
     const helper = this.#take();
     const onAbort = () => helper.abort();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -178,7 +179,7 @@ export class NativeSpawner implements Spawner {
     const onAnswers = (answers: Answer[]) => {
       const runs: TimedRun[] = [];
       for (const answer of answers) {
-        stop ??= stopOf(answer, argv, opts);
+        stop ??= stopOf(answer, command, opts);
         if (!stop) runs.push(timedRun(answer, opts.output));
       }
       done += runs.length;
@@ -186,7 +187,7 @@ export class NativeSpawner implements Spawner {
     };
     this.#busy++;
     try {
-      await helper.request(this.#frame(argv, opts, this.#busy === 1 ? SPIN_US : 0), onAnswers);
+      await helper.request(this.#frame(command, opts, this.#busy === 1 ? SPIN_US : 0), onAnswers);
     } finally {
       this.#busy--;
       signal.removeEventListener('abort', onAbort);
@@ -195,6 +196,10 @@ export class NativeSpawner implements Spawner {
     }
     signal.throwIfAborted();
     return stop ? { done, stop } : { done };
+  }
+
+  helperPids(): number[] {
+    return [...this.#all].filter((helper) => helper.alive && helper.proc.pid !== undefined).map((helper) => helper.proc.pid!);
   }
 
   async close(): Promise<void> {
@@ -216,12 +221,12 @@ export class NativeSpawner implements Spawner {
     return helper;
   }
 
-  #frame(argv: string[], opts: BatchOptions, spinUs: number): Buffer {
+  #frame({ file, argv }: ResolvedCommand, opts: BatchOptions, spinUs: number): Buffer {
     const env = this.#envFrame(opts.env);
     const timeoutMs = Number.isFinite(opts.timeoutMs) ? Math.max(1, Math.ceil(opts.timeoutMs)) : 0;
     const expect = opts.expectExit === 'any' ? -1 : opts.expectExit;
     const header = `${MODE[opts.output]} ${argv.length} ${env.count} ${spinUs} ${opts.count} ${timeoutMs} ${expect}`;
-    const head = `${header}\n${opts.cwd ?? ''}\0${argv.join('\0')}\0`;
+    const head = `${header}\n${opts.cwd ?? ''}\0${file}\0${argv.join('\0')}\0`;
     return Buffer.concat([Buffer.from(head), env.bytes]);
   }
 

@@ -2,10 +2,11 @@
  * The fallback spawner: Node's child_process.spawn, timed from the spawn()
  * call to the 'exit' event (libuv's waitpid). It forks through libuv and the
  * event loop sits inside the window, so it costs more per run than the
- * native helper; it exists for hosts without a C compiler.
+ * native helper; it exists for hosts without a C compiler. It execs the
+ * resolved path (argv[0] passed as given), so libuv searches no PATH either.
  */
 import { spawn } from 'node:child_process';
-import type { RunOptions, Spawner, TimedRun } from './spawner.ts';
+import { assertExecPath, type ResolvedCommand, type RunOptions, type Spawner, type TimedRun } from './spawner.ts';
 import { killGroup } from './process-group.ts';
 import { TailBuffer } from '../../base/tail.ts';
 
@@ -13,15 +14,16 @@ export class NodeSpawner implements Spawner {
   readonly kind = 'node' as const;
   #envs = new WeakMap<object, NodeJS.ProcessEnv>();
 
-  run(argv: string[], opts: RunOptions): Promise<TimedRun> {
+  async run(command: ResolvedCommand, opts: RunOptions): Promise<TimedRun> {
     const { signal } = opts;
     signal.throwIfAborted();
-    const [file = '', ...args] = argv;
+    assertExecPath(command);
+    const [name = '', ...args] = command.argv;
     const stdout = opts.output === 'discard' ? 'ignore' : 'pipe';
     const env = this.#env(opts.env);
     return new Promise<TimedRun>((resolve, reject) => {
       const start = performance.now();
-      const child = spawn(file, args, { stdio: ['ignore', stdout, 'pipe'], env, cwd: opts.cwd, detached: true });
+      const child = spawn(command.file, args, { argv0: name, stdio: ['ignore', stdout, 'pipe'], env, cwd: opts.cwd, detached: true });
       let wallMs = 0;
       let timedOut = false;
       const stdoutTail = opts.output === 'keep' ? new TailBuffer() : null;
@@ -46,12 +48,12 @@ export class NodeSpawner implements Spawner {
       };
       child.once('error', (error) => {
         settle();
-        reject(new Error(`cannot start ${file}: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+        reject(new Error(`cannot start ${name}: ${(error as NodeJS.ErrnoException).code ?? error.message}`));
       });
       child.once('close', (exitCode, signalName) => {
         settle();
         if (signal.aborted) return reject(signal.reason);
-        if (timedOut) return reject(new Error(`${file} took longer than ${opts.timeoutMs} ms and was killed`));
+        if (timedOut) return reject(new Error(`${name} took longer than ${opts.timeoutMs} ms and was killed`));
         resolve({
           exitCode,
           signal: signalName,

@@ -3,8 +3,14 @@
  * `native` (a small C helper, native/spawner.c, timing spawn -> wait4 with no
  * Node work inside the window, as `hyperfine -N` does) and `node`
  * (child_process.spawn, the fallback when the helper cannot be built).
+ * Both exec the absolute path they are given (program.ts resolveCommand,
+ * untimed): no PATH search happens inside the timed window.
  * This file is their contract; open-spawner.ts picks one.
  */
+import { isAbsolute } from 'node:path';
+import type { ResolvedCommand } from './program.ts';
+
+export type { ResolvedCommand };
 /** Where a run's stdout goes: /dev/null, a pipe read and discarded (hyperfine --output=pipe), or kept (its tail is returned). */
 export type OutputMode = 'discard' | 'pipe' | 'keep';
 
@@ -57,14 +63,23 @@ export interface BatchEnd {
 
 export interface Spawner {
   kind: 'native' | 'node';
-  /** Runs argv (argv[0] looked up on the runner's PATH) in its own process group, stdin from /dev/null. */
-  run(argv: string[], opts: RunOptions): Promise<TimedRun>;
+  /** Execs command.file with command.argv in its own process group, stdin from /dev/null. */
+  run(command: ResolvedCommand, opts: RunOptions): Promise<TimedRun>;
   /**
    * Runs argv `count` times with no Node work between the runs, each timed as
    * `run` times one (`timeoutMs` per run). Aborting kills the running command's
    * group and rejects with the signal's reason once it is reaped, after
    * onRuns got every run that finished before. Only spawners that time outside Node have it.
    */
-  runBatch?(argv: string[], opts: BatchOptions): Promise<BatchEnd>;
+  runBatch?(command: ResolvedCommand, opts: BatchOptions): Promise<BatchEnd>;
+  /** Pids of the spawner's own long-lived processes (the native helpers), which map files too. */
+  helperPids?(): number[];
   close(): Promise<void>;
+}
+
+/** A spawner refuses a path it would have to search for: the search would fall inside the timed window. */
+export function assertExecPath(command: ResolvedCommand): void {
+  if (!isAbsolute(command.file)) {
+    throw new Error(`spawner: expected an absolute path to exec (resolveCommand finds it before timing), found ${JSON.stringify(command.file)}`);
+  }
 }

@@ -8,6 +8,7 @@
  * The full per-metric table is results-table.ts (`--verbose`).
  */
 import type { Artifact, CellResult, MetricResult } from '../artifact/schema.ts';
+import { notColdReason } from '../artifact/cell-facts.ts';
 import { sharedAxes } from './cell-set.ts';
 import { Footnotes } from './footnotes.ts';
 import { gateSummary, type NextCommandOptions } from './gate-summary.ts';
@@ -148,6 +149,8 @@ function rowOf(cell: CellResult, axes: string[] | null, metrics: { name: string 
   if (cell.status !== 'ok') note.push(`${cell.status} ${notes.ref(cell.reason ?? 'no reason recorded')}`);
   if (cell.truncated) note.push(`truncated ${notes.ref(`${cell.id}: truncated: ${cell.truncated}`)}`);
   if (typeof cell.facts?.summary === 'string') note.push(notes.ref(`${cell.id}: ${cell.facts.summary}`));
+  const notCold = notColdReason(cell);
+  if (notCold) note.push(`not cold ${notes.ref(`${cell.id}: not cold: ${notCold}`)}`);
   const ns = measured.map((m) => cell.metrics[m.name]!.summary!.n);
   const n = mode(ns);
   const values = metrics.map((m): Value => {

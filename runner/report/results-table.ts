@@ -3,6 +3,7 @@
  * (n, median, p95, CI, CV, outliers), every note and every gate result in full.
  */
 import type { Artifact } from '../artifact/schema.ts';
+import { notColdReason } from '../artifact/cell-facts.ts';
 import { formatInterval, formatNumber, formatValue } from './number.ts';
 import { describeCheck } from '../gate/describe.ts';
 import { renderTable } from './table.ts';
@@ -10,6 +11,7 @@ import { renderTable } from './table.ts';
 export function formatResultsTable(artifact: Artifact, opts: { maxWidth?: number } = {}): string {
   const rows: string[][] = [];
   const notes: string[] = [];
+  let outliersNote: string | undefined;
   for (const cell of artifact.cells) {
     if (cell.status !== 'ok' && Object.values(cell.metrics).every((m) => m.samples.length === 0)) {
       rows.push([cell.id, '', '', '—', '', '', '', '', cell.status]);
@@ -19,10 +21,13 @@ export function formatResultsTable(artifact: Artifact, opts: { maxWidth?: number
     if (cell.status !== 'ok') notes.push(`${cell.id}: ${cell.status}: ${cell.reason ?? ''}`);
     if (cell.truncated) notes.push(`${cell.id}: truncated: ${cell.truncated}`);
     if (typeof cell.facts?.summary === 'string') notes.push(`${cell.id}: ${cell.facts.summary}`);
+    const notCold = notColdReason(cell);
+    if (notCold) notes.push(`${cell.id}: not cold: ${notCold}`);
     const measured = Object.entries(cell.metrics).filter(([, metric]) => metric.samples.length > 0);
     // A cell reports the metrics its workload measures; the rig's others stay out of its rows.
     for (const [name, metric] of measured.length > 0 ? measured : Object.entries(cell.metrics)) {
       const s = metric.summary;
+      outliersNote ??= s?.outliers.note;
       rows.push([
         cell.id,
         name,
@@ -31,7 +36,7 @@ export function formatResultsTable(artifact: Artifact, opts: { maxWidth?: number
         formatValue(s?.p95, metric.unit),
         s?.ci95_median ? formatInterval(s.ci95_median) : '—',
         s?.cv === null || s?.cv === undefined ? '—' : `${formatNumber(s.cv * 100)}%`,
-        s ? String(s.outliers.low + s.outliers.high) : '—',
+        s && s.outliers.note === undefined ? String(s.outliers.low + s.outliers.high) : '—',
         cell.status,
       ]);
     }
@@ -56,6 +61,7 @@ export function formatResultsTable(artifact: Artifact, opts: { maxWidth?: number
     ...runHeader(artifact),
     '',
     table,
+    ...(outliersNote ? ['', `outliers — : ${outliersNote}`] : []),
     ...(notes.length ? ['', ...notes.map((n) => `  ${n}`)] : []),
     ...(artifact.ratios?.length ? ['', 'ratios:', ...artifact.ratios.map((r) => `  ${r.name}: ${r.detail}`)] : []),
     ...(gates.length ? ['', 'gates:', ...gates] : []),

@@ -2,7 +2,9 @@
  * The CLI's `--set key=value`: narrow a matrix axis, or change a param or a
  * sampling setting, for one run without editing the rig file.
  *
- * - `axis=value` (or `axis=[a, b]`) replaces the axis' values. A value the rig
+ * - `axis=value` (or `axis=[a, b]`) replaces the axis' values. A value is
+ *   taken as the rig file typed it when the axis lists it (`program=true`
+ *   selects the rig's "true", not the boolean). A value the rig
  *   does not list is allowed (try a backend the rig has not tried yet); the
  *   artifact records the cells that ran. Include entries that name the axis with
  *   a value no longer in it are dropped, else they would come back as cells.
@@ -29,15 +31,28 @@ function isAxisValue(value: unknown): value is AxisValue {
   return value === null || ['string', 'number', 'boolean'].includes(typeof value);
 }
 
-function setAxis(rig: Rig, set: string, axis: string, value: unknown): void {
-  const values = Array.isArray(value) ? value : [value];
-  if (values.length === 0 || !values.every(isAxisValue)) {
+/**
+ * The axis' own value that `value` spells, else `value`: the command line has
+ * no quotes to tell "true" from true or "4" from 4, the rig file has.
+ */
+function asTyped(value: AxisValue, listed: readonly AxisValue[]): AxisValue {
+  if (listed.includes(value)) return value;
+  return listed.find((candidate) => String(candidate) === String(value)) ?? value;
+}
+
+/** Returns the value as set, typed as the rig's (what run.overrides records). */
+function setAxis(rig: Rig, set: string, axis: string, value: unknown): unknown {
+  const given = Array.isArray(value) ? value : [value];
+  if (given.length === 0 || !given.every(isAxisValue)) {
     throw new InputError(`--set ${set}: expected a value or a list of values for matrix axis ${axis}, found ${describeFound(value)}`);
   }
+  const listed = (rig.matrix[axis] ?? []) as AxisValue[];
+  const values = given.map((v) => asTyped(v, listed));
   rig.matrix[axis] = values;
   if (rig.matrix.include) {
     rig.matrix.include = rig.matrix.include.filter((entry) => !Object.hasOwn(entry, axis) || values.includes(entry[axis] as AxisValue));
   }
+  return Array.isArray(value) ? values : values[0];
 }
 
 function setParam(rig: Rig, set: string, dotted: string, value: unknown): void {
@@ -78,11 +93,11 @@ export function applyOverrides(rig: Rig, sets: string[]): { rig: Rig; applied: R
     if (equals < 0 || key === '') {
       throw new InputError(`--set ${set}: expected key=value, e.g. --set backend=bwrap, --set params.command=true or --set sampling.iterations=5`);
     }
-    const value = parseValue(set, set.slice(equals + 1));
+    let value = parseValue(set, set.slice(equals + 1));
     const axes = matrixAxes(next.matrix).map(([name]) => name);
     const includeKeys = [...new Set((next.matrix.include ?? []).flatMap((entry) => Object.keys(entry)))].filter((k) => !axes.includes(k));
     if (axes.includes(key)) {
-      setAxis(next, set, key, value);
+      value = setAxis(next, set, key, value);
     } else if (includeKeys.includes(key)) {
       for (const entry of next.matrix.include ?? []) if (Object.hasOwn(entry, key)) entry[key] = value;
       next.params[key] = value;

@@ -7,8 +7,9 @@
 import { InputError } from '../../base/errors.ts';
 import type { Requirement } from '../rig/schema.ts';
 import { runLabel, SampleTimeout, sampleLoop, sampleLoopBatched, type SampleBatch, type SampleHooks, type SampleOnce, type SampleValues } from '../sampling/loop.ts';
-import { describeProgram } from '../process/program.ts';
+import { describeProgram, resolveCommand, type ResolvedCommand } from '../process/program.ts';
 import { CacheDropper, type CacheDropOptions } from '../process/cache-drop.ts';
+import { coldVerdict, harnessMappings, programFiles, type HarnessMapping } from '../process/cold.ts';
 import { parseCommandParams, validateCommandParams, type CommandParams } from './command-params.ts';
 import type { BuildOptions } from '../process/native-build.ts';
 import { type BatchOptions, type BatchEnd, type Spawner, type TimedRun } from '../process/spawner.ts';
@@ -94,7 +95,6 @@ async function runCommandCell(ctx: CellContext, p: CommandParams, options: Comma
   const facts: Record<string, unknown> = {
     spawner: { kind: spawner.kind, note },
     loop: loopKind(p, ctx.sampling, spawner),
-    program: describeProgram(p.run[0]!),
   };
   if (spawner.kind === 'node' && (metrics.user || metrics.sys)) {
     facts.rusage_unavailable = 'the node spawner cannot read the child rusage: user_ms and sys_ms have no samples';
@@ -102,9 +102,18 @@ async function runCommandCell(ctx: CellContext, p: CommandParams, options: Comma
   let lastStdout: string | undefined;
   let result: WorkloadResult | undefined;
   let failure: unknown;
+  let cold: { files: string[]; harness: HarnessMapping[] } | undefined;
   try {
     if (p.setup) await runUntimed('setup', p.setup, { ...untimed, signal: ctx.signal });
-    result = await sampleCommand(ctx, p, spawner, metrics, { hooks: hooks(p, drops, untimed), keepStdout: (tail) => (lastStdout = tail) });
+    // After setup, which may make the program; before the first run, so no run searches PATH.
+    const command = commandOf(p);
+    const program = describeProgram(command);
+    facts.program = program;
+    if (p.dropCaches) {
+      cold = { files: programFiles(program, p.env?.PATH ?? process.env.PATH), harness: harnessMappings(spawner.helperPids?.() ?? []) };
+      drops.watch(cold.files);
+    }
+    result = await sampleCommand(ctx, p, command, spawner, metrics, { hooks: hooks(p, drops, untimed), keepStdout: (tail) => (lastStdout = tail) });
   } catch (error) {
     failure = error;
   } finally {
@@ -116,6 +125,7 @@ async function runCommandCell(ctx: CellContext, p: CommandParams, options: Comma
     await spawner.close();
   }
   facts.cache_drops = drops.facts();
+  if (cold) facts.cold = coldVerdict(cold.files, drops.facts(), cold.harness);
   if (lastStdout !== undefined) facts.last_stdout = lastBytes(lastStdout, LAST_STDOUT_BYTES);
   if (failure === undefined && result) return { ...result, facts };
   if (ctx.signal.aborted && !(failure instanceof WorkloadError)) return { samples: {}, facts, truncated: 'interrupted' };
@@ -123,27 +133,38 @@ async function runCommandCell(ctx: CellContext, p: CommandParams, options: Comma
   throw failure;
 }
 
+/** p.run with its program found where the runs will look (untimed, once per cell); not found fails the cell. */
+export function commandOf(p: CommandParams): ResolvedCommand {
+  try {
+    return resolveCommand(p.run, { env: p.env, cwd: p.cwd });
+  } catch (error) {
+    throw new WorkloadError((error as Error).message);
+  }
+}
+
 /**
- * Sample `p.run` in `ctx` with `spawner` through the loop loopKind() picks
+ * Sample `command` (p.run resolved by commandOf) in `ctx` with `spawner` through the loop loopKind() picks
  * (`hooks` only run in the per-run loop, which loopKind picks when p has them).
  * The harness.fidelity workload times rigor through this too.
  */
 export function sampleCommand(
   ctx: CellContext,
   p: CommandParams,
+  command: ResolvedCommand,
   spawner: Spawner,
   metrics: CommandMetrics,
   extra: { hooks?: SampleHooks; keepStdout?: (tail: string) => void } = {},
 ): Promise<WorkloadResult> {
   const keepStdout = extra.keepStdout ?? (() => {});
   const runBatch = spawner.runBatch?.bind(spawner);
-  if (runBatch && loopKind(p, ctx.sampling, spawner) === 'batch') return sampleLoopBatched(ctx, timeBatch(ctx, p, runBatch, metrics, keepStdout));
-  return sampleLoop(ctx, timeRun(ctx, p, spawner, metrics, keepStdout), extra.hooks);
+  if (runBatch && loopKind(p, ctx.sampling, spawner) === 'batch') return sampleLoopBatched(ctx, timeBatch(ctx, p, command, runBatch, metrics, keepStdout));
+  return sampleLoop(ctx, timeRun(ctx, p, command, spawner, metrics, keepStdout), extra.hooks);
 }
 
 function timeRun(
   ctx: CellContext,
   p: CommandParams,
+  command: ResolvedCommand,
   spawner: Spawner,
   metrics: CommandMetrics,
   keepStdout: (tail: string) => void,
@@ -153,7 +174,7 @@ function timeRun(
   return async (index, signal) => {
     let run;
     try {
-      run = await spawner.run(p.run, { ...runOptions, signal });
+      run = await spawner.run(command, { ...runOptions, signal });
     } catch (error) {
       if (signal.aborted) throw error;
       throw new WorkloadError(`${runLabel(index, warmup)}: ${(error as Error).message}`);
@@ -167,7 +188,8 @@ function timeRun(
 function timeBatch(
   ctx: CellContext,
   p: CommandParams,
-  runBatch: (argv: string[], opts: BatchOptions) => Promise<BatchEnd>,
+  command: ResolvedCommand,
+  runBatch: (command: ResolvedCommand, opts: BatchOptions) => Promise<BatchEnd>,
   metrics: CommandMetrics,
   keepStdout: (tail: string) => void,
 ): SampleBatch {
@@ -175,7 +197,7 @@ function timeBatch(
   const batchOptions = { env: p.env, cwd: p.cwd, output: p.output, timeoutMs: ctx.sampling.timeout_s * 1000, expectExit: p.expectExit };
   return async (first, count, record, signal) => {
     const onRuns = (runs: TimedRun[]) => record(runs.map((run) => runValues(run, metrics, keepStdout)));
-    const { done, stop } = await runBatch(p.run, { ...batchOptions, count, signal, onRuns });
+    const { done, stop } = await runBatch(command, { ...batchOptions, count, signal, onRuns });
     const index = first + done;
     if (stop?.reason === 'timeout') throw new SampleTimeout(index);
     if (stop?.reason === 'cannot-start') throw new WorkloadError(`${runLabel(index, warmup)}: ${stop.message}`);

@@ -72,7 +72,11 @@ function sideCell(samples: number[], rounds: number[] | null): CellResult {
 }
 
 async function trial(spawner: Spawner, p: Params, seed: number, signal: AbortSignal, binary: string, HOST: Artifact['host']): Promise<{ failed: number; ratio: number }> {
-  const argv = { a: [binary, String(p.loop_iterations)], b: [binary, String(Math.round(p.loop_iterations * (1 + p.slowdown_pct / 100)))] };
+  // The binary's absolute path: nothing is looked up inside the timed window.
+  const argv = {
+    a: { file: binary, argv: [binary, String(p.loop_iterations)] },
+    b: { file: binary, argv: [binary, String(Math.round(p.loop_iterations * (1 + p.slowdown_pct / 100)))] },
+  };
   const once = async (side: 'a' | 'b') => {
     const run = await spawner.run(argv[side], { output: 'discard', timeoutMs: 30_000, signal });
     if (run.exitCode !== 0) throw new Error(`busy-loop exited ${run.exitCode ?? run.signal}: ${run.stderrTail}`);
@@ -112,7 +116,7 @@ export const gateCalibrationWorkload: Workload = {
     const { spawner, note } = await openSpawner('native');
     try {
       // A few runs first: the binary and its pages are then as warm for A as for B.
-      for (let i = 0; i < 5; i++) await spawner.run([build.path, String(p.loop_iterations)], { output: 'discard', timeoutMs: 30_000, signal: ctx.signal });
+      for (let i = 0; i < 5; i++) await spawner.run({ file: build.path, argv: [build.path, String(p.loop_iterations)] }, { output: 'discard', timeoutMs: 30_000, signal: ctx.signal });
       const result = await sampleLoop(ctx, async (index, signal) => {
         const { failed, ratio } = await trial(spawner, p, 0x5eed + index, signal, build.path, host);
         return { gate_failed: failed, ratio };

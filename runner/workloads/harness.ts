@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toolVersion } from '../host/tools.ts';
 import { median } from '../stats/percentile.ts';
-import { loopKind, sampleCommand } from './command.ts';
+import { commandOf, loopKind, sampleCommand } from './command.ts';
 import { parseCommandParams, type CommandParams } from './command-params.ts';
-import { type Spawner } from '../process/spawner.ts';
+import { type ResolvedCommand, type Spawner } from '../process/spawner.ts';
 import { openSpawner } from '../process/open-spawner.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../contract/workload.ts';
 import { runUntimed } from '../process/untimed.ts';
@@ -59,6 +59,8 @@ export const harnessWorkload: Workload = {
 async function runHarness(ctx: CellContext): Promise<WorkloadResult> {
   const argv = ctx.params.run as string[];
   const params = parseCommandParams({ run: argv });
+  // Found once, untimed; all three exec this path, so none of them times a PATH search.
+  const command = commandOf(params);
   const rounds = (ctx.params.rounds as number | undefined) ?? DEFAULT_ROUNDS;
   const { warmup, iterations, timeout_s, max_seconds } = ctx.sampling;
   // Exactly `iterations` runs per tool: the first iterations % rounds rounds take one more.
@@ -76,9 +78,9 @@ async function runHarness(ctx: CellContext): Promise<WorkloadResult> {
   try {
     if (native.spawner.kind !== 'native') throw new WorkloadError(`the native spawner is unavailable: ${native.note}`);
     const block: Record<Tool, (runs: number) => Promise<number[]>> = {
-      rigor_native_ms: (runs) => commandBlock(ctx, params, native.spawner, 'rigor_native_ms', runs, signal),
-      rigor_node_ms: (runs) => commandBlock(ctx, params, node.spawner, 'rigor_node_ms', runs, signal),
-      hyperfine_ms: (runs) => hyperfineBlock(argv, warmup, runs, join(dir, 'hyperfine.json'), timeoutMs * (warmup + runs), signal),
+      rigor_native_ms: (runs) => commandBlock(ctx, params, command, native.spawner, 'rigor_native_ms', runs, signal),
+      rigor_node_ms: (runs) => commandBlock(ctx, params, command, node.spawner, 'rigor_node_ms', runs, signal),
+      hyperfine_ms: (runs) => hyperfineBlock([command.file, ...argv.slice(1)], warmup, runs, join(dir, 'hyperfine.json'), timeoutMs * (warmup + runs), signal),
     };
     const total = TOOLS.length * iterations;
     let done = 0;
@@ -100,6 +102,7 @@ async function runHarness(ctx: CellContext): Promise<WorkloadResult> {
     facts: {
       ...fidelityFacts(samples, rounds, perRound, version, native.note),
       loop_native: loopKind(params, { concurrency: 1 }, native.spawner),
+      exec_path: command.file,
     },
     tools: { hyperfine: version },
   };
@@ -112,7 +115,15 @@ async function runHarness(ctx: CellContext): Promise<WorkloadResult> {
  * `warmup` discarded runs, then `runs` timed ones, with output discarded as
  * hyperfine -N does by default, through the command workload's sampling path.
  */
-async function commandBlock(ctx: CellContext, params: CommandParams, spawner: Spawner, metric: Tool, runs: number, signal: AbortSignal): Promise<number[]> {
+async function commandBlock(
+  ctx: CellContext,
+  params: CommandParams,
+  command: ResolvedCommand,
+  spawner: Spawner,
+  metric: Tool,
+  runs: number,
+  signal: AbortSignal,
+): Promise<number[]> {
   const block: CellContext = {
     ...ctx,
     sampling: { ...ctx.sampling, iterations: runs, max_iterations: runs, min_seconds: 0, concurrency: 1 },
@@ -121,7 +132,7 @@ async function commandBlock(ctx: CellContext, params: CommandParams, spawner: Sp
     progress: () => {},
   };
   try {
-    const result = await sampleCommand(block, params, spawner, { wall: metric });
+    const result = await sampleCommand(block, params, command, spawner, { wall: metric });
     signal.throwIfAborted();
     return result.samples[metric] ?? [];
   } catch (error) {

@@ -55,7 +55,10 @@ export interface SandboxSpec {
 export type ExecPolicy = (argv: string[], cwd: string) => { decision: 'allow' | 'block' | 'log'; ruleId: string | null };
 
 export interface Phases {
-  /** The backend's process (bwrap, runc, qemu, ...) was started. */
+  /**
+   * The backend's process started: the launcher spawned (bwrap; the setpriv that execs the agent, runc, an
+   * engine CLI or firecracker), except qemu, whose `launched` is qemu itself running (its -pidfile written).
+   */
   launched?: number;
   /** The agent's hello arrived on the channel. */
   connected?: number;

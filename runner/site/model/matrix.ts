@@ -4,6 +4,7 @@
  * artifact and JSON pointer; a place without a number carries the reason. Pure.
  */
 import type { CellResult, MetricResult } from '../../artifact/schema.ts';
+import { notColdReason } from '../../artifact/cell-facts.ts';
 import { expandMatrix } from '../../rig/matrix.ts';
 import type { MetricDef, Rig } from '../../rig/schema.ts';
 import type { ArtifactInput } from './artifact-ref.ts';
@@ -29,6 +30,8 @@ export interface MatrixRow {
   cell: string;
   /** "KVM" or "TCG" for a cell whose workload recorded facts.accel (qemu cells), linked to where it says so. */
   accel: { label: string; artifactPath: string; pointer: string } | null;
+  /** Set for a page-cache-dropped cell that was not a cold start (facts.cold), with why, linked to where it says so. */
+  notCold: { why: string; artifactPath: string; pointer: string } | null;
   /** Set when the row is not simply a cell of the current rig that ran. */
   note: string | null;
   values: MatrixValue[];
@@ -65,6 +68,11 @@ function accelOf(cell: CellResult, index: number, artifactPath: string): MatrixR
   const accel = cell.facts?.accel;
   if (typeof accel !== 'string') return null;
   return { label: accel.toUpperCase(), artifactPath, pointer: pointerOf('cells', index, 'facts', 'accel') };
+}
+
+function notColdOf(cell: CellResult, index: number, artifactPath: string): MatrixRow['notCold'] {
+  const why = notColdReason(cell);
+  return why === null ? null : { why, artifactPath, pointer: pointerOf('cells', index, 'facts', 'cold') };
 }
 
 /** The median, its CI and n of one metric in one cell, as stored in the artifact's summary. */
@@ -126,6 +134,7 @@ export function matrixModel(input: ArtifactInput, rig: Rig | null, rigPath: stri
   const rows: MatrixRow[] = artifact.cells.map((cell, index) => ({
     cell: cell.id,
     accel: accelOf(cell, index, input.path),
+    notCold: notColdOf(cell, index, input.path),
     note: defined && !defined.includes(cell.id) ? `not in the current ${rigPath}` : null,
     values: columns.map((column) => cellValue(input, index, column.name, footnotes)),
   }));
@@ -135,7 +144,7 @@ export function matrixModel(input: ArtifactInput, rig: Rig | null, rigPath: stri
     const dash = footnotes.dash(
       `defined in ${rigPath} but not captured in the newest artifact (${artifact.run.status} run, or the rig changed after it)`,
     );
-    rows.push({ cell: id, accel: null, note: 'not captured', values: columns.map(() => ({ dash })) });
+    rows.push({ cell: id, accel: null, notCold: null, note: 'not captured', values: columns.map(() => ({ dash })) });
   }
   return { clockGroups: clockGroups(columns), columns, rows, footnotes: footnotes.list };
 }

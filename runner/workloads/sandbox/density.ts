@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseMeminfo } from '../../host/os.ts';
 import { sampleLoop } from '../../sampling/loop.ts';
-import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
+import type { Sandbox, SandboxStats } from '../../../sandbox-core/backends/types.ts';
 import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
 import { backendProblems, backendSkipReason, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
@@ -21,6 +21,18 @@ const SETTLE_MS = 1000;
 
 function memAvailableBytes(): number {
   return parseMeminfo(readFileSync('/proc/meminfo', 'utf8')).MemAvailable ?? 0;
+}
+
+/**
+ * The two readings of N idle sandboxes, in the order the clocks say:
+ * MemAvailable first, while all N are ready and idle, then every stats()
+ * (each reads smaps, a qemu guest's agent is asked), whose own work must not
+ * fall inside the MemAvailable reading.
+ */
+export async function idleReadings(alive: readonly Sandbox[], memAvailable: () => number): Promise<{ after: number; stats: SandboxStats[] }> {
+  const after = memAvailable();
+  const stats = await Promise.all(alive.map((sandbox) => sandbox.stats()));
+  return { after, stats };
 }
 
 export const densityWorkload: Workload = {
@@ -53,10 +65,10 @@ async function runDensity(ctx: CellContext): Promise<WorkloadResult> {
           if (failed) throw failed.reason; // the ones that did start are destroyed below
         }
         await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-        const stats = await Promise.all(alive.map((sandbox) => sandbox.stats()));
+        const { after, stats } = await idleReadings(alive, memAvailableBytes);
         const pss = stats.reduce((sum, s) => sum + s.memory.bytes, 0);
         facts = { ...sandboxFacts(alive[0]!), memory_kind: stats[0]?.memory.kind, memory_method: stats[0]?.memory.method, n };
-        return { pss_per_sandbox_mib: pss / n / MIB, memavailable_drop_per_sandbox_mib: (before - memAvailableBytes()) / n / MIB };
+        return { pss_per_sandbox_mib: pss / n / MIB, memavailable_drop_per_sandbox_mib: (before - after) / n / MIB };
       } finally {
         await Promise.all(alive.map((sandbox) => sandbox.destroy()));
       }

@@ -36,6 +36,8 @@ export interface QemuPlan {
   append: string;
   agentSocket: string;
   qmpSocket: string;
+  /** Where qemu writes its pid once it runs (the host stamps `launched` when it appears: pid-file.ts). */
+  pidFile: string;
   /**
    * The guest's way out: the agent binary on the host that relays, and the unix sockets it relays to;
    * `relaySlots`, the relays' slot directory and how many may run at once (no cap without it).
@@ -94,7 +96,7 @@ export function qemuArgs(plan: QemuPlan): string[] {
     ...['-M', `${plan.machine},memory-backend=ram`, '-object', `memory-backend-memfd,id=ram,size=${plan.memoryMiB}M`],
     ...(plan.accel === 'kvm' ? ['-enable-kvm', '-cpu', 'host'] : ['-accel', 'tcg']),
     ...['-m', `${plan.memoryMiB}M`, '-smp', '1'],
-    ...['-nodefaults', '-no-user-config', '-nographic', '-no-reboot'],
+    ...['-nodefaults', '-no-user-config', '-nographic', '-no-reboot', '-pidfile', plan.pidFile],
     ...(plan.egress ? egressArgs(plan.egress, device) : ['-nic', 'none']),
     ...['-kernel', plan.kernel, '-initrd', plan.initramfs, '-append', plan.append],
     ...['-drive', `if=none,id=root,file=${optionValue(plan.rootImage)},format=raw,readonly=on`, '-device', `virtio-blk-${device},drive=root`],

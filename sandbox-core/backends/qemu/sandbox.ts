@@ -1,6 +1,6 @@
 /**
  * One qemu guest: qemu-system-x86_64 under `setpriv --pdeathsig KILL` in its
- * own process group, the agent as the guest's PID 1 behind a virtio-serial
+ * own process group (phase `launched`: qemu itself running, its pid file written), the agent as the guest's PID 1 behind a virtio-serial
  * port whose host side is a unix socket in the sandbox's temp dir, QMP beside
  * it for pause (stop/cont) and quit, the serial console on qemu's stdout:
  * the host stamps the moment /init's first line arrives (phase `init`, host
@@ -28,8 +28,11 @@ import { EGRESS_ADDRESSES, egressEnv } from '../egress-env.ts';
 import { memoryOf } from '../memory.ts';
 import type { IsolationFacts, SandboxSpec, SandboxStats } from '../types.ts';
 import { busOf, kernelCommandLine, qemuArgs, type Accel, type Machine } from './qemu-args.ts';
+import { watchForFile, type PidFileWatch } from './pid-file.ts';
 import { QmpClient } from './qmp.ts';
 
+/** qemu's -pidfile in the sandbox's run dir. */
+const PID_FILE = 'qemu.pid';
 /** A TCG boot takes seconds, more on a loaded host. */
 const QEMU_READY_TIMEOUT_MS = 60_000;
 export const DEFAULT_MEMORY_MIB = 256;
@@ -200,6 +203,7 @@ export class QemuSandbox extends AgentSandbox {
       this.killGroups();
     };
     let timer: NodeJS.Timeout | undefined;
+    let pidWatch: PidFileWatch | undefined;
     const onAbort = (): void => fail(signal?.reason instanceof Error ? signal.reason : new Error('create aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -220,6 +224,7 @@ export class QemuSandbox extends AgentSandbox {
       const files = await this.#reachable(launch);
       const agentSocket = join(dir, 'agent.sock');
       const qmpSocket = join(dir, 'qmp.sock');
+      const pidFile = join(dir, PID_FILE);
       const egress = this.spec.egress;
       if (egress) {
         // the relays qemu starts run as its uid and connect to these sockets
@@ -239,8 +244,11 @@ export class QemuSandbox extends AgentSandbox {
         append,
         agentSocket,
         qmpSocket,
+        pidFile,
         ...(egress ? { egress: { relay: files.relay, proxySocket: egress.proxySocket, ...(egress.dnsSocket ? { dnsSocket: egress.dnsSocket } : {}), relaySlots } } : {}),
       });
+      // `launched` is qemu running, not setpriv spawned: setpriv still has to drop to the uid and exec qemu, and qemu to load.
+      pidWatch = watchForFile(dir, PID_FILE, () => (this.phases.launched = since()));
       const child = await this.launch(launch.setpriv, [...dropTo(ids.agent, launch.accel), '--pdeathsig', 'KILL', '--', launch.qemu, ...args], {
         env: { ...process.env, [SANDBOX_ID_ENV]: this.id },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -249,7 +257,6 @@ export class QemuSandbox extends AgentSandbox {
         // own session, reparented to init) and end by themselves when qemu's end of their connection closes
         tree: false,
       });
-      this.phases.launched = since();
       child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
         // The marker may arrive split across chunks: look in the kept text's end too.
         const seen = this.#console.slice(-INIT_MARKER.length) + chunk;
@@ -265,6 +272,8 @@ export class QemuSandbox extends AgentSandbox {
       this.bootStages = this.client.hello.stages;
       this.#qmp = await qmp;
       await this.client.ping();
+      // qemu wrote the file before it made the agent socket; its event was delivered long before the guest answered.
+      if (this.phases.launched === undefined) throw new Error(`qemu answered but its pid file ${pidFile} never appeared`);
       this.phases.ready = since();
     } catch (error) {
       const reason = failure ?? (error as Error);
@@ -274,6 +283,7 @@ export class QemuSandbox extends AgentSandbox {
       explained.message += await this.destroyAfterFailure();
       throw explained;
     } finally {
+      pidWatch?.close();
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }

@@ -8,6 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ensureNativeSpawner, helperPath } from '../../../runner/process/native-build.ts';
 import { type BatchOptions, type RunOptions, type Spawner, type TimedRun } from '../../../runner/process/spawner.ts';
 import { openSpawner } from '../../../runner/process/open-spawner.ts';
+import { resolveCommand, type ResolvedCommand } from '../../../runner/process/program.ts';
+import { which } from '../../../base/which.ts';
 import { countedRun } from '../../helpers/counted-run.ts';
 import { childrenOf, groupMembers, isAlive, waitFor } from '../../helpers/processes.ts';
 
@@ -19,6 +21,11 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const never = new AbortController().signal;
 const options = (extra: Partial<RunOptions> = {}): RunOptions => ({ output: 'discard', timeoutMs: 10_000, signal: never, ...extra });
+
+/** argv with its program found on PATH, as the command workload does before timing. */
+const cmd = (...argv: string[]): ResolvedCommand => resolveCommand(argv);
+/** A program that is not there, by absolute path: the spawner gets as far as exec. */
+const missing: ResolvedCommand = { file: join(scratch, 'rigor-no-such-program'), argv: ['rigor-no-such-program'] };
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -42,7 +49,7 @@ describe('native spawner build', () => {
     const { spawner, note } = await openSpawner('native', { cacheDir: join(scratch, 'empty-cache'), compiler: join(scratch, 'no-cc') });
     expect(spawner.kind).toBe('node');
     expect(note).toMatch(/^node: the native helper could not be built \(.*no-cc failed: .*ENOENT/);
-    expect((await spawner.run(['true'], options())).exitCode).toBe(0);
+    expect((await spawner.run(cmd('true'), options())).exitCode).toBe(0);
     await spawner.close();
   });
 });
@@ -57,7 +64,7 @@ for (const kind of ['native', 'node'] as const) {
       const s = await spawner();
       expect(s.kind).toBe(kind);
       const runs = [];
-      for (let i = 0; i < 20; i++) runs.push(await s.run(['true'], options()));
+      for (let i = 0; i < 20; i++) runs.push(await s.run(cmd('true'), options()));
       expect(runs.every((run) => run.exitCode === 0 && run.signal === null)).toBe(true);
       const wall = median(runs.map((run) => run.wallMs));
       expect(wall).toBeGreaterThan(0.05);
@@ -67,36 +74,47 @@ for (const kind of ['native', 'node'] as const) {
 
     it('reports exit codes, signals and the stderr tail', async () => {
       const s = await spawner();
-      const exited = await s.run(['sh', '-c', 'echo oops >&2; exit 7'], options());
+      const exited = await s.run(cmd('sh', '-c', 'echo oops >&2; exit 7'), options());
       expect(exited).toMatchObject({ exitCode: 7, signal: null, stderrTail: 'oops\n' });
-      expect(await s.run(['sh', '-c', 'kill -KILL $$'], options())).toMatchObject({ exitCode: null, signal: 'SIGKILL' });
+      expect(await s.run(cmd('sh', '-c', 'kill -KILL $$'), options())).toMatchObject({ exitCode: null, signal: 'SIGKILL' });
     });
 
     it('passes env and cwd, and returns stdout only when kept', async () => {
       const s = await spawner();
-      const kept = await s.run(['sh', '-c', 'echo "$RIGOR_X"; pwd'], options({ env: { RIGOR_X: 'x y' }, cwd: scratch, output: 'keep' }));
+      const kept = await s.run(cmd('sh', '-c', 'echo "$RIGOR_X"; pwd'), options({ env: { RIGOR_X: 'x y' }, cwd: scratch, output: 'keep' }));
       expect(kept.stdoutTail).toBe(`x y\n${scratch}\n`);
-      const piped = await s.run(['seq', '1', '100000'], options({ output: 'pipe' }));
+      const piped = await s.run(cmd('seq', '1', '100000'), options({ output: 'pipe' }));
       expect(piped.exitCode).toBe(0);
       expect(piped.stdoutTail).toBeUndefined();
     });
 
+    it('execs the path it is given with argv[0] as given, searching no PATH, and refuses a path it would have to search', async () => {
+      const s = await spawner();
+      // argv[0] names `true`, which prints nothing: a spawner that looked argv[0] up on PATH would run that instead.
+      const script = join(scratch, `exec-path-${kind}.sh`);
+      writeFileSync(script, '#!/bin/sh\necho "ran $0"\n', { mode: 0o755 });
+      expect((await s.run({ file: script, argv: ['true'] }, options({ output: 'keep' }))).stdoutTail).toBe(`ran ${script}\n`);
+      const named = await s.run({ file: which('sh')!, argv: ['rigor-sh', '-c', 'echo "$0"'] }, options({ output: 'keep' }));
+      expect(named.stdoutTail).toBe('rigor-sh\n');
+      await expect(s.run({ file: 'true', argv: ['true'] }, options())).rejects.toThrow('spawner: expected an absolute path to exec');
+    });
+
     it('rejects for a program that cannot start', async () => {
-      await expect((await spawner()).run(['rigor-no-such-program'], options())).rejects.toThrow('cannot start rigor-no-such-program: ENOENT');
+      await expect((await spawner()).run(missing, options())).rejects.toThrow('cannot start rigor-no-such-program: ENOENT');
     });
 
     it('kills the process group on abort and on timeout', async () => {
       const s = await spawner();
       const pidFile = join(scratch, `abort-${kind}.pid`);
       const controller = new AbortController();
-      const running = s.run([family, pidFile], options({ signal: controller.signal }));
+      const running = s.run(cmd(family, pidFile), options({ signal: controller.signal }));
       await waitFor(() => existsSync(pidFile));
       const pid = Number(readFileSync(pidFile, 'utf8'));
       expect(await waitFor(() => groupMembers(pid).length === 3)).toBe(true);
       controller.abort(new Error('stop'));
       await expect(running).rejects.toThrow('stop');
       expect(await waitFor(() => groupMembers(pid).length === 0, 1000)).toBe(true); // SIGKILL lands within moments
-      await expect(s.run(['sleep', '30'], options({ timeoutMs: 200 }))).rejects.toThrow('sleep took longer than 200 ms and was killed');
+      await expect(s.run(cmd('sleep', '30'), options({ timeoutMs: 200 }))).rejects.toThrow('sleep took longer than 200 ms and was killed');
     });
 
     it('runs several commands at once', async () => {
@@ -104,7 +122,7 @@ for (const kind of ['native', 'node'] as const) {
       // Each run marks itself, then waits (boundedly) until all three are marked: run one at a time, each would fail.
       const dir = mkdtempSync(join(scratch, `${kind}-together-`));
       const script = `touch ${dir}/$$; for i in $(seq 1000); do [ $(ls ${dir} | wc -l) -ge 3 ] && exit 0; sleep 0.01; done; exit 1`;
-      const runs = await Promise.all([1, 2, 3].map(() => s.run(['sh', '-c', script], options())));
+      const runs = await Promise.all([1, 2, 3].map(() => s.run(cmd('sh', '-c', script), options())));
       expect(runs.map((run) => run.exitCode)).toEqual([0, 0, 0]);
     });
   });
@@ -112,11 +130,11 @@ for (const kind of ['native', 'node'] as const) {
 
 describe('native spawner batches', () => {
   let opened: Spawner;
-  const batch = async (argv: string[], extra: Partial<BatchOptions> & { count: number }) => {
+  const batch = async (argv: string[] | ResolvedCommand, extra: Partial<BatchOptions> & { count: number }) => {
     opened ??= (await openSpawner('native', { cacheDir })).spawner;
     const chunks: { at: number; runs: TimedRun[] }[] = [];
     const opts: BatchOptions = { ...options(), expectExit: 0, onRuns: (runs) => chunks.push({ at: performance.now(), runs }), ...extra };
-    const end = await opened.runBatch!(argv, opts);
+    const end = await opened.runBatch!(Array.isArray(argv) ? resolveCommand(argv) : argv, opts);
     return { end, chunks, runs: chunks.flatMap((chunk) => chunk.runs), finished: performance.now() };
   };
   afterAll(() => opened?.close());
@@ -139,7 +157,7 @@ describe('native spawner batches', () => {
   });
 
   it('ends at a run that cannot start', async () => {
-    const { end } = await batch(['rigor-no-such-program'], { count: 5 });
+    const { end } = await batch(missing, { count: 5 });
     expect(end).toEqual({ done: 0, stop: { reason: 'cannot-start', message: 'cannot start rigor-no-such-program: ENOENT' } });
   });
 
@@ -197,7 +215,7 @@ describe('native helper protocol', () => {
     const ended = new Promise<void>((resolve) => helper.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()).endsWith('.\n') && resolve()));
     try {
       // one write (under PIPE_BUF, so atomic): the helper cannot see the request without the "!"; a run would end at 1 s as "t"
-      helper.stdin.write(`d 2 0 0 3 1000 0\n\0${family}\0${pidFile}\0!\n`);
+      helper.stdin.write(`d 2 0 0 3 1000 0\n\0${family}\0${family}\0${pidFile}\0!\n`);
       await ended;
       expect(out).toBe('.\n');
       expect(existsSync(pidFile)).toBe(false);
@@ -213,7 +231,7 @@ describe('native helper protocol', () => {
     // 100 counted runs of 50 ms; once stdin closes the helper must stop between runs rather than finish them.
     const counted = countedRun(scratch, 'stdin-close.count', 1000, 'true');
     const argv = ['sh', '-c', `${counted.argv[2]}; sleep 0.05`, ...counted.argv.slice(3)];
-    helper.stdin.write(`d ${argv.length} 0 0 100 10000 0\n\0${argv.join('\0')}\0`);
+    helper.stdin.write(`d ${argv.length} 0 0 100 10000 0\n\0${resolveCommand(argv).file}\0${argv.join('\0')}\0`);
     await waitFor(() => existsSync(join(scratch, 'stdin-close.count')) && counted.runs() >= 2);
     helper.stdin.end();
     await exited;

@@ -7,6 +7,7 @@ import { describeCells } from '../../../runner/report/cell-set.ts';
 import { formatResultsMatrix, formatSpread, shortReason } from '../../../runner/report/results-matrix.ts';
 import { formatResultsTable } from '../../../runner/report/results-table.ts';
 import { wrapText } from '../../../runner/report/wrap.ts';
+import { OUTLIERS_NOT_COUNTED } from '../../../runner/stats/outliers.ts';
 import { buildArtifact, lognormalSamples } from '../../helpers/artifact-builder.ts';
 
 const METRICS = {
@@ -140,6 +141,41 @@ describe('formatResultsTable (--verbose)', () => {
     expect(out).toMatch(/cell\s+metric\s+n\s+median\s+p95\s+median 95% CI\s+CV\s+outliers\s+status/);
     expect(count(out, 'backend=process,concurrency=1  ')).toBe(2);
     expect(count(out, 'not on PATH')).toBeGreaterThan(6);
+  });
+
+  it('says in both views which dropped-cache cell was not cold, and why', () => {
+    const why = "/usr/bin/node is mapped by rigor's own process (pid 10): drop_caches cannot evict the pages a live process maps, so every run found them cached";
+    const artifact = buildArtifact({
+      rig: 'startup',
+      metrics: { wall_ms: METRICS.ready_ms },
+      cells: [
+        { params: { program: 'node', cache: 'dropped' }, samples: { wall_ms: lognormalSamples(12, 75, 0.05, 1) } },
+        { params: { program: 'sh', cache: 'dropped' }, samples: { wall_ms: lognormalSamples(12, 3, 0.05, 2) } },
+      ],
+    });
+    artifact.cells[0]!.facts = { cold: { cold: false, why } };
+    artifact.cells[1]!.facts = { cold: { cold: true } };
+    const matrix = formatResultsMatrix(artifact, { maxWidth: 400 });
+    expect(matrix).toMatch(/node\s+dropped\s+12\s+.*not cold \[1\]/);
+    expect(matrix).toContain(`[1] program=node,cache=dropped: not cold: ${why}`);
+    expect(count(matrix, 'not cold')).toBe(2);
+    const table = formatResultsTable(artifact, { maxWidth: Infinity });
+    expect(table.split('\n').filter((line) => line.includes('not cold'))).toEqual([`  program=node,cache=dropped: not cold: ${why}`]);
+  });
+
+  it('shows no outlier count below 10 samples, and says why once', () => {
+    const artifact = buildArtifact({
+      rig: 'tiny',
+      metrics: { wall_ms: METRICS.ready_ms },
+      cells: [
+        { params: { n: 'three' }, samples: { wall_ms: [1, 2, 22.9] } },
+        { params: { n: 'ten' }, samples: { wall_ms: [10, 11, 12, 13, 14, 15, 16, 17, 18, 100] } },
+      ],
+    });
+    const rows = formatResultsTable(artifact, { maxWidth: Infinity }).split('\n');
+    expect(rows.find((row) => row.startsWith('n=three'))).toMatch(/\s—\s+ok$/);
+    expect(rows.find((row) => row.startsWith('n=ten'))).toMatch(/\s1\s+ok$/);
+    expect(rows.filter((row) => row.includes('fewer than 10 samples'))).toEqual([`outliers — : ${OUTLIERS_NOT_COUNTED}`]);
   });
 });
 

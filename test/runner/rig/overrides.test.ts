@@ -35,6 +35,35 @@ describe('applyOverrides', () => {
     expect(next.matrix.backend).toEqual(['bwrap', 'firecracker']);
   });
 
+  it('takes a value as the rig typed it when the axis lists it: "true" stays the string its include entries name', () => {
+    const { rig: typed } = parseRig(
+      `name: typed
+title: t
+claim: c
+workload: command
+params: { run: "{argv}" }
+matrix:
+  program: ["true", sh]
+  size: [1, "2", 4]
+  include:
+    - { program: "true", argv: ["true"] }
+    - { program: sh, argv: [sh, -c, ":"] }
+metrics: { wall_ms: { unit: ms, better: lower, clock: "a -> b" } }
+`,
+      'rigs/typed.rig.yaml',
+    );
+    const { rig: next, applied } = applyOverrides(typed, ['program=true', 'size=[2, 4, 8]']);
+    expect(next.matrix.program).toEqual(['true']);
+    expect(next.matrix.size).toEqual(['2', 4, 8]); // a value the rig does not list keeps its YAML type
+    expect(applied).toEqual({ program: 'true', size: ['2', 4, 8] });
+    expect(expandMatrix(next.matrix).map((cell) => [cell.id, cell.params.argv])).toEqual([
+      ['program=true,size=2', ['true']],
+      ['program=true,size=4', ['true']],
+      ['program=true,size=8', ['true']],
+    ]);
+    expect(applyOverrides(typed, ['program=[true, sh]']).rig.matrix.program).toEqual(['true', 'sh']);
+  });
+
   it('drops include entries for axis values no longer run, so they do not come back as cells', () => {
     const { rig: next } = applyOverrides(rig, ['backend=bwrap', 'concurrency=1']);
     expect(expandMatrix(next.matrix).map((cell) => cell.id)).toEqual(['backend=bwrap,concurrency=1']);

@@ -109,6 +109,17 @@ describe('rigor run (end to end)', () => {
     expect(a.cells[0]!.metrics.wall_ms!.samples).toHaveLength(3);
     expect(a.run.overrides).toMatchObject({ iterations: 3 });
   });
+
+  it('takes a --set value as the rig typed it: startup\'s program "true", not the boolean', () => {
+    const out3 = join(dir, 'out3');
+    const run = rigor(['run', 'startup', '--out', out3, '--quiet', '--iterations', '2', '--set', 'program=true', '--set', 'cache=warm']);
+    expect(run.code, run.stderr).toBe(0);
+    const [file] = readdirSync(out3);
+    const a = JSON.parse(readFileSync(join(out3, file!), 'utf8')) as Artifact;
+    expect(a.run.overrides).toMatchObject({ program: 'true', cache: 'warm' });
+    expect(a.cells.map((c) => [c.id, c.status, c.params.program, c.params.argv])).toEqual([['program=true,cache=warm', 'ok', 'true', ['true']]]);
+    expect(a.cells[0]!.facts?.program).toMatchObject({ argv0: 'true', exec_path: expect.stringMatching(/^\/.*\/true$/) });
+  });
 });
 
 describe('rigor run with bad input', () => {

@@ -34,6 +34,7 @@ metrics:
 `;
 
 export const DOCKER_REASON = 'backend docker unavailable: no engine answers';
+export const NOT_COLD_WHY = "/usr/bin/node is mapped by rigor's own process (pid 10): drop_caches cannot evict the pages a live process maps, so every run found them cached";
 
 /** One run of the demo rig: process fast, qemu three orders of magnitude slower (TCG), docker skipped, partial without exec_ms. */
 export function demoArtifact(startedAt: string, commit: string, slowdown = 1): Artifact {
@@ -65,6 +66,7 @@ export function demoArtifact(startedAt: string, commit: string, slowdown = 1): A
     ],
   });
   artifact.cells[1]!.facts = { accel: 'tcg' };
+  artifact.cells[3]!.facts = { cold: { cold: false, why: NOT_COLD_WHY } };
   artifact.gates = [
     {
       gate: 0,

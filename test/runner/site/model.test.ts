@@ -6,7 +6,7 @@ import { useLogScale } from '../../../runner/site/model/log-scale.ts';
 import { buildSiteModel, type SiteModel } from '../../../runner/site/model/site.ts';
 import type { Shown } from '../../../runner/site/model/source.ts';
 import { withFingerprintId } from '../../../runner/host/fingerprint.ts';
-import { DEMO_RIG_YAML, demoArtifacts, DOCKER_REASON, NEVER_RUN_RIG_YAML, NEWER, OLDER, rigInput } from './fixtures.ts';
+import { DEMO_RIG_YAML, demoArtifacts, DOCKER_REASON, NEVER_RUN_RIG_YAML, NEWER, NOT_COLD_WHY, OLDER, rigInput } from './fixtures.ts';
 
 /** RFC 6901 resolution written out here, independent of the code under test. */
 function resolve(document: unknown, pointer: string): unknown {
@@ -105,6 +105,11 @@ describe('site model', () => {
     const later = row('backend=later');
     expect(later.note).toBe('not captured');
     expect(later.values.every((value) => 'dash' in value && /defined in rigs\/demo\.rig\.yaml but not captured/.test(value.dash.reason))).toBe(true);
+  });
+
+  it('marks a cell whose dropped-cache runs were not cold, with why, from its facts', () => {
+    expect(row('backend=partial').notCold).toEqual({ why: NOT_COLD_WHY, artifactPath: NEWER, pointer: '/cells/3/facts/cold' });
+    expect(row('backend=process').notCold).toBeNull();
   });
 
   it('says TCG for the qemu cell, from its facts', () => {

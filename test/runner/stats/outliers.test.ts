@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countOutliers, MODIFIED_Z_THRESHOLD } from '../../../runner/stats/outliers.ts';
+import { countOutliers, MIN_OUTLIER_SAMPLES, MODIFIED_Z_THRESHOLD, OUTLIERS_NOT_COUNTED } from '../../../runner/stats/outliers.ts';
 
 describe('countOutliers (modified z-score)', () => {
   it('uses the Iglewicz & Hoaglin threshold of 3.5', () => {
@@ -7,32 +7,43 @@ describe('countOutliers (modified z-score)', () => {
   });
 
   it('flags one planted high outlier and nothing else', () => {
-    // median 12.5, MAD 1.5: M(100) = 0.6745·87.5/1.5 = 39.3; M(10) = 0.6745·(−2.5)/1.5 = −1.12
-    expect(countOutliers([10, 11, 12, 13, 14, 100])).toEqual({ low: 0, high: 1 });
+    // median 14.5, MAD 2.5: M(100) = 0.6745·85.5/2.5 = 23.1; M(10) = 0.6745·(−4.5)/2.5 = −1.21
+    expect(countOutliers([10, 11, 12, 13, 14, 15, 16, 17, 18, 100])).toEqual({ low: 0, high: 1 });
   });
 
   it('flags a planted low outlier as low', () => {
-    // median 51.5, MAD 1.5: M(1) = 0.6745·(−50.5)/1.5 = −22.7
-    expect(countOutliers([1, 50, 51, 52, 53, 54])).toEqual({ low: 1, high: 0 });
+    // median 53.5, MAD 2.5: M(1) = 0.6745·(−52.5)/2.5 = −14.2
+    expect(countOutliers([1, 50, 51, 52, 53, 54, 55, 56, 57, 58])).toEqual({ low: 1, high: 0 });
   });
 
   it('flags |M| just above 3.5 and not just below', () => {
-    // [-1, -1, 0, 0, 0, 1, 1, x] with x > 1: median 0, MAD 1, so M(x) = 0.6745·x.
+    // [-1, -1, -1, 0, 0, 0, 0, 1, 1, 1, x] with x > 1: median 0, MAD 1, so M(x) = 0.6745·x.
     // 0.6745·5.18 = 3.494 (kept); 0.6745·5.2 = 3.507 (flagged)
-    expect(countOutliers([-1, -1, 0, 0, 0, 1, 1, 5.18])).toEqual({ low: 0, high: 0 });
-    expect(countOutliers([-1, -1, 0, 0, 0, 1, 1, 5.2])).toEqual({ low: 0, high: 1 });
-    expect(countOutliers([1, 1, 0, 0, 0, -1, -1, -5.2])).toEqual({ low: 1, high: 0 });
+    const around = [-1, -1, -1, 0, 0, 0, 0, 1, 1, 1];
+    expect(countOutliers([...around, 5.18])).toEqual({ low: 0, high: 0 });
+    expect(countOutliers([...around, 5.2])).toEqual({ low: 0, high: 1 });
+    expect(countOutliers([...around, -5.2])).toEqual({ low: 1, high: 0 });
   });
 
   it('falls back to 1.253314 · mean absolute deviation when MAD is 0', () => {
-    // median 1, MAD 0, MeanAD = 4/7: M(5) = 4 / (1.253314 · 4/7) = 5.59 > 3.5
-    expect(countOutliers([1, 1, 1, 1, 1, 1, 5])).toEqual({ low: 0, high: 1 });
-    // median 1, MAD 0, MeanAD = 3/7: M(2) = 1 / (1.253314 · 3/7) = 1.86, not an outlier
-    expect(countOutliers([1, 1, 1, 1, 2, 2, 2])).toEqual({ low: 0, high: 0 });
+    // median 1, MAD 0, MeanAD = 4/10: M(5) = 4 / (1.253314 · 0.4) = 7.98 > 3.5
+    expect(countOutliers([1, 1, 1, 1, 1, 1, 1, 1, 1, 5])).toEqual({ low: 0, high: 1 });
+    // median 1, MAD 0, MeanAD = 4/10: M(2) = 1 / (1.253314 · 0.4) = 1.99, not an outlier
+    expect(countOutliers([1, 1, 1, 1, 1, 1, 2, 2, 2, 2])).toEqual({ low: 0, high: 0 });
   });
 
-  it('finds none when every sample is equal, or there are none', () => {
-    expect(countOutliers([4, 4, 4, 4])).toEqual({ low: 0, high: 0 });
-    expect(countOutliers([])).toEqual({ low: 0, high: 0 });
+  it('finds none when every sample is equal', () => {
+    expect(countOutliers(Array<number>(12).fill(4))).toEqual({ low: 0, high: 0 });
+  });
+
+  it(`counts none below ${MIN_OUTLIER_SAMPLES} samples and says why, however far a sample lies`, () => {
+    expect(MIN_OUTLIER_SAMPLES).toBe(10);
+    // n = 3: median 2, MAD 1: M(22.9) = 0.6745·20.9 = 14.1, flagged if counted
+    expect(countOutliers([1, 2, 22.9])).toEqual({ low: 0, high: 0, note: OUTLIERS_NOT_COUNTED });
+    // n = 5: median 3, MAD 1: M(−10) = −8.8 and M(20) = 11.5, two flagged if counted
+    expect(countOutliers([-10, 2, 3, 4, 20])).toEqual({ low: 0, high: 0, note: OUTLIERS_NOT_COUNTED });
+    expect(countOutliers([1, 2, 3, 4, 5, 6, 7, 8, 100])).toEqual({ low: 0, high: 0, note: OUTLIERS_NOT_COUNTED });
+    expect(countOutliers([])).toEqual({ low: 0, high: 0, note: OUTLIERS_NOT_COUNTED });
+    expect(OUTLIERS_NOT_COUNTED).toBe('not counted: fewer than 10 samples, too few for the MAD the modified z-score divides by');
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Summary } from '../../../runner/artifact/schema.ts';
 import { Stat } from '../../../runner/rig/schema.ts';
 import { bootstrapCI } from '../../../runner/stats/bootstrap.ts';
+import { OUTLIERS_NOT_COUNTED } from '../../../runner/stats/outliers.ts';
 import { createRng } from '../../../runner/stats/random.ts';
 import { statOf, statOfSamples, summarize } from '../../../runner/stats/summary.ts';
 
@@ -16,7 +17,7 @@ describe('summarize', () => {
     expect(summary.p99).toBeCloseTo(3.97, 12);
     expect(summary.stddev).toBeCloseTo(stddev, 12);
     expect(summary.cv).toBeCloseTo(stddev / 2.5, 12);
-    expect(summary.outliers).toEqual({ method: 'modified-z-score', threshold: 3.5, low: 0, high: 0 });
+    expect(summary.outliers).toEqual({ method: 'modified-z-score', threshold: 3.5, low: 0, high: 0, note: OUTLIERS_NOT_COUNTED });
     for (const ci of [summary.ci95_mean!, summary.ci95_median!]) {
       expect(ci.low).toBeGreaterThanOrEqual(1);
       expect(ci.low).toBeLessThan(2.5);
@@ -25,8 +26,10 @@ describe('summarize', () => {
     }
   });
 
-  it('counts a planted outlier', () => {
-    expect(summarize([10, 11, 12, 13, 14, 100])!.outliers).toMatchObject({ low: 0, high: 1 });
+  it('counts a planted outlier from 10 samples on, and below that says none were counted', () => {
+    expect(summarize([10, 11, 12, 13, 14, 15, 16, 17, 18, 100])!.outliers).toEqual({ method: 'modified-z-score', threshold: 3.5, low: 0, high: 1 });
+    expect(summarize([10, 11, 12, 13, 14, 100])!.outliers).toEqual({ method: 'modified-z-score', threshold: 3.5, low: 0, high: 0, note: OUTLIERS_NOT_COUNTED });
+    expect(Summary.parse(summarize([10, 11, 100])).outliers.note).toBe(OUTLIERS_NOT_COUNTED);
   });
 
   it('leaves spread and intervals null for a single sample', () => {
@@ -45,7 +48,7 @@ describe('summarize', () => {
       cv: null,
       ci95_mean: null,
       ci95_median: null,
-      outliers: { method: 'modified-z-score', threshold: 3.5, low: 0, high: 0 },
+      outliers: { method: 'modified-z-score', threshold: 3.5, low: 0, high: 0, note: OUTLIERS_NOT_COUNTED },
     });
   });
 

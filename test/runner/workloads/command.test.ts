@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCommandWorkload } from '../../../runner/workloads/command.ts';
+import { which } from '../../../base/which.ts';
 import { WorkloadError } from '../../../runner/contract/workload.ts';
 import { testCell } from '../../helpers/cell-context.ts';
 import { countedRun } from '../../helpers/counted-run.ts';
@@ -139,6 +140,34 @@ describe('command workload', () => {
     expect(drops.cached_kib_after_median as number).toBeLessThan(drops.cached_kib_before_median as number);
   });
 
+  it('says a dropped-cache cell is not cold when rigor itself maps the program (node), and shows its pages stayed (root)', async () => {
+    const node = realpathSync(process.execPath);
+    const { ctx } = testCell({ params: { run: [process.execPath, '-e', '0'], drop_caches: true }, sampling: { warmup: 0, iterations: 1 } });
+    const facts = (await workload.run(ctx)).facts!;
+    expect(facts.cold).toEqual({
+      cold: false,
+      why: `${node} is mapped by rigor's own process (pid ${process.pid}): drop_caches cannot evict the pages a live process maps, so every run found them cached`,
+    });
+    const resident = (facts.cache_drops as { resident_after_drop: Record<string, { size_kib: number; resident_kib_median: number }> }).resident_after_drop;
+    expect(resident[node]!.resident_kib_median).toBeGreaterThan(0);
+    expect(resident[node]!.size_kib).toBeGreaterThan(resident[node]!.resident_kib_median / 2);
+  });
+
+  it('calls a dropped-cache cell cold when nothing of rigor maps the program and none of it stayed cached (root)', async () => {
+    // A copy of `true` no other process runs; on a tmpfs TMPDIR its pages cannot be dropped, and the cell says so.
+    const program = join(mkdtempSync(join(scratch, 'cold-')), 'rigor-true');
+    copyFileSync(realpathSync(which('true')!), program);
+    chmodSync(program, 0o755);
+    const { ctx } = testCell({ params: { run: [program], drop_caches: true }, sampling: { warmup: 0, iterations: 2 } });
+    const facts = (await workload.run(ctx)).facts!;
+    const resident = (facts.cache_drops as { resident_after_drop: Record<string, { resident_kib_median: number }> }).resident_after_drop;
+    expect(Object.keys(resident)).toEqual([program]);
+    if (resident[program]!.resident_kib_median === 0) expect(facts.cold).toEqual({ cold: true });
+    else expect(facts.cold).toEqual({ cold: false, why: expect.stringMatching(/kB of .*rigor-true stayed in the page cache after the drops/) });
+    const warm = await workload.run(testCell({ params: { run: ['true'] }, sampling: { iterations: 1 } }).ctx);
+    expect(warm.facts?.cold).toBeUndefined(); // only a cell that drops the cache says whether it is cold
+  });
+
   it('still takes the samples when the drop cannot be written, and says why', async () => {
     const failing = createCommandWorkload({ spawnerBuild: { cacheDir }, cacheDrop: { dropPath: scratch } });
     const { ctx } = testCell({ params: { run: ['true'], drop_caches: true }, sampling: { iterations: 2 } });
@@ -152,6 +181,7 @@ describe('command workload', () => {
       cached_kib_after_median: null,
     });
     expect((result.facts?.cache_drops as { failed_reason: string }).failed_reason).toContain('EISDIR');
+    expect(result.facts?.cold).toEqual({ cold: false, why: expect.stringMatching(/^no cache drop succeeded \(EISDIR/) });
   });
 
   it('records cache drops as not requested by default', async () => {
@@ -202,10 +232,28 @@ describe('command workload', () => {
     expect(result.facts?.rusage_unavailable).toContain('user_ms');
   });
 
-  it('reports a program that cannot start', async () => {
+  it('reports a program that is not there before the first run', async () => {
     const { ctx } = testCell({ params: { run: ['rigor-no-such-program'] } });
-    await expect(workload.run(ctx)).rejects.toThrow('sample 1: cannot start rigor-no-such-program: ENOENT');
+    const error = (await workload.run(ctx).catch((e: unknown) => e)) as WorkloadError;
+    expect(error).toBeInstanceOf(WorkloadError);
+    expect(error.message).toBe('cannot start rigor-no-such-program: not found as an executable file on PATH');
   });
+
+  for (const spawner of ['native', 'node'] as const) {
+    it(`finds the program once where the runs look (their PATH and cwd), execs that path and records it (${spawner} spawner)`, async () => {
+      const dir = mkdtempSync(join(scratch, 'exec-path-'));
+      mkdirSync(join(dir, 'bin'));
+      writeFileSync(join(dir, 'bin', 'rigor-probe'), '#!/bin/sh\necho "$0"\n', { mode: 0o755 });
+      // A relative PATH entry, from the runs' cwd: a spawner searching PATH at exec would run "bin/rigor-probe", if it found it at all.
+      const env = { PATH: `bin:${process.env.PATH}` };
+      const { ctx } = testCell({ params: { run: ['rigor-probe'], env, cwd: dir, output: 'keep', spawner }, sampling: { warmup: 1, iterations: 2 } });
+      const result = await workload.run(ctx);
+      const found = which('rigor-probe', { path: env.PATH, cwd: dir });
+      expect(found).toBe(join(dir, 'bin', 'rigor-probe'));
+      expect(result.facts?.program).toEqual({ argv0: 'rigor-probe', exec_path: found, path: realpathSync(found!), script: '#!/bin/sh' });
+      expect(result.facts?.last_stdout).toBe(`${found}\n`); // the kernel hands a script the path it exec'd as $0
+    });
+  }
 
   it('checks params, naming each problem', () => {
     expect(workload.validateParams!({ run: ['true'] })).toEqual([]);

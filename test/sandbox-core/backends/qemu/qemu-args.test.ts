@@ -15,6 +15,7 @@ const plan: QemuPlan = {
   append: 'console=ttyS0',
   agentSocket: '/tmp/q/agent.sock',
   qmpSocket: '/tmp/q/qmp.sock',
+  pidFile: '/tmp/q/qemu.pid',
 };
 
 /** Values of every occurrence of an option. */
@@ -65,6 +66,7 @@ describe('qemuArgs', () => {
     ]);
     expect(values(args, '-device')).toContain('virtserialport,chardev=agent,name=rigor.agent');
     expect(values(args, '-mon')).toEqual(['chardev=qmp,mode=control']);
+    expect(values(args, '-pidfile')).toEqual(['/tmp/q/qemu.pid']); // its appearance stamps `launched`
   });
 
   it('uses virtio-mmio devices on microvm, PCI ones on pc, and KVM only when asked', () => {
