@@ -166,7 +166,7 @@ export function evaluateGates(
   return results;
 }
 
-/** 1 when any gate failed; skipped and needs-baseline never fail a run. */
+/** 1 when any gate failed; skipped and needs-baseline fail only in strict mode (strict.ts). */
 export function gateExitCode(results: GateResult[]): 0 | 1 {
   return results.some((result) => result.verdict === 'fail') ? 1 : 0;
 }

@@ -2,6 +2,9 @@
 import type { GateResult } from '../artifact/schema.ts';
 import { formatInterval, formatNumber, formatP, formatRatio } from '../report/number.ts';
 import { describeCheck, tallyResults } from './describe.ts';
+import { describeGoal, tallyGoals, type GoalVerdict, type RatioGoal } from './ratio-goals.ts';
+import type { StrictMode, Unchecked } from './strict.ts';
+import { uncheckedMarkdown, uncheckedNoun, uncheckedTally } from './strict-report.ts';
 
 export interface GateMarkdownContext {
   rig: string;
@@ -10,6 +13,11 @@ export interface GateMarkdownContext {
   /** How the baseline was measured against the candidate: cross-run or paired (one line). */
   method?: string;
   warnings: string[];
+  /** The rig's ratio goals, judged as gates. */
+  goals?: RatioGoal[];
+  /** What the gates did not check (runner/gate/strict.ts), and whether that fails: shown only with a mode. */
+  unchecked?: Unchecked[];
+  mode?: StrictMode;
 }
 
 const ICON: Record<GateResult['verdict'], string> = {
@@ -29,15 +37,38 @@ function ratioText(result: GateResult): string {
   return result.ratio_ci95 ? `${formatRatio(result.ratio)} (${formatInterval(result.ratio_ci95)})` : formatRatio(result.ratio);
 }
 
+function goalIcon(verdict: GoalVerdict, mode: StrictMode | undefined): string {
+  if (verdict === 'met') return '✅ met';
+  if (verdict === 'missed') return mode?.strict ? '❌ missed' : '⚠️ missed';
+  return '⚪ not computed';
+}
+
 export function gateMarkdown(results: GateResult[], ctx: GateMarkdownContext): string {
+  const goals = ctx.goals ?? [];
+  const unchecked = ctx.mode ? (ctx.unchecked ?? []) : [];
   const fails = results.filter((result) => result.verdict === 'fail').length;
-  const headline = fails > 0 ? `❌ ${fails} regression${fails === 1 ? '' : 's'}` : '✅ pass';
+  const headline =
+    fails > 0
+      ? `❌ ${fails} regression${fails === 1 ? '' : 's'}`
+      : unchecked.length === 0
+        ? '✅ pass'
+        : `${ctx.mode?.strict ? '❌' : '⚠️ pass,'} ${unchecked.length} ${uncheckedNoun(unchecked)}`;
   const lines = [`## rigor gate \`${ctx.rig}\`: ${headline}`, ''];
-  lines.push(`${tallyResults(results)}.`, '');
+  const tally = [tallyResults(results), tallyGoals(goals), ctx.mode && unchecked.length > 0 ? uncheckedTally(unchecked, ctx.mode) : ''];
+  lines.push(`${tally.filter(Boolean).join('; ')}.`, '');
   lines.push(`- candidate: \`${ctx.candidate}\``, `- baseline: ${ctx.baseline ? `\`${ctx.baseline}\`` : 'none'}`, ...(ctx.method ? [`- method: ${ctx.method}`] : []), '');
   if (ctx.warnings.length > 0) {
     // One blockquote, warnings separated by an empty quoted line so each is its own paragraph.
     lines.push(ctx.warnings.map((warning) => `> ⚠️ **Warning:** ${warning}`).join('\n>\n'), '');
+  }
+  if (ctx.mode) lines.push(...uncheckedMarkdown(unchecked, ctx.mode));
+  if (goals.length > 0) {
+    lines.push('| ratio goal | verdict | ratio (95% CI) | detail |', '|---|---|---:|---|');
+    for (const goal of goals) {
+      const ratio = goal.ratio === null ? '—' : goal.ci95 ? `${formatRatio(goal.ratio)} (${formatInterval(goal.ci95)})` : formatRatio(goal.ratio);
+      lines.push(`| ${cell(describeGoal(goal))} | ${goalIcon(goal.verdict, ctx.mode)} | ${ratio} | ${cell(goal.detail)} |`);
+    }
+    lines.push('');
   }
   if (results.length === 0) {
     lines.push('The rig defines no gates.');

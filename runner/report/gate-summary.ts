@@ -1,12 +1,15 @@
 /**
  * The gates of a run in a few lines: one per verdict and gate, its cells said
  * short, and the command to run next (a baseline to gate against, a
- * comparison to see what moved). Reasons go to the shared numbered notes.
+ * comparison to see what moved); then the rig's ratio goals, which are gates
+ * too. Reasons go to the shared numbered notes.
  */
 import type { Artifact, GateResult } from '../artifact/schema.ts';
 import { describeCheck, tallyResults } from '../gate/describe.ts';
+import { describeGoal, ratioGoals, tallyGoals, type GoalVerdict, type RatioGoal } from '../gate/ratio-goals.ts';
 import { describeCells } from './cell-set.ts';
 import type { Footnotes } from './footnotes.ts';
+import { formatRatio } from './number.ts';
 import { wrapText } from './wrap.ts';
 
 export interface NextCommandOptions {
@@ -23,13 +26,22 @@ const VERDICTS: { verdict: GateResult['verdict']; label: string }[] = [
   { verdict: 'pass', label: 'pass' },
 ];
 
+const GOAL_VERDICTS: GoalVerdict[] = ['missed', 'not computed', 'met'];
+
 export function gateSummary(artifact: Artifact, notes: Footnotes, width: number, opts: NextCommandOptions = {}): string[] {
   const results = artifact.gates;
-  if (results.length === 0) return [];
+  const goals = ratioGoals(artifact.ratios);
+  if (results.length === 0 && goals.length === 0) return [];
   const artifactPath = opts.artifactPath ?? '<artifact>';
   const present = VERDICTS.filter(({ verdict }) => results.some((r) => r.verdict === verdict));
-  const labelWidth = Math.max(...present.map(({ verdict, label }) => `${label} (${results.filter((r) => r.verdict === verdict).length})`.length));
-  const lines = [`gates: ${tallyResults(results)}`];
+  const goalsOf = (verdict: GoalVerdict) => goals.filter((goal) => goal.verdict === verdict);
+  const goalLabel = (verdict: GoalVerdict) => `goal ${verdict} (${goalsOf(verdict).length})`;
+  const presentGoals = GOAL_VERDICTS.filter((verdict) => goalsOf(verdict).length > 0);
+  const labelWidth = Math.max(
+    ...present.map(({ verdict, label }) => `${label} (${results.filter((r) => r.verdict === verdict).length})`.length),
+    ...presentGoals.map((verdict) => goalLabel(verdict).length),
+  );
+  const lines = [`gates: ${[results.length > 0 ? tallyResults(results) : '', tallyGoals(goals)].filter(Boolean).join('; ')}`];
   const indent = ' '.repeat(2 + labelWidth + 2);
   for (const { verdict, label } of present) {
     const ofVerdict = results.filter((r) => r.verdict === verdict);
@@ -52,7 +64,18 @@ export function gateSummary(artifact: Artifact, notes: Footnotes, width: number,
       lines.push(...wrapText(next, width, `${indent}→ `, `${indent}    `));
     }
   }
+  for (const verdict of presentGoals) {
+    goalsOf(verdict).forEach((goal, i) => {
+      const head = i === 0 ? `  ${goalLabel(verdict).padEnd(labelWidth)}  ` : indent;
+      lines.push(...wrapText(`${describeGoal(goal)} — ${goalOutcome(goal)}`, width, head, `${indent}  `));
+    });
+  }
   return lines;
+}
+
+/** "2.33×"; the reason a ratio was not computed is in the ratios above, said once. */
+function goalOutcome(goal: RatioGoal): string {
+  return goal.ratio === null ? 'a side was not measured (ratios above)' : formatRatio(goal.ratio);
 }
 
 /** The note of a skipped gate result: the cell's own reason when the cell was not measured, else the gate's detail. */

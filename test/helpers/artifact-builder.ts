@@ -10,6 +10,7 @@ import { ARTIFACT_SCHEMA_ID, type Artifact, type CellResult, type Summary } from
 import { withFingerprintId, type FingerprintFields } from '../../runner/host/fingerprint.ts';
 import { cellId } from '../../runner/rig/matrix.ts';
 import { RigFile, type MetricDef, type RigInput, type Scalar } from '../../runner/rig/schema.ts';
+import { computeRatios } from '../../runner/run/ratios.ts';
 import { createRng, summarize } from '../../runner/stats/index.ts';
 
 export interface CellSpec {
@@ -36,6 +37,8 @@ export interface ArtifactSpec {
   /** Default: one metric `time_ms` (ms, lower is better). */
   metrics?: Record<string, MetricDef>;
   gates?: RigInput['gates'];
+  /** Ratios of two cells; the artifact's `ratios` are computed from the samples, as a run does. */
+  ratios?: RigInput['ratios'];
   cells: CellSpec[];
 }
 
@@ -74,6 +77,7 @@ export function buildArtifact(spec: ArtifactSpec): Artifact {
     matrix,
     metrics,
     gates: spec.gates ?? [],
+    ...(spec.ratios && { ratios: spec.ratios }),
   });
   const startedAt = spec.startedAt ?? '2025-01-01T00:00:00.000Z';
   const cells: CellResult[] = spec.cells.map((cell) => ({
@@ -139,6 +143,7 @@ export function buildArtifact(spec: ArtifactSpec): Artifact {
     environment: {},
     cells,
     gates: [],
+    ...(definition.ratios && { ratios: computeRatios(definition.ratios, cells) }),
   };
 }
 

@@ -11,6 +11,9 @@ import { freshSeed } from '../../interleave/schedule.ts';
 import { DEFAULT_WIDTH, formatResultsMatrix } from '../../report/results-matrix.ts';
 import { formatAbTable } from '../../report/ab-table.ts';
 import { gateMarkdown } from '../../gate/markdown.ts';
+import { ratioGoals } from '../../gate/ratio-goals.ts';
+import { findUnchecked, strictExitCode, strictMode } from '../../gate/strict.ts';
+import { STRICT_HELP, uncheckedBlock } from '../../gate/strict-report.ts';
 import { exitCodeFor, listenForInterrupt } from '../../run/interrupt.ts';
 import { createProgress } from '../../run/progress.ts';
 import type { RigorCommand } from '../command.ts';
@@ -33,6 +36,7 @@ export const abCommand: RigorCommand = {
       .option('json', { type: 'boolean', default: false, describe: 'print the artifact as JSON' })
       .option('markdown', { type: 'boolean', default: false, describe: 'print the gate results as GitHub-flavoured markdown (for $GITHUB_STEP_SUMMARY)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
+      .option('strict', { type: 'boolean', describe: STRICT_HELP })
       .example('$0 ab startup --base origin/main', 'this checkout against main, one interleaved run')
       .example('$0 ab startup --base HEAD~1 --head HEAD --set cache=warm', 'two commits, warm cells only'),
   handler: async (args) => {
@@ -83,10 +87,18 @@ export const abCommand: RigorCommand = {
         const maxWidth = process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : DEFAULT_WIDTH;
         process.stdout.write(`\n${formatAbTable(artifact, { maxWidth })}\n\n${formatResultsMatrix(artifact, { maxWidth, artifactPath: shown, baseline: null })}\n\nartifact: ${shown}\n`);
       }
+      // Paired gates judge every gate, relative ones included: what they did not check is judged as `rigor gate` judges it.
+      const mode = strictMode(args.strict as boolean | undefined, process.env);
+      const unchecked = findUnchecked({ verb: 'gate', gates: artifact.rig.definition.gates, results: artifact.gates, goals: ratioGoals(artifact.ratios), candidate: artifact });
+      if (unchecked.length > 0) {
+        const width = process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : DEFAULT_WIDTH;
+        (args.json || args.markdown ? process.stderr : process.stdout).write(`\n${uncheckedBlock(unchecked, mode, width).join('\n')}\n`);
+      }
       const received = interrupt.received();
       if (received) return exitCodeFor(received);
       if (artifact.run.status === 'failed' || artifact.cells.some((c) => c.status === 'failed') || artifact.ab!.base_cells.some((c) => c.status === 'failed')) return 1;
-      return artifact.gates.some((g) => g.verdict === 'fail') ? 1 : 0;
+      if (artifact.gates.some((g) => g.verdict === 'fail')) return 1;
+      return strictExitCode(unchecked, mode);
     } catch (error) {
       // A side that cannot be set up or run is an input problem of that side, said without a stack.
       if (error instanceof SideError) throw new InputError(`rigor ab: ${error.message}`);

@@ -1,6 +1,7 @@
 /**
- * `rigor gate <artifact> [--baseline <artifact>]`: the rig's gates, judged on
- * raw samples. Exit 0 pass, 1 regression, 2 usage or input error.
+ * `rigor gate <artifact> [--baseline <artifact>]`: the rig's gates and ratio
+ * goals, judged on raw samples. Exit 0 pass, 1 regression (or, strict, anything
+ * not checked), 2 usage or input error.
  */
 import { readArtifact } from '../../artifact/read.ts';
 import { resolveArtifactArgument } from '../../compare/artifact-argument.ts';
@@ -10,6 +11,10 @@ import { evaluatePairedGates, PAIRED_CORRECTION, PAIRED_TEST } from '../../gate/
 import type { Artifact } from '../../artifact/schema.ts';
 import { formatGateResults } from '../../gate/format.ts';
 import { gateMarkdown } from '../../gate/markdown.ts';
+import { ratioGoals } from '../../gate/ratio-goals.ts';
+import { findUnchecked, strictExitCode, strictMode } from '../../gate/strict.ts';
+import { modeClause, STRICT_HELP, uncheckedNoun } from '../../gate/strict-report.ts';
+import { computeRatios } from '../../run/ratios.ts';
 import { InputError } from '../../../base/errors.ts';
 import type { RigorCommand } from '../command.ts';
 
@@ -31,6 +36,7 @@ export const gateCommand: RigorCommand = {
       })
       .option('markdown', { type: 'boolean', default: false, describe: 'print GitHub-flavoured markdown (for $GITHUB_STEP_SUMMARY)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' })
+      .option('strict', { type: 'boolean', describe: STRICT_HELP })
       .example('$0 gate startup --baseline results/startup/<older>.json', 'fail (exit 1) on a significant regression')
       .example('$0 gate startup --baseline startup --markdown >> $GITHUB_STEP_SUMMARY', 'newest run against the one before, as markdown'),
   handler: async (args) => {
@@ -49,9 +55,13 @@ export const gateCommand: RigorCommand = {
       ? pairWarnings(baseline, candidate, { a: 'baseline', b: 'candidate' })
       : runWarnings('candidate', candidate);
 
-    const { gates, metrics } = candidate.rig.definition;
+    const { gates, metrics, ratios } = candidate.rig.definition;
     const results = candidate.ab ? evaluatePairedGates(gates, metrics, { ...candidate, ab: candidate.ab }) : evaluateGates(gates, metrics, candidate, baseline);
-    const exitCode = gateExitCode(results);
+    // Ratio goals are gates too, recomputed from the raw samples like the rest.
+    const goals = ratioGoals(computeRatios(ratios ?? [], candidate.cells));
+    const mode = strictMode(args.strict as boolean | undefined, process.env);
+    const unchecked = findUnchecked({ verb: 'gate', gates, results, goals, candidate, ...(baseline && { baseline }) });
+    const exitCode = Math.max(gateExitCode(results), strictExitCode(unchecked, mode));
     const ctx = {
       rig: candidate.rig.name,
       candidate: candidatePath,
@@ -59,10 +69,23 @@ export const gateCommand: RigorCommand = {
       ...(candidate.ab && { baseline: `its base side, ${candidate.ab.base.ref ?? 'working tree'} (${candidate.ab.base.commit?.slice(0, 12) ?? 'no commit'})` }),
       ...((candidate.ab || baseline) && { method: gateMethod(candidate, baseline) }),
       warnings,
+      goals,
+      unchecked,
+      mode,
     };
 
     if (args.json) {
-      const report = { rig: ctx.rig, candidate: candidatePath, baseline: baselinePath ?? null, warnings, results, exit_code: exitCode };
+      const report = {
+        rig: ctx.rig,
+        candidate: candidatePath,
+        baseline: baselinePath ?? null,
+        warnings,
+        results,
+        ratio_goals: goals,
+        strict: mode.strict,
+        unchecked,
+        exit_code: exitCode,
+      };
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else if (args.markdown) {
       process.stdout.write(gateMarkdown(results, ctx));
@@ -72,8 +95,11 @@ export const gateCommand: RigorCommand = {
       process.stdout.write(`${formatGateResults(results, ctx, { maxWidth })}\n`);
     }
     // The markdown and JSON may be redirected to a file; the warning must still reach the log.
-    if (warnings.length > 0 && (args.json || args.markdown)) {
+    if (args.json || args.markdown) {
       for (const warning of warnings) process.stderr.write(`rigor gate: WARNING: ${warning}\n`);
+      for (const item of unchecked) {
+        process.stderr.write(`rigor gate: ${uncheckedNoun([item]).toUpperCase()} — ${modeClause(mode)}: ${item.reason}\n`);
+      }
     }
     return exitCode;
   },

@@ -2,6 +2,9 @@
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError } from '../../../base/errors.ts';
+import { ratioGoals } from '../../gate/ratio-goals.ts';
+import { findUnchecked, strictExitCode, strictMode } from '../../gate/strict.ts';
+import { STRICT_HELP, uncheckedBlock } from '../../gate/strict-report.ts';
 import { DEFAULT_WIDTH, formatResultsMatrix } from '../../report/results-matrix.ts';
 import { formatResultsTable } from '../../report/results-table.ts';
 import { resolveRigPath } from '../../rig/discover.ts';
@@ -41,6 +44,7 @@ export const runCommand: RigorCommand = {
       .option('rounds', { type: 'number', describe: 'with --interleave: rounds (default min(20, iterations))' })
       .option('per-round', { type: 'number', describe: 'with --interleave: samples per cell per round (default ⌈iterations / rounds⌉)' })
       .option('seed', { type: 'number', describe: 'with --interleave: seed of the round order (default: a fresh one, recorded)' })
+      .option('strict', { type: 'boolean', describe: STRICT_HELP })
       .example('$0 run startup', 'run rigs/startup.rig.yaml')
       .example('$0 run startup --set program=node --iterations 5', 'one axis value, fewer samples')
       .example('$0 run baseline-tools --interleave', 'the cells in shuffled rounds: in-run ratios share the drift'),
@@ -77,11 +81,21 @@ export const runCommand: RigorCommand = {
         const baseline = baselineFor(path, artifact.rig.name);
         process.stdout.write(`\n${formatResultsMatrix(artifact, { maxWidth, artifactPath: shown, baseline })}\n\nartifact: ${shown}\n`);
       }
+      // What a run can judge alone (absolute gates, ratio goals); relative gates wait for `rigor gate --baseline`.
+      const mode = strictMode(args.strict as boolean | undefined, process.env);
+      const { gates } = artifact.rig.definition;
+      const unchecked = findUnchecked({ verb: 'run', gates, results: artifact.gates, goals: ratioGoals(artifact.ratios), candidate: artifact });
+      if (unchecked.length > 0) {
+        const width = process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : DEFAULT_WIDTH;
+        // --json keeps stdout one JSON document.
+        (args.json ? process.stderr : process.stdout).write(`\n${uncheckedBlock(unchecked, mode, width).join('\n')}\n`);
+      }
       const received = interrupt.received();
       if (received) return exitCodeFor(received);
       // The artifact is written either way; a failed cell or gate still fails the command.
       if (artifact.run.status === 'failed' || artifact.cells.some((c) => c.status === 'failed')) return 1;
-      return artifact.gates.some((g) => g.verdict === 'fail') ? 1 : 0;
+      if (artifact.gates.some((g) => g.verdict === 'fail')) return 1;
+      return strictExitCode(unchecked, mode);
     } finally {
       interrupt.dispose();
     }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { GateResult } from '../../../runner/artifact/schema.ts';
 import { gateMarkdown } from '../../../runner/gate/markdown.ts';
+import type { RatioGoal } from '../../../runner/gate/ratio-goals.ts';
+import type { Unchecked } from '../../../runner/gate/strict.ts';
 
 const pass: GateResult = {
   gate: 0, kind: 'absolute', metric: 'total_ms', stat: 'p95', cell: 'backend=bwrap,concurrency=1', verdict: 'pass',
@@ -43,5 +45,22 @@ describe('gateMarkdown', () => {
 
   it('says so when the rig has no gates', () => {
     expect(gateMarkdown([], { rig: 'x', candidate: 'c.json', warnings: [] })).toContain('The rig defines no gates.');
+  });
+
+  it('headlines what went unchecked, lists it, and tables the ratio goals: a failure in strict mode, a warning otherwise', () => {
+    const goals: RatioGoal[] = [
+      { name: 'ours_over_bare', max: 1.5, verdict: 'missed', ratio: 2, ci95: { low: 1.9, high: 2.1 }, detail: '4 ms / 2 ms = 2.00× (CI 1.90–2.10); goal ≤ 1.5×: missed by 1.33×' },
+    ];
+    const unchecked: Unchecked[] = [{ kind: 'goal-missed', reason: `ratio goal ours_over_bare ≤ 1.5× missed: ${goals[0]!.detail}` }];
+    const ctx = { rig: 'lifecycle', candidate: 'new.json', warnings: [], goals, unchecked };
+    const strict = gateMarkdown([pass], { ...ctx, mode: { strict: true, source: 'CI=true' } });
+    expect(strict.split('\n')[0]).toBe('## rigor gate `lifecycle`: ❌ 1 goal missed');
+    expect(strict).toContain('1 pass; ratio goal: 1 missed; 1 goal missed (fails because CI=true; --no-strict makes it a warning).');
+    expect(strict).toContain(`❌ **Goal missed** — fails because CI=true; --no-strict makes it a warning:\n\n- ${unchecked[0]!.reason}\n`);
+    expect(strict).toContain(`| ours_over_bare ≤ 1.5× | ❌ missed | 2.00× (1.90–2.10) | ${goals[0]!.detail} |`);
+    const lenient = gateMarkdown([pass], { ...ctx, mode: { strict: false, source: 'CI unset' } });
+    expect(lenient.split('\n')[0]).toBe('## rigor gate `lifecycle`: ⚠️ pass, 1 goal missed');
+    expect(lenient).toContain('⚠️ **Goal missed** — a warning here; --strict or CI would fail it:');
+    expect(lenient).toContain('| ours_over_bare ≤ 1.5× | ⚠️ missed |');
   });
 });

@@ -90,6 +90,30 @@ describe('formatResultsMatrix', () => {
     expect(text).toContain('rigor compare a.json b.json');
   });
 
+  it('lists the ratio goals with the gates, aligned with them', () => {
+    const withGoals = buildArtifact({
+      metrics: METRICS,
+      cells: [
+        { params: { tool: 'bare' }, samples: { ready_ms: [1, 2, 3], total_ms: [2, 2, 2] } },
+        { params: { tool: 'ours' }, samples: { ready_ms: [1, 2, 3], total_ms: [5, 5, 5] } },
+      ],
+      gates: [{ metric: 'total_ms', stat: 'median', max: 100 }],
+      ratios: [
+        { name: 'ours_over_bare', of: { metric: 'total_ms', where: { tool: 'ours' } }, to: { metric: 'total_ms', where: { tool: 'bare' } }, goal: { max: 1.5 } },
+        { name: 'bare_over_ours', of: { metric: 'total_ms', where: { tool: 'bare' } }, to: { metric: 'total_ms', where: { tool: 'ours' } }, goal: { max: 1 } },
+      ],
+    });
+    withGoals.gates = evaluateGates(withGoals.rig.definition.gates, withGoals.rig.definition.metrics, withGoals);
+    const text = formatResultsMatrix(withGoals).split('\n');
+    const from = text.indexOf('gates: 2 pass; ratio goals: 1 missed, 1 met');
+    expect(from, text.join('\n')).toBeGreaterThan(0);
+    expect(text.slice(from + 1, from + 4)).toEqual([
+      '  pass (2)         #0 median total_ms ≤ 100 — all 2 cells',
+      '  goal missed (1)  ours_over_bare ≤ 1.5× — 2.50×',
+      '  goal met (1)     bare_over_ours ≤ 1× — 0.40×',
+    ]);
+  });
+
   it('splits metrics that do not fit the width into blocks that repeat the cell columns', () => {
     const narrow = formatResultsMatrix(artifact, { maxWidth: 50 }).split('\n');
     for (const line of narrow) expect(line.length).toBeLessThanOrEqual(50);

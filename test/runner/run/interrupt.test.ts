@@ -47,7 +47,9 @@ metrics:
   const out = join(dir, `out-${signal}`);
   const child = startRigor(['run', rigPath, '--out', out]);
   let stderr = '';
+  let stdout = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
+  child.stdout.on('data', (chunk) => (stdout += chunk));
   // Interrupt once three samples have run (three distinct marker processes seen): a count, not a fixed sleep.
   const seen = new Set<number>();
   await waitUntil(() => {
@@ -61,7 +63,7 @@ metrics:
   });
   // A killed command may take a moment to be reaped: what counts is that none stays.
   await settlesToZero(() => processesWith(marker).length);
-  return { code, stderr, out, leftover: processesWith(marker) };
+  return { code, stdout, stderr, out, leftover: processesWith(marker) };
 }
 
 describe.each(['SIGINT', 'SIGTERM'] as const)('%s during a run', (signal) => {
@@ -69,6 +71,10 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s during a run', (signal) => {
   it('exits with 128 + signal number after writing the artifact', async () => {
     outcome = await interruptRun(signal);
     expect(outcome.code, outcome.stderr).toBe(signal === 'SIGINT' ? 130 : 143);
+  });
+
+  it('says the run is incomplete among what was not checked (the exit code is the signal one, in CI or not)', () => {
+    expect(outcome.stdout).toMatch(/^!! NOT CHECKED — .*:\n!! {2}- this run was interrupted: its cells are incomplete$/m);
   });
 
   it('leaves no child process behind', () => {

@@ -28,16 +28,25 @@ function resultsDir(): { dir: string; baseline: string; candidate: string; other
   return { dir, baseline, candidate, otherHost };
 }
 
-const gate = (args: Record<string, unknown>) => callCommand(gateCommand, { json: false, markdown: false, ...args });
+// Not strict unless a test says so: the handler would otherwise read this process's $CI.
+const gate = (args: Record<string, unknown>) => callCommand(gateCommand, { json: false, markdown: false, strict: false, ...args });
 
 describe('rigor gate', () => {
   const { baseline, candidate, otherHost } = resultsDir();
 
-  it('exits 0 when every gate passes (relative gates need a baseline, which is not a failure)', async () => {
+  it('exits 0 when not strict and a relative gate needs a baseline, warning that strict mode would fail it', async () => {
     const { code, stdout } = await gate({ artifact: candidate });
     expect(code).toBe(0);
     expect(stdout).toContain('needs-baseline');
-    expect(stdout).toMatch(/^PASS: 1 pass, 1 needs a baseline\.$/m);
+    expect(stdout).toContain('!! NOT CHECKED — a warning with --no-strict; --strict or CI would fail it:');
+    expect(stdout).toContain('!!  - gate #0 (median time_ms ≤ 1.1× baseline) checked nothing: it compares with a baseline and none was given (--baseline)');
+    expect(stdout).toMatch(/^PASS: 1 pass, 1 needs a baseline; 1 not checked \(a warning with --no-strict; --strict or CI would fail it\)\.$/m);
+  });
+
+  it('exits 1 when strict and a relative gate needs a baseline', async () => {
+    const { code, stdout } = await gate({ artifact: candidate, strict: true });
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^FAIL: 1 pass, 1 needs a baseline; 1 not checked \(fails with --strict\)\.$/m);
   });
 
   it('exits 1 on a regression against the baseline', async () => {
@@ -51,7 +60,7 @@ describe('rigor gate', () => {
     const { code, stdout } = await gate({ artifact: candidate, baseline, json: true });
     const report = JSON.parse(stdout);
     expect(code).toBe(1);
-    expect(report).toMatchObject({ rig: 'startup', candidate, baseline, warnings: [], exit_code: 1 });
+    expect(report).toMatchObject({ rig: 'startup', candidate, baseline, warnings: [], ratio_goals: [], strict: false, unchecked: [], exit_code: 1 });
     expect(report.results.map((r: { verdict: string }) => r.verdict)).toEqual(['fail', 'pass']);
   });
 
@@ -79,7 +88,7 @@ describe('rigor gate', () => {
 describe('bin/rigor.js gate and compare as subprocesses', () => {
   const { dir } = resultsDir();
   const bin = join(REPO, 'bin/rigor.js');
-  const run = (args: string[]) => execa('node', [bin, ...args], { cwd: dir, reject: false });
+  const run = (args: string[], CI = '') => execa('node', [bin, ...args], { cwd: dir, reject: false, env: { CI } });
 
   it('gates the newest run of a rig against the run before it: exit 1', async () => {
     const result = await run(['gate', 'startup', '--baseline', 'startup']);
@@ -87,8 +96,9 @@ describe('bin/rigor.js gate and compare as subprocesses', () => {
     expect(result.exitCode).toBe(1);
   });
 
-  it('exits 0 without a baseline and 2 for an unknown rig', async () => {
+  it('exits 0 without a baseline outside CI, 1 in CI, and 2 for an unknown rig', async () => {
     expect((await run(['gate', 'startup'])).exitCode).toBe(0);
+    expect((await run(['gate', 'startup'], 'true')).exitCode).toBe(1);
     const unknown = await run(['gate', 'no-such-rig']);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toContain('no-such-rig: expected an artifact file or a rig name');
@@ -134,5 +144,103 @@ describe('rigor gate on host fingerprints (the real CLI)', () => {
     const report = JSON.parse(rigor(['gate', candidate, '--baseline', older, '--json']).stdout);
     expect(report.warnings[0]).toMatch(/^the host fingerprint cannot be compared: baseline is an older artifact without a host fingerprint/);
     expect(report.results[0].detail).not.toContain('another host');
+  });
+});
+
+// No green check for nothing checked: each case warns outside CI (exit 0) and fails in CI or with --strict (exit 1).
+describe('bin/rigor.js gate in strict mode', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rigor-gate-strict-'));
+  const bin = join(REPO, 'bin/rigor.js');
+  const run = (args: string[], CI: string) => execa('node', [bin, 'gate', ...args], { cwd: dir, reject: false, env: { CI } });
+  const gates = [
+    { metric: 'time_ms', stat: 'median' as const, max_ratio: 1.3 },
+    { metric: 'time_ms', stat: 'median' as const, max: 1000 },
+  ];
+  const goal = (max: number) => [
+    { name: 'runc_over_bwrap', of: { metric: 'time_ms', where: { backend: 'runc' } }, to: { metric: 'time_ms', where: { backend: 'bwrap' } }, goal: { max } },
+  ];
+  const docker = { params: { backend: 'docker' }, status: 'skipped' as const, reason: 'backend docker unavailable: docker not on PATH' };
+  let seed = 10;
+  const cells = (backends = ['bwrap', 'runc']) => [
+    ...backends.map((backend) => ({ params: { backend }, samples: { time_ms: lognormalSamples(30, backend === 'runc' ? 20 : 10, 0.02, seed++) } })),
+    docker,
+  ];
+  const write = (name: string, spec: Parameters<typeof buildArtifact>[0]) => {
+    const path = join(dir, `${name}.json`);
+    writeFileSync(path, JSON.stringify(buildArtifact(spec)));
+    return path;
+  };
+  const base = write('base', { gates, ratios: goal(3), cells: cells() });
+  const candidate = write('candidate', { gates, ratios: goal(3), cells: cells() });
+  const failedBase = write('failed-base', { gates, ratios: goal(3), cells: cells(), status: 'failed' });
+  const cases = [
+    {
+      name: 'a candidate whose every cell was skipped',
+      args: [write('all-skipped', { gates, ratios: goal(3), cells: ['bwrap', 'runc'].map((backend) => ({ ...docker, params: { backend } })).concat(docker) }), '--baseline', base],
+      reason: 'every cell (3) was skipped or failed: the candidate measured nothing',
+    },
+    { name: 'no baseline', args: [candidate], reason: 'gate #0 (median time_ms ≤ 1.3× baseline) checked nothing: it compares with a baseline and none was given (--baseline)' },
+    {
+      name: "a baseline that lacks the candidate's cells",
+      args: [candidate, '--baseline', write('bwrap-only', { gates, ratios: goal(3), cells: cells(['bwrap']) })],
+      reason: 'gate #0 (median time_ms ≤ 1.3× baseline) did not check backend=runc: cell backend=runc is not in the baseline',
+    },
+    { name: 'an interrupted candidate', args: [write('interrupted', { gates, ratios: goal(3), cells: cells(), status: 'interrupted' }), '--baseline', base], reason: 'the candidate run was interrupted: its cells are incomplete' },
+    { name: 'a failed baseline', args: [candidate, '--baseline', failedBase], reason: 'the baseline run failed: its cells are incomplete' },
+    {
+      name: 'a missed ratio goal',
+      args: [write('goal-missed', { gates, ratios: goal(1.5), cells: cells() }), '--baseline', base],
+      reason: 'ratio goal runc_over_bwrap ≤ 1.5× missed: ',
+      noun: 'GOAL MISSED',
+    },
+  ];
+
+  it('passes in CI when every gate judged what it applies to; a cell skipped on this host that no gate names is no failure', async () => {
+    const result = await run([candidate, '--baseline', base], 'true');
+    expect(result.exitCode, result.stdout).toBe(0);
+    expect(result.stdout).not.toContain('NOT CHECKED');
+    expect(result.stdout).toMatch(/^goal\s+ratio goal\s+detail$/m);
+    expect(result.stdout).toMatch(/^met\s+runc_over_bwrap ≤ 3×\s+/m);
+    expect(result.stdout).toMatch(/^PASS: 4 pass, 2 skipped; ratio goal: 1 met\.$/m);
+  });
+
+  it.each(cases)('$name: a loud warning and exit 0 outside CI', async ({ args, reason, noun = 'NOT CHECKED' }) => {
+    const result = await run(args, '');
+    expect(result.exitCode, result.stdout).toBe(0);
+    expect(result.stdout).toContain(`!! ${noun} — a warning here; --strict or CI would fail it:\n`);
+    expect(result.stdout).toContain(`!!  - ${reason}`);
+    expect(result.stdout).toMatch(new RegExp(`^PASS: .*; 1 ${noun.toLowerCase()} \\(a warning here; --strict or CI would fail it\\)\\.$`, 'm'));
+  });
+
+  it.each(cases)('$name: exit 1 in CI, with the reason', async ({ args, reason, noun = 'NOT CHECKED' }) => {
+    const result = await run(args, 'true');
+    expect(result.exitCode, result.stdout).toBe(1);
+    expect(result.stdout).toContain(`!! ${noun} — fails because CI=true; --no-strict makes it a warning:\n`);
+    expect(result.stdout).toContain(`!!  - ${reason}`);
+    expect(result.stdout).toMatch(new RegExp(`^FAIL: .*; 1 ${noun.toLowerCase()} \\(fails because CI=true; --no-strict makes it a warning\\)\\.$`, 'm'));
+  });
+
+  it('--strict fails outside CI; --no-strict warns in CI; CI=false is not CI', async () => {
+    expect((await run([candidate, '--strict'], '')).exitCode).toBe(1);
+    const lenient = await run([candidate, '--no-strict'], 'true');
+    expect(lenient.exitCode).toBe(0);
+    expect(lenient.stdout).toContain('!! NOT CHECKED — a warning with --no-strict; --strict or CI would fail it:');
+    expect((await run([candidate], 'false')).exitCode).toBe(0);
+  });
+
+  it('says it in the markdown summary and, for the log, on stderr', async () => {
+    const result = await run([candidate, '--markdown'], 'true');
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout.split('\n')[0]).toBe('## rigor gate `synthetic`: ❌ 1 not checked');
+    expect(result.stdout).toContain('❌ **Not checked** — fails because CI=true; --no-strict makes it a warning:\n\n- gate #0 (median time_ms ≤ 1.3× baseline) checked nothing');
+    expect(result.stdout).toMatch(/^\| runc_over_bwrap ≤ 3× \| ✅ met \| \d\.\d\d× /m);
+    expect(result.stderr).toContain('rigor gate: NOT CHECKED — fails because CI=true; --no-strict makes it a warning: gate #0');
+  });
+
+  it('reports what went unchecked and the mode in --json', async () => {
+    const result = await run([candidate, '--json'], 'true');
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ strict: true, exit_code: 1, unchecked: [{ kind: 'nothing-checked' }] });
+    expect(report.ratio_goals).toEqual([expect.objectContaining({ name: 'runc_over_bwrap', max: 3, verdict: 'met' })]);
   });
 });
