@@ -4,7 +4,7 @@
  * ajv before it is written.
  */
 import { z } from 'zod';
-import { MetricDef, RigFile } from '../rig/schema.ts';
+import { CLOCK_BY_KIND, MetricDef, RigFile } from '../rig/schema.ts';
 
 export const ARTIFACT_SCHEMA_ID = 'urn:rigor:artifact:v1';
 
@@ -43,7 +43,9 @@ export type Summary = z.infer<typeof Summary>;
 export const MetricResult = MetricDef.extend({
   samples: z.array(z.number()).describe('every raw sample, in the order taken'),
   summary: Summary.nullable().describe('null when there are no samples'),
-}).strict();
+})
+  .strict()
+  .meta(CLOCK_BY_KIND);
 export type MetricResult = z.infer<typeof MetricResult>;
 
 export const CellStatus = z.enum(['ok', 'skipped', 'failed']);
