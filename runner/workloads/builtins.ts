@@ -1,4 +1,5 @@
 /** The workloads rigor ships, registered once when this module is first imported. */
+import { callgrindWorkload } from './callgrind/workload.ts';
 import { commandWorkload } from './command.ts';
 import { harnessWorkload } from './harness.ts';
 import { registerWorkload } from './registry.ts';
@@ -13,5 +14,5 @@ import { policyWorkload } from './policy.ts';
 import { proxyLoadWorkload } from './proxy-load.ts';
 import { statsSummarizeWorkload } from './stats-summarize.ts';
 
-export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, guestBenchWorkload, kernelSizeWorkload];
+export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, guestBenchWorkload, kernelSizeWorkload, callgrindWorkload];
 for (const workload of builtinWorkloads) registerWorkload(workload);
