@@ -19,6 +19,8 @@ declare -A packages=(
   [cpio]=cpio
   [lz4]=lz4
   [mitmdump]=mitmproxy
+  # the callgrind workload: instructions counted, not timed
+  [valgrind]=valgrind
   # the project's guest kernel (kernel/), built from Debian's source on first use
   [make]=make
   [flex]=flex

@@ -4,7 +4,7 @@
  * ajv before it is written.
  */
 import { z } from 'zod';
-import { MetricDef, RigFile } from '../rig/schema.ts';
+import { CLOCK_BY_KIND, MetricDef, RigFile } from '../rig/schema.ts';
 
 /**
  * v2 added an A/B run's base side, interleaved rounds and paired gate results,
@@ -56,7 +56,9 @@ export const MetricResult = MetricDef.extend({
     .optional()
     .describe('interleaved runs: the round (0-based) each sample was taken in, parallel to samples'),
   summary: Summary.nullable().describe('null when there are no samples'),
-}).strict();
+})
+  .strict()
+  .meta(CLOCK_BY_KIND);
 export type MetricResult = z.infer<typeof MetricResult>;
 
 export const CellStatus = z.enum(['ok', 'skipped', 'failed']);

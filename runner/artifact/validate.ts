@@ -23,6 +23,8 @@ function usefulErrors(errors: ErrorObject[]): ErrorObject[] {
   const deeper = (path: string) => errors.some((e) => e.instancePath.startsWith(`${path}/`));
   const hasFormat = (path: string) => errors.some((e) => e.keyword === 'format' && e.instancePath === path);
   return errors.filter((error) => {
+    // An if/then/else failed in its branch, which has its own error (a timed metric's clock pattern).
+    if (error.keyword === 'if') return false;
     if (['anyOf', 'oneOf', 'type'].includes(error.keyword) && deeper(error.instancePath)) return false;
     if (error.keyword === 'anyOf' || error.keyword === 'oneOf') return !errors.some((e) => e !== error && e.instancePath === error.instancePath);
     if (error.keyword === 'pattern' && hasFormat(error.instancePath)) return false;

@@ -1,8 +1,8 @@
 /**
- * What a workload is: the thing a rig times. The runner owns matrix,
+ * What a workload is: the thing a rig times (or counts). The runner owns matrix,
  * requirements, statistics and artifacts; a workload only produces raw samples.
  */
-import type { Requirement, Rig, Sampling } from '../rig/schema.ts';
+import type { MetricDef, Requirement, Rig, Sampling } from '../rig/schema.ts';
 
 /** Sampling settings resolved for one cell (rig defaults, cell `concurrency`, CLI --iterations). */
 export interface CellSampling extends Sampling {
@@ -68,6 +68,13 @@ export interface Workload {
    * ("params.run: expected an argv array or a shell string, found 3").
    */
   validateParams?(params: Record<string, unknown>): string[];
+  /**
+   * What a metric this workload fills must be, when `metric` is not that
+   * ("a counted metric in instructions"); null when it can fill it. A rig
+   * declaring a metric none of its workloads can fill is refused when it is
+   * loaded. Without it: any timed metric, no counted one.
+   */
+  cannotFill?(metric: MetricDef): string | null;
   /** Requirements implied by the params (e.g. argv[0] must be on PATH). */
   requirements?(params: Record<string, unknown>): Requirement[];
   /**

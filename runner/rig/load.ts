@@ -11,7 +11,7 @@ import { validatorFor } from '../schema/ajv.ts';
 import { RigError, type RigProblem } from './errors.ts';
 import { formatField, locate, type RigText } from '../../base/positions.ts';
 import { schemaProblems } from './schema-problems.ts';
-import { RigFile, type Rig } from './schema.ts';
+import { RigFile, type MetricDef, type Rig } from './schema.ts';
 import { semanticProblems } from './semantic.ts';
 
 export interface LoadedRig {
@@ -25,6 +25,8 @@ export interface LoadedRig {
 export interface LoadOptions {
   /** Which workload names exist; the workload check is skipped without it. */
   workloads?: (name: string) => boolean;
+  /** What a metric must be for a workload to fill it, null when it can; the metrics check is skipped without it. */
+  cannotFill?: (workload: string, metric: MetricDef) => string | null;
 }
 
 function syntaxProblem(file: string, error: YAMLError): RigProblem {
@@ -51,7 +53,7 @@ function parse(source: string, path: string, sha256: string, opts: LoadOptions):
   const schema = validate(data) ? [] : schemaProblems(validate.errors ?? [], data, validate.schema as Record<string, unknown>, text, path);
   // A field the schema already faulted (or faulted inside) needs no second, vaguer problem.
   const faulted = (field: string) => schema.some((p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`));
-  const semantic = semanticProblems(data, { file: path, text, workloads: opts.workloads }).filter((p) => !faulted(p.field));
+  const semantic = semanticProblems(data, { file: path, text, workloads: opts.workloads, cannotFill: opts.cannotFill }).filter((p) => !faulted(p.field));
   const problems = [...schema, ...semantic].sort(byPosition);
 
   const parsed = RigFile.safeParse(data);

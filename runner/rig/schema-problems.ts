@@ -189,6 +189,8 @@ function word(error: ErrorObject, data: unknown, root: JsonSchema): Worded | und
     }
     case 'propertyNames':
       return undefined; // the failed check inside it is reported with the key's position
+    case 'if':
+      return undefined; // the failed check inside its branch (a timed metric's clock pattern) is reported
     case 'anyOf': {
       const choices = requiredOnly(schemaAt(root, error.schemaPath) as unknown as JsonSchema[]);
       return choices

@@ -16,19 +16,44 @@ export const Name = z
 /** Selects cells by parameter value: every key must equal the cell's value. */
 export const Where = z.record(z.string(), Scalar).describe('cell parameters a cell must match, e.g. { backend: bwrap }');
 
+const CLOCK_PATTERN = /^\S.*\s->\s.*\S$/;
+
 export const Clock = z
   .string()
-  .regex(/^\S.*\s->\s.*\S$/, 'a clock "<start event> -> <stop event>"')
+  .regex(CLOCK_PATTERN, 'a clock "<start event> -> <stop event>"')
   .describe('the event that starts the measurement and the event that stops it, e.g. "spawn() called -> child exited"');
+
+/** timed: a duration between two events; counted: a count that does not depend on time (instructions under callgrind). */
+export const MetricKind = z.enum(['timed', 'counted']);
+export type MetricKind = z.infer<typeof MetricKind>;
+
+/** What the clock must be, by kind: a timed metric's is "<start> -> <stop>", a counted metric's says what is counted. */
+function checkClock(metric: { kind?: MetricKind; clock: string }, ctx: z.RefinementCtx): void {
+  if (metric.kind === 'counted') return;
+  const timed = Clock.safeParse(metric.clock);
+  if (!timed.success) ctx.addIssue({ code: 'custom', path: ['clock'], message: timed.error.issues[0]?.message ?? 'a clock' });
+}
+
+/** checkClock in JSON Schema (a refine is invisible to z.toJSONSchema): unless kind is counted, the clock has Clock's pattern. */
+export const CLOCK_BY_KIND = {
+  if: { properties: { kind: { const: 'counted' } }, required: ['kind'] },
+  else: { properties: { clock: { type: 'string', pattern: CLOCK_PATTERN.source, description: Clock.description } } },
+};
 
 export const MetricDef = z
   .object({
-    unit: z.string().min(1).describe('unit of every sample, e.g. ms, MiB, req/s'),
+    unit: z.string().min(1).describe('unit of every sample, e.g. ms, MiB, req/s, instructions'),
     better: z.enum(['lower', 'higher']).describe('which direction is an improvement'),
-    clock: Clock,
+    kind: MetricKind.optional().describe('timed (the default) or counted: a count that does not depend on time, e.g. instructions under callgrind'),
+    clock: z
+      .string()
+      .min(1)
+      .describe('timed: the event that starts the measurement and the event that stops it, "<start> -> <stop>"; counted: what is counted, e.g. "instructions (Ir) under callgrind"'),
     description: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(checkClock)
+  .meta(CLOCK_BY_KIND);
 export type MetricDef = z.infer<typeof MetricDef>;
 
 export const Stat = z.enum(['min', 'max', 'mean', 'median', 'p50', 'p90', 'p95', 'p99']);

@@ -9,7 +9,7 @@ import { describeFound } from '../../base/errors.ts';
 import type { RigProblem } from './errors.ts';
 import { cellMatches, expandMatrix, RESERVED_MATRIX_KEYS } from './matrix.ts';
 import { formatField, locate, type FieldPath, type RigText } from '../../base/positions.ts';
-import { Matrix, Sampling, type Scalar } from './schema.ts';
+import { Matrix, MetricDef, Sampling, type Scalar } from './schema.ts';
 import { placeholders } from './substitute.ts';
 import { RIG_SUFFIX } from './discover.ts';
 import { choices } from './suggest.ts';
@@ -42,6 +42,7 @@ export interface SemanticContext {
   file: string;
   text: RigText;
   workloads?: (name: string) => boolean;
+  cannotFill?: (workload: string, metric: MetricDef) => string | null;
 }
 
 export function semanticProblems(data: unknown, ctx: SemanticContext): RigProblem[] {
@@ -120,6 +121,23 @@ export function semanticProblems(data: unknown, ctx: SemanticContext): RigProble
       add(path, 'a selection that matches at least one cell', `no cell with ${Object.entries(where).map(([k, v]) => `${k}=${String(v)}`).join(',')}`);
     }
   };
+
+  // Every metric must be one that a workload of the rig can fill (a cell's include may name its own workload).
+  const usedWorkloads = [data.workload, ...includes.map(([, entry]) => entry.workload)].filter(
+    (name, i, all): name is string => typeof name === 'string' && name !== '' && all.indexOf(name) === i && (ctx.workloads?.(name) ?? true),
+  );
+  const cannotFill = ctx.cannotFill;
+  if (cannotFill && isMapping(data.metrics) && usedWorkloads.length > 0) {
+    for (const [name, raw] of Object.entries(data.metrics)) {
+      const metric = MetricDef.safeParse(raw);
+      if (!metric.success) continue;
+      const reasons = usedWorkloads.map((workload) => ({ workload, reason: cannotFill(workload, metric.data) }));
+      if (reasons.some(({ reason }) => reason === null)) continue;
+      const expected =
+        reasons.length === 1 ? reasons[0]!.reason! : `a metric one of the workloads can fill (${reasons.map(({ workload, reason }) => `${workload}: ${reason}`).join('; ')})`;
+      add(['metrics', name], expected, `a ${metric.data.kind ?? 'timed'} metric in ${metric.data.unit}`, 'key');
+    }
+  }
 
   for (const [i, gate] of mappings(data.gates)) {
     if (typeof gate.metric === 'string' && metrics && metrics.length > 0 && !metrics.includes(gate.metric)) {

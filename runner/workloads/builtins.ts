@@ -1,4 +1,5 @@
 /** The workloads rigor ships, registered once when this module is first imported. */
+import { callgrindWorkload } from './callgrind/workload.ts';
 import { commandWorkload } from './command.ts';
 import { gateCalibrationWorkload } from './gate-calibration.ts';
 import { harnessWorkload } from './harness.ts';
@@ -14,5 +15,5 @@ import { policyWorkload } from './policy.ts';
 import { proxyLoadWorkload } from './proxy-load.ts';
 import { statsSummarizeWorkload } from './stats-summarize.ts';
 
-export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, guestBenchWorkload, kernelSizeWorkload, gateCalibrationWorkload];
+export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, guestBenchWorkload, kernelSizeWorkload, gateCalibrationWorkload, callgrindWorkload];
 for (const workload of builtinWorkloads) registerWorkload(workload);

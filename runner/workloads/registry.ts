@@ -3,6 +3,8 @@
  * by runner/workloads/index.ts; sandbox-core registers its own the same way.
  */
 import type { Workload } from '../contract/workload.ts';
+import type { LoadOptions } from '../rig/load.ts';
+import type { MetricDef } from '../rig/schema.ts';
 
 const workloads = new Map<string, Workload>();
 
@@ -24,3 +26,18 @@ export function listWorkloads(): Workload[] {
 export function isWorkload(name: string): boolean {
   return workloads.has(name);
 }
+
+/**
+ * What `metric` would have to be for the workload `name` to fill it, or null
+ * when it can (or there is no such workload): the workload's own cannotFill,
+ * else it times, so a counted metric is one it cannot fill.
+ */
+export function cannotFill(name: string, metric: MetricDef): string | null {
+  const workload = workloads.get(name);
+  if (!workload) return null;
+  if (workload.cannotFill) return workload.cannotFill(metric);
+  return metric.kind === 'counted' ? `a timed metric (the ${name} workload times; a counted metric needs a counting workload, e.g. callgrind)` : null;
+}
+
+/** The workload checks of a rig file when it is loaded: the workload exists, and its metrics are ones it can fill. */
+export const workloadChecks: LoadOptions = { workloads: isWorkload, cannotFill };

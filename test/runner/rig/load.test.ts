@@ -190,3 +190,34 @@ describe('gate problems', () => {
     expect(messageOf('  - wall_ms')).toBe('rigs/demo.rig.yaml:7:5: gates[0]: expected a mapping, found "wall_ms"');
   });
 });
+
+describe('metric kinds', () => {
+  const withMetric = (metric: string) =>
+    ['name: demo', 'title: t', 'claim: c', 'workload: callgrind', 'metrics:', `  m: ${metric}`].join('\n');
+  const messageOf = (metric: string) => {
+    try {
+      return parseRig(withMetric(metric), 'rigs/demo.rig.yaml').rig.metrics.m;
+    } catch (error) {
+      return (error as RigError).message;
+    }
+  };
+
+  it('lets a counted metric say what it counts instead of a start and stop event', () => {
+    expect(messageOf('{ unit: instructions, better: lower, kind: counted, clock: "instructions (Ir) under callgrind" }')).toEqual({
+      unit: 'instructions',
+      better: 'lower',
+      kind: 'counted',
+      clock: 'instructions (Ir) under callgrind',
+    });
+  });
+
+  it('holds a timed metric, said or by default, to "<start> -> <stop>"', () => {
+    const expected = (column: number) =>
+      `rigs/demo.rig.yaml:6:${column}: metrics.m.clock: expected a clock "<start event> -> <stop event>", e.g. "spawn() called -> child exited", found "instructions"`;
+    expect(messageOf('{ unit: ms, better: lower, clock: instructions }')).toBe(expected(40));
+    expect(messageOf('{ unit: ms, better: lower, kind: timed, clock: instructions }')).toBe(expected(53));
+    expect(messageOf('{ unit: ms, better: lower, kind: tallied, clock: "a -> b" }')).toBe(
+      'rigs/demo.rig.yaml:6:39: metrics.m.kind: expected one of timed, counted, found "tallied"',
+    );
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getWorkload, isWorkload, listWorkloads, registerWorkload } from '../../../runner/workloads/index.ts';
+import { cannotFill, getWorkload, isWorkload, listWorkloads, registerWorkload } from '../../../runner/workloads/index.ts';
 
 describe('workload registry', () => {
   it('has the built-ins registered', () => {
@@ -16,5 +16,18 @@ describe('workload registry', () => {
     registerWorkload(workload);
     expect(getWorkload('test.registry-dup')).toBe(workload);
     expect(() => registerWorkload({ ...workload })).toThrow('workload test.registry-dup is already registered');
+  });
+});
+
+describe('which metrics a workload can fill', () => {
+  const counted = { unit: 'instructions', better: 'lower' as const, kind: 'counted' as const, clock: 'instructions (Ir) under callgrind' };
+  const timed = { unit: 'ms', better: 'lower' as const, clock: 'spawn -> exit' };
+
+  it('asks the workload, and by default a workload times: a counted metric is not one it fills', () => {
+    expect(cannotFill('callgrind', counted)).toBeNull();
+    expect(cannotFill('callgrind', timed)).toMatch(/^a counted metric in instructions/);
+    expect(cannotFill('command', timed)).toBeNull();
+    expect(cannotFill('command', counted)).toBe('a timed metric (the command workload times; a counted metric needs a counting workload, e.g. callgrind)');
+    expect(cannotFill('no.such.workload', counted)).toBeNull();
   });
 });
