@@ -1,15 +1,22 @@
 /** A cell's entry of the artifact, from what was measured (or why nothing was): pure. */
 import type { CellResult, MetricResult } from '../artifact/schema.ts';
 import type { Rig } from '../rig/schema.ts';
-import { summarize } from '../stats/index.ts';
+import { summarize, summarizeBatches } from '../stats/index.ts';
 import type { PlannedCell } from './plan.ts';
 
-/** Every metric the rig declares, with its samples (none when not measured) and their summary. */
-export function metricResults(rig: Rig, samples: Record<string, number[]>): Record<string, MetricResult> {
+/**
+ * Every metric the rig declares, with its samples (none when not measured) and
+ * their summary; a batched metric also keeps each batch's calls and the slope
+ * fitted over them.
+ */
+export function metricResults(rig: Rig, samples: Record<string, number[]>, batchIterations: Record<string, number[]> = {}): Record<string, MetricResult> {
   const metrics: Record<string, MetricResult> = {};
   for (const [name, def] of Object.entries(rig.metrics)) {
     const values = samples[name] ?? [];
-    metrics[name] = { ...def, samples: values, summary: summarize(values) };
+    const batches = batchIterations[name];
+    metrics[name] = batches
+      ? { ...def, samples: values, batch_iterations: batches, summary: summarize(values), slope: summarizeBatches(batches, values) }
+      : { ...def, samples: values, summary: summarize(values) };
   }
   return metrics;
 }
