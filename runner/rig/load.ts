@@ -25,6 +25,8 @@ export interface LoadedRig {
 export interface LoadOptions {
   /** Which workload names exist; the workload check is skipped without it. */
   workloads?: (name: string) => boolean;
+  /** Which workloads time batches (micro-benchmarks), for the artifact size check. */
+  batched?: (name: string) => boolean;
 }
 
 function syntaxProblem(file: string, error: YAMLError): RigProblem {
@@ -51,7 +53,7 @@ function parse(source: string, path: string, sha256: string, opts: LoadOptions):
   const schema = validate(data) ? [] : schemaProblems(validate.errors ?? [], data, validate.schema as Record<string, unknown>, text, path);
   // A field the schema already faulted (or faulted inside) needs no second, vaguer problem.
   const faulted = (field: string) => schema.some((p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`));
-  const semantic = semanticProblems(data, { file: path, text, workloads: opts.workloads }).filter((p) => !faulted(p.field));
+  const semantic = semanticProblems(data, { file: path, text, workloads: opts.workloads, batched: opts.batched }).filter((p) => !faulted(p.field));
   const problems = [...schema, ...semantic].sort(byPosition);
 
   const parsed = RigFile.safeParse(data);

@@ -16,7 +16,7 @@ import { loadRig } from '../rig/load.ts';
 import { applyOverrides } from '../rig/overrides.ts';
 import type { HostFacts } from '../rig/requirements.ts';
 import { which } from '../../base/which.ts';
-import { getWorkload, isWorkload } from '../workloads/index.ts';
+import { getWorkload, isBatchedWorkload, isWorkload } from '../workloads/index.ts';
 import { assembleArtifact } from './assemble.ts';
 import { executePlan } from './execute.ts';
 import { planRun } from './plan.ts';
@@ -57,7 +57,7 @@ function hostFacts(): HostFacts {
 
 export async function runRig(options: RunOptions): Promise<RunOutcome> {
   const root = options.root ?? process.cwd();
-  const loaded = loadRig(options.rigPath, { workloads: isWorkload });
+  const loaded = loadRig(options.rigPath, { workloads: isWorkload, batched: isBatchedWorkload });
   const { rig, applied } = applyOverrides(loaded.rig, options.sets ?? []);
   const overrides: Record<string, unknown> = { ...applied };
   if (options.iterations !== undefined) overrides.iterations = options.iterations;

@@ -1,5 +1,5 @@
 export { builtinWorkloads } from './builtins.ts';
-export { getWorkload, isWorkload, listWorkloads, registerWorkload } from './registry.ts';
+export { getWorkload, isBatchedWorkload, isWorkload, listWorkloads, registerWorkload } from './registry.ts';
 export { commandWorkload, createCommandWorkload } from './command.ts';
 export { harnessWorkload } from './harness.ts';
 export { microWorkload, type MicroDefinition } from './micro.ts';

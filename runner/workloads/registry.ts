@@ -24,3 +24,8 @@ export function listWorkloads(): Workload[] {
 export function isWorkload(name: string): boolean {
   return workloads.has(name);
 }
+
+/** The workload times batches of calls (a micro-benchmark), so each of its samples carries a call count. */
+export function isBatchedWorkload(name: string): boolean {
+  return workloads.get(name)?.batched === true;
+}
