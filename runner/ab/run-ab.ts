@@ -199,7 +199,7 @@ function sideCell(side: SideName, cell: MatchedCell, rig: Rig, outcome: RoundsOu
     ...(slot.failed ? { reason: slot.failed } : {}),
     ...(truncated ? { truncated } : {}),
     ...(slot.facts ? { facts: slot.facts } : {}),
-    metrics: metricResults(rig, slot.samples, slot.rounds),
+    metrics: metricResults(rig, slot.samples, slot.batchIterations, slot.rounds),
   };
 }
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { InputError } from '../../base/errors.ts';
 import { validatorFor } from '../schema/ajv.ts';
 import type { Artifact } from './schema.ts';
-import { formatSchemaErrors } from './validate.ts';
+import { batchProblems, formatSchemaErrors } from './validate.ts';
 
 export function readArtifact(path: string): Artifact {
   let text: string;
@@ -22,5 +22,7 @@ export function readArtifact(path: string): Artifact {
   if (!validate(data)) {
     throw new InputError(`${path}: not a valid rigor artifact:\n${formatSchemaErrors(validate.errors ?? [], data)}`);
   }
+  const batches = batchProblems(data as Artifact);
+  if (batches) throw new InputError(`${path}: not a valid rigor artifact:\n${batches}`);
   return data as Artifact;
 }

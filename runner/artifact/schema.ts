@@ -49,13 +49,29 @@ export const Summary = z
   .strict();
 export type Summary = z.infer<typeof Summary>;
 
+/** A batched metric's per-call cost: the slope of batch time over calls in the batch (runner/stats/slope.ts). */
+export const Slope = z
+  .object({
+    method: z.literal('ols-through-origin').describe('ordinary least squares through the origin: slope = Σ x·y / Σ x², x = calls in a batch, y = the batch time'),
+    estimate: z.number().describe('the per-call cost, in the metric unit'),
+    ci95: Interval.nullable().describe('seeded percentile bootstrap over the batches; null when there are fewer than 2'),
+    r2: z.number().nullable().describe('1 - Σ(y - slope·x)² / Σ(y - mean y)²; null when every batch took the same time'),
+  })
+  .strict();
+export type Slope = z.infer<typeof Slope>;
+
 export const MetricResult = MetricDef.extend({
-  samples: z.array(z.number()).describe('every raw sample, in the order taken'),
+  samples: z.array(z.number()).describe('every raw sample, in the order taken; for a batched metric, each batch time divided by its calls'),
   rounds: z
     .array(z.number().int().min(0))
     .optional()
     .describe('interleaved runs: the round (0-based) each sample was taken in, parallel to samples'),
+  batch_iterations: z
+    .array(z.number().int().min(1))
+    .optional()
+    .describe('a batched metric (micro-benchmarks): the calls in each batch, parallel to samples'),
   summary: Summary.nullable().describe('null when there are no samples'),
+  slope: Slope.nullable().optional().describe('a batched metric: its value, the per-call cost fitted over the batches; null when there are no samples'),
 })
   .strict()
   .meta(CLOCK_BY_KIND);
@@ -109,7 +125,13 @@ export const GateResult = z
 export type GateResult = z.infer<typeof GateResult>;
 
 const RatioSideResult = z
-  .object({ cell: z.string(), metric: z.string(), unit: z.string(), median: z.number().nullable() })
+  .object({
+    cell: z.string(),
+    metric: z.string(),
+    unit: z.string(),
+    median: z.number().nullable(),
+    slope: z.number().nullable().optional().describe('the slope of a batched metric (micro-benchmarks)'),
+  })
   .strict();
 
 /** A rig's ratio, computed from the raw samples of two cells of this artifact. */
@@ -118,8 +140,9 @@ export const RatioResult = z
     name: z.string(),
     of: RatioSideResult,
     to: RatioSideResult,
-    ratio: z.number().nullable().describe('median(of) / median(to); null when a side has no samples'),
-    ci95: Interval.nullable().describe('seeded bootstrap of the ratio of medians'),
+    stat: z.enum(['median', 'slope']).optional().describe('what is divided: slopes when both sides are batched, else medians (absent in older artifacts: medians)'),
+    ratio: z.number().nullable().describe('median(of) / median(to), or slope(of) / slope(to); null when a side has no samples'),
+    ci95: Interval.nullable().describe('seeded bootstrap of the ratio of medians, or of slopes (over batches)'),
     goal: z.object({ max: z.number() }).strict().optional(),
     goal_met: z.boolean().nullable().optional(),
     detail: z.string(),

@@ -1,6 +1,7 @@
 /** Artifact validation with ajv, and schema errors written for people. */
 import { describeFound } from '../../base/errors.ts';
 import { validatorFor, type ErrorObject } from '../schema/ajv.ts';
+import type { Artifact } from './schema.ts';
 
 /** Read a JSON pointer (/cells/0/status) out of a document. */
 function atPointer(document: unknown, pointer: string): unknown {
@@ -67,10 +68,25 @@ export function formatSchemaErrors(errors: ErrorObject[], document: unknown, lim
   return lines.join('\n');
 }
 
+/** What the schema cannot say: a batched metric has one call count per sample. Lines as formatSchemaErrors writes them. */
+export function batchProblems(artifact: Artifact): string {
+  const lines = artifact.cells.flatMap((cell, i) =>
+    Object.entries(cell.metrics).flatMap(([name, metric]) => {
+      const counts = metric.batch_iterations;
+      if (!counts || counts.length === metric.samples.length) return [];
+      const at = `/cells/${i}/metrics/${name.replaceAll('~', '~0').replaceAll('/', '~1')}/batch_iterations`;
+      return [`  at ${at}: expected ${metric.samples.length} call counts (one per sample); found ${counts.length}`];
+    }),
+  );
+  return lines.join('\n');
+}
+
 /** Throws with every problem listed when the artifact is not valid; the caller writes nothing. */
 export function assertValidArtifact(data: unknown, label: string): void {
   const validate = validatorFor('artifact');
   if (!validate(data)) {
     throw new Error(`${label}: artifact is invalid and was not written:\n${formatSchemaErrors(validate.errors ?? [], data)}`);
   }
+  const batches = batchProblems(data as Artifact);
+  if (batches) throw new Error(`${label}: artifact is invalid and was not written:\n${batches}`);
 }

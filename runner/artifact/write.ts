@@ -2,6 +2,7 @@
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Artifact } from './schema.ts';
+import { artifactText, assertArtifactSize } from './size.ts';
 import { assertValidArtifact } from './validate.ts';
 
 /** `20261122T010203Z` from an ISO timestamp: sortable, and safe in file names. */
@@ -16,15 +17,16 @@ export function artifactFileName(artifact: Artifact): string {
 }
 
 /**
- * Validate against schemas/artifact.schema.json, then write to a temp file in
- * the same directory, fsync, and hard-link it into place: link() fails when the
- * name exists, so an existing artifact is never replaced, and a reader never
- * sees a half-written file.
+ * Validate against schemas/artifact.schema.json and refuse one over 2 MB
+ * (size.ts), then write to a temp file in the same directory, fsync, and
+ * hard-link it into place: link() fails when the name exists, so an existing
+ * artifact is never replaced, and a reader never sees a half-written file.
  */
 export function writeArtifact(artifact: Artifact, dir: string): string {
   assertValidArtifact(artifact, join(dir, artifactFileName(artifact)));
+  const text = artifactText(artifact);
+  assertArtifactSize(artifact, text, join(dir, artifactFileName(artifact)));
   mkdirSync(dir, { recursive: true });
-  const text = JSON.stringify(artifact, null, 1) + '\n';
   const final = join(dir, artifactFileName(artifact));
   const temp = join(dir, `.${basename(final)}.${process.pid}.tmp`);
   const fd = openSync(temp, 'wx');

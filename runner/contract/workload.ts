@@ -38,6 +38,12 @@ export interface CellContext {
 export interface WorkloadResult {
   /** Raw samples per metric name, in the order taken. */
   samples: Record<string, number[]>;
+  /**
+   * For a workload that times calls in batches (micro-benchmarks): per metric,
+   * the calls in each batch, parallel to its samples, which are then each
+   * batch's time divided by its calls.
+   */
+  batch_iterations?: Record<string, number[]>;
   /** Observations beside the samples (e.g. cache drops attempted and done, derived ratios). */
   facts?: Record<string, unknown>;
   /** Versions of the external tools this cell used, e.g. { hyperfine: "1.15.0" }. */
@@ -84,4 +90,6 @@ export interface Workload {
    */
   skipReason?(params: Record<string, unknown>): Promise<string | null>;
   run(ctx: CellContext): Promise<WorkloadResult>;
+  /** Its samples are batches (WorkloadResult.batch_iterations): a sample costs an artifact more, and more batches are never taken. */
+  batched?: boolean;
 }

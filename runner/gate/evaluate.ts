@@ -8,7 +8,8 @@ import { hostDifferenceSummary } from '../compare/warnings.ts';
 import { formatInterval, formatRatio, formatValue, pClause } from '../report/number.ts';
 import { cellMatches } from '../rig/matrix.ts';
 import type { AbsoluteGate, Gate, MetricDef, RelativeGate, Stat } from '../rig/schema.ts';
-import { bootstrapRatioCI, mannWhitneyU, statOfSamples } from '../stats/index.ts';
+import { mannWhitneyU } from '../stats/index.ts';
+import { judgedRatioCI, judgedValue } from './judged-value.ts';
 
 type Interval = { low: number; high: number };
 
@@ -21,13 +22,6 @@ function isRelative(gate: Gate): gate is RelativeGate {
 
 function describeWhere(where: Record<string, unknown> | undefined): string {
   return where ? Object.entries(where).map(([key, value]) => `${key}=${String(value)}`).join(',') : '(every cell)';
-}
-
-/** The bootstrap supports mean and median; other statistics get no ratio CI rather than a wrong one. */
-function bootstrapStatistic(stat: Stat): 'mean' | 'median' | null {
-  if (stat === 'mean') return 'mean';
-  if (stat === 'median' || stat === 'p50') return 'median';
-  return null;
 }
 
 /** A worsening ratio's interval for higher-is-better metrics: baseline/candidate = 1 / (candidate/baseline). */
@@ -47,13 +41,15 @@ function samplesOf(cell: CellResult, metric: string, label: string): { samples: 
 interface Context {
   def: MetricDef;
   cell: CellResult;
+  /** The statistic judged (judged-value.ts): the gate's, or slope for a batched metric. */
+  stat: string;
   baseline?: Artifact;
   otherHost: string | null;
 }
 
 function absolute(gate: AbsoluteGate, value: number, ctx: Context): Pick<GateResult, 'verdict' | 'detail'> {
   const show = (x: number) => formatValue(x, ctx.def.unit);
-  const measured = `${gate.stat} ${show(value)}`;
+  const measured = `${ctx.stat} ${show(value)}`;
   if (gate.max !== undefined && value > gate.max) return { verdict: 'fail', detail: `${measured} > max ${show(gate.max)} → fail` };
   if (gate.min !== undefined && value < gate.min) return { verdict: 'fail', detail: `${measured} < min ${show(gate.min)} → fail` };
   const limits = [gate.min !== undefined ? `min ${show(gate.min)}` : '', gate.max !== undefined ? `max ${show(gate.max)}` : '']
@@ -67,7 +63,7 @@ type RelativeOutcome = Pick<GateResult, 'verdict' | 'detail' | 'baseline_value' 
 function relative(gate: RelativeGate, candidate: number[], value: number, ctx: Context): RelativeOutcome {
   const none = { baseline_value: null, ratio: null, ratio_ci95: null, p_value: null };
   if (!ctx.baseline) {
-    return { ...none, verdict: 'needs-baseline', detail: `${gate.stat} ${formatValue(value, ctx.def.unit)}; a relative gate needs a baseline artifact (--baseline)` };
+    return { ...none, verdict: 'needs-baseline', detail: `${ctx.stat} ${formatValue(value, ctx.def.unit)}; a relative gate needs a baseline artifact (--baseline)` };
   }
   const baseCell = ctx.baseline.cells.find((cell) => cell.id === ctx.cell.id);
   if (!baseCell) return { ...none, verdict: 'skipped', detail: `cell ${ctx.cell.id} is not in the baseline` };
@@ -82,15 +78,14 @@ function relative(gate: RelativeGate, candidate: number[], value: number, ctx: C
     };
   }
 
-  const baselineValue = statOfSamples(base.samples, gate.stat);
+  const baselineValue = judgedValue(baseMetric, gate.stat).value;
   const lowerIsBetter = ctx.def.better === 'lower';
   const [numerator, denominator] = lowerIsBetter ? [value, baselineValue] : [baselineValue, value];
   if (denominator === 0) {
-    return { ...none, baseline_value: baselineValue, verdict: 'skipped', detail: `worsening ratio undefined: ${lowerIsBetter ? 'baseline' : 'candidate'} ${gate.stat} is 0` };
+    return { ...none, baseline_value: baselineValue, verdict: 'skipped', detail: `worsening ratio undefined: ${lowerIsBetter ? 'baseline' : 'candidate'} ${ctx.stat} is 0` };
   }
   const ratio = numerator / denominator;
-  const statistic = bootstrapStatistic(gate.stat);
-  const ci = statistic ? bootstrapRatioCI(base.samples, candidate, statistic) : null;
+  const ci = judgedRatioCI(baseMetric, ctx.cell.metrics[gate.metric]!, gate.stat);
   const ratioCi = lowerIsBetter ? ci : invert(ci);
   const { u, p } = mannWhitneyU(base.samples, candidate);
   const shift = shiftOf(u, base.samples.length, candidate.length);
@@ -99,7 +94,7 @@ function relative(gate: RelativeGate, candidate: number[], value: number, ctx: C
   const show = (x: number) => formatValue(x, ctx.def.unit);
   const change = ratio > 1 ? `${formatRatio(ratio)} worse` : ratio < 1 ? `${formatRatio(ratio)} (improved)` : `${formatRatio(ratio)} (unchanged)`;
   const significance = `${pClause(p)} ${p < gate.alpha ? '<' : '≥'} ${gate.alpha}`;
-  const facts = `${gate.stat} ${show(value)} vs ${show(baselineValue)}: ${change}${ratioCi ? ` (CI ${formatInterval(ratioCi)})` : ''}, ${significance}`;
+  const facts = `${ctx.stat} ${show(value)} vs ${show(baselineValue)}: ${change}${ratioCi ? ` (CI ${formatInterval(ratioCi)})` : ''}, ${significance}`;
   let verdict: GateResult['verdict'] = 'pass';
   let reasoning: string;
   if (ratio <= gate.max_ratio) reasoning = `within ${formatRatio(gate.max_ratio)} → pass`;
@@ -157,10 +152,10 @@ export function evaluateGates(
         results.push(skip(own.reason));
         continue;
       }
-      const value = statOfSamples(own.samples, gate.stat);
-      const ctx: Context = { def, cell, otherHost, ...(baseline && { baseline }) };
+      const { stat, value } = judgedValue(cell.metrics[gate.metric]!, gate.stat);
+      const ctx: Context = { def, cell, stat, otherHost, ...(baseline && { baseline }) };
       const outcome = isRelative(gate) ? relative(gate, own.samples, value, ctx) : absolute(gate, value, ctx);
-      results.push({ ...head, cell: cell.id, value, bound, ...outcome });
+      results.push({ ...head, stat, cell: cell.id, value, bound, ...outcome });
     }
   });
   return results;

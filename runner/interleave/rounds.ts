@@ -22,6 +22,8 @@ export interface SlotOutcome {
   samples: Record<string, number[]>;
   /** Round (0-based) of each sample, per metric, parallel to samples. */
   rounds: Record<string, number[]>;
+  /** A batched workload's calls per batch, per metric, parallel to samples. */
+  batchIterations: Record<string, number[]>;
   facts?: Record<string, unknown>;
   tools: Record<string, string | null>;
   /** Set when the measured thing failed (WorkloadError): the slot stops, its samples so far are kept. */
@@ -67,7 +69,7 @@ export async function runRounds(
   },
 ): Promise<RoundsOutcome> {
   const byKey = new Map(slots.map((slot) => [slot.key, slot]));
-  const outcomes = new Map<string, SlotOutcome>(slots.map((slot) => [slot.key, { samples: {}, rounds: {}, tools: {} }]));
+  const outcomes = new Map<string, SlotOutcome>(slots.map((slot) => [slot.key, { samples: {}, rounds: {}, batchIterations: {}, tools: {} }]));
   const { signal } = options;
   const started = performance.now();
 
@@ -130,6 +132,7 @@ function record(outcome: SlotOutcome, result: WorkloadResult, round: number): vo
     (outcome.samples[metric] ??= []).push(...values);
     (outcome.rounds[metric] ??= []).push(...values.map(() => round));
   }
+  for (const [metric, calls] of Object.entries(result.batch_iterations ?? {})) (outcome.batchIterations[metric] ??= []).push(...calls);
   if (result.facts) outcome.facts = { ...outcome.facts, ...result.facts };
   Object.assign(outcome.tools, result.tools ?? {});
   if (result.truncated && result.truncated !== 'interrupted') outcome.truncated = result.truncated;

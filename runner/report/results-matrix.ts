@@ -1,12 +1,14 @@
 /**
  * The report `rigor run` prints: a row per cell and a column per metric (the
- * median and its 95% CI, n), as the site's matrix. A cell not measured is one
- * row with its status and a short reason; every reason is said once, in a
- * numbered note the rows refer to. Gates are summed up per verdict with the
- * command to run next. Columns that do not fit the width go to a further block
- * that repeats the cell columns, so no line is wider than maxWidth (default 120).
- * The full per-metric table is results-table.ts (`--verbose`).
+ * median, or a batched metric's slope; its 95% CI; n), as the site's matrix. A
+ * cell not measured is one row with its status and a short reason; every
+ * reason is said once, in a numbered note the rows refer to. Gates are summed
+ * up per verdict with the command to run next. Columns that do not fit the
+ * width go to a further block that repeats the cell columns, so no line is
+ * wider than maxWidth (default 120). The full per-metric table is
+ * results-table.ts (`--verbose`).
  */
+import { storedValue } from '../artifact/metric-value.ts';
 import type { Artifact, CellResult, MetricResult } from '../artifact/schema.ts';
 import { notColdReason } from '../artifact/cell-facts.ts';
 import { sharedAxes } from './cell-set.ts';
@@ -127,11 +129,25 @@ function matrixLines(artifact: Artifact, notes: Footnotes, width: number): strin
   }
   if (blocks.length === 0) blocks.push([]);
 
-  const legend = `median ±95% CI (wider side)${oneUnit ? (units[0] ? ` in ${units[0]}` : '') : ', unit under each metric'}; ${nHeader === 'n' ? 'n = samples' : 'samples = sample count'}`;
+  const legend = `${statWords(cells, measured)} ±95% CI (wider side)${oneUnit ? (units[0] ? ` in ${units[0]}` : '') : ', unit under each metric'}; ${nHeader === 'n' ? 'n = samples' : 'samples = sample count'}`;
   const lines = wrapText(`${legend}; --verbose adds p95, CV, outliers, exact CIs`, width);
   for (const block of blocks) lines.push('', ...renderBlock(labels, nColumn, noteColumn, block, rows, width));
   if (unmeasured.length) lines.push('', ...wrapText(`no cell measured ${unmeasured.map((m) => m.name).join(', ')}`, width));
   return lines;
+}
+
+/** What the values are: medians, slopes (batched micro-benchmarks, whose samples are batches), or both. */
+function statWords(cells: CellResult[], metrics: { name: string }[]): string {
+  const stats = new Set<string>();
+  for (const cell of cells) {
+    for (const { name } of metrics) {
+      const metric = cell.metrics[name];
+      if (hasSamples(metric)) stats.add(storedValue(metric!)!.stat);
+    }
+  }
+  if (!stats.has('slope')) return 'median';
+  const slope = 'slope (per-call cost fitted over batches; a sample is a batch)';
+  return stats.has('median') ? `median, or ${slope}` : slope;
 }
 
 function hasSamples(metric: MetricResult | undefined): boolean {
@@ -156,9 +172,9 @@ function rowOf(cell: CellResult, axes: string[] | null, metrics: { name: string 
   const values = metrics.map((m): Value => {
     const metric = cell.metrics[m.name];
     if (!hasSamples(metric)) return { median: DASH, spread: '' };
-    const s = metric!.summary!;
-    const spread = s.ci95_median ? `±${formatSpread(s.median, Math.max(s.median - s.ci95_median.low, s.ci95_median.high - s.median, 0))}` : '';
-    return { median: formatNumber(s.median), spread: `${spread}${s.n === n ? '' : `${spread ? ' ' : ''}n=${s.n}`}` };
+    const s = storedValue(metric!)!;
+    const spread = s.ci95 ? `±${formatSpread(s.value, Math.max(s.value - s.ci95.low, s.ci95.high - s.value, 0))}` : '';
+    return { median: formatNumber(s.value), spread: `${spread}${s.n === n ? '' : `${spread ? ' ' : ''}n=${s.n}`}` };
   });
   return { labels, n: String(n), values, span: '', note: note.join(' ') };
 }

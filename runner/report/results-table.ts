@@ -1,7 +1,10 @@
 /**
  * The full table `rigor run --verbose` prints: one row per cell and metric
  * (n, median, p95, CI, CV, outliers), every note and every gate result in full.
+ * A batched metric's row shows its slope and the slope's CI where a median
+ * would be, and says so beside the metric's name.
  */
+import { storedValue } from '../artifact/metric-value.ts';
 import type { Artifact } from '../artifact/schema.ts';
 import { notColdReason } from '../artifact/cell-facts.ts';
 import { formatInterval, formatNumber, formatValue } from './number.ts';
@@ -28,13 +31,15 @@ export function formatResultsTable(artifact: Artifact, opts: { maxWidth?: number
     for (const [name, metric] of measured.length > 0 ? measured : Object.entries(cell.metrics)) {
       const s = metric.summary;
       outliersNote ??= s?.outliers.note;
+      const shown = storedValue(metric);
+      const r2 = metric.slope?.r2;
       rows.push([
         cell.id,
-        name,
+        shown?.stat === 'slope' ? `${name} (slope${typeof r2 === 'number' ? `, r² ${r2.toFixed(3)}` : ''})` : name,
         String(s?.n ?? 0),
-        formatValue(s?.median, metric.unit),
+        formatValue(shown?.value, metric.unit),
         formatValue(s?.p95, metric.unit),
-        s?.ci95_median ? formatInterval(s.ci95_median) : '—',
+        shown?.ci95 ? formatInterval(shown.ci95) : '—',
         s?.cv === null || s?.cv === undefined ? '—' : `${formatNumber(s.cv * 100)}%`,
         s && s.outliers.note === undefined ? String(s.outliers.low + s.outliers.high) : '—',
         cell.status,

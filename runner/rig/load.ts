@@ -27,6 +27,8 @@ export interface LoadOptions {
   workloads?: (name: string) => boolean;
   /** What a metric must be for a workload to fill it, null when it can; the metrics check is skipped without it. */
   cannotFill?: (workload: string, metric: MetricDef) => string | null;
+  /** Which workloads time batches (micro-benchmarks), for the artifact size check. */
+  batched?: (name: string) => boolean;
 }
 
 function syntaxProblem(file: string, error: YAMLError): RigProblem {
@@ -53,7 +55,7 @@ function parse(source: string, path: string, sha256: string, opts: LoadOptions):
   const schema = validate(data) ? [] : schemaProblems(validate.errors ?? [], data, validate.schema as Record<string, unknown>, text, path);
   // A field the schema already faulted (or faulted inside) needs no second, vaguer problem.
   const faulted = (field: string) => schema.some((p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`));
-  const semantic = semanticProblems(data, { file: path, text, workloads: opts.workloads, cannotFill: opts.cannotFill }).filter((p) => !faulted(p.field));
+  const semantic = semanticProblems(data, { file: path, text, workloads: opts.workloads, cannotFill: opts.cannotFill, batched: opts.batched }).filter((p) => !faulted(p.field));
   const problems = [...schema, ...semantic].sort(byPosition);
 
   const parsed = RigFile.safeParse(data);

@@ -13,6 +13,7 @@ import { Matrix, MetricDef, Sampling, type Scalar } from './schema.ts';
 import { placeholders } from './substitute.ts';
 import { RIG_SUFFIX } from './discover.ts';
 import { choices } from './suggest.ts';
+import { BATCH_ITERATION_BYTES, MAX_ARTIFACT_BYTES, SAMPLE_BYTES } from '../artifact/size.ts';
 
 type Mapping = Record<string, unknown>;
 
@@ -34,15 +35,13 @@ function* strings(value: unknown, path: FieldPath): Generator<[FieldPath, string
   else if (isMapping(value)) for (const [key, item] of Object.entries(value)) yield* strings(item, [...path, key]);
 }
 
-/** An artifact's size limit (DESIGN: artifacts stay under 2 MB), and what one kept sample costs in its JSON at most. */
-export const MAX_ARTIFACT_BYTES = 2_000_000;
-const SAMPLE_BYTES = 20;
-
 export interface SemanticContext {
   file: string;
   text: RigText;
   workloads?: (name: string) => boolean;
   cannotFill?: (workload: string, metric: MetricDef) => string | null;
+  /** Which workloads time batches (micro-benchmarks): a batch is a sample with its call count beside it. */
+  batched?: (name: string) => boolean;
 }
 
 export function semanticProblems(data: unknown, ctx: SemanticContext): RigProblem[] {
@@ -175,15 +174,29 @@ export function semanticProblems(data: unknown, ctx: SemanticContext): RigProble
     const given = isMapping(data.sampling) && 'iterations' in data.sampling ? '' : ', the default';
     add(['sampling', 'max_iterations'], `an integer >= iterations (${sampling.data.iterations}${given})`, String(sampling.data.max_iterations));
   }
+  // A cell's workload is its own (an include entry's `workload`) or the rig's.
+  const batchedCells = (cells ?? []).filter((cell) => {
+    const name = typeof cell.params.workload === 'string' ? cell.params.workload : data.workload;
+    return typeof name === 'string' && ctx.batched?.(name) === true;
+  });
+  // A micro-benchmark takes exactly `iterations` batches and fills min_seconds by making them longer, never by taking more.
+  if (sampling.success && batchedCells.length > 0 && (sampling.data.max_iterations ?? 0) > sampling.data.iterations) {
+    add(
+      ['sampling', 'max_iterations'],
+      `at most iterations (${sampling.data.iterations}): a micro-benchmark takes iterations batches and fills min_seconds by making them longer`,
+      String(sampling.data.max_iterations),
+    );
+  }
   // Every raw sample is kept: the most a run can keep must fit an artifact (a micro benchmark times batches, not calls).
   if (sampling.success && cells && metrics) {
     const perCell = Math.max(sampling.data.iterations, sampling.data.max_iterations ?? 0);
-    const bytes = cells.length * metrics.length * perCell * SAMPLE_BYTES;
+    const perSample = cells.length * metrics.length * SAMPLE_BYTES + batchedCells.length * metrics.length * BATCH_ITERATION_BYTES;
+    const bytes = perCell * perSample;
     if (bytes > MAX_ARTIFACT_BYTES) {
       const path = isMapping(data.sampling) && 'max_iterations' in data.sampling ? ['sampling', 'max_iterations'] : ['sampling', 'iterations'];
       add(
         path,
-        `at most ${Math.floor(MAX_ARTIFACT_BYTES / SAMPLE_BYTES / (cells.length * metrics.length))} samples per cell, so that ${cells.length} cells × ${metrics.length} metric(s) of raw samples stay under ${MAX_ARTIFACT_BYTES / 1e6} MB`,
+        `at most ${Math.floor(MAX_ARTIFACT_BYTES / perSample)} samples per cell, so that ${cells.length} cells × ${metrics.length} metric(s) of raw samples stay under ${MAX_ARTIFACT_BYTES / 1e6} MB`,
         `${perCell} (about ${(bytes / 1e6).toFixed(0)} MB of samples)`,
       );
     }

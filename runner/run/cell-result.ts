@@ -1,18 +1,28 @@
 /** A cell's entry of the artifact, from what was measured (or why nothing was): pure. */
 import type { CellResult, MetricResult } from '../artifact/schema.ts';
 import type { Rig } from '../rig/schema.ts';
-import { summarize } from '../stats/index.ts';
+import { summarize, summarizeBatches } from '../stats/index.ts';
 import type { PlannedCell } from './plan.ts';
 
 /**
  * Every metric the rig declares, with its samples (none when not measured) and
- * their summary; with `rounds`, the round of each sample of an interleaved run.
+ * their summary; a batched metric also keeps each batch's calls and the slope
+ * fitted over them; with `rounds`, the round of each sample of an interleaved run.
  */
-export function metricResults(rig: Rig, samples: Record<string, number[]>, rounds?: Record<string, number[]>): Record<string, MetricResult> {
+export function metricResults(
+  rig: Rig,
+  samples: Record<string, number[]>,
+  batchIterations: Record<string, number[]> = {},
+  rounds?: Record<string, number[]>,
+): Record<string, MetricResult> {
   const metrics: Record<string, MetricResult> = {};
   for (const [name, def] of Object.entries(rig.metrics)) {
     const values = samples[name] ?? [];
-    metrics[name] = { ...def, samples: values, ...(rounds ? { rounds: rounds[name] ?? [] } : {}), summary: summarize(values) };
+    const batches = batchIterations[name];
+    const inRounds = rounds ? { rounds: rounds[name] ?? [] } : {};
+    metrics[name] = batches
+      ? { ...def, samples: values, ...inRounds, batch_iterations: batches, summary: summarize(values), slope: summarizeBatches(batches, values) }
+      : { ...def, samples: values, ...inRounds, summary: summarize(values) };
   }
   return metrics;
 }

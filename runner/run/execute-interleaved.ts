@@ -95,7 +95,7 @@ export async function executeInterleaved(
       ...(clock ? { started_at: clock.at.toISOString(), duration_s: Math.round(clock.seconds * 1000) / 1000 } : {}),
       ...(truncated ? { truncated } : {}),
       ...(slot.facts ? { facts: slot.facts } : {}),
-      metrics: metricResults(rig, slot.samples, slot.rounds),
+      metrics: metricResults(rig, slot.samples, slot.batchIterations, slot.rounds),
     };
   });
 

@@ -132,7 +132,7 @@ async function runCell(
     duration_s: round((performance.now() - started) / 1000, 3),
     ...(outcome.truncated ? { truncated: outcome.truncated } : {}),
     ...(outcome.facts ? { facts: outcome.facts } : {}),
-    metrics: metricResults(rig, outcome.samples),
+    metrics: metricResults(rig, outcome.samples, outcome.batch_iterations),
   };
   return { cell: result, report: true, tools: outcome.tools };
 }

@@ -3,6 +3,7 @@
  * On a terminal one line is redrawn at most 10 times a second; elsewhere (CI
  * logs) a line is printed when a cell starts and ends, and every 10 s between.
  */
+import { storedValue } from '../artifact/metric-value.ts';
 import type { CellResult } from '../artifact/schema.ts';
 import type { SampleProgress } from '../contract/workload.ts';
 
@@ -132,9 +133,10 @@ export function outcomeLine(cell: CellResult, reasonsSaid = new Map<string, stri
     reasonsSaid.set(reason, cell.id);
     return `${cell.status}: ${reason}`;
   }
-  const parts = Object.entries(cell.metrics)
-    .filter(([, m]) => m.summary)
-    .map(([name, m]) => `${name} median ${formatShort(m.summary!.median)} ${m.unit} (n=${m.summary!.n})`);
+  const parts = Object.entries(cell.metrics).flatMap(([name, m]) => {
+    const shown = storedValue(m);
+    return shown ? [`${name} ${shown.stat} ${formatShort(shown.value)} ${m.unit} (n=${shown.n})`] : [];
+  });
   return `${parts.join(', ')}${cell.truncated ? ` [truncated: ${cell.truncated}]` : ''}`;
 }
 

@@ -16,7 +16,7 @@ import { loadRig } from '../rig/load.ts';
 import { applyOverrides } from '../rig/overrides.ts';
 import type { HostFacts } from '../rig/requirements.ts';
 import { which } from '../../base/which.ts';
-import { getWorkload, workloadChecks } from '../workloads/index.ts';
+import { getWorkload, isBatchedWorkload, workloadChecks } from '../workloads/index.ts';
 import { assembleArtifact } from './assemble.ts';
 import { executePlan } from './execute.ts';
 import { executeInterleaved, type InterleaveOptions } from './execute-interleaved.ts';
@@ -60,7 +60,7 @@ function hostFacts(): HostFacts {
 
 export async function runRig(options: RunOptions): Promise<RunOutcome> {
   const root = options.root ?? process.cwd();
-  const loaded = loadRig(options.rigPath, workloadChecks);
+  const loaded = loadRig(options.rigPath, { ...workloadChecks, batched: isBatchedWorkload });
   const { rig, applied } = applyOverrides(loaded.rig, options.sets ?? []);
   const overrides: Record<string, unknown> = { ...applied };
   if (options.iterations !== undefined) overrides.iterations = options.iterations;

@@ -78,7 +78,7 @@ export function bootstrapRatioCI(
   return percentileInterval(ratios, level);
 }
 
-function resolveOptions(opts: BootstrapOptions): Required<BootstrapOptions> {
+export function resolveOptions(opts: BootstrapOptions): Required<BootstrapOptions> {
   const seed = opts.seed ?? BOOTSTRAP_SEED;
   const resamples = opts.resamples ?? BOOTSTRAP_RESAMPLES;
   const level = opts.level ?? BOOTSTRAP_LEVEL;
@@ -94,7 +94,7 @@ function sortedCopy(samples: readonly number[]): Float64Array {
 }
 
 /** Two-sided percentile interval: the (1-level)/2 and (1+level)/2 type-7 quantiles of the bootstrap distribution. */
-function percentileInterval(stats: Float64Array, level: number): Interval {
+export function percentileInterval(stats: Float64Array, level: number): Interval {
   stats.sort();
   return { low: quantileSorted(stats, (1 - level) / 2), high: quantileSorted(stats, (1 + level) / 2) };
 }

@@ -15,3 +15,12 @@ export {
 export { mannWhitneyU, type MannWhitneyResult } from './mann-whitney.ts';
 export { countOutliers, MODIFIED_Z_THRESHOLD } from './outliers.ts';
 export { summarize, statOf, statOfSamples } from './summary.ts';
+export {
+  batchTimes,
+  bootstrapSlopeCI,
+  bootstrapSlopeRatioCI,
+  rSquared,
+  slopeThroughOrigin,
+  summarizeBatches,
+  SLOPE_METHOD,
+} from './slope.ts';

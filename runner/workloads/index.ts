@@ -1,5 +1,5 @@
 export { builtinWorkloads } from './builtins.ts';
-export { cannotFill, getWorkload, isWorkload, listWorkloads, registerWorkload, workloadChecks } from './registry.ts';
+export { cannotFill, getWorkload, isBatchedWorkload, isWorkload, listWorkloads, registerWorkload, workloadChecks } from './registry.ts';
 export { commandWorkload, createCommandWorkload } from './command.ts';
 export { harnessWorkload } from './harness.ts';
 export { microWorkload, type MicroDefinition } from './micro.ts';

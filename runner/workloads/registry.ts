@@ -41,3 +41,8 @@ export function cannotFill(name: string, metric: MetricDef): string | null {
 
 /** The workload checks of a rig file when it is loaded: the workload exists, and its metrics are ones it can fill. */
 export const workloadChecks: LoadOptions = { workloads: isWorkload, cannotFill };
+
+/** The workload times batches of calls (a micro-benchmark), so each of its samples carries a call count. */
+export function isBatchedWorkload(name: string): boolean {
+  return workloads.get(name)?.batched === true;
+}

@@ -21,7 +21,7 @@ export function seededSamples(n: number, seed = SEED): number[] {
 
 export const statsSummarizeWorkload = microWorkload({
   name: 'stats.summarize',
-  description: 'times runner/stats summarize() on params.n seeded samples (tinybench, in process)',
+  description: 'times runner/stats summarize() on params.n seeded samples (in process, in batches)',
   validateParams(params) {
     const n = params.n;
     if (n === undefined || (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 1_000_000)) return [];

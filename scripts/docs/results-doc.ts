@@ -7,6 +7,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { storedValue } from '../../runner/artifact/metric-value.ts';
 import { readArtifact } from '../../runner/artifact/read.ts';
 import type { Artifact, CellResult } from '../../runner/artifact/schema.ts';
 import { formatInterval, formatNumber, formatRatio, formatValue } from '../../runner/report/number.ts';
@@ -46,7 +47,7 @@ function short(text: string, max = REASON_CHARS): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
-/** A median's interval in the metric's own precision ("0.000351–0.000372"); formatInterval is for ratios. */
+/** A median's (or slope's) interval in the metric's own precision ("0.000351–0.000372"); formatInterval is for ratios. */
 function medianInterval(interval: { low: number; high: number } | null | undefined): string {
   return interval ? `${formatNumber(interval.low)}–${formatNumber(interval.high)}` : '—';
 }
@@ -92,6 +93,7 @@ function measured(cell: CellResult): [string, CellResult['metrics'][string]][] {
 
 function cellsTable(a: Artifact): string[] {
   const rows: string[][] = [];
+  const stats = new Set<string>();
   for (const cell of a.cells) {
     const metrics = measured(cell);
     const status = cell.status === 'ok' ? 'ok' : `${cell.status}: ${short(cell.reason ?? 'no reason recorded')}`;
@@ -100,11 +102,14 @@ function cellsTable(a: Artifact): string[] {
       continue;
     }
     for (const [name, metric] of metrics) {
-      const s = metric.summary;
-      rows.push([code(cell.id), code(name), String(s?.n ?? 0), formatValue(s?.median, metric.unit), medianInterval(s?.ci95_median), status]);
+      const s = storedValue(metric);
+      if (s) stats.add(s.stat);
+      rows.push([code(cell.id), code(name), String(s?.n ?? 0), formatValue(s?.value, metric.unit), medianInterval(s?.ci95), status]);
     }
   }
-  return table(['cell', 'metric', 'n', 'median', 'median 95% CI', 'status'], rows, ['l', 'l', 'r', 'r', 'r', 'l']);
+  // A batched metric (micro-benchmarks) is shown by its slope over the batches, n counting batches.
+  const stat = stats.size ? [...stats].join(' or ') : 'median';
+  return table(['cell', 'metric', 'n', stat, `${stat} 95% CI`, 'status'], rows, ['l', 'l', 'r', 'r', 'r', 'l']);
 }
 
 function notes(a: Artifact): string[] {
@@ -118,15 +123,18 @@ function notes(a: Artifact): string[] {
 
 function ratioRows(a: Artifact): string[] {
   if (!a.ratios?.length) return [];
+  const side = (r: NonNullable<Artifact['ratios']>[number], which: 'of' | 'to') =>
+    `${code(r[which].cell)} ${r[which].metric}: ${r.stat === 'slope' ? `slope ${formatValue(r[which].slope, r[which].unit)}` : formatValue(r[which].median, r[which].unit)}`;
   const rows = a.ratios.map((r) => [
     code(r.name),
-    `${code(r.of.cell)} ${r.of.metric}: ${formatValue(r.of.median, r.of.unit)}`,
-    `${code(r.to.cell)} ${r.to.metric}: ${formatValue(r.to.median, r.to.unit)}`,
+    side(r, 'of'),
+    side(r, 'to'),
     formatRatio(r.ratio),
     formatInterval(r.ci95),
     r.goal ? `≤ ${formatNumber(r.goal.max)}×: ${r.goal_met === true ? 'met' : r.goal_met === false ? '**missed**' : 'not judged'}` : '—',
   ]);
-  return ['', 'Ratios (medians of two cells of this run; bootstrap 95% CI):', '', ...table(['ratio', 'of', 'to', 'ratio', '95% CI', 'goal'], rows, ['l', 'l', 'l', 'r', 'r', 'l'])];
+  const of = a.ratios.some((r) => r.stat === 'slope') ? 'medians, or slopes of batched metrics,' : 'medians';
+  return ['', `Ratios (${of} of two cells of this run; bootstrap 95% CI):`, '', ...table(['ratio', 'of', 'to', 'ratio', '95% CI', 'goal'], rows, ['l', 'l', 'l', 'r', 'r', 'l'])];
 }
 
 interface Verdict {
@@ -150,16 +158,16 @@ function judge(check: GoalCheck, a: Artifact, goal: Goal): Verdict {
   }
   const cell = a.cells.find((c) => c.id === check.cell);
   const metric = cell?.metrics[check.metric];
-  const median = metric?.summary?.median;
+  const shown = metric ? storedValue(metric) : null;
   const where = `${code(check.cell)} ${check.metric}`;
-  if (!cell || !metric || median === undefined) return { measured: `${where}: ${cell ? cell.status : 'no such cell'}`, verdict: 'not measured' };
+  if (!cell || !metric || !shown) return { measured: `${where}: ${cell ? cell.status : 'no such cell'}`, verdict: 'not measured' };
   const kvm = a.host.virtualization.kvm.status;
-  const value = `${where} ${formatValue(median, metric.unit)}${metric.summary?.ci95_median ? ` (CI ${medianInterval(metric.summary.ci95_median)})` : ''}`;
+  const value = `${where} ${shown.stat === 'slope' ? 'slope ' : ''}${formatValue(shown.value, metric.unit)}${shown.ci95 ? ` (CI ${medianInterval(shown.ci95)})` : ''}`;
   if (goal.needsKvm && (kvm !== 'usable' || cell.facts?.accel === 'tcg')) {
     return { measured: `${value}, under TCG`, verdict: `not measurable here: KVM ${kvm}` };
   }
   const bound = formatValue(check.max, metric.unit);
-  return { measured: value, verdict: median <= check.max ? `met (≤ ${bound})` : `**missed** by ${formatRatio(median / check.max)} (≤ ${bound})` };
+  return { measured: value, verdict: shown.value <= check.max ? `met (≤ ${bound})` : `**missed** by ${formatRatio(shown.value / check.max)} (≤ ${bound})` };
 }
 
 function goalsSection(newest: Newest[]): string[] {

@@ -11,7 +11,7 @@ import { withFingerprintId, type FingerprintFields } from '../../runner/host/fin
 import { cellId } from '../../runner/rig/matrix.ts';
 import { RigFile, type MetricDef, type RigInput, type Scalar } from '../../runner/rig/schema.ts';
 import { computeRatios } from '../../runner/run/ratios.ts';
-import { createRng, summarize } from '../../runner/stats/index.ts';
+import { createRng, summarize, summarizeBatches } from '../../runner/stats/index.ts';
 
 export interface CellSpec {
   params: Record<string, Scalar>;
@@ -21,6 +21,8 @@ export interface CellSpec {
   samples?: Record<string, number[]>;
   /** Replaces the computed summary of a metric (a "hand-edited" artifact). */
   summaries?: Record<string, Summary>;
+  /** Calls per batch of a batched metric (its samples are then time per call); the slope is fitted from them. */
+  batches?: Record<string, number[]>;
 }
 
 export interface ArtifactSpec {
@@ -90,7 +92,9 @@ export function buildArtifact(spec: ArtifactSpec): Artifact {
     metrics: Object.fromEntries(
       Object.entries(metrics).map(([metric, def]) => {
         const samples = cell.samples?.[metric] ?? [];
-        return [metric, { ...def, samples, summary: cell.summaries?.[metric] ?? summarize(samples) }];
+        const batches = cell.batches?.[metric];
+        const summary = cell.summaries?.[metric] ?? summarize(samples);
+        return [metric, batches ? { ...def, samples, batch_iterations: batches, summary, slope: summarizeBatches(batches, samples) } : { ...def, samples, summary }];
       }),
     ),
   }));

@@ -3,7 +3,7 @@ import { loadRig } from '../../rig/load.ts';
 import { expandMatrix } from '../../rig/matrix.ts';
 import { listRigFiles, rigNameOf } from '../../rig/discover.ts';
 import { renderTable } from '../../report/table.ts';
-import { listWorkloads, workloadChecks } from '../../workloads/index.ts';
+import { listWorkloads, isBatchedWorkload, workloadChecks } from '../../workloads/index.ts';
 import type { RigorCommand } from '../command.ts';
 
 export const listCommand: RigorCommand = {
@@ -16,7 +16,7 @@ export const listCommand: RigorCommand = {
   handler: async (args) => {
     const rigs = listRigFiles().map((path) => {
       try {
-        const { rig } = loadRig(path, workloadChecks);
+        const { rig } = loadRig(path, { ...workloadChecks, batched: isBatchedWorkload });
         return {
           name: rig.name,
           path,

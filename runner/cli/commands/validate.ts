@@ -2,14 +2,14 @@
 import { readArtifact } from '../../artifact/read.ts';
 import { InputError } from '../../../base/errors.ts';
 import { loadRig } from '../../rig/load.ts';
-import { workloadChecks } from '../../workloads/index.ts';
+import { isBatchedWorkload, workloadChecks } from '../../workloads/index.ts';
 import type { RigorCommand } from '../command.ts';
 
 /** A rig file ends in .yaml/.yml; an artifact is .json. */
 function validateFile(path: string): { ok: true; summary: string } | { ok: false; error: string } {
   try {
     if (/\.ya?ml$/.test(path)) {
-      const { rig } = loadRig(path, workloadChecks);
+      const { rig } = loadRig(path, { ...workloadChecks, batched: isBatchedWorkload });
       return { ok: true, summary: `rig "${rig.name}", workload ${rig.workload}, ${Object.keys(rig.metrics).length} metric(s)` };
     }
     if (path.endsWith('.json')) {

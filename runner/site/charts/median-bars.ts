@@ -1,4 +1,4 @@
-/** Per-cell bars of the median with the bootstrap 95% CI as whiskers; each bar links to its number in the artifact. */
+/** Per-cell bars of the median (a batched metric's slope) with the bootstrap 95% CI as whiskers; each bar links to its number in the artifact. */
 import type { TopLevelSpec } from 'vega-lite';
 import { chartFrame, ROW_STEP, valueTitle } from './theme.ts';
 
@@ -17,13 +17,13 @@ function logFloor(data: BarDatum[]): number {
   return 10 ** Math.floor(Math.log10(smallest));
 }
 
-export function medianBarsSpec(opts: { metric: string; unit: string; log: boolean; data: BarDatum[] }): TopLevelSpec {
+export function medianBarsSpec(opts: { metric: string; unit: string; stat: string; log: boolean; data: BarDatum[] }): TopLevelSpec {
   const floor = opts.log ? logFloor(opts.data) : 0;
   const y = { field: 'cell', type: 'nominal' as const, sort: null, title: null };
   const x = {
     type: 'quantitative' as const,
     scale: opts.log ? { type: 'log' as const, domainMin: floor } : { zero: true },
-    title: valueTitle(opts.metric, opts.unit, `median with 95% CI${opts.log ? ', log scale' : ''}`),
+    title: valueTitle(opts.metric, opts.unit, `${opts.stat} with 95% CI${opts.log ? ', log scale' : ''}`),
   };
   return {
     ...chartFrame({ step: ROW_STEP }),

@@ -5,8 +5,10 @@ import type { Shown } from './source.ts';
 
 export interface RatioRow {
   name: string;
-  of: { cell: string; metric: string; median: Shown | null };
-  to: { cell: string; metric: string; median: Shown | null };
+  /** What is divided: medians, or slopes when both sides are batched. */
+  stat: 'median' | 'slope';
+  of: { cell: string; metric: string; value: Shown | null };
+  to: { cell: string; metric: string; value: Shown | null };
   ratio: Shown | null;
   ci: { low: Shown; high: Shown } | null;
   goal: Shown | null;
@@ -37,16 +39,21 @@ export function ratioRows(input: ArtifactInput): RatioRow[] {
     format: 'ratio',
   });
   return (input.artifact.ratios ?? []).map((row, i) => {
-    const side = (which: 'of' | 'to') => ({
-      cell: row[which].cell,
-      metric: row[which].metric,
-      median:
-        row[which].median === null
-          ? null
-          : { artifactPath: input.path, pointer: pointerOf('ratios', i, which, 'median'), value: row[which].median!, unit: row[which].unit, format: 'value' as const },
-    });
+    const stat = row.stat ?? 'median';
+    const side = (which: 'of' | 'to') => {
+      const value = stat === 'slope' ? row[which].slope : row[which].median;
+      return {
+        cell: row[which].cell,
+        metric: row[which].metric,
+        value:
+          value === null || value === undefined
+            ? null
+            : { artifactPath: input.path, pointer: pointerOf('ratios', i, which, stat), value, unit: row[which].unit, format: 'value' as const },
+      };
+    };
     return {
       name: row.name,
+      stat,
       of: side('of'),
       to: side('to'),
       ratio: row.ratio === null ? null : ratio(row.ratio, i, 'ratio'),

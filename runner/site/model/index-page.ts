@@ -10,6 +10,8 @@ export interface Headline {
   metric: string;
   unit: string;
   clock: string;
+  /** What the values are: "median", "slope" (batched metrics), or "median or slope". */
+  stat: string;
   rows: { cell: string; value: MatrixValue }[];
 }
 
@@ -46,15 +48,12 @@ function headline(newest: ArtifactInput, footnotes: Footnotes): Headline | null 
   const metric = headlineMetric(definition);
   const def = definition.metrics[metric];
   if (!def) return null;
-  return {
-    metric,
-    unit: def.unit,
-    clock: def.clock,
-    // A cell that ran but does not produce this metric (by its workload) has nothing to headline.
-    rows: newest.artifact.cells.flatMap((cell, index) =>
-      cell.status === 'ok' && !cell.metrics[metric]?.summary ? [] : [{ cell: cell.id, value: cellValue(newest, index, metric, footnotes) }],
-    ),
-  };
+  // A cell that ran but does not produce this metric (by its workload) has nothing to headline.
+  const rows = newest.artifact.cells.flatMap((cell, index) =>
+    cell.status === 'ok' && !cell.metrics[metric]?.summary ? [] : [{ cell: cell.id, value: cellValue(newest, index, metric, footnotes) }],
+  );
+  const stats = new Set(rows.flatMap(({ value }) => ('measured' in value ? [value.measured.stat] : [])));
+  return { metric, unit: def.unit, clock: def.clock, stat: stats.size ? [...stats].join(' or ') : 'median', rows };
 }
 
 /** `byRig` holds each rig's artifacts newest first. */

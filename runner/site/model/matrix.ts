@@ -3,6 +3,7 @@
  * columns grouped by the event their clock starts at. Every number carries its
  * artifact and JSON pointer; a place without a number carries the reason. Pure.
  */
+import { storedValue } from '../../artifact/metric-value.ts';
 import type { CellResult, MetricResult } from '../../artifact/schema.ts';
 import { notColdReason } from '../../artifact/cell-facts.ts';
 import { expandMatrix } from '../../rig/matrix.ts';
@@ -19,7 +20,9 @@ export interface MetricColumn extends MetricDef {
 }
 
 export interface MeasuredValue {
-  median: Shown;
+  /** median, or slope for a batched metric (a micro-benchmark's per-call cost fitted over its batches). */
+  stat: 'median' | 'slope';
+  value: Shown;
   ci: { low: Shown; high: Shown } | null;
   n: Shown;
 }
@@ -75,23 +78,24 @@ function notColdOf(cell: CellResult, index: number, artifactPath: string): Matri
   return why === null ? null : { why, artifactPath, pointer: pointerOf('cells', index, 'facts', 'cold') };
 }
 
-/** The median, its CI and n of one metric in one cell, as stored in the artifact's summary. */
+/** The median (or a batched metric's slope), its CI and n of one metric in one cell, as stored in the artifact. */
 export function measuredValue(
   artifactPath: string,
   index: number,
   name: string,
   metric: MetricResult,
 ): MeasuredValue | null {
-  const summary = metric.summary;
-  if (!summary) return null;
-  const at = (...tail: (string | number)[]) => pointerOf('cells', index, 'metrics', name, 'summary', ...tail);
+  const stored = storedValue(metric);
+  if (!stored) return null;
+  const at = (...tail: (string | number)[]) => pointerOf('cells', index, 'metrics', name, ...tail);
   const shown = (pointer: string, value: number): Shown => ({ artifactPath, pointer, value, unit: metric.unit, format: 'value' });
   return {
-    median: shown(at('median'), summary.median),
-    ci: summary.ci95_median
-      ? { low: shown(at('ci95_median', 'low'), summary.ci95_median.low), high: shown(at('ci95_median', 'high'), summary.ci95_median.high) }
+    stat: stored.stat,
+    value: shown(at(...stored.at.value), stored.value),
+    ci: stored.ci95
+      ? { low: shown(at(...stored.at.ci95, 'low'), stored.ci95.low), high: shown(at(...stored.at.ci95, 'high'), stored.ci95.high) }
       : null,
-    n: { artifactPath, pointer: at('n'), value: summary.n, unit: '', format: 'count' },
+    n: { artifactPath, pointer: at(...stored.at.n), value: stored.n, unit: '', format: 'count' },
   };
 }
 

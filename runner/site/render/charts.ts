@@ -19,14 +19,14 @@ export async function renderRigCharts(page: RigPage): Promise<RenderedChart[]> {
   for (const { cells, ...chart } of page.charts) {
     const data = cells.map((cell) => ({
       cell: cell.cell,
-      median: cell.median.value,
+      median: cell.value.value,
       low: cell.low,
       high: cell.high,
-      href: pointerHref(root, cell.median.artifactPath, cell.median.pointer),
+      href: pointerHref(root, cell.value.artifactPath, cell.value.pointer),
     }));
     rendered.push({
       ...chart,
-      bars: await renderSvg(medianBarsSpec({ metric: chart.metric, unit: chart.unit, log: chart.logBars, data })),
+      bars: await renderSvg(medianBarsSpec({ metric: chart.metric, unit: chart.unit, stat: chart.stat, log: chart.logBars, data })),
       strip: await renderSvg(sampleStripSpec({ metric: chart.metric, unit: chart.unit, log: chart.logSamples, cells })),
     });
   }

@@ -57,11 +57,13 @@ function registerHelpers(hb: typeof Handlebars): void {
   hb.registerHelper('measure', (value: MatrixValue, options: Handlebars.HelperOptions) => {
     const root = rootOf(options);
     if ('dash' in value) return new SafeString(dashMark(value.dash, root));
-    const { median, ci, n } = value.measured;
-    if (options.hash.short) return new SafeString(numberLink(median, root, 'median'));
-    // The unit is on the median already; the CI ends go bare to keep columns narrow.
+    const { stat, value: shown, ci, n } = value.measured;
+    // A slope says so beside its number: the column's other cells may be medians.
+    const mark = stat === 'slope' ? '<span class="stat">slope</span>' : '';
+    if (options.hash.short) return new SafeString(`${numberLink(shown, root, stat)}${mark}`);
+    // The unit is on the value already; the CI ends go bare to keep columns narrow.
     const interval = ci ? `<span class="ci">[${numberLink(ci.low, root, 'CI low', true)}–${numberLink(ci.high, root, 'CI high', true)}]</span>` : '';
-    return new SafeString(`${numberLink(median, root, 'median')}${interval}<span class="n">n=${numberLink(n, root, 'n')}</span>`);
+    return new SafeString(`${numberLink(shown, root, stat)}${mark}${interval}<span class="n">n=${numberLink(n, root, stat === 'slope' ? 'batches' : 'n')}</span>`);
   });
   hb.registerHelper('src', (artifactPath: string, pointer: string, text: string, options: Handlebars.HelperOptions) =>
     new SafeString(`<a href="${escapeExpression(pointerHref(rootOf(options), artifactPath, pointer))}">${escapeExpression(text)}</a>`),

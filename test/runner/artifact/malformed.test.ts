@@ -8,6 +8,7 @@ import { rigor } from '../../helpers/cli.ts';
 const DIR = 'test/fixtures/artifacts/bad';
 
 const expected: Record<string, string> = {
+  'batch-iterations-short': 'at /cells/0/metrics/time_ms/batch_iterations: expected 5 call counts (one per sample); found 4',
   'cell-status-done': 'at /cells/0/status: expected one of ok, skipped, failed; found "done"',
   'cells-not-a-list': 'at /cells: expected array; found a mapping',
   'gate-verdict-ok': 'at /gates/0/verdict: expected one of pass, fail, skipped, needs-baseline; found "ok"',

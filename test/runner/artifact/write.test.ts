@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Artifact } from '../../../runner/artifact/schema.ts';
 import { artifactFileName, fileStamp, writeArtifact } from '../../../runner/artifact/write.ts';
+import { artifactText, MAX_ARTIFACT_BYTES } from '../../../runner/artifact/size.ts';
+import { InputError } from '../../../base/errors.ts';
 import { buildArtifact, lognormalSamples } from '../../helpers/artifact-builder.ts';
 
 let dir: string;
@@ -42,6 +44,35 @@ describe('writeArtifact', () => {
     const bad = artifact();
     (bad.cells[0] as { status: string }).status = 'done';
     expect(() => writeArtifact(bad, dir)).toThrow(/invalid and was not written[\s\S]*\/cells\/0\/status: expected one of ok, skipped, failed; found "done"/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses an artifact over 2 MB, naming the cells and metrics that make it large, largest first, and writes nothing', () => {
+    const big = buildArtifact({
+      metrics: { time_ms: { unit: 'ms', better: 'lower', clock: 'spawn() called -> child exited' }, rss_kb: { unit: 'kB', better: 'lower', clock: 'child exited -> rusage read' } },
+      cells: [
+        { params: { program: 'sh' }, samples: { time_ms: lognormalSamples(10, 1, 0.1, 1) } },
+        { params: { program: 'node' }, samples: { time_ms: lognormalSamples(90_000, 40, 0.1, 2), rss_kb: lognormalSamples(500, 9000, 0.1, 3) } },
+      ],
+    });
+    expect(Buffer.byteLength(artifactText(big))).toBeGreaterThan(MAX_ARTIFACT_BYTES);
+    expect(() => writeArtifact(big, dir)).toThrow(InputError);
+    expect(() => writeArtifact(big, dir)).toThrow(
+      new RegExp(
+        '^.*\\.json: artifact is 2\\.\\d\\d MB, over the 2 MB limit, and was not written; largest first:\n' +
+          '  cell program=node, metric time_ms: 2\\.\\d\\d MB \\(90000 samples\\)\n' +
+          '  cell program=node, metric rss_kb: 0\\.01 MB \\(500 samples\\)\n' +
+          '  cell program=sh, metric time_ms: 0\\.00 MB \\(10 samples\\)\n' +
+          'Every raw sample is kept: take fewer',
+      ),
+    );
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('does not write a batched metric whose call counts do not pair with its samples', () => {
+    const bad = artifact();
+    bad.cells[0]!.metrics.time_ms!.batch_iterations = [10, 20];
+    expect(() => writeArtifact(bad, dir)).toThrow(/invalid and was not written:\n  at \/cells\/0\/metrics\/time_ms\/batch_iterations: expected 10 call counts \(one per sample\); found 2$/);
     expect(readdirSync(dir)).toEqual([]);
   });
 

@@ -134,6 +134,26 @@ describe('formatResultsMatrix', () => {
   });
 });
 
+describe('a batched metric (micro-benchmarks)', () => {
+  // Batches of 10, 20, 30 calls at 0.2, 0.25, 1/6 ms a call: median 0.2 ms, slope 27/140 ≈ 0.193 ms.
+  const batched = buildArtifact({
+    metrics: { call_ms: { unit: 'ms', better: 'lower', clock: 'batch started -> its last call returned' } },
+    cells: [{ params: { task: 'x' }, samples: { call_ms: [0.2, 0.25, 5 / 30] }, batches: { call_ms: [10, 20, 30] } }],
+  });
+
+  it('shows its slope and says so in the legend', () => {
+    const out = formatResultsMatrix(batched);
+    expect(out).toContain('slope (per-call cost fitted over batches; a sample is a batch) ±95% CI (wider side) in ms');
+    expect(out).toMatch(/^x\s+3\s+0\.193 ±0\.\d+$/m);
+  });
+
+  it('--verbose shows the slope and its CI, and names it beside the metric', () => {
+    const out = formatResultsTable(batched, { maxWidth: Infinity });
+    const slope = batched.cells[0]!.metrics.call_ms!.slope!;
+    expect(out).toMatch(new RegExp(`task=x\\s+call_ms \\(slope, r² 0\\.679\\)\\s+3\\s+0\\.193 ms\\s+0\\.2\\d* ms\\s+${slope.ci95!.low.toFixed(2)}–${slope.ci95!.high.toFixed(2)}`));
+  });
+});
+
 describe('formatResultsMatrix on the committed artifacts', () => {
   const rigs = readdirSync('results').filter((rig) => readdirSync(join('results', rig)).some((f) => f.endsWith('.json')));
   it.each(rigs)('%s: every line within 120 columns, a row per cell, each reason once', (rig) => {

@@ -6,11 +6,12 @@ import { RigError } from '../../../runner/rig/errors.ts';
 import { loadRig, parseRig } from '../../../runner/rig/load.ts';
 
 const dir = 'test/fixtures/rigs';
-const workloads = (name: string) => ['command', 'sandbox.lifecycle'].includes(name);
+const workloads = (name: string) => ['command', 'sandbox.lifecycle', 'policy'].includes(name);
+const batched = (name: string) => name === 'policy';
 
 function problemsOf(path: string): RigError {
   try {
-    loadRig(path, { workloads });
+    loadRig(path, { workloads, batched });
   } catch (error) {
     if (error instanceof RigError) return error;
     throw error;
@@ -31,7 +32,9 @@ const bad: Record<string, string> = {
   'misspelt-required-field': ':7:1: metric: expected a known field (did you mean "metrics"?',
   'bad-clock': ':8:46: metrics.wall_ms.clock: expected a clock "<start event> -> <stop event>", e.g. "spawn() called -> child exited", found "spawn to exit"',
   'better-faster': ':8:32: metrics.wall_ms.better: expected one of lower, higher, found "faster"',
-  'too-many-samples': ':8:47: sampling.max_iterations: expected at most 25000 samples per cell, so that 4 cells × 1 metric(s) of raw samples stay under 2 MB, found 100000 (about 8 MB of samples)',
+  'too-many-samples': ':8:47: sampling.max_iterations: expected at most 16666 samples per cell, so that 4 cells × 1 metric(s) of raw samples stay under 2 MB, found 100000 (about 12 MB of samples)',
+  'too-many-batches': ':8:25: sampling.iterations: expected at most 10416 samples per cell, so that 4 cells × 1 metric(s) of raw samples stay under 2 MB, found 15000 (about 3 MB of samples)',
+  'batches-past-iterations': ':7:46: sampling.max_iterations: expected at most iterations (100): a micro-benchmark takes iterations batches and fills min_seconds by making them longer, found 500',
   'negative-iterations': ':9:36: sampling.iterations: expected an integer >= 1, found -3',
   'gate-undeclared-metric': ':10:15: gates[0].metric: expected a metric declared in metrics (wall_ms; did you mean "wall_ms"?), found "wall_ns"',
   'gate-without-bound': ':10:5: gates[0]: expected at least one of the fields max, min, found none of them',

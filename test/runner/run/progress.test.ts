@@ -83,4 +83,15 @@ describe('outcomeLine (progress of a finished cell)', () => {
       'skipped: podman not on PATH',
     ]);
   });
+
+  it('names the statistic it shows: the median, or the slope of a batched metric', () => {
+    const { cells } = buildArtifact({
+      cells: [
+        { params: { task: 'a' }, samples: { time_ms: [1, 2, 3] } },
+        // Batches of 10, 20, 30 calls at 0.2, 0.25, 1/6 ms a call: slope 27/140 ≈ 0.193 ms.
+        { params: { task: 'b' }, samples: { time_ms: [0.2, 0.25, 5 / 30] }, batches: { time_ms: [10, 20, 30] } },
+      ],
+    });
+    expect(cells.map((cell) => outcomeLine(cell))).toEqual(['time_ms median 2.00 ms (n=3)', 'time_ms slope 0.193 ms (n=3)']);
+  });
 });

@@ -7,6 +7,10 @@ import { buildSiteModel, type SiteModel } from '../../../runner/site/model/site.
 import type { Shown } from '../../../runner/site/model/source.ts';
 import { withFingerprintId } from '../../../runner/host/fingerprint.ts';
 import { DEMO_RIG_YAML, demoArtifacts, DOCKER_REASON, NEVER_RUN_RIG_YAML, NEWER, NOT_COLD_WHY, OLDER, rigInput } from './fixtures.ts';
+import { ratioRows } from '../../../runner/site/model/claims.ts';
+import { measuredValue } from '../../../runner/site/model/matrix.ts';
+import { computeRatios } from '../../../runner/run/ratios.ts';
+import { buildArtifact } from '../../helpers/artifact-builder.ts';
 
 /** RFC 6901 resolution written out here, independent of the code under test. */
 function resolve(document: unknown, pointer: string): unknown {
@@ -59,11 +63,11 @@ describe('site model', () => {
     const value = row('backend=process').values[column('total_ms')]!;
     expect('measured' in value).toBe(true);
     if (!('measured' in value)) return;
-    expect(value.measured.median.artifactPath).toBe(NEWER);
-    expect(value.measured.median.pointer).toBe('/cells/0/metrics/total_ms/summary/median');
+    expect(value.measured.value.artifactPath).toBe(NEWER);
+    expect(value.measured.value.pointer).toBe('/cells/0/metrics/total_ms/summary/median');
     expect(value.measured.ci?.high.pointer).toBe('/cells/0/metrics/total_ms/summary/ci95_median/high');
     expect(value.measured.n.pointer).toBe('/cells/0/metrics/total_ms/summary/n');
-    expect(value.measured.median.value).toBe(artifacts.get(NEWER)!.cells[0]!.metrics.total_ms!.summary!.median);
+    expect(value.measured.value.value).toBe(artifacts.get(NEWER)!.cells[0]!.metrics.total_ms!.summary!.median);
   });
 
   it('every number on every page resolves to its value in its artifact', () => {
@@ -193,6 +197,39 @@ describe('site model with a host whose fingerprint changed', () => {
     expect(demo.host?.fingerprint?.id).toBe(after);
     expect(demo.host?.fingerprint?.entries).toContainEqual({ label: 'kernel build (uname -v)', value: '#2 SMP' });
     expect(site.compares[0]!.warnings[0]).toMatch(/^hosts differ in kernel build \(uname -v: #1 SMP vs #2 SMP\)/);
+  });
+});
+
+describe('a batched metric on the site', () => {
+  const call = { call_ms: { unit: 'ms', better: 'lower' as const, clock: 'batch started -> its last call returned' } };
+  const artifact = buildArtifact({
+    metrics: call,
+    cells: [
+      { params: { impl: 'cel' }, samples: { call_ms: [0.6, 0.75, 0.5] }, batches: { call_ms: [10, 20, 30] } },
+      { params: { impl: 'ts' }, samples: { call_ms: [0.2, 0.25, 5 / 30] }, batches: { call_ms: [10, 20, 30] } },
+    ],
+  });
+  artifact.ratios = computeRatios(
+    [{ name: 'cel-over-ts', of: { metric: 'call_ms', where: { impl: 'cel' } }, to: { metric: 'call_ms', where: { impl: 'ts' } } }],
+    artifact.cells,
+  );
+  const path = 'results/synthetic/a.json';
+
+  it('shows the slope and its CI, linked to where they are stored', () => {
+    const value = measuredValue(path, 1, 'call_ms', artifact.cells[1]!.metrics.call_ms!)!;
+    expect(value.stat).toBe('slope');
+    expect(value.value.pointer).toBe('/cells/1/metrics/call_ms/slope/estimate');
+    expect(value.ci?.low.pointer).toBe('/cells/1/metrics/call_ms/slope/ci95/low');
+    expect(value.n.pointer).toBe('/cells/1/metrics/call_ms/summary/n');
+    for (const shown of shownIn(value)) expect(shown.value).toBe(resolve(artifact, shown.pointer));
+    expect(value.value.value).toBeCloseTo(27 / 140, 14);
+  });
+
+  it('shows a ratio of slopes with each side linked to its slope', () => {
+    const [row] = ratioRows({ path, artifact });
+    expect(row!.stat).toBe('slope');
+    expect(row!.of.value?.pointer).toBe('/ratios/0/of/slope');
+    for (const shown of shownIn(row)) expect(shown.value).toBe(resolve(artifact, shown.pointer));
   });
 });
 
