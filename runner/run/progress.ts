@@ -62,6 +62,17 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
     stream.write(`${text}\n`);
   };
 
+  /** A progress line: redrawn in place on a terminal, a line of its own in a log. */
+  const draw = (line: string) => {
+    if (!interactive) {
+      stream.write(`${line}\n`);
+      return;
+    }
+    const width = (stream.columns || 100) - 1;
+    stream.write(`\r\x1b[2K${line.length > width ? line.slice(0, width - 1) + '…' : line}`);
+    lineShown = true;
+  };
+
   return {
     cellStart(index, total, cellId, plannedSamples) {
       const now = performance.now();
@@ -89,14 +100,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
           : null;
       const what = progress.phase === 'warmup' ? 'warmup' : 'sample';
       const eta = left === null ? '' : `  ~${formatDuration(left)} left`;
-      const line = `[cell ${cell.index}/${cell.total}] ${cell.id}  ${what} ${progress.done}/${progress.total}${eta}`;
-      if (!interactive) {
-        stream.write(`${line}\n`);
-        return;
-      }
-      const width = (stream.columns || 100) - 1;
-      stream.write(`\r\x1b[2K${line.length > width ? line.slice(0, width - 1) + '…' : line}`);
-      lineShown = true;
+      draw(`[cell ${cell.index}/${cell.total}] ${cell.id}  ${what} ${progress.done}/${progress.total}${eta}`);
     },
     cellEnd(index, total, cellId, outcome) {
       cellSeconds.push((performance.now() - cell.started) / 1000);
@@ -110,13 +114,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
       const now = performance.now();
       if (now - lastDraw < (interactive ? REDRAW_MS : LOG_EVERY_MS)) return;
       lastDraw = now;
-      if (!interactive) {
-        stream.write(`${line}\n`);
-        return;
-      }
-      const width = (stream.columns || 100) - 1;
-      stream.write(`\r\x1b[2K${line.length > width ? line.slice(0, width - 1) + '…' : line}`);
-      lineShown = true;
+      draw(line);
     },
     close() {
       clearLine();

@@ -4,7 +4,7 @@
  */
 import { describeFound, InputError } from '../../base/errors.ts';
 import type { OutputMode } from '../process/spawner.ts';
-import { isArgv } from './param-checks.ts';
+import { envProblems, isArgv } from './param-checks.ts';
 
 /** An argv run directly, or a shell string run as `sh -c <string>`. */
 export type CommandLine = string[];
@@ -55,18 +55,7 @@ export function validateCommandParams(params: Record<string, unknown>): string[]
   if (params.output !== undefined && !OUTPUTS.includes(params.output as OutputMode)) {
     problems.push(`params.output: expected one of ${OUTPUTS.join(', ')}, found ${describeFound(params.output)}`);
   }
-  const env = params.env;
-  if (env !== undefined) {
-    if (env === null || typeof env !== 'object' || Array.isArray(env)) {
-      problems.push(`params.env: expected a mapping of names to strings, found ${describeFound(env)}`);
-    } else {
-      for (const [name, value] of Object.entries(env)) {
-        if (!['string', 'number', 'boolean'].includes(typeof value)) {
-          problems.push(`params.env.${name}: expected a string, found ${describeFound(value)}`);
-        }
-      }
-    }
-  }
+  problems.push(...envProblems(params.env));
   if (params.cwd !== undefined && (typeof params.cwd !== 'string' || params.cwd === '')) {
     problems.push(`params.cwd: expected a directory path, found ${describeFound(params.cwd)}`);
   }

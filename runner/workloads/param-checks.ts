@@ -24,3 +24,12 @@ export function argvProblems(params: Record<string, unknown>, name: string, opti
   if ((value === undefined && !options.required) || isArgv(value)) return [];
   return [`params.${name}: expected an argv list of strings, found ${describeFound(value)}`];
 }
+
+/** `params.env`: a mapping of variable names to strings (numbers and booleans are written as strings). */
+export function envProblems(env: unknown): string[] {
+  if (env === undefined) return [];
+  if (env === null || typeof env !== 'object' || Array.isArray(env)) return [`params.env: expected a mapping of names to strings, found ${describeFound(env)}`];
+  return Object.entries(env)
+    .filter(([, value]) => !['string', 'number', 'boolean'].includes(typeof value))
+    .map(([name, value]) => `params.env.${name}: expected a string, found ${describeFound(value)}`);
+}

@@ -3,7 +3,7 @@
  * "params.run: expected ..., found ..." form) and turned into one typed value.
  */
 import { describeFound, InputError } from '../../../base/errors.ts';
-import { argvProblems, isArgv, wholeNumberProblems } from '../param-checks.ts';
+import { argvProblems, envProblems, isArgv, wholeNumberProblems } from '../param-checks.ts';
 
 /** What runs under callgrind: a command to its exit, or the native agent answering EXEC requests. */
 export type CallgrindTarget =
@@ -51,16 +51,7 @@ export function validateCallgrindParams(params: Record<string, unknown>): string
   if (toggle !== undefined && !(Array.isArray(toggle) && toggle.length > 0 && toggle.every((name) => typeof name === 'string' && /^\S+$/.test(name)))) {
     problems.push(`params.toggle_collect: expected a list of function names (callgrind --toggle-collect, * and ? as wildcards), found ${describeFound(toggle)}`);
   }
-  const env = params.env;
-  if (env !== undefined) {
-    if (env === null || typeof env !== 'object' || Array.isArray(env)) {
-      problems.push(`params.env: expected a mapping of names to strings, found ${describeFound(env)}`);
-    } else {
-      for (const [name, value] of Object.entries(env)) {
-        if (!['string', 'number', 'boolean'].includes(typeof value)) problems.push(`params.env.${name}: expected a string, found ${describeFound(value)}`);
-      }
-    }
-  }
+  problems.push(...envProblems(params.env));
   return problems;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { argvProblems, wholeNumberProblems } from '../../../runner/workloads/param-checks.ts';
+import { argvProblems, envProblems, wholeNumberProblems } from '../../../runner/workloads/param-checks.ts';
 
 describe('wholeNumberProblems', () => {
   it('accepts whole numbers >= 1 and an absent optional one, and names the param, the unit and what was found', () => {
@@ -20,5 +20,14 @@ describe('argvProblems', () => {
     expect(argvProblems({ run: [] }, 'run')).toEqual(['params.run: expected an argv list of strings, found a list of 0']);
     expect(argvProblems({ run: ['', 'x'] }, 'run')).toEqual(['params.run: expected an argv list of strings, found a list of 2']);
     expect(argvProblems({ run: ['echo', 3] }, 'run')).toEqual(['params.run: expected an argv list of strings, found a list of 2']);
+  });
+});
+
+describe('envProblems', () => {
+  it('takes a mapping of names to scalars and names each value that is not one', () => {
+    expect(envProblems(undefined)).toEqual([]);
+    expect(envProblems({ A: 'x', B: 1, C: true })).toEqual([]);
+    expect(envProblems(['A=1'])).toEqual(['params.env: expected a mapping of names to strings, found a list of 1']);
+    expect(envProblems({ A: { b: 1 } })).toEqual(['params.env.A: expected a string, found a mapping']);
   });
 });
