@@ -4,6 +4,7 @@
  * which benchmark timings rarely satisfy.
  */
 import { errorFunction } from 'simple-statistics';
+import { twoSidedFromCounts } from './exact-p.ts';
 import { assertFiniteSamples } from './finite.ts';
 
 /** The exact null distribution is enumerated when both samples are this small and nothing is tied. */
@@ -78,17 +79,7 @@ function normalApproximation(u: number, m: number, n: number, tieTerm: number): 
 
 /** p = 2·min(P(U ≤ u), P(U ≥ u)) under the exact null distribution, capped at 1. */
 function exactTwoSidedP(u: number, m: number, n: number): number {
-  const counts = uDistribution(m, n);
-  let total = 0;
-  let atMost = 0;
-  let atLeast = 0;
-  for (let k = 0; k < counts.length; k++) {
-    const c = counts[k] as number;
-    total += c;
-    if (k <= u) atMost += c;
-    if (k >= u) atLeast += c;
-  }
-  return Math.min(1, (2 * Math.min(atMost, atLeast)) / total);
+  return twoSidedFromCounts(uDistribution(m, n), u);
 }
 
 /**

@@ -4,6 +4,7 @@
  * where every round measured both sides side by side.
  */
 import { errorFunction } from 'simple-statistics';
+import { twoSidedFromCounts } from './exact-p.ts';
 import { assertFiniteSamples } from './finite.ts';
 
 /** The exact null distribution is enumerated up to this many non-zero differences when none are tied. */
@@ -63,17 +64,7 @@ function normalApproximation(wPlus: number, n: number, tieTerm: number): { z: nu
 
 /** p = 2·min(P(W+ ≤ w), P(W+ ≥ w)) under the exact null distribution, capped at 1. */
 function exactTwoSidedP(wPlus: number, n: number): number {
-  const counts = wDistribution(n);
-  let total = 0;
-  let atMost = 0;
-  let atLeast = 0;
-  for (let w = 0; w < counts.length; w++) {
-    const c = counts[w] as number;
-    total += c;
-    if (w <= wPlus) atMost += c;
-    if (w >= wPlus) atLeast += c;
-  }
-  return Math.min(1, (2 * Math.min(atMost, atLeast)) / total);
+  return twoSidedFromCounts(wDistribution(n), wPlus);
 }
 
 /**
