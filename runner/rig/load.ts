@@ -51,14 +51,16 @@ function parse(source: string, path: string, sha256: string, opts: LoadOptions):
 
   const text: RigText = { doc, lineCounter };
   const data: unknown = doc.toJS();
-  const validate = validatorFor('rig');
-  const schema = validate(data) ? [] : schemaProblems(validate.errors ?? [], data, validate.schema as Record<string, unknown>, text, path);
+  const parsed = RigFile.safeParse(data);
+  // The JSON Schema is generated from zod, so a rig zod accepts it accepts too: only a rejected rig
+  // pays for compiling it (~50 ms, at every start) to get its positioned, plainly worded problems.
+  const validate = parsed.success ? null : validatorFor('rig');
+  const schema = !validate || validate(data) ? [] : schemaProblems(validate.errors ?? [], data, validate.schema as Record<string, unknown>, text, path);
   // A field the schema already faulted (or faulted inside) needs no second, vaguer problem.
   const faulted = (field: string) => schema.some((p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`));
   const semantic = semanticProblems(data, { file: path, text, workloads: opts.workloads, cannotFill: opts.cannotFill, batched: opts.batched }).filter((p) => !faulted(p.field));
   const problems = [...schema, ...semantic].sort(byPosition);
 
-  const parsed = RigFile.safeParse(data);
   if (!parsed.success && problems.length === 0) {
     // The JSON Schema is generated from zod; a rig only zod rejects is a rigor bug, still told as a problem.
     for (const issue of parsed.error.issues) {

@@ -7,17 +7,24 @@ import addFormatsModule from 'ajv-formats';
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 const schemaDir = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
-const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
-addFormats(ajv);
-
 const compiled = new Map<string, ValidateFunction>();
+let shared: Ajv2020 | undefined;
+
+/** Made on first use: a command that validates nothing (a valid rig, `rigor --help`) does not pay for it. */
+function ajv(): Ajv2020 {
+  if (!shared) {
+    shared = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
+    addFormats(shared);
+  }
+  return shared;
+}
 
 /** The validator for schemas/<name>.schema.json, compiled once. */
 export function validatorFor(name: 'rig' | 'artifact' | 'guest-bench'): ValidateFunction {
   let validate = compiled.get(name);
   if (!validate) {
     const schema = JSON.parse(readFileSync(`${schemaDir}${name}.schema.json`, 'utf8'));
-    validate = ajv.compile(schema);
+    validate = ajv().compile(schema);
     compiled.set(name, validate);
   }
   return validate;
