@@ -32,6 +32,8 @@ export type Reply =
       rig: { name: string; path: string; sha256: string; definition: unknown; effective: unknown };
       cells: PlannedSideCell[];
       tools: string[];
+      /** A cell may start a guest under KVM (runner/run/plan.ts usesKvm; true for a tree older than it). */
+      usesKvm: boolean;
     }
   | { type: 'taken'; id: number; result: WorkloadResult }
   /** The measured thing failed (a WorkloadError on the side): the cell stops, partial samples kept. */

@@ -94,7 +94,7 @@ export async function runAb(options: AbOptions): Promise<AbOutcome> {
       options.rounds,
     );
     const startedAt = new Date().toISOString();
-    const host = await collectHost({ tools: [...new Set([...basePlan.tools, ...headPlan.tools])].sort(), probeKvm: true });
+    const host = await collectHost({ tools: [...new Set([...basePlan.tools, ...headPlan.tools])].sort(), probeKvm: basePlan.usesKvm || headPlan.usesKvm });
     let outcome: RoundsOutcome;
     try {
       outcome = await runRounds(slots, roundPlan, {

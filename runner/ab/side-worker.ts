@@ -33,6 +33,8 @@ export interface SidePlan {
   rig: { name: string; path: string; sha256: string; definition: unknown; effective: unknown };
   cells: PlannedSideCell[];
   tools: string[];
+  /** A cell of this side may start a guest under KVM: the run probes KVM and warns about it. */
+  usesKvm: boolean;
 }
 
 export class SideWorker {
@@ -96,7 +98,7 @@ export class SideWorker {
   async plan(rig: string, sets: string[], iterations?: number): Promise<SidePlan> {
     const reply = await this.#ask('plan', { type: 'plan', rig, sets, ...(iterations !== undefined ? { iterations } : {}) });
     if (reply.type !== 'planned') throw new SideError(this.side, `unexpected reply ${reply.type} to plan`);
-    return { rig: reply.rig, cells: reply.cells, tools: reply.tools };
+    return { rig: reply.rig, cells: reply.cells, tools: reply.tools, usesKvm: reply.usesKvm };
   }
 
   async take(cell: string, count: number, warmup: number): Promise<TakeOutcome> {

@@ -82,6 +82,7 @@ async function plan(request: Extract<Request, { type: 'plan' }>): Promise<void> 
     rig: { name: rig.name, path: `rigs/${request.rig}.rig.yaml`, sha256: loaded.sha256, definition: loaded.rig, effective: rig },
     cells,
     tools: runPlan.tools,
+    usesKvm: side.plan.usesKvm?.(runPlan) ?? true,
   });
 }
 

@@ -89,6 +89,12 @@ export interface Workload {
    * with this reason.
    */
   skipReason?(params: Record<string, unknown>): Promise<string | null>;
+  /**
+   * The cell may start a guest under KVM (a qemu or firecracker sandbox): the
+   * run then probes KVM and warns when it is not usable. A requirement
+   * `kvm: true` or a qemu/firecracker binary says the same without it.
+   */
+  usesKvm?(params: Record<string, unknown>): boolean;
   run(ctx: CellContext): Promise<WorkloadResult>;
   /** Its samples are batches (WorkloadResult.batch_iterations): a sample costs an artifact more, and more batches are never taken. */
   batched?: boolean;

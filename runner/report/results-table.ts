@@ -85,9 +85,11 @@ function modeNote(artifact: Artifact): string {
 /** The rig, the run's status, the host and the commit: the first two lines of both reports. */
 export function runHeader(artifact: Artifact): [string, string] {
   const kvm = artifact.host.virtualization.kvm;
+  // KVM is news when usable, or when the run warned about it: a rig that starts no guest is not told of TCG.
+  const kvmNote = kvm.status === 'usable' || artifact.host.warnings.some((warning) => warning.startsWith('kvm:')) ? `, KVM ${kvm.status}` : '';
   return [
     `${artifact.rig.definition.title} (${artifact.rig.name}) — ${artifact.run.status}${modeNote(artifact)}`,
-    `host ${artifact.host.id}: ${artifact.host.cpu.model}, ${artifact.host.cpu.logical_cpus} cpus, kernel ${artifact.host.kernel.release}, KVM ${kvm.status}; commit ${artifact.git.commit?.slice(0, 7) ?? 'none'}${artifact.git.dirty ? ' (dirty)' : ''}`,
+    `host ${artifact.host.id}: ${artifact.host.cpu.model}, ${artifact.host.cpu.logical_cpus} cpus, kernel ${artifact.host.kernel.release}${kvmNote}; commit ${artifact.git.commit?.slice(0, 7) ?? 'none'}${artifact.git.dirty ? ' (dirty)' : ''}`,
   ];
 }
 

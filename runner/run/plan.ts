@@ -73,3 +73,20 @@ export function planRun(rig: Rig, options: { iterations?: number; workloads: (na
   });
   return { rig, cells, tools: [...tools].sort() };
 }
+
+/** Binaries that start guests under KVM where it is usable. */
+const KVM_BINARIES = /^(qemu-system-.*|firecracker)$/;
+
+/**
+ * Whether a cell of the plan may start a guest under KVM: its workload says
+ * so (a qemu or firecracker sandbox), or a requirement asks for KVM or a
+ * qemu/firecracker binary. Only then does the run probe KVM and warn about
+ * it: a gzip rig has no use for a line about TCG.
+ */
+export function usesKvm(plan: RunPlan): boolean {
+  return plan.cells.some(
+    ({ workload, params, requirements }) =>
+      (params !== undefined && workload?.usesKvm?.(params) === true) ||
+      requirements.some((requirement) => requirement.kvm === true || (typeof requirement.binary === 'string' && KVM_BINARIES.test(requirement.binary.split('/').at(-1)!))),
+  );
+}

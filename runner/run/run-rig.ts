@@ -20,7 +20,7 @@ import { getWorkload, isBatchedWorkload, workloadChecks } from '../workloads/ind
 import { assembleArtifact } from './assemble.ts';
 import { executePlan } from './execute.ts';
 import { executeInterleaved, type InterleaveOptions } from './execute-interleaved.ts';
-import { planRun } from './plan.ts';
+import { planRun, usesKvm } from './plan.ts';
 import type { ProgressSink } from './progress.ts';
 
 export interface RunOptions {
@@ -67,7 +67,7 @@ export async function runRig(options: RunOptions): Promise<RunOutcome> {
   const plan = planRun(rig, { iterations: options.iterations, workloads: getWorkload });
   const startedAt = new Date().toISOString();
 
-  const host = await collectHost({ tools: plan.tools, probeKvm: true });
+  const host = await collectHost({ tools: plan.tools, probeKvm: usesKvm(plan) });
   const git = collectGit(root);
   const context = { facts: hostFacts(), signal: options.signal, progress: options.progress };
   const executed = options.interleave ? await executeInterleaved(plan, context, options.interleave) : await executePlan(plan, context);

@@ -45,6 +45,7 @@ export function firecrackerBootArgs(execCaps: number[]): string {
 
 export class FirecrackerBackend implements Backend {
   readonly name = 'firecracker';
+  readonly usesKvm = true;
   #availability: Promise<Availability> | undefined;
   /** Built (or found in the cache) once per process; a failed build is retried by the next create(). */
   readonly #cachedImage = cacheUntilFailure(() => buildGuestImage(this.options.image));

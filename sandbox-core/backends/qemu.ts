@@ -120,6 +120,7 @@ const variants = new Map<string, QemuBackend>();
 
 export class QemuBackend implements Backend {
   readonly name = 'qemu';
+  readonly usesKvm = true;
   readonly variantOptions = VARIANT_OPTIONS;
   /** Built (or found in the cache) once per process; a failed build is retried by the next create(). */
   readonly #cachedImage = cacheUntilFailure(async (signal?: AbortSignal) => {

@@ -141,6 +141,8 @@ export interface Backend {
   /** Whether this host can run it; the reason names what is missing ("runc not on PATH"). */
   available(): Promise<{ ok: true } | { ok: false; reason: string }>;
   create(spec?: SandboxSpec, options?: { signal?: AbortSignal }): Promise<Sandbox>;
+  /** It starts guests under KVM where KVM is usable (qemu, else TCG; firecracker, else nothing): the host's KVM status bears on its numbers. */
+  readonly usesKvm?: boolean;
   /** Builds and caches what create() needs (a guest kernel, an image) ahead of timed work; optional. */
   prepare?(signal?: AbortSignal): Promise<void>;
   /**

@@ -54,6 +54,11 @@ export async function preparedBackend(ctx: { params: Record<string, unknown>; si
   return backend;
 }
 
+/** The cell's backend starts guests under KVM (qemu, firecracker); false for a backend name that is not one (its params problem says so). */
+export function backendUsesKvm(params: Record<string, unknown>): boolean {
+  return typeof params.backend === 'string' && backendNames.includes(params.backend) && getBackend(params.backend).usesKvm === true;
+}
+
 /** A backend that cannot run here makes the cell `skipped` with its own reason. */
 export async function backendSkipReason(params: Record<string, unknown>): Promise<string | null> {
   const availability = await backendOf(params).available();

@@ -10,7 +10,7 @@ import { sampleLoop } from '../../sampling/loop.ts';
 import type { Sandbox, SandboxStats } from '../../../sandbox-core/backends/types.ts';
 import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendProblems, backendSkipReason, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
+import { backendProblems, backendSkipReason, backendUsesKvm, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
 import { wholeNumberProblems } from '../param-checks.ts';
 
 const MIB = 1024 * 1024;
@@ -43,6 +43,7 @@ export const densityWorkload: Workload = {
     ...wholeNumberProblems(params, 'n', { required: true, unit: 'sandboxes' }),
   ],
   skipReason: backendSkipReason,
+  usesKvm: backendUsesKvm,
   run: runDensity,
 };
 

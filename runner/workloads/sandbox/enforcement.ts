@@ -36,7 +36,7 @@ import { startLoopbackUpstream, type LoopbackUpstream } from '../../loopback/ups
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
 import { teardown } from './teardown.ts';
-import { backendSkipReason, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
+import { backendSkipReason, backendUsesKvm, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
 
 const PROBES = ['https', 'dns', 'exec'] as const;
 type Probe = (typeof PROBES)[number];
@@ -77,6 +77,7 @@ export const enforcementWorkload: Workload = {
     return problems;
   },
   skipReason: backendSkipReason,
+  usesKvm: backendUsesKvm,
   run: runEnforcement,
 };
 

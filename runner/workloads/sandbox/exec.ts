@@ -6,13 +6,14 @@
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendProblems, backendSkipReason, checkExec, commandOf, commandProblems, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
+import { backendProblems, backendSkipReason, backendUsesKvm, checkExec, commandOf, commandProblems, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
 
 export const execWorkload: Workload = {
   name: 'sandbox.exec',
   description: 'exec round trips through the agent of one warm sandbox (params.backend, params.command)',
   validateParams: (params) => [...backendProblems(params), ...commandProblems(params)],
   skipReason: backendSkipReason,
+  usesKvm: backendUsesKvm,
   run: runExec,
 };
 

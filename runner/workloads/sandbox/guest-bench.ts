@@ -26,7 +26,7 @@ import { startLoopbackUpstream, type LoopbackUpstream } from '../../loopback/ups
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
 import { teardown } from './teardown.ts';
-import { backendProblems, backendSkipReason, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
+import { backendProblems, backendSkipReason, backendUsesKvm, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
 import { wholeNumberProblems } from '../param-checks.ts';
 
 /** Sizes and counts the rig may set, with the defaults the tool is run with. */
@@ -50,6 +50,7 @@ export const guestBenchWorkload: Workload = {
     return problems;
   },
   skipReason: backendSkipReason,
+  usesKvm: backendUsesKvm,
   run: runGuestBench,
 };
 

@@ -40,6 +40,7 @@ export const kernelSizeWorkload: Workload = {
     return problems;
   },
   skipReason: (params) => backendSkipReason({ ...params, backend: 'qemu' }),
+  usesKvm: () => true,
   run: runKernelSize,
 };
 

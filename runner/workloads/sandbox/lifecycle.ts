@@ -7,7 +7,7 @@
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendProblems, backendSkipReason, checkExec, commandOf, commandProblems, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
+import { backendProblems, backendSkipReason, backendUsesKvm, checkExec, commandOf, commandProblems, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
 
 const DEFAULT_COMMAND = ['echo', 'hello'];
 
@@ -16,6 +16,7 @@ export const lifecycleWorkload: Workload = {
   description: 'a cold sandbox per sample: create → ready → exec → destroy, each phase timed (params.backend)',
   validateParams: (params) => [...backendProblems(params), ...commandProblems(params)],
   skipReason: backendSkipReason,
+  usesKvm: backendUsesKvm,
   run: runLifecycle,
 };
 

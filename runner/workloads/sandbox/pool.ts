@@ -9,7 +9,7 @@ import { sampleLoop } from '../../sampling/loop.ts';
 import { WarmPool } from '../../../sandbox-core/pool/warm-pool.ts';
 import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendProblems, backendSkipReason, checkExec, preparedBackend, specOf } from './backend-param.ts';
+import { backendProblems, backendSkipReason, backendUsesKvm, checkExec, preparedBackend, specOf } from './backend-param.ts';
 import { wholeNumberProblems } from '../param-checks.ts';
 
 const COMMAND = ['echo', 'hello'];
@@ -22,6 +22,7 @@ export const poolWorkload: Workload = {
     ...wholeNumberProblems(params, 'pool_size'),
   ],
   skipReason: backendSkipReason,
+  usesKvm: backendUsesKvm,
   run: runPool,
 };
 

@@ -1,7 +1,7 @@
 /** The plan of a run, made without running anything: per cell its workload, params, sampling, requirements; the tools. */
 import { describe, expect, it } from 'vitest';
 import { parseRig } from '../../../runner/rig/load.ts';
-import { planRun } from '../../../runner/run/plan.ts';
+import { planRun, usesKvm } from '../../../runner/run/plan.ts';
 import { getWorkload, isWorkload } from '../../../runner/workloads/index.ts';
 
 const RIG = `name: planned
@@ -59,5 +59,47 @@ describe('planRun', () => {
     const bad = parseRig(RIG.replace('run: "{argv}"', 'run: "{argv}"\n  output: sometimes'), 'rigs/planned.rig.yaml', { workloads: (name) => name === 'no.such.workload' || isWorkload(name) }).rig;
     const planned = planRun(bad, { workloads: getWorkload }).cells.find((cell) => cell.cell.id === 'program=sh')!;
     expect(planned.problems.join('\n')).toMatch(/params\.output/);
+  });
+});
+
+describe('usesKvm', () => {
+  const planOf = (text: string) => planRun(parseRig(text, 'rigs/kvm.rig.yaml', { workloads: isWorkload }).rig, { workloads: getWorkload });
+  const GZIP = `name: kvm
+title: gzip levels
+claim: A command rig starts no guest.
+workload: command
+params:
+  run: "gzip -{level} -c /etc/services"
+matrix:
+  level: [1, 9]
+metrics:
+  wall_ms: { unit: ms, better: lower, clock: "fork requested -> child reaped" }
+`;
+
+  it('is false for a command rig: its run neither probes KVM nor warns about it', () => {
+    expect(usesKvm(planOf(GZIP))).toBe(false);
+    expect(usesKvm(planRun(rig, { workloads: getWorkload }))).toBe(false);
+  });
+
+  it('is true when a requirement asks for KVM or names qemu or firecracker', () => {
+    expect(usesKvm(planOf(`${GZIP}requires:\n  - { kvm: true, where: { level: 9 } }\n`))).toBe(true);
+    expect(usesKvm(planOf(GZIP.replace('"gzip -{level} -c /etc/services"', '[/usr/bin/qemu-system-x86_64, -version]')))).toBe(true);
+    expect(usesKvm(planOf(`${GZIP}requires:\n  - { binary: firecracker }\n`))).toBe(true);
+  });
+
+  it("is the sandbox workload's to say, by its backend: qemu and firecracker start guests, bwrap does not", () => {
+    const sandbox = (backends: string) =>
+      planOf(`name: kvm
+title: lifecycle
+claim: Backends.
+workload: sandbox.lifecycle
+matrix:
+  backend: [${backends}]
+metrics:
+  total_ms: { unit: ms, better: lower, clock: "create requested -> destroyed" }
+`);
+    expect(usesKvm(sandbox('process, bwrap'))).toBe(false);
+    expect(usesKvm(sandbox('bwrap, qemu'))).toBe(true);
+    expect(usesKvm(sandbox('firecracker'))).toBe(true);
   });
 });

@@ -52,6 +52,11 @@ describe('rigor run (end to end)', () => {
     for (const line of result.stdout.split('\n')) expect(line.replaceAll(dir, '<dir>').length).toBeLessThanOrEqual(120);
   });
 
+  it('says nothing of KVM, qemu or TCG: a command rig starts no guest (host warnings belong to rigs that use what they warn about)', () => {
+    expect(`${result.stdout}${result.stderr}`).not.toMatch(/kvm|qemu|tcg/i);
+    expect(artifact.host.warnings.filter((warning) => /kvm|qemu|tcg/i.test(warning))).toEqual([]);
+  });
+
   it('--verbose prints the full table: a row per cell and metric', () => {
     const verbose = rigor(['run', rigPath, '--out', join(dir, 'out-verbose'), '--quiet', '--iterations', '2', '--verbose']);
     expect(verbose.code, verbose.stderr).toBe(0);
