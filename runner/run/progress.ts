@@ -1,7 +1,9 @@
 /**
  * Progress of a running rig on stderr: cell x of y, sample i of n, time left.
  * On a terminal one line is redrawn at most 10 times a second; elsewhere (CI
- * logs) a line is printed when a cell starts and ends, and every 10 s between.
+ * logs, a pipe) a line is printed when a cell starts and ends, and between:
+ * 2 s into the cell, then each twice as long after the last, up to every 10 s,
+ * so a cell of seconds shows its progress and an hour-long one does not flood the log.
  */
 import { storedValue } from '../artifact/metric-value.ts';
 import type { CellResult } from '../artifact/schema.ts';
@@ -18,7 +20,8 @@ export interface ProgressSink {
 }
 
 const REDRAW_MS = 100;
-/** Without a terminal (CI logs), a progress line every 10 s at most. */
+/** Without a terminal: the first progress line this long into a cell, then the gap doubles up to LOG_EVERY_MS. */
+const LOG_FIRST_MS = 2_000;
 const LOG_EVERY_MS = 10_000;
 
 /** Time left: the mean time per run so far, times the runs not yet done in this and later cells. */
@@ -50,6 +53,8 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
   let cell = { index: 0, total: 0, id: '', started: 0, samplingFrom: 0 };
   const cellSeconds: number[] = [];
   let lastDraw = 0;
+  /** Without a terminal, the gap before the next sample line of this cell. */
+  let logGap = LOG_FIRST_MS;
   let lineShown = false;
 
   const clearLine = () => {
@@ -78,15 +83,17 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, quie
       const now = performance.now();
       cell = { index, total, id: cellId, started: now, samplingFrom: now };
       lastDraw = now;
+      logGap = LOG_FIRST_MS;
       if (!interactive) say(`[cell ${index}/${total}] ${cellId}: sampling ${plannedSamples}`);
     },
     sample(progress) {
       if (quiet) return;
       const now = performance.now();
       if (progress.phase === 'warmup') cell.samplingFrom = now;
-      const every = interactive ? REDRAW_MS : LOG_EVERY_MS;
+      const every = interactive ? REDRAW_MS : logGap;
       if (now - lastDraw < every && (progress.done !== progress.total || !interactive)) return;
       lastDraw = now;
+      if (!interactive) logGap = Math.min(2 * logGap, LOG_EVERY_MS);
       const mean = cellSeconds.length ? cellSeconds.reduce((a, b) => a + b, 0) / cellSeconds.length : null;
       const left =
         progress.phase === 'sample'

@@ -1,5 +1,5 @@
 /** Progress lines: cell x of y, sample i of n, time left; redrawn on a terminal, logged sparsely elsewhere. */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createProgress, estimateSecondsLeft, formatDuration, outcomeLine } from '../../../runner/run/progress.ts';
 import { buildArtifact } from '../../helpers/artifact-builder.ts';
 
@@ -45,7 +45,7 @@ describe('createProgress', () => {
     expect(writes.at(-1)).toBe('[cell 2/5] program=sh: wall_ms median 1 ms\n');
   });
 
-  it('in a log prints whole lines, and no sample line within 10 s of the last', () => {
+  it('in a log prints whole lines, and no sample line in the first 2 s of a cell', () => {
     const { writes, sink } = stream(false);
     const progress = createProgress(sink);
     progress.cellStart(1, 1, 'default', 3);
@@ -53,6 +53,36 @@ describe('createProgress', () => {
     progress.cellEnd(1, 1, 'default', 'done');
     expect(writes).toEqual(['[cell 1/1] default: sampling 3\n', '[cell 1/1] default: done\n']);
     expect(writes.join('')).not.toContain('\r');
+  });
+
+  describe('in a log, within a cell', () => {
+    afterEach(() => vi.useRealTimers());
+
+    /** A cell of `runs` samples, one every `everyMs` of (fake) time; the lines written during it. */
+    function logCell(runs: number, everyMs: number): string[] {
+      vi.useFakeTimers({ toFake: ['performance'] });
+      const { writes, sink } = stream(false);
+      const progress = createProgress(sink);
+      progress.cellStart(3, 14, 'level=9', runs);
+      for (let done = 1; done <= runs; done++) {
+        vi.advanceTimersByTime(everyMs);
+        progress.sample({ phase: 'sample', done, total: runs });
+      }
+      return writes.slice(1);
+    }
+
+    it('shows progress 2 s into a cell, then after 4 s, 8 s, and every 10 s: a cell of seconds is not silent', () => {
+      // 20 samples, one a second: lines at 2, 6 and 14 s
+      const lines = logCell(20, 1000);
+      expect(lines).toHaveLength(3);
+      expect(lines[0]).toMatch(/^\[cell 3\/14\] level=9 {2}sample 2\/20 {2}~\S+ left\n$/);
+      expect(lines.map((line) => /sample (\d+)\//.exec(line)![1])).toEqual(['2', '6', '14']);
+    });
+
+    it('in a long cell, a line every 10 s at most', () => {
+      // 600 samples over 10 minutes: 2, 6, 14, then every 10 s up to 594 → 3 + 58 lines
+      expect(logCell(600, 1000)).toHaveLength(61);
+    });
   });
 
   it('says nothing when quiet', () => {

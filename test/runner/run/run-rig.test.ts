@@ -57,6 +57,18 @@ describe('rigor run (end to end)', () => {
     expect(artifact.host.warnings.filter((warning) => /kvm|qemu|tcg/i.test(warning))).toEqual([]);
   });
 
+  it('shows progress within a cell in a log (stderr not a terminal), from the batch as it runs', () => {
+    // 12 runs of 0.25 s in one batch of the native helper: at least 3 s, past the first log line at 2 s
+    const slow = join(dir, 'slow.rig.yaml');
+    writeFileSync(slow, readFileSync(rigPath, 'utf8').replace('name: tiny', 'name: slow').replace('[sh, -c, ":"]', '[sleep, "0.25"]').replace('warmup: 1, iterations: 7', 'warmup: 0, iterations: 12'));
+    const run = rigor(['run', slow, '--out', join(dir, 'out-slow'), '--set', 'program=shell-colon']);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stderr.split('\n');
+    const during = lines.filter((line) => /^\[cell 1\/1\] program=shell-colon {2}sample (\d+)\/12 {2}~\d+s left$/.test(line));
+    expect(during.length).toBeGreaterThanOrEqual(1);
+    expect(lines.indexOf(during[0]!)).toBeLessThan(lines.findIndex((line) => line.startsWith('[cell 1/1] program=shell-colon: wall_ms')));
+  });
+
   it('--verbose prints the full table: a row per cell and metric', () => {
     const verbose = rigor(['run', rigPath, '--out', join(dir, 'out-verbose'), '--quiet', '--iterations', '2', '--verbose']);
     expect(verbose.code, verbose.stderr).toBe(0);
