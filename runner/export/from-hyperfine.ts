@@ -1,26 +1,20 @@
 /**
- * A hyperfine `--export-json` file as a rigor artifact: one cell per result
- * (params: its command and any scan parameters), metric wall_ms (its times ×
- * 1000). Checking is strict and names the JSON path; building is pure.
+ * A hyperfine `--export-json` file as a rigor artifact: one cell per result,
+ * its times (per run) as wall time in ms, its user and system CPU time (a
+ * mean per command: hyperfine keeps no per-run CPU times) as one value each.
+ * Unmapped, a cell's params are its command and scan parameters; mapped onto
+ * a rig (onto-rig.ts), the cell is the rig's cell that runs the command.
+ * Checking is strict and names the JSON path; building is pure.
  */
 import { ARTIFACT_SCHEMA_ID, type Artifact, type CellResult, type Host } from '../artifact/schema.ts';
 import { InputError } from '../../base/errors.ts';
 import type { GitState } from '../host/git.ts';
 import { cellId } from '../rig/matrix.ts';
-import { RigFile, type MetricDef } from '../rig/schema.ts';
+import { RigFile, type MetricDef, type Rig } from '../rig/schema.ts';
 import { summarize } from '../stats/index.ts';
 import { TOOL_VERSION } from '../version.ts';
-import type { HyperfineFacts } from './hyperfine-format.ts';
-
-/** The fields of a result the import reads; hyperfine's mean, median, min, max and stddev are recomputed from times. */
-export interface HyperfineInput {
-  command: string;
-  times: number[];
-  user: number | null;
-  system: number | null;
-  exit_codes: (number | null)[];
-  parameters: Record<string, string>;
-}
+import type { HyperfineFacts, HyperfineInput } from './hyperfine-format.ts';
+import { SECONDS_DIVISOR, type MappedResult } from './onto-rig.ts';
 
 export const DEFAULT_IMPORT_RIG = 'imported-hyperfine';
 
@@ -29,6 +23,20 @@ const IMPORTED_WALL_MS: MetricDef = {
   better: 'lower',
   clock: 'hyperfine started the command -> hyperfine saw it exit (its own timer around each run, imported)',
 };
+
+/** hyperfine's means of the CPU times, one value per cell; not user_ms/sys_ms, which hold a value per run. */
+export const IMPORTED_CPU_METRICS = {
+  user_mean_ms: {
+    unit: 'ms',
+    better: 'lower',
+    clock: "hyperfine started the command -> it exited: user CPU time, hyperfine's mean over the command's runs (it keeps no per-run CPU times: one value per cell, imported)",
+  },
+  sys_mean_ms: {
+    unit: 'ms',
+    better: 'lower',
+    clock: "hyperfine started the command -> it exited: system CPU time, hyperfine's mean over the command's runs (it keeps no per-run CPU times: one value per cell, imported)",
+  },
+} as const satisfies Record<string, MetricDef>;
 
 /** "a string", "an array", ...: the kind of a JSON value, for "expected X, found Y". */
 function kindOf(value: unknown): string {
@@ -68,6 +76,10 @@ export function parseHyperfineExport(data: unknown, file: string): HyperfineInpu
       if (value === undefined || value === null) return null;
       return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fail(`${at}.${key}`, 'a number of seconds >= 0 or null', value);
     };
+    const memory = result.memory_usage_byte;
+    if (memory !== undefined && (!Array.isArray(memory) || memory.length !== times.length || memory.some((m) => !Number.isInteger(m) || m < 0))) {
+      return fail(`${at}.memory_usage_byte`, `an array of ${times.length} byte counts (one per time)`, memory);
+    }
     const exits = result.exit_codes;
     if (exits !== undefined && (!Array.isArray(exits) || exits.some((c) => c !== null && !Number.isInteger(c)))) {
       return fail(`${at}.exit_codes`, 'an array of integers (or null for a run killed by a signal)', Array.isArray(exits) ? exits.find((c) => c !== null && !Number.isInteger(c)) : exits);
@@ -94,15 +106,17 @@ export function parseHyperfineExport(data: unknown, file: string): HyperfineInpu
       system: cpu('system'),
       exit_codes: (exits as (number | null)[] | undefined) ?? times.map(() => null),
       parameters: parameters as Record<string, string>,
+      ...(memory !== undefined ? { memory_usage_byte: memory as number[] } : {}),
     };
   });
 }
 
 export interface ImportContext {
-  /** The hyperfine file, as given on the command line: becomes run.imported_from and rig.path. */
+  /** The hyperfine file, as given on the command line: becomes run.imported_from (and rig.path of an unmapped import). */
   file: string;
   /** sha256 of the file's bytes. */
   sha256: string;
+  /** The name an unmapped import files under. */
   rig: string;
   /** When the measurements were made, as well as can be told (the file's modification time). */
   measuredAt: string;
@@ -113,51 +127,116 @@ export interface ImportContext {
   git: GitState;
 }
 
-/** The artifact of an import; the caller validates and writes it (writeArtifact). */
-export function artifactFromHyperfine(results: readonly HyperfineInput[], ctx: ImportContext): Artifact {
-  const definition = RigFile.parse({
-    name: ctx.rig,
-    title: `Imported from hyperfine: ${ctx.file}`,
-    claim: `hyperfine's measurements of ${results.length} command${results.length === 1 ? '' : 's'}, converted to a rigor artifact, not measured again.`,
-    workload: 'command',
-    matrix: { include: results.map((r) => ({ command: r.command, ...r.parameters })) },
-    // hyperfine's export does not record its warmup runs; the runs of each command are all it has
-    sampling: { warmup: 0, iterations: Math.max(...results.map((r) => r.times.length)) },
-    metrics: { wall_ms: IMPORTED_WALL_MS },
-  });
-  const cells: CellResult[] = results.map((result) => {
-    const params = { command: result.command, ...result.parameters };
-    const samples = result.times.map((seconds) => seconds * 1000);
-    const facts: { hyperfine: HyperfineFacts } = { hyperfine: { user: result.user, system: result.system, exit_codes: result.exit_codes } };
-    return {
-      id: cellId(params),
-      params,
-      status: 'ok',
-      concurrency: 1,
-      warmup: 0,
-      facts,
-      metrics: { wall_ms: { ...IMPORTED_WALL_MS, samples, summary: summarize(samples) } },
-    };
-  });
+/** A rig the results are mapped onto (onto-rig.ts): the rig as loaded, and each result with its cell. */
+export interface ImportTarget {
+  rig: Rig;
+  path: string;
+  sha256: string;
+  /** --set given with the import, as run.overrides records them. */
+  overrides: Record<string, unknown>;
+  /** The rig's metric that takes hyperfine's times (onto-rig.ts wallMetric). */
+  wall: string;
+  mapped: MappedResult[];
+}
+
+/** user_mean_ms / sys_mean_ms of one result, where hyperfine gave the mean. */
+function cpuMetrics(result: HyperfineInput): CellResult['metrics'] {
+  const metrics: CellResult['metrics'] = {};
+  for (const [name, seconds] of [['user_mean_ms', result.user], ['sys_mean_ms', result.system]] as const) {
+    if (seconds === null) continue;
+    const value = [seconds * 1000];
+    metrics[name] = { ...IMPORTED_CPU_METRICS[name], samples: value, summary: summarize(value) };
+  }
+  return metrics;
+}
+
+function hyperfineFacts(result: HyperfineInput, mapped: boolean): { hyperfine: HyperfineFacts } {
+  return {
+    hyperfine: {
+      ...(mapped ? { command: result.command } : {}),
+      user: result.user,
+      system: result.system,
+      exit_codes: result.exit_codes,
+      ...(mapped && Object.keys(result.parameters).length > 0 ? { parameters: result.parameters } : {}),
+      ...(result.memory_usage_byte ? { memory_usage_byte: result.memory_usage_byte } : {}),
+    },
+  };
+}
+
+/**
+ * The artifact of an import; the caller validates and writes it (writeArtifact).
+ * Unmapped: a rig of its own (named ctx.rig, one cell per command). Onto
+ * `target`: the rig's name, file, cells and metrics, hyperfine's times in its
+ * wall metric, its CPU means as user_mean_ms / sys_mean_ms beside them.
+ */
+export function artifactFromHyperfine(results: readonly HyperfineInput[], ctx: ImportContext, target?: ImportTarget): Artifact {
+  const hasCpu = results.some((r) => r.user !== null || r.system !== null);
+  const cpuDefs = hasCpu ? IMPORTED_CPU_METRICS : {};
+  let rig: Artifact['rig'];
+  let cells: CellResult[];
+  if (target) {
+    const wallDef = target.rig.metrics[target.wall]!;
+    const divisor = SECONDS_DIVISOR[wallDef.unit]!;
+    rig = { name: target.rig.name, path: target.path, sha256: target.sha256, definition: { ...target.rig, metrics: { ...target.rig.metrics, ...cpuDefs } } };
+    cells = target.mapped.map(({ cell, result }) => {
+      const samples = result.times.map((seconds) => seconds * divisor);
+      return {
+        id: cell.id,
+        params: cell.params,
+        status: 'ok',
+        concurrency: 1,
+        warmup: 0,
+        facts: hyperfineFacts(result, true),
+        metrics: { [target.wall]: { ...wallDef, samples, summary: summarize(samples) }, ...cpuMetrics(result) },
+      };
+    });
+  } else {
+    const definition = RigFile.parse({
+      name: ctx.rig,
+      title: `Imported from hyperfine: ${ctx.file}`,
+      claim: `hyperfine's measurements of ${results.length} command${results.length === 1 ? '' : 's'}, converted to a rigor artifact, not measured again.`,
+      workload: 'command',
+      matrix: { include: results.map((r) => ({ command: r.command, ...r.parameters })) },
+      // hyperfine's export does not record its warmup runs; the runs of each command are all it has
+      sampling: { warmup: 0, iterations: Math.max(...results.map((r) => r.times.length)) },
+      metrics: { wall_ms: IMPORTED_WALL_MS, ...cpuDefs },
+    });
+    rig = { name: ctx.rig, path: ctx.file, sha256: ctx.sha256, definition };
+    cells = results.map((result) => {
+      const params = { command: result.command, ...result.parameters };
+      const samples = result.times.map((seconds) => seconds * 1000);
+      return {
+        id: cellId(params),
+        params,
+        status: 'ok',
+        concurrency: 1,
+        warmup: 0,
+        facts: hyperfineFacts(result, false),
+        metrics: { wall_ms: { ...IMPORTED_WALL_MS, samples, summary: summarize(samples) }, ...cpuMetrics(result) },
+      };
+    });
+  }
+  const where = 'imported from hyperfine: this host block is the machine that imported the file; the export does not say where hyperfine ran';
+  const timer = target
+    ? `imported from hyperfine: ${target.wall} holds hyperfine's own times of the rig's commands (with -N, fork/exec to wait, as the command workload's clock; without -N, through a shell less its measured start-up), not rigor's; user_mean_ms and sys_mean_ms are hyperfine's means per command`
+    : null;
   return {
     schema: ARTIFACT_SCHEMA_ID,
     tool: { name: 'rigor', version: TOOL_VERSION },
-    rig: { name: ctx.rig, path: ctx.file, sha256: ctx.sha256, definition },
+    rig,
     run: {
       id: ctx.runId,
       command_line: ctx.commandLine,
       started_at: ctx.measuredAt,
       finished_at: ctx.measuredAt,
       status: 'complete',
-      overrides: {},
+      overrides: target?.overrides ?? {},
       imported_from: ctx.file,
     },
     git: ctx.git,
-    host: {
-      ...ctx.host,
-      warnings: [...ctx.host.warnings, 'imported from hyperfine: this host block is the machine that imported the file; the export does not say where hyperfine ran'],
-    },
-    environment: {},
+    host: { ...ctx.host, warnings: [...ctx.host.warnings, where, ...(timer ? [timer] : [])] },
+    // what the numbers came from: the file, by its bytes
+    environment: { imported: { format: 'hyperfine', file: ctx.file, sha256: ctx.sha256 } },
     cells,
     gates: [],
     ratios: [],

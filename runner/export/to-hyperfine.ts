@@ -1,25 +1,37 @@
 /**
  * An artifact in hyperfine's `--export-json` shape, so tools written for
  * hyperfine (its plot scripts, CI comment bots) read rigor's numbers. One
- * result per cell and time metric; statistics computed from the raw samples
- * the way hyperfine computes them (mean, n−1 stddev, middle-two median). Pure.
+ * result per cell and time metric, named by the cell's command as a shell
+ * would run it (so `rigor import hyperfine --rig` maps it back onto the
+ * rig); CPU time is not a result of its own but each result's `user` and
+ * `system` (hyperfine's shape holds their means only). Statistics computed
+ * from the raw samples the way hyperfine computes them (mean, n−1 stddev,
+ * middle-two median). Pure.
  */
 import type { Artifact, CellResult } from '../artifact/schema.ts';
+import { cellParams } from '../rig/substitute.ts';
 import { median } from '../stats/index.ts';
+import { IMPORTED_CPU_METRICS } from './from-hyperfine.ts';
 import type { HyperfineExport, HyperfineFacts, HyperfineResult } from './hyperfine-format.ts';
+import { commandLine, CPU_METRICS, SECONDS_DIVISOR } from './onto-rig.ts';
 
-/** Divisor from a time unit to seconds: hyperfine's times are seconds. Division, not ×0.001, so ms → s → ms round-trips. */
-const SECONDS_DIVISOR: Readonly<Record<string, number>> = { s: 1, ms: 1e3, us: 1e6, 'µs': 1e6, ns: 1e9 };
+/** Metrics that become each result's user / system rather than results: per run (a rig's), then hyperfine's means (an import's). */
+const USER = ['user_ms', 'user_mean_ms'];
+const SYSTEM = ['sys_ms', 'sys_mean_ms'];
+const CPU = new Set([...CPU_METRICS, ...Object.keys(IMPORTED_CPU_METRICS)]);
 
 export interface HyperfineConversion {
   export: HyperfineExport;
   /** Metrics left out, each with why (not a time unit). */
   skipped: string[];
+  /** What the export could not fill, and what would (user or system null: no CPU time measured). */
+  notes: string[];
 }
 
 export function toHyperfine(artifact: Artifact): HyperfineConversion {
   const skipped: string[] = [];
   const timeMetrics = Object.entries(artifact.rig.definition.metrics).filter(([name, def]) => {
+    if (CPU.has(name)) return false;
     if (SECONDS_DIVISOR[def.unit] !== undefined) return true;
     skipped.push(`metric ${name}: unit ${def.unit} is not a time (hyperfine exports hold ${Object.keys(SECONDS_DIVISOR).join(', ')} as seconds)`);
     return false;
@@ -27,6 +39,7 @@ export function toHyperfine(artifact: Artifact): HyperfineConversion {
   // A metric name goes into the command only when there is more than one to tell apart.
   const withMetric = timeMetrics.length > 1;
   const results: HyperfineResult[] = [];
+  const unfilled = new Set<'user' | 'system'>();
   for (const cell of artifact.cells) {
     if (cell.status !== 'ok') continue;
     for (const [name] of timeMetrics) {
@@ -38,6 +51,8 @@ export function toHyperfine(artifact: Artifact): HyperfineConversion {
       const label = commandLabel(artifact, cell);
       const stats = timeStatistics(times);
       const cpu = cpuAndExits(artifact, cell, times.length);
+      if (cpu.user === null) unfilled.add('user');
+      if (cpu.system === null) unfilled.add('system');
       // hyperfine's field order, so a diff against its own export reads line by line
       results.push({
         command: withMetric ? `${label} [${name}]` : label,
@@ -49,17 +64,39 @@ export function toHyperfine(artifact: Artifact): HyperfineConversion {
         min: stats.min,
         max: stats.max,
         times,
+        ...(cpu.memory_usage_byte ? { memory_usage_byte: cpu.memory_usage_byte } : {}),
         exit_codes: cpu.exit_codes,
         ...parametersOf(cell),
       });
     }
   }
-  return { export: { results }, skipped };
+  const notes = [...unfilled].map(
+    (field) =>
+      `${field}: null where a cell has no ${field === 'user' ? 'user_ms' : 'sys_ms'} samples (declare ${field === 'user' ? 'user_ms' : 'sys_ms'} in the rig: the command workload records the child's ${field} CPU time per run)`,
+  );
+  return { export: { results }, skipped, notes };
 }
 
-/** The command a hyperfine result imported into this cell had, else "<rig>/<cell id>". */
+/**
+ * The command the cell ran, as a shell would: a hyperfine import's own, else
+ * the command workload's `run` (an argv quoted into one line); else "<rig>/<cell id>".
+ */
 function commandLabel(artifact: Artifact, cell: CellResult): string {
-  return typeof cell.params.command === 'string' ? cell.params.command : `${artifact.rig.name}/${cell.id}`;
+  const imported = cell.facts?.hyperfine as HyperfineFacts | undefined;
+  if (imported?.command) return imported.command;
+  if (artifact.run.imported_from !== undefined && typeof cell.params.command === 'string') return cell.params.command;
+  const definition = artifact.rig.definition;
+  const workload = cell.params.workload ?? definition.workload;
+  if (workload === 'command') {
+    try {
+      const { run } = cellParams(definition, { id: cell.id, params: cell.params });
+      if (typeof run === 'string') return run;
+      if (Array.isArray(run) && run.length > 0 && run.every((word) => typeof word === 'string')) return commandLine(run);
+    } catch {
+      // a run whose placeholders no longer resolve is named by its cell
+    }
+  }
+  return `${artifact.rig.name}/${cell.id}`;
 }
 
 function timeStatistics(times: number[]): Pick<HyperfineResult, 'mean' | 'stddev' | 'median' | 'min' | 'max'> {
@@ -78,30 +115,42 @@ function timeStatistics(times: number[]): Pick<HyperfineResult, 'mean' | 'stddev
 
 /**
  * user/system/exit_codes: what a hyperfine import kept (facts.hyperfine);
- * else the means of the cell's user_ms / sys_ms metrics, and for the command
+ * else the means of the cell's user_ms / sys_ms samples, and for the command
  * workload its expected exit code for every run (any other exit fails the
  * cell); null where rigor did not observe the thing.
  */
-function cpuAndExits(artifact: Artifact, cell: CellResult, runs: number): Pick<HyperfineResult, 'user' | 'system' | 'exit_codes'> {
+function cpuAndExits(artifact: Artifact, cell: CellResult, runs: number): Pick<HyperfineResult, 'user' | 'system' | 'exit_codes' | 'memory_usage_byte'> {
   const imported = cell.facts?.hyperfine as HyperfineFacts | undefined;
-  if (imported && imported.exit_codes.length === runs) return { user: imported.user, system: imported.system, exit_codes: imported.exit_codes };
-  const meanSeconds = (name: string): number | null => {
-    const metric = cell.metrics[name];
-    const divisor = metric ? SECONDS_DIVISOR[metric.unit] : undefined;
-    if (!metric || divisor === undefined || metric.samples.length === 0) return null;
-    return metric.samples.reduce((sum, s) => sum + s, 0) / metric.samples.length / divisor;
+  if (imported && imported.exit_codes.length === runs) {
+    return {
+      user: imported.user,
+      system: imported.system,
+      exit_codes: imported.exit_codes,
+      ...(imported.memory_usage_byte?.length === runs ? { memory_usage_byte: imported.memory_usage_byte } : {}),
+    };
+  }
+  const meanSeconds = (names: string[]): number | null => {
+    for (const name of names) {
+      const metric = cell.metrics[name];
+      const divisor = metric ? SECONDS_DIVISOR[metric.unit] : undefined;
+      if (!metric || divisor === undefined || metric.samples.length === 0) continue;
+      return metric.samples.reduce((sum, s) => sum + s, 0) / metric.samples.length / divisor;
+    }
+    return null;
   };
   const definition = artifact.rig.definition;
   const workload = cell.params.workload ?? definition.workload;
   const expected = cell.params.expect_exit ?? definition.params.expect_exit ?? 0;
   const exit = workload === 'command' && typeof expected === 'number' ? expected : null;
-  return { user: meanSeconds('user_ms'), system: meanSeconds('sys_ms'), exit_codes: Array.from({ length: runs }, () => exit) };
+  return { user: meanSeconds(USER), system: meanSeconds(SYSTEM), exit_codes: Array.from({ length: runs }, () => exit) };
 }
 
 /** The cell's scalar parameters other than the command, as hyperfine's string-valued `parameters`; absent when there are none. */
 function parametersOf(cell: CellResult): Pick<HyperfineResult, 'parameters'> {
+  const imported = (cell.facts?.hyperfine as HyperfineFacts | undefined)?.parameters;
   const entries = Object.entries(cell.params)
     .filter(([key, value]) => key !== 'command' && ['string', 'number', 'boolean'].includes(typeof value))
     .map(([key, value]) => [key, String(value)]);
-  return entries.length > 0 ? { parameters: Object.fromEntries(entries) } : {};
+  const parameters = { ...Object.fromEntries(entries), ...imported };
+  return Object.keys(parameters).length > 0 ? { parameters } : {};
 }

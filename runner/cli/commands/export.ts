@@ -27,6 +27,7 @@ export const exportCommand: RigorCommand = {
     } else {
       const converted = toHyperfine(artifact);
       for (const note of converted.skipped) process.stderr.write(`rigor export: ${path}: skipped ${note}\n`);
+      for (const note of converted.notes) process.stderr.write(`rigor export: ${path}: ${note}\n`);
       output = converted.export;
     }
     const text = `${JSON.stringify(output, null, 2)}\n`;

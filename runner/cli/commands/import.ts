@@ -1,14 +1,38 @@
-/** `rigor import hyperfine <file>`: a hyperfine --export-json file as a rigor artifact, marked as imported. */
+/**
+ * `rigor import hyperfine <file>`: a hyperfine --export-json file as a rigor
+ * artifact, marked as imported; with --rig, mapped onto that rig's cells.
+ */
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { writeArtifact } from '../../artifact/write.ts';
 import { InputError } from '../../../base/errors.ts';
-import { artifactFromHyperfine, DEFAULT_IMPORT_RIG, parseHyperfineExport } from '../../export/from-hyperfine.ts';
+import { artifactFromHyperfine, DEFAULT_IMPORT_RIG, parseHyperfineExport, type ImportTarget } from '../../export/from-hyperfine.ts';
+import type { HyperfineInput } from '../../export/hyperfine-format.ts';
+import { commandCells, mapOntoCells, wallMetric } from '../../export/onto-rig.ts';
 import { collectHost } from '../../host/collect.ts';
 import { collectGit } from '../../host/git.ts';
+import { resolveRigPath } from '../../rig/discover.ts';
+import { loadRig } from '../../rig/load.ts';
+import { applyOverrides } from '../../rig/overrides.ts';
 import { Name } from '../../rig/schema.ts';
+import { isBatchedWorkload, workloadChecks } from '../../workloads/index.ts';
 import type { RigorCommand } from '../command.ts';
+
+/** The rig given with --rig, loaded, each result with the cell that runs its command; and the command cells no result is for. */
+function importTarget(results: readonly HyperfineInput[], file: string, rigArgument: string, sets: string[]): { target: ImportTarget; without: string[] } {
+  const path = resolveRigPath(rigArgument);
+  const loaded = loadRig(path, { ...workloadChecks, batched: isBatchedWorkload });
+  const { rig, applied } = applyOverrides(loaded.rig, sets);
+  const [wall] = wallMetric(loaded.rig, path);
+  const cells = commandCells(rig);
+  const mapped = mapOntoCells(results, cells, file, path);
+  const target = { rig: loaded.rig, path: relative(process.cwd(), resolve(path)), sha256: loaded.sha256, overrides: applied, wall, mapped };
+  return { target, without: cells.filter((cell) => !mapped.some((m) => m.cell === cell)).map((cell) => cell.id) };
+}
+
+/** "0.91 ms" */
+const ms = (seconds: number | null) => (seconds === null ? 'none' : seconds === 0 ? '0 ms' : `${(seconds * 1000).toPrecision(3)} ms`);
 
 export const importCommand: RigorCommand = {
   command: 'import <format> <file>',
@@ -17,14 +41,25 @@ export const importCommand: RigorCommand = {
     yargs
       .positional('format', { choices: ['hyperfine'] as const, describe: 'hyperfine: a file written by hyperfine --export-json', demandOption: true })
       .positional('file', { type: 'string', describe: 'the file to import', demandOption: true })
-      .option('rig', { type: 'string', default: DEFAULT_IMPORT_RIG, describe: 'rig name the artifact is filed under' })
+      .option('rig', {
+        type: 'string',
+        describe: "a rig (name or file) to map the results onto: each result becomes the rig's cell that runs its command, filed under results/<rig>/",
+      })
+      .option('set', { type: 'array', string: true, default: [], describe: 'key=value, as for rigor run: narrows the cells of --rig (two cells running one command)' })
+      .option('name', { type: 'string', describe: `without --rig: the rig name an import of its own is filed under (default ${DEFAULT_IMPORT_RIG})` })
       .option('out', { type: 'string', describe: 'directory for the artifact (default results/<rig>/)' })
-      .example('$0 import hyperfine bench.json', 'into results/imported-hyperfine/')
-      .example('$0 import hyperfine bench.json --rig shells', 'into results/shells/'),
+      .example('$0 import hyperfine bench.json --rig gzip', "onto rigs/gzip.rig.yaml's cells, into results/gzip/")
+      .example('$0 import hyperfine bench.json', 'a rig of its own, into results/imported-hyperfine/')
+      .example('$0 import hyperfine bench.json --name shells', 'a rig of its own named shells, into results/shells/'),
   handler: async (args) => {
     const file = String(args.file);
-    const rig = String(args.rig);
-    if (!Name.safeParse(rig).success) throw new InputError(`--rig: expected a lower-case name of letters, digits, - and _, found ${JSON.stringify(rig)}`);
+    const sets = (args.set as string[]) ?? [];
+    if (args.rig !== undefined && args.name !== undefined) {
+      throw new InputError('--rig and --name: expected one of them (--rig maps onto a rig and files under its name), found both');
+    }
+    if (args.rig === undefined && sets.length > 0) throw new InputError('--set: narrows the cells of --rig, found no --rig');
+    const name = String(args.name ?? DEFAULT_IMPORT_RIG);
+    if (!Name.safeParse(name).success) throw new InputError(`--name: expected a lower-case name of letters, digits, - and _, found ${JSON.stringify(name)}`);
     let bytes: Buffer;
     try {
       bytes = readFileSync(file);
@@ -38,19 +73,33 @@ export const importCommand: RigorCommand = {
       throw new InputError(`${file}: not valid JSON: ${(error as Error).message}`);
     }
     const results = parseHyperfineExport(data, file);
-    const artifact = artifactFromHyperfine(results, {
-      file,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      rig,
-      // hyperfine writes its export when the last run ends: the best time the file tells
-      measuredAt: statSync(file).mtime.toISOString(),
-      runId: randomUUID(),
-      commandLine: ['rigor', ...process.argv.slice(2)],
-      host: await collectHost({ tools: ['hyperfine'], probeKvm: false }),
-      git: collectGit(),
+    const onto = args.rig === undefined ? undefined : importTarget(results, file, String(args.rig), sets);
+    const target = onto?.target;
+    const artifact = artifactFromHyperfine(
+      results,
+      {
+        file,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        rig: name,
+        // hyperfine writes its export when the last run ends: the best time the file tells
+        measuredAt: statSync(file).mtime.toISOString(),
+        runId: randomUUID(),
+        commandLine: ['rigor', ...process.argv.slice(2)],
+        host: await collectHost({ tools: ['hyperfine'], probeKvm: false }),
+        git: collectGit(),
+      },
+      target,
+    );
+    const path = writeArtifact(artifact, String(args.out ?? join('results', artifact.rig.name)));
+    const lines = [`imported ${results.length} result${results.length === 1 ? '' : 's'} from ${file}${target ? ` onto ${target.path}` : ''}`];
+    artifact.cells.forEach((cell, i) => {
+      const result = target ? target.mapped[i]!.result : results[i]!;
+      const where = target ? `${cell.id} <- ${JSON.stringify(result.command)}` : cell.id;
+      lines.push(`  ${where}: ${result.times.length} runs; user ${ms(result.user)}, system ${ms(result.system)} (hyperfine's means)`);
     });
-    const path = writeArtifact(artifact, String(args.out ?? join('results', rig)));
-    process.stdout.write(`imported ${results.length} result${results.length === 1 ? '' : 's'} from ${file}\nartifact: ${relative(process.cwd(), path)}\n`);
+    if (onto?.without.length) lines.push(`  no result for: ${onto.without.join('; ')}`);
+    lines.push(`artifact: ${relative(process.cwd(), path)}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   },
 };

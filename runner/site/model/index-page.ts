@@ -3,7 +3,7 @@ import type { Rig } from '../../rig/schema.ts';
 import { artifactRef, type ArtifactInput, type ArtifactRef } from './artifact-ref.ts';
 import { ratioRows, verdictCounts, type RatioRow, type VerdictCounts } from './claims.ts';
 import { cellValue, type MatrixValue } from './matrix.ts';
-import type { RigInput } from './rig-page.ts';
+import { importedOnly, type RigInput } from './rig-page.ts';
 import { Footnotes } from './source.ts';
 
 export interface Headline {
@@ -23,6 +23,8 @@ export interface IndexRig {
   invalid: string | null;
   /** The rig has artifacts but no file in rigs/ any more. */
   orphan: boolean;
+  /** No rig file, and every artifact imported: the files they came from (no rig file ever existed). */
+  importedFrom: string[] | null;
   newest: ArtifactRef | null;
   artifactCount: number;
   headline: Headline | null;
@@ -76,6 +78,7 @@ export function indexPage(
       claim: definition?.claim ?? '',
       invalid: file && 'error' in file.loaded ? file.loaded.error : null,
       orphan: !file,
+      importedFrom: importedOnly(file ?? null, artifacts),
       newest: newest ? artifactRef(newest) : null,
       artifactCount: artifacts.length,
       headline: newest ? headline(newest, footnotes) : null,

@@ -24,7 +24,10 @@ export interface RigPage {
   rigFile: { path: string; source: string; error: string | null } | null;
   /** The artifact was made from a different rig file than the one in rigs/ now. */
   rigChanged: boolean;
-  task: string;
+  /** The command that measures it again; null for a rig only imports made (no rig file, no task). */
+  task: string | null;
+  /** A rig without a rig file whose every artifact was imported: the files they came from (run.imported_from). */
+  importedFrom: string[] | null;
   newest: ArtifactRef | null;
   matrix: MatrixModel | null;
   charts: MetricCharts[];
@@ -36,8 +39,15 @@ export interface RigPage {
 }
 
 /** `artifacts` newest first (see newestFirst). */
+/** The files a rig's artifacts were imported from, when it has no rig file and every one of them was imported; else null. */
+export function importedOnly(file: RigInput | null, artifacts: ArtifactInput[]): string[] | null {
+  if (file || artifacts.length === 0 || artifacts.some((input) => input.artifact.run.imported_from === undefined)) return null;
+  return [...new Set(artifacts.map((input) => input.artifact.run.imported_from!))];
+}
+
 export function rigPage(name: string, file: RigInput | null, artifacts: ArtifactInput[]): RigPage {
   const rig = file && 'rig' in file.loaded ? file.loaded.rig : null;
+  const imported = importedOnly(file, artifacts);
   const newest = artifacts[0] ?? null;
   const definition = rig ?? newest?.artifact.rig.definition ?? null;
   const matrix = newest ? matrixModel(newest, rig, file?.path ?? `rigs/${name}.rig.yaml`) : null;
@@ -48,7 +58,8 @@ export function rigPage(name: string, file: RigInput | null, artifacts: Artifact
     notes: definition?.notes ?? null,
     rigFile: file ? { path: file.path, source: file.source, error: 'error' in file.loaded ? file.loaded.error : null } : null,
     rigChanged: Boolean(newest && file && 'sha256' in file.loaded && newest.artifact.rig.sha256 !== file.loaded.sha256),
-    task: `mise run bench:${name}`,
+    task: imported ? null : `mise run bench:${name}`,
+    importedFrom: imported,
     newest: newest ? artifactRef(newest) : null,
     matrix,
     charts: newest && matrix ? metricCharts(newest, matrix.columns) : [],

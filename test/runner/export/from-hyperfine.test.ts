@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { assertValidArtifact } from '../../../runner/artifact/validate.ts';
 import { InputError } from '../../../base/errors.ts';
 import { artifactFromHyperfine, parseHyperfineExport, type ImportContext } from '../../../runner/export/from-hyperfine.ts';
+import { commandCells, mapOntoCells } from '../../../runner/export/onto-rig.ts';
+import { parseRig } from '../../../runner/rig/load.ts';
 import { buildArtifact } from '../../helpers/artifact-builder.ts';
 
 const RESULT = { command: 'true', mean: 0.001, stddev: 0.0001, median: 0.001, user: 0.0006, system: 0.0003, min: 0.0009, max: 0.0011, times: [0.0009, 0.001, 0.0011], exit_codes: [0, 0, 0] };
@@ -28,9 +30,14 @@ describe('parseHyperfineExport', () => {
     [{ results: [{ ...RESULT, exit_codes: [0] }] }, 'bench.json: results[0].exit_codes: expected one per time (3), found 1'],
     [{ results: [{ ...RESULT, parameters: { n: 1 } }] }, 'bench.json: results[0].parameters.n: expected a string, found the number 1'],
     [{ results: [RESULT, RESULT] }, 'bench.json: results[1]: the same command and parameters as results[0] (command=true); rigor cells need distinct ones'],
+    [{ results: [{ ...RESULT, memory_usage_byte: [1, 2] }] }, 'bench.json: results[0].memory_usage_byte: expected an array of 3 byte counts (one per time), found an array'],
   ])('names file, path, expected and found: %j', (data, message) => {
     expect(() => parse(data)).toThrow(InputError);
     expect(() => parse(data)).toThrow(message);
+  });
+
+  it("keeps newer hyperfines' per-run peak memory", () => {
+    expect(parse({ results: [{ ...RESULT, memory_usage_byte: [1000, 2000, 3000] }] })[0]!.memory_usage_byte).toEqual([1000, 2000, 3000]);
   });
 
   it('keeps a signal-killed run (null exit code) and a result without user/system', () => {
@@ -62,8 +69,48 @@ describe('artifactFromHyperfine', () => {
     expect(wall.summary!.n).toBe(3);
     expect(wall.clock).toMatch(/hyperfine.* -> /);
     expect(artifact.cells[0]!.facts).toEqual({ hyperfine: { user: 0.0006, system: 0.0003, exit_codes: [0, 0, 0] } });
+    // hyperfine's CPU means, one value a cell, under names that say so (user_ms holds a value per run)
+    expect(artifact.cells[0]!.metrics.user_mean_ms!.samples).toEqual([0.6]);
+    expect(artifact.cells[0]!.metrics.sys_mean_ms!.samples).toEqual([0.3]);
+    expect(artifact.rig.definition.metrics.user_mean_ms!.clock).toMatch(/mean over the command's runs/);
+    expect(artifact.environment).toEqual({ imported: { format: 'hyperfine', file: 'bench.json', sha256: 'a'.repeat(64) } });
     expect(artifact.run).toMatchObject({ imported_from: 'bench.json', command_line: ctx.commandLine, started_at: ctx.measuredAt, status: 'complete' });
     expect(artifact.rig.definition).toMatchObject({ name: 'imported-hyperfine', workload: 'command' });
     expect(artifact.host.warnings.at(-1)).toMatch(/does not say where hyperfine ran/);
+  });
+
+  it("maps results onto a rig's cells: the rig's name, file, cell ids and wall metric (in its unit), hyperfine's command in facts", () => {
+    const loaded = parseRig(
+      `name: gzip
+title: gzip
+claim: Levels.
+workload: command
+params:
+  run: "gzip -{level} -c big.txt"
+matrix:
+  level: [1, 6, 9]
+metrics:
+  wall_s: { unit: s, better: lower, clock: "fork requested -> child reaped" }
+`,
+      'rigs/gzip.rig.yaml',
+    );
+    const results = parse({ results: [{ ...RESULT, command: 'gzip -9 -c big.txt', memory_usage_byte: [1, 2, 3] }, { ...RESULT, command: 'gzip -1 -c big.txt', user: null, system: null }] });
+    const mapped = mapOntoCells(results, commandCells(loaded.rig), 'bench.json', 'rigs/gzip.rig.yaml');
+    const artifact = artifactFromHyperfine(results, ctx, { rig: loaded.rig, path: 'rigs/gzip.rig.yaml', sha256: loaded.sha256, overrides: {}, wall: 'wall_s', mapped });
+    assertValidArtifact(artifact, 'mapped');
+    expect(artifact.rig).toMatchObject({ name: 'gzip', path: 'rigs/gzip.rig.yaml', sha256: loaded.sha256 });
+    expect(artifact.cells.map((cell) => [cell.id, cell.params])).toEqual([
+      ['level=9', { level: 9 }],
+      ['level=1', { level: 1 }],
+    ]);
+    expect(artifact.cells[0]!.metrics.wall_s!.samples).toEqual(RESULT.times);
+    expect(artifact.cells[0]!.metrics.wall_s!.clock).toBe('fork requested -> child reaped');
+    expect(artifact.cells[0]!.facts).toEqual({ hyperfine: { command: 'gzip -9 -c big.txt', user: 0.0006, system: 0.0003, exit_codes: [0, 0, 0], memory_usage_byte: [1, 2, 3] } });
+    expect(Object.keys(artifact.cells[0]!.metrics)).toEqual(['wall_s', 'user_mean_ms', 'sys_mean_ms']);
+    // hyperfine gave no CPU times for this one: nothing made up
+    expect(Object.keys(artifact.cells[1]!.metrics)).toEqual(['wall_s']);
+    expect(Object.keys(artifact.rig.definition.metrics)).toEqual(['wall_s', 'user_mean_ms', 'sys_mean_ms']);
+    expect(artifact.run.imported_from).toBe('bench.json');
+    expect(artifact.host.warnings.at(-1)).toMatch(/^imported from hyperfine: wall_s holds hyperfine's own times of the rig's commands/);
   });
 });

@@ -18,9 +18,9 @@ describe('toHyperfine', () => {
     ],
   });
 
-  it('writes one result per cell and time metric with every field hyperfine writes, times in seconds', () => {
+  it('writes one result per cell and time metric with every field hyperfine writes, times in seconds; CPU time is its user, not a result', () => {
     const { export: out } = toHyperfine(artifact);
-    expect(out.results.map((r) => r.command)).toEqual(['startup/program=true,cache=warm [wall_ms]', 'startup/program=true,cache=warm [user_ms]']);
+    expect(out.results.map((r) => r.command)).toEqual(['startup/program=true,cache=warm']);
     const wall = out.results[0]!;
     expect(Object.keys(wall)).toEqual(['command', 'mean', 'stddev', 'median', 'user', 'system', 'min', 'max', 'times', 'exit_codes', 'parameters']);
     expect(wall.times).toEqual([0.001, 0.002, 0.003, 0.01]);
@@ -30,7 +30,9 @@ describe('toHyperfine', () => {
     expect(wall.median).toBeCloseTo(0.0025, 15);
     expect([wall.min, wall.max]).toEqual([0.001, 0.01]);
     expect(wall.user).toBeCloseTo(0.0005, 15);
+    // no sys_ms in this rig: null, and a note says what would fill it
     expect(wall.system).toBeNull();
+    expect(toHyperfine(artifact).notes).toEqual([expect.stringMatching(/^system: null where a cell has no sys_ms samples \(declare sys_ms in the rig/)]);
     // the command workload fails a cell on any exit but the expected one (0 by default)
     expect(wall.exit_codes).toEqual([0, 0, 0, 0]);
     expect(wall.parameters).toEqual({ program: 'true', cache: 'warm' });
@@ -46,5 +48,23 @@ describe('toHyperfine', () => {
     single.rig.definition.workload = 'sandbox.lifecycle';
     const [result] = toHyperfine(single).export.results;
     expect(result).toMatchObject({ command: 'synthetic/backend=bwrap', stddev: null, median: 0.004, exit_codes: [null], user: null, system: null });
+  });
+
+  it("names a command cell by its command as a shell would run it, and takes system time from sys_ms", () => {
+    const run = buildArtifact({
+      rig: 'gzip',
+      metrics: { wall_ms: COMMAND_METRICS.wall_ms, user_ms: COMMAND_METRICS.user_ms, sys_ms: { ...COMMAND_METRICS.user_ms, clock: 'child started -> child reaped (rusage system)' } },
+      cells: [
+        { params: { level: 1 }, samples: { wall_ms: [10, 12], user_ms: [8, 10], sys_ms: [1, 3] } },
+        { params: { level: 9 }, samples: { wall_ms: [30, 34], user_ms: [28, 30], sys_ms: [2, 2] } },
+      ],
+    });
+    run.rig.definition.params = { run: ['gzip', '-{level}', '-c', "it's here.txt"] };
+    const { export: out, notes } = toHyperfine(run);
+    expect(out.results.map((r) => [r.command, r.user, r.system, r.parameters])).toEqual([
+      ["gzip -1 -c 'it'\\''s here.txt'", 0.009, 0.002, { level: '1' }],
+      ["gzip -9 -c 'it'\\''s here.txt'", 0.029, 0.002, { level: '9' }],
+    ]);
+    expect(notes).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,11 +18,16 @@ describe('rigor export', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rigor-export-'));
   const path = writeArtifactFile(dir, buildArtifact({ rig: 'startup', metrics: METRICS, cells: [{ params: { program: 'true' }, samples: { wall_ms: [1, 2, 3], rss_mib: [4, 4, 4] } }] }));
 
-  it('writes hyperfine JSON to stdout, with a note on stderr for each metric that is not a time', async () => {
+  it('writes hyperfine JSON to stdout, with a note on stderr for each metric that is not a time, and for CPU times it has none of', async () => {
     const { code, stdout, stderr } = await callCommand(exportCommand, { artifact: path, format: 'hyperfine' });
     expect(code).toBe(0);
-    expect(JSON.parse(stdout).results).toMatchObject([{ command: 'startup/program=true', median: 0.002, times: [0.001, 0.002, 0.003] }]);
-    expect(stderr).toBe(`rigor export: ${path}: skipped metric rss_mib: unit MiB is not a time (hyperfine exports hold s, ms, us, µs, ns as seconds)\n`);
+    expect(JSON.parse(stdout).results).toMatchObject([{ command: 'startup/program=true', median: 0.002, times: [0.001, 0.002, 0.003], user: null, system: null }]);
+    expect(stderr.split('\n')).toEqual([
+      `rigor export: ${path}: skipped metric rss_mib: unit MiB is not a time (hyperfine exports hold s, ms, us, µs, ns as seconds)`,
+      `rigor export: ${path}: user: null where a cell has no user_ms samples (declare user_ms in the rig: the command workload records the child's user CPU time per run)`,
+      `rigor export: ${path}: system: null where a cell has no sys_ms samples (declare sys_ms in the rig: the command workload records the child's system CPU time per run)`,
+      '',
+    ]);
   });
 
   it('writes BMF to --out, every metric included', async () => {
@@ -43,9 +48,20 @@ describe('rigor export', () => {
 });
 
 describe('rigor import', () => {
-  it('refuses a rig name that cannot be a file name, and an unreadable file', async () => {
-    await expect(callCommand(importCommand, { format: 'hyperfine', file: 'x.json', rig: 'Bad Name' })).rejects.toThrow('--rig: expected a lower-case name of letters, digits, - and _, found "Bad Name"');
-    await expect(callCommand(importCommand, { format: 'hyperfine', file: join(tmpdir(), 'no-such-hyperfine.json'), rig: 'x' })).rejects.toThrow(/no-such-hyperfine\.json: cannot read: ENOENT/);
+  const dir = mkdtempSync(join(tmpdir(), 'rigor-import-'));
+  it('refuses a name that cannot be a file name, and an unreadable file', async () => {
+    await expect(callCommand(importCommand, { format: 'hyperfine', file: 'x.json', name: 'Bad Name' })).rejects.toThrow('--name: expected a lower-case name of letters, digits, - and _, found "Bad Name"');
+    await expect(callCommand(importCommand, { format: 'hyperfine', file: join(tmpdir(), 'no-such-hyperfine.json'), name: 'x' })).rejects.toThrow(/no-such-hyperfine\.json: cannot read: ENOENT/);
+  });
+
+  it('refuses --rig with --name, --set without --rig, and a rig that does not exist', async () => {
+    await expect(callCommand(importCommand, { format: 'hyperfine', file: 'x.json', rig: 'startup', name: 'x' })).rejects.toThrow(
+      '--rig and --name: expected one of them (--rig maps onto a rig and files under its name), found both',
+    );
+    await expect(callCommand(importCommand, { format: 'hyperfine', file: 'x.json', set: ['cache=warm'] })).rejects.toThrow('--set: narrows the cells of --rig, found no --rig');
+    const hyperfine = join(dir, 'one.json');
+    writeFileSync(hyperfine, JSON.stringify({ results: [{ command: 'true', times: [0.001], user: 0, system: 0, exit_codes: [0] }] }));
+    await expect(callCommand(importCommand, { format: 'hyperfine', file: hyperfine, rig: 'startp' })).rejects.toThrow(/no rig named "startp" \(looked for rigs\/startp\.rig\.yaml\) \(did you mean "startup"\?\)/);
   });
 });
 
