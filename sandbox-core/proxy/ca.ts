@@ -1,22 +1,18 @@
-// @peculiar/x509 needs the Reflect metadata API loaded first.
-import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
 import { defaultCaDir } from './ca-dir.ts';
 import { mkdir, readFile, writeFile, link, unlink, rename, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as x509 from '@peculiar/x509';
+import { x509, type X509 } from './x509.ts';
 
 /** ECDSA P-256: signing a leaf takes well under a millisecond, RSA-2048 keygen takes tens. */
 export const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 /** The installation's interception CA: what the proxy signs leaves with and clients trust. */
 export interface Ca {
   /** The CA certificate, PEM; give this to clients to trust. */
   certPem: string;
   /** The parsed CA certificate (issuer name and key identifier for leaves). */
-  cert: x509.X509Certificate;
+  cert: X509.X509Certificate;
   /** The CA's private key, usable only for signing (not extractable). */
   signingKey: CryptoKey;
   /** Where the CA lives; `ca.pem` (cert + key, mode 0600) and `cert.pem` (cert only). */
@@ -62,9 +58,10 @@ async function readIfExists(path: string): Promise<string | undefined> {
 }
 
 async function createCaBundle(): Promise<string> {
+  const { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, PemConverter, SubjectKeyIdentifierExtension, X509CertificateGenerator } = await x509();
   const keys = (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
   const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+  const cert = await X509CertificateGenerator.createSelfSigned({
     serialNumber: randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'),
     name: `CN=rigor local interception CA ${randomBytes(4).toString('hex')}, O=rigor`,
     notBefore: new Date(now - 24 * 3600_000),
@@ -72,13 +69,13 @@ async function createCaBundle(): Promise<string> {
     signingAlgorithm: KEY_ALGORITHM,
     keys,
     extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      new BasicConstraintsExtension(true, 0, true),
+      new KeyUsagesExtension(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign, true),
+      await SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-  return `${cert.toString('pem')}\n${x509.PemConverter.encode(pkcs8, 'PRIVATE KEY')}\n`;
+  return `${cert.toString('pem')}\n${PemConverter.encode(pkcs8, 'PRIVATE KEY')}\n`;
 }
 
 async function parseCaBundle(bundle: string, path: string, dir: string): Promise<Ca> {
@@ -87,8 +84,9 @@ async function parseCaBundle(bundle: string, path: string, dir: string): Promise
   if (!certMatch || !keyMatch) {
     throw new Error(`${path}: expected a CERTIFICATE and a PRIVATE KEY PEM block, found ${certMatch ? 'no key' : 'no certificate'}; delete the directory to make a new CA`);
   }
-  const cert = new x509.X509Certificate(certMatch[0]);
-  const der = x509.PemConverter.decode(keyMatch[0])[0];
+  const { PemConverter, X509Certificate } = await x509();
+  const cert = new X509Certificate(certMatch[0]);
+  const der = PemConverter.decode(keyMatch[0])[0];
   if (!der) throw new Error(`${path}: the PRIVATE KEY block is empty`);
   const signingKey = await webcrypto.subtle.importKey('pkcs8', der, KEY_ALGORITHM, false, ['sign']);
   return { certPem: cert.toString('pem'), cert, signingKey: signingKey as CryptoKey, dir };

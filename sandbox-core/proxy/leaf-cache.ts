@@ -1,10 +1,8 @@
-// @peculiar/x509 needs the Reflect metadata API loaded first.
-import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import * as x509 from '@peculiar/x509';
 import { KEY_ALGORITHM, type Ca } from './ca.ts';
+import { x509 } from './x509.ts';
 
 /** A host's leaf: PEMs for anyone, and the ready TLS context for the proxy. */
 export interface Leaf {
@@ -61,8 +59,10 @@ export class LeafCache {
   async #make(host: string): Promise<Leaf> {
     this.#keys ??= makeLeafKeys();
     const { pair, keyPem } = await this.#keys;
+    const { AuthorityKeyIdentifierExtension, BasicConstraintsExtension, ExtendedKeyUsage, ExtendedKeyUsageExtension, KeyUsageFlags, KeyUsagesExtension, SubjectAlternativeNameExtension, X509CertificateGenerator } =
+      await x509();
     const now = Date.now();
-    const cert = await x509.X509CertificateGenerator.create({
+    const cert = await X509CertificateGenerator.create({
       serialNumber: randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'),
       subject: `CN=${isIP(host) ? host : host.replace(/[,+="\\<>;#]/g, '')}`,
       issuer: this.#ca.cert.subjectName,
@@ -72,11 +72,11 @@ export class LeafCache {
       publicKey: pair.publicKey,
       signingKey: this.#ca.signingKey,
       extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension([{ type: isIP(host) ? 'ip' : 'dns', value: host }]),
-        await x509.AuthorityKeyIdentifierExtension.create(this.#ca.cert.publicKey),
+        new BasicConstraintsExtension(false, undefined, true),
+        new KeyUsagesExtension(KeyUsageFlags.digitalSignature, true),
+        new ExtendedKeyUsageExtension([ExtendedKeyUsage.serverAuth]),
+        new SubjectAlternativeNameExtension([{ type: isIP(host) ? 'ip' : 'dns', value: host }]),
+        await AuthorityKeyIdentifierExtension.create(this.#ca.cert.publicKey),
       ],
     });
     this.#made += 1;
@@ -90,5 +90,5 @@ export class LeafCache {
 async function makeLeafKeys(): Promise<{ pair: CryptoKeyPair; keyPem: string }> {
   const pair = (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', pair.privateKey);
-  return { pair, keyPem: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') };
+  return { pair, keyPem: (await x509()).PemConverter.encode(pkcs8, 'PRIVATE KEY') };
 }
