@@ -5,10 +5,11 @@
  * `npm install` build it (the `prepare` script), as does `npm run build`.
  *
  * dist/cli/manifest.json names the entry file and every file the bundle was
- * made from (sources, node_modules, this file) with its size, mtime and
- * sha256. bin/rigor.js uses the bundle only when every one of them is
- * unchanged — a size or content differs, or one is gone: stale, and the
- * sources run through tsx instead — so an edit is never hidden by an old bundle.
+ * made from (sources, node_modules, this file, package.json, tsconfig.json)
+ * with its size, mtime and sha256. bin/rigor.js uses the bundle only when
+ * every one of them is unchanged — a size or content differs, or one is
+ * gone: stale, and the sources run through tsx instead — so an edit is never
+ * hidden by an old bundle.
  *
  * Plain JavaScript: it runs before any TypeScript loader.
  */
@@ -133,7 +134,8 @@ export async function buildBundle(root = ROOT) {
   }
   if (!entry) throw new Error(`esbuild wrote no entry for ${ENTRY}`);
   const self = relative(root, fileURLToPath(import.meta.url));
-  const files = [...new Set([...Object.keys(result.metafile.inputs), self, 'package.json'])].sort();
+  // besides what was bundled: this file (the build's options) and what esbuild read them with
+  const files = [...new Set([...Object.keys(result.metafile.inputs), self, 'package.json', 'tsconfig.json'])].sort();
   const inputs = Object.fromEntries(
     files.map((file) => {
       const path = resolve(root, file);
