@@ -2,6 +2,7 @@
  * What a workload is: the thing a rig times (or counts). The runner owns matrix,
  * requirements, statistics and artifacts; a workload only produces raw samples.
  */
+import type { z } from 'zod';
 import type { MetricDef, Requirement, Rig, Sampling } from '../rig/schema.ts';
 
 /** Sampling settings resolved for one cell (rig defaults, cell `concurrency`, CLI --iterations). */
@@ -70,8 +71,21 @@ export interface Workload {
   /** One line for `rigor list`. */
   description: string;
   /**
-   * Check the cell's params before anything runs; return a list of problems
-   * ("params.run: expected an argv array or a shell string, found 3").
+   * The cell's params (rig params overlaid with its matrix values, `{param}`
+   * substituted) as a strict zod object, with the "expected" wording in its
+   * messages where zod's own would be vague (`z.int({ error: 'a whole number
+   * of MiB (>= 1)' })`). Checked when a rig is loaded (rigor validate, run,
+   * list), each problem at the line:col where the key or value is written,
+   * and again for each cell before it runs. A key it does not name is an
+   * unknown parameter, except keys that only name or fill cells: matrix axes,
+   * keys a `{placeholder}` reads, the runner's own (workload, concurrency,
+   * warmup, iterations), and a rig-wide param another workload of the rig takes.
+   */
+  paramsSchema?: z.ZodObject;
+  /**
+   * Checks across params that a schema cannot express, run when the schema
+   * accepts them (also at load); return a list of problems in the form
+   * "params.kernel: expected …, found …".
    */
   validateParams?(params: Record<string, unknown>): string[];
   /**

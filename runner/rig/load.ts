@@ -10,6 +10,7 @@ import { describeFound } from '../../base/errors.ts';
 import { validatorFor } from '../schema/ajv.ts';
 import { RigError, type RigProblem } from './errors.ts';
 import { formatField, locate, type RigText } from '../../base/positions.ts';
+import type { ParamsContract } from './param-problems.ts';
 import { schemaProblems } from './schema-problems.ts';
 import { RigFile, type MetricDef, type Rig } from './schema.ts';
 import { semanticProblems } from './semantic.ts';
@@ -29,6 +30,8 @@ export interface LoadOptions {
   cannotFill?: (workload: string, metric: MetricDef) => string | null;
   /** Which workloads time batches (micro-benchmarks), for the artifact size check. */
   batched?: (name: string) => boolean;
+  /** The params a workload declares (runner/contract/workload.ts); the params check is skipped without it. */
+  params?: (workload: string) => ParamsContract | undefined;
 }
 
 function syntaxProblem(file: string, error: YAMLError): RigProblem {
@@ -55,7 +58,7 @@ function parse(source: string, path: string, sha256: string, opts: LoadOptions):
   const schema = validate(data) ? [] : schemaProblems(validate.errors ?? [], data, validate.schema as Record<string, unknown>, text, path);
   // A field the schema already faulted (or faulted inside) needs no second, vaguer problem.
   const faulted = (field: string) => schema.some((p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`));
-  const semantic = semanticProblems(data, { file: path, text, workloads: opts.workloads, cannotFill: opts.cannotFill, batched: opts.batched }).filter((p) => !faulted(p.field));
+  const semantic = semanticProblems(data, { file: path, text, workloads: opts.workloads, cannotFill: opts.cannotFill, batched: opts.batched, params: opts.params }).filter((p) => !faulted(p.field));
   const problems = [...schema, ...semantic].sort(byPosition);
 
   const parsed = RigFile.safeParse(data);

@@ -7,9 +7,11 @@
 import { basename } from 'node:path';
 import { describeFound } from '../../base/errors.ts';
 import type { RigProblem } from './errors.ts';
-import { cellMatches, expandMatrix, RESERVED_MATRIX_KEYS } from './matrix.ts';
+import { cellMatches, expandMatrixTraced, RESERVED_MATRIX_KEYS } from './matrix.ts';
 import { formatField, locate, type FieldPath, type RigText } from '../../base/positions.ts';
 import { Matrix, MetricDef, Sampling, type Scalar } from './schema.ts';
+import type { ParamsContract } from './param-problems.ts';
+import { paramsPositionProblems } from './params-positions.ts';
 import { placeholders } from './substitute.ts';
 import { RIG_SUFFIX } from './discover.ts';
 import { choices } from './suggest.ts';
@@ -42,6 +44,8 @@ export interface SemanticContext {
   cannotFill?: (workload: string, metric: MetricDef) => string | null;
   /** Which workloads time batches (micro-benchmarks): a batch is a sample with its call count beside it. */
   batched?: (name: string) => boolean;
+  /** The params a workload declares (its schema and cross-field checks); each cell's params are checked against its workload's. */
+  params?: (workload: string) => ParamsContract | undefined;
 }
 
 export function semanticProblems(data: unknown, ctx: SemanticContext): RigProblem[] {
@@ -98,12 +102,31 @@ export function semanticProblems(data: unknown, ctx: SemanticContext): RigProble
 
   // Cells, when the matrix itself is well-formed.
   const parsedMatrix = Matrix.safeParse(data.matrix ?? {});
-  const cells = parsedMatrix.success && problems.length === beforeMatrix ? expandMatrix(parsedMatrix.data) : undefined;
+  const cells = parsedMatrix.success && problems.length === beforeMatrix ? expandMatrixTraced(parsedMatrix.data) : undefined;
   if (cells?.length === 0) add(['matrix'], 'at least one cell', 'none (exclude removes every combination)');
   const seen = new Set<string>();
   for (const cell of cells ?? []) {
     if (seen.has(cell.id)) add(['matrix', 'include'], 'include entries that make distinct cells (add a scalar key that tells them apart)', `two cells "${cell.id}"`);
     seen.add(cell.id);
+  }
+
+  // A cell may name its own workload.
+  for (const [i, include] of includes) {
+    if (typeof include.workload === 'string' && ctx.workloads && !ctx.workloads(include.workload)) {
+      add(['matrix', 'include', i, 'workload'], 'a registered workload or "command" (rigor list shows them)', JSON.stringify(include.workload));
+    }
+  }
+
+  // Matrix keys that set a cell's sampling must be what the sampling field takes.
+  const cellSampling = { concurrency: 1, iterations: 1, warmup: 0 } as const;
+  for (const [key, least] of Object.entries(cellSampling)) {
+    const written: [FieldPath, unknown][] = [
+      ...(axisValues.get(key) ?? []).map((value, i): [FieldPath, unknown] => [['matrix', key, i], value]),
+      ...includes.filter(([, entry]) => key in entry).map(([i, entry]): [FieldPath, unknown] => [['matrix', 'include', i, key], entry[key]]),
+    ];
+    for (const [path, value] of written) {
+      if (!(Number.isInteger(value) && (value as number) >= least)) add(path, `an integer >= ${least} (the cell's sampling.${key})`, show(value));
+    }
   }
 
   const checkWhere = (path: FieldPath, where: unknown) => {
@@ -200,6 +223,13 @@ export function semanticProblems(data: unknown, ctx: SemanticContext): RigProble
         `${perCell} (about ${(bytes / 1e6).toFixed(0)} MB of samples)`,
       );
     }
+  }
+
+  // Each cell's params must be what its workload declares.
+  if (ctx.params && cells && cells.length > 0 && (data.params === undefined || isMapping(data.params))) {
+    const list = (value: unknown) => (Array.isArray(value) ? value : []);
+    const view = { workload: data.workload, params: isMapping(data.params) ? data.params : {}, matrix: parsedMatrix.data!, requires: list(data.requires), gates: list(data.gates), ratios: list(data.ratios) };
+    problems.push(...paramsPositionProblems(view, cells, { file: ctx.file, text: ctx.text, contract: ctx.params }, isMapping(data.params)));
   }
 
   // Placeholders must name a param a cell will have.

@@ -8,6 +8,7 @@ import type { Requirement, Rig } from '../rig/schema.ts';
 import type { Cell } from '../rig/matrix.ts';
 import { expandMatrix } from '../rig/matrix.ts';
 import { cellParams, substitute } from '../rig/substitute.ts';
+import { formatParamProblem, keyRoles, paramProblems } from '../rig/param-problems.ts';
 import type { CellSampling, Workload } from '../contract/workload.ts';
 
 export interface PlannedCell {
@@ -22,7 +23,7 @@ export interface PlannedCell {
   params: Record<string, unknown> | undefined;
   /** Why substitution failed: a fault that fails the run, as when it happened while running. */
   paramsError?: Error;
-  /** What the workload says is wrong with the params ("params.x: expected …"). */
+  /** What is wrong with the params by the workload's schema and checks ("params.x: expected …"). */
   problems: string[];
   /** The rig's requirements and the workload's own for these params. */
   requirements: Requirement[];
@@ -51,8 +52,12 @@ export function resolveSampling(rig: Rig, cell: Cell, iterations?: number): Cell
 
 export function planRun(rig: Rig, options: { iterations?: number; workloads: (name: string) => Workload | undefined }): RunPlan {
   const tools = new Set<string>(['node']);
-  const cells = expandMatrix(rig.matrix).map((cell, position): PlannedCell => {
-    const workloadName = typeof cell.params.workload === 'string' ? cell.params.workload : rig.workload;
+  const expanded = expandMatrix(rig.matrix);
+  const cellWorkloadName = (cell: Cell) => (typeof cell.params.workload === 'string' ? cell.params.workload : rig.workload);
+  const schemas = [...new Set(expanded.map(cellWorkloadName))].flatMap((name) => options.workloads(name)?.paramsSchema ?? []);
+  const roles = keyRoles(rig, schemas);
+  const cells = expanded.map((cell, position): PlannedCell => {
+    const workloadName = cellWorkloadName(cell);
     const workload = options.workloads(workloadName);
     const sampling = resolveSampling(rig, cell, options.iterations);
     let params: Record<string, unknown> | undefined;
@@ -62,7 +67,7 @@ export function planRun(rig: Rig, options: { iterations?: number; workloads: (na
     } catch (error) {
       paramsError = error instanceof Error ? error : new Error(String(error));
     }
-    const problems = params && workload ? (workload.validateParams?.(params) ?? []) : [];
+    const problems = params && workload ? paramProblems(workload, params, { workload: workloadName, roleOf: roles(cell.params) }).map(formatParamProblem) : [];
     const requirements = params && workload ? [...rig.requires, ...(workload.requirements?.(params) ?? [])] : [...rig.requires];
     for (const requirement of requirements) {
       if (!requirement.binary || !params) continue;

@@ -39,8 +39,8 @@ export function cannotFill(name: string, metric: MetricDef): string | null {
   return metric.kind === 'counted' ? `a timed metric (the ${name} workload times; a counted metric needs a counting workload, e.g. callgrind)` : null;
 }
 
-/** The workload checks of a rig file when it is loaded: the workload exists, and its metrics are ones it can fill. */
-export const workloadChecks: LoadOptions = { workloads: isWorkload, cannotFill };
+/** The workload checks of a rig file when it is loaded: the workload exists, its metrics are ones it can fill, and each cell's params are what it declares. */
+export const workloadChecks: LoadOptions = { workloads: isWorkload, cannotFill, params: getWorkload };
 
 /** The workload times batches of calls (a micro-benchmark), so each of its samples carries a call count. */
 export function isBatchedWorkload(name: string): boolean {
