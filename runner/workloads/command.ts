@@ -5,7 +5,7 @@
  * has to happen between runs, the runs of a phase go back to back in one batch.
  */
 import { InputError } from '../../base/errors.ts';
-import type { Requirement } from '../rig/schema.ts';
+import type { MetricDef, Requirement } from '../rig/schema.ts';
 import { runLabel, SampleTimeout, sampleLoop, sampleLoopBatched, type SampleBatch, type SampleHooks, type SampleOnce, type SampleValues } from '../sampling/loop.ts';
 import { describeProgram, resolveCommand, type ResolvedCommand } from '../process/program.ts';
 import { CacheDropper, type CacheDropOptions } from '../process/cache-drop.ts';
@@ -37,11 +37,18 @@ export interface CommandMetrics {
   sys?: string;
 }
 
+/** What this workload fills: times in ms (refused when the rig is loaded, so `unit: msec` is not found out by a run). */
+export function cannotFillCommand(metric: MetricDef): string | null {
+  if (metric.kind === 'counted') return 'a timed metric (the command workload times; a counted metric needs a counting workload, e.g. callgrind)';
+  return metric.unit === 'ms' ? null : 'a timed metric in ms (unit: ms): the command workload times each run in ms, wall time in the first such metric, CPU time in user_ms and sys_ms';
+}
+
 function commandMetrics(ctx: Pick<CellContext, 'rig' | 'metrics'>): CommandMetrics {
   const wall = ctx.metrics.find((name) => name !== 'user_ms' && name !== 'sys_ms' && ctx.rig.metrics[name]?.unit === 'ms');
   if (!wall) {
+    const units = ctx.metrics.map((name) => `${name} in ${ctx.rig.metrics[name]?.unit ?? '?'}`);
     throw new InputError(
-      `rig ${ctx.rig.name}: metrics: the command workload needs a metric with unit ms for wall time, found ${ctx.metrics.join(', ') || 'none'}`,
+      `rig ${ctx.rig.name}: metrics: the command workload needs a metric with unit ms for wall time, found ${units.join(', ') || 'none'}`,
     );
   }
   return {
@@ -75,6 +82,7 @@ export function createCommandWorkload(options: CommandWorkloadOptions = {}): Wor
     name: 'command',
     description: 'times an external command as hyperfine -N does (setup, prepare, conclude, cleanup; native spawner)',
     validateParams: validateCommandParams,
+    cannotFill: cannotFillCommand,
     requirements(params): Requirement[] {
       if (typeof params.run === 'string') return [{ binary: 'sh' }];
       if (Array.isArray(params.run) && typeof params.run[0] === 'string') return [{ binary: params.run[0] }];

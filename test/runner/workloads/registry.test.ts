@@ -26,7 +26,10 @@ describe('which metrics a workload can fill', () => {
   it('asks the workload, and by default a workload times: a counted metric is not one it fills', () => {
     expect(cannotFill('callgrind', counted)).toBeNull();
     expect(cannotFill('callgrind', timed)).toMatch(/^a counted metric in instructions/);
+    expect(cannotFill('sandbox.lifecycle', timed)).toBeNull();
+    expect(cannotFill('sandbox.lifecycle', counted)).toBe('a timed metric (the sandbox.lifecycle workload times; a counted metric needs a counting workload, e.g. callgrind)');
     expect(cannotFill('command', timed)).toBeNull();
+    expect(cannotFill('command', { ...timed, unit: 'msec' })).toMatch(/^a timed metric in ms \(unit: ms\): the command workload times each run in ms/);
     expect(cannotFill('command', counted)).toBe('a timed metric (the command workload times; a counted metric needs a counting workload, e.g. callgrind)');
     expect(cannotFill('no.such.workload', counted)).toBeNull();
   });
