@@ -10,6 +10,7 @@ import type { RigProblem } from './errors.ts';
 import { cellMatches, expandMatrix, RESERVED_MATRIX_KEYS } from './matrix.ts';
 import { formatField, locate, type FieldPath, type RigText } from '../../base/positions.ts';
 import { Matrix, MetricDef, Sampling, type Scalar } from './schema.ts';
+import type { FillQuery } from '../contract/workload.ts';
 import { placeholders } from './substitute.ts';
 import { RIG_SUFFIX } from './discover.ts';
 import { choices } from './suggest.ts';
@@ -39,7 +40,7 @@ export interface SemanticContext {
   file: string;
   text: RigText;
   workloads?: (name: string) => boolean;
-  cannotFill?: (workload: string, metric: MetricDef) => string | null;
+  cannotFill?: (workload: string, metric: MetricDef, query: FillQuery) => string | null;
   /** Which workloads time batches (micro-benchmarks): a batch is a sample with its call count beside it. */
   batched?: (name: string) => boolean;
 }
@@ -127,14 +128,24 @@ export function semanticProblems(data: unknown, ctx: SemanticContext): RigProble
   );
   const cannotFill = ctx.cannotFill;
   if (cannotFill && isMapping(data.metrics) && usedWorkloads.length > 0) {
-    for (const [name, raw] of Object.entries(data.metrics)) {
-      const metric = MetricDef.safeParse(raw);
-      if (!metric.success) continue;
-      const reasons = usedWorkloads.map((workload) => ({ workload, reason: cannotFill(workload, metric.data) }));
+    const declared = Object.fromEntries(
+      Object.entries(data.metrics).flatMap(([name, raw]) => {
+        const metric = MetricDef.safeParse(raw);
+        return metric.success ? [[name, metric.data] as const] : [];
+      }),
+    );
+    const rigParams = isMapping(data.params) ? data.params : {};
+    // The params each workload's cells see as written: the rig's, and each include entry's over them.
+    const paramsOf = (workload: string) => [
+      ...(data.workload === workload ? [rigParams] : []),
+      ...includes.filter(([, entry]) => (entry.workload ?? data.workload) === workload).map(([, entry]) => ({ ...rigParams, ...entry })),
+    ];
+    for (const [name, metric] of Object.entries(declared)) {
+      const reasons = usedWorkloads.map((workload) => ({ workload, reason: cannotFill(workload, metric, { name, metrics: declared, params: paramsOf(workload) }) }));
       if (reasons.some(({ reason }) => reason === null)) continue;
       const expected =
         reasons.length === 1 ? reasons[0]!.reason! : `a metric one of the workloads can fill (${reasons.map(({ workload, reason }) => `${workload}: ${reason}`).join('; ')})`;
-      add(['metrics', name], expected, `a ${metric.data.kind ?? 'timed'} metric in ${metric.data.unit}`, 'key');
+      add(['metrics', name], expected, `a ${metric.kind ?? 'timed'} metric in ${metric.unit}`, 'key');
     }
   }
 
