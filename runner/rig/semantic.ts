@@ -18,6 +18,9 @@ import { BATCH_ITERATION_BYTES, MAX_ARTIFACT_BYTES, SAMPLE_BYTES } from '../arti
 
 type Mapping = Record<string, unknown>;
 
+/** Placeholders rigor fills in every cell's params without a param of that name: the run's scratch directory. */
+export const BUILTIN_PLACEHOLDERS = ['scratch'] as const;
+
 function isMapping(value: unknown): value is Mapping {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
@@ -213,20 +216,43 @@ export function semanticProblems(data: unknown, ctx: SemanticContext): RigProble
     }
   }
 
-  // Placeholders must name a param a cell will have.
+  // Placeholders must name a param a cell will have, or a name rigor gives every cell ({scratch}).
   const params = isMapping(data.params) ? data.params : {};
   const names = new Set([...Object.keys(params), ...selectable]);
+  const cellNames = new Set([...names, ...BUILTIN_PLACEHOLDERS]);
   const placed: [FieldPath, string][] = [
     ...strings(params, ['params']),
     ...includes.flatMap(([i, entry]) => [...strings(entry, ['matrix', 'include', i])]),
-    ...mappings(data.requires).flatMap(([i, req]) => [...strings(req.binary, ['requires', i, 'binary'])]),
   ];
   for (const [path, text] of placed) {
     for (const name of placeholders(text)) {
-      if (!names.has(name)) {
-        add(path, `{${name}} to name a param or matrix key ${choices(name, names)} (write {{ for a literal brace)`, JSON.stringify(text));
+      if (!cellNames.has(name)) {
+        add(path, `{${name}} to name a param or matrix key ${choices(name, cellNames)} (write {{ for a literal brace)`, JSON.stringify(text));
       }
     }
+  }
+  // A requirement is checked before the run exists: no {scratch} there.
+  for (const [path, text] of mappings(data.requires).flatMap(([i, req]) => [...strings(req.binary, ['requires', i, 'binary'])])) {
+    for (const name of placeholders(text)) {
+      if (!names.has(name)) add(path, `{${name}} to name a param or matrix key ${choices(name, names)} (write {{ for a literal brace)`, JSON.stringify(text));
+    }
+  }
+  // The run's own setup and cleanup run once, before and after every cell: only {scratch} reaches them.
+  for (const step of ['setup', 'cleanup'] as const) {
+    for (const [path, text] of strings(data[step], [step])) {
+      for (const name of placeholders(text)) {
+        if (!(BUILTIN_PLACEHOLDERS as readonly string[]).includes(name)) {
+          add(path, `{scratch} as the only placeholder (the run's ${step} runs once for the whole run, so no cell's params reach it; write {{ for a literal brace)`, JSON.stringify(text));
+        }
+      }
+    }
+  }
+  // A param or matrix key of that name would hide the one rigor gives.
+  for (const name of BUILTIN_PLACEHOLDERS) {
+    const builtin = `a name other than ${name} ({${name}} is the run's scratch directory)`;
+    if (name in params) add(['params', name], builtin, `"${name}"`, 'key');
+    if (axisValues.has(name)) add(['matrix', name], builtin, `"${name}"`, 'key');
+    for (const [i, entry] of includes) if (name in entry) add(['matrix', 'include', i, name], builtin, `"${name}"`, 'key');
   }
   return problems;
 }
