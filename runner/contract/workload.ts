@@ -34,6 +34,8 @@ export interface CellContext {
   progress(p: SampleProgress): void;
   /** A one-line note shown to the user (not stored). */
   log(message: string): void;
+  /** The run's scratch directory (`{scratch}` in params, RIGOR_SCRATCH for commands), when the run has one. */
+  scratch?: string;
 }
 
 export interface WorkloadResult {
@@ -65,6 +67,19 @@ export class WorkloadError extends Error {
   }
 }
 
+/** What a workload is told about one metric of a rig it would fill (Workload.cannotFill). */
+export interface FillQuery {
+  /** The metric's name. */
+  name: string;
+  /** Every metric the rig declares, in order. */
+  metrics: Record<string, MetricDef>;
+  /**
+   * The params, as written, of each kind of cell this workload runs: the
+   * rig's, and each matrix include entry's over them.
+   */
+  params: Record<string, unknown>[];
+}
+
 export interface Workload {
   /** Name used in a rig's `workload:` field. */
   name: string;
@@ -94,7 +109,7 @@ export interface Workload {
    * declaring a metric none of its workloads can fill is refused when it is
    * loaded. Without it: any timed metric, no counted one.
    */
-  cannotFill?(metric: MetricDef): string | null;
+  cannotFill?(metric: MetricDef, query: FillQuery): string | null;
   /** Requirements implied by the params (e.g. argv[0] must be on PATH). */
   requirements?(params: Record<string, unknown>): Requirement[];
   /**

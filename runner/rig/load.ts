@@ -13,6 +13,7 @@ import { formatField, locate, type RigText } from '../../base/positions.ts';
 import type { ParamsContract } from './param-problems.ts';
 import { schemaProblems } from './schema-problems.ts';
 import { RigFile, type MetricDef, type Rig } from './schema.ts';
+import type { FillQuery } from '../contract/workload.ts';
 import { semanticProblems } from './semantic.ts';
 
 export interface LoadedRig {
@@ -27,7 +28,7 @@ export interface LoadOptions {
   /** Which workload names exist; the workload check is skipped without it. */
   workloads?: (name: string) => boolean;
   /** What a metric must be for a workload to fill it, null when it can; the metrics check is skipped without it. */
-  cannotFill?: (workload: string, metric: MetricDef) => string | null;
+  cannotFill?: (workload: string, metric: MetricDef, query: FillQuery) => string | null;
   /** Which workloads time batches (micro-benchmarks), for the artifact size check. */
   batched?: (name: string) => boolean;
   /** The params a workload declares (runner/contract/workload.ts); the params check is skipped without it. */

@@ -147,6 +147,10 @@ export const Ratio = z
   .strict();
 export type Ratio = z.infer<typeof Ratio>;
 
+/** A command: an argv list run directly, or a string run with `sh -c`. */
+export const CommandLine = z.union([z.string().min(1), z.array(z.string()).min(1)]);
+export type CommandLine = z.infer<typeof CommandLine>;
+
 const matrixKeyValues = z.array(z.union([Scalar, z.null()])).min(1);
 
 /** Cartesian product of its keys, then `exclude` removes and `include` adds or extends cells (as CI matrices do). */
@@ -172,6 +176,10 @@ export const RigFile = z
     params: z.record(z.string(), z.unknown()).default({}).describe('workload parameters; cell parameters override them'),
     matrix: Matrix.default({}),
     requires: z.array(Requirement).default([]),
+    setup: CommandLine.optional().describe(
+      'once per run, before the first cell, in rigor\'s working directory: an argv list or a shell string (sh -c); {scratch} is the run\'s scratch directory (also $RIGOR_SCRATCH)',
+    ),
+    cleanup: CommandLine.optional().describe('once per run, after the last cell, also after a failure or Ctrl-C; as setup'),
     sampling: Sampling.prefault({}),
     metrics: z
       .record(Name, MetricDef)

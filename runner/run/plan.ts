@@ -32,6 +32,8 @@ export interface PlannedCell {
 export interface RunPlan {
   rig: Rig;
   cells: PlannedCell[];
+  /** The run's scratch directory, `{scratch}` in params; unset when the plan was made without one. */
+  scratch?: string;
   /** Binaries the requirements name (node first among them), for the host's tool versions. */
   tools: string[];
 }
@@ -50,7 +52,8 @@ export function resolveSampling(rig: Rig, cell: Cell, iterations?: number): Cell
   return { ...base, concurrency, iterations: planned, max_iterations: Math.max(planned, maxIterations) };
 }
 
-export function planRun(rig: Rig, options: { iterations?: number; workloads: (name: string) => Workload | undefined }): RunPlan {
+export function planRun(rig: Rig, options: { iterations?: number; workloads: (name: string) => Workload | undefined; scratch?: string }): RunPlan {
+  const builtins = options.scratch !== undefined ? { scratch: options.scratch } : {};
   const tools = new Set<string>(['node']);
   const expanded = expandMatrix(rig.matrix);
   const cellWorkloadName = (cell: Cell) => (typeof cell.params.workload === 'string' ? cell.params.workload : rig.workload);
@@ -63,7 +66,7 @@ export function planRun(rig: Rig, options: { iterations?: number; workloads: (na
     let params: Record<string, unknown> | undefined;
     let paramsError: Error | undefined;
     try {
-      params = cellParams(rig, cell);
+      params = cellParams(rig, cell, builtins);
     } catch (error) {
       paramsError = error instanceof Error ? error : new Error(String(error));
     }
@@ -76,5 +79,5 @@ export function planRun(rig: Rig, options: { iterations?: number; workloads: (na
     }
     return { index: position + 1, cell, workload, workloadName, sampling, params, ...(paramsError ? { paramsError } : {}), problems, requirements };
   });
-  return { rig, cells, tools: [...tools].sort() };
+  return { rig, cells, tools: [...tools].sort(), ...(options.scratch !== undefined ? { scratch: options.scratch } : {}) };
 }

@@ -5,6 +5,7 @@
 import { describeFound, InputError } from '../../base/errors.ts';
 import type { OutputMode } from '../process/spawner.ts';
 import { envProblems, isArgv } from './param-checks.ts';
+import { metricSourceProblems, parseMetricSources, readsStdoutSize, readsStdoutText, sourcedMetricNames, type MetricSource } from './metric-sources.ts';
 
 /** An argv run directly, or a shell string run as `sh -c <string>`. */
 export type CommandLine = string[];
@@ -29,6 +30,8 @@ export interface CommandParams {
   dropCaches: boolean;
   /** Default 'native', falling back to 'node' when the helper cannot be built. */
   spawner: 'native' | 'node';
+  /** Metrics read from each run's output, by name (params.metrics); {} when none. */
+  metrics: Record<string, MetricSource>;
 }
 
 const COMMAND_KEYS = ['run', 'setup', 'prepare', 'conclude', 'cleanup'] as const;
@@ -54,6 +57,15 @@ export function validateCommandParams(params: Record<string, unknown>): string[]
   }
   if (params.output !== undefined && !OUTPUTS.includes(params.output as OutputMode)) {
     problems.push(`params.output: expected one of ${OUTPUTS.join(', ')}, found ${describeFound(params.output)}`);
+  }
+  const sourceProblems = metricSourceProblems(params.metrics);
+  problems.push(...sourceProblems);
+  if (sourceProblems.length === 0 && (params.output === 'discard' || params.output === 'pipe')) {
+    const sources = parseMetricSources(params.metrics);
+    const reading = sourcedMetricNames(params.metrics).filter((name) => readsStdoutText(sources[name]!) || readsStdoutSize(sources[name]!));
+    if (reading.length > 0) {
+      problems.push(`params.output: expected keep or no output (${reading.map((name) => `params.metrics.${name}`).join(', ')} read${reading.length === 1 ? 's' : ''} stdout), found ${describeFound(params.output)}`);
+    }
   }
   problems.push(...envProblems(params.env));
   if (params.cwd !== undefined && (typeof params.cwd !== 'string' || params.cwd === '')) {
@@ -92,5 +104,6 @@ export function parseCommandParams(params: Record<string, unknown>): CommandPara
     cwd: params.cwd as string | undefined,
     dropCaches: (params.drop_caches as boolean | undefined) ?? false,
     spawner: (params.spawner as 'native' | 'node' | undefined) ?? 'native',
+    metrics: parseMetricSources(params.metrics),
   };
 }

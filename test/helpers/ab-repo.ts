@@ -32,8 +32,11 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
 }
 
-/** A repository whose HEAD~1 loops `base` times and HEAD `head` times; node_modules linked from this checkout. */
-export function abRepository(loops: { base: number; head: number }): string {
+/**
+ * A repository whose HEAD~1 loops `base` times and HEAD `head` times; node_modules linked from this checkout.
+ * `rigs`: more rigs, by name, the same in both commits.
+ */
+export function abRepository(loops: { base: number; head: number }, rigs: Record<string, string> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'rigor-test-abrepo-'));
   const files = git(REPO, 'ls-files', '-z', '--cached', '--others', '--exclude-standard').split('\0').filter((f) => f && !f.startsWith('results/'));
   for (const file of files) {
@@ -47,6 +50,7 @@ export function abRepository(loops: { base: number; head: number }): string {
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
   mkdirSync(join(dir, 'fixture'));
   writeFileSync(join(dir, 'rigs', 'busy.rig.yaml'), BUSY_RIG);
+  for (const [name, text] of Object.entries(rigs)) writeFileSync(join(dir, 'rigs', `${name}.rig.yaml`), text);
   writeFileSync(join(dir, 'fixture', 'busy.sh'), busyScript(loops.base));
   git(dir, 'init', '--quiet');
   git(dir, 'add', '-A');

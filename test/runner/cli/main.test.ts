@@ -77,7 +77,7 @@ describe('rigor validate', () => {
   it('refuses a metric in msec for the command workload at load, naming the metric, ms and msec', () => {
     const result = rigor(['validate', `${params}/msec.rig.yaml`]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^INVALID {2}test\/fixtures\/rigs\/params\/msec\.rig\.yaml:11:3: metrics\.wall_ms: expected a timed metric in ms \(unit: ms\).*, found a timed metric in msec$/m);
+    expect(result.stdout).toMatch(/^INVALID {2}test\/fixtures\/rigs\/params\/msec\.rig\.yaml:11:3: metrics\.wall_ms: expected a metric the command workload fills: wall time \(the first metric in ms\).*, found a timed metric in msec$/m);
   });
 
   it('names file, line and field of each invalid file and exits 1', () => {
