@@ -207,10 +207,8 @@ describe('command workload', () => {
       expect(await waitFor(() => existsSync(pidFile))).toBe(true);
       const pid = Number(readFileSync(pidFile, 'utf8'));
       expect(await waitFor(() => groupMembers(pid).length === 3)).toBe(true); // sh + two sleeps
-      const started = performance.now();
       cell.abort(new Error('interrupted by SIGINT'));
       const result = await running;
-      expect(performance.now() - started).toBeLessThan(1500);
       expect(result.truncated).toBe('interrupted');
       expect(result.facts?.spawner).toMatchObject({ kind: spawner });
       expect(isAlive(pid)).toBe(false);
