@@ -2,6 +2,7 @@
  * The `command` workload's params: checked (every problem listed, in the
  * "params.run: expected ..., found ..." form) and turned into one typed value.
  */
+import { z } from 'zod';
 import { describeFound, InputError } from '../../base/errors.ts';
 import type { OutputMode } from '../process/spawner.ts';
 import { envProblems, isArgv } from './param-checks.ts';
@@ -35,6 +36,29 @@ export interface CommandParams {
 }
 
 const COMMAND_KEYS = ['run', 'setup', 'prepare', 'conclude', 'cleanup'] as const;
+
+const Line = z.union([z.string(), z.array(z.string())]);
+/**
+ * The params the command workload takes, checked when the rig is loaded (an
+ * unknown key, say `setpu:`, is named there with its line and a did-you-mean);
+ * validateCommandParams adds what a schema cannot say.
+ */
+export const CommandParamsSchema = z
+  .object({
+    run: Line,
+    setup: Line.optional(),
+    prepare: Line.optional(),
+    conclude: Line.optional(),
+    cleanup: Line.optional(),
+    expect_exit: z.union([z.number().int().min(0).max(255), z.literal('any')]).optional(),
+    output: z.enum(['discard', 'pipe', 'keep']).optional(),
+    env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    cwd: z.string().min(1).optional(),
+    drop_caches: z.boolean().optional(),
+    spawner: z.enum(['native', 'node']).optional(),
+    metrics: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
 const OUTPUTS: readonly OutputMode[] = ['discard', 'pipe', 'keep'];
 
 function commandProblem(key: string, value: unknown): string | null {

@@ -10,7 +10,7 @@ import { runLabel, SampleTimeout, sampleLoop, sampleLoopBatched, type SampleBatc
 import { describeProgram, resolveCommand, type ResolvedCommand } from '../process/program.ts';
 import { CacheDropper, type CacheDropOptions } from '../process/cache-drop.ts';
 import { coldVerdict, harnessMappings, programFiles, type HarnessMapping } from '../process/cold.ts';
-import { parseCommandParams, validateCommandParams, type CommandParams } from './command-params.ts';
+import { CommandParamsSchema, parseCommandParams, validateCommandParams, type CommandParams } from './command-params.ts';
 import type { BuildOptions } from '../process/native-build.ts';
 import { type BatchOptions, type BatchEnd, type OutputMode, type Spawner, type TimedRun } from '../process/spawner.ts';
 import { openSpawner } from '../process/open-spawner.ts';
@@ -122,6 +122,7 @@ export function createCommandWorkload(options: CommandWorkloadOptions = {}): Wor
   return {
     name: 'command',
     description: 'times an external command as hyperfine -N does (setup, prepare, conclude, cleanup; native spawner)',
+    paramsSchema: CommandParamsSchema,
     validateParams: validateCommandParams,
     cannotFill: cannotFillCommand,
     requirements(params): Requirement[] {

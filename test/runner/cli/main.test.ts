@@ -70,8 +70,14 @@ describe('rigor validate', () => {
     const result = rigor(['validate', `${params}/rnu.rig.yaml`]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
-      `INVALID  ${params}/rnu.rig.yaml:8:3: params.run: expected an argv list of strings or a shell string, found nothing (did you mean "run" for "rnu"?)`,
+      `INVALID  ${params}/rnu.rig.yaml:8:3: params.rnu: expected a parameter of command (did you mean "run"?`,
     );
+  });
+
+  it('refuses a misspelt optional command param (setpu: for setup:) at load, rather than ignoring it', () => {
+    const result = rigor(['validate', `${params}/setpu.rig.yaml`]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`INVALID  ${params}/setpu.rig.yaml:7:3: params.setpu: expected a parameter of command (did you mean "setup"?`);
   });
 
   it('refuses a metric in msec for the command workload at load, naming the metric, ms and msec', () => {
