@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median } from '../../../runner/stats/index.ts';
+import { statOfSamples } from '../../../runner/stats/index.ts';
 import { newestFirst, type ArtifactInput } from '../../../runner/site/model/artifact-ref.ts';
 import { fragmentOf, pointerOf } from '../../../runner/site/model/json-pointer.ts';
 import { useLogScale } from '../../../runner/site/model/log-scale.ts';
@@ -76,7 +76,7 @@ describe('site model', () => {
     expect(shown.length).toBeGreaterThan(100);
     for (const number of shown) {
       const found = resolve(artifacts.get(number.artifactPath), number.pointer);
-      const expected = number.derived === 'median' ? median(found as number[]) : found;
+      const expected = number.derived ? statOfSamples(found as number[], number.derived) : found;
       expect(number.value, `${number.artifactPath}#${number.pointer}`).toBe(expected);
     }
   });
@@ -156,7 +156,7 @@ describe('site model', () => {
     expect([compare.a.path, compare.b.path]).toEqual([OLDER, NEWER]);
     const total = compare.rows.find((r) => r.cell === 'backend=process' && r.metric === 'total_ms')!;
     expect(total.verdict).toBe('worse');
-    expect(total.b.median).toMatchObject({ artifactPath: NEWER, pointer: '/cells/0/metrics/total_ms/samples', derived: 'median' });
+    expect(total.b.value).toMatchObject({ artifactPath: NEWER, pointer: '/cells/0/metrics/total_ms/samples', derived: 'median' });
   });
 
   it('builds a history per rig with artifacts, in commit order', () => {
