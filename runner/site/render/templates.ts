@@ -73,6 +73,7 @@ function registerHelpers(hb: typeof Handlebars): void {
   hb.registerHelper('comparePage', (rig: string, options: Handlebars.HelperOptions) => `${rootOf(options)}${comparePagePath(rig)}`);
   hb.registerHelper('historyPage', (rig: string, options: Handlebars.HelperOptions) => `${rootOf(options)}${historyPagePath(rig)}`);
   hb.registerHelper('pText', (p: number | null) => formatP(p));
+  hb.registerHelper('shortSha', (sha256: string) => sha256.slice(0, 8));
   hb.registerHelper('viewerOf', (artifactPath: string) => viewerPathOf(artifactPath));
   hb.registerHelper('fixed', (value: number) => formatNumber(value));
   hb.registerHelper('percent', (change: number) => `${change >= 0 ? '+' : '−'}${formatNumber(Math.abs(change) * 100)}%`);
