@@ -75,17 +75,22 @@ export function resolveArtifact(argument: string, opts: ArtifactArgumentOptions 
   );
 }
 
-/** One line per artifact a rig name passed over, for stderr; `prefix` is "rigor gate" or the like. */
-export function skippedNotes(prefix: string, skipped: readonly SkippedArtifact[]): string[] {
-  return skipped.map((s) => `${prefix}: skipped ${s.path}: ${s.reason} (name the file, or --include-incomplete, to use it)`);
+/**
+ * One line per artifact a rig name passed over, for stderr; `verb` ("gate")
+ * names the command, and one that has --include-incomplete says so.
+ */
+export function skippedNotes(skipped: readonly SkippedArtifact[], verb?: string): string[] {
+  const prefix = verb ? `rigor ${verb}` : 'rigor';
+  const way = verb ? 'name the file, or --include-incomplete, to use it' : 'name the file to use it';
+  return skipped.map((s) => `${prefix}: skipped ${s.path}: ${s.reason} (${way})`);
 }
 
 /**
  * The path an argument names, saying on stderr which newer artifacts a rig
- * name passed over; `verb` ("gate") names the command in those lines.
+ * name passed over. `verb` is set by the verbs that offer --include-incomplete.
  */
 export function resolveArtifactArgument(argument: string, opts: ArtifactArgumentOptions & { verb?: string } = {}): string {
   const { path, skipped } = resolveArtifact(argument, opts);
-  for (const line of skippedNotes(opts.verb ? `rigor ${opts.verb}` : 'rigor', skipped)) process.stderr.write(`${line}\n`);
+  for (const line of skippedNotes(skipped, opts.verb)) process.stderr.write(`${line}\n`);
   return path;
 }

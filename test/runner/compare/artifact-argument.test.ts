@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveArtifact, resolveArtifactArgument } from '../../../runner/compare/artifact-argument.ts';
+import { resolveArtifact, resolveArtifactArgument, skippedNotes } from '../../../runner/compare/artifact-argument.ts';
 import { InputError } from '../../../base/errors.ts';
 import { buildArtifact, writeArtifactFile } from '../../helpers/artifact-builder.ts';
 
@@ -74,5 +74,14 @@ describe('resolveArtifact: a rig name passes over runs that are not whole', () =
         `gz: expected a complete run in ${join(only, 'gz')}/, found only one that is not (${path}: the run was interrupted); name the file, or --include-incomplete to take the newest`,
       ),
     );
+  });
+});
+
+describe('skippedNotes', () => {
+  const skipped = [{ path: 'results/gz/3.json', reason: 'the run was interrupted' }];
+
+  it('offers --include-incomplete only for a verb that has it', () => {
+    expect(skippedNotes(skipped, 'gate')).toEqual(['rigor gate: skipped results/gz/3.json: the run was interrupted (name the file, or --include-incomplete, to use it)']);
+    expect(skippedNotes(skipped)).toEqual(['rigor: skipped results/gz/3.json: the run was interrupted (name the file to use it)']);
   });
 });
