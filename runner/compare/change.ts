@@ -14,7 +14,7 @@
 import type { MetricResult } from '../artifact/schema.ts';
 import { judgedRatioCI, judgedValue } from '../gate/judged-value.ts';
 import type { MetricDef, Stat } from '../rig/schema.ts';
-import { mannWhitneyU, type Interval } from '../stats/index.ts';
+import { mannWhitneyU, statOfSamples, type Interval } from '../stats/index.ts';
 import { shiftOf } from './shift.ts';
 
 export type Change = 'better' | 'worse' | 'same';
@@ -102,10 +102,11 @@ export function judgeChange(
 ): ChangeJudgement {
   const a = judgedValue(baseline, opts.stat);
   const b = judgedValue(candidate, opts.stat);
-  const batched = a.stat === 'slope' && b.stat === 'slope';
-  // One side batched and the other not: compare like with like, the statistic of the samples.
-  const stat = batched ? 'slope' : opts.stat;
-  const [valueA, valueB] = batched || (a.stat !== 'slope' && b.stat !== 'slope') ? [a.value, b.value] : [judgedValue({ samples: baseline.samples }, opts.stat).value, judgedValue({ samples: candidate.samples }, opts.stat).value];
+  // One side batched and the other not (the rig changed): compare like with like, the statistic of the samples.
+  const mixed = (a.stat === 'slope') !== (b.stat === 'slope');
+  const stat = mixed ? opts.stat : a.stat;
+  const valueA = mixed ? statOfSamples(baseline.samples, opts.stat) : a.value;
+  const valueB = mixed ? statOfSamples(candidate.samples, opts.stat) : b.value;
   const ratio = valueA === 0 ? null : valueB / valueA;
   const { u, p } = mannWhitneyU(baseline.samples, candidate.samples);
   const shift = shiftOf(u, baseline.samples.length, candidate.samples.length);

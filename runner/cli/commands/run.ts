@@ -153,7 +153,7 @@ function completeRunOf(rig: string, exclude?: string): boolean {
 }
 
 /** What compare, gate and export will make of a run that is not a whole measurement, and where a trial went. */
-export function runNote(rig: string, reason: string, trial: { trial: boolean; inTemp: boolean }, shown: string): string {
+function runNote(rig: string, reason: string, trial: { trial: boolean; inTemp: boolean }, shown: string): string {
   if (trial.trial) {
     const where = trial.inTemp ? `written to a temp directory, not results/${rig}/, and ` : '';
     return `trial run: ${where}marked run.trial, so \`rigor compare/gate/export ${rig}\` never take it for the rig's newest run; judge it with \`rigor gate ${shown} --baseline ${rig}\``;
