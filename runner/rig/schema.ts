@@ -50,6 +50,12 @@ export const MetricDef = z
       .min(1)
       .describe('timed: the event that starts the measurement and the event that stops it, "<start> -> <stop>"; counted: what is counted, e.g. "instructions (Ir) under callgrind"'),
     description: z.string().optional(),
+    noise: z
+      .number()
+      .min(0)
+      .lt(1)
+      .optional()
+      .describe('smallest relative change that counts: compare and gate call a change of the statistic by this fraction or less `same` (default 0.02 for timed metrics, 0 for counted ones)'),
   })
   .strict()
   .superRefine(checkClock)

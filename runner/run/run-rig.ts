@@ -39,6 +39,8 @@ export interface RunOptions {
   root?: string;
   /** --interleave: the cells in shuffled rounds instead of one after another. */
   interleave?: InterleaveOptions;
+  /** --trial: the artifact says it is a try-out (run.trial), never a baseline. */
+  trial?: boolean;
 }
 
 export interface RunOutcome {
@@ -85,6 +87,7 @@ export async function runRig(options: RunOptions): Promise<RunOutcome> {
       runId: randomUUID(),
       commandLine: options.commandLine,
       overrides,
+      ...(options.trial ? { trial: true } : {}),
       startedAt,
       finishedAt: new Date().toISOString(),
       interrupted: options.signal.aborted,
