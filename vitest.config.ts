@@ -14,6 +14,7 @@ const INTEGRATION = [
   'test/kernel/{build,apply-patches}.test.ts',
   'test/runner/site/e2e.test.ts',
   'test/runner/ab/run-ab.test.ts',
+  'test/docs/benchmark-your-own-commands.test.ts',
 ];
 
 const shared = {

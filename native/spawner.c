@@ -9,13 +9,15 @@
  *                   file: the absolute path exec'd (posix_spawn, no PATH search inside the clock);
  *                   argv[0] is passed to it as given.
  *                   mode: d = stdout to /dev/null, p = stdout read through a pipe
- *                   and discarded, k = stdout kept (its tail is answered).
+ *                   and discarded, k = stdout kept in memory (its tail is answered),
+ *                   a = stdout kept in memory (all of it is answered, after the clock stops).
  *                   spin_us: after the batch, poll for the next request this long
  *                   before blocking (see wait_for_request).
  *                   count: runs in the batch. timeout_ms: a run taking longer is killed (0 = no limit).
  *                   expect: the exit code a run must end with for the batch to go on (-1 = any).
- * Answer (stdout):  per run "<kind> <value> <wall_ns> <user_us> <sys_us> <outlen> <errlen>\n"
- *                   then outlen bytes of stdout tail and errlen bytes of stderr tail,
+ * Answer (stdout):  per run "<kind> <value> <wall_ns> <user_us> <sys_us> <outlen> <errlen> <outsize>\n"
+ *                   then outlen bytes of stdout (its tail; all of it in mode a) and errlen
+ *                   bytes of stderr tail; outsize = bytes the run wrote to stdout (modes k, a),
  *                   then ".\n" when the batch is over. Answers come in chunks about every
  *                   FLUSH_NS. kind: x = exited with status value, s = killed by signal value,
  *                   t = killed after timeout_ms, e = could not start, value = errno.
@@ -206,7 +208,7 @@ static struct result run_one(const struct batch *b, int devnull, int outfd, int 
   int pipefd[2] = {-1, -1};
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, devnull, 0);
-  if (b->mode == 'k') {
+  if (b->mode == 'k' || b->mode == 'a') {
     rewind_fd(outfd);
     posix_spawn_file_actions_adddup2(&fa, outfd, 1);
   } else if (b->mode == 'p' && pipe2(pipefd, O_CLOEXEC) == 0) {
@@ -262,12 +264,36 @@ static int as_expected(const struct result *r, int expect) {
   return expect < 0 || (r->kind == 'x' && r->value == expect);
 }
 
+/* Bytes written to a memfd so far. */
+static long long fd_size(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 && st.st_size > 0 ? (long long)st.st_size : 0;
+}
+
+/* All `size` bytes of a memfd, copied to stdout (mode a); a read that fails is padded with NULs so the framing holds. */
+static void copy_all(int fd, long long size) {
+  long long offset = 0;
+  while (offset < size) {
+    ssize_t got = pread(fd, drain_buf, sizeof drain_buf, (off_t)offset);
+    if (got <= 0) break;
+    if (got > size - offset) got = (ssize_t)(size - offset);
+    fwrite(drain_buf, 1, (size_t)got, stdout);
+    offset += got;
+  }
+  if (offset < size) perror("rigor-spawner: reading stdout");
+  for (; offset < size; offset++) fputc(0, stdout);
+}
+
 static void answer(const struct result *r, char mode, int last, int outfd, int errfd) {
+  long long outsize = mode == 'k' || mode == 'a' ? fd_size(outfd) : 0;
   size_t outlen = mode == 'k' ? read_tail(outfd, tail_buf[0]) : 0;
   size_t errlen = last ? read_tail(errfd, tail_buf[1]) : 0;
-  printf("%c %d %lld %lld %lld %zu %zu\n", r->kind, r->value, r->wall_ns, r->user_us, r->sys_us, outlen, errlen);
-  fwrite(tail_buf[0], 1, outlen, stdout);
+  long long sent = mode == 'a' ? outsize : (long long)outlen;
+  printf("%c %d %lld %lld %lld %lld %zu %lld\n", r->kind, r->value, r->wall_ns, r->user_us, r->sys_us, sent, errlen, outsize);
+  if (mode == 'a') copy_all(outfd, outsize);
+  else fwrite(tail_buf[0], 1, outlen, stdout);
   fwrite(tail_buf[1], 1, errlen, stdout);
+  if (outsize > 0) rewind_fd(outfd); /* give the memory back now, not at the next run */
 }
 
 static void run_batch(const struct batch *b, int devnull, int outfd, int errfd, posix_spawnattr_t *attr) {

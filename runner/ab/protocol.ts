@@ -40,7 +40,8 @@ export type Reply =
   | { type: 'take-failed'; id: number; message: string; partial?: WorkloadResult }
   /** rigor itself failed on this side (a missing module, a rig that does not load, a crash). */
   | { type: 'error'; id?: number; message: string }
-  | { type: 'closed'; leftovers: string[] };
+  /** `cleanup_failure`: how the side's run-level cleanup failed, when it did. */
+  | { type: 'closed'; leftovers: string[]; cleanup_failure?: string };
 
 /**
  * Modules the worker loads from its side's tree, relative to the tree. A
@@ -55,4 +56,13 @@ export const SIDE_MODULES = {
   cleanup: 'sandbox-core/cleanup.ts',
   which: 'base/which.ts',
   kvm: 'sandbox-core/kvm/probe.ts',
+} as const;
+
+/**
+ * Modules the worker loads when its tree has them: a commit older than them
+ * measures without (its rig cannot declare what they do). `steps`: the rig's
+ * run-level setup and cleanup and the run's scratch directory.
+ */
+export const OPTIONAL_SIDE_MODULES = {
+  steps: 'runner/run/run-steps.ts',
 } as const;

@@ -141,7 +141,7 @@ export async function runAb(options: AbOptions): Promise<AbOutcome> {
       startedAt,
       finishedAt: new Date().toISOString(),
       interrupted: signal.aborted,
-      executed: { cells: headCells, tools, ...(leftovers.length > 0 ? { failure: `could not destroy sandboxes: ${leftovers.join('; ')}` } : {}) },
+      executed: { cells: headCells, tools, ...(closeFailure(workers, leftovers) ? { failure: closeFailure(workers, leftovers)! } : {}) },
       git,
       host: finishHost(host),
       env: process.env,
@@ -158,6 +158,15 @@ export async function runAb(options: AbOptions): Promise<AbOutcome> {
     await Promise.all(workers.map((worker) => worker.close().catch(() => worker.kill())));
     await closeScratch(root, scratch, trees);
   }
+}
+
+/** What went wrong as the workers closed: a side's run cleanup, sandboxes that could not be destroyed; null when nothing did. */
+function closeFailure(workers: readonly SideWorker[], leftovers: readonly string[]): string | null {
+  const failures = [
+    ...workers.flatMap((worker) => (worker.cleanupFailure ? [`${worker.side}: ${worker.cleanupFailure}`] : [])),
+    ...(leftovers.length > 0 ? [`could not destroy sandboxes: ${leftovers.join('; ')}`] : []),
+  ];
+  return failures.length > 0 ? failures.join('; ') : null;
 }
 
 interface MatchedCell {

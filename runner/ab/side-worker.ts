@@ -44,6 +44,8 @@ export class SideWorker {
   readonly #waiting = new Map<number | 'plan' | 'close', { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
   #exited: Promise<void>;
   #gone = false;
+  /** How the side's run-level cleanup failed, once the worker closed; null when it ran or there was none. */
+  cleanupFailure: string | null = null;
 
   constructor(
     readonly side: SideName,
@@ -121,7 +123,10 @@ export class SideWorker {
     const timer = setTimeout(() => this.#child.kill('SIGKILL'), CLOSE_GRACE_MS);
     try {
       const reply = await this.#ask('close', { type: 'close' });
-      if (reply.type === 'closed') leftovers = reply.leftovers;
+      if (reply.type === 'closed') {
+        leftovers = reply.leftovers;
+        this.cleanupFailure = reply.cleanup_failure ?? null;
+      }
     } catch {
       // It exited on its own; nothing more to ask.
     }

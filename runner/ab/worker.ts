@@ -2,23 +2,27 @@
  * One side of `rigor ab`, as a child process started by the driver with its
  * side's tree as working directory: it loads that tree's rig, plan,
  * workloads and sandbox core (never the driver's), checks every cell once,
- * then takes samples when told to (protocol.ts). Ctrl-C is the driver's to
- * handle: the worker ignores SIGINT and stops a take when the driver says
- * `abort`; if the driver dies (the IPC channel closes) it tears its sandboxes
- * down and exits.
+ * then takes samples when told to (protocol.ts). The side's run-level setup
+ * runs once when it plans, its cleanup once when it closes, in a scratch
+ * directory of the worker's own, as `rigor run` does for a whole run.
+ * Ctrl-C is the driver's to handle: the worker ignores SIGINT and stops a
+ * take (or the setup) when the driver says `abort`; if the driver dies (the
+ * IPC channel closes) it cleans up, tears its sandboxes down and exits.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CellContext, Workload, WorkloadResult } from '../contract/workload.ts';
 import type { Reply, Request, PlannedSideCell } from './protocol.ts';
-import { SIDE_MODULES } from './protocol.ts';
+import { OPTIONAL_SIDE_MODULES, SIDE_MODULES } from './protocol.ts';
 
-type SideModules = { [K in keyof typeof SIDE_MODULES]: any };
+type SideModules = { [K in keyof typeof SIDE_MODULES]: any } & { [K in keyof typeof OPTIONAL_SIDE_MODULES]?: any };
 
 const tree = process.cwd();
 let side: SideModules | undefined;
-let planned: { rig: any; cells: Map<string, any> } | undefined;
+let planned: { rig: any; cells: Map<string, any>; scratch?: string } | undefined;
+/** The plan the run-level steps run for (its rig and scratch directory), once the scratch directory exists. */
+let stepsPlan: { rig: any; scratch: string } | undefined;
 let inFlight: AbortController | undefined;
 let closing = false;
 
@@ -36,8 +40,9 @@ async function loadSide(): Promise<SideModules> {
   if (missing.length > 0) {
     throw new SideProblem(`this tree has no ${missing.join(', ')}: rigor ab measures commits whose runner has them (the layout since the one-way layers)`);
   }
+  const optional = Object.entries(OPTIONAL_SIDE_MODULES).filter(([, rel]) => existsSync(join(tree, rel)));
   const entries = await Promise.all(
-    Object.entries(SIDE_MODULES).map(async ([key, rel]) => [key, await import(pathToFileURL(join(tree, rel)).href)] as const),
+    [...Object.entries(SIDE_MODULES), ...optional].map(async ([key, rel]) => [key, await import(pathToFileURL(join(tree, rel)).href)] as const),
   );
   return Object.fromEntries(entries) as SideModules;
 }
@@ -59,7 +64,9 @@ async function plan(request: Extract<Request, { type: 'plan' }>): Promise<void> 
   if (!existsSync(rigPath)) throw new SideProblem(`this tree has no rig ${request.rig} (rigs/${request.rig}.rig.yaml)`);
   const loaded = side.load.loadRig(rigPath, { workloads: side.workloads.isWorkload });
   const { rig } = side.overrides.applyOverrides(loaded.rig, request.sets);
-  const runPlan = side.plan.planRun(rig, { iterations: request.iterations, workloads: side.workloads.getWorkload });
+  const scratch: string | undefined = side.steps?.openRunScratch();
+  if (scratch !== undefined) stepsPlan = { rig, scratch };
+  const runPlan = side.plan.planRun(rig, { iterations: request.iterations, workloads: side.workloads.getWorkload, ...(scratch !== undefined ? { scratch } : {}) });
   const facts = hostFacts(side);
   const cells: PlannedSideCell[] = [];
   for (const cell of runPlan.cells) {
@@ -76,7 +83,17 @@ async function plan(request: Extract<Request, { type: 'plan' }>): Promise<void> 
     const missing = (await side.requirements.missingRequirement(cell.requirements, cell.params, facts)) ?? (await cell.workload.skipReason?.(cell.params)) ?? null;
     cells.push(missing ? { ...base, status: 'skipped', reason: missing } : { ...base, status: 'ready' });
   }
-  planned = { rig, cells: new Map(runPlan.cells.map((cell: any) => [cell.cell.id, cell])) };
+  planned = { rig, cells: new Map(runPlan.cells.map((cell: any) => [cell.cell.id, cell])), ...(scratch !== undefined ? { scratch } : {}) };
+  // Once for this side, before its first take; the driver's `abort` cuts it short.
+  if (stepsPlan) {
+    inFlight = new AbortController();
+    try {
+      const failure: string | null = await side.steps.runRigStep(stepsPlan, 'setup', inFlight.signal);
+      if (failure) throw new SideProblem(failure);
+    } finally {
+      inFlight = undefined;
+    }
+  }
   send({
     type: 'planned',
     rig: { name: rig.name, path: `rigs/${request.rig}.rig.yaml`, sha256: loaded.sha256, definition: loaded.rig, effective: rig },
@@ -100,6 +117,7 @@ async function take(request: Extract<Request, { type: 'take' }>): Promise<void> 
     signal: inFlight.signal,
     progress: () => {},
     log: () => {},
+    ...(planned.scratch !== undefined ? { scratch: planned.scratch } : {}),
   };
   try {
     const result: WorkloadResult = await workload.run(ctx);
@@ -120,11 +138,16 @@ async function close(): Promise<void> {
   closing = true;
   inFlight?.abort();
   const leftovers: string[] = [];
+  let cleanupFailure: string | null = null;
   if (side) {
+    if (stepsPlan) {
+      cleanupFailure = await side.steps.runRigStep(stepsPlan, 'cleanup');
+      side.steps.removeRunScratch(stepsPlan.scratch);
+    }
     const reclaimed = await side.cleanup.destroyAllSandboxes();
     for (const failed of reclaimed.failed) leftovers.push(`${failed.id}: ${failed.error}`);
   }
-  send({ type: 'closed', leftovers });
+  send({ type: 'closed', leftovers, ...(cleanupFailure ? { cleanup_failure: cleanupFailure } : {}) });
   // Modules of the side may hold handles (a database, a timer): the worker's work is over.
   setImmediate(() => process.exit(0));
 }

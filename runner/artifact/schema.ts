@@ -285,6 +285,10 @@ export const Artifact = z
         error: z.string().optional(),
         overrides: z.record(z.string(), z.unknown()).describe('--set and --iterations given on the command line'),
         imported_from: z.string().optional().describe('set when the artifact was converted from another tool'),
+        trial: z
+          .boolean()
+          .optional()
+          .describe('true for a try-out (rigor run --trial): written outside results/ by default, never taken for the newest run of a rig name'),
         mode: z
           .enum(['sequential', 'interleaved', 'ab'])
           .optional()

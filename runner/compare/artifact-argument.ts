@@ -1,21 +1,51 @@
 /**
  * An `<artifact>` on the command line: a file path, or a rig name meaning the
  * newest artifact in results/<rig>/ (file names start with a UTC stamp, so
- * lexical order is time order).
+ * lexical order is time order) that is a whole run: a rig name passes over
+ * interrupted, failed, trial and reduced-iteration runs (incomplete.ts), and
+ * says which, unless asked to take them.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../base/errors.ts';
+import { whyIncomplete } from './incomplete.ts';
+
+/** The --include-incomplete option's help, shared by the verbs that take a rig name. */
+export const INCLUDE_INCOMPLETE_HELP =
+  'let a rig name take its newest run even when it was interrupted, failed, a trial (--trial) or took fewer iterations than the rig asks (by default those are skipped, and named on stderr)';
 
 export interface ArtifactArgumentOptions {
   /** Where rig results live; default `results` under the working directory. */
   resultsDir?: string;
   /** A path never chosen for a rig name (so `--baseline <rig>` means the run before the candidate). */
   exclude?: string;
+  /** Take the newest artifact whatever its run was (`--include-incomplete`). */
+  includeIncomplete?: boolean;
 }
 
-export function resolveArtifactArgument(argument: string, opts: ArtifactArgumentOptions = {}): string {
-  if (existsSync(argument) && statSync(argument).isFile()) return argument;
+export interface SkippedArtifact {
+  path: string;
+  /** "the run was interrupted", "a trial run (rigor run --trial)", "--iterations 2 of the rig's 20". */
+  reason: string;
+}
+
+export interface ResolvedArtifact {
+  path: string;
+  /** Newer artifacts of the rig a rig name passed over, newest first. */
+  skipped: SkippedArtifact[];
+}
+
+/** What a rig name's resolution can tell from a file without validating it: an unreadable file is left to the reader to refuse. */
+function incompleteReason(path: string): string | null {
+  try {
+    return whyIncomplete(JSON.parse(readFileSync(path, 'utf8')));
+  } catch {
+    return null;
+  }
+}
+
+export function resolveArtifact(argument: string, opts: ArtifactArgumentOptions = {}): ResolvedArtifact {
+  if (existsSync(argument) && statSync(argument).isFile()) return { path: argument, skipped: [] };
   const resultsDir = opts.resultsDir ?? 'results';
   const rigDir = join(resultsDir, argument);
   const isName = /^[a-z0-9][a-z0-9_-]*$/.test(argument);
@@ -27,11 +57,40 @@ export function resolveArtifactArgument(argument: string, opts: ArtifactArgument
   const candidates = readdirSync(rigDir)
     .filter((name) => name.endsWith('.json'))
     .sort()
+    .reverse()
     .map((name) => join(rigDir, name))
     .filter((path) => opts.exclude === undefined || resolve(path) !== resolve(opts.exclude));
-  const newest = candidates.at(-1);
-  if (!newest) {
-    throw new InputError(`${argument}: expected an artifact in ${rigDir}/${opts.exclude ? ` other than ${opts.exclude}` : ''}, found none`);
+  const other = opts.exclude ? ` other than ${opts.exclude}` : '';
+  if (candidates.length === 0) throw new InputError(`${argument}: expected an artifact in ${rigDir}/${other}, found none`);
+  if (opts.includeIncomplete) return { path: candidates[0]!, skipped: [] };
+  const skipped: SkippedArtifact[] = [];
+  for (const path of candidates) {
+    const reason = incompleteReason(path);
+    if (reason === null) return { path, skipped };
+    skipped.push({ path, reason });
   }
-  return newest;
+  throw new InputError(
+    `${argument}: expected a complete run in ${rigDir}/${other}, found only ${skipped.length === 1 ? 'one that is not' : `${skipped.length} that are not`} ` +
+      `(${skipped.map((s) => `${s.path}: ${s.reason}`).join('; ')}); name the file, or --include-incomplete to take the newest`,
+  );
+}
+
+/**
+ * One line per artifact a rig name passed over, for stderr; `verb` ("gate")
+ * names the command, and one that has --include-incomplete says so.
+ */
+export function skippedNotes(skipped: readonly SkippedArtifact[], verb?: string): string[] {
+  const prefix = verb ? `rigor ${verb}` : 'rigor';
+  const way = verb ? 'name the file, or --include-incomplete, to use it' : 'name the file to use it';
+  return skipped.map((s) => `${prefix}: skipped ${s.path}: ${s.reason} (${way})`);
+}
+
+/**
+ * The path an argument names, saying on stderr which newer artifacts a rig
+ * name passed over. `verb` is set by the verbs that offer --include-incomplete.
+ */
+export function resolveArtifactArgument(argument: string, opts: ArtifactArgumentOptions & { verb?: string } = {}): string {
+  const { path, skipped } = resolveArtifact(argument, opts);
+  for (const line of skippedNotes(skipped, opts.verb)) process.stderr.write(`${line}\n`);
+  return path;
 }

@@ -1,10 +1,12 @@
 /**
  * Two artifacts side by side, cell by cell and metric by metric, judged on
- * their raw samples (stored summaries are never trusted). Pure.
+ * their raw samples (stored summaries are never trusted) by the rule the gate
+ * uses too (change.ts). Pure.
  */
 import type { Artifact, CellResult, MetricResult } from '../artifact/schema.ts';
-import { bootstrapRatioCI, mannWhitneyU, median } from '../stats/index.ts';
-import { shiftOf } from './shift.ts';
+import type { MetricDef } from '../rig/schema.ts';
+import { judgedValue } from '../gate/judged-value.ts';
+import { CROSS_RUN_TEST, judgeChange, noiseOf, type SameReason } from './change.ts';
 import { hostsDiffer, pairWarnings } from './warnings.ts';
 
 export interface ArtifactLabel {
@@ -22,15 +24,22 @@ export interface ComparisonRow {
   metric: string;
   unit: string;
   better: 'lower' | 'higher';
-  a: { median: number | null; n: number };
-  b: { median: number | null; n: number };
-  /** median(b) / median(a); null when either is missing or median(a) is 0. */
+  /** The statistic compared: the median of the samples, or a batched metric's slope (as the gate judges it). */
+  stat: 'median' | 'slope';
+  /** Each side's statistic and sample count (batches, for a slope). */
+  a: { value: number | null; n: number };
+  b: { value: number | null; n: number };
+  /** stat(b) / stat(a); null when either is missing or stat(a) is 0. */
   ratio: number | null;
-  /** Seeded bootstrap 95% CI of median(b) / median(a). */
+  /** Seeded bootstrap 95% CI of stat(b) / stat(a). */
   ratio_ci95: { low: number; high: number } | null;
   /** Mann-Whitney U, two-sided, on the raw samples. */
   p_value: number | null;
+  /** The metric's noise threshold: a change of the ratio by this fraction or less is `same`. */
+  noise: number;
   verdict: ComparisonVerdict;
+  /** Why the verdict is `same` (change.ts). */
+  reason: SameReason | null;
   /** Why a side has no samples (its cell was skipped or failed), when it has none. */
   note?: string;
 }
@@ -41,6 +50,8 @@ export interface Comparison {
   hostsDiffer: boolean;
   /** Significance level the verdicts used. */
   alpha: number;
+  /** The test p_value comes from. */
+  test: typeof CROSS_RUN_TEST;
   warnings: string[];
   rows: ComparisonRow[];
 }
@@ -63,9 +74,14 @@ function labelOf(artifact: Artifact, label: string): ArtifactLabel {
   };
 }
 
-function side(metric: MetricResult | undefined): { median: number | null; n: number } {
+/** The statistic a comparison shows for a metric: the median, or the slope of a batched one. */
+function statOfMetric(metric: MetricResult | undefined): 'median' | 'slope' {
+  return metric?.batch_iterations ? 'slope' : 'median';
+}
+
+function side(metric: MetricResult | undefined): { value: number | null; n: number } {
   const samples = metric?.samples ?? [];
-  return { median: samples.length > 0 ? median(samples) : null, n: samples.length };
+  return { value: samples.length > 0 ? judgedValue(metric!, 'median').value : null, n: samples.length };
 }
 
 function whyEmpty(label: string, cell: CellResult, metric: MetricResult | undefined): string {
@@ -78,44 +94,54 @@ function compareMetric(
   name: string,
   a: { cell: CellResult; metric: MetricResult },
   b: { cell: CellResult; metric: MetricResult },
+  def: Pick<MetricDef, 'noise' | 'kind'>,
   alpha: number,
 ): ComparisonRow {
-  const base = { cell, metric: name, unit: a.metric.unit, better: a.metric.better, a: side(a.metric), b: side(b.metric) };
+  const noise = noiseOf(def);
+  const base = { cell, metric: name, unit: a.metric.unit, better: a.metric.better, noise };
   const xs = a.metric.samples;
   const ys = b.metric.samples;
   if (xs.length === 0 || ys.length === 0) {
     const note = [xs.length === 0 ? whyEmpty('A', a.cell, a.metric) : '', ys.length === 0 ? whyEmpty('B', b.cell, b.metric) : '']
       .filter(Boolean)
       .join('; ');
-    return { ...base, ratio: null, ratio_ci95: null, p_value: null, verdict: 'no-samples', note };
+    const stat = statOfMetric(xs.length > 0 ? a.metric : b.metric);
+    return { ...base, stat, a: side(a.metric), b: side(b.metric), ratio: null, ratio_ci95: null, p_value: null, verdict: 'no-samples', reason: null, note };
   }
-  const ratio = base.a.median === 0 ? null : base.b.median! / base.a.median!;
-  const { u, p } = mannWhitneyU(xs, ys);
-  let verdict: ComparisonVerdict = 'same';
-  const shift = shiftOf(u, xs.length, ys.length);
-  if (p < alpha && shift !== 0) {
-    const lower = shift < 0;
-    verdict = lower === (a.metric.better === 'lower') ? 'better' : 'worse';
-  }
-  return { ...base, ratio, ratio_ci95: bootstrapRatioCI(xs, ys, 'median'), p_value: p, verdict };
+  const judged = judgeChange(a.metric, b.metric, { stat: 'median', better: a.metric.better, alpha, noise });
+  const n = (metric: MetricResult) => (judged.stat === 'slope' ? metric.batch_iterations!.length : metric.samples.length);
+  return {
+    ...base,
+    stat: judged.stat === 'slope' ? 'slope' : 'median',
+    a: { value: judged.baseline, n: n(a.metric) },
+    b: { value: judged.candidate, n: n(b.metric) },
+    ratio: judged.ratio,
+    ratio_ci95: judged.ratio_ci95,
+    p_value: judged.p_value,
+    verdict: judged.change,
+    reason: judged.reason,
+  };
 }
 
-function onlyRows(cell: CellResult, which: 'a' | 'b', names: string[]): ComparisonRow[] {
+function onlyRows(cell: CellResult, which: 'a' | 'b', names: string[], defs: Record<string, MetricDef>): ComparisonRow[] {
   return names.map((name) => {
     const metric = cell.metrics[name]!;
     const present = side(metric);
-    const absent = { median: null, n: 0 };
+    const absent = { value: null, n: 0 };
     return {
       cell: cell.id,
       metric: name,
       unit: metric.unit,
       better: metric.better,
+      stat: statOfMetric(metric),
       a: which === 'a' ? present : absent,
       b: which === 'b' ? present : absent,
       ratio: null,
       ratio_ci95: null,
       p_value: null,
+      noise: noiseOf(defs[name] ?? metric),
       verdict: which === 'a' ? 'only-in-a' : 'only-in-b',
+      reason: null,
     };
   });
 }
@@ -135,17 +161,19 @@ export function compareArtifacts(a: Artifact, b: Artifact, opts: CompareOptions 
   const rows: ComparisonRow[] = [];
   const cellsB = new Map(b.cells.map((cell) => [cell.id, cell]));
   const idsA = new Set(a.cells.map((cell) => cell.id));
+  // The noise threshold is the candidate's rig's, as the gate takes it.
+  const defs = b.rig.definition.metrics;
 
   for (const cellA of a.cells) {
     const cellB = cellsB.get(cellA.id);
     if (!cellB) {
-      rows.push(...onlyRows(cellA, 'a', Object.keys(cellA.metrics)));
+      rows.push(...onlyRows(cellA, 'a', Object.keys(cellA.metrics), defs));
       continue;
     }
     for (const [name, metricA] of Object.entries(cellA.metrics)) {
       const metricB = cellB.metrics[name];
       if (!metricB) {
-        rows.push(...onlyRows(cellA, 'a', [name]));
+        rows.push(...onlyRows(cellA, 'a', [name], defs));
         continue;
       }
       const differs = (['unit', 'better', 'clock'] as const).filter((field) => metricA[field] !== metricB[field]);
@@ -157,12 +185,12 @@ export function compareArtifacts(a: Artifact, b: Artifact, opts: CompareOptions 
         );
         continue;
       }
-      rows.push(compareMetric(cellA.id, name, { cell: cellA, metric: metricA }, { cell: cellB, metric: metricB }, alpha));
+      rows.push(compareMetric(cellA.id, name, { cell: cellA, metric: metricA }, { cell: cellB, metric: metricB }, defs[name] ?? metricB, alpha));
     }
-    rows.push(...onlyRows(cellB, 'b', Object.keys(cellB.metrics).filter((name) => !(name in cellA.metrics))));
+    rows.push(...onlyRows(cellB, 'b', Object.keys(cellB.metrics).filter((name) => !(name in cellA.metrics)), defs));
   }
   for (const cellB of b.cells) {
-    if (!idsA.has(cellB.id)) rows.push(...onlyRows(cellB, 'b', Object.keys(cellB.metrics)));
+    if (!idsA.has(cellB.id)) rows.push(...onlyRows(cellB, 'b', Object.keys(cellB.metrics), defs));
   }
 
   return {
@@ -170,6 +198,7 @@ export function compareArtifacts(a: Artifact, b: Artifact, opts: CompareOptions 
     b: labelOf(b, labels.b),
     hostsDiffer: hostsDiffer(a, b),
     alpha,
+    test: CROSS_RUN_TEST,
     warnings: [...warnings, ...mismatched.values()],
     rows,
   };

@@ -1,5 +1,6 @@
 /** A comparison as an aligned terminal table, warnings first. */
-import { formatInterval, formatP, formatRatio, formatValue } from '../report/number.ts';
+import { changeRatioWithCI, verdictText } from '../report/change-words.ts';
+import { formatP, formatPercent, formatValue } from '../report/number.ts';
 import { renderTable } from '../report/table.ts';
 import { renderWarnings } from '../report/warning-box.ts';
 import type { ArtifactLabel, Comparison, ComparisonRow } from './compare.ts';
@@ -9,15 +10,37 @@ function describe(which: 'A' | 'B', label: ArtifactLabel): string {
   return `${which}: ${label.label}  (rig ${label.rig}, ${commit}, host ${label.host}, ${label.started_at})`;
 }
 
-function ratioCell(row: ComparisonRow): string {
-  if (row.ratio === null) return '—';
-  return row.ratio_ci95 ? `${formatRatio(row.ratio)} [${formatInterval(row.ratio_ci95)}]` : formatRatio(row.ratio);
+/** The verdict as the gate words it too: "same (within ±2% noise)". */
+export function rowVerdict(row: ComparisonRow, alpha: number): string {
+  if (row.verdict !== 'better' && row.verdict !== 'worse' && row.verdict !== 'same') return row.verdict;
+  return verdictText({ change: row.verdict, reason: row.reason, alpha, noise: row.noise, stat: row.stat });
 }
 
 function tally(rows: ComparisonRow[]): string {
   const counts = new Map<string, number>();
   for (const row of rows) counts.set(row.verdict, (counts.get(row.verdict) ?? 0) + 1);
   return [...counts].map(([verdict, count]) => `${count} ${verdict}`).join(', ');
+}
+
+/** "2%", or "2% (time_ms), 0% (instructions)" when the metrics' thresholds differ. */
+function noiseText(rows: ComparisonRow[]): string {
+  const byNoise = new Map<number, string[]>();
+  for (const row of rows) {
+    const metrics = byNoise.get(row.noise) ?? byNoise.set(row.noise, []).get(row.noise)!;
+    if (!metrics.includes(row.metric)) metrics.push(row.metric);
+  }
+  if (byNoise.size === 1) return formatPercent([...byNoise.keys()][0]!);
+  return [...byNoise].map(([noise, metrics]) => `${formatPercent(noise)} (${metrics.join(', ')})`).join(', ');
+}
+
+/** The legend under the table (and on the site): which statistic, which test, what a verdict needs. */
+export function comparisonLegend(c: Pick<Comparison, 'alpha' | 'test' | 'rows'>): string {
+  const slopes = c.rows.some((row) => row.stat === 'slope');
+  return (
+    `B/A = median(B) / median(A)${slopes ? ' (slope(B) / slope(A) for a batched metric, stat slope)' : ''}, CI by seeded bootstrap; ` +
+    `p: ${c.test}, two-sided, on the raw samples; better/worse needs p < ${c.alpha}, a change beyond the metric's noise threshold ` +
+    `(±${noiseText(c.rows)}), and the median and the test agreeing on its direction; rigor gate judges with the same rule.`
+  );
 }
 
 export function formatComparison(c: Comparison, opts: { maxWidth?: number } = {}): string {
@@ -32,8 +55,9 @@ export function formatComparison(c: Comparison, opts: { maxWidth?: number } = {}
     [
       { header: 'cell' },
       { header: 'metric' },
-      { header: 'A median', align: 'right' },
-      { header: 'B median', align: 'right' },
+      { header: 'stat' },
+      { header: 'A', align: 'right' },
+      { header: 'B', align: 'right' },
       { header: 'B/A [95% CI]', align: 'right' },
       { header: 'p', align: 'right' },
       { header: 'verdict' },
@@ -41,11 +65,12 @@ export function formatComparison(c: Comparison, opts: { maxWidth?: number } = {}
     c.rows.map((row) => [
       row.cell,
       row.metric,
-      formatValue(row.a.median, row.unit),
-      formatValue(row.b.median, row.unit),
-      ratioCell(row),
+      row.stat,
+      formatValue(row.a.value, row.unit),
+      formatValue(row.b.value, row.unit),
+      changeRatioWithCI(row),
       formatP(row.p_value),
-      row.verdict,
+      rowVerdict(row, c.alpha),
     ]),
     opts,
   );
@@ -54,10 +79,6 @@ export function formatComparison(c: Comparison, opts: { maxWidth?: number } = {}
   if (notes.length > 0) {
     parts.push('Notes:', ...notes.map((row) => `  ${row.cell} ${row.metric}: ${row.note}`), '');
   }
-  parts.push(
-    `${tally(c.rows)}.`,
-    `B/A = median(B) / median(A), CI by seeded bootstrap; p: Mann-Whitney U, two-sided, on the raw samples; ` +
-      `better/worse needs p < ${c.alpha} (the metric says which direction is better).`,
-  );
+  parts.push(`${tally(c.rows)}.`, comparisonLegend(c));
   return parts.join('\n');
 }

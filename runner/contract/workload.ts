@@ -2,6 +2,7 @@
  * What a workload is: the thing a rig times (or counts). The runner owns matrix,
  * requirements, statistics and artifacts; a workload only produces raw samples.
  */
+import type { z } from 'zod';
 import type { MetricDef, Requirement, Rig, Sampling } from '../rig/schema.ts';
 
 /** Sampling settings resolved for one cell (rig defaults, cell `concurrency`, CLI --iterations). */
@@ -33,6 +34,8 @@ export interface CellContext {
   progress(p: SampleProgress): void;
   /** A one-line note shown to the user (not stored). */
   log(message: string): void;
+  /** The run's scratch directory (`{scratch}` in params, RIGOR_SCRATCH for commands), when the run has one. */
+  scratch?: string;
 }
 
 export interface WorkloadResult {
@@ -64,14 +67,40 @@ export class WorkloadError extends Error {
   }
 }
 
+/** What a workload is told about one metric of a rig it would fill (Workload.cannotFill). */
+export interface FillQuery {
+  /** The metric's name. */
+  name: string;
+  /** Every metric the rig declares, in order. */
+  metrics: Record<string, MetricDef>;
+  /**
+   * The params, as written, of each kind of cell this workload runs: the
+   * rig's, and each matrix include entry's over them.
+   */
+  params: Record<string, unknown>[];
+}
+
 export interface Workload {
   /** Name used in a rig's `workload:` field. */
   name: string;
   /** One line for `rigor list`. */
   description: string;
   /**
-   * Check the cell's params before anything runs; return a list of problems
-   * ("params.run: expected an argv array or a shell string, found 3").
+   * The cell's params (rig params overlaid with its matrix values, `{param}`
+   * substituted) as a strict zod object, with the "expected" wording in its
+   * messages where zod's own would be vague (`z.int({ error: 'a whole number
+   * of MiB (>= 1)' })`). Checked when a rig is loaded (rigor validate, run,
+   * list), each problem at the line:col where the key or value is written,
+   * and again for each cell before it runs. A key it does not name is an
+   * unknown parameter, except keys that only name or fill cells: matrix axes,
+   * keys a `{placeholder}` reads, the runner's own (workload, concurrency,
+   * warmup, iterations), and a rig-wide param another workload of the rig takes.
+   */
+  paramsSchema?: z.ZodObject;
+  /**
+   * Checks across params that a schema cannot express, run when the schema
+   * accepts them (also at load); return a list of problems in the form
+   * "params.kernel: expected …, found …".
    */
   validateParams?(params: Record<string, unknown>): string[];
   /**
@@ -80,7 +109,7 @@ export interface Workload {
    * declaring a metric none of its workloads can fill is refused when it is
    * loaded. Without it: any timed metric, no counted one.
    */
-  cannotFill?(metric: MetricDef): string | null;
+  cannotFill?(metric: MetricDef, query: FillQuery): string | null;
   /** Requirements implied by the params (e.g. argv[0] must be on PATH). */
   requirements?(params: Record<string, unknown>): Requirement[];
   /**

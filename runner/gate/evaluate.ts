@@ -3,15 +3,13 @@
  * summary is never trusted, so a hand-edited copy is judged by its samples. Pure.
  */
 import type { Artifact, CellResult, GateResult } from '../artifact/schema.ts';
-import { shiftOf } from '../compare/shift.ts';
+import { invertInterval, judgeChange, noiseOf, worseningOf, type ChangeDecision } from '../compare/change.ts';
 import { hostDifferenceSummary } from '../compare/warnings.ts';
-import { formatInterval, formatRatio, formatValue, pClause } from '../report/number.ts';
+import { changeSentence } from '../report/change-words.ts';
+import { formatBound, formatRatioAgainst, formatValue } from '../report/number.ts';
 import { cellMatches } from '../rig/matrix.ts';
-import type { AbsoluteGate, Gate, MetricDef, RelativeGate, Stat } from '../rig/schema.ts';
-import { mannWhitneyU } from '../stats/index.ts';
-import { judgedRatioCI, judgedValue } from './judged-value.ts';
-
-type Interval = { low: number; high: number };
+import type { AbsoluteGate, Gate, MetricDef, RelativeGate } from '../rig/schema.ts';
+import { judgedValue } from './judged-value.ts';
 
 /** Stands in for a cell id when a gate's `where` matches no cell (reported, never a silent pass). */
 export const NO_MATCHING_CELL = '(no matching cell)';
@@ -22,12 +20,6 @@ function isRelative(gate: Gate): gate is RelativeGate {
 
 function describeWhere(where: Record<string, unknown> | undefined): string {
   return where ? Object.entries(where).map(([key, value]) => `${key}=${String(value)}`).join(',') : '(every cell)';
-}
-
-/** A worsening ratio's interval for higher-is-better metrics: baseline/candidate = 1 / (candidate/baseline). */
-function invert(interval: Interval | null): Interval | null {
-  if (!interval || interval.low <= 0) return null;
-  return { low: 1 / interval.high, high: 1 / interval.low };
 }
 
 /** Samples of the gate's metric in a cell, or why there are none. */
@@ -60,7 +52,7 @@ function absolute(gate: AbsoluteGate, value: number, ctx: Context): Pick<GateRes
 
 type RelativeOutcome = Pick<GateResult, 'verdict' | 'detail' | 'baseline_value' | 'ratio' | 'ratio_ci95' | 'p_value'>;
 
-function relative(gate: RelativeGate, candidate: number[], value: number, ctx: Context): RelativeOutcome {
+function relative(gate: RelativeGate, value: number, ctx: Context): RelativeOutcome {
   const none = { baseline_value: null, ratio: null, ratio_ci95: null, p_value: null };
   if (!ctx.baseline) {
     return { ...none, verdict: 'needs-baseline', detail: `${ctx.stat} ${formatValue(value, ctx.def.unit)}; a relative gate needs a baseline artifact (--baseline)` };
@@ -78,41 +70,43 @@ function relative(gate: RelativeGate, candidate: number[], value: number, ctx: C
     };
   }
 
-  const baselineValue = judgedValue(baseMetric, gate.stat).value;
+  const judged = judgeChange(baseMetric, ctx.cell.metrics[gate.metric]!, { stat: gate.stat, better: ctx.def.better, alpha: gate.alpha, noise: noiseOf(ctx.def) });
+  if (judged.ratio === null) {
+    return { ...none, baseline_value: judged.baseline, verdict: 'skipped', detail: `ratio undefined: the baseline's ${ctx.stat} is 0` };
+  }
   const lowerIsBetter = ctx.def.better === 'lower';
-  const [numerator, denominator] = lowerIsBetter ? [value, baselineValue] : [baselineValue, value];
-  if (denominator === 0) {
-    return { ...none, baseline_value: baselineValue, verdict: 'skipped', detail: `worsening ratio undefined: ${lowerIsBetter ? 'baseline' : 'candidate'} ${ctx.stat} is 0` };
-  }
-  const ratio = numerator / denominator;
-  const ci = judgedRatioCI(baseMetric, ctx.cell.metrics[gate.metric]!, gate.stat);
-  const ratioCi = lowerIsBetter ? ci : invert(ci);
-  const { u, p } = mannWhitneyU(base.samples, candidate);
-  const shift = shiftOf(u, base.samples.length, candidate.length);
-  const shiftedWorse = lowerIsBetter ? shift > 0 : shift < 0;
-
+  const worsening = worseningOf(judged.ratio, ctx.def.better);
+  const { verdict, reasoning } = relativeVerdict(judged, worsening, gate.max_ratio);
   const show = (x: number) => formatValue(x, ctx.def.unit);
-  const change = ratio > 1 ? `${formatRatio(ratio)} worse` : ratio < 1 ? `${formatRatio(ratio)} (improved)` : `${formatRatio(ratio)} (unchanged)`;
-  const significance = `${pClause(p)} ${p < gate.alpha ? '<' : '≥'} ${gate.alpha}`;
-  const facts = `${ctx.stat} ${show(value)} vs ${show(baselineValue)}: ${change}${ratioCi ? ` (CI ${formatInterval(ratioCi)})` : ''}, ${significance}`;
-  let verdict: GateResult['verdict'] = 'pass';
-  let reasoning: string;
-  if (ratio <= gate.max_ratio) reasoning = `within ${formatRatio(gate.max_ratio)} → pass`;
-  else if (p >= gate.alpha) reasoning = 'not significant → pass';
-  else if (!shiftedWorse) reasoning = 'but the samples as a whole shifted the better way → pass';
-  else {
-    verdict = 'fail';
-    reasoning = '→ regression';
-  }
+  const facts = changeSentence(
+    { ...judged, p: judged.p_value, candidate: show(judged.candidate), baseline: show(judged.baseline) },
+    lowerIsBetter ? [gate.max_ratio] : [],
+  );
   const host = ctx.otherHost ? `; baseline from another host (${ctx.otherHost})` : '';
   return {
     verdict,
-    baseline_value: baselineValue,
-    ratio,
-    ratio_ci95: ratioCi,
-    p_value: p,
-    detail: `${facts}${reasoning.startsWith('→') ? ' ' : ', '}${reasoning}${host}`,
+    baseline_value: judged.baseline,
+    ratio: worsening,
+    ratio_ci95: lowerIsBetter ? judged.ratio_ci95 : invertInterval(judged.ratio_ci95),
+    p_value: judged.p_value,
+    detail: `${facts}${reasoning}${host}`,
   };
+}
+
+/**
+ * A relative gate's verdict from the shared decision: a regression is a change
+ * called `worse` whose worsening factor exceeds the bound; the reasoning, with
+ * the digits that show the bound crossed or not ("1.204× > 1.2×").
+ */
+export function relativeVerdict(
+  decision: Pick<ChangeDecision, 'change'> & { better: 'lower' | 'higher' },
+  worsening: number,
+  maxRatio: number,
+): { verdict: 'pass' | 'fail'; reasoning: string } {
+  if (decision.change !== 'worse') return { verdict: 'pass', reasoning: ' → pass' };
+  const factor = `${decision.better === 'lower' ? '' : 'worsening '}${formatRatioAgainst(worsening, [maxRatio])}`;
+  if (worsening > maxRatio) return { verdict: 'fail', reasoning: `; ${factor} > ${formatBound(maxRatio)} → regression` };
+  return { verdict: 'pass', reasoning: `; ${factor} ≤ ${formatBound(maxRatio)} → pass` };
 }
 
 /**
@@ -154,7 +148,7 @@ export function evaluateGates(
       }
       const { stat, value } = judgedValue(cell.metrics[gate.metric]!, gate.stat);
       const ctx: Context = { def, cell, stat, otherHost, ...(baseline && { baseline }) };
-      const outcome = isRelative(gate) ? relative(gate, own.samples, value, ctx) : absolute(gate, value, ctx);
+      const outcome = isRelative(gate) ? relative(gate, value, ctx) : absolute(gate, value, ctx);
       results.push({ ...head, stat, cell: cell.id, value, bound, ...outcome });
     }
   });

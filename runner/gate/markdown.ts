@@ -1,6 +1,6 @@
 /** Gate results as GitHub-flavoured markdown, for $GITHUB_STEP_SUMMARY. */
 import type { GateResult } from '../artifact/schema.ts';
-import { formatInterval, formatNumber, formatP, formatRatio } from '../report/number.ts';
+import { formatInterval, formatNumber, formatP, formatRatioAgainst } from '../report/number.ts';
 import { describeCheck, tallyResults } from './describe.ts';
 import { describeGoal, tallyGoals, type GoalVerdict, type RatioGoal } from './ratio-goals.ts';
 import type { StrictMode, Unchecked } from './strict.ts';
@@ -32,9 +32,12 @@ function cell(text: string): string {
   return text.replaceAll('\\', '\\\\').replaceAll('|', '\\|').replaceAll('\n', ' ');
 }
 
+/** The worsening factor with the digits that show it beside its bound, as the detail words it. */
 function ratioText(result: GateResult): string {
   if (result.ratio === null || result.ratio === undefined) return '—';
-  return result.ratio_ci95 ? `${formatRatio(result.ratio)} (${formatInterval(result.ratio_ci95)})` : formatRatio(result.ratio);
+  const bounds = result.bound.max_ratio === undefined ? [] : [result.bound.max_ratio];
+  const ratio = formatRatioAgainst(result.ratio, bounds);
+  return result.ratio_ci95 ? `${ratio} (${formatInterval(result.ratio_ci95)})` : ratio;
 }
 
 function goalIcon(verdict: GoalVerdict, mode: StrictMode | undefined): string {
@@ -65,7 +68,8 @@ export function gateMarkdown(results: GateResult[], ctx: GateMarkdownContext): s
   if (goals.length > 0) {
     lines.push('| ratio goal | verdict | ratio (95% CI) | detail |', '|---|---|---:|---|');
     for (const goal of goals) {
-      const ratio = goal.ratio === null ? '—' : goal.ci95 ? `${formatRatio(goal.ratio)} (${formatInterval(goal.ci95)})` : formatRatio(goal.ratio);
+      const shown = goal.ratio === null ? '—' : formatRatioAgainst(goal.ratio, [goal.max]);
+      const ratio = goal.ratio !== null && goal.ci95 ? `${shown} (${formatInterval(goal.ci95)})` : shown;
       lines.push(`| ${cell(describeGoal(goal))} | ${goalIcon(goal.verdict, ctx.mode)} | ${ratio} | ${cell(goal.detail)} |`);
     }
     lines.push('');

@@ -10,17 +10,21 @@
  *   bootstrap of that median over rounds (runner/stats/bootstrap.ts);
  * - p from the two-sided Wilcoxon signed-rank test on ln ρ_r (runner/stats/wilcoxon.ts);
  * - p̃ from Holm's correction over every paired comparison of this gate run (runner/stats/holm.ts);
- * - regression ⇔ ρ̂ > max_ratio and p̃ < alpha.
+ * - regression ⇔ the shared rule (runner/compare/change.ts) calls the change
+ *   worse — p̃ < alpha and |ρ̂ − 1| beyond the metric's noise threshold, on
+ *   head/base — and ρ̂ > max_ratio.
  * Absolute gates judge the head side alone, as in a plain run.
  */
 import type { Artifact, CellResult, GateResult } from '../artifact/schema.ts';
-import { formatInterval, formatRatio, formatValue, formatP } from '../report/number.ts';
+import { decideChange, invertInterval, noiseOf } from '../compare/change.ts';
+import { changeSentence } from '../report/change-words.ts';
+import { formatValue, formatP } from '../report/number.ts';
 import { cellMatches } from '../rig/matrix.ts';
 import type { Gate, MetricDef, RelativeGate, Stat } from '../rig/schema.ts';
 import { bootstrapCI, median, statOfSamples, type Interval } from '../stats/index.ts';
 import { holmAdjust } from '../stats/holm.ts';
 import { wilcoxonSignedRank } from '../stats/wilcoxon.ts';
-import { evaluateGates, NO_MATCHING_CELL } from './evaluate.ts';
+import { evaluateGates, NO_MATCHING_CELL, relativeVerdict } from './evaluate.ts';
 
 export const PAIRED_TEST = 'Wilcoxon signed-rank on per-round log ratios';
 export const PAIRED_CORRECTION = 'Holm';
@@ -139,19 +143,27 @@ export function evaluatePairedGates(
     const pAdjusted = adjusted[i]!;
     const show = (x: number) => formatValue(x, def.unit);
     const { ratio } = comparison;
-    const change = ratio > 1 ? `${formatRatio(ratio)} worse` : ratio < 1 ? `${formatRatio(ratio)} (improved)` : `${formatRatio(ratio)} (unchanged)`;
-    const facts =
-      `${gate.stat} ${show(comparison.headValue)} vs base ${show(comparison.baseValue)}: ${change} per round` +
-      `${comparison.ci95 ? ` (CI ${formatInterval(comparison.ci95)})` : ''} over ${comparison.rounds} rounds, ` +
-      `Wilcoxon p = ${formatP(comparison.p)}, Holm p = ${formatP(pAdjusted)} ${pAdjusted < gate.alpha ? '<' : '≥'} ${gate.alpha}`;
-    let verdict: GateResult['verdict'] = 'pass';
-    let reasoning: string;
-    if (ratio <= gate.max_ratio) reasoning = `, within ${formatRatio(gate.max_ratio)} → pass`;
-    else if (pAdjusted >= gate.alpha) reasoning = ', not significant → pass';
-    else {
-      verdict = 'fail';
-      reasoning = ' → regression';
-    }
+    // The shared rule and words (runner/compare/change.ts) take B/A: head over base.
+    const lowerIsBetter = def.better === 'lower';
+    const headOverBase = lowerIsBetter ? ratio : 1 / ratio;
+    const noise = noiseOf(def);
+    const decision = decideChange({ ratio: headOverBase, p: pAdjusted, alpha: gate.alpha, noise, better: def.better });
+    const { verdict, reasoning } = relativeVerdict({ ...decision, better: def.better }, ratio, gate.max_ratio);
+    const facts = changeSentence(
+      {
+        ...decision,
+        stat: gate.stat,
+        ratio: headOverBase,
+        ratio_ci95: lowerIsBetter ? comparison.ci95 : invertInterval(comparison.ci95),
+        alpha: gate.alpha,
+        noise,
+        p: pAdjusted,
+        candidate: show(comparison.headValue),
+        baseline: `base ${show(comparison.baseValue)}`,
+        test: `median of per-round ratios; Wilcoxon p = ${formatP(comparison.p)} over ${comparison.rounds} rounds, ${PAIRED_CORRECTION}-adjusted`,
+      },
+      lowerIsBetter ? [gate.max_ratio] : [],
+    );
     results[at] = {
       ...results[at]!,
       verdict,

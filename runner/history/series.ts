@@ -1,6 +1,6 @@
 /**
  * A rig's history: for each cell, metric, host and host fingerprint, one point per artifact,
- * in commit order, with the change points of the medians. Pure.
+ * in commit order, with the rig's edits and the change points of the medians between them. Pure.
  */
 import type { Artifact } from '../artifact/schema.ts';
 import { InputError } from '../../base/errors.ts';
@@ -16,6 +16,8 @@ export interface HistoryPoint {
   commit: string | null;
   /** The tree had uncommitted changes: the code measured is not exactly `commit`. */
   dirty: boolean;
+  /** sha256 of the rig file the run was made from: an edit of the rig changes what is measured. */
+  rig_sha256: string;
   started_at: string;
   host: string;
   /** host.fingerprint.id; null for an artifact written before rigor recorded fingerprints. */
@@ -47,8 +49,25 @@ export interface HistorySeries {
   /** A metric whose clock or unit changed starts a new series: two clocks are never one line. */
   clock: string;
   points: HistoryPoint[];
-  /** Change points of the medians (detectChangePoints defaults); index is into points. */
+  /**
+   * Where the rig file changed between one point and the next (its sha256):
+   * index is the first point made from the edited rig. Change points are
+   * found between edits, never across one: a step at an edit may be the edit.
+   */
+  rig_edits: RigEdit[];
+  /** Change points of the medians (detectChangePoints defaults), found between rig edits; index is into points. */
   change_points: ChangePoint[];
+}
+
+export interface RigEdit {
+  /** First point made from the edited rig. */
+  index: number;
+  /** The rig's sha256 before and after. */
+  from: string;
+  to: string;
+  /** Mean of the medians from the previous edit (or the start) up to this one, and from this one to the next: the step that came with the edit. */
+  before: { mean: number; n: number };
+  after: { mean: number; n: number };
 }
 
 export interface RigHistory {
@@ -90,7 +109,7 @@ export function buildHistory(artifacts: readonly ArtifactFile[], commitOrder: re
     }
   }
   const position = new Map(commitOrder.map((commit, index) => [commit, index]));
-  const groups = new Map<string, Omit<HistorySeries, 'change_points'>>();
+  const groups = new Map<string, Omit<HistorySeries, 'change_points' | 'rig_edits'>>();
   for (const { path, artifact } of artifacts) {
     artifact.cells.forEach((cell, cellIndex) => {
       if (cell.status !== 'ok') return;
@@ -113,6 +132,7 @@ export function buildHistory(artifacts: readonly ArtifactFile[], commitOrder: re
           samples_path: `cells[${cellIndex}].metrics.${metric}.samples`,
           commit,
           dirty: artifact.git.dirty,
+          rig_sha256: artifact.rig.sha256,
           started_at: artifact.run.started_at,
           host,
           fingerprint,
@@ -127,10 +147,38 @@ export function buildHistory(artifacts: readonly ArtifactFile[], commitOrder: re
   }
   const series = [...groups.values()].map((group) => {
     const points = orderPoints(group.points, position);
-    return { ...group, points, change_points: detectChangePoints(points.map((p) => p.median)) };
+    return { ...group, points, ...changesBetweenEdits(points) };
   });
   const hosts = historyHosts(artifacts);
   return { rig, hosts, warnings: historyHostWarnings(hosts), series };
+}
+
+/** The mean of values[from, to) and how many. */
+function segment(values: readonly number[], from: number, to: number): { mean: number; n: number } {
+  let sum = 0;
+  for (let i = from; i < to; i++) sum += values[i]!;
+  return { mean: sum / (to - from), n: to - from };
+}
+
+/**
+ * The rig edits of a series, and its change points found in each stretch
+ * between edits (so none spans an edit), indexed into the whole series.
+ */
+function changesBetweenEdits(points: readonly HistoryPoint[]): Pick<HistorySeries, 'rig_edits' | 'change_points'> {
+  const values = points.map((p) => p.median);
+  const at = points.flatMap((p, i) => (i > 0 && p.rig_sha256 !== points[i - 1]!.rig_sha256 ? [i] : []));
+  const bounds = [0, ...at, points.length];
+  const rig_edits = at.map((index, k) => ({
+    index,
+    from: points[index - 1]!.rig_sha256,
+    to: points[index]!.rig_sha256,
+    before: segment(values, bounds[k]!, index),
+    after: segment(values, index, bounds[k + 2]!),
+  }));
+  const change_points = bounds.slice(0, -1).flatMap((from, k) =>
+    detectChangePoints(values.slice(from, bounds[k + 1])).map((change) => ({ ...change, index: change.index + from })),
+  );
+  return { rig_edits, change_points };
 }
 
 function byTime(a: HistoryPoint, b: HistoryPoint): number {

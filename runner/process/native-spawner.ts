@@ -10,7 +10,9 @@ import { getSystemErrorName } from 'node:util';
 import { assertExecPath, type BatchEnd, type BatchOptions, type BatchStop, type OutputMode, type ResolvedCommand, type RunOptions, type Spawner, type TimedRun } from './spawner.ts';
 import { TailBuffer } from '../../base/tail.ts';
 
-const MODE: Record<OutputMode, string> = { discard: 'd', pipe: 'p', keep: 'k' };
+const MODE: Record<OutputMode, string> = { discard: 'd', pipe: 'p', keep: 'k', all: 'a' };
+/** Bytes of stdout a TimedRun's stdoutTail holds. */
+const TAIL_BYTES = 4096;
 /**
  * How long a helper polls for its next request before blocking (native/spawner.c
  * wait_for_request). Only when it is the one run in flight: with concurrency,
@@ -25,14 +27,22 @@ interface Answer {
   wallNs: number;
   userUs: number;
   sysUs: number;
+  /** stdout's tail, or all of it in mode 'a'. */
   stdout: Buffer;
   stderr: Buffer;
+  /** Bytes the run wrote to stdout (modes 'k' and 'a'). */
+  outSize: number;
 }
 
 /** One helper process answering one request (a batch of runs) at a time. */
 class Helper {
   readonly proc: ChildProcess;
   #buffer: Buffer = Buffer.alloc(0);
+  /** Chunks read but not yet joined: an answer carrying a large stdout is joined once, when all of it is here. */
+  #pending: Buffer[] = [];
+  #pendingLength = 0;
+  /** Bytes #buffer plus #pending must hold before an answer can be parsed (0: unknown, try at once). */
+  #need = 0;
   #waiting: { onAnswers(answers: Answer[]): void; resolve(): void; reject(error: Error): void } | null = null;
   #stderr = new TailBuffer();
   #exit: Error | null = null;
@@ -100,20 +110,29 @@ class Helper {
   }
 
   #read(chunk: Buffer): void {
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    this.#pending.push(chunk);
+    this.#pendingLength += chunk.length;
+    if (this.#buffer.length + this.#pendingLength < this.#need) return;
+    this.#buffer = Buffer.concat([this.#buffer, ...this.#pending]);
+    this.#pending = [];
+    this.#pendingLength = 0;
+    this.#need = 0;
     const waiting = this.#waiting;
     if (!waiting) return;
     const answers: Answer[] = [];
     let ended = false;
     for (let newline = this.#buffer.indexOf(10); newline >= 0 && !ended; newline = this.#buffer.indexOf(10)) {
       const [kind = '', ...numbers] = this.#buffer.subarray(0, newline).toString('latin1').split(' ');
-      const [value = 0, wallNs = 0, userUs = 0, sysUs = 0, outLength = 0, errLength = 0] = numbers.map(Number);
+      const [value = 0, wallNs = 0, userUs = 0, sysUs = 0, outLength = 0, errLength = 0, outSize = 0] = numbers.map(Number);
       const end = newline + 1 + outLength + errLength;
-      if (this.#buffer.length < end) break;
+      if (this.#buffer.length < end) {
+        this.#need = end;
+        break;
+      }
       const body = this.#buffer.subarray(newline + 1, end);
       this.#buffer = this.#buffer.subarray(end);
       if (kind === '.') ended = true;
-      else answers.push({ kind, value, wallNs, userUs, sysUs, stdout: body.subarray(0, outLength), stderr: body.subarray(outLength) });
+      else answers.push({ kind, value, wallNs, userUs, sysUs, stdout: body.subarray(0, outLength), stderr: body.subarray(outLength), outSize });
     }
     if (answers.length > 0) waiting.onAnswers(answers);
     if (!ended) return;
@@ -137,9 +156,15 @@ function timedRun(answer: Answer, output: OutputMode): TimedRun {
     wallMs: answer.wallNs / 1e6,
     userMs: answer.userUs / 1000,
     sysMs: answer.sysUs / 1000,
-    ...(output === 'keep' ? { stdoutTail: answer.stdout.toString('utf8') } : {}),
+    ...(output === 'keep' ? { stdoutTail: answer.stdout.toString('utf8'), stdoutBytes: answer.outSize } : {}),
+    ...(output === 'all' ? { stdoutTail: tail(answer.stdout), stdoutBytes: answer.outSize, stdout: answer.stdout } : {}),
     stderrTail: answer.stderr.toString('utf8'),
   };
+}
+
+/** The last TAIL_BYTES of a buffer as text. */
+function tail(bytes: Buffer): string {
+  return bytes.subarray(Math.max(0, bytes.length - TAIL_BYTES)).toString('utf8');
 }
 
 export class NativeSpawner implements Spawner {

@@ -26,9 +26,16 @@ export class NodeSpawner implements Spawner {
       const child = spawn(command.file, args, { argv0: name, stdio: ['ignore', stdout, 'pipe'], env, cwd: opts.cwd, detached: true });
       let wallMs = 0;
       let timedOut = false;
-      const stdoutTail = opts.output === 'keep' ? new TailBuffer() : null;
+      const kept = opts.output === 'keep' || opts.output === 'all';
+      const stdoutTail = kept ? new TailBuffer() : null;
+      const stdoutAll: Buffer[] | null = opts.output === 'all' ? [] : null;
+      let stdoutBytes = 0;
       const stderrTail = new TailBuffer();
-      child.stdout?.on('data', (chunk: Buffer) => stdoutTail?.push(chunk));
+      child.stdout?.on('data', (chunk: Buffer) => {
+        stdoutTail?.push(chunk);
+        stdoutAll?.push(chunk);
+        stdoutBytes += chunk.length;
+      });
       child.stderr!.on('data', (chunk: Buffer) => stderrTail.push(chunk));
       const exited = new Promise((done) => child.once('exit', done));
       child.once('exit', () => {
@@ -60,7 +67,8 @@ export class NodeSpawner implements Spawner {
           wallMs,
           userMs: null,
           sysMs: null,
-          ...(stdoutTail ? { stdoutTail: stdoutTail.text() } : {}),
+          ...(stdoutTail ? { stdoutTail: stdoutTail.text(), stdoutBytes } : {}),
+          ...(stdoutAll ? { stdout: Buffer.concat(stdoutAll) } : {}),
           stderrTail: stderrTail.text(),
         });
       });

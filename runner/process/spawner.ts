@@ -11,8 +11,13 @@ import { isAbsolute } from 'node:path';
 import type { ResolvedCommand } from './program.ts';
 
 export type { ResolvedCommand };
-/** Where a run's stdout goes: /dev/null, a pipe read and discarded (hyperfine --output=pipe), or kept (its tail is returned). */
-export type OutputMode = 'discard' | 'pipe' | 'keep';
+/**
+ * Where a run's stdout goes: /dev/null, a pipe read and discarded (hyperfine
+ * --output=pipe), or kept in memory, its tail and size returned ('keep') or
+ * all of it ('all', for metrics read from it). Kept output is written to
+ * memory inside the timed window, as the command writes it; it is read after.
+ */
+export type OutputMode = 'discard' | 'pipe' | 'keep' | 'all';
 
 export interface TimedRun {
   exitCode: number | null;
@@ -23,8 +28,12 @@ export interface TimedRun {
   /** CPU time of the child (and the children it waited for) from its rusage; null from the node spawner. */
   userMs: number | null;
   sysMs: number | null;
-  /** Last 4 KiB of stdout, only with output 'keep'. */
+  /** Last 4 KiB of stdout, only with output 'keep' or 'all'. */
   stdoutTail?: string;
+  /** Bytes the run wrote to stdout, only with output 'keep' or 'all'. */
+  stdoutBytes?: number;
+  /** All of stdout, only with output 'all'. */
+  stdout?: Buffer;
   /** Last 4 KiB of stderr; in a batch, only on the run that ended it (empty on the others). */
   stderrTail: string;
 }

@@ -9,7 +9,7 @@ import { describeCheck, tallyResults } from '../gate/describe.ts';
 import { describeGoal, ratioGoals, tallyGoals, type GoalVerdict, type RatioGoal } from '../gate/ratio-goals.ts';
 import { describeCells } from './cell-set.ts';
 import type { Footnotes } from './footnotes.ts';
-import { formatRatio } from './number.ts';
+import { formatRatioAgainst } from './number.ts';
 import { wrapText } from './wrap.ts';
 
 export interface NextCommandOptions {
@@ -75,7 +75,7 @@ export function gateSummary(artifact: Artifact, notes: Footnotes, width: number,
 
 /** "2.33×"; the reason a ratio was not computed is in the ratios above, said once. */
 function goalOutcome(goal: RatioGoal): string {
-  return goal.ratio === null ? 'a side was not measured (ratios above)' : formatRatio(goal.ratio);
+  return goal.ratio === null ? 'a side was not measured (ratios above)' : formatRatioAgainst(goal.ratio, [goal.max]);
 }
 
 /** The note of a skipped gate result: the cell's own reason when the cell was not measured, else the gate's detail. */

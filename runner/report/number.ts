@@ -29,6 +29,29 @@ export function formatRatio(ratio: number | null | undefined): string {
   return `${Math.abs(ratio) < 10 ? ratio.toFixed(2) : formatNumber(ratio)}×`;
 }
 
+/**
+ * A ratio beside the bounds it is judged against, with enough decimals that it
+ * never reads as equal to one it is not equal to: 1.2004 against 1.2 is
+ * "1.2004×", not "1.20×". Two decimals at least, six at most.
+ */
+export function formatRatioAgainst(ratio: number, bounds: readonly number[]): string {
+  if (!Number.isFinite(ratio) || Math.abs(ratio) >= 10) return formatRatio(ratio);
+  let decimals = 2;
+  // Rounding is monotonic, so once the two strings differ their order is the true order.
+  while (decimals < 6 && bounds.some((bound) => bound !== ratio && ratio.toFixed(decimals) === bound.toFixed(decimals))) decimals += 1;
+  return `${ratio.toFixed(decimals)}×`;
+}
+
+/** A bound as the rig file wrote it: "1.2×", not "1.20×". */
+export function formatBound(bound: number): string {
+  return `${bound}×`;
+}
+
+/** A fraction as a percentage for a threshold: 0.02 is "2%", 0.015 "1.5%". */
+export function formatPercent(fraction: number): string {
+  return `${Number((fraction * 100).toPrecision(3))}%`;
+}
+
 /** "1.18–1.26" (a confidence interval of a ratio). */
 export function formatInterval(interval: { low: number; high: number } | null | undefined): string {
   if (!interval) return DASH;

@@ -94,17 +94,25 @@ function collapseUnions(errors: ErrorObject[], data: unknown, root: JsonSchema):
       kept = kept.filter((e) => !branches.some((_, i) => inBranch(i)(e)));
       continue;
     }
+    // A value of a type no branch takes (3 for "an argv list or a shell string"): one problem naming every type.
+    const own = branches.map((_, i) => kept.filter(inBranch(i)));
+    if (own.every((list) => list.length === 1 && list[0]!.keyword === 'type' && list[0]!.instancePath === union.instancePath)) {
+      const types = [...new Set(own.flatMap((list) => [(list[0]!.params as { type: unknown }).type].flat()))];
+      const merged = { ...own[0]![0]!, params: { type: types } };
+      kept = [...kept.filter((e) => e !== union && !branches.some((_, i) => inBranch(i)(e))), merged];
+      continue;
+    }
     const value = valueAt(data, toPath(union.instancePath, data));
     const keys = value !== null && typeof value === 'object' ? Object.keys(value) : [];
     const fieldsOf = branches.map((b) => Object.keys((b.properties as JsonSchema | undefined) ?? {}));
     const requiredOf = branches.map((b) => (Array.isArray(b.required) ? (b.required as string[]) : []));
-    const own = (i: number, fields: string[]) =>
+    const ownCount = (i: number, fields: string[]) =>
       keys.filter((k) => fields.includes(k) && fieldsOf.every((f, j) => j === i || !f.includes(k))).length;
     const ranked = branches
       .map((_, i) => ({
         i,
-        ownRequired: own(i, requiredOf[i]!),
-        ownFields: own(i, fieldsOf[i]!),
+        ownRequired: ownCount(i, requiredOf[i]!),
+        ownFields: ownCount(i, fieldsOf[i]!),
         asks: requiredOf[i]!.length,
         errors: kept.filter(inBranch(i)).length,
       }))

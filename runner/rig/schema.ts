@@ -50,6 +50,12 @@ export const MetricDef = z
       .min(1)
       .describe('timed: the event that starts the measurement and the event that stops it, "<start> -> <stop>"; counted: what is counted, e.g. "instructions (Ir) under callgrind"'),
     description: z.string().optional(),
+    noise: z
+      .number()
+      .min(0)
+      .lt(1)
+      .optional()
+      .describe('smallest relative change that counts: compare and gate call a change of the statistic by this fraction or less `same` (default 0.02 for timed metrics, 0 for counted ones)'),
   })
   .strict()
   .superRefine(checkClock)
@@ -147,6 +153,10 @@ export const Ratio = z
   .strict();
 export type Ratio = z.infer<typeof Ratio>;
 
+/** A command: an argv list run directly, or a string run with `sh -c`. */
+export const CommandLine = z.union([z.string().min(1), z.array(z.string()).min(1)]);
+export type CommandLine = z.infer<typeof CommandLine>;
+
 const matrixKeyValues = z.array(z.union([Scalar, z.null()])).min(1);
 
 /** Cartesian product of its keys, then `exclude` removes and `include` adds or extends cells (as CI matrices do). */
@@ -172,6 +182,10 @@ export const RigFile = z
     params: z.record(z.string(), z.unknown()).default({}).describe('workload parameters; cell parameters override them'),
     matrix: Matrix.default({}),
     requires: z.array(Requirement).default([]),
+    setup: CommandLine.optional().describe(
+      'once per run, before the first cell, in rigor\'s working directory: an argv list or a shell string (sh -c); {scratch} is the run\'s scratch directory (also $RIGOR_SCRATCH)',
+    ),
+    cleanup: CommandLine.optional().describe('once per run, after the last cell, also after a failure or Ctrl-C; as setup'),
     sampling: Sampling.prefault({}),
     metrics: z
       .record(Name, MetricDef)

@@ -7,15 +7,21 @@
 import { basename } from 'node:path';
 import { describeFound } from '../../base/errors.ts';
 import type { RigProblem } from './errors.ts';
-import { cellMatches, expandMatrix, RESERVED_MATRIX_KEYS } from './matrix.ts';
+import { cellMatches, expandMatrixTraced, RESERVED_MATRIX_KEYS } from './matrix.ts';
 import { formatField, locate, type FieldPath, type RigText } from '../../base/positions.ts';
 import { Matrix, MetricDef, Sampling, type Scalar } from './schema.ts';
+import type { ParamsContract } from './param-problems.ts';
+import { paramsPositionProblems } from './params-positions.ts';
+import type { FillQuery } from '../contract/workload.ts';
 import { placeholders } from './substitute.ts';
 import { RIG_SUFFIX } from './discover.ts';
 import { choices } from './suggest.ts';
 import { BATCH_ITERATION_BYTES, MAX_ARTIFACT_BYTES, SAMPLE_BYTES } from '../artifact/size.ts';
 
 type Mapping = Record<string, unknown>;
+
+/** Placeholders rigor fills in every cell's params without a param of that name: the run's scratch directory. */
+export const BUILTIN_PLACEHOLDERS = ['scratch'] as const;
 
 function isMapping(value: unknown): value is Mapping {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -39,9 +45,11 @@ export interface SemanticContext {
   file: string;
   text: RigText;
   workloads?: (name: string) => boolean;
-  cannotFill?: (workload: string, metric: MetricDef) => string | null;
+  cannotFill?: (workload: string, metric: MetricDef, query: FillQuery) => string | null;
   /** Which workloads time batches (micro-benchmarks): a batch is a sample with its call count beside it. */
   batched?: (name: string) => boolean;
+  /** The params a workload declares (its schema and cross-field checks); each cell's params are checked against its workload's. */
+  params?: (workload: string) => ParamsContract | undefined;
 }
 
 export function semanticProblems(data: unknown, ctx: SemanticContext): RigProblem[] {
@@ -98,12 +106,31 @@ export function semanticProblems(data: unknown, ctx: SemanticContext): RigProble
 
   // Cells, when the matrix itself is well-formed.
   const parsedMatrix = Matrix.safeParse(data.matrix ?? {});
-  const cells = parsedMatrix.success && problems.length === beforeMatrix ? expandMatrix(parsedMatrix.data) : undefined;
+  const cells = parsedMatrix.success && problems.length === beforeMatrix ? expandMatrixTraced(parsedMatrix.data) : undefined;
   if (cells?.length === 0) add(['matrix'], 'at least one cell', 'none (exclude removes every combination)');
   const seen = new Set<string>();
   for (const cell of cells ?? []) {
     if (seen.has(cell.id)) add(['matrix', 'include'], 'include entries that make distinct cells (add a scalar key that tells them apart)', `two cells "${cell.id}"`);
     seen.add(cell.id);
+  }
+
+  // A cell may name its own workload.
+  for (const [i, include] of includes) {
+    if (typeof include.workload === 'string' && ctx.workloads && !ctx.workloads(include.workload)) {
+      add(['matrix', 'include', i, 'workload'], 'a registered workload or "command" (rigor list shows them)', JSON.stringify(include.workload));
+    }
+  }
+
+  // Matrix keys that set a cell's sampling must be what the sampling field takes.
+  const cellSampling = { concurrency: 1, iterations: 1, warmup: 0 } as const;
+  for (const [key, least] of Object.entries(cellSampling)) {
+    const written: [FieldPath, unknown][] = [
+      ...(axisValues.get(key) ?? []).map((value, i): [FieldPath, unknown] => [['matrix', key, i], value]),
+      ...includes.filter(([, entry]) => key in entry).map(([i, entry]): [FieldPath, unknown] => [['matrix', 'include', i, key], entry[key]]),
+    ];
+    for (const [path, value] of written) {
+      if (!(Number.isInteger(value) && (value as number) >= least)) add(path, `an integer >= ${least} (the cell's sampling.${key})`, show(value));
+    }
   }
 
   const checkWhere = (path: FieldPath, where: unknown) => {
@@ -127,14 +154,24 @@ export function semanticProblems(data: unknown, ctx: SemanticContext): RigProble
   );
   const cannotFill = ctx.cannotFill;
   if (cannotFill && isMapping(data.metrics) && usedWorkloads.length > 0) {
-    for (const [name, raw] of Object.entries(data.metrics)) {
-      const metric = MetricDef.safeParse(raw);
-      if (!metric.success) continue;
-      const reasons = usedWorkloads.map((workload) => ({ workload, reason: cannotFill(workload, metric.data) }));
+    const declared = Object.fromEntries(
+      Object.entries(data.metrics).flatMap(([name, raw]) => {
+        const metric = MetricDef.safeParse(raw);
+        return metric.success ? [[name, metric.data] as const] : [];
+      }),
+    );
+    const rigParams = isMapping(data.params) ? data.params : {};
+    // The params each workload's cells see as written: the rig's, and each include entry's over them.
+    const paramsOf = (workload: string) => [
+      ...(data.workload === workload ? [rigParams] : []),
+      ...includes.filter(([, entry]) => (entry.workload ?? data.workload) === workload).map(([, entry]) => ({ ...rigParams, ...entry })),
+    ];
+    for (const [name, metric] of Object.entries(declared)) {
+      const reasons = usedWorkloads.map((workload) => ({ workload, reason: cannotFill(workload, metric, { name, metrics: declared, params: paramsOf(workload) }) }));
       if (reasons.some(({ reason }) => reason === null)) continue;
       const expected =
         reasons.length === 1 ? reasons[0]!.reason! : `a metric one of the workloads can fill (${reasons.map(({ workload, reason }) => `${workload}: ${reason}`).join('; ')})`;
-      add(['metrics', name], expected, `a ${metric.data.kind ?? 'timed'} metric in ${metric.data.unit}`, 'key');
+      add(['metrics', name], expected, `a ${metric.kind ?? 'timed'} metric in ${metric.unit}`, 'key');
     }
   }
 
@@ -202,20 +239,50 @@ export function semanticProblems(data: unknown, ctx: SemanticContext): RigProble
     }
   }
 
-  // Placeholders must name a param a cell will have.
+  // Each cell's params must be what its workload declares.
+  if (ctx.params && cells && cells.length > 0 && (data.params === undefined || isMapping(data.params))) {
+    const list = (value: unknown) => (Array.isArray(value) ? value : []);
+    const view = { workload: data.workload, params: isMapping(data.params) ? data.params : {}, matrix: parsedMatrix.data!, requires: list(data.requires), gates: list(data.gates), ratios: list(data.ratios) };
+    problems.push(...paramsPositionProblems(view, cells, { file: ctx.file, text: ctx.text, contract: ctx.params }, isMapping(data.params)));
+  }
+
+  // Placeholders must name a param a cell will have, or a name rigor gives every cell ({scratch}).
   const params = isMapping(data.params) ? data.params : {};
   const names = new Set([...Object.keys(params), ...selectable]);
+  const cellNames = new Set([...names, ...BUILTIN_PLACEHOLDERS]);
   const placed: [FieldPath, string][] = [
     ...strings(params, ['params']),
     ...includes.flatMap(([i, entry]) => [...strings(entry, ['matrix', 'include', i])]),
-    ...mappings(data.requires).flatMap(([i, req]) => [...strings(req.binary, ['requires', i, 'binary'])]),
   ];
   for (const [path, text] of placed) {
     for (const name of placeholders(text)) {
-      if (!names.has(name)) {
-        add(path, `{${name}} to name a param or matrix key ${choices(name, names)} (write {{ for a literal brace)`, JSON.stringify(text));
+      if (!cellNames.has(name)) {
+        add(path, `{${name}} to name a param or matrix key ${choices(name, cellNames)} (write {{ for a literal brace)`, JSON.stringify(text));
       }
     }
+  }
+  // A requirement is checked before the run exists: no {scratch} there.
+  for (const [path, text] of mappings(data.requires).flatMap(([i, req]) => [...strings(req.binary, ['requires', i, 'binary'])])) {
+    for (const name of placeholders(text)) {
+      if (!names.has(name)) add(path, `{${name}} to name a param or matrix key ${choices(name, names)} (write {{ for a literal brace)`, JSON.stringify(text));
+    }
+  }
+  // The run's own setup and cleanup run once, before and after every cell: only {scratch} reaches them.
+  for (const step of ['setup', 'cleanup'] as const) {
+    for (const [path, text] of strings(data[step], [step])) {
+      for (const name of placeholders(text)) {
+        if (!(BUILTIN_PLACEHOLDERS as readonly string[]).includes(name)) {
+          add(path, `{scratch} as the only placeholder (the run's ${step} runs once for the whole run, so no cell's params reach it; write {{ for a literal brace)`, JSON.stringify(text));
+        }
+      }
+    }
+  }
+  // A param or matrix key of that name would hide the one rigor gives.
+  for (const name of BUILTIN_PLACEHOLDERS) {
+    const builtin = `a name other than ${name} ({${name}} is the run's scratch directory)`;
+    if (name in params) add(['params', name], builtin, `"${name}"`, 'key');
+    if (axisValues.has(name)) add(['matrix', name], builtin, `"${name}"`, 'key');
+    for (const [i, entry] of includes) if (name in entry) add(['matrix', 'include', i, name], builtin, `"${name}"`, 'key');
   }
   return problems;
 }

@@ -60,9 +60,11 @@ export function substitute(value: unknown, params: Record<string, unknown>): unk
 /**
  * The params a cell's workload sees: rig.params overlaid by the cell's params,
  * then substituted in one pass (a placeholder takes the other param's value as
- * written, placeholders in it are not expanded again).
+ * written, placeholders in it are not expanded again). `builtins` are names
+ * rigor gives every cell (`scratch`: the run's scratch directory); they are
+ * placeholders only, not params.
  */
-export function cellParams(rig: Rig, cell: Cell): Record<string, unknown> {
+export function cellParams(rig: Rig, cell: Cell, builtins: Record<string, unknown> = {}): Record<string, unknown> {
   const merged = { ...rig.params, ...cell.params };
-  return substitute(merged, merged) as Record<string, unknown>;
+  return substitute(merged, { ...builtins, ...merged }) as Record<string, unknown>;
 }

@@ -20,6 +20,8 @@ export interface AssembleInput {
   runId: string;
   commandLine: string[];
   overrides: Record<string, unknown>;
+  /** rigor run --trial: marked so that a rig name never resolves to it. */
+  trial?: boolean;
   startedAt: string;
   finishedAt: string;
   interrupted: boolean;
@@ -49,6 +51,7 @@ export function assembleArtifact(input: AssembleInput): Artifact {
       status,
       ...(executed.failure ? { error: executed.failure } : {}),
       overrides: input.overrides,
+      ...(input.trial ? { trial: true } : {}),
       mode: executed.interleave ? 'interleaved' : 'sequential',
     },
     git: input.git,

@@ -89,6 +89,7 @@ export function cellContext(
     signal: context.signal,
     progress: (p) => context.progress.sample(p),
     log: (message) => context.progress.note(`  ${message}`),
+    ...(plan.scratch !== undefined ? { scratch: plan.scratch } : {}),
   };
 }
 

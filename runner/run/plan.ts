@@ -8,6 +8,7 @@ import type { Requirement, Rig } from '../rig/schema.ts';
 import type { Cell } from '../rig/matrix.ts';
 import { expandMatrix } from '../rig/matrix.ts';
 import { cellParams, substitute } from '../rig/substitute.ts';
+import { formatParamProblem, keyRoles, paramProblems } from '../rig/param-problems.ts';
 import type { CellSampling, Workload } from '../contract/workload.ts';
 
 export interface PlannedCell {
@@ -22,7 +23,7 @@ export interface PlannedCell {
   params: Record<string, unknown> | undefined;
   /** Why substitution failed: a fault that fails the run, as when it happened while running. */
   paramsError?: Error;
-  /** What the workload says is wrong with the params ("params.x: expected …"). */
+  /** What is wrong with the params by the workload's schema and checks ("params.x: expected …"). */
   problems: string[];
   /** The rig's requirements and the workload's own for these params. */
   requirements: Requirement[];
@@ -31,6 +32,8 @@ export interface PlannedCell {
 export interface RunPlan {
   rig: Rig;
   cells: PlannedCell[];
+  /** The run's scratch directory, `{scratch}` in params; unset when the plan was made without one. */
+  scratch?: string;
   /** Binaries the requirements name (node first among them), for the host's tool versions. */
   tools: string[];
 }
@@ -49,20 +52,25 @@ export function resolveSampling(rig: Rig, cell: Cell, iterations?: number): Cell
   return { ...base, concurrency, iterations: planned, max_iterations: Math.max(planned, maxIterations) };
 }
 
-export function planRun(rig: Rig, options: { iterations?: number; workloads: (name: string) => Workload | undefined }): RunPlan {
+export function planRun(rig: Rig, options: { iterations?: number; workloads: (name: string) => Workload | undefined; scratch?: string }): RunPlan {
+  const builtins = options.scratch !== undefined ? { scratch: options.scratch } : {};
   const tools = new Set<string>(['node']);
-  const cells = expandMatrix(rig.matrix).map((cell, position): PlannedCell => {
-    const workloadName = typeof cell.params.workload === 'string' ? cell.params.workload : rig.workload;
+  const expanded = expandMatrix(rig.matrix);
+  const cellWorkloadName = (cell: Cell) => (typeof cell.params.workload === 'string' ? cell.params.workload : rig.workload);
+  const schemas = [...new Set(expanded.map(cellWorkloadName))].flatMap((name) => options.workloads(name)?.paramsSchema ?? []);
+  const roles = keyRoles(rig, schemas);
+  const cells = expanded.map((cell, position): PlannedCell => {
+    const workloadName = cellWorkloadName(cell);
     const workload = options.workloads(workloadName);
     const sampling = resolveSampling(rig, cell, options.iterations);
     let params: Record<string, unknown> | undefined;
     let paramsError: Error | undefined;
     try {
-      params = cellParams(rig, cell);
+      params = cellParams(rig, cell, builtins);
     } catch (error) {
       paramsError = error instanceof Error ? error : new Error(String(error));
     }
-    const problems = params && workload ? (workload.validateParams?.(params) ?? []) : [];
+    const problems = params && workload ? paramProblems(workload, params, { workload: workloadName, roleOf: roles(cell.params) }).map(formatParamProblem) : [];
     const requirements = params && workload ? [...rig.requires, ...(workload.requirements?.(params) ?? [])] : [...rig.requires];
     for (const requirement of requirements) {
       if (!requirement.binary || !params) continue;
@@ -71,7 +79,7 @@ export function planRun(rig: Rig, options: { iterations?: number; workloads: (na
     }
     return { index: position + 1, cell, workload, workloadName, sampling, params, ...(paramsError ? { paramsError } : {}), problems, requirements };
   });
-  return { rig, cells, tools: [...tools].sort() };
+  return { rig, cells, tools: [...tools].sort(), ...(options.scratch !== undefined ? { scratch: options.scratch } : {}) };
 }
 
 /** Binaries that start guests under KVM where it is usable. */

@@ -3,7 +3,7 @@ import type { CellResult, RatioResult } from '../artifact/schema.ts';
 import { cellMatches } from '../rig/matrix.ts';
 import type { Ratio } from '../rig/schema.ts';
 import { batchTimes, bootstrapRatioCI, bootstrapSlopeRatioCI, median, slopeThroughOrigin } from '../stats/index.ts';
-import { formatInterval, formatRatio, formatValue } from '../report/number.ts';
+import { formatInterval, formatRatioAgainst, formatValue } from '../report/number.ts';
 
 function side(cells: CellResult[], where: Ratio['of']) {
   const cell = cells.find((candidate) => cellMatches(candidate.params, where.where));
@@ -40,8 +40,8 @@ export function computeRatios(ratios: Ratio[], cells: CellResult[]): RatioResult
     const detail =
       value === null
         ? `not computed: ${missing ?? 'a side has no samples'}`
-        : `${stat === 'slope' ? 'slopes ' : ''}${formatValue(top, of.result.unit)} / ${formatValue(bottom, to.result.unit)} = ${formatRatio(value)} (CI ${formatInterval(ci95)})` +
-          (ratio.goal ? `; goal ≤ ${ratio.goal.max}×: ${goalMet ? 'met' : `missed by ${formatRatio(value / ratio.goal.max)}`}` : '');
+        : `${stat === 'slope' ? 'slopes ' : ''}${formatValue(top, of.result.unit)} / ${formatValue(bottom, to.result.unit)} = ${formatRatioAgainst(value, ratio.goal ? [ratio.goal.max] : [])} (CI ${formatInterval(ci95)})` +
+          (ratio.goal ? `; goal ≤ ${ratio.goal.max}×: ${goalMet ? 'met' : `missed by ${formatRatioAgainst(value / ratio.goal.max, [1])}`}` : '');
     return {
       name: ratio.name,
       of: of.result,

@@ -21,6 +21,7 @@ import { assembleArtifact } from './assemble.ts';
 import { executePlan } from './execute.ts';
 import { executeInterleaved, type InterleaveOptions } from './execute-interleaved.ts';
 import { planRun, usesKvm } from './plan.ts';
+import { openRunScratch, removeRunScratch, withRunSteps } from './run-steps.ts';
 import type { ProgressSink } from './progress.ts';
 
 export interface RunOptions {
@@ -38,6 +39,8 @@ export interface RunOptions {
   root?: string;
   /** --interleave: the cells in shuffled rounds instead of one after another. */
   interleave?: InterleaveOptions;
+  /** --trial: the artifact says it is a try-out (run.trial), never a baseline. */
+  trial?: boolean;
 }
 
 export interface RunOutcome {
@@ -64,29 +67,38 @@ export async function runRig(options: RunOptions): Promise<RunOutcome> {
   const { rig, applied } = applyOverrides(loaded.rig, options.sets ?? []);
   const overrides: Record<string, unknown> = { ...applied };
   if (options.iterations !== undefined) overrides.iterations = options.iterations;
-  const plan = planRun(rig, { iterations: options.iterations, workloads: getWorkload });
-  const startedAt = new Date().toISOString();
+  const scratch = openRunScratch();
+  let artifact: Artifact;
+  try {
+    const plan = { ...planRun(rig, { iterations: options.iterations, workloads: getWorkload, scratch }), scratch };
+    const startedAt = new Date().toISOString();
 
-  const host = await collectHost({ tools: plan.tools, probeKvm: usesKvm(plan) });
-  const git = collectGit(root);
-  const context = { facts: hostFacts(), signal: options.signal, progress: options.progress };
-  const executed = options.interleave ? await executeInterleaved(plan, context, options.interleave) : await executePlan(plan, context);
-  const artifact = assembleArtifact({
-    rig,
-    definition: loaded.rig,
-    rigPath: relative(root, resolve(loaded.path)),
-    rigSha256: loaded.sha256,
-    runId: randomUUID(),
-    commandLine: options.commandLine,
-    overrides,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    interrupted: options.signal.aborted,
-    executed,
-    git,
-    host: finishHost(host),
-    env: process.env,
-  });
+    const host = await collectHost({ tools: plan.tools, probeKvm: usesKvm(plan) });
+    const git = collectGit(root);
+    const context = { facts: hostFacts(), signal: options.signal, progress: options.progress };
+    const executed = await withRunSteps(plan, { signal: options.signal, note: (line) => options.progress.note(line) }, () =>
+      options.interleave ? executeInterleaved(plan, context, options.interleave) : executePlan(plan, context),
+    );
+    artifact = assembleArtifact({
+      rig,
+      definition: loaded.rig,
+      rigPath: relative(root, resolve(loaded.path)),
+      rigSha256: loaded.sha256,
+      runId: randomUUID(),
+      commandLine: options.commandLine,
+      overrides,
+      ...(options.trial ? { trial: true } : {}),
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      interrupted: options.signal.aborted,
+      executed,
+      git,
+      host: finishHost(host),
+      env: process.env,
+    });
+  } finally {
+    removeRunScratch(scratch);
+  }
   const path = writeArtifact(artifact, options.outDir ?? resolve(root, 'results', rig.name));
   return { artifact, path };
 }

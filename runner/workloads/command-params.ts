@@ -2,9 +2,11 @@
  * The `command` workload's params: checked (every problem listed, in the
  * "params.run: expected ..., found ..." form) and turned into one typed value.
  */
+import { z } from 'zod';
 import { describeFound, InputError } from '../../base/errors.ts';
 import type { OutputMode } from '../process/spawner.ts';
 import { envProblems, isArgv } from './param-checks.ts';
+import { metricSourceProblems, parseMetricSources, readsStdoutSize, readsStdoutText, sourcedMetricNames, type MetricSource } from './metric-sources.ts';
 
 /** An argv run directly, or a shell string run as `sh -c <string>`. */
 export type CommandLine = string[];
@@ -29,9 +31,34 @@ export interface CommandParams {
   dropCaches: boolean;
   /** Default 'native', falling back to 'node' when the helper cannot be built. */
   spawner: 'native' | 'node';
+  /** Metrics read from each run's output, by name (params.metrics); {} when none. */
+  metrics: Record<string, MetricSource>;
 }
 
 const COMMAND_KEYS = ['run', 'setup', 'prepare', 'conclude', 'cleanup'] as const;
+
+const Line = z.union([z.string(), z.array(z.string())]);
+/**
+ * The params the command workload takes, checked when the rig is loaded (an
+ * unknown key, say `setpu:`, is named there with its line and a did-you-mean);
+ * validateCommandParams adds what a schema cannot say.
+ */
+export const CommandParamsSchema = z
+  .object({
+    run: Line,
+    setup: Line.optional(),
+    prepare: Line.optional(),
+    conclude: Line.optional(),
+    cleanup: Line.optional(),
+    expect_exit: z.union([z.number().int().min(0).max(255), z.literal('any')]).optional(),
+    output: z.enum(['discard', 'pipe', 'keep']).optional(),
+    env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    cwd: z.string().min(1).optional(),
+    drop_caches: z.boolean().optional(),
+    spawner: z.enum(['native', 'node']).optional(),
+    metrics: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
 const OUTPUTS: readonly OutputMode[] = ['discard', 'pipe', 'keep'];
 
 function commandProblem(key: string, value: unknown): string | null {
@@ -54,6 +81,15 @@ export function validateCommandParams(params: Record<string, unknown>): string[]
   }
   if (params.output !== undefined && !OUTPUTS.includes(params.output as OutputMode)) {
     problems.push(`params.output: expected one of ${OUTPUTS.join(', ')}, found ${describeFound(params.output)}`);
+  }
+  const sourceProblems = metricSourceProblems(params.metrics);
+  problems.push(...sourceProblems);
+  if (sourceProblems.length === 0 && (params.output === 'discard' || params.output === 'pipe')) {
+    const sources = parseMetricSources(params.metrics);
+    const reading = sourcedMetricNames(params.metrics).filter((name) => readsStdoutText(sources[name]!) || readsStdoutSize(sources[name]!));
+    if (reading.length > 0) {
+      problems.push(`params.output: expected keep or no output (${reading.map((name) => `params.metrics.${name}`).join(', ')} read${reading.length === 1 ? 's' : ''} stdout), found ${describeFound(params.output)}`);
+    }
   }
   problems.push(...envProblems(params.env));
   if (params.cwd !== undefined && (typeof params.cwd !== 'string' || params.cwd === '')) {
@@ -92,5 +128,6 @@ export function parseCommandParams(params: Record<string, unknown>): CommandPara
     cwd: params.cwd as string | undefined,
     dropCaches: (params.drop_caches as boolean | undefined) ?? false,
     spawner: (params.spawner as 'native' | 'node' | undefined) ?? 'native',
+    metrics: parseMetricSources(params.metrics),
   };
 }

@@ -3,20 +3,23 @@
  * (setup / prepare / conclude / cleanup around it), each run timed inside the
  * native spawner so Node's own cost stays outside the clock, and when nothing
  * has to happen between runs, the runs of a phase go back to back in one batch.
+ * Metrics named in params.metrics are read from each run's output after it.
  */
-import { InputError } from '../../base/errors.ts';
 import type { Requirement } from '../rig/schema.ts';
 import { runLabel, SampleTimeout, sampleLoop, sampleLoopBatched, type SampleBatch, type SampleHooks, type SampleOnce, type SampleValues } from '../sampling/loop.ts';
 import { describeProgram, resolveCommand, type ResolvedCommand } from '../process/program.ts';
 import { CacheDropper, type CacheDropOptions } from '../process/cache-drop.ts';
 import { coldVerdict, harnessMappings, programFiles, type HarnessMapping } from '../process/cold.ts';
-import { parseCommandParams, validateCommandParams, type CommandParams } from './command-params.ts';
+import { CommandParamsSchema, parseCommandParams, validateCommandParams, type CommandParams } from './command-params.ts';
 import type { BuildOptions } from '../process/native-build.ts';
-import { type BatchOptions, type BatchEnd, type Spawner, type TimedRun } from '../process/spawner.ts';
+import { type BatchOptions, type BatchEnd, type OutputMode, type Spawner, type TimedRun } from '../process/spawner.ts';
 import { openSpawner } from '../process/open-spawner.ts';
 import { lastLines } from '../../base/tail.ts';
 import { WorkloadError, type CellContext, type CellSampling, type Workload, type WorkloadResult } from '../contract/workload.ts';
 import { runUntimed } from '../process/untimed.ts';
+import { choices } from '../rig/suggest.ts';
+import { cannotFillCommand, commandCannotFill, wallMetric } from './command-fill.ts';
+import { describeSource, fileValue, MissingValue, outputValue, readsFile, readsStdoutSize, readsStdoutText, sourceUnitProblem, type MetricSource } from './metric-sources.ts';
 
 /** Bytes of the last run's stdout kept in facts.last_stdout with output 'keep'. */
 const LAST_STDOUT_BYTES = 2048;
@@ -28,27 +31,71 @@ export interface CommandWorkloadOptions {
   cacheDrop?: CacheDropOptions;
 }
 
+/** A metric read from each run's output, in the unit the rig gives it. */
+export interface SourcedMetric {
+  name: string;
+  source: MetricSource;
+  unit: string;
+}
+
 /** Metric names this workload fills for a rig. */
 export interface CommandMetrics {
-  /** The first declared metric with unit ms other than user_ms/sys_ms: wall time, "spawn requested -> child exited (waitpid)". */
-  wall: string;
+  /** The first declared metric with unit ms that is neither user_ms/sys_ms nor read from output: wall time, "spawn requested -> child exited (waitpid)". */
+  wall?: string;
   /** `user_ms` / `sys_ms` when declared: the child's CPU time from its rusage (native spawner only). */
   user?: string;
   sys?: string;
+  /** Metrics params.metrics reads from each run's output. */
+  sources?: SourcedMetric[];
 }
 
-function commandMetrics(ctx: Pick<CellContext, 'rig' | 'metrics'>): CommandMetrics {
-  const wall = ctx.metrics.find((name) => name !== 'user_ms' && name !== 'sys_ms' && ctx.rig.metrics[name]?.unit === 'ms');
-  if (!wall) {
-    throw new InputError(
-      `rig ${ctx.rig.name}: metrics: the command workload needs a metric with unit ms for wall time, found ${ctx.metrics.join(', ') || 'none'}`,
+/**
+ * What this cell fills. Metrics it cannot fill were refused when the rig was
+ * loaded, unless another workload of the rig fills them; they stay empty here.
+ */
+function commandMetrics(ctx: Pick<CellContext, 'rig' | 'metrics' | 'sampling'>, p: CommandParams): CommandMetrics {
+  const declared = ctx.rig.metrics;
+  const sourced = Object.keys(p.metrics);
+  const problems: string[] = [];
+  for (const name of sourced) {
+    const metric = declared[name];
+    if (!metric) problems.push(`params.metrics.${name}: expected a metric the rig declares ${choices(name, ctx.metrics)}, found "${name}"`);
+    else {
+      const problem = sourceUnitProblem(p.metrics[name]!.from, metric);
+      if (problem) problems.push(`metrics.${name}: expected ${problem}, found a metric in ${metric.unit}`);
+    }
+  }
+  const files = sourced.filter((name) => readsFile(p.metrics[name]!));
+  if (files.length > 0 && ctx.sampling.concurrency > 1) {
+    problems.push(`params.metrics.${files[0]} reads a file the run writes: expected concurrency 1 (runs in flight at once would write the same file), found ${ctx.sampling.concurrency}`);
+  }
+  if (problems.length > 0) throw new WorkloadError(problems.join('\n'));
+  const wall = wallMetric(declared, sourced);
+  const fills = (name: string) => ctx.metrics.includes(name) && commandCannotFill(name, declared[name]!, declared, Object.fromEntries(sourced.map((n) => [n, p.metrics[n]!.from]))) === null;
+  const metrics: CommandMetrics = {
+    ...(wall ? { wall } : {}),
+    ...(fills('user_ms') ? { user: 'user_ms' } : {}),
+    ...(fills('sys_ms') ? { sys: 'sys_ms' } : {}),
+    ...(sourced.length > 0 ? { sources: sourced.map((name) => ({ name, source: p.metrics[name]!, unit: declared[name]!.unit })) } : {}),
+  };
+  if (!metrics.wall && !metrics.user && !metrics.sys && !metrics.sources) {
+    throw new WorkloadError(
+      `rig ${ctx.rig.name}: metrics: the command workload needs a metric with unit ms for wall time, or params.metrics saying where to read one, found ${ctx.metrics.join(', ') || 'none'}`,
     );
   }
-  return {
-    wall,
-    ...(ctx.metrics.includes('user_ms') ? { user: 'user_ms' } : {}),
-    ...(ctx.metrics.includes('sys_ms') ? { sys: 'sys_ms' } : {}),
-  };
+  return metrics;
+}
+
+/**
+ * Where the runs' stdout goes: all of it kept when a metric reads it, its
+ * size counted when a metric needs only that, else as params.output says
+ * (params.output cannot be discard or pipe then: validateCommandParams).
+ */
+export function outputMode(p: CommandParams): OutputMode {
+  const sources = Object.values(p.metrics);
+  if (sources.some(readsStdoutText)) return 'all';
+  if (sources.some(readsStdoutSize)) return 'keep';
+  return p.output;
 }
 
 /**
@@ -60,7 +107,8 @@ function commandMetrics(ctx: Pick<CellContext, 'rig' | 'metrics'>): CommandMetri
 export type LoopKind = 'batch' | 'per-run';
 
 export function loopKind(p: CommandParams, sampling: Pick<CellSampling, 'concurrency'>, spawner: Spawner): LoopKind {
-  const between = p.prepare !== undefined || p.conclude !== undefined || p.dropCaches;
+  // A file a run writes is read before the next run writes it again.
+  const between = p.prepare !== undefined || p.conclude !== undefined || p.dropCaches || Object.values(p.metrics).some(readsFile);
   return spawner.runBatch && sampling.concurrency === 1 && !between ? 'batch' : 'per-run';
 }
 
@@ -74,7 +122,9 @@ export function createCommandWorkload(options: CommandWorkloadOptions = {}): Wor
   return {
     name: 'command',
     description: 'times an external command as hyperfine -N does (setup, prepare, conclude, cleanup; native spawner)',
+    paramsSchema: CommandParamsSchema,
     validateParams: validateCommandParams,
+    cannotFill: cannotFillCommand,
     requirements(params): Requirement[] {
       if (typeof params.run === 'string') return [{ binary: 'sh' }];
       if (Array.isArray(params.run) && typeof params.run[0] === 'string') return [{ binary: params.run[0] }];
@@ -86,8 +136,10 @@ export function createCommandWorkload(options: CommandWorkloadOptions = {}): Wor
 
 export const commandWorkload = createCommandWorkload();
 
-async function runCommandCell(ctx: CellContext, p: CommandParams, options: CommandWorkloadOptions): Promise<WorkloadResult> {
-  const metrics = commandMetrics(ctx);
+async function runCommandCell(ctx: CellContext, params: CommandParams, options: CommandWorkloadOptions): Promise<WorkloadResult> {
+  // Every command of the cell (setup to cleanup) can reach the run's scratch directory by name.
+  const p = ctx.scratch ? { ...params, env: { ...params.env, RIGOR_SCRATCH: ctx.scratch } } : params;
+  const metrics = commandMetrics(ctx, p);
   const timeoutMs = ctx.sampling.timeout_s * 1000;
   const untimed = { env: p.env, cwd: p.cwd, timeoutMs };
   const drops = new CacheDropper(p.dropCaches, options.cacheDrop);
@@ -96,6 +148,10 @@ async function runCommandCell(ctx: CellContext, p: CommandParams, options: Comma
     spawner: { kind: spawner.kind, note },
     loop: loopKind(p, ctx.sampling, spawner),
   };
+  if (metrics.sources) {
+    facts.output = outputMode(p);
+    facts.metric_sources = Object.fromEntries(metrics.sources.map(({ name, source }) => [name, describeSource(source)]));
+  }
   if (spawner.kind === 'node' && (metrics.user || metrics.sys)) {
     facts.rusage_unavailable = 'the node spawner cannot read the child rusage: user_ms and sys_ms have no samples';
   }
@@ -113,7 +169,8 @@ async function runCommandCell(ctx: CellContext, p: CommandParams, options: Comma
       cold = { files: programFiles(program, p.env?.PATH ?? process.env.PATH), harness: harnessMappings(spawner.helperPids?.() ?? []) };
       drops.watch(cold.files);
     }
-    result = await sampleCommand(ctx, p, command, spawner, metrics, { hooks: hooks(p, drops, untimed), keepStdout: (tail) => (lastStdout = tail) });
+    const keepStdout = p.output === 'keep' ? (tail: string) => (lastStdout = tail) : undefined;
+    result = await sampleCommand(ctx, p, command, spawner, metrics, { hooks: hooks(p, drops, untimed), ...(keepStdout ? { keepStdout } : {}) });
   } catch (error) {
     failure = error;
   } finally {
@@ -170,7 +227,8 @@ function timeRun(
   keepStdout: (tail: string) => void,
 ): SampleOnce {
   const { warmup } = ctx.sampling;
-  const runOptions = { env: p.env, cwd: p.cwd, output: p.output, timeoutMs: ctx.sampling.timeout_s * 1000 + SPAWNER_TIMEOUT_MARGIN_MS };
+  const runOptions = { env: p.env, cwd: p.cwd, output: outputMode(p), timeoutMs: ctx.sampling.timeout_s * 1000 + SPAWNER_TIMEOUT_MARGIN_MS };
+  const cwd = p.cwd ?? process.cwd();
   return async (index, signal) => {
     let run;
     try {
@@ -179,8 +237,19 @@ function timeRun(
       if (signal.aborted) throw error;
       throw new WorkloadError(`${runLabel(index, warmup)}: ${(error as Error).message}`);
     }
-    if (p.expectExit !== 'any' && run.exitCode !== p.expectExit) throw unexpectedExit(runLabel(index, warmup), p, run);
-    return runValues(run, metrics, keepStdout);
+    const label = runLabel(index, warmup);
+    if (p.expectExit !== 'any' && run.exitCode !== p.expectExit) throw unexpectedExit(label, p, run);
+    const values = runValues(run, metrics, keepStdout, label);
+    // Files the run wrote, read after it and before conclude (untimed).
+    for (const { name, source, unit } of metrics.sources ?? []) {
+      if (!readsFile(source)) continue;
+      try {
+        values[name] = await fileValue(source, unit, cwd);
+      } catch (error) {
+        throw valueError(error, label, name, source);
+      }
+    }
+    return values;
   };
 }
 
@@ -194,10 +263,30 @@ function timeBatch(
   keepStdout: (tail: string) => void,
 ): SampleBatch {
   const { warmup } = ctx.sampling;
-  const batchOptions = { env: p.env, cwd: p.cwd, output: p.output, timeoutMs: ctx.sampling.timeout_s * 1000, expectExit: p.expectExit };
+  const batchOptions = { env: p.env, cwd: p.cwd, output: outputMode(p), timeoutMs: ctx.sampling.timeout_s * 1000, expectExit: p.expectExit };
   return async (first, count, record, signal) => {
-    const onRuns = (runs: TimedRun[]) => record(runs.map((run) => runValues(run, metrics, keepStdout)));
-    const { done, stop } = await runBatch(command, { ...batchOptions, count, signal, onRuns });
+    // A value a run did not produce ends the batch there: the runs before it count.
+    const missing = new AbortController();
+    let handed = 0;
+    const onRuns = (runs: TimedRun[]) => {
+      if (missing.signal.aborted) return;
+      const values: SampleValues[] = [];
+      try {
+        for (const run of runs) values.push(runValues(run, metrics, keepStdout, runLabel(first + handed + values.length, warmup)));
+      } catch (error) {
+        missing.abort(error);
+      }
+      handed += values.length;
+      record(values);
+    };
+    let end: BatchEnd;
+    try {
+      end = await runBatch(command, { ...batchOptions, count, signal: AbortSignal.any([signal, missing.signal]), onRuns });
+    } catch (error) {
+      throw missing.signal.aborted && !signal.aborted ? missing.signal.reason : error;
+    }
+    if (missing.signal.aborted) throw missing.signal.reason;
+    const { done, stop } = end;
     const index = first + done;
     if (stop?.reason === 'timeout') throw new SampleTimeout(index);
     if (stop?.reason === 'cannot-start') throw new WorkloadError(`${runLabel(index, warmup)}: ${stop.message}`);
@@ -213,12 +302,28 @@ function unexpectedExit(label: string, p: CommandParams, run: TimedRun): Workloa
   );
 }
 
-function runValues(run: TimedRun, metrics: CommandMetrics, keepStdout: (tail: string) => void): SampleValues {
+/** A run's values: its times, and what params.metrics reads from its stdout (files are read by the caller). */
+function runValues(run: TimedRun, metrics: CommandMetrics, keepStdout: (tail: string) => void, label: string): SampleValues {
   if (run.stdoutTail !== undefined) keepStdout(run.stdoutTail);
-  const values: SampleValues = { [metrics.wall]: run.wallMs };
+  const values: SampleValues = {};
+  if (metrics.wall) values[metrics.wall] = run.wallMs;
   if (metrics.user && run.userMs !== null) values[metrics.user] = run.userMs;
   if (metrics.sys && run.sysMs !== null) values[metrics.sys] = run.sysMs;
+  for (const { name, source, unit } of metrics.sources ?? []) {
+    try {
+      const value = outputValue(source, unit, run);
+      if (value !== null) values[name] = value;
+    } catch (error) {
+      throw valueError(error, label, name, source);
+    }
+  }
   return values;
+}
+
+/** "sample 3: metric ratio (field ratio of stdout as JSON): stdout has no field ..." for a value the run did not produce. */
+function valueError(error: unknown, label: string, name: string, source: MetricSource): unknown {
+  if (!(error instanceof MissingValue)) return error;
+  return new WorkloadError(`${label}: metric ${name} (${describeSource(source)}): ${error.message}`);
 }
 
 /** prepare, then the cache drop (so prepare's reads do not refill the cache), before each run; conclude after it. */

@@ -16,7 +16,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { cachedCBuild } from '../../base/build-cache.ts';
-import { describeFound } from '../../base/errors.ts';
+import { z } from 'zod';
 import type { Artifact, CellResult } from '../artifact/schema.ts';
 import type { CellContext, Workload, WorkloadResult } from '../contract/workload.ts';
 import { evaluateGates } from '../gate/evaluate.ts';
@@ -27,37 +27,21 @@ import { openSpawner } from '../process/open-spawner.ts';
 import type { Spawner } from '../process/spawner.ts';
 import type { MetricDef, RelativeGate } from '../rig/schema.ts';
 import { sampleLoop } from '../sampling/loop.ts';
+import { wholeNumber } from './param-checks.ts';
 
 const SOURCE = fileURLToPath(new URL('../../native/busy-loop.c', import.meta.url));
 const WALL: MetricDef = { unit: 'ms', better: 'lower', clock: 'spawn requested -> child reaped (native helper)' };
 
-interface Params {
-  gate: 'paired' | 'cross-run';
-  slowdown_pct: number;
-  loop_iterations: number;
-  rounds: number;
-  per_round: number;
-  max_ratio: number;
-  alpha: number;
-}
-
-function problems(params: Record<string, unknown>): string[] {
-  const out: string[] = [];
-  if (params.gate !== 'paired' && params.gate !== 'cross-run') out.push(`params.gate: expected "paired" or "cross-run", found ${describeFound(params.gate)}`);
-  const positive = (key: keyof Params, integer: boolean, least: number) => {
-    const value = params[key];
-    if (typeof value !== 'number' || !(value >= least) || (integer && !Number.isInteger(value))) {
-      out.push(`params.${key}: expected a ${integer ? 'whole number' : 'number'} >= ${least}, found ${describeFound(value)}`);
-    }
-  };
-  positive('slowdown_pct', false, 0);
-  positive('loop_iterations', true, 1);
-  positive('rounds', true, 2);
-  positive('per_round', true, 1);
-  positive('max_ratio', false, 1);
-  if (typeof params.alpha !== 'number' || !(params.alpha > 0 && params.alpha < 1)) out.push(`params.alpha: expected a number in (0, 1), found ${describeFound(params.alpha)}`);
-  return out;
-}
+const Params = z.strictObject({
+  gate: z.enum(['paired', 'cross-run']),
+  slowdown_pct: z.number().min(0),
+  loop_iterations: wholeNumber(),
+  rounds: wholeNumber({ least: 2 }),
+  per_round: wholeNumber(),
+  max_ratio: z.number().min(1),
+  alpha: z.number({ error: 'a number in (0, 1)' }).gt(0, { error: 'a number in (0, 1)' }).lt(1, { error: 'a number in (0, 1)' }),
+});
+type Params = z.infer<typeof Params>;
 
 /** A cell of one side as an artifact holds it, so the gates read it as they read any artifact. */
 function sideCell(samples: number[], rounds: number[] | null): CellResult {
@@ -106,7 +90,7 @@ async function trial(spawner: Spawner, p: Params, seed: number, signal: AbortSig
 export const gateCalibrationWorkload: Workload = {
   name: 'gate-calibration',
   description: 'How often the paired and the cross-run gate fail on a known slowdown (0 = same code) of a busy loop, one trial per sample',
-  validateParams: problems,
+  paramsSchema: Params,
   requirements: () => [{ binary: 'cc' }],
   async run(ctx: CellContext): Promise<WorkloadResult> {
     const p = ctx.params as unknown as Params;

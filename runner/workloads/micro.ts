@@ -7,6 +7,7 @@
  * batches (runner/stats/slope.ts), so an artifact keeps batches, not calls.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { z } from 'zod';
 import { describeFound } from '../../base/errors.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../contract/workload.ts';
 import { budgetReached, timerDelay } from '../sampling/loop.ts';
@@ -16,8 +17,10 @@ export type MicroTask = () => unknown | Promise<unknown>;
 export interface MicroDefinition {
   name: string;
   description: string;
-  /** Problems with the workload's own params (task is checked here). */
-  validateParams?(params: Record<string, unknown>): string[];
+  /** The workload's own params besides `task`, as the fields of its params schema. */
+  params?: z.ZodRawShape;
+  /** The names tasks() gives its functions, so that `params.task` is checked when the rig is loaded; unchecked until the cell runs without them. */
+  taskNames?: readonly string[];
   /** The functions a cell can time, by name; `params.task` picks one (it may be left out when there is only one). */
   tasks(params: Record<string, unknown>): Record<string, MicroTask>;
 }
@@ -94,6 +97,13 @@ function pickTask(tasks: Record<string, MicroTask>, task: unknown): string | str
   return [`params.task: expected one of ${names.join(', ')}, found ${describeFound(task)}`];
 }
 
+/** `params.task`: one of the names (optional when there is one), any string when they are not declared. */
+function taskParam(names: readonly string[] | undefined) {
+  if (!names || names.length === 0) return z.string().optional();
+  const task = z.enum(names as [string, ...string[]]);
+  return names.length === 1 ? task.optional() : task;
+}
+
 /**
  * A workload timing one in-process function per cell, in batches. Sampling:
  * warmup -> calls run and discarded; iterations -> the number of batches;
@@ -108,12 +118,7 @@ export function microWorkload(def: MicroDefinition): Workload {
     name: def.name,
     description: def.description,
     batched: true,
-    validateParams(params) {
-      const problems = def.validateParams?.(params) ?? [];
-      if (problems.length > 0) return problems;
-      const picked = pickTask(def.tasks(params), params.task);
-      return Array.isArray(picked) ? picked : [];
-    },
+    paramsSchema: z.strictObject({ ...def.params, task: taskParam(def.taskNames) }),
     run: (ctx) => runMicro(def, ctx),
   };
 }

@@ -4,7 +4,7 @@
  * price of CEL is measured against the code it replaces in the same run.
  * params.task picks the shape, params.impl `cel` or `typescript`.
  */
-import { describeFound } from '../../base/errors.ts';
+import { z } from 'zod';
 import { compilePolicy, PolicyEngine, type Decision, type HttpRequestEvent, type Rule, type Verdict } from '../../sandbox-core/policy/index.ts';
 import { microWorkload, type MicroTask } from './micro.ts';
 
@@ -112,6 +112,9 @@ function rebuildTask(impl: Impl): MicroTask {
   return () => typescriptLookupOf(hundredHosts.map((spec, i) => (i === 50 ? variants[(flip ^= 1)]! : spec)), 'allow');
 }
 
+/** The task names tasksFor() gives, declared so a rig's `task` is checked when it is loaded. */
+export const POLICY_TASKS: readonly string[] = ['compile-one', ...Object.keys(shapes), 'rebuild-one-change'];
+
 function tasksFor(impl: Impl): Record<string, MicroTask> {
   const one = celRuleOf(httpPolicy[3]!);
   return {
@@ -124,9 +127,8 @@ function tasksFor(impl: Impl): Record<string, MicroTask> {
 export const policyWorkload = microWorkload({
   name: 'policy',
   description: 'times the CEL policy engine (sandbox-core/policy) or an equivalent hand-written TypeScript lookup (params.impl) on one shape (params.task)',
-  validateParams(params) {
-    return impls.includes(params.impl as Impl) ? [] : [`params.impl: expected one of ${impls.join(', ')}, found ${describeFound(params.impl)}`];
-  },
+  params: { impl: z.enum(impls) },
+  taskNames: POLICY_TASKS,
   // Engines and lookups are built here, once per cell, outside the timed call.
   tasks: (params) => tasksFor(params.impl as Impl),
 });

@@ -12,13 +12,13 @@
 import { execFile } from 'node:child_process';
 import https from 'node:https';
 import { promisify } from 'node:util';
-import { describeFound } from '../../base/errors.ts';
+import { z } from 'zod';
 import { sampleLoop, type SampleValues } from '../sampling/loop.ts';
 import { connectAgent } from '../loopback/connect-agent.ts';
 import { startMitmdump } from '../loopback/mitmdump.ts';
 import { startServed } from '../loopback/served.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../contract/workload.ts';
-import { wholeNumberProblems } from './param-checks.ts';
+import { wholeNumber } from './param-checks.ts';
 
 const PATHS = ['direct', 'tunnel', 'intercept', 'mitmproxy'] as const;
 export type ProxyPath = (typeof PATHS)[number];
@@ -28,13 +28,7 @@ const MIB = 1024 * 1024;
 export const proxyLoadWorkload: Workload = {
   name: 'proxy.load',
   description: 'HTTPS GETs to a loopback upstream direct, through our proxy (tunnel/intercept) or mitmdump (params.path, params.kind)',
-  validateParams: (params) => {
-    const problems: string[] = [];
-    if (!PATHS.includes(params.path as ProxyPath)) problems.push(`params.path: expected one of ${PATHS.join(', ')}, found ${describeFound(params.path)}`);
-    if (params.kind !== undefined && !KINDS.includes(params.kind as 'latency')) problems.push(`params.kind: expected one of ${KINDS.join(', ')}, found ${describeFound(params.kind)}`);
-    problems.push(...wholeNumberProblems(params, 'download_mib'));
-    return problems;
-  },
+  paramsSchema: z.strictObject({ path: z.enum(PATHS), kind: z.enum(KINDS).optional(), download_mib: wholeNumber({ unit: 'MiB' }).optional() }),
   requirements: (params) => (params.path === 'mitmproxy' ? [{ binary: 'mitmdump' }] : []),
   run: runProxyLoad,
 };

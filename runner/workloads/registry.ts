@@ -2,7 +2,7 @@
  * The workloads a rig's `workload:` field can name. Built-ins are registered
  * by runner/workloads/index.ts; sandbox-core registers its own the same way.
  */
-import type { Workload } from '../contract/workload.ts';
+import type { FillQuery, Workload } from '../contract/workload.ts';
 import type { LoadOptions } from '../rig/load.ts';
 import type { MetricDef } from '../rig/schema.ts';
 
@@ -32,15 +32,15 @@ export function isWorkload(name: string): boolean {
  * when it can (or there is no such workload): the workload's own cannotFill,
  * else it times, so a counted metric is one it cannot fill.
  */
-export function cannotFill(name: string, metric: MetricDef): string | null {
+export function cannotFill(name: string, metric: MetricDef, query: FillQuery): string | null {
   const workload = workloads.get(name);
   if (!workload) return null;
-  if (workload.cannotFill) return workload.cannotFill(metric);
+  if (workload.cannotFill) return workload.cannotFill(metric, query);
   return metric.kind === 'counted' ? `a timed metric (the ${name} workload times; a counted metric needs a counting workload, e.g. callgrind)` : null;
 }
 
-/** The workload checks of a rig file when it is loaded: the workload exists, and its metrics are ones it can fill. */
-export const workloadChecks: LoadOptions = { workloads: isWorkload, cannotFill };
+/** The workload checks of a rig file when it is loaded: the workload exists, its metrics are ones it can fill, and each cell's params are what it declares. */
+export const workloadChecks: LoadOptions = { workloads: isWorkload, cannotFill, params: getWorkload };
 
 /** The workload times batches of calls (a micro-benchmark), so each of its samples carries a call count. */
 export function isBatchedWorkload(name: string): boolean {

@@ -3,10 +3,10 @@
  * samples (it bootstraps, so its cost grows with N and bounds how large a
  * cell can be before reporting gets slow).
  */
-import { describeFound } from '../../base/errors.ts';
 import { createRng } from '../stats/random.ts';
 import { summarize } from '../stats/summary.ts';
 import { microWorkload } from './micro.ts';
+import { wholeNumber } from './param-checks.ts';
 
 /** Default sample count; a cell picks another with params.n. */
 const DEFAULT_N = 1000;
@@ -22,11 +22,8 @@ export function seededSamples(n: number, seed = SEED): number[] {
 export const statsSummarizeWorkload = microWorkload({
   name: 'stats.summarize',
   description: 'times runner/stats summarize() on params.n seeded samples (in process, in batches)',
-  validateParams(params) {
-    const n = params.n;
-    if (n === undefined || (Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 1_000_000)) return [];
-    return [`params.n: expected an integer from 1 to 1000000, found ${describeFound(n)}`];
-  },
+  params: { n: wholeNumber({ unit: 'samples', most: 1_000_000 }).optional() },
+  taskNames: ['summarize'],
   tasks(params) {
     const samples = seededSamples((params.n as number | undefined) ?? DEFAULT_N);
     return { summarize: () => summarize(samples) };

@@ -32,9 +32,9 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
 }
 
-/** A repository whose HEAD~1 loops `base` times and HEAD `head` times; node_modules linked from this checkout. */
-export function abRepository(loops: { base: number; head: number }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rigor-test-abrepo-'));
+/** A copy of this checkout's files (results/ left out) in a new git repository with one commit; node_modules linked. */
+export function repositoryCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rigor-test-repo-'));
   const files = git(REPO, 'ls-files', '-z', '--cached', '--others', '--exclude-standard').split('\0').filter((f) => f && !f.startsWith('results/'));
   for (const file of files) {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
@@ -45,10 +45,22 @@ export function abRepository(loops: { base: number; head: number }): string {
     }
   }
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+  git(dir, 'init', '--quiet');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '--quiet', '-m', 'copy');
+  return dir;
+}
+
+/**
+ * A repository whose HEAD~1 loops `base` times and HEAD `head` times; node_modules linked from this checkout.
+ * `rigs`: more rigs, by name, the same in both commits.
+ */
+export function abRepository(loops: { base: number; head: number }, rigs: Record<string, string> = {}): string {
+  const dir = repositoryCopy();
   mkdirSync(join(dir, 'fixture'));
   writeFileSync(join(dir, 'rigs', 'busy.rig.yaml'), BUSY_RIG);
+  for (const [name, text] of Object.entries(rigs)) writeFileSync(join(dir, 'rigs', `${name}.rig.yaml`), text);
   writeFileSync(join(dir, 'fixture', 'busy.sh'), busyScript(loops.base));
-  git(dir, 'init', '--quiet');
   git(dir, 'add', '-A');
   git(dir, 'commit', '--quiet', '-m', 'base');
   writeFileSync(join(dir, 'fixture', 'busy.sh'), busyScript(loops.head));

@@ -36,6 +36,14 @@ export interface ArtifactSpec {
   commit?: string | null;
   startedAt?: string;
   status?: 'complete' | 'interrupted' | 'failed';
+  /** run.overrides, as --set and --iterations record them. */
+  overrides?: Record<string, unknown>;
+  /** run.trial: a try-out (rigor run --trial). */
+  trial?: boolean;
+  /** sampling.iterations of the rig (default the schema's). */
+  iterations?: number;
+  /** rig.sha256; default a hash of the definition (so rigs whose cells differ differ). */
+  rigSha256?: string;
   /** Default: one metric `time_ms` (ms, lower is better). */
   metrics?: Record<string, MetricDef>;
   gates?: RigInput['gates'];
@@ -80,6 +88,7 @@ export function buildArtifact(spec: ArtifactSpec): Artifact {
     metrics,
     gates: spec.gates ?? [],
     ...(spec.ratios && { ratios: spec.ratios }),
+    ...(spec.iterations !== undefined && { sampling: { iterations: spec.iterations } }),
   });
   const startedAt = spec.startedAt ?? '2025-01-01T00:00:00.000Z';
   const cells: CellResult[] = spec.cells.map((cell) => ({
@@ -116,7 +125,7 @@ export function buildArtifact(spec: ArtifactSpec): Artifact {
     rig: {
       name,
       path: `rigs/${name}.rig.yaml`,
-      sha256: createHash('sha256').update(JSON.stringify(definition)).digest('hex'),
+      sha256: spec.rigSha256 ?? createHash('sha256').update(JSON.stringify(definition)).digest('hex'),
       definition,
     },
     run: {
@@ -125,7 +134,8 @@ export function buildArtifact(spec: ArtifactSpec): Artifact {
       started_at: startedAt,
       finished_at: startedAt,
       status: spec.status ?? 'complete',
-      overrides: {},
+      overrides: spec.overrides ?? {},
+      ...(spec.trial && { trial: true }),
     },
     git: { commit: spec.commit === undefined ? 'abcdef0123456789abcdef0123456789abcdef01' : spec.commit, branch: 'main', dirty: false, dirty_paths: [] },
     host: {

@@ -4,7 +4,7 @@
  * not checked), 2 usage or input error.
  */
 import { readArtifact } from '../../artifact/read.ts';
-import { resolveArtifactArgument } from '../../compare/artifact-argument.ts';
+import { INCLUDE_INCOMPLETE_HELP, resolveArtifactArgument } from '../../compare/artifact-argument.ts';
 import { pairWarnings, runWarnings } from '../../compare/warnings.ts';
 import { evaluateGates, gateExitCode } from '../../gate/evaluate.ts';
 import { evaluatePairedGates, PAIRED_CORRECTION, PAIRED_TEST } from '../../gate/paired.ts';
@@ -29,11 +29,12 @@ export const gateCommand: RigorCommand = {
   describe: "Check an artifact against its rig's gates (relative gates need --baseline); exit 1 on a regression",
   builder: (yargs) =>
     yargs
-      .positional('artifact', { type: 'string', describe: 'candidate: an artifact file, or a rig name for its newest run in results/<rig>/' })
+      .positional('artifact', { type: 'string', describe: 'candidate: an artifact file, or a rig name for its newest complete run in results/<rig>/' })
       .option('baseline', {
         type: 'string',
-        describe: 'baseline artifact for relative gates: a file, or a rig name (its newest run other than the candidate)',
+        describe: 'baseline artifact for relative gates: a file, or a rig name (its newest complete run other than the candidate)',
       })
+      .option('include-incomplete', { type: 'boolean', default: false, describe: INCLUDE_INCOMPLETE_HELP })
       .option('markdown', { type: 'boolean', default: false, describe: 'print GitHub-flavoured markdown (for $GITHUB_STEP_SUMMARY)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the results as JSON' })
       .option('strict', { type: 'boolean', describe: STRICT_HELP })
@@ -41,7 +42,8 @@ export const gateCommand: RigorCommand = {
       .example('$0 gate startup --baseline startup --markdown >> $GITHUB_STEP_SUMMARY', 'newest run against the one before, as markdown'),
   handler: async (args) => {
     if (args.json && args.markdown) throw new InputError('--json and --markdown: expected one output format, found both');
-    const candidatePath = resolveArtifactArgument(String(args.artifact));
+    const resolving = { verb: 'gate', includeIncomplete: Boolean(args.includeIncomplete ?? args['include-incomplete']) };
+    const candidatePath = resolveArtifactArgument(String(args.artifact), resolving);
     const candidate = readArtifact(candidatePath);
     if (args.baseline !== undefined && (typeof args.baseline !== 'string' || args.baseline === '')) {
       throw new InputError('--baseline: expected an artifact file or a rig name, found nothing');
@@ -49,7 +51,7 @@ export const gateCommand: RigorCommand = {
     if (candidate.ab && args.baseline !== undefined) {
       throw new InputError(`--baseline: ${candidatePath} is an A/B artifact and holds its own baseline (its base side); expected no --baseline, found ${args.baseline}`);
     }
-    const baselinePath = args.baseline ? resolveArtifactArgument(args.baseline, { exclude: candidatePath }) : undefined;
+    const baselinePath = args.baseline ? resolveArtifactArgument(args.baseline, { ...resolving, exclude: candidatePath }) : undefined;
     const baseline = baselinePath ? readArtifact(baselinePath) : undefined;
     const warnings = baseline
       ? pairWarnings(baseline, candidate, { a: 'baseline', b: 'candidate' })

@@ -1,7 +1,10 @@
 /** `rigor run <rig>`: measure a rig and write its artifact. */
-import { readdirSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { InputError } from '../../../base/errors.ts';
+import { resolveArtifact } from '../../compare/artifact-argument.ts';
+import { whyIncomplete } from '../../compare/incomplete.ts';
 import { ratioGoals } from '../../gate/ratio-goals.ts';
 import { findUnchecked, strictExitCode, strictMode } from '../../gate/strict.ts';
 import { STRICT_HELP, uncheckedBlock } from '../../gate/strict-report.ts';
@@ -29,6 +32,11 @@ export const runCommand: RigorCommand = {
       })
       .option('iterations', { type: 'number', describe: 'samples per cell, overriding the rig' })
       .option('out', { type: 'string', describe: 'directory for the artifact (default results/<rig>/)' })
+      .option('trial', {
+        type: 'boolean',
+        default: false,
+        describe: 'a try-out: the artifact goes to a new temp directory (or --out), is marked run.trial, and is never taken as the newest run of the rig',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'print the artifact as JSON instead of the table' })
       .option('verbose', {
         type: 'boolean',
@@ -47,6 +55,7 @@ export const runCommand: RigorCommand = {
       .option('strict', { type: 'boolean', describe: STRICT_HELP })
       .example('$0 run startup', 'run rigs/startup.rig.yaml')
       .example('$0 run startup --set program=node --iterations 5', 'one axis value, fewer samples')
+      .example('$0 run startup --trial --iterations 2', 'try the rig out: written to a temp directory, never a baseline')
       .example('$0 run baseline-tools --interleave', 'the cells in shuffled rounds: in-run ratios share the drift'),
   handler: async (args) => {
     if (args.iterations !== undefined && (!Number.isInteger(args.iterations) || args.iterations < 1)) {
@@ -54,6 +63,8 @@ export const runCommand: RigorCommand = {
     }
     const interleave = interleaveOptions(args);
     const rigPath = resolveRigPath(String(args.rig));
+    const trial = Boolean(args.trial);
+    const outDir = (args.out as string | undefined) ?? (trial ? mkdtempSync(join(tmpdir(), 'rigor-trial-')) : undefined);
     const progress = createProgress(process.stderr, Boolean(args.quiet));
     const interrupt = listenForInterrupt((signal) =>
       progress.note(`\nrigor: ${signal} received: stopping, writing what was measured (again to exit at once)`),
@@ -63,13 +74,16 @@ export const runCommand: RigorCommand = {
         rigPath,
         sets: args.set as string[],
         iterations: args.iterations as number | undefined,
-        outDir: args.out as string | undefined,
+        outDir,
+        trial,
         commandLine: ['rigor', ...process.argv.slice(2)],
         progress,
         signal: interrupt.signal,
         ...(interleave ? { interleave } : {}),
       });
-      const shown = relative(process.cwd(), path);
+      const shown = displayPath(path);
+      // Where the artifact went and how compare and gate will treat it: with --json, stdout is the artifact alone.
+      const notes = args.json ? process.stderr : process.stdout;
       if (args.json) process.stdout.write(JSON.stringify(artifact, null, 1) + '\n');
       else if (args.verbose) {
         // Cut the table to the terminal's width; in a log or a pipe keep every character.
@@ -78,9 +92,11 @@ export const runCommand: RigorCommand = {
       } else {
         // The matrix folds rather than cuts, so in a log or a pipe it keeps to 120 columns too.
         const maxWidth = process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : DEFAULT_WIDTH;
-        const baseline = baselineFor(path, artifact.rig.name);
+        const baseline = trial ? (completeRunOf(artifact.rig.name) ? artifact.rig.name : undefined) : baselineFor(path, artifact.rig.name);
         process.stdout.write(`\n${formatResultsMatrix(artifact, { maxWidth, artifactPath: shown, baseline })}\n\nartifact: ${shown}\n`);
       }
+      const skippedBecause = whyIncomplete(artifact);
+      if (skippedBecause) notes.write(`${runNote(artifact.rig.name, skippedBecause, { trial, inTemp: trial && args.out === undefined }, shown)}\n`);
       // What a run can judge alone (absolute gates, ratio goals); relative gates wait for `rigor gate --baseline`.
       const mode = strictMode(args.strict as boolean | undefined, process.env);
       const { gates } = artifact.rig.definition;
@@ -119,13 +135,40 @@ export function interleaveOptions(args: Record<string, unknown>): InterleaveOpti
   };
 }
 
+/** A path as the user can type it: relative under the working directory, absolute elsewhere (a trial's temp directory). */
+function displayPath(path: string): string {
+  const shown = relative(process.cwd(), path);
+  return shown.startsWith('..') || isAbsolute(shown) ? path : shown;
+}
+
+/** True when a rig name would resolve: results/<rig>/ holds a complete run (other than `exclude`). */
+function completeRunOf(rig: string, exclude?: string): boolean {
+  try {
+    resolveArtifact(rig, exclude ? { exclude } : {});
+    return true;
+  } catch (error) {
+    if (error instanceof InputError) return false;
+    throw error;
+  }
+}
+
+/** What compare, gate and export will make of a run that is not a whole measurement, and where a trial went. */
+function runNote(rig: string, reason: string, trial: { trial: boolean; inTemp: boolean }, shown: string): string {
+  if (trial.trial) {
+    const where = trial.inTemp ? `written to a temp directory, not results/${rig}/, and ` : '';
+    return `trial run: ${where}marked run.trial, so \`rigor compare/gate/export ${rig}\` never take it for the rig's newest run; judge it with \`rigor gate ${shown} --baseline ${rig}\``;
+  }
+  return `note: \`rigor compare/gate/export ${rig}\` skip this run (${reason}); name the file to use it. For try-outs, rigor run --trial keeps them out of results/${rig}/.`;
+}
+
 /**
- * What `rigor gate <this> --baseline …` can name: the rig (its newest run other
- * than this one) when this artifact went to results/<rig>/ and an earlier one
- * is there, else the newest earlier artifact beside this one; null when none.
+ * What `rigor gate <this> --baseline …` can name: the rig (its newest complete
+ * run other than this one) when this artifact went to results/<rig>/ and such a
+ * run is there, else the newest earlier artifact beside this one; null when none.
  */
 export function baselineFor(path: string, rig: string): string | null {
   const dir = dirname(path);
+  if (resolve(dir) === resolve('results', rig)) return completeRunOf(rig, path) ? rig : null;
   let earlier: string[];
   try {
     earlier = readdirSync(dir).filter((name) => name.endsWith('.json') && name < basename(path)).sort();
@@ -134,6 +177,5 @@ export function baselineFor(path: string, rig: string): string | null {
   }
   const newest = earlier.at(-1);
   if (!newest) return null;
-  if (resolve(dir) === resolve('results', rig)) return rig;
-  return relative(process.cwd(), join(dir, newest));
+  return displayPath(join(dir, newest));
 }

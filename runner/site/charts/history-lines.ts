@@ -1,4 +1,7 @@
-/** A metric across a rig's artifacts: a line per cell through the medians, its CI as a band, change points as red rules. */
+/**
+ * A metric across a rig's artifacts: a line per cell through the medians, its
+ * CI as a band, change points as red dashed rules, rig edits as grey dotted ones.
+ */
 import type { TopLevelSpec } from 'vega-lite';
 import { chartFrame } from './theme.ts';
 
@@ -18,6 +21,8 @@ export function historyLinesSpec(opts: {
   log: boolean;
   data: HistoryDatum[];
   changes: { position: number; series: string }[];
+  /** Where the rig file was edited: the first artifact made from the new file. */
+  edits: { position: number; series: string }[];
 }): TopLevelSpec {
   const x = { field: 'position', type: 'quantitative' as const, title: 'artifact # in commit order (see the table)', axis: { tickMinStep: 1, format: 'd' } };
   const scale = opts.log ? { type: 'log' as const } : { zero: false };
@@ -37,6 +42,13 @@ export function historyLinesSpec(opts: {
         data: { values: opts.changes.length > 0 ? opts.changes : [{ position: null, series: '' }] },
         transform: [{ filter: 'datum.position != null' }],
         mark: { type: 'rule', color: '#c0392b', strokeDash: [4, 3], strokeWidth: 1.5 },
+        encoding: { x: { field: 'position', type: 'quantitative' } },
+      },
+      {
+        // Half a step before the first point of the edited rig: the edit lies between two artifacts.
+        data: { values: opts.edits.length > 0 ? opts.edits.map((edit) => ({ ...edit, position: edit.position - 0.5 })) : [{ position: null, series: '' }] },
+        transform: [{ filter: 'datum.position != null' }],
+        mark: { type: 'rule', color: '#7f8c8d', strokeDash: [1, 3], strokeWidth: 2 },
         encoding: { x: { field: 'position', type: 'quantitative' } },
       },
     ],

@@ -1,4 +1,6 @@
-/** The ratios and gate verdicts an artifact carries, with every number sourced. Pure. */
+/** The ratios an artifact carries and the gate verdicts judged on it, with every number sourced. Pure. */
+import type { GateResult } from '../../artifact/schema.ts';
+import type { Stat } from '../../rig/schema.ts';
 import type { ArtifactInput } from './artifact-ref.ts';
 import { pointerOf } from './json-pointer.ts';
 import type { Shown } from './source.ts';
@@ -24,6 +26,8 @@ export interface GateRow {
   cell: string;
   verdict: string;
   value: Shown | null;
+  /** The baseline's value of the statistic, for a relative gate judged across runs. */
+  baseline: Shown | null;
   bounds: { name: string; bound: Shown }[];
   detail: string;
 }
@@ -65,36 +69,55 @@ export function ratioRows(input: ArtifactInput): RatioRow[] {
   });
 }
 
-export function gateRows(input: ArtifactInput): GateRow[] {
-  const metrics = input.artifact.rig.definition.metrics;
-  return input.artifact.gates.map((gate, i) => {
-    const unit = metrics[gate.metric]?.unit ?? '';
-    const shown = (value: number, format: Shown['format'], ...tokens: (string | number)[]): Shown => ({
-      artifactPath: input.path,
-      pointer: pointerOf('gates', i, ...tokens),
-      value,
-      unit: format === 'ratio' ? '' : unit,
-      format,
-    });
+/**
+ * The gate results judged on `input` (rig-view.ts), each number linked to what
+ * it is computed from: the samples of the cell (or its stored slope), the
+ * bound in the rig definition the artifact carries, and the baseline's samples.
+ */
+export function gateRows(input: ArtifactInput, results: readonly GateResult[], baseline: ArtifactInput | null): GateRow[] {
+  const definition = input.artifact.rig.definition;
+  return results.map((result) => {
+    const unit = definition.metrics[result.metric]?.unit ?? '';
     const bounds = (['min', 'max', 'max_ratio'] as const)
-      .filter((name) => gate.bound[name] !== undefined)
-      .map((name) => ({ name, bound: shown(gate.bound[name]!, name === 'max_ratio' ? 'ratio' : 'value', 'bound', name) }));
+      .filter((name) => result.bound[name] !== undefined)
+      .map((name) => ({
+        name,
+        bound: {
+          artifactPath: input.path,
+          pointer: pointerOf('rig', 'definition', 'gates', result.gate, name),
+          value: result.bound[name]!,
+          unit: name === 'max_ratio' ? '' : unit,
+          format: name === 'max_ratio' ? ('ratio' as const) : ('value' as const),
+        },
+      }));
+    const judged = (side: ArtifactInput | null, value: number | null | undefined): Shown | null =>
+      side && value !== null && value !== undefined ? sourcedStat(side, result, value, unit) : null;
     return {
-      index: gate.gate,
-      kind: gate.kind,
-      metric: gate.metric,
-      stat: gate.stat,
-      cell: gate.cell,
-      verdict: gate.verdict,
-      value: gate.value === null ? null : shown(gate.value, 'value', 'value'),
+      index: result.gate,
+      kind: result.kind,
+      metric: result.metric,
+      stat: result.stat,
+      cell: result.cell,
+      verdict: result.verdict,
+      value: judged(input, result.value),
+      baseline: judged(result.method === 'paired' ? null : baseline, result.baseline_value),
       bounds,
-      detail: gate.detail,
+      detail: result.detail,
     };
   });
 }
 
-export function verdictCounts(input: ArtifactInput): VerdictCounts {
+/** A gate's value linked to the samples it is the statistic of, or to the stored slope of a batched metric. */
+function sourcedStat(side: ArtifactInput, result: GateResult, value: number, unit: string): Shown | null {
+  const index = side.artifact.cells.findIndex((cell) => cell.id === result.cell);
+  if (index < 0) return null;
+  const at = (...tail: string[]) => pointerOf('cells', index, 'metrics', result.metric, ...tail);
+  if (result.stat === 'slope') return { artifactPath: side.path, pointer: at('slope', 'estimate'), value, unit, format: 'value' };
+  return { artifactPath: side.path, pointer: at('samples'), value, unit, format: 'value', derived: result.stat as Stat };
+}
+
+export function verdictCounts(results: readonly GateResult[]): VerdictCounts {
   const counts: VerdictCounts = { pass: 0, fail: 0, 'needs-baseline': 0, skipped: 0 };
-  for (const gate of input.artifact.gates) counts[gate.verdict] += 1;
+  for (const gate of results) counts[gate.verdict] += 1;
   return counts;
 }

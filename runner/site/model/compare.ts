@@ -4,14 +4,20 @@
  * raw samples they were computed from. Pure.
  */
 import { compareArtifacts, type ComparisonRow } from '../../compare/compare.ts';
+import { comparisonLegend, rowVerdict } from '../../compare/format.ts';
+import { changeRatioWithCI } from '../../report/change-words.ts';
 import { artifactRef, type ArtifactInput, type ArtifactRef } from './artifact-ref.ts';
 import { hostBlock, type HostBlock } from './host.ts';
 import { pointerOf } from './json-pointer.ts';
 import type { Shown } from './source.ts';
 
 export interface CompareRow extends Omit<ComparisonRow, 'a' | 'b'> {
-  a: { median: Shown | null; n: number };
-  b: { median: Shown | null; n: number };
+  a: { value: Shown | null; n: number };
+  b: { value: Shown | null; n: number };
+  /** The verdict in the words `rigor compare` and `rigor gate` use: "same (within ±2% noise)". */
+  verdictText: string;
+  /** B/A with the digits that tell it from the noise threshold, and its CI. */
+  ratioShown: string;
 }
 
 export interface ComparePage {
@@ -22,22 +28,22 @@ export interface ComparePage {
   alpha: number;
   warnings: string[];
   rows: CompareRow[];
+  /** What the ratio divides, which test, what a verdict needs: the legend `rigor compare` prints. */
+  legend: string;
   tally: { verdict: string; count: number }[];
   hosts: HostBlock[];
 }
 
-function sourced(input: ArtifactInput, row: ComparisonRow, side: { median: number | null; n: number }) {
-  if (side.median === null) return { median: null, n: side.n };
+/** A side's median, linked to the samples it is the median of; a slope, linked to where the artifact stores it. */
+function sourced(input: ArtifactInput, row: ComparisonRow, side: { value: number | null; n: number }) {
+  if (side.value === null) return { value: null, n: side.n };
   const index = input.artifact.cells.findIndex((cell) => cell.id === row.cell);
-  const median: Shown = {
-    artifactPath: input.path,
-    pointer: pointerOf('cells', index, 'metrics', row.metric, 'samples'),
-    value: side.median,
-    unit: row.unit,
-    format: 'value',
-    derived: 'median',
-  };
-  return { median, n: side.n };
+  const at = (...tail: string[]) => pointerOf('cells', index, 'metrics', row.metric, ...tail);
+  const value: Shown =
+    row.stat === 'slope'
+      ? { artifactPath: input.path, pointer: at('slope', 'estimate'), value: side.value, unit: row.unit, format: 'value' }
+      : { artifactPath: input.path, pointer: at('samples'), value: side.value, unit: row.unit, format: 'value', derived: 'median' };
+  return { value, n: side.n };
 }
 
 function tally(rows: ComparisonRow[]): ComparePage['tally'] {
@@ -56,7 +62,14 @@ export function comparePage(a: ArtifactInput, b: ArtifactInput): ComparePage {
     hostsDiffer: comparison.hostsDiffer,
     alpha: comparison.alpha,
     warnings: comparison.warnings,
-    rows: comparison.rows.map((row) => ({ ...row, a: sourced(a, row, row.a), b: sourced(b, row, row.b) })),
+    rows: comparison.rows.map((row) => ({
+      ...row,
+      a: sourced(a, row, row.a),
+      b: sourced(b, row, row.b),
+      verdictText: rowVerdict(row, comparison.alpha),
+      ratioShown: changeRatioWithCI(row),
+    })),
+    legend: comparisonLegend(comparison),
     tally: tally(comparison.rows),
     hosts: [hostBlock(a), hostBlock(b)],
   };

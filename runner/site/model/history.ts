@@ -1,10 +1,10 @@
 /**
  * A rig's history page: per metric (and clock), the median with its CI of each
- * cell across the rig's artifacts in commit order, and the change points
- * runner/history finds in each series. Pure.
+ * cell across the rig's artifacts in commit order, where the rig file was
+ * edited, and the change points runner/history finds between edits. Pure.
  */
 import type { ChangePoint } from '../../history/change-points.ts';
-import { buildHistory, type HistoryPoint, type HistorySeries } from '../../history/series.ts';
+import { buildHistory, type HistoryPoint, type HistorySeries, type RigEdit } from '../../history/series.ts';
 import { artifactRef, type ArtifactInput, type ArtifactRef } from './artifact-ref.ts';
 import { pointerOf } from './json-pointer.ts';
 import { useLogScale } from './log-scale.ts';
@@ -19,6 +19,8 @@ export interface HistoryValue {
   storedCi: { low: Shown; high: Shown } | null;
   n: number;
   change: ChangePoint | null;
+  /** Set on the first value made from an edited rig file (runner/history/series.ts). */
+  rigEdit: RigEdit | null;
 }
 
 export interface HistoryColumn {
@@ -39,6 +41,8 @@ export interface HistoryMetric {
   /** One row per artifact holding this metric, in the history's order; values follow columns. */
   rows: { artifact: ArtifactRef; placedByTime: boolean; values: (HistoryValue | null)[] }[];
   changes: { column: HistoryColumn; artifact: ArtifactRef; change: ChangePoint }[];
+  /** Where the rig file changed within a column's series: change points are never sought across one. */
+  edits: { column: HistoryColumn; artifact: ArtifactRef; edit: RigEdit }[];
 }
 
 export interface HistoryPage {
@@ -71,7 +75,13 @@ function artifactOrder(series: HistorySeries[]): string[] {
   return order;
 }
 
-function historyValue(input: ArtifactInput, series: HistorySeries, point: HistoryPoint, change: ChangePoint | null): HistoryValue {
+function historyValue(
+  input: ArtifactInput,
+  series: HistorySeries,
+  point: HistoryPoint,
+  change: ChangePoint | null,
+  rigEdit: RigEdit | null,
+): HistoryValue {
   const index = input.artifact.cells.findIndex((cell) => cell.id === series.cell);
   const at = (...tail: (string | number)[]) => pointerOf('cells', index, 'metrics', series.metric, ...tail);
   const stored = (value: number, bound: 'low' | 'high'): Shown => ({
@@ -91,6 +101,7 @@ function historyValue(input: ArtifactInput, series: HistorySeries, point: Histor
         : null,
     n: point.n,
     change,
+    rigEdit,
   };
 }
 
@@ -116,18 +127,22 @@ export function historyPage(rig: string, artifacts: ArtifactInput[], commitOrder
     const rowOf = new Map(order.map((path, i) => [path, i]));
     const rows: HistoryMetric['rows'] = order.map((path) => ({ artifact: refs.get(path)!, placedByTime: false, values: columns.map(() => null) }));
     const changes: HistoryMetric['changes'] = [];
+    const edits: HistoryMetric['edits'] = [];
     group.forEach((series, column) => {
       const changeAt = new Map(series.change_points.map((change) => [change.index, change]));
+      const editAt = new Map(series.rig_edits.map((edit) => [edit.index, edit]));
       series.points.forEach((point, i) => {
         const row = rows[rowOf.get(point.artifact)!]!;
         const change = changeAt.get(i) ?? null;
+        const edit = editAt.get(i) ?? null;
         row.placedByTime = point.placed_by_time;
-        row.values[column] = historyValue(byPath.get(point.artifact)!, series, point, change);
+        row.values[column] = historyValue(byPath.get(point.artifact)!, series, point, change, edit);
         if (change) changes.push({ column: columns[column]!, artifact: row.artifact, change });
+        if (edit) edits.push({ column: columns[column]!, artifact: row.artifact, edit });
       });
     });
     const values = group.flatMap((series) => series.points.flatMap((p) => [p.median, ...(p.ci95_median ? [p.ci95_median.low, p.ci95_median.high] : [])]));
-    return { metric: first.metric, unit: first.unit, better: first.better, clock: first.clock, log: useLogScale(values), columns, rows, changes };
+    return { metric: first.metric, unit: first.unit, better: first.better, clock: first.clock, log: useLogScale(values), columns, rows, changes, edits };
   });
   return { rig, artifactCount: artifacts.length, warnings: history.warnings, metrics };
 }

@@ -4,6 +4,7 @@ import { artifactRef, type ArtifactInput, type ArtifactRef } from './artifact-re
 import { ratioRows, verdictCounts, type RatioRow, type VerdictCounts } from './claims.ts';
 import { cellValue, type MatrixValue } from './matrix.ts';
 import { importedOnly, type RigInput } from './rig-page.ts';
+import type { RigView } from './rig-view.ts';
 import { Footnotes } from './source.ts';
 
 export interface Headline {
@@ -58,18 +59,19 @@ function headline(newest: ArtifactInput, footnotes: Footnotes): Headline | null 
   return { metric, unit: def.unit, clock: def.clock, stat: stats.size ? [...stats].join(' or ') : 'median', rows };
 }
 
-/** `byRig` holds each rig's artifacts newest first. */
+/** `views` holds each rig's artifacts and the one shown (rig-view.ts). */
 export function indexPage(
   names: string[],
   files: Map<string, RigInput>,
-  byRig: Map<string, ArtifactInput[]>,
+  views: Map<string, RigView>,
   problems: IndexPage['problems'],
 ): IndexPage {
   const footnotes = new Footnotes();
   const rigs = names.map((name): IndexRig => {
     const file = files.get(name);
-    const artifacts = byRig.get(name) ?? [];
-    const newest = artifacts[0];
+    const view = views.get(name);
+    const artifacts = view?.artifacts ?? [];
+    const newest = view?.current ?? undefined;
     const rig = file && 'rig' in file.loaded ? file.loaded.rig : null;
     const definition = rig ?? newest?.artifact.rig.definition;
     return {
@@ -83,9 +85,9 @@ export function indexPage(
       artifactCount: artifacts.length,
       headline: newest ? headline(newest, footnotes) : null,
       ratios: newest ? ratioRows(newest) : [],
-      gates: newest ? verdictCounts(newest) : null,
+      gates: newest ? verdictCounts(view!.gates) : null,
     };
   });
-  const artifactCount = [...byRig.values()].reduce((sum, list) => sum + list.length, 0);
+  const artifactCount = [...views.values()].reduce((sum, view) => sum + view.artifacts.length, 0);
   return { rigs, footnotes: footnotes.list, problems, artifactCount };
 }

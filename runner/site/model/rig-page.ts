@@ -1,10 +1,11 @@
-/** A rig's page: its file, the newest artifact's matrix, charts, ratios, gates and host. Pure. */
+/** A rig's page: its file, the newest complete artifact's matrix, charts, ratios, gates (judged as `rigor gate` does) and host. Pure. */
 import type { Rig } from '../../rig/schema.ts';
 import { artifactRef, type ArtifactInput, type ArtifactRef } from './artifact-ref.ts';
 import { metricCharts, type MetricCharts } from './charts.ts';
 import { gateRows, ratioRows, type GateRow, type RatioRow } from './claims.ts';
 import { hostBlock, type HostBlock } from './host.ts';
 import { matrixModel, type MatrixModel } from './matrix.ts';
+import type { RigView } from './rig-view.ts';
 
 /** A rig file from rigs/: loaded, or the reason it could not be. */
 export interface RigInput {
@@ -28,7 +29,12 @@ export interface RigPage {
   task: string | null;
   /** A rig without a rig file whose every artifact was imported: the files they came from (run.imported_from). */
   importedFrom: string[] | null;
+  /** The artifact the page shows: the newest complete run (rig-view.ts), else the newest. */
   newest: ArtifactRef | null;
+  /** The complete run before it, which relative gates are judged against (as the compare page compares). */
+  baseline: ArtifactRef | null;
+  /** Newer artifacts the page does not show, and why. */
+  passedOver: { artifact: ArtifactRef; reason: string }[];
   matrix: MatrixModel | null;
   charts: MetricCharts[];
   ratios: RatioRow[];
@@ -38,17 +44,16 @@ export interface RigPage {
   artifacts: ArtifactRef[];
 }
 
-/** `artifacts` newest first (see newestFirst). */
 /** The files a rig's artifacts were imported from, when it has no rig file and every one of them was imported; else null. */
 export function importedOnly(file: RigInput | null, artifacts: ArtifactInput[]): string[] | null {
   if (file || artifacts.length === 0 || artifacts.some((input) => input.artifact.run.imported_from === undefined)) return null;
   return [...new Set(artifacts.map((input) => input.artifact.run.imported_from!))];
 }
 
-export function rigPage(name: string, file: RigInput | null, artifacts: ArtifactInput[]): RigPage {
+export function rigPage(name: string, file: RigInput | null, view: RigView): RigPage {
   const rig = file && 'rig' in file.loaded ? file.loaded.rig : null;
+  const { artifacts, current: newest, baseline } = view;
   const imported = importedOnly(file, artifacts);
-  const newest = artifacts[0] ?? null;
   const definition = rig ?? newest?.artifact.rig.definition ?? null;
   const matrix = newest ? matrixModel(newest, rig, file?.path ?? `rigs/${name}.rig.yaml`) : null;
   return {
@@ -61,10 +66,12 @@ export function rigPage(name: string, file: RigInput | null, artifacts: Artifact
     task: imported ? null : `mise run bench:${name}`,
     importedFrom: imported,
     newest: newest ? artifactRef(newest) : null,
+    baseline: baseline ? artifactRef(baseline) : null,
+    passedOver: view.passedOver.map(({ input, reason }) => ({ artifact: artifactRef(input), reason })),
     matrix,
     charts: newest && matrix ? metricCharts(newest, matrix.columns) : [],
     ratios: newest ? ratioRows(newest) : [],
-    gates: newest ? gateRows(newest) : [],
+    gates: newest ? gateRows(newest, view.gates, baseline) : [],
     host: newest ? hostBlock(newest) : null,
     artifacts: artifacts.map(artifactRef),
   };

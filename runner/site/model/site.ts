@@ -7,6 +7,7 @@ import { comparePage, type ComparePage } from './compare.ts';
 import { historyPage, type HistoryPage } from './history.ts';
 import { indexPage, type IndexPage } from './index-page.ts';
 import { rigPage, type RigInput, type RigPage } from './rig-page.ts';
+import { rigView } from './rig-view.ts';
 
 export interface SiteInput {
   rigs: RigInput[];
@@ -20,7 +21,7 @@ export interface SiteInput {
 export interface SiteModel {
   index: IndexPage;
   rigs: RigPage[];
-  /** The latest two artifacts of each rig that has two. */
+  /** Each rig's shown artifact against its baseline (rig-view.ts): the newest two complete runs. */
   compares: ComparePage[];
   /** A history per rig with artifacts. */
   histories: HistoryPage[];
@@ -44,13 +45,15 @@ export function buildSiteModel(input: SiteInput): SiteModel {
   const byRig = artifactsByRig(input.artifacts);
   // Rigs in rigs/ first (captured or not), then rigs only their artifacts still name.
   const names = [...new Set([...input.rigs.map((rig) => rig.name).sort(), ...[...byRig.keys()].sort()])];
-  const rigs = names.map((name) => rigPage(name, files.get(name) ?? null, byRig.get(name) ?? []));
+  const views = new Map(names.map((name) => [name, rigView(byRig.get(name) ?? [])]));
+  const rigs = names.map((name) => rigPage(name, files.get(name) ?? null, views.get(name)!));
+  // The pair the rig page's relative gates are judged on: one pair, so the two pages agree.
   const compares = names.flatMap((name) => {
-    const [b, a] = byRig.get(name) ?? [];
+    const { current: b, baseline: a } = views.get(name)!;
     return a && b ? [comparePage(a, b)] : [];
   });
   return {
-    index: indexPage(names, files, byRig, input.problems),
+    index: indexPage(names, files, views, input.problems),
     rigs,
     compares,
     histories: names.filter((name) => byRig.has(name)).map((name) => historyPage(name, byRig.get(name)!, input.commitOrder)),

@@ -1,3 +1,5 @@
+import type { Stat } from '../../rig/schema.ts';
+
 /**
  * A number as the site shows it, with where it came from: the artifact file
  * (path under the site root) and the JSON pointer of the value in it.
@@ -12,8 +14,8 @@ export interface Shown {
   value: number;
   unit: string;
   format: NumberFormat;
-  /** Set when the value is computed from the array at `pointer` (compare recomputes medians from raw samples). */
-  derived?: 'median';
+  /** Set when the value is this statistic of the array at `pointer` (compare and gates recompute from raw samples). */
+  derived?: Stat;
 }
 
 /** Why a place in a table has no number; `source` points at the reason in the artifact when it has one. */

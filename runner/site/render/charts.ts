@@ -55,7 +55,10 @@ export async function renderHistoryCharts(page: HistoryPage): Promise<string[]> 
     const changes = metric.rows.flatMap((row, i) =>
       row.values.flatMap((value, column) => (value?.change ? [{ position: i + 1, series: metric.columns[column]!.key }] : [])),
     );
-    svgs.push(await renderSvg(historyLinesSpec({ metric: metric.metric, unit: metric.unit, log: metric.log, data, changes })));
+    const edits = metric.rows.flatMap((row, i) =>
+      row.values.flatMap((value, column) => (value?.rigEdit ? [{ position: i + 1, series: metric.columns[column]!.key }] : [])),
+    );
+    svgs.push(await renderSvg(historyLinesSpec({ metric: metric.metric, unit: metric.unit, log: metric.log, data, changes, edits })));
   }
   return svgs;
 }

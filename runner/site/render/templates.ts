@@ -10,7 +10,7 @@ import Handlebars from 'handlebars';
 import { viewerPathOf } from '../model/artifact-ref.ts';
 import type { Dash, Shown } from '../model/source.ts';
 import type { MatrixValue } from '../model/matrix.ts';
-import { formatInterval, formatNumber, formatP, formatRatio } from '../../report/number.ts';
+import { formatNumber, formatP } from '../../report/number.ts';
 import { formatShown } from './format.ts';
 import { comparePagePath, historyPagePath, pointerHref, rigPagePath } from './links.ts';
 
@@ -72,10 +72,8 @@ function registerHelpers(hb: typeof Handlebars): void {
   hb.registerHelper('rigPage', (rig: string, options: Handlebars.HelperOptions) => `${rootOf(options)}${rigPagePath(rig)}`);
   hb.registerHelper('comparePage', (rig: string, options: Handlebars.HelperOptions) => `${rootOf(options)}${comparePagePath(rig)}`);
   hb.registerHelper('historyPage', (rig: string, options: Handlebars.HelperOptions) => `${rootOf(options)}${historyPagePath(rig)}`);
-  hb.registerHelper('ratioText', (row: { ratio: number | null; ratio_ci95: { low: number; high: number } | null }) =>
-    row.ratio === null ? '—' : `${formatRatio(row.ratio)}${row.ratio_ci95 ? ` [${formatInterval(row.ratio_ci95)}]` : ''}`,
-  );
   hb.registerHelper('pText', (p: number | null) => formatP(p));
+  hb.registerHelper('shortSha', (sha256: string) => sha256.slice(0, 8));
   hb.registerHelper('viewerOf', (artifactPath: string) => viewerPathOf(artifactPath));
   hb.registerHelper('fixed', (value: number) => formatNumber(value));
   hb.registerHelper('percent', (change: number) => `${change >= 0 ? '+' : '−'}${formatNumber(Math.abs(change) * 100)}%`);

@@ -1,9 +1,11 @@
 /**
- * The `callgrind` workload's params: checked (every problem listed, in the
- * "params.run: expected ..., found ..." form) and turned into one typed value.
+ * The `callgrind` workload's params: declared as a schema (checked at load
+ * with positions), the targets kept apart, and turned into one typed value.
  */
+import { z } from 'zod';
 import { describeFound, InputError } from '../../../base/errors.ts';
-import { argvProblems, envProblems, isArgv, wholeNumberProblems } from '../param-checks.ts';
+import { formatParamProblem, paramProblems } from '../../rig/param-problems.ts';
+import { Argv, Env, ExpectExit, isArgv, wholeNumber } from '../param-checks.ts';
 
 /** What runs under callgrind: a command to its exit, or the native agent answering EXEC requests. */
 export type CallgrindTarget =
@@ -25,40 +27,43 @@ export const DEFAULT_EXEC = ['/bin/true'];
 
 const AGENT_ONLY = ['requests', 'exec'] as const;
 const COMMAND_ONLY = ['run', 'expect_exit'] as const;
+const TOGGLE = 'a list of function names (callgrind --toggle-collect, * and ? as wildcards)';
 
-/** Every problem with the params, empty when they are usable. Keys this workload does not know (matrix values) are left alone. */
-export function validateCallgrindParams(params: Record<string, unknown>): string[] {
+/** The params, each on its own; which belong together is callgrindTargetProblems'. */
+export const CallgrindParamsSchema = z.strictObject({
+  drive: z.enum(DRIVES, { error: `${DRIVES.join(' or ')} (or no drive: run a command to its exit)` }).optional(),
+  requests: wholeNumber({ unit: 'requests' }).optional(),
+  exec: Argv.optional(),
+  run: Argv.optional(),
+  expect_exit: ExpectExit.optional(),
+  toggle_collect: z
+    .array(z.unknown(), { error: TOGGLE })
+    .refine((names) => names.length > 0 && names.every((name) => typeof name === 'string' && /^\S+$/.test(name)), { error: TOGGLE })
+    .optional(),
+  env: Env.optional(),
+});
+
+/** The two targets kept apart: a command needs `run`, the agent takes `requests` and `exec` instead. */
+export function callgrindTargetProblems(params: Record<string, unknown>): string[] {
   const problems: string[] = [];
-  const drive = params.drive;
-  if (drive !== undefined && !(DRIVES as readonly unknown[]).includes(drive)) {
-    problems.push(`params.drive: expected ${DRIVES.join(' or ')} (or no drive: run a command to its exit), found ${describeFound(drive)}`);
-  } else if (drive === 'agent-exec') {
+  if (params.drive === 'agent-exec') {
     for (const key of COMMAND_ONLY) {
       if (params[key] !== undefined) problems.push(`params.${key}: expected nothing with drive: agent-exec (the program is the native agent), found ${describeFound(params[key])}`);
     }
-    problems.push(...wholeNumberProblems(params, 'requests', { unit: 'requests' }), ...argvProblems(params, 'exec'));
   } else {
     for (const key of AGENT_ONLY) {
       if (params[key] !== undefined) problems.push(`params.${key}: expected nothing without drive: agent-exec, found ${describeFound(params[key])}`);
     }
-    problems.push(...argvProblems(params, 'run', { required: true }));
-    const expectExit = params.expect_exit;
-    if (expectExit !== undefined && expectExit !== 'any' && !(Number.isInteger(expectExit) && (expectExit as number) >= 0 && (expectExit as number) <= 255)) {
-      problems.push(`params.expect_exit: expected an exit code 0-255 or 'any', found ${describeFound(expectExit)}`);
-    }
+    if (params.run === undefined) problems.push('params.run: expected an argv list of strings (or drive: agent-exec), found nothing');
   }
-  const toggle = params.toggle_collect;
-  if (toggle !== undefined && !(Array.isArray(toggle) && toggle.length > 0 && toggle.every((name) => typeof name === 'string' && /^\S+$/.test(name)))) {
-    problems.push(`params.toggle_collect: expected a list of function names (callgrind --toggle-collect, * and ? as wildcards), found ${describeFound(toggle)}`);
-  }
-  problems.push(...envProblems(params.env));
   return problems;
 }
 
 /** Typed params with defaults; throws InputError listing every problem. */
 export function parseCallgrindParams(params: Record<string, unknown>): CallgrindParams {
-  const problems = validateCallgrindParams(params);
-  if (problems.length > 0) throw new InputError(problems.join('\n'));
+  // Keys that are not callgrind's (matrix axes naming the cell) are not its to judge here.
+  const problems = paramProblems({ paramsSchema: CallgrindParamsSchema, validateParams: callgrindTargetProblems }, params, { workload: 'callgrind', roleOf: () => 'label' });
+  if (problems.length > 0) throw new InputError(problems.map(formatParamProblem).join('\n'));
   const target: CallgrindTarget =
     params.drive === 'agent-exec'
       ? { kind: 'agent-exec', requests: (params.requests as number | undefined) ?? DEFAULT_REQUESTS, exec: isArgv(params.exec) ? [...params.exec] : DEFAULT_EXEC }

@@ -22,7 +22,7 @@ import { describeProgram, resolveCommand } from '../../process/program.ts';
 import { runLabel, sampleLoop } from '../../sampling/loop.ts';
 import { agentExecDriver } from './agent-exec.ts';
 import { CallgrindOutError, instructionsIn } from './out-file.ts';
-import { parseCallgrindParams, validateCallgrindParams, type CallgrindParams } from './params.ts';
+import { CallgrindParamsSchema, callgrindTargetProblems, parseCallgrindParams, type CallgrindParams } from './params.ts';
 import { callgrindArgs, DriveError, runUnderCallgrind, valgrindVersion, type CallgrindRun, type Driver } from './valgrind.ts';
 
 /** The metrics this workload fills: counted, in instructions; each gets the run's Ir. */
@@ -35,7 +35,8 @@ export function cannotFillCallgrind(metric: MetricDef): string | null {
 export const callgrindWorkload: Workload = {
   name: 'callgrind',
   description: 'counts the instructions (Ir) a command, or the native agent answering EXECs, executes under valgrind --tool=callgrind',
-  validateParams: validateCallgrindParams,
+  paramsSchema: CallgrindParamsSchema,
+  validateParams: callgrindTargetProblems,
   cannotFill: cannotFillCallgrind,
   requirements(params): Requirement[] {
     const run = params.run;

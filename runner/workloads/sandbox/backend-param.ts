@@ -2,37 +2,41 @@
 import { describeFound } from '../../../base/errors.ts';
 import { backendFor, backendNames, getBackend, variantOptionOwners } from '../../../sandbox-core/backends/registry.ts';
 import type { Backend, Sandbox, SandboxSpec } from '../../../sandbox-core/backends/types.ts';
-import { argvProblems, wholeNumberProblems } from '../param-checks.ts';
+import { z } from 'zod';
+import { wholeNumber } from '../param-checks.ts';
 
 /** The cell's params that configure its backend (qemu: kernel, machine, cmdline), as the backends declare them. */
 function variantParams(params: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries([...variantOptionOwners().keys()].filter((name) => params[name] !== undefined).map((name) => [name, params[name]]));
 }
 
-export function backendProblems(params: Record<string, unknown>): string[] {
+/** The params every sandbox workload takes: the backend, the options of its variants (qemu: kernel, machine, cmdline) and the spec's (specOf). */
+export function sandboxParams(backends: readonly string[] = backendNames) {
+  const variants = Object.fromEntries([...variantOptionOwners().keys()].map((name) => [name, z.unknown().optional()]));
+  return z.strictObject({
+    backend: z.enum(backends as [string, ...string[]]),
+    agent: z.enum(['native', 'node']).optional(),
+    seccomp: z.enum(['default', 'unconfined']).optional(),
+    memory_mib: wholeNumber({ unit: 'MiB' }).optional(),
+    ready_timeout_s: z.number().gt(0).optional(),
+    ...variants,
+  });
+}
+
+/** What the schema cannot say: a variant option is one the cell's backend takes, with a value it takes. */
+export function variantProblems(params: Record<string, unknown>): string[] {
+  if (!backendNames.includes(params.backend as string)) return []; // the schema says what backend must be
   const problems: string[] = [];
-  const known = typeof params.backend === 'string' && backendNames.includes(params.backend);
-  if (!known) problems.push(`params.backend: expected one of ${backendNames.join(', ')}, found ${describeFound(params.backend)}`);
+  const backend = getBackend(params.backend as string);
   const variant = variantParams(params);
-  const owners = variantOptionOwners();
-  for (const name of Object.keys(variant)) {
-    const takers = owners.get(name)!;
-    if (known && !takers.includes(params.backend as string)) {
-      problems.push(`params.${name}: only the ${takers.join(', ')} backend takes it, found backend ${describeFound(params.backend)}`);
+  for (const [name, value] of Object.entries(variant)) {
+    if (!backend.variantOptions?.includes(name)) {
+      const takers = variantOptionOwners().get(name)!;
+      problems.push(`params.${name}: expected nothing with backend ${describeFound(params.backend)} (only ${takers.join(', ')} take${takers.length === 1 ? 's' : ''} ${name}), found ${describeFound(value)}`);
     }
   }
-  if (known) {
-    const backend = getBackend(params.backend as string);
-    const own = Object.fromEntries(Object.entries(variant).filter(([name]) => backend.variantOptions?.includes(name)));
-    for (const problem of backend.variantProblems?.(own) ?? []) problems.push(`params.${problem}`);
-  }
-  if (params.agent !== undefined && params.agent !== 'native' && params.agent !== 'node') {
-    problems.push(`params.agent: expected native or node, found ${describeFound(params.agent)}`);
-  }
-  if (params.seccomp !== undefined && params.seccomp !== 'default' && params.seccomp !== 'unconfined') {
-    problems.push(`params.seccomp: expected default or unconfined, found ${describeFound(params.seccomp)}`);
-  }
-  problems.push(...wholeNumberProblems(params, 'memory_mib', { unit: 'MiB' }));
+  const own = Object.fromEntries(Object.entries(variant).filter(([name]) => backend.variantOptions?.includes(name)));
+  for (const problem of backend.variantProblems?.(own) ?? []) problems.push(`params.${problem}`);
   return problems;
 }
 
@@ -94,11 +98,7 @@ export function checkExec(argv: string[], result: { exitCode: number | null; std
   }
 }
 
-/** The cell's `params.command`, or the workload's default. */
+/** The cell's `params.command` (an argv, see Argv), or the workload's default. */
 export function commandOf(params: Record<string, unknown>, fallback: string[]): string[] {
   return (params.command as string[] | undefined) ?? fallback;
-}
-
-export function commandProblems(params: Record<string, unknown>): string[] {
-  return argvProblems(params, 'command');
 }

@@ -10,8 +10,8 @@ import { sampleLoop } from '../../sampling/loop.ts';
 import type { Sandbox, SandboxStats } from '../../../sandbox-core/backends/types.ts';
 import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendProblems, backendSkipReason, backendUsesKvm, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
-import { wholeNumberProblems } from '../param-checks.ts';
+import { backendSkipReason, backendUsesKvm, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
+import { wholeNumber } from '../param-checks.ts';
 
 const MIB = 1024 * 1024;
 /** Sandboxes started at once while filling up (2 cores). */
@@ -38,10 +38,8 @@ export async function idleReadings(alive: readonly Sandbox[], memAvailable: () =
 export const densityWorkload: Workload = {
   name: 'sandbox.density',
   description: 'params.n idle sandboxes at once: host memory per sandbox (PSS from stats(), and MemAvailable drop)',
-  validateParams: (params) => [
-    ...backendProblems(params),
-    ...wholeNumberProblems(params, 'n', { required: true, unit: 'sandboxes' }),
-  ],
+  paramsSchema: sandboxParams().extend({ n: wholeNumber({ unit: 'sandboxes' }) }),
+  validateParams: variantProblems,
   skipReason: backendSkipReason,
   usesKvm: backendUsesKvm,
   run: runDensity,

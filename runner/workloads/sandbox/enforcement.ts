@@ -30,13 +30,13 @@ import { EGRESS_ADDRESSES, type EgressBackend } from '../../../sandbox-core/back
 import { ExecBlockedError } from '../../../sandbox-core/backends/agent-sandbox.ts';
 import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { startEgress, type Egress } from '../../../sandbox-core/egress/index.ts';
-import { describeFound } from '../../../base/errors.ts';
+import { z } from 'zod';
 import { sampleLoop } from '../../sampling/loop.ts';
 import { startLoopbackUpstream, type LoopbackUpstream } from '../../loopback/upstream.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
 import { teardown } from './teardown.ts';
-import { backendSkipReason, backendUsesKvm, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
+import { backendSkipReason, backendUsesKvm, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
 
 const PROBES = ['https', 'dns', 'exec'] as const;
 type Probe = (typeof PROBES)[number];
@@ -68,14 +68,11 @@ rules:
 export const enforcementWorkload: Workload = {
   name: 'sandbox.enforcement',
   description: 'a blocked HTTPS request, DNS query or exec from inside a sandbox with egress: refusal latency, with audit and upstream proof (params.backend, params.probe)',
-  validateParams(params) {
-    const problems: string[] = [];
-    if (!EGRESS_BACKENDS.includes(params.backend as EgressBackend)) {
-      problems.push(`params.backend: expected a backend with egress (${EGRESS_BACKENDS.join(', ')}), found ${describeFound(params.backend)}`);
-    }
-    if (!PROBES.includes(params.probe as Probe)) problems.push(`params.probe: expected one of ${PROBES.join(', ')}, found ${describeFound(params.probe)}`);
-    return problems;
-  },
+  paramsSchema: sandboxParams().extend({
+    backend: z.enum(EGRESS_BACKENDS, { error: `a backend with egress (${EGRESS_BACKENDS.join(', ')})` }),
+    probe: z.enum(PROBES),
+  }),
+  validateParams: variantProblems,
   skipReason: backendSkipReason,
   usesKvm: backendUsesKvm,
   run: runEnforcement,

@@ -6,12 +6,14 @@
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendProblems, backendSkipReason, backendUsesKvm, checkExec, commandOf, commandProblems, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
+import { Argv } from '../param-checks.ts';
+import { backendSkipReason, backendUsesKvm, checkExec, commandOf, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
 
 export const execWorkload: Workload = {
   name: 'sandbox.exec',
   description: 'exec round trips through the agent of one warm sandbox (params.backend, params.command)',
-  validateParams: (params) => [...backendProblems(params), ...commandProblems(params)],
+  paramsSchema: sandboxParams().extend({ command: Argv.optional() }),
+  validateParams: variantProblems,
   skipReason: backendSkipReason,
   usesKvm: backendUsesKvm,
   run: runExec,

@@ -20,14 +20,14 @@ import { GuestBenchReport } from '../../../guest-bench/schema.ts';
 import { EGRESS_ADDRESSES, type EgressBackend } from '../../../sandbox-core/backends/egress-env.ts';
 import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { startProxy, type RunningProxy } from '../../../sandbox-core/proxy/index.ts';
-import { describeFound } from '../../../base/errors.ts';
+import { z } from 'zod';
 import { sampleLoop, type SampleValues } from '../../sampling/loop.ts';
 import { startLoopbackUpstream, type LoopbackUpstream } from '../../loopback/upstream.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
 import { teardown } from './teardown.ts';
-import { backendProblems, backendSkipReason, backendUsesKvm, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
-import { wholeNumberProblems } from '../param-checks.ts';
+import { backendSkipReason, backendUsesKvm, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
+import { wholeNumber } from '../param-checks.ts';
 
 /** Sizes and counts the rig may set, with the defaults the tool is run with. */
 const NUMBER_PARAMS = { disk_mib: 64, random_ops: 256, max_walk: 20_000, small_files: 1000, startup_runs: 20, requests: 200, concurrency: 8, download_mib: 32 } as const;
@@ -38,17 +38,12 @@ const NETWORKED: readonly string[] = ['process', ...Object.keys(EGRESS_ADDRESSES
 export const guestBenchWorkload: Workload = {
   name: 'sandbox.guest-bench',
   description: 'guest-bench (disk, rootfs, startup, http, throughput) run inside one sandbox per cell (params.backend)',
-  validateParams(params) {
-    const problems = backendProblems(params);
-    for (const name of Object.keys(NUMBER_PARAMS)) problems.push(...wholeNumberProblems(params, name));
-    if (params.cache_drop !== undefined && !CACHE_DROPS.includes(params.cache_drop as never)) {
-      problems.push(`params.cache_drop: expected one of ${CACHE_DROPS.join(', ')}, found ${describeFound(params.cache_drop)}`);
-    }
-    if (params.walk_root !== undefined && !(typeof params.walk_root === 'string' && params.walk_root.startsWith('/'))) {
-      problems.push(`params.walk_root: expected an absolute path, found ${describeFound(params.walk_root)}`);
-    }
-    return problems;
-  },
+  paramsSchema: sandboxParams().extend({
+    ...Object.fromEntries(Object.keys(NUMBER_PARAMS).map((name) => [name, wholeNumber().optional()])),
+    cache_drop: z.enum(CACHE_DROPS).optional(),
+    walk_root: z.string({ error: 'an absolute path' }).startsWith('/', { error: 'an absolute path' }).optional(),
+  }),
+  validateParams: variantProblems,
   skipReason: backendSkipReason,
   usesKvm: backendUsesKvm,
   run: runGuestBench,

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { buildKernel } from '../../../kernel/build.ts';
 import { GUEST_KERNELS, type GuestKernel } from '../../../sandbox-core/backends/qemu.ts';
 import { DEFAULT_MEMORY_MIB } from '../../../sandbox-core/backends/qemu/sandbox.ts';
-import { describeFound } from '../../../base/errors.ts';
+import { z } from 'zod';
 import { parseMeminfo } from '../../host/os.ts';
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
@@ -33,12 +33,8 @@ const SETTLE_MS = 1000;
 export const kernelSizeWorkload: Workload = {
   name: 'guest.kernel-size',
   description: "a guest kernel's image size, build time (the project's kernel) and idle guest memory (params.kernel)",
-  validateParams(params) {
-    const problems: string[] = [];
-    if (!GUEST_KERNELS.includes(params.kernel as GuestKernel)) problems.push(`params.kernel: expected one of ${GUEST_KERNELS.join(', ')}, found ${describeFound(params.kernel)}`);
-    if (params.measure_build !== undefined && typeof params.measure_build !== 'boolean') problems.push(`params.measure_build: expected true or false, found ${describeFound(params.measure_build)}`);
-    return problems;
-  },
+  // The guest is qemu's with this kernel: no other backend or variant option applies.
+  paramsSchema: z.strictObject({ kernel: z.enum(GUEST_KERNELS), measure_build: z.boolean().optional() }),
   skipReason: (params) => backendSkipReason({ ...params, backend: 'qemu' }),
   usesKvm: () => true,
   run: runKernelSize,

@@ -7,14 +7,16 @@
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendProblems, backendSkipReason, backendUsesKvm, checkExec, commandOf, commandProblems, preparedBackend, sandboxFacts, specOf } from './backend-param.ts';
+import { Argv } from '../param-checks.ts';
+import { backendSkipReason, backendUsesKvm, checkExec, commandOf, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
 
 const DEFAULT_COMMAND = ['echo', 'hello'];
 
 export const lifecycleWorkload: Workload = {
   name: 'sandbox.lifecycle',
   description: 'a cold sandbox per sample: create → ready → exec → destroy, each phase timed (params.backend)',
-  validateParams: (params) => [...backendProblems(params), ...commandProblems(params)],
+  paramsSchema: sandboxParams().extend({ command: Argv.optional() }),
+  validateParams: variantProblems,
   skipReason: backendSkipReason,
   usesKvm: backendUsesKvm,
   run: runLifecycle,

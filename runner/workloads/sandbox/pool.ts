@@ -9,18 +9,16 @@ import { sampleLoop } from '../../sampling/loop.ts';
 import { WarmPool } from '../../../sandbox-core/pool/warm-pool.ts';
 import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendProblems, backendSkipReason, backendUsesKvm, checkExec, preparedBackend, specOf } from './backend-param.ts';
-import { wholeNumberProblems } from '../param-checks.ts';
+import { backendSkipReason, backendUsesKvm, checkExec, preparedBackend, sandboxParams, specOf, variantProblems } from './backend-param.ts';
+import { wholeNumber } from '../param-checks.ts';
 
 const COMMAND = ['echo', 'hello'];
 
 export const poolWorkload: Workload = {
   name: 'sandbox.pool',
   description: 'acquire from a warm pool of paused sandboxes → first output of exec (params.backend, params.pool_size)',
-  validateParams: (params) => [
-    ...backendProblems(params),
-    ...wholeNumberProblems(params, 'pool_size'),
-  ],
+  paramsSchema: sandboxParams().extend({ pool_size: wholeNumber({ unit: 'sandboxes' }).optional() }),
+  validateParams: variantProblems,
   skipReason: backendSkipReason,
   usesKvm: backendUsesKvm,
   run: runPool,

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -118,5 +118,45 @@ describe('rigor ab on two commits', () => {
     expect(worktrees()).toHaveLength(1);
     expect(scratchDirs().filter((name) => !before.includes(name))).toEqual([]);
     expect(processesWithEnv(`RIGOR_TEST_MARK=${mark}`)).toEqual([]);
+  });
+});
+
+describe('rigor ab with a rig of run-level setup and cleanup', () => {
+  const log = mkdtempSync(join(tmpdir(), 'rigor-test-ab-steps-'));
+  const stepsRig = `name: steps
+title: Run-level setup and cleanup on each side
+claim: Each side of rigor ab runs its setup once and its cleanup once.
+workload: command
+setup: "echo \\"$(pwd) {scratch}\\" >> ${log}/setup; seq 1 100 > {scratch}/input"
+cleanup: "ls \\"$RIGOR_SCRATCH\\" >> ${log}/cleanup"
+params:
+  run: "test -s {scratch}/input"
+matrix:
+  copy: [a, b]
+sampling: { warmup: 1, iterations: 3 }
+metrics:
+  wall_ms: { unit: ms, better: lower, clock: "fork requested -> child reaped" }
+`;
+  const stepsRepo = abRepository({ base: 10, head: 11 }, { steps: stepsRig });
+  afterAll(() => {
+    rmSync(stepsRepo, { recursive: true, force: true });
+    rmSync(log, { recursive: true, force: true });
+  });
+  const lines = (name: string) => readFileSync(join(log, name), 'utf8').split('\n').filter(Boolean);
+
+  it("runs each side's setup once, in its own tree and scratch directory, and its cleanup once at the end", () => {
+    const out = join(stepsRepo, 'out-steps');
+    const result = rigor(['ab', 'steps', '--base', 'HEAD~1', '--head', 'HEAD', '--rounds', '3', '--out', out, '--quiet'], { cwd: stepsRepo, env: { CI: '' } });
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    const artifact = onlyArtifact(out);
+    for (const cell of [...artifact.cells, ...artifact.ab!.base_cells]) expect([cell.status, cell.metrics.wall_ms!.samples.length]).toEqual(['ok', 3]);
+    const setups = lines('setup').map((line) => line.split(' '));
+    expect(setups).toHaveLength(2);
+    // Each side in its own worktree (cwd), with a scratch directory of its own.
+    expect(new Set(setups.map(([cwd]) => cwd)).size).toBe(2);
+    expect(new Set(setups.map(([, scratch]) => scratch)).size).toBe(2);
+    for (const [, scratch] of setups) expect(scratch).toMatch(/\/rigor-run-\d+-\w{6}$/);
+    expect(lines('cleanup')).toEqual(['input', 'input']);
+    for (const [, scratch] of setups) expect(existsSync(scratch!)).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 /** Every verb has --help; list, validate and doctor work through the real CLI. */
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { rigor } from '../../helpers/cli.ts';
 
@@ -42,10 +43,47 @@ describe('rigor list', () => {
 });
 
 describe('rigor validate', () => {
-  it('accepts the committed rigs and artifacts', () => {
-    const result = rigor(['validate', 'rigs/startup.rig.yaml', 'rigs/harness.rig.yaml']);
-    expect(result.code, result.stdout).toBe(0);
+  it('accepts every committed rig and artifact', () => {
+    const files = [
+      ...readdirSync('rigs').filter((f) => f.endsWith('.rig.yaml')).map((f) => `rigs/${f}`),
+      ...readdirSync('results').flatMap((rig) => readdirSync(`results/${rig}`).filter((f) => f.endsWith('.json')).map((f) => `results/${rig}/${f}`)),
+    ];
+    const result = rigor(['validate', ...files]);
+    expect(result.stdout.split('\n').filter((line) => line.startsWith('INVALID'))).toEqual([]);
     expect(result.stdout).toMatch(/^ok\s+rigs\/startup\.rig\.yaml/m);
+    expect(result.code).toBe(0);
+  });
+
+  // The user's three params mistakes of issue 13, each once validated as ok and found out (or not) by a run.
+  const params = 'test/fixtures/rigs/params';
+
+  it('refuses misspelt optional params (setpu: for setup:) where they are written, naming the param they misspell', () => {
+    const result = rigor(['validate', `${params}/misspelt-optional.rig.yaml`]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      `INVALID  ${params}/misspelt-optional.rig.yaml:8:3: params.comand: expected a parameter of sandbox.lifecycle (did you mean "command"? allowed: backend, agent, seccomp, memory_mib, ready_timeout_s, kernel, machine, cmdline, command), found unknown parameter "comand"`,
+    );
+    expect(result.stdout).toMatch(/misspelt-optional\.rig\.yaml:12:25: matrix\.include\[0\]\.seccmp: expected a parameter of sandbox\.lifecycle \(did you mean "seccomp"\? .*found unknown parameter "seccmp"/);
+  });
+
+  it('refuses a misspelt required param (rnu: for run:) at load, at the misspelling, rather than failing every cell', () => {
+    const result = rigor(['validate', `${params}/rnu.rig.yaml`]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(
+      `INVALID  ${params}/rnu.rig.yaml:8:3: params.rnu: expected a parameter of command (did you mean "run"?`,
+    );
+  });
+
+  it('refuses a misspelt optional command param (setpu: for setup:) at load, rather than ignoring it', () => {
+    const result = rigor(['validate', `${params}/setpu.rig.yaml`]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`INVALID  ${params}/setpu.rig.yaml:7:3: params.setpu: expected a parameter of command (did you mean "setup"?`);
+  });
+
+  it('refuses a metric in msec for the command workload at load, naming the metric, ms and msec', () => {
+    const result = rigor(['validate', `${params}/msec.rig.yaml`]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^INVALID {2}test\/fixtures\/rigs\/params\/msec\.rig\.yaml:11:3: metrics\.wall_ms: expected a metric the command workload fills: wall time \(the first metric in ms\).*, found a timed metric in msec$/m);
   });
 
   it('names file, line and field of each invalid file and exits 1', () => {

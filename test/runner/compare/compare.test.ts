@@ -53,7 +53,7 @@ describe('compareArtifacts', () => {
   it('gives median(B)/median(A) with a bootstrap CI and a rank-test p', () => {
     const row = rowOf(comparison.rows, 'backend=process', 'time_ms');
     expect(row.ratio).toBeCloseTo(1.2, 1);
-    expect(row.ratio).toBeCloseTo(row.b.median! / row.a.median!, 12);
+    expect(row.ratio).toBeCloseTo(row.b.value! / row.a.value!, 12);
     expect(row.ratio_ci95!.low).toBeLessThan(row.ratio!);
     expect(row.ratio_ci95!.high).toBeGreaterThan(row.ratio!);
     expect(row.p_value).toBeLessThan(0.001);
@@ -75,8 +75,8 @@ describe('compareArtifacts', () => {
   });
 
   it('lists cells only one side has', () => {
-    expect(rowOf(comparison.rows, 'backend=runc', 'time_ms')).toMatchObject({ verdict: 'only-in-a', b: { median: null, n: 0 }, ratio: null });
-    expect(rowOf(comparison.rows, 'backend=qemu', 'rps')).toMatchObject({ verdict: 'only-in-b', a: { median: null, n: 0 } });
+    expect(rowOf(comparison.rows, 'backend=runc', 'time_ms')).toMatchObject({ verdict: 'only-in-a', b: { value: null, n: 0 }, ratio: null });
+    expect(rowOf(comparison.rows, 'backend=qemu', 'rps')).toMatchObject({ verdict: 'only-in-b', a: { value: null, n: 0 } });
     expect(comparison.rows.map((row) => row.cell)).toEqual([
       'backend=process', 'backend=process', 'backend=bwrap', 'backend=bwrap', 'backend=runc', 'backend=runc', 'backend=qemu', 'backend=qemu',
     ]);
@@ -189,7 +189,7 @@ describe('compareArtifacts warnings', () => {
   it("gives 'no-samples' with the reason when a side's cell was skipped", () => {
     const skipped = buildArtifact({ cells: [{ params: { backend: 'process' }, status: 'skipped', reason: 'bwrap not on PATH' }] });
     const [row] = compareArtifacts(buildArtifact({ cells }), skipped).rows;
-    expect(row).toMatchObject({ verdict: 'no-samples', a: { n: 3 }, b: { n: 0, median: null }, p_value: null });
+    expect(row).toMatchObject({ verdict: 'no-samples', a: { n: 3 }, b: { n: 0, value: null }, p_value: null });
     expect(row!.note).toBe('B: cell skipped (bwrap not on PATH)');
   });
 

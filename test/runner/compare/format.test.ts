@@ -35,9 +35,9 @@ describe('formatComparison', () => {
 
   it('shows medians with units, the ratio with its CI, p and the verdict, aligned', () => {
     const header = lines.find((line) => line.startsWith('cell'))!;
-    expect(header).toMatch(/^cell\s+metric\s+A median\s+B median\s+B\/A \[95% CI\]\s+p\s+verdict$/);
+    expect(header).toMatch(/^cell\s+metric\s+stat\s+A\s+B\s+B\/A \[95% CI\]\s+p\s+verdict$/);
     const row = lines.find((line) => line.startsWith('backend=process'))!;
-    expect(row).toMatch(/^backend=process\s+time_ms\s+\d+\.\d ms\s+1\d\.\d ms\s+1\.\d\d× \[1\.\d\d–1\.\d\d\]\s+<0\.0001\s+worse$/);
+    expect(row).toMatch(/^backend=process\s+time_ms\s+median\s+\d+\.\d ms\s+1\d\.\d ms\s+1\.\d\d× \[1\.\d\d–1\.\d\d\]\s+<0\.0001\s+worse$/);
     expect(row.indexOf('worse')).toBe(header.indexOf('verdict'));
   });
 

@@ -40,7 +40,7 @@ describe('relative gates', () => {
     expect(result!.ratio).toBeCloseTo(result!.value! / result!.baseline_value!, 12);
     expect(result!.ratio_ci95!.low).toBeGreaterThan(1.1);
     expect(result!.p_value).toBeLessThan(0.0001);
-    expect(result!.detail).toMatch(/^median 1\d\.\d ms vs (9\.\d\d|10\.\d) ms: 1\.\d\d× worse \(CI 1\.\d\d–1\.\d\d\), p < 0\.0001 < 0\.05 → regression$/);
+    expect(result!.detail).toMatch(/^median 1\d\.\d ms vs (9\.\d\d|10\.\d) ms: 1\.\d\d× \[1\.\d\d–1\.\d\d\], p < 0\.0001 \(Mann-Whitney U\) → worse; 1\.\d\d× > 1\.1× → regression$/);
     expect(gateExitCode([result!])).toBe(1);
   });
 
@@ -51,7 +51,7 @@ describe('relative gates', () => {
     expect(result!.ratio).toBeGreaterThan(1.1);
     expect(result!.p_value).toBeGreaterThanOrEqual(0.05);
     expect(result!.verdict).toBe('pass');
-    expect(result!.detail).toMatch(/≥ 0\.05, not significant → pass$/);
+    expect(result!.detail).toMatch(/\(Mann-Whitney U\) → same \(p ≥ 0\.05\) → pass$/);
     expect(gateExitCode([result!])).toBe(0);
   });
 
@@ -60,7 +60,7 @@ describe('relative gates', () => {
     const { baseline, candidate } = pair({ gates: RELATIVE, base: samples, cand: [...samples] });
     const [result] = gate(candidate, baseline);
     expect(result).toMatchObject({ verdict: 'pass', ratio: 1, p_value: 1 });
-    expect(result!.detail).toContain('1.00× (unchanged)');
+    expect(result!.detail).toContain('1.00× [0.97–1.03], p = 1.0 (Mann-Whitney U) → same (p ≥ 0.05) → pass');
   });
 
   it('passes a significant 5% slowdown that stays under max_ratio 1.1', () => {
@@ -70,7 +70,7 @@ describe('relative gates', () => {
     expect(result!.ratio).toBeGreaterThan(1.02);
     expect(result!.ratio).toBeLessThan(1.1);
     expect(result!.verdict).toBe('pass');
-    expect(result!.detail).toContain('within 1.10× → pass');
+    expect(result!.detail).toMatch(/→ worse; 1\.0\d× ≤ 1\.1× → pass$/);
   });
 
   it('passes a 20% improvement', () => {
@@ -78,7 +78,7 @@ describe('relative gates', () => {
     const [result] = gate(candidate, baseline);
     expect(result!.ratio).toBeLessThan(0.9);
     expect(result!.verdict).toBe('pass');
-    expect(result!.detail).toContain('(improved)');
+    expect(result!.detail).toMatch(/: 0\.8\d× \[0\.\d\d–0\.\d\d\], p < 0\.0001 \(Mann-Whitney U\) → better → pass$/);
   });
 
   describe('higher is better', () => {
@@ -113,7 +113,7 @@ describe('relative gates', () => {
     expect(result!.p_value).toBeLessThan(0.05);
     expect(result!.verdict).toBe('pass');
     expect(result!.ratio_ci95).toBeNull(); // no bootstrap of p99: no interval rather than a wrong one
-    expect(result!.detail).toContain('shifted the better way');
+    expect(result!.detail).toContain('→ same (p99 and samples moved opposite ways) → pass');
   });
 
   it("judges the raw samples, not the stored summaries (a hand-edited candidate is 1.5x slower)", () => {

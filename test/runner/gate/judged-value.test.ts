@@ -69,6 +69,6 @@ describe('gates on a batched metric', () => {
     expect(result).toMatchObject({ stat: 'slope', verdict: 'fail' });
     expect(result!.ratio).toBeCloseTo(2, 12);
     expect(result!.ratio_ci95!.low).toBeGreaterThan(1.1);
-    expect(result!.detail).toMatch(/^slope .* ms vs .* ms: 2\.00× worse \(CI .*\), p < 0\.0001 < 0\.05 → regression$/);
+    expect(result!.detail).toMatch(/^slope .* ms vs .* ms: 2\.00× \[.*\], p < 0\.0001 \(Mann-Whitney U\) → worse; 2\.00× > 1\.1× → regression$/);
   });
 });

@@ -11,7 +11,7 @@ const pass: GateResult = {
 const fail: GateResult = {
   gate: 1, kind: 'relative', metric: 'total_ms', stat: 'median', cell: 'backend=runc', verdict: 'fail', value: 12.3,
   bound: { max_ratio: 1.1 }, baseline_value: 10.1, ratio: 1.2178, ratio_ci95: { low: 1.18, high: 1.26 }, p_value: 0.0003,
-  detail: 'median 12.3 ms vs 10.1 ms: 1.22× worse (CI 1.18–1.26), p = 0.0003 < 0.05 → regression',
+  detail: 'median 12.3 ms vs 10.1 ms: 1.22× [1.18–1.26], p = 0.0003 (Mann-Whitney U) → worse; 1.22× > 1.1× → regression',
 };
 const skipped: GateResult = {
   gate: 1, kind: 'relative', metric: 'total_ms', stat: 'median', cell: 'backend=qemu', verdict: 'skipped', value: null,
@@ -37,7 +37,7 @@ describe('gateMarkdown', () => {
     const rows = lines.filter((line) => line.startsWith('| '));
     expect(rows).toHaveLength(4); // header + 3 results
     expect(rows[2]).toBe(
-      '| ❌ fail | 1 | backend=runc | median total_ms ≤ 1.1× baseline | 12.3 | 10.1 | 1.22× (1.18–1.26) | 0.0003 | median 12.3 ms vs 10.1 ms: 1.22× worse (CI 1.18–1.26), p = 0.0003 < 0.05 → regression |',
+      '| ❌ fail | 1 | backend=runc | median total_ms ≤ 1.1× baseline | 12.3 | 10.1 | 1.22× (1.18–1.26) | 0.0003 | median 12.3 ms vs 10.1 ms: 1.22× [1.18–1.26], p = 0.0003 (Mann-Whitney U) → worse; 1.22× > 1.1× → regression |',
     );
     expect(rows[3]).toContain('candidate cell skipped: a\\|b'); // a pipe would split the cell
     expect(md).toContain('> ⚠️ **Warning:** artifacts come from different hosts (a vs b)\n>\n> ⚠️ **Warning:** second');

@@ -70,7 +70,7 @@ describe('evaluatePairedGates', () => {
     // 2 · 0.035 = 0.07 ≥ 0.05.
     expect(two.map((r) => r.verdict)).toEqual(['pass', 'pass']);
     expect(two[0]!.p_adjusted).toBeCloseTo(2 * two[0]!.p_value!, 12);
-    expect(two[0]!.detail).toMatch(/not significant → pass/);
+    expect(two[0]!.detail).toMatch(/Holm-adjusted\) → same \(p ≥ 0\.05\) → pass$/);
   });
 
   it('skips a cell the base side lacks, and judges absolute gates on the head side', () => {

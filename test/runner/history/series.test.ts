@@ -177,3 +177,46 @@ describe('commitOrder', () => {
     expect(commitOrder(mkdtempSync(join(tmpdir(), 'rigor-nogit-')))).toEqual([]);
   });
 });
+
+describe('buildHistory across rig edits', () => {
+  /** Twelve runs at one dirty commit; the rig file was edited before the seventh, and the level moved with it. */
+  function edited(shiftAtEdit: boolean, shiftAt = 6): ArtifactFile[] {
+    return Array.from({ length: 12 }, (_, k) =>
+      file(`run-${String(k).padStart(2, '0')}`, {
+        commit: sha(1),
+        rigSha256: (k < 6 ? 'a' : 'b').repeat(64),
+        startedAt: new Date(Date.UTC(2025, 0, 1 + k)).toISOString(),
+        samples: lognormalSamples(20, (shiftAtEdit ? k >= 6 : k >= shiftAt) ? 13 : 10, 0.02, k),
+      }),
+    );
+  }
+
+  it('marks where the rig sha256 changed, with the step that came with the edit, and puts no change point across it', () => {
+    const [series] = buildHistory(edited(true), [sha(1)]).series;
+    expect(series!.points.map((p) => p.rig_sha256.slice(0, 1)).join('')).toBe('aaaaaabbbbbb');
+    expect(series!.rig_edits).toEqual([
+      { index: 6, from: 'a'.repeat(64), to: 'b'.repeat(64), before: { mean: expect.closeTo(10, 0), n: 6 }, after: { mean: expect.closeTo(13, 0), n: 6 } },
+    ]);
+    expect(series!.change_points).toEqual([]);
+  });
+
+  it('still finds a change between edits, with its segments inside one rig version', () => {
+    const files = Array.from({ length: 14 }, (_, k) =>
+      file(`run-${String(k).padStart(2, '0')}`, {
+        rigSha256: (k < 4 ? 'a' : 'b').repeat(64),
+        startedAt: new Date(Date.UTC(2025, 0, 1 + k)).toISOString(),
+        samples: lognormalSamples(20, k >= 9 ? 13 : 10, 0.02, k),
+      }),
+    );
+    const [series] = buildHistory(files, []).series;
+    expect(series!.rig_edits.map((edit) => edit.index)).toEqual([4]);
+    expect(series!.change_points).toMatchObject([{ index: 9, before: { n: 5 }, after: { n: 5 } }]);
+  });
+
+  it('finds the same change point with the whole series as one rig version', () => {
+    const files = edited(false, 6).map((f) => ({ ...f, artifact: { ...f.artifact, rig: { ...f.artifact.rig, sha256: 'c'.repeat(64) } } }));
+    const [series] = buildHistory(files, [sha(1)]).series;
+    expect(series!.rig_edits).toEqual([]);
+    expect(series!.change_points).toMatchObject([{ index: 6, before: { n: 6 }, after: { n: 6 } }]);
+  });
+});

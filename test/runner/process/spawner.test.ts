@@ -86,6 +86,23 @@ for (const kind of ['native', 'node'] as const) {
       const piped = await s.run(cmd('seq', '1', '100000'), options({ output: 'pipe' }));
       expect(piped.exitCode).toBe(0);
       expect(piped.stdoutTail).toBeUndefined();
+      expect(piped.stdoutBytes).toBeUndefined();
+    });
+
+    it('counts the bytes of stdout when kept, and returns all of it with output all', async () => {
+      const s = await spawner();
+      // 588 895 bytes: far past the 4 KiB tail and a pipe's buffer, so all of it crosses in several reads.
+      const kept = await s.run(cmd('seq', '1', '100000'), options({ output: 'keep' }));
+      expect(kept.stdoutBytes).toBe(588_895);
+      expect(kept.stdoutTail).toMatch(/\n99999\n100000\n$/);
+      expect(kept.stdout).toBeUndefined();
+      const all = await s.run(cmd('seq', '1', '100000'), options({ output: 'all' }));
+      expect(all.stdoutBytes).toBe(588_895);
+      expect(all.stdout?.toString('utf8')).toBe(Array.from({ length: 100000 }, (_, i) => `${i + 1}\n`).join(''));
+      expect(all.stdoutTail).toMatch(/\n100000\n$/);
+      const empty = await s.run(cmd('true'), options({ output: 'all' }));
+      expect(empty).toMatchObject({ stdoutBytes: 0, stdoutTail: '' });
+      expect(empty.stdout?.length).toBe(0);
     });
 
     it('execs the path it is given with argv[0] as given, searching no PATH, and refuses a path it would have to search', async () => {
@@ -144,6 +161,13 @@ describe('native spawner batches', () => {
     expect(end).toEqual({ done: 200 });
     expect(runs).toHaveLength(200);
     expect(runs.every((run) => run.exitCode === 0 && run.wallMs > 0.05 && run.userMs !== null)).toBe(true);
+  });
+
+  it('with output all, hands each run of a batch over with all of its own stdout', async () => {
+    const count = join(scratch, 'all.count');
+    const { runs } = await batch(['sh', '-c', `n=$(($(cat ${count} 2>/dev/null || echo 0) + 1)); echo $n > ${count}; seq 1 \${n}0000`], { count: 3, output: 'all' });
+    expect(runs.map((run) => run.stdout?.toString('utf8').split('\n').at(-2))).toEqual(['10000', '20000', '30000']);
+    expect(runs.map((run) => run.stdoutBytes)).toEqual([48_894, 108_894, 168_894]);
   });
 
   it('ends at the first unexpected exit code, with that run and its stderr tail', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatInterval, formatNumber, formatP, formatRatio, formatValue, pClause } from '../../../runner/report/number.ts';
+import { formatBound, formatInterval, formatNumber, formatP, formatPercent, formatRatio, formatRatioAgainst, formatValue, pClause } from '../../../runner/report/number.ts';
 
 describe('formatNumber', () => {
   it('keeps three significant digits and every integer digit', () => {
@@ -43,5 +43,29 @@ describe('formatValue, formatRatio, formatInterval, formatP', () => {
     expect(formatP(null)).toBe('—');
     expect(pClause(0.00031)).toBe('p = 0.0003');
     expect(pClause(1e-9)).toBe('p < 0.0001');
+  });
+});
+
+describe('formatRatioAgainst, formatBound, formatPercent', () => {
+  it('adds the decimals that tell a ratio from a bound it is not equal to', () => {
+    expect(formatRatioAgainst(1.2004, [1.2])).toBe('1.2004×');
+    expect(formatRatioAgainst(1.1996, [1.2])).toBe('1.1996×');
+    expect(formatRatioAgainst(1.204, [1.2])).toBe('1.204×');
+    expect(formatRatioAgainst(0.9796, [0.98, 1.02])).toBe('0.9796×');
+    expect(formatRatioAgainst(0.9786, [0.98, 1.02])).toBe('0.979×');
+    expect(formatRatioAgainst(1.15, [1.2])).toBe('1.15×');
+  });
+
+  it('keeps two decimals for a ratio equal to its bound, and stops at six', () => {
+    expect(formatRatioAgainst(1.2, [1.2])).toBe('1.20×');
+    expect(formatRatioAgainst(1.2 + 1e-12, [1.2])).toBe('1.200000×');
+  });
+
+  it('writes a bound as the rig file does and a threshold as a percentage', () => {
+    expect(formatBound(1.2)).toBe('1.2×');
+    expect(formatBound(1.1)).toBe('1.1×');
+    expect(formatPercent(0.02)).toBe('2%');
+    expect(formatPercent(0.015)).toBe('1.5%');
+    expect(formatPercent(0)).toBe('0%');
   });
 });

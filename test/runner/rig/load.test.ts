@@ -56,7 +56,11 @@ const bad: Record<string, string> = {
   'matrix-reserved-axis': ':8:13: matrix.include[0]: expected a mapping (matrix.include is reserved',
   'all-cells-excluded': ':8:3: matrix: expected at least one cell, found none (exclude removes every combination)',
   'duplicate-cells': ':9:5: matrix.include: expected include entries that make distinct cells (add a scalar key that tells them apart), found two cells "runner=bwrap"',
-  'unknown-placeholder': ':6:16: params.run: expected {runtime} to name a param or matrix key (run, runner) (write {{ for a literal brace), found "{runtime} run demo"',
+  'unknown-placeholder': ':6:16: params.run: expected {runtime} to name a param or matrix key (run, runner, scratch) (write {{ for a literal brace), found "{runtime} run demo"',
+  'run-setup-placeholder':
+    ':6:8: setup: expected {scratch} as the only placeholder (the run\'s setup runs once for the whole run, so no cell\'s params reach it; write {{ for a literal brace), found "head -c {size} /dev/urandom > {scratch}/input"',
+  'run-setup-not-a-command': ':6:8: setup: expected a string or list, found a mapping',
+  'scratch-param': ':8:3: params.scratch: expected a name other than scratch ({scratch} is the run\'s scratch directory), found "scratch"',
   'not-a-mapping': ':2:1: (top level): expected a mapping, found a list of 2',
   'empty-file': ':1:1: (top level): expected a mapping, found an empty document',
   'many-problems': ':10:25: sampling.iterations: expected an integer >= 1, found 0',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cellId, cellMatches, expandMatrix } from '../../../runner/rig/matrix.ts';
+import { cellId, cellMatches, expandMatrix, expandMatrixTraced } from '../../../runner/rig/matrix.ts';
 import type { Matrix } from '../../../runner/rig/schema.ts';
 
 const ids = (matrix: Matrix) => expandMatrix(matrix).map((cell) => cell.id);
@@ -83,6 +83,21 @@ describe('expandMatrix', () => {
   it('never overwrites an original axis value with an include', () => {
     const cells = expandMatrix({ os: ['linux'], include: [{ os: 'linux', cpu: 'x86' }, { os: 'mac', cpu: 'arm' }] });
     expect(cells.map((cell) => cell.params)).toEqual([{ os: 'linux', cpu: 'x86' }, { os: 'mac', cpu: 'arm' }]);
+  });
+});
+
+describe('expandMatrixTraced', () => {
+  it('says where in the matrix each param of a cell is written: its axis value, or the last include that set it', () => {
+    const cells = expandMatrixTraced({
+      backend: ['bwrap', 'qemu'],
+      include: [{ backend: 'qemu', iterations: 5 }, { backend: 'qemu', iterations: 3, accel: 'tcg' }, { backend: 'runc', root: true }],
+    });
+    expect(cells.map(({ id, origins, includedBy }) => ({ id, origins, includedBy }))).toEqual([
+      { id: 'backend=bwrap', origins: { backend: ['backend', 0] }, includedBy: undefined },
+      { id: 'backend=qemu', origins: { backend: ['backend', 1], iterations: ['include', 1, 'iterations'], accel: ['include', 1, 'accel'] }, includedBy: undefined },
+      { id: 'backend=runc,root=true', origins: { backend: ['include', 2, 'backend'], root: ['include', 2, 'root'] }, includedBy: 2 },
+    ]);
+    expect(expandMatrix({ backend: ['bwrap'] })).toEqual([{ id: 'backend=bwrap', params: { backend: 'bwrap' } }]);
   });
 });
 

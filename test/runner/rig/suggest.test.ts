@@ -8,6 +8,12 @@ describe('editDistance', () => {
     expect(editDistance('', 'abc')).toBe(3);
     expect(editDistance('same', 'same')).toBe(0);
   });
+
+  it('counts two swapped neighbours as one slip', () => {
+    expect(editDistance('rnu', 'run')).toBe(1);
+    expect(editDistance('setpu', 'setup')).toBe(1);
+    expect(nearest('rnu', ['run', 'setup'])).toBe('run');
+  });
 });
 
 describe('nearest', () => {

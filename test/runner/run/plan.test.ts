@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseRig } from '../../../runner/rig/load.ts';
 import { planRun, usesKvm } from '../../../runner/run/plan.ts';
-import { getWorkload, isWorkload } from '../../../runner/workloads/index.ts';
+import { applyOverrides } from '../../../runner/rig/overrides.ts';
+import { getWorkload, isWorkload, workloadChecks } from '../../../runner/workloads/index.ts';
 
 const RIG = `name: planned
 title: A rig to plan
@@ -59,6 +60,16 @@ describe('planRun', () => {
     const bad = parseRig(RIG.replace('run: "{argv}"', 'run: "{argv}"\n  output: sometimes'), 'rigs/planned.rig.yaml', { workloads: (name) => name === 'no.such.workload' || isWorkload(name) }).rig;
     const planned = planRun(bad, { workloads: getWorkload }).cells.find((cell) => cell.cell.id === 'program=sh')!;
     expect(planned.problems.join('\n')).toMatch(/params\.output/);
+  });
+
+  it('checks each cell against its workload\'s params schema again after --set, axes naming cells aside', () => {
+    const source = ['name: micro', 'title: t', 'claim: c', 'workload: stats.summarize', 'params: { n: 10 }', 'matrix:', '  size: [small]', 'metrics:', '  call_ms: { unit: ms, better: lower, clock: "call -> return" }'].join('\n');
+    const micro = parseRig(source, 'rigs/micro.rig.yaml', workloadChecks).rig;
+    expect(planRun(micro, { workloads: getWorkload }).cells[0]!.problems).toEqual([]);
+    const { rig: set } = applyOverrides(micro, ['params.tsak=summarize']);
+    expect(planRun(set, { workloads: getWorkload }).cells[0]!.problems).toEqual([
+      'params.tsak: expected a parameter of stats.summarize (did you mean "task"? allowed: n, task), found unknown parameter "tsak"',
+    ]);
   });
 });
 

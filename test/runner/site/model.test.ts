@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median } from '../../../runner/stats/index.ts';
+import { statOfSamples } from '../../../runner/stats/index.ts';
 import { newestFirst, type ArtifactInput } from '../../../runner/site/model/artifact-ref.ts';
 import { fragmentOf, pointerOf } from '../../../runner/site/model/json-pointer.ts';
 import { useLogScale } from '../../../runner/site/model/log-scale.ts';
@@ -10,7 +10,7 @@ import { DEMO_RIG_YAML, demoArtifacts, DOCKER_REASON, NEVER_RUN_RIG_YAML, NEWER,
 import { ratioRows } from '../../../runner/site/model/claims.ts';
 import { measuredValue } from '../../../runner/site/model/matrix.ts';
 import { computeRatios } from '../../../runner/run/ratios.ts';
-import { buildArtifact } from '../../helpers/artifact-builder.ts';
+import { buildArtifact, lognormalSamples } from '../../helpers/artifact-builder.ts';
 
 /** RFC 6901 resolution written out here, independent of the code under test. */
 function resolve(document: unknown, pointer: string): unknown {
@@ -76,7 +76,7 @@ describe('site model', () => {
     expect(shown.length).toBeGreaterThan(100);
     for (const number of shown) {
       const found = resolve(artifacts.get(number.artifactPath), number.pointer);
-      const expected = number.derived === 'median' ? median(found as number[]) : found;
+      const expected = number.derived ? statOfSamples(found as number[], number.derived) : found;
       expect(number.value, `${number.artifactPath}#${number.pointer}`).toBe(expected);
     }
   });
@@ -143,10 +143,11 @@ describe('site model', () => {
     expect(orphan.rigs.find((rig) => rig.name === 'never-run')!.matrix).toBeNull();
   });
 
-  it('headlines the gated metric with the gate verdicts of the newest artifact', () => {
+  it('headlines the gated metric with the gate verdicts judged on the newest artifact', () => {
     const index = site.index.rigs.find((rig) => rig.name === 'demo')!;
     expect(index.headline?.metric).toBe('total_ms');
-    expect(index.gates).toEqual({ pass: 1, fail: 0, 'needs-baseline': 0, skipped: 0 });
+    // Judged from the samples, as rigor gate does: every cell the gate applies to, docker's skipped.
+    expect(index.gates).toEqual({ pass: 3, fail: 0, 'needs-baseline': 0, skipped: 1 });
     expect(index.headline?.rows.map((r) => r.cell)).toEqual(['backend=process', 'backend=qemu', 'backend=docker', 'backend=partial']);
   });
 
@@ -156,7 +157,7 @@ describe('site model', () => {
     expect([compare.a.path, compare.b.path]).toEqual([OLDER, NEWER]);
     const total = compare.rows.find((r) => r.cell === 'backend=process' && r.metric === 'total_ms')!;
     expect(total.verdict).toBe('worse');
-    expect(total.b.median).toMatchObject({ artifactPath: NEWER, pointer: '/cells/0/metrics/total_ms/samples', derived: 'median' });
+    expect(total.b.value).toMatchObject({ artifactPath: NEWER, pointer: '/cells/0/metrics/total_ms/samples', derived: 'median' });
   });
 
   it('builds a history per rig with artifacts, in commit order', () => {
@@ -197,6 +198,98 @@ describe('site model with a host whose fingerprint changed', () => {
     expect(demo.host?.fingerprint?.id).toBe(after);
     expect(demo.host?.fingerprint?.entries).toContainEqual({ label: 'kernel build (uname -v)', value: '#2 SMP' });
     expect(site.compares[0]!.warnings[0]).toMatch(/^hosts differ in kernel build \(uname -v: #1 SMP vs #2 SMP\)/);
+  });
+});
+
+describe('the rig page and the compare page beside it', () => {
+  const RIG = `name: gz
+title: gzip levels
+claim: Level 9 is slower than level 1.
+workload: command
+matrix:
+  level: [1, 9]
+metrics:
+  wall_ms: { unit: ms, better: lower, clock: "spawn() called -> child exited" }
+gates:
+  - { metric: wall_ms, stat: median, max_ratio: 1.2 }
+`;
+  const wall = { wall_ms: { unit: 'ms', better: 'lower' as const, clock: 'spawn() called -> child exited' } };
+  const run = (path: string, day: number, slowdown: number, status: 'complete' | 'interrupted' = 'complete'): ArtifactInput => ({
+    path,
+    artifact: buildArtifact({
+      rig: 'gz',
+      metrics: wall,
+      status,
+      gates: [{ metric: 'wall_ms', stat: 'median', max_ratio: 1.2 }],
+      startedAt: `2025-01-0${day}T00:00:00.000Z`,
+      cells: [
+        { params: { level: 1 }, samples: { wall_ms: lognormalSamples(20, 10 * slowdown, 0.02, day) } },
+        { params: { level: 9 }, samples: { wall_ms: lognormalSamples(20, 40, 0.02, 10 + day) } },
+      ],
+    }),
+  });
+  const site = buildSiteModel({
+    rigs: [rigInput(RIG, 'gz')],
+    artifacts: [
+      run('results/gz/1.json', 1, 1),
+      run('results/gz/2.json', 2, 1.5),
+      // the user hit Ctrl-C in the newest run: neither page takes it
+      run('results/gz/3.json', 3, 1, 'interrupted'),
+    ],
+    problems: [],
+    commitOrder: [],
+  });
+  const rig = site.rigs.find((r) => r.name === 'gz')!;
+  const compare = site.compares.find((c) => c.rig === 'gz')!;
+
+  it('judge one pair: the newest complete run against the complete run before it, passing over the interrupted one', () => {
+    expect([compare.a.path, compare.b.path]).toEqual(['results/gz/1.json', 'results/gz/2.json']);
+    expect(rig.newest?.path).toBe('results/gz/2.json');
+    expect(rig.baseline?.path).toBe('results/gz/1.json');
+    expect(rig.passedOver.map((p) => [p.artifact.path, p.reason])).toEqual([['results/gz/3.json', 'the run was interrupted']]);
+    expect(site.index.rigs.find((r) => r.name === 'gz')!.newest?.path).toBe('results/gz/2.json');
+  });
+
+  it('say the same: a relative gate is judged (never needs-baseline) with the ratio and verdict word of the compare row', () => {
+    expect(rig.gates.map((g) => [g.cell, g.verdict])).toEqual([
+      ['level=1', 'fail'],
+      ['level=9', 'pass'],
+    ]);
+    for (const gate of rig.gates) {
+      const row = compare.rows.find((r) => r.cell === gate.cell && r.metric === 'wall_ms')!;
+      expect(gate.detail).toContain(`: ${row.ratioShown}, `);
+      expect(gate.detail).toContain(`→ ${row.verdictText}`);
+    }
+    expect(compare.rows.map((r) => r.verdictText)).toEqual(['worse', 'same (p ≥ 0.05)']);
+    expect(site.index.rigs.find((r) => r.name === 'gz')!.gates).toEqual({ pass: 1, fail: 1, 'needs-baseline': 0, skipped: 0 });
+  });
+
+  it('link each gate value and baseline value to the samples they are the statistic of', () => {
+    const [gate] = rig.gates;
+    expect(gate!.value).toMatchObject({ artifactPath: 'results/gz/2.json', pointer: '/cells/0/metrics/wall_ms/samples', derived: 'median' });
+    expect(gate!.baseline).toMatchObject({ artifactPath: 'results/gz/1.json', pointer: '/cells/0/metrics/wall_ms/samples', derived: 'median' });
+    expect(gate!.bounds[0]!.bound).toMatchObject({ artifactPath: 'results/gz/2.json', pointer: '/rig/definition/gates/0/max_ratio', value: 1.2 });
+  });
+});
+
+describe('the history page across an edit of the rig', () => {
+  const artifacts: ArtifactInput[] = Array.from({ length: 10 }, (_, k) => ({
+    path: `results/gz/${k}.json`,
+    artifact: buildArtifact({
+      rig: 'gz',
+      rigSha256: (k < 5 ? 'a' : 'b').repeat(64),
+      startedAt: new Date(Date.UTC(2025, 0, 1 + k)).toISOString(),
+      cells: [{ params: { level: 6 }, samples: { time_ms: lognormalSamples(20, k < 5 ? 10 : 20, 0.01, k) } }],
+    }),
+  }));
+  const history = buildSiteModel({ rigs: [], artifacts, problems: [], commitOrder: [] }).histories[0]!;
+  const metric = history.metrics[0]!;
+
+  it('marks the first value from the edited rig and lists the edit, with no change point across it', () => {
+    expect(metric.edits).toHaveLength(1);
+    expect(metric.edits[0]).toMatchObject({ artifact: { path: 'results/gz/5.json' }, edit: { index: 5, from: 'a'.repeat(64), to: 'b'.repeat(64) } });
+    expect(metric.rows.map((row) => row.values[0]!.rigEdit !== null)).toEqual([false, false, false, false, false, true, false, false, false, false]);
+    expect(metric.changes).toEqual([]);
   });
 });
 

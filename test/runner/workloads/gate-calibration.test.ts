@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { gateCalibrationWorkload } from '../../../runner/workloads/gate-calibration.ts';
 import { testCell } from '../../helpers/cell-context.ts';
+import { paramProblemsOf } from '../../helpers/param-problems.ts';
 
 const params = { slowdown_pct: 900, loop_iterations: 400000, rounds: 20, per_round: 1, max_ratio: 1.02, alpha: 0.05 };
 
@@ -17,8 +18,8 @@ describe('gate-calibration workload', () => {
   }
 
   it('names each bad param', () => {
-    expect(gateCalibrationWorkload.validateParams!({ ...params, gate: 'both', rounds: 1, alpha: 2 })).toEqual([
-      'params.gate: expected "paired" or "cross-run", found "both"',
+    expect(paramProblemsOf(gateCalibrationWorkload, { ...params, gate: 'both', rounds: 1, alpha: 2 })).toEqual([
+      'params.gate: expected one of paired, cross-run, found "both"',
       'params.rounds: expected a whole number >= 2, found 1',
       'params.alpha: expected a number in (0, 1), found 2',
     ]);

@@ -5,6 +5,7 @@ import { WorkloadError } from '../../../runner/contract/workload.ts';
 import { budgetReached } from '../../../runner/sampling/loop.ts';
 import { summarizeBatches } from '../../../runner/stats/slope.ts';
 import { testCell } from '../../helpers/cell-context.ts';
+import { paramProblemsOf } from '../../helpers/param-problems.ts';
 
 const metrics = { summarize_ms: { clock: 'summarize() called -> returned' } };
 
@@ -103,13 +104,16 @@ describe('micro workloads (batches)', () => {
   });
 
   it('picks the task from params.task and checks it', async () => {
-    const two = microWorkload({ name: 'test.two', description: 'two tasks', tasks: () => ({ a: () => 1, b: () => 2 }) });
+    const two = microWorkload({ name: 'test.two', description: 'two tasks', taskNames: ['a', 'b'], tasks: () => ({ a: () => 1, b: () => 2 }) });
     expect(two.batched).toBe(true);
-    expect(two.validateParams!({})).toEqual(['params.task: expected one of a, b, found nothing']);
-    expect(two.validateParams!({ task: 'b' })).toEqual([]);
+    expect(paramProblemsOf(two, {})).toEqual(['params.task: expected one of a, b, found nothing']);
+    expect(paramProblemsOf(two, { task: 'b' })).toEqual([]);
     const { ctx } = testCell({ params: { task: 'b' }, sampling: { iterations: 4 }, metrics });
     expect((await two.run(ctx)).facts?.task).toBe('b');
-    expect(statsSummarizeWorkload.validateParams!({ n: 0 })).toEqual(['params.n: expected an integer from 1 to 1000000, found 0']);
+    expect(paramProblemsOf(statsSummarizeWorkload, { n: 0 })).toEqual(['params.n: expected a whole number of samples from 1 to 1000000, found 0']);
+    expect(paramProblemsOf(statsSummarizeWorkload, { size: 10 })).toEqual([
+      'params.size: expected a parameter of stats.summarize (allowed: n, task), found unknown parameter "size"',
+    ]);
   });
 
   it('fails the cell when the task throws', async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { argvProblems, envProblems, wholeNumberProblems } from '../../../runner/workloads/param-checks.ts';
+import { z } from 'zod';
+import { formatParamProblem, schemaProblems } from '../../../runner/rig/param-problems.ts';
+import { Argv, Env, ExpectExit, argvProblems, envProblems, wholeNumber, wholeNumberProblems } from '../../../runner/workloads/param-checks.ts';
 
 describe('wholeNumberProblems', () => {
   it('accepts whole numbers >= 1 and an absent optional one, and names the param, the unit and what was found', () => {
@@ -29,5 +31,26 @@ describe('envProblems', () => {
     expect(envProblems({ A: 'x', B: 1, C: true })).toEqual([]);
     expect(envProblems(['A=1'])).toEqual(['params.env: expected a mapping of names to strings, found a list of 1']);
     expect(envProblems({ A: { b: 1 } })).toEqual(['params.env.A: expected a string, found a mapping']);
+  });
+});
+
+describe('the same checks as schemas', () => {
+  const Schema = z.strictObject({ n: wholeNumber({ unit: 'MiB' }).optional(), k: wholeNumber({ least: 2, most: 9 }).optional(), run: Argv.optional(), expect_exit: ExpectExit.optional(), env: Env.optional() });
+  const problems = (params: Record<string, unknown>) => schemaProblems(Schema, params, 'w').map(formatParamProblem);
+
+  it('word their problems as the functions do', () => {
+    expect(problems({ n: 3, k: 2, run: ['echo'], expect_exit: 'any', env: { A: 1 } })).toEqual([]);
+    expect(problems({ n: 2.5, k: 10, run: ['', 'x'], expect_exit: 256, env: { A: { b: 1 } } })).toEqual([
+      'params.n: expected a whole number of MiB (>= 1), found 2.5',
+      'params.k: expected a whole number from 2 to 9, found 10',
+      'params.run: expected an argv list of strings, found a list of 2',
+      "params.expect_exit: expected an exit code 0-255 or 'any', found 256",
+      'params.env.A: expected a string, found a mapping',
+    ]);
+    expect(problems({ n: '4', env: ['A=1'], expect_exit: 'some' })).toEqual([
+      'params.n: expected a whole number of MiB (>= 1), found "4"',
+      "params.expect_exit: expected an exit code 0-255 or 'any', found \"some\"",
+      'params.env: expected a mapping of names to strings, found a list of 1',
+    ]);
   });
 });

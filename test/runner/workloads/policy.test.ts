@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PolicyEngine, type HttpRequestEvent } from '../../../sandbox-core/policy/index.ts';
 import { celRuleOf, httpPolicy, hundredHosts, hundredSuffixes, policyWorkload, typescriptLookupOf } from '../../../runner/workloads/policy.ts';
 import { testCell } from '../../helpers/cell-context.ts';
+import { paramProblemsOf } from '../../helpers/param-problems.ts';
 
 const events: HttpRequestEvent[] = [
   ['169.254.169.254', 'GET', '/'],
@@ -33,10 +34,11 @@ describe('policy workload', () => {
   });
 
   it('times each task for each implementation', async () => {
-    expect(policyWorkload.validateParams!({ task: 'last-of-100', impl: 'java' })).toEqual(['params.impl: expected one of cel, typescript, found "java"']);
+    expect(paramProblemsOf(policyWorkload, { task: 'last-of-100', impl: 'java' })).toEqual(['params.impl: expected one of cel, typescript, found "java"']);
+    expect(paramProblemsOf(policyWorkload, { task: 'last-of-10', impl: 'cel' })[0]).toMatch(/^params\.task: expected one of compile-one, .* \(did you mean "last-of-100"\?\), found "last-of-10"$/);
     for (const impl of ['cel', 'typescript']) {
       for (const task of ['compile-one', 'evaluate-one', 'http-policy', 'last-of-100', 'last-of-100-unindexed', 'rebuild-one-change']) {
-        expect(policyWorkload.validateParams!({ task, impl })).toEqual([]);
+        expect(paramProblemsOf(policyWorkload, { task, impl })).toEqual([]);
         const { ctx } = testCell({ params: { task, impl }, sampling: { warmup: 1, iterations: 5 }, metrics: { call_ms: { clock: 'call -> return' } } });
         const result = await policyWorkload.run(ctx);
         expect(result.samples.call_ms).toHaveLength(5);

@@ -7,6 +7,7 @@ import { startMitmdump } from '../../../runner/loopback/mitmdump.ts';
 import { startLoopbackUpstream } from '../../../runner/loopback/upstream.ts';
 import { testCell } from '../../helpers/cell-context.ts';
 import { groupMembers, isAlive } from '../../helpers/processes.ts';
+import { paramProblemsOf } from '../../helpers/param-problems.ts';
 
 const metrics = { latency_ms: { clock: 'get called -> last byte read' }, throughput_mib_s: { unit: 'MiB/s', better: 'higher' as const, clock: 'get called -> last byte read' } };
 
@@ -37,8 +38,11 @@ const confdirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('r
 
 describe('proxy.load workload', () => {
   it('rejects unknown paths and kinds, and asks for mitmdump only on mitmproxy cells', () => {
-    expect(proxyLoadWorkload.validateParams!({ path: 'socks' })).toEqual(['params.path: expected one of direct, tunnel, intercept, mitmproxy, found "socks"']);
-    expect(proxyLoadWorkload.validateParams!({ path: 'direct', kind: 'upload', download_mib: 0 })).toHaveLength(2);
+    expect(paramProblemsOf(proxyLoadWorkload, { path: 'socks' })).toEqual(['params.path: expected one of direct, tunnel, intercept, mitmproxy, found "socks"']);
+    expect(paramProblemsOf(proxyLoadWorkload, { path: 'direct', kind: 'upload', download_mib: 0 })).toEqual([
+      'params.kind: expected one of latency, download, found "upload"',
+      'params.download_mib: expected a whole number of MiB (>= 1), found 0',
+    ]);
     expect(proxyLoadWorkload.requirements!({ path: 'mitmproxy' })).toEqual([{ binary: 'mitmdump' }]);
     expect(proxyLoadWorkload.requirements!({ path: 'intercept' })).toEqual([]);
   });

@@ -23,11 +23,22 @@ describe('which metrics a workload can fill', () => {
   const counted = { unit: 'instructions', better: 'lower' as const, kind: 'counted' as const, clock: 'instructions (Ir) under callgrind' };
   const timed = { unit: 'ms', better: 'lower' as const, clock: 'spawn -> exit' };
 
+  const query = (name: string, metric: typeof timed | typeof counted) => ({ name, metrics: { [name]: metric }, params: [{}] });
+
   it('asks the workload, and by default a workload times: a counted metric is not one it fills', () => {
-    expect(cannotFill('callgrind', counted)).toBeNull();
-    expect(cannotFill('callgrind', timed)).toMatch(/^a counted metric in instructions/);
-    expect(cannotFill('command', timed)).toBeNull();
-    expect(cannotFill('command', counted)).toBe('a timed metric (the command workload times; a counted metric needs a counting workload, e.g. callgrind)');
-    expect(cannotFill('no.such.workload', counted)).toBeNull();
+    expect(cannotFill('callgrind', counted, query('instructions', counted))).toBeNull();
+    expect(cannotFill('callgrind', timed, query('wall_ms', timed))).toMatch(/^a counted metric in instructions/);
+    expect(cannotFill('harness.fidelity', timed, query('wall_ms', timed))).toBeNull();
+    expect(cannotFill('harness.fidelity', counted, query('instructions', counted))).toBe(
+      'a timed metric (the harness.fidelity workload times; a counted metric needs a counting workload, e.g. callgrind)',
+    );
+    expect(cannotFill('no.such.workload', counted, query('instructions', counted))).toBeNull();
+  });
+
+  it('asks the command workload with the metric name, the rig metrics and the params of its cells', () => {
+    expect(cannotFill('command', timed, query('wall_ms', timed))).toBeNull();
+    expect(cannotFill('command', counted, query('instructions', counted))).toMatch(/^a metric the command workload fills: /);
+    const sourced = { name: 'instructions', metrics: { instructions: counted }, params: [{}, { metrics: { instructions: { from: 'stdout' } } }] };
+    expect(cannotFill('command', counted, sourced)).toBeNull();
   });
 });

@@ -7,6 +7,7 @@ import { poolWorkload } from '../../../runner/workloads/sandbox/pool.ts';
 import { WorkloadError } from '../../../runner/contract/workload.ts';
 import { liveSandboxes } from '../../../sandbox-core/cleanup.ts';
 import { testCell } from '../../helpers/cell-context.ts';
+import { paramProblemsOf } from '../../helpers/param-problems.ts';
 
 const process_ = { backend: 'process' };
 
@@ -38,7 +39,7 @@ describe('sandbox.lifecycle', () => {
   it('names a backend that cannot run here, and rejects an unknown one', async () => {
     expect(await lifecycleWorkload.skipReason!({ backend: 'podman' })).toMatch(/^backend podman unavailable: /);
     expect(await lifecycleWorkload.skipReason!(process_)).toBeNull();
-    expect(lifecycleWorkload.validateParams!({ backend: 'vmware' })[0]).toMatch(/params\.backend: expected one of process, bwrap/);
+    expect(paramProblemsOf(lifecycleWorkload, { backend: 'vmware' })[0]).toMatch(/params\.backend: expected one of process, bwrap/);
   });
 });
 

@@ -233,13 +233,14 @@ describe('startProxy', () => {
 
   it('serves other clients while a slow client holds a connection, then times the slow one out', async () => {
     const p = await proxy({ mode: 'intercept', headersTimeoutMs: 1_000 });
-    const started = performance.now();
-    const slow = raw(p, `GET http://127.0.0.1:${upstreams.httpPort}/sl`, 5_000);
+    let slowAnswered = false;
+    const slow = raw(p, `GET http://127.0.0.1:${upstreams.httpPort}/sl`, 5_000).finally(() => (slowAnswered = true));
     const fast = await plainGet(p, `http://127.0.0.1:${upstreams.httpPort}/fast`);
     expect(fast.status).toBe(200);
-    expect(performance.now() - started).toBeLessThan(500);
+    // Served while the slow client still held its connection: the order of events, not a clock.
+    expect(slowAnswered).toBe(false);
+    // A 408 is the proxy's timeout; the client's own give-up (5 s) would have read nothing.
     expect(await slow).toMatch(/^HTTP\/1\.1 408 /);
-    expect(performance.now() - started).toBeLessThan(4_000);
   });
 
   it('times out a slow client inside an intercepted connection too', async () => {
@@ -247,7 +248,6 @@ describe('startProxy', () => {
     const tunnel = await connect(p, `127.0.0.1:${upstreams.httpsPort}`);
     const secure = tls.connect({ socket: tunnel.socket, host: '127.0.0.1', ca: [ca.certPem] });
     await new Promise<void>((resolve, reject) => secure.once('secureConnect', resolve).once('error', reject));
-    const started = performance.now();
     secure.write('GET /slow HTT');
     const answer = await new Promise<string>((resolve) => {
       let text = '';
@@ -255,8 +255,8 @@ describe('startProxy', () => {
       const giveUp = setTimeout(() => secure.destroy(), 5_000);
       secure.on('close', () => { clearTimeout(giveUp); resolve(text); });
     });
+    // A 408 is the proxy's timeout; the client's own give-up (5 s) would have read nothing.
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
-    expect(performance.now() - started).toBeLessThan(4_000);
     expect(upstreams.https.hits).toBe(0);
   });
 });

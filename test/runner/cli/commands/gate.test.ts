@@ -52,7 +52,7 @@ describe('rigor gate', () => {
   it('exits 1 on a regression against the baseline', async () => {
     const { code, stdout } = await gate({ artifact: candidate, baseline });
     expect(code).toBe(1);
-    expect(stdout).toMatch(/^fail\s+0\s+program=true\s+median time_ms ≤ 1\.1× baseline\s+median 1\d\.\d ms vs \d+\.\d+ ms: 1\.\d\d× worse/m);
+    expect(stdout).toMatch(/^fail\s+0\s+program=true\s+median time_ms ≤ 1\.1× baseline\s+median 1\d\.\d ms vs \d+\.\d+ ms: 1\.\d\d× \[1\.\d\d–1\.\d\d\], p < 0\.0001 \(Mann-Whitney U\) → worse; 1\.\d\d× > 1\.1× → regression$/m);
     expect(stdout).toMatch(/^FAIL: 1 regression, 1 pass\.$/m);
   });
 

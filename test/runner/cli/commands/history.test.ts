@@ -22,7 +22,9 @@ function resultsDir(): string {
       ...(k < 2 ? [{ params: { backend: 'runc' }, samples: { total_ms: lognormalSamples(20, 30, 0.05, 90 + k) } }] : []),
     ];
     const commit = (0xa000 + k).toString(16).padEnd(40, '0');
-    writeArtifactFile(dir, buildArtifact({ rig: 'lifecycle', commit, metrics: METRICS, startedAt: new Date(Date.UTC(2025, 0, 1 + k)).toISOString(), cells }));
+    // One rig file throughout (runc's cells were skipped after the second run, not removed from the rig).
+    const rigSha256 = 'e'.repeat(64);
+    writeArtifactFile(dir, buildArtifact({ rig: 'lifecycle', commit, rigSha256, metrics: METRICS, startedAt: new Date(Date.UTC(2025, 0, 1 + k)).toISOString(), cells }));
   }
   return dir;
 }
@@ -37,7 +39,7 @@ describe('rigor history', () => {
     expect(code).toBe(0);
     const rows = stdout.split('\n').filter((line) => /^a00\w{4}\*/.test(line));
     expect(rows).toHaveLength(9);
-    expect(rows[5]).toMatch(/^a005000\*\s+2025-01-06 00:00\s+test-host\s+1\d\.\d ms\s+\S+–\S+\s+20\s+▲ \+3\d% \(p(=[\d.]+|<0\.0001)\) worse$/);
+    expect(rows[5]).toMatch(/^a005000\*\s+2025-01-06 00:00\s+test-host\s+eeeeeeee\s+1\d\.\d ms\s+\S+–\S+\s+20\s+▲ \+3\d% \(p(=[\d.]+|<0\.0001)\) worse$/);
     expect(rows.filter((row) => row.includes('▲'))).toHaveLength(1);
     expect(stdout).toMatch(/1 change point among 9 points/);
     // commits unknown to this repository's git are placed by time, and the legend says so
@@ -100,5 +102,37 @@ describe('rigor history on host fingerprints (the real CLI)', () => {
     const json = JSON.parse(rigor(['history', 'lifecycle', '--results-dir', dir, '--json']).stdout);
     expect(json.series.map((s: { points: unknown[] }) => s.points.length)).toEqual([3, 2]);
     expect(json.warnings).toHaveLength(1);
+  });
+});
+
+describe('rigor history across an edit of the rig (the real CLI)', () => {
+  // Ten runs at one commit from a dirty tree; before the sixth the user edited the rig to compress a larger file.
+  const dir = mkdtempSync(join(tmpdir(), 'rigor-history-edit-'));
+  const bytes = { out_bytes: { unit: 'bytes', better: 'lower' as const, kind: 'counted' as const, clock: 'bytes gzip wrote' } };
+  for (let k = 0; k < 10; k++) {
+    const artifact = buildArtifact({
+      rig: 'gz',
+      commit: 'c9a8630'.padEnd(40, '0'),
+      rigSha256: (k < 5 ? '1a2b3c4d' : '5e6f7a8b').padEnd(64, '0'),
+      metrics: bytes,
+      startedAt: new Date(Date.UTC(2025, 0, 1 + k)).toISOString(),
+      cells: [{ params: { level: 6 }, samples: { out_bytes: lognormalSamples(10, k < 5 ? 1_000_000 : 2_000_000, 0.001, k) } }],
+    });
+    writeArtifactFile(dir, { ...artifact, git: { ...artifact.git, dirty: true, dirty_paths: ['rigs/gz.rig.yaml'] } });
+  }
+
+  it('marks the edit on the row where it starts, with both sha256s, and calls no change point across it', () => {
+    const result = rigor(['history', 'gz', '--results-dir', dir]);
+    expect(result.code, result.stderr).toBe(0);
+    const rows = result.stdout.split('\n').filter((line) => line.startsWith('c9a8630+'));
+    expect(rows).toHaveLength(10);
+    expect(rows.slice(0, 5).every((row) => /\s1a2b3c4d\s/.test(row))).toBe(true);
+    expect(rows.slice(5).every((row) => /\s5e6f7a8b\s/.test(row))).toBe(true);
+    expect(rows[5]).toMatch(/\s✎ rig edited \(1a2b3c4d → 5e6f7a8b\): 99\d{4} → 200\d{4} bytes \(\+100%\)$/);
+    expect(result.stdout).not.toContain('▲');
+    expect(result.stdout).toContain(
+      'no change point among 10 points (p < 0.001); the rig was edited once (✎): change points are sought between edits, never across one',
+    );
+    expect(result.stdout).toContain('✎ the rig file changed here: what is measured may have changed with it; a step at an edit is not called better or worse');
   });
 });

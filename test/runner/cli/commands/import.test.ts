@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ describe('rigor import hyperfine, then export --format hyperfine', () => {
     const imported = rigor(['import', 'hyperfine', original, '--out', join(dir, 'results')]);
     expect(imported.code, imported.stderr).toBe(0);
     expect(imported.stdout).toMatch(/^imported 2 results from /);
-    const path = join(REPO, imported.stdout.match(/^artifact: (.+)$/m)![1]!);
+    const path = resolve(REPO, imported.stdout.match(/^artifact: (.+)$/m)![1]!);
     const artifact: Artifact = JSON.parse(readFileSync(path, 'utf8'));
 
     const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
@@ -80,7 +80,7 @@ describe('rigor import hyperfine, then export --format hyperfine', () => {
 
 /** The artifact a rigor command wrote, by the path it printed. */
 function artifactAt(stdout: string): { path: string; artifact: Artifact } {
-  const path = join(REPO, stdout.match(/^artifact: (.+)$/m)![1]!);
+  const path = resolve(REPO, stdout.match(/^artifact: (.+)$/m)![1]!);
   return { path, artifact: JSON.parse(readFileSync(path, 'utf8')) };
 }
 
@@ -127,7 +127,8 @@ metrics:
     expect(run.code, run.stderr).toBe(0);
     const compared = rigor(['compare', path, artifactAt(run.stdout).path]);
     expect(compared.code, compared.stderr).toBe(0);
-    for (const cell of ['level=1', 'level=9']) expect(compared.stdout).toMatch(new RegExp(`^${cell}\\s+wall_ms\\s+\\d`, 'm'));
+    // a row per cell with both sides' medians and their ratio
+    for (const cell of ['level=1', 'level=9']) expect(compared.stdout).toMatch(new RegExp(`^${cell}\\s+wall_ms\\b.* ms .* ms +[\\d.]+×`, 'm'));
     expect(compared.stdout).not.toMatch(/wall_ms.*only-in/);
   });
 

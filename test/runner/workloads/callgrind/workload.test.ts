@@ -143,7 +143,10 @@ describe('a rig with counted metrics, when it is loaded', () => {
 
   it('refuses a counted metric in a rig whose workload times', () => {
     expect(problems(rig('command', COUNTED))).toBe(
-      'rigs/demo.rig.yaml:7:3: metrics.instructions: expected a timed metric (the command workload times; a counted metric needs a counting workload, e.g. callgrind), found a counted metric in instructions',
+      'rigs/demo.rig.yaml:7:3: metrics.instructions: expected a metric the command workload fills: wall time (the first metric in ms), user_ms, sys_ms, or one that params.metrics says where to read (e.g. params.metrics.instructions: { from: stdout, json: instructions }), found a counted metric in instructions',
+    );
+    expect(problems(rig('command', '  wall_ms: { unit: ms, better: lower, kind: counted, clock: "runs" }'))).toBe(
+      'rigs/demo.rig.yaml:7:3: metrics.wall_ms: expected a timed metric (the command workload times; a counted metric needs a counting workload, e.g. callgrind, or a source in params.metrics), found a counted metric in ms',
     );
   });
 

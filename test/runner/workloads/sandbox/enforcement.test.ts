@@ -10,6 +10,7 @@ import { qemuBackend } from '../../../../sandbox-core/backends/qemu.ts';
 import { liveSandboxes } from '../../../../sandbox-core/cleanup.ts';
 import { enforcementWorkload } from '../../../../runner/workloads/sandbox/enforcement.ts';
 import { testCell } from '../../../helpers/cell-context.ts';
+import { paramProblemsOf } from '../../../helpers/param-problems.ts';
 
 const metrics = { guest_refusal_ms: {}, host_refusal_ms: {} };
 const bwrap = await bwrapBackend.available();
@@ -22,8 +23,8 @@ async function runCell(backend: string, probe: string, iterations: number) {
 
 describe('sandbox.enforcement', () => {
   it('checks its params', () => {
-    expect(enforcementWorkload.validateParams!({ backend: 'runc', probe: 'dns' })).toEqual(['params.backend: expected a backend with egress (bwrap, qemu), found "runc"']);
-    expect(enforcementWorkload.validateParams!({ backend: 'bwrap', probe: 'smtp' })).toEqual(['params.probe: expected one of https, dns, exec, found "smtp"']);
+    expect(paramProblemsOf(enforcementWorkload, { backend: 'runc', probe: 'dns' })).toEqual(['params.backend: expected a backend with egress (bwrap, qemu), found "runc"']);
+    expect(paramProblemsOf(enforcementWorkload, { backend: 'bwrap', probe: 'smtp' })).toEqual(['params.probe: expected one of https, dns, exec, found "smtp"']);
   });
 
   it.skipIf(!bwrap.ok)('bwrap: a blocked CONNECT is refused 403 inside, audited once each, and the upstream sees no connection', async () => {

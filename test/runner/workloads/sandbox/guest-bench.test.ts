@@ -9,6 +9,7 @@ import { guestBenchWorkload } from '../../../../runner/workloads/sandbox/guest-b
 import { runcBackend } from '../../../../sandbox-core/backends/runc.ts';
 import { liveSandboxes } from '../../../../sandbox-core/cleanup.ts';
 import { testCell } from '../../../helpers/cell-context.ts';
+import { paramProblemsOf } from '../../../helpers/param-problems.ts';
 
 const metrics = Object.fromEntries(
   ['disk_write_mib_s', 'disk_read_mib_s', 'disk_rand_write_p50_ms', 'disk_rand_read_p50_ms', 'rootfs_walk_entries_s', 'rootfs_small_files_s', 'rootfs_large_mib_s', 'startup_sh_p50_ms', 'http_p50_ms', 'http_requests_s', 'download_mib_s'].map((name) => [name, {}]),
@@ -18,7 +19,7 @@ const runc = await runcBackend.available();
 
 describe('sandbox.guest-bench', () => {
   it('checks its params, naming each', () => {
-    expect(guestBenchWorkload.validateParams!({ backend: 'process', disk_mib: 0, cache_drop: 'all', walk_root: 'usr' })).toEqual([
+    expect(paramProblemsOf(guestBenchWorkload, { backend: 'process', disk_mib: 0, cache_drop: 'all', walk_root: 'usr' })).toEqual([
       'params.disk_mib: expected a whole number >= 1, found 0',
       'params.cache_drop: expected one of auto, fadvise, none, found "all"',
       'params.walk_root: expected an absolute path, found "usr"',

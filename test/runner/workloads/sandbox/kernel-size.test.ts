@@ -10,6 +10,7 @@ import { kernelSizeWorkload } from '../../../../runner/workloads/sandbox/kernel-
 import { QemuBackend } from '../../../../sandbox-core/backends/qemu.ts';
 import { liveSandboxes } from '../../../../sandbox-core/cleanup.ts';
 import { testCell } from '../../../helpers/cell-context.ts';
+import { paramProblemsOf } from '../../../helpers/param-problems.ts';
 
 const MIB = 1024 * 1024;
 const rigor = await new QemuBackend({ kernel: 'rigor' }).available();
@@ -17,13 +18,16 @@ const debian = await new QemuBackend({ kernel: 'debian-cloud' }).available();
 
 describe('qemu params', () => {
   it('are checked, and only for qemu', () => {
-    expect(lifecycleWorkload.validateParams!({ backend: 'bwrap', kernel: 'rigor' })).toEqual(['params.kernel: only the qemu backend takes it, found backend "bwrap"']);
-    expect(lifecycleWorkload.validateParams!({ backend: 'qemu', kernel: 'linux', machine: 'q35', cmdline: 'Best!' })).toEqual([
+    expect(paramProblemsOf(lifecycleWorkload, { backend: 'bwrap', kernel: 'rigor' })).toEqual(['params.kernel: expected nothing with backend "bwrap" (only qemu takes kernel), found "rigor"']);
+    expect(paramProblemsOf(lifecycleWorkload, { backend: 'qemu', kernel: 'linux', machine: 'q35', cmdline: 'Best!' })).toEqual([
       'params.kernel: expected one of rigor, debian-cloud, found "linux"',
       'params.machine: expected one of microvm, pc, found "q35"',
       'params.cmdline: expected the name of a preset in kernel/cmdline (like best), found "Best!"',
     ]);
-    expect(kernelSizeWorkload.validateParams!({ kernel: 'rigor', measure_build: 'yes' })).toEqual(['params.measure_build: expected true or false, found "yes"']);
+    expect(paramProblemsOf(kernelSizeWorkload, { kernel: 'rigor', measure_build: 'yes' })).toEqual(['params.measure_build: expected true or false, found "yes"']);
+    expect(paramProblemsOf(kernelSizeWorkload, { kernel: 'rigor', backend: 'qemu' })).toEqual([
+      'params.backend: expected a parameter of guest.kernel-size (allowed: kernel, measure_build), found unknown parameter "backend"',
+    ]);
   });
 
   it.skipIf(!rigor.ok)('lifecycle: a cell with kernel, machine and cmdline boots that and says so in its facts', async () => {

@@ -70,9 +70,7 @@ describe.skipIf(!availability.ok)(`qemu guests that fail or are killed${skipReas
   });
 
   it('a guest that does not answer in time is killed, and the error says so', async () => {
-    const started = performance.now();
     await expect(qemuBackend.create({ readyTimeoutMs: 400 })).rejects.toThrow(/the guest did not answer within 0\.4 s; .*(console printed nothing|last console lines)/s);
-    expect(performance.now() - started).toBeLessThan(10_000);
     expect(await settlesToZero(() => leftovers(new Set()).length)).toBe(0);
   });
 
