@@ -10,7 +10,7 @@ import { describeFound } from '../../base/errors.ts';
 import { formatField } from '../../base/positions.ts';
 import type { Matrix } from './schema.ts';
 import { placeholders } from './substitute.ts';
-import { didYouMean, nearest } from './suggest.ts';
+import { didYouMean, editDistance, nearest } from './suggest.ts';
 
 /** The params side of a workload (runner/contract/workload.ts). */
 export interface ParamsContract {
@@ -113,7 +113,8 @@ function judged(known: readonly string[], params: Record<string, unknown>, roleO
   const unset = known.filter((name) => !Object.hasOwn(params, name));
   const judge = (key: string) => {
     const role = roleOf(key);
-    return known.includes(key) || role === undefined || (role === 'cell' && nearest(key, unset) !== undefined);
+    // A matrix key names cells as the user likes: only one a single typo away from a parameter is taken for it (`rnu`, not `step`).
+    return known.includes(key) || role === undefined || (role === 'cell' && unset.some((name) => editDistance(key, name) <= 1));
   };
   return Object.fromEntries(Object.entries(params).filter(([key]) => judge(key)));
 }

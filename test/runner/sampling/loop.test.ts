@@ -176,7 +176,8 @@ describe('sampleLoopBatched', () => {
     const started = performance.now();
     const result = await sampleLoopBatched(extended.ctx, sleeperBatch(10, 1, calls));
     expect(performance.now() - started).toBeGreaterThanOrEqual(150);
-    expect(result.samples.v!.length).toBeGreaterThan(10);
+    // Past the 2 iterations; and runs of at least 10 ms fit 0.15 s at most 15 times, however loaded the host (more would mean a batch overshot).
+    expect(result.samples.v!.length).toBeGreaterThan(2);
     expect(result.samples.v!.length).toBeLessThan(30);
     expect(calls.length).toBeLessThan(6); // not one batch per run
     expect(extended.progress.at(-1)?.total).toBe(1000);
