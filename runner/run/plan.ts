@@ -92,9 +92,11 @@ const KVM_BINARIES = /^(qemu-system-.*|firecracker)$/;
  * it: a gzip rig has no use for a line about TCG.
  */
 export function usesKvm(plan: RunPlan): boolean {
+  const startsGuests = (binary: string | undefined, params: Record<string, unknown> | undefined) =>
+    binary !== undefined && KVM_BINARIES.test(String(params ? substitute(binary, params) : binary).split('/').at(-1)!);
   return plan.cells.some(
     ({ workload, params, requirements }) =>
       (params !== undefined && workload?.usesKvm?.(params) === true) ||
-      requirements.some((requirement) => requirement.kvm === true || (typeof requirement.binary === 'string' && KVM_BINARIES.test(requirement.binary.split('/').at(-1)!))),
+      requirements.some((requirement) => requirement.kvm === true || startsGuests(requirement.binary, params)),
   );
 }

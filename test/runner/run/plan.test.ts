@@ -96,6 +96,9 @@ metrics:
     expect(usesKvm(planOf(`${GZIP}requires:\n  - { kvm: true, where: { level: 9 } }\n`))).toBe(true);
     expect(usesKvm(planOf(GZIP.replace('"gzip -{level} -c /etc/services"', '[/usr/bin/qemu-system-x86_64, -version]')))).toBe(true);
     expect(usesKvm(planOf(`${GZIP}requires:\n  - { binary: firecracker }\n`))).toBe(true);
+    // a binary named by a placeholder, as the cell fills it
+    const vm = GZIP.replace('  level: [1, 9]', '  level: [1, 9]\n  include:\n    - { vm: /usr/bin/qemu-system-x86_64 }');
+    expect(usesKvm(planOf(`${vm}requires:\n  - { binary: "{vm}" }\n`))).toBe(true);
   });
 
   it("is the sandbox workload's to say, by its backend: qemu and firecracker start guests, bwrap does not", () => {
