@@ -18,7 +18,7 @@ import { processesWithEnv } from '../../helpers/leftovers.ts';
 import { spawn } from 'node:child_process';
 
 // The head loops 20% longer; the spawn around it is the same, so the head is a little less than 1.2x slower.
-const repo = abRepository({ base: 8000, head: 9600 });
+const repo = abRepository({ base: 20000, head: 24000 });
 afterAll(() => rmSync(repo, { recursive: true, force: true }));
 
 function worktrees(): string[] {
