@@ -62,3 +62,18 @@ function syncDirectory(dir: string): void {
     closeSync(fd);
   }
 }
+
+/**
+ * Artifact file names oldest first. Plain string order puts a same-second
+ * `…-1.json` before the `….json` written first ('-' < '.'): the suffix is
+ * compared as the number it is.
+ */
+export function byArtifactAge(a: string, b: string): number {
+  const key = (name: string) => {
+    const match = /^(.*?)(?:-(\d+))?\.json$/.exec(name);
+    return { stem: match?.[1] ?? name, n: match?.[2] ? Number(match[2]) : 0 };
+  };
+  const x = key(a);
+  const y = key(b);
+  return x.stem < y.stem ? -1 : x.stem > y.stem ? 1 : x.n - y.n;
+}

@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../base/errors.ts';
 import { whyIncomplete } from './incomplete.ts';
+import { byArtifactAge } from '../artifact/write.ts';
 
 /** The --include-incomplete option's help, shared by the verbs that take a rig name. */
 export const INCLUDE_INCOMPLETE_HELP =
@@ -56,7 +57,7 @@ export function resolveArtifact(argument: string, opts: ArtifactArgumentOptions 
   }
   const candidates = readdirSync(rigDir)
     .filter((name) => name.endsWith('.json'))
-    .sort()
+    .sort(byArtifactAge)
     .reverse()
     .map((name) => join(rigDir, name))
     .filter((path) => opts.exclude === undefined || resolve(path) !== resolve(opts.exclude));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { readArtifact } from '../artifact/read.ts';
 import { InputError } from '../../base/errors.ts';
 import type { ArtifactFile } from './series.ts';
+import { byArtifactAge } from '../artifact/write.ts';
 
 export function readRigArtifacts(rig: string, resultsDir: string = 'results'): ArtifactFile[] {
   const dir = join(resultsDir, rig);
@@ -12,7 +13,7 @@ export function readRigArtifacts(rig: string, resultsDir: string = 'results'): A
   }
   return readdirSync(dir)
     .filter((name) => name.endsWith('.json'))
-    .sort()
+    .sort(byArtifactAge)
     .map((name) => {
       const path = join(dir, name);
       return { path, artifact: readArtifact(path) };

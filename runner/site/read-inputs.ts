@@ -9,6 +9,7 @@ import { loadRig } from '../rig/load.ts';
 import type { ArtifactInput } from './model/artifact-ref.ts';
 import type { RigInput } from './model/rig-page.ts';
 import type { SiteInput } from './model/site.ts';
+import { byArtifactAge } from '../artifact/write.ts';
 
 export interface SiteSources {
   input: SiteInput;
@@ -42,12 +43,12 @@ function readRig(file: string): RigInput {
 function artifactFilesIn(resultsDir: string): { sitePath: string; file: string }[] {
   if (!existsSync(resultsDir)) return [];
   return readdirSync(resultsDir)
-    .sort()
+    .sort(byArtifactAge)
     .filter((folder) => statSync(join(resultsDir, folder)).isDirectory())
     .flatMap((folder) =>
       readdirSync(join(resultsDir, folder))
         .filter((name) => name.endsWith('.json'))
-        .sort()
+        .sort(byArtifactAge)
         .map((name) => ({ sitePath: `results/${folder}/${name}`, file: join(resultsDir, folder, name) })),
     );
 }

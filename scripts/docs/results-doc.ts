@@ -13,6 +13,7 @@ import type { Artifact, CellResult } from '../../runner/artifact/schema.ts';
 import { formatInterval, formatNumber, formatRatio, formatValue } from '../../runner/report/number.ts';
 import { listRigFiles, rigNameOf } from '../../runner/rig/discover.ts';
 import { GOALS, type Goal, type GoalCheck } from './goals.ts';
+import { byArtifactAge } from '../../runner/artifact/write.ts';
 
 export const RESULTS_DOC = 'docs/results.md';
 const REASON_CHARS = 110;
@@ -30,7 +31,7 @@ export function newestArtifacts(rigsDir = 'rigs', resultsDir = 'results'): Newes
   return listRigFiles(rigsDir).map((rigPath) => {
     const rig = rigNameOf(rigPath);
     const dir = join(resultsDir, rig);
-    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort(byArtifactAge) : [];
     const last = files.at(-1);
     const artifactPath = last === undefined ? null : join(dir, last);
     return { rig, rigPath, artifactPath, artifact: artifactPath ? readArtifact(artifactPath) : null };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Artifact } from '../../../runner/artifact/schema.ts';
-import { artifactFileName, fileStamp, writeArtifact } from '../../../runner/artifact/write.ts';
+import { artifactFileName, byArtifactAge, fileStamp, writeArtifact } from '../../../runner/artifact/write.ts';
 import { artifactText, MAX_ARTIFACT_BYTES } from '../../../runner/artifact/size.ts';
 import { InputError } from '../../../base/errors.ts';
 import { buildArtifact, lognormalSamples } from '../../helpers/artifact-builder.ts';
@@ -79,5 +79,18 @@ describe('writeArtifact', () => {
   it('leaves no temp file behind', () => {
     writeArtifact(artifact(), dir);
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+});
+
+describe('byArtifactAge', () => {
+  it('puts a same-second -1 artifact after the one written first, and -10 after -2', () => {
+    const names = ['20261205T053838Z_abc1234_h-10.json', '20261205T053838Z_abc1234_h-1.json', '20261205T053839Z_abc1234_h.json', '20261205T053838Z_abc1234_h.json', '20261205T053838Z_abc1234_h-2.json'];
+    expect([...names].sort(byArtifactAge)).toEqual([
+      '20261205T053838Z_abc1234_h.json',
+      '20261205T053838Z_abc1234_h-1.json',
+      '20261205T053838Z_abc1234_h-2.json',
+      '20261205T053838Z_abc1234_h-10.json',
+      '20261205T053839Z_abc1234_h.json',
+    ]);
   });
 });
