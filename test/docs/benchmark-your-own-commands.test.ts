@@ -12,7 +12,7 @@ const DOC = 'docs/benchmark-your-own-commands.md';
 const SITE = '/tmp/rigor-walkthrough-site';
 
 /** The shell blocks of the walkthrough, in order. */
-export function shellBlocks(markdown: string): string[] {
+function shellBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((match) => match[1]!);
 }
 
