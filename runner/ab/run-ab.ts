@@ -8,13 +8,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { basename, resolve } from 'node:path';
-import type { AbSide, Artifact, CellResult, Interleave } from '../artifact/schema.ts';
+import type { AbSide, Artifact, CellResult } from '../artifact/schema.ts';
 import { writeArtifact } from '../artifact/write.ts';
 import { WorkloadError } from '../contract/workload.ts';
 import { evaluatePairedGates } from '../gate/paired.ts';
 import { collectHost, finishHost } from '../host/collect.ts';
 import { collectGit } from '../host/git.ts';
-import { runRounds, SlotUnusable, type RoundSlot, type RoundsOutcome } from '../interleave/rounds.ts';
+import { interleaveRecord, runRounds, slotTools, SlotUnusable, type RoundSlot, type RoundsOutcome } from '../interleave/rounds.ts';
 import { planRounds, type RoundOptions } from '../interleave/schedule.ts';
 import type { Rig } from '../rig/schema.ts';
 import { assembleArtifact } from '../run/assemble.ts';
@@ -119,17 +119,6 @@ export async function runAb(options: AbOptions): Promise<AbOutcome> {
     const headCells = cellsOf('head', headPlan);
     const headTree = trees[1]!;
     const git = headTree.tree === 'working-tree' ? collectGit(root) : { commit: headTree.commit, branch: null, dirty: false, dirty_paths: [] };
-    const interleave: Interleave = {
-      seed: roundPlan.seed,
-      rounds_planned: roundPlan.rounds,
-      rounds_done: outcome.roundsDone,
-      per_round: roundPlan.perRound,
-      warmup_round: true,
-      order: outcome.order,
-      ...(outcome.truncated ? { truncated: outcome.truncated } : {}),
-    };
-    const tools: Record<string, string | null> = {};
-    for (const slot of outcome.slots.values()) Object.assign(tools, slot.tools);
     const artifact = assembleArtifact({
       rig: sideRig(headPlan),
       definition: headPlan.rig.definition as Rig,
@@ -141,13 +130,13 @@ export async function runAb(options: AbOptions): Promise<AbOutcome> {
       startedAt,
       finishedAt: new Date().toISOString(),
       interrupted: signal.aborted,
-      executed: { cells: headCells, tools, ...(closeFailure(workers, leftovers) ? { failure: closeFailure(workers, leftovers)! } : {}) },
+      executed: { cells: headCells, tools: slotTools(outcome), ...(closeFailure(workers, leftovers) ? { failure: closeFailure(workers, leftovers)! } : {}) },
       git,
       host: finishHost(host),
       env: process.env,
     });
     artifact.run.mode = 'ab';
-    artifact.interleave = interleave;
+    artifact.interleave = interleaveRecord(roundPlan, outcome);
     artifact.ab = { base: abSide(trees[0]!, basePlan), head: abSide(headTree, headPlan), base_cells: baseCells };
     artifact.gates = evaluatePairedGates(sideRig(headPlan).gates, sideRig(headPlan).metrics, artifact as Artifact & { ab: NonNullable<Artifact['ab']> });
     const path = writeArtifact(artifact, options.outDir ?? resolve(root, 'results', rig, 'ab'));

@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CellContext, Workload, WorkloadResult } from '../contract/workload.ts';
+import { roundSampling } from '../interleave/rounds.ts';
 import type { Reply, Request, PlannedSideCell } from './protocol.ts';
 import { OPTIONAL_SIDE_MODULES, SIDE_MODULES } from './protocol.ts';
 
@@ -112,7 +113,7 @@ async function take(request: Extract<Request, { type: 'take' }>): Promise<void> 
     rig: planned.rig,
     cellId: request.cell,
     params: cell.params,
-    sampling: { ...cell.sampling, warmup: request.warmup, iterations: request.count, max_iterations: request.count, min_seconds: 0 },
+    sampling: roundSampling(cell.sampling, request.count, request.warmup),
     metrics: Object.keys(planned.rig.metrics),
     signal: inFlight.signal,
     progress: () => {},

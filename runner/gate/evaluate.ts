@@ -14,7 +14,7 @@ import { judgedValue } from './judged-value.ts';
 /** Stands in for a cell id when a gate's `where` matches no cell (reported, never a silent pass). */
 export const NO_MATCHING_CELL = '(no matching cell)';
 
-function isRelative(gate: Gate): gate is RelativeGate {
+export function isRelative(gate: Gate): gate is RelativeGate {
   return 'max_ratio' in gate;
 }
 
@@ -23,7 +23,7 @@ function describeWhere(where: Record<string, unknown> | undefined): string {
 }
 
 /** Samples of the gate's metric in a cell, or why there are none. */
-function samplesOf(cell: CellResult, metric: string, label: string): { samples: number[] } | { reason: string } {
+export function samplesOf(cell: CellResult, metric: string, label: string): { samples: number[] } | { reason: string } {
   if (cell.status !== 'ok') return { reason: `${label} cell ${cell.status}${cell.reason ? `: ${cell.reason}` : ''}` };
   const samples = cell.metrics[metric]?.samples ?? [];
   if (samples.length === 0) return { reason: `${label} cell has no samples of ${metric}` };

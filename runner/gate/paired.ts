@@ -24,7 +24,7 @@ import type { Gate, MetricDef, RelativeGate, Stat } from '../rig/schema.ts';
 import { bootstrapCI, median, statOfSamples, type Interval } from '../stats/index.ts';
 import { holmAdjust } from '../stats/holm.ts';
 import { wilcoxonSignedRank } from '../stats/wilcoxon.ts';
-import { evaluateGates, NO_MATCHING_CELL, relativeVerdict } from './evaluate.ts';
+import { evaluateGates, isRelative, NO_MATCHING_CELL, relativeVerdict, samplesOf } from './evaluate.ts';
 
 export const PAIRED_TEST = 'Wilcoxon signed-rank on per-round log ratios';
 export const PAIRED_CORRECTION = 'Holm';
@@ -82,17 +82,11 @@ export function pairedComparison(base: RoundSamples, head: RoundSamples, stat: S
   };
 }
 
-function isRelative(gate: Gate): gate is RelativeGate {
-  return 'max_ratio' in gate;
-}
-
 /** Samples and rounds of a metric in an ok cell, or why there are none. */
 function roundSamplesOf(cell: CellResult | undefined, metric: string, side: string): RoundSamples | { reason: string } {
   if (!cell) return { reason: `cell is not on the ${side} side` };
-  if (cell.status !== 'ok') return { reason: `${side} cell ${cell.status}${cell.reason ? `: ${cell.reason}` : ''}` };
-  const result = cell.metrics[metric];
-  if (!result || result.samples.length === 0) return { reason: `${side} cell has no samples of ${metric}` };
-  return { samples: result.samples, rounds: result.rounds ?? [] };
+  const own = samplesOf(cell, metric, side);
+  return 'reason' in own ? own : { samples: own.samples, rounds: cell.metrics[metric]!.rounds ?? [] };
 }
 
 /**

@@ -7,7 +7,8 @@
  * or when the time budget is spent, always at a round's end so every finished
  * round holds every slot.
  */
-import { WorkloadError, type WorkloadResult } from '../contract/workload.ts';
+import type { Interleave } from '../artifact/schema.ts';
+import { WorkloadError, type CellSampling, type WorkloadResult } from '../contract/workload.ts';
 import type { RoundPlan } from './schedule.ts';
 
 export interface RoundSlot {
@@ -136,4 +137,29 @@ function record(outcome: SlotOutcome, result: WorkloadResult, round: number): vo
   if (result.facts) outcome.facts = { ...outcome.facts, ...result.facts };
   Object.assign(outcome.tools, result.tools ?? {});
   if (result.truncated && result.truncated !== 'interrupted') outcome.truncated = result.truncated;
+}
+
+/** One round's sampling: k samples after `warmup` runs, no minimum time, the cell's other settings kept. */
+export function roundSampling(sampling: CellSampling, count: number, warmup: number): CellSampling {
+  return { ...sampling, warmup, iterations: count, max_iterations: count, min_seconds: 0 };
+}
+
+/** The artifact's record of an interleaved run: the plan, and how far the rounds got (none when they never started). */
+export function interleaveRecord(plan: RoundPlan, outcome: RoundsOutcome | undefined): Interleave {
+  return {
+    seed: plan.seed,
+    rounds_planned: plan.rounds,
+    rounds_done: outcome?.roundsDone ?? 0,
+    per_round: plan.perRound,
+    warmup_round: true,
+    order: outcome?.order ?? [],
+    ...(outcome?.truncated ? { truncated: outcome.truncated } : {}),
+  };
+}
+
+/** Tool versions every slot's workload reported, merged. */
+export function slotTools(outcome: RoundsOutcome | undefined): Record<string, string | null> {
+  const tools: Record<string, string | null> = {};
+  for (const slot of outcome?.slots.values() ?? []) Object.assign(tools, slot.tools);
+  return tools;
 }

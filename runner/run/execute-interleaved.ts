@@ -8,10 +8,10 @@
 import type { CellResult, Interleave } from '../artifact/schema.ts';
 import type { HostFacts } from '../rig/requirements.ts';
 import { destroyAllSandboxes } from '../../sandbox-core/cleanup.ts';
-import { runRounds, type RoundSlot } from '../interleave/rounds.ts';
+import { interleaveRecord, roundSampling, runRounds, slotTools, type RoundSlot } from '../interleave/rounds.ts';
 import { planRounds, type RoundOptions } from '../interleave/schedule.ts';
 import { metricResults, notRun } from './cell-result.ts';
-import { cellContext, checkCell, roundSampling, type Executed } from './execute.ts';
+import { cellContext, checkCell, type Executed } from './execute.ts';
 import type { PlannedCell, RunPlan } from './plan.ts';
 import { outcomeLine, type ProgressSink } from './progress.ts';
 
@@ -101,18 +101,7 @@ export async function executeInterleaved(
 
   const reclaimed = await destroyAllSandboxes();
   if (reclaimed.failed.length > 0) failure ??= `could not destroy sandboxes: ${reclaimed.failed.map((f) => `${f.id}: ${f.error}`).join('; ')}`;
-  const tools: Record<string, string | null> = {};
-  for (const slot of outcome?.slots.values() ?? []) Object.assign(tools, slot.tools);
-  const interleave: Interleave = {
-    seed: roundPlan.seed,
-    rounds_planned: roundPlan.rounds,
-    rounds_done: outcome?.roundsDone ?? 0,
-    per_round: roundPlan.perRound,
-    warmup_round: true,
-    order: outcome?.order ?? [],
-    ...(outcome?.truncated ? { truncated: outcome.truncated } : {}),
-  };
-  return { cells, tools, interleave, ...(failure ? { failure } : {}) };
+  return { cells, tools: slotTools(outcome), interleave: interleaveRecord(roundPlan, outcome), ...(failure ? { failure } : {}) };
 }
 
 /** "round 3/20 · 5/8 program=sh,cache=warm"; the warmup round is round 0. */

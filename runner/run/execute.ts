@@ -93,11 +93,6 @@ export function cellContext(
   };
 }
 
-/** One round's sampling: k samples after `warmup` runs, no minimum time, the cell's other settings kept. */
-export function roundSampling(sampling: CellSampling, count: number, warmup: number): CellSampling {
-  return { ...sampling, warmup, iterations: count, max_iterations: count, min_seconds: 0 };
-}
-
 async function runCell(
   plan: RunPlan,
   planned: PlannedCell,
