@@ -92,6 +92,7 @@ export async function runRounds(
 
   const order: string[][] = [];
   let truncated: string | undefined;
+  let roundsDone = 0;
   for (let round = 0; round < plan.rounds; round++) {
     if (signal.aborted) {
       truncated = 'interrupted';
@@ -120,12 +121,14 @@ export async function runRounds(
       if (signal.aborted) break;
     }
     order.push(ran);
+    // A round cut by Ctrl-C is in the order (its samples are kept) but not done.
     if (signal.aborted) {
       truncated = 'interrupted';
       break;
     }
+    roundsDone++;
   }
-  return { slots: outcomes, roundsDone: order.length - (truncated === 'interrupted' ? 1 : 0), order, ...(truncated ? { truncated } : {}) };
+  return { slots: outcomes, roundsDone, order, ...(truncated ? { truncated } : {}) };
 }
 
 function record(outcome: SlotOutcome, result: WorkloadResult, round: number): void {

@@ -63,5 +63,7 @@ describe('runRounds', () => {
     const outcome = await runRounds([interrupting], plan, { signal: controller.signal });
     expect(outcome.truncated).toBe('interrupted');
     expect(outcome.slots.get('a')!.samples.t).toHaveLength(3);
+    // Rounds 0 and 1 finished; round 2 was cut by the interrupt.
+    expect(outcome.roundsDone).toBe(2);
   });
 });
