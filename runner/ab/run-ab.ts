@@ -113,6 +113,7 @@ export async function runAb(options: AbOptions): Promise<AbOutcome> {
     const leftovers = (await Promise.all(workers.map((worker) => worker.close()))).flat();
 
     const sideRig = (plan: SidePlan) => plan.rig.effective as Rig;
+    const headRig = sideRig(headPlan);
     const cellsOf = (side: SideName, plan: SidePlan): CellResult[] =>
       matched.map((cell) => sideCell(side, cell, sideRig(plan), outcome));
     const baseCells = cellsOf('base', basePlan);
@@ -120,7 +121,7 @@ export async function runAb(options: AbOptions): Promise<AbOutcome> {
     const headTree = trees[1]!;
     const git = headTree.tree === 'working-tree' ? collectGit(root) : { commit: headTree.commit, branch: null, dirty: false, dirty_paths: [] };
     const artifact = assembleArtifact({
-      rig: sideRig(headPlan),
+      rig: headRig,
       definition: headPlan.rig.definition as Rig,
       rigPath: headPlan.rig.path,
       rigSha256: headPlan.rig.sha256,
@@ -138,7 +139,7 @@ export async function runAb(options: AbOptions): Promise<AbOutcome> {
     artifact.run.mode = 'ab';
     artifact.interleave = interleaveRecord(roundPlan, outcome);
     artifact.ab = { base: abSide(trees[0]!, basePlan), head: abSide(headTree, headPlan), base_cells: baseCells };
-    artifact.gates = evaluatePairedGates(sideRig(headPlan).gates, sideRig(headPlan).metrics, artifact as Artifact & { ab: NonNullable<Artifact['ab']> });
+    artifact.gates = evaluatePairedGates(headRig.gates, headRig.metrics, artifact as Artifact & { ab: NonNullable<Artifact['ab']> });
     const path = writeArtifact(artifact, options.outDir ?? resolve(root, 'results', rig, 'ab'));
     return { artifact, path };
   } finally {

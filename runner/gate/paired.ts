@@ -117,9 +117,13 @@ export function evaluatePairedGates(
       const def = metricsDef[gate.metric] ?? cell.metrics[gate.metric];
       const headSide = roundSamplesOf(cell, gate.metric, 'head');
       const baseSide = roundSamplesOf(artifact.ab.base_cells.find((c) => c.id === cell.id), gate.metric, 'base');
-      const reason = !def ? `metric ${gate.metric} is not defined by the rig` : 'reason' in headSide ? headSide.reason : 'reason' in baseSide ? baseSide.reason : null;
-      if (reason !== null || !def || 'reason' in headSide || 'reason' in baseSide) {
-        results.push({ ...head, ...none, cell: cell.id, verdict: 'skipped', detail: reason ?? 'not compared' });
+      const skip = (detail: string) => results.push({ ...head, ...none, cell: cell.id, verdict: 'skipped', detail });
+      if (!def) {
+        skip(`metric ${gate.metric} is not defined by the rig`);
+        continue;
+      }
+      if ('reason' in headSide || 'reason' in baseSide) {
+        skip('reason' in headSide ? headSide.reason : (baseSide as { reason: string }).reason);
         continue;
       }
       const comparison = pairedComparison(baseSide, headSide, gate.stat, def.better);

@@ -8,7 +8,7 @@
 import type { Artifact, GateResult } from '../artifact/schema.ts';
 import type { Gate } from '../rig/schema.ts';
 import { describeCheck } from './describe.ts';
-import { NO_MATCHING_CELL } from './evaluate.ts';
+import { isRelative, NO_MATCHING_CELL } from './evaluate.ts';
 import { describeGoal, type RatioGoal } from './ratio-goals.ts';
 
 export interface StrictMode {
@@ -66,7 +66,7 @@ export function findUnchecked(input: UncheckedInput): Unchecked[] {
     return found;
   }
 
-  const judged = input.gates.map((_, index) => index).filter((index) => verb === 'gate' || !('max_ratio' in input.gates[index]!));
+  const judged = input.gates.map((_, index) => index).filter((index) => verb === 'gate' || !isRelative(input.gates[index]!));
   if (verb === 'gate' && judged.length === 0 && input.goals.length === 0) {
     found.push({ kind: 'nothing-checked', reason: 'the rig defines no gates and no ratio goals: nothing to check' });
   }
