@@ -44,11 +44,13 @@ function* strings(value: unknown, path: FieldPath): Generator<[FieldPath, string
 export interface SemanticContext {
   file: string;
   text: RigText;
+  /** Which workload names exist; the workload check is skipped without it. */
   workloads?: (name: string) => boolean;
+  /** What a metric must be for a workload to fill it, null when it can; the metrics check is skipped without it. */
   cannotFill?: (workload: string, metric: MetricDef, query: FillQuery) => string | null;
-  /** Which workloads time batches (micro-benchmarks): a batch is a sample with its call count beside it. */
+  /** Which workloads time batches (micro-benchmarks: a batch is a sample with its call count beside it), for the artifact size check. */
   batched?: (name: string) => boolean;
-  /** The params a workload declares (its schema and cross-field checks); each cell's params are checked against its workload's. */
+  /** The params a workload declares (its schema and cross-field checks, runner/contract/workload.ts); each cell's params are checked against its workload's, skipped without it. */
   params?: (workload: string) => ParamsContract | undefined;
 }
 
