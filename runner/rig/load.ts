@@ -10,11 +10,9 @@ import { describeFound } from '../../base/errors.ts';
 import { validatorFor } from '../schema/ajv.ts';
 import { RigError, type RigProblem } from './errors.ts';
 import { formatField, locate, type RigText } from '../../base/positions.ts';
-import type { ParamsContract } from './param-problems.ts';
 import { schemaProblems } from './schema-problems.ts';
-import { RigFile, type MetricDef, type Rig } from './schema.ts';
-import type { FillQuery } from '../contract/workload.ts';
-import { semanticProblems } from './semantic.ts';
+import { RigFile, type Rig } from './schema.ts';
+import { semanticProblems, type SemanticContext } from './semantic.ts';
 
 export interface LoadedRig {
   rig: Rig;
@@ -24,16 +22,8 @@ export interface LoadedRig {
   sha256: string;
 }
 
-export interface LoadOptions {
-  /** Which workload names exist; the workload check is skipped without it. */
-  workloads?: (name: string) => boolean;
-  /** What a metric must be for a workload to fill it, null when it can; the metrics check is skipped without it. */
-  cannotFill?: (workload: string, metric: MetricDef, query: FillQuery) => string | null;
-  /** Which workloads time batches (micro-benchmarks), for the artifact size check. */
-  batched?: (name: string) => boolean;
-  /** The params a workload declares (runner/contract/workload.ts); the params check is skipped without it. */
-  params?: (workload: string) => ParamsContract | undefined;
-}
+/** What the semantic checks know of workloads (semantic.ts); a check is skipped without what it needs. */
+export type LoadOptions = Omit<SemanticContext, 'file' | 'text'>;
 
 function syntaxProblem(file: string, error: YAMLError): RigProblem {
   const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
@@ -62,7 +52,7 @@ function parse(source: string, path: string, sha256: string, opts: LoadOptions):
   const schema = !validate || validate(data) ? [] : schemaProblems(validate.errors ?? [], data, validate.schema as Record<string, unknown>, text, path);
   // A field the schema already faulted (or faulted inside) needs no second, vaguer problem.
   const faulted = (field: string) => schema.some((p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`));
-  const semantic = semanticProblems(data, { file: path, text, workloads: opts.workloads, cannotFill: opts.cannotFill, batched: opts.batched, params: opts.params }).filter((p) => !faulted(p.field));
+  const semantic = semanticProblems(data, { ...opts, file: path, text }).filter((p) => !faulted(p.field));
   const problems = [...schema, ...semantic].sort(byPosition);
 
   if (!parsed.success && problems.length === 0) {

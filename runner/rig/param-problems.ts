@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { describeFound } from '../../base/errors.ts';
 import { formatField } from '../../base/positions.ts';
 import type { Matrix } from './schema.ts';
+import { valueAt } from './schema-problems.ts';
 import { placeholders } from './substitute.ts';
 import { didYouMean, editDistance, nearest } from './suggest.ts';
 
@@ -91,12 +92,6 @@ const expectedWording: z.core.$ZodErrorMap = (issue) => {
       return undefined;
   }
 };
-
-function valueAt(params: Record<string, unknown>, path: readonly PropertyKey[]): unknown {
-  let node: unknown = params;
-  for (const segment of path) node = (node as Record<PropertyKey, unknown> | null | undefined)?.[segment];
-  return node;
-}
 
 /**
  * How a key of a cell that the schema does not name is taken (ParamsCheck.roleOf):

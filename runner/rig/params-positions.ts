@@ -9,6 +9,7 @@ import { formatField, locate, type FieldPath, type RigText } from '../../base/po
 import type { RigProblem } from './errors.ts';
 import type { TracedCell } from './matrix.ts';
 import { cellWorkload, keyRoles, paramProblems, type KeyRole, type ParamProblem, type ParamsContract, type RigParamsView } from './param-problems.ts';
+import { valueAt } from './schema-problems.ts';
 import { placeholders, substitute } from './substitute.ts';
 import { nearest } from './suggest.ts';
 
@@ -35,12 +36,6 @@ function originOf(cell: TracedCell, rig: RigParamsView, key: string): FieldPath 
   return Object.hasOwn(rig.params, key) ? ['params', key] : undefined;
 }
 
-function writtenAt(rig: RigParamsView, path: FieldPath): unknown {
-  let node: unknown = rig;
-  for (const segment of path) node = (node as Record<string | number, unknown> | null | undefined)?.[segment];
-  return node;
-}
-
 /** A missing key: said where it would go (the include entry making the cell, else `params:`), or at a written key that likely misspells it. */
 function placeMissing(problem: ParamProblem, cell: TracedCell, rig: RigParamsView, merged: Record<string, unknown>, roleOf: (key: string) => KeyRole, paramsWritten: boolean): Placed {
   const key = String(problem.path[0]);
@@ -65,7 +60,7 @@ function place(problem: ParamProblem, cell: TracedCell, rig: RigParamsView, merg
   }
   if (problem.unknown) return { path: origin, part: 'key', field: formatField(origin), expected: problem.expected, found: problem.found };
   // A value that came from a {placeholder} is told with what was written and the cell it was filled in.
-  const raw = writtenAt(rig, origin);
+  const raw = valueAt(rig, origin);
   const filled = typeof raw === 'string' && placeholders(raw).length > 0 ? ` (from ${JSON.stringify(raw)} in cell ${cell.id})` : '';
   const path = [...origin, ...rest];
   return { path, part: 'value', field: formatField(path), expected: problem.expected, found: `${problem.found}${filled}` };

@@ -64,7 +64,8 @@ function toPath(pointer: string, data: unknown): (string | number)[] {
   return path;
 }
 
-function valueAt(data: unknown, path: FieldPath): unknown {
+/** The value at a path inside a document (undefined where the path leaves it). */
+export function valueAt(data: unknown, path: FieldPath): unknown {
   let node = data;
   for (const segment of path) node = (node as Record<string | number, unknown> | null | undefined)?.[segment];
   return node;

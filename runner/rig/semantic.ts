@@ -10,7 +10,7 @@ import type { RigProblem } from './errors.ts';
 import { cellMatches, expandMatrixTraced, RESERVED_MATRIX_KEYS } from './matrix.ts';
 import { formatField, locate, type FieldPath, type RigText } from '../../base/positions.ts';
 import { Matrix, MetricDef, Sampling, type Scalar } from './schema.ts';
-import type { ParamsContract } from './param-problems.ts';
+import { cellWorkload, type ParamsContract } from './param-problems.ts';
 import { paramsPositionProblems } from './params-positions.ts';
 import type { FillQuery } from '../contract/workload.ts';
 import { placeholders } from './substitute.ts';
@@ -21,7 +21,7 @@ import { BATCH_ITERATION_BYTES, MAX_ARTIFACT_BYTES, SAMPLE_BYTES } from '../arti
 type Mapping = Record<string, unknown>;
 
 /** Placeholders rigor fills in every cell's params without a param of that name: the run's scratch directory. */
-export const BUILTIN_PLACEHOLDERS = ['scratch'] as const;
+const BUILTIN_PLACEHOLDERS = ['scratch'] as const;
 
 function isMapping(value: unknown): value is Mapping {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -44,11 +44,13 @@ function* strings(value: unknown, path: FieldPath): Generator<[FieldPath, string
 export interface SemanticContext {
   file: string;
   text: RigText;
+  /** Which workload names exist; the workload check is skipped without it. */
   workloads?: (name: string) => boolean;
+  /** What a metric must be for a workload to fill it, null when it can; the metrics check is skipped without it. */
   cannotFill?: (workload: string, metric: MetricDef, query: FillQuery) => string | null;
-  /** Which workloads time batches (micro-benchmarks): a batch is a sample with its call count beside it. */
+  /** Which workloads time batches (micro-benchmarks: a batch is a sample with its call count beside it), for the artifact size check. */
   batched?: (name: string) => boolean;
-  /** The params a workload declares (its schema and cross-field checks); each cell's params are checked against its workload's. */
+  /** The params a workload declares (its schema and cross-field checks, runner/contract/workload.ts); each cell's params are checked against its workload's, skipped without it. */
   params?: (workload: string) => ParamsContract | undefined;
 }
 
@@ -211,10 +213,9 @@ export function semanticProblems(data: unknown, ctx: SemanticContext): RigProble
     const given = isMapping(data.sampling) && 'iterations' in data.sampling ? '' : ', the default';
     add(['sampling', 'max_iterations'], `an integer >= iterations (${sampling.data.iterations}${given})`, String(sampling.data.max_iterations));
   }
-  // A cell's workload is its own (an include entry's `workload`) or the rig's.
   const batchedCells = (cells ?? []).filter((cell) => {
-    const name = typeof cell.params.workload === 'string' ? cell.params.workload : data.workload;
-    return typeof name === 'string' && ctx.batched?.(name) === true;
+    const name = cellWorkload({ workload: data.workload }, cell.params);
+    return name !== undefined && ctx.batched?.(name) === true;
   });
   // A micro-benchmark takes exactly `iterations` batches and fills min_seconds by making them longer, never by taking more.
   if (sampling.success && batchedCells.length > 0 && (sampling.data.max_iterations ?? 0) > sampling.data.iterations) {
@@ -250,32 +251,20 @@ export function semanticProblems(data: unknown, ctx: SemanticContext): RigProble
   const params = isMapping(data.params) ? data.params : {};
   const names = new Set([...Object.keys(params), ...selectable]);
   const cellNames = new Set([...names, ...BUILTIN_PLACEHOLDERS]);
-  const placed: [FieldPath, string][] = [
-    ...strings(params, ['params']),
-    ...includes.flatMap(([i, entry]) => [...strings(entry, ['matrix', 'include', i])]),
-  ];
-  for (const [path, text] of placed) {
-    for (const name of placeholders(text)) {
-      if (!cellNames.has(name)) {
-        add(path, `{${name}} to name a param or matrix key ${choices(name, cellNames)} (write {{ for a literal brace)`, JSON.stringify(text));
-      }
-    }
-  }
+  const checkPlaceholders = (placed: Iterable<[FieldPath, string]>, allowed: ReadonlySet<string>, expected: (name: string) => string) => {
+    for (const [path, text] of placed) for (const name of placeholders(text)) if (!allowed.has(name)) add(path, expected(name), JSON.stringify(text));
+  };
+  const naming = (allowed: ReadonlySet<string>) => (name: string) => `{${name}} to name a param or matrix key ${choices(name, allowed)} (write {{ for a literal brace)`;
+  checkPlaceholders([...strings(params, ['params']), ...includes.flatMap(([i, entry]) => [...strings(entry, ['matrix', 'include', i])])], cellNames, naming(cellNames));
   // A requirement is checked before the run exists: no {scratch} there.
-  for (const [path, text] of mappings(data.requires).flatMap(([i, req]) => [...strings(req.binary, ['requires', i, 'binary'])])) {
-    for (const name of placeholders(text)) {
-      if (!names.has(name)) add(path, `{${name}} to name a param or matrix key ${choices(name, names)} (write {{ for a literal brace)`, JSON.stringify(text));
-    }
-  }
+  checkPlaceholders(mappings(data.requires).flatMap(([i, req]) => [...strings(req.binary, ['requires', i, 'binary'])]), names, naming(names));
   // The run's own setup and cleanup run once, before and after every cell: only {scratch} reaches them.
   for (const step of ['setup', 'cleanup'] as const) {
-    for (const [path, text] of strings(data[step], [step])) {
-      for (const name of placeholders(text)) {
-        if (!(BUILTIN_PLACEHOLDERS as readonly string[]).includes(name)) {
-          add(path, `{scratch} as the only placeholder (the run's ${step} runs once for the whole run, so no cell's params reach it; write {{ for a literal brace)`, JSON.stringify(text));
-        }
-      }
-    }
+    checkPlaceholders(
+      strings(data[step], [step]),
+      new Set(BUILTIN_PLACEHOLDERS),
+      () => `{scratch} as the only placeholder (the run's ${step} runs once for the whole run, so no cell's params reach it; write {{ for a literal brace)`,
+    );
   }
   // A param or matrix key of that name would hide the one rigor gives.
   for (const name of BUILTIN_PLACEHOLDERS) {

@@ -12,56 +12,23 @@ interface Verb {
   load: () => Promise<RigorCommand>;
 }
 
+/** A verb named by its usage line's first word. */
+const verb = (command: string, describe: string, load: () => Promise<RigorCommand>): [string, Verb] => [command.split(' ')[0]!, { command, describe, load }];
+
 /** In the order `rigor --help` lists them; a test checks each line against its module. */
-const verbs: Record<string, Verb> = {
-  run: { command: 'run <rig>', describe: 'Run a rig and write its artifact to results/<rig>/', load: async () => (await import('./run.ts')).runCommand },
-  ab: {
-    command: 'ab <rig>',
-    describe: 'Measure two commits side by side in one interleaved run and gate the head against the base (paired)',
-    load: async () => (await import('./ab.ts')).abCommand,
-  },
-  list: { command: 'list', describe: 'List the rigs in rigs/ and the workloads they can use', load: async () => (await import('./list.ts')).listCommand },
-  validate: {
-    command: 'validate <files..>',
-    describe: 'Check rig files (.rig.yaml) and artifacts (.json) against their schemas',
-    load: async () => (await import('./validate.ts')).validateCommand,
-  },
-  doctor: {
-    command: 'doctor',
-    describe: 'Check this host for what bends benchmark numbers (load, governor, memory, KVM, tools)',
-    load: async () => (await import('./doctor.ts')).doctorCommand,
-  },
-  compare: {
-    command: 'compare <a> <b>',
-    describe: 'Compare two artifacts cell by cell (B against A); an artifact is a file or a rig name (its newest run)',
-    load: async () => (await import('./compare.ts')).compareCommand,
-  },
-  gate: {
-    command: 'gate <artifact>',
-    describe: "Check an artifact against its rig's gates (relative gates need --baseline); exit 1 on a regression",
-    load: async () => (await import('./gate.ts')).gateCommand,
-  },
-  history: {
-    command: 'history <rig>',
-    describe: "A rig's medians across commits (git order), per cell, metric, host and host fingerprint, with change points (E-divisive means + t-test, as Apache Otava)",
-    load: async () => (await import('./history.ts')).historyCommand,
-  },
-  export: {
-    command: 'export <artifact>',
-    describe: "Write an artifact as Bencher Metric Format (bmf) or hyperfine's --export-json shape (hyperfine)",
-    load: async () => (await import('./export.ts')).exportCommand,
-  },
-  import: {
-    command: 'import <format> <file>',
-    describe: "Turn another tool's results into a rigor artifact (this machine's host and git block, run.imported_from set)",
-    load: async () => (await import('./import.ts')).importCommand,
-  },
-  site: {
-    command: 'site',
-    describe: 'Build the static results site (every number linked to its artifact and JSON pointer) into site/dist/',
-    load: async () => (await import('./site.ts')).siteCommand,
-  },
-};
+const verbs: Record<string, Verb> = Object.fromEntries([
+  verb('run <rig>', 'Run a rig and write its artifact to results/<rig>/', async () => (await import('./run.ts')).runCommand),
+  verb('ab <rig>', 'Measure two commits side by side in one interleaved run and gate the head against the base (paired)', async () => (await import('./ab.ts')).abCommand),
+  verb('list', 'List the rigs in rigs/ and the workloads they can use', async () => (await import('./list.ts')).listCommand),
+  verb('validate <files..>', 'Check rig files (.rig.yaml) and artifacts (.json) against their schemas', async () => (await import('./validate.ts')).validateCommand),
+  verb('doctor', 'Check this host for what bends benchmark numbers (load, governor, memory, KVM, tools)', async () => (await import('./doctor.ts')).doctorCommand),
+  verb('compare <a> <b>', 'Compare two artifacts cell by cell (B against A); an artifact is a file or a rig name (its newest run)', async () => (await import('./compare.ts')).compareCommand),
+  verb('gate <artifact>', "Check an artifact against its rig's gates (relative gates need --baseline); exit 1 on a regression", async () => (await import('./gate.ts')).gateCommand),
+  verb('history <rig>', "A rig's medians across commits (git order), per cell, metric, host and host fingerprint, with change points (E-divisive means + t-test, as Apache Otava)", async () => (await import('./history.ts')).historyCommand),
+  verb('export <artifact>', "Write an artifact as Bencher Metric Format (bmf) or hyperfine's --export-json shape (hyperfine)", async () => (await import('./export.ts')).exportCommand),
+  verb('import <format> <file>', "Turn another tool's results into a rigor artifact (this machine's host and git block, run.imported_from set)", async () => (await import('./import.ts')).importCommand),
+  verb('site', 'Build the static results site (every number linked to its artifact and JSON pointer) into site/dist/', async () => (await import('./site.ts')).siteCommand),
+]);
 
 export const VERBS = Object.keys(verbs);
 
@@ -95,7 +62,7 @@ export async function loadCommands(argv: readonly string[]): Promise<RigorComman
     VERBS.map(async (name) => {
       if (name !== named) return listed(name);
       const command = await verbs[name]!.load();
-      // A key that is not the verb's own name would load one verb for another's command line.
+      // A usage line listed above that is not its module's would load one verb for another's command line.
       if (command.command.split(' ')[0] !== name) throw new Error(`commands/index.ts: loader "${name}" loads the verb "${command.command}"`);
       return command;
     }),
