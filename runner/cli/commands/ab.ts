@@ -7,7 +7,7 @@ import { relative } from 'node:path';
 import { InputError } from '../../../base/errors.ts';
 import { runAb } from '../../ab/run-ab.ts';
 import { SideError } from '../../ab/side-worker.ts';
-import { freshSeed } from '../../interleave/schedule.ts';
+import { roundOptions } from '../round-options.ts';
 import { DEFAULT_WIDTH, formatResultsMatrix } from '../../report/results-matrix.ts';
 import { formatAbTable } from '../../report/ab-table.ts';
 import { gateMarkdown } from '../../gate/markdown.ts';
@@ -40,13 +40,13 @@ export const abCommand: RigorCommand = {
       .example('$0 ab startup --base origin/main', 'this checkout against main, one interleaved run')
       .example('$0 ab startup --base HEAD~1 --head HEAD --set cache=warm', 'two commits, warm cells only'),
   handler: async (args) => {
-    for (const name of ['iterations', 'rounds', 'per-round', 'max-seconds'] as const) {
+    for (const name of ['iterations', 'max-seconds'] as const) {
       const value = args[name];
       if (value !== undefined && !(Number.isFinite(value) && value > 0 && (name === 'max-seconds' || Number.isInteger(value)))) {
         throw new InputError(`--${name}: expected a ${name === 'max-seconds' ? 'number' : 'whole number'} > 0, found ${String(value)}`);
       }
     }
-    if (args.seed !== undefined && !(Number.isInteger(args.seed) && args.seed >= 0)) throw new InputError(`--seed: expected a whole number >= 0, found ${String(args.seed)}`);
+    const rounds = roundOptions(args);
     if (typeof args.base !== 'string' || args.base === '') throw new InputError('--base: expected a git ref, found nothing');
     if (args.json && args.markdown) throw new InputError('--json and --markdown: expected one output format, found both');
     const progress = createProgress(process.stderr, Boolean(args.quiet));
@@ -59,11 +59,7 @@ export const abCommand: RigorCommand = {
         ...(args.head !== undefined ? { head: String(args.head) } : {}),
         sets: args.set as string[],
         ...(args.iterations !== undefined ? { iterations: args.iterations as number } : {}),
-        rounds: {
-          seed: (args.seed as number | undefined) ?? freshSeed(),
-          ...(args.rounds !== undefined ? { rounds: args.rounds as number } : {}),
-          ...(args['per-round'] !== undefined ? { perRound: args['per-round'] as number } : {}),
-        },
+        rounds,
         ...(args['max-seconds'] !== undefined ? { maxSeconds: args['max-seconds'] as number } : {}),
         ...(args.out !== undefined ? { outDir: String(args.out) } : {}),
         commandLine: ['rigor', ...process.argv.slice(2)],

@@ -15,7 +15,7 @@ import { exitCodeFor, listenForInterrupt } from '../../run/interrupt.ts';
 import { createProgress } from '../../run/progress.ts';
 import { runRig } from '../../run/run-rig.ts';
 import type { InterleaveOptions } from '../../run/execute-interleaved.ts';
-import { freshSeed } from '../../interleave/schedule.ts';
+import { roundOptions } from '../round-options.ts';
 import type { RigorCommand } from '../command.ts';
 
 export const runCommand: RigorCommand = {
@@ -121,18 +121,9 @@ export const runCommand: RigorCommand = {
 /** --interleave and its settings; the settings alone are a usage error. */
 export function interleaveOptions(args: Record<string, unknown>): InterleaveOptions | undefined {
   for (const name of ['rounds', 'per-round', 'seed'] as const) {
-    const value = args[name];
-    if (value === undefined) continue;
-    if (!args.interleave) throw new InputError(`--${name}: only with --interleave, found it without`);
-    const least = name === 'seed' ? 0 : 1;
-    if (!Number.isInteger(value) || (value as number) < least) throw new InputError(`--${name}: expected a whole number >= ${least}, found ${String(value)}`);
+    if (args[name] !== undefined && !args.interleave) throw new InputError(`--${name}: only with --interleave, found it without`);
   }
-  if (!args.interleave) return undefined;
-  return {
-    seed: (args.seed as number | undefined) ?? freshSeed(),
-    ...(args.rounds !== undefined ? { rounds: args.rounds as number } : {}),
-    ...(args['per-round'] !== undefined ? { perRound: args['per-round'] as number } : {}),
-  };
+  return args.interleave ? roundOptions(args) : undefined;
 }
 
 /** A path as the user can type it: relative under the working directory, absolute elsewhere (a trial's temp directory). */
