@@ -1,7 +1,7 @@
 /**
  * An `<artifact>` on the command line: a file path, or a rig name meaning the
- * newest artifact in results/<rig>/ (file names start with a UTC stamp, so
- * lexical order is time order) that is a whole run: a rig name passes over
+ * newest artifact in results/<rig>/ (file names start with a UTC stamp:
+ * byArtifactAge orders them by time, same-second suffixes too) that is a whole run: a rig name passes over
  * interrupted, failed, trial and reduced-iteration runs (incomplete.ts), and
  * says which, unless asked to take them.
  */
@@ -26,7 +26,7 @@ export interface ArtifactArgumentOptions {
 
 export interface SkippedArtifact {
   path: string;
-  /** "the run was interrupted", "a trial run (rigor run --trial)", "--iterations 2 of the rig's 20". */
+  /** "the run was interrupted", "a trial run (rigor run --trial)", "--iterations 2: fewer samples than the rig's 20". */
   reason: string;
 }
 

@@ -109,12 +109,12 @@ function compareMetric(
     return { ...base, stat, a: side(a.metric), b: side(b.metric), ratio: null, ratio_ci95: null, p_value: null, verdict: 'no-samples', reason: null, note };
   }
   const judged = judgeChange(a.metric, b.metric, { stat: 'median', better: a.metric.better, alpha, noise });
-  const n = (metric: MetricResult) => (judged.stat === 'slope' ? metric.batch_iterations!.length : metric.samples.length);
   return {
     ...base,
     stat: judged.stat === 'slope' ? 'slope' : 'median',
-    a: { value: judged.baseline, n: n(a.metric) },
-    b: { value: judged.candidate, n: n(b.metric) },
+    // batch_iterations is parallel to samples: a slope's batches are as many as the samples
+    a: { value: judged.baseline, n: xs.length },
+    b: { value: judged.candidate, n: ys.length },
     ratio: judged.ratio,
     ratio_ci95: judged.ratio_ci95,
     p_value: judged.p_value,

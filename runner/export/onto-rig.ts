@@ -9,6 +9,7 @@ import { InputError } from '../../base/errors.ts';
 import { expandMatrix } from '../rig/matrix.ts';
 import type { MetricDef, Rig } from '../rig/schema.ts';
 import { cellParams } from '../rig/substitute.ts';
+import { shellQuote } from '../workloads/harness.ts';
 import type { HyperfineInput } from './hyperfine-format.ts';
 
 /** A cell of the rig that runs a command (the command workload's), with the command substituted. */
@@ -67,11 +68,6 @@ export function commandWords(command: string): string[] | null {
   return words;
 }
 
-/** An argv as one shell string: words quoted only where they need it, so commandWords() gives it back. */
-export function commandLine(argv: readonly string[]): string {
-  return argv.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`)).join(' ');
-}
-
 /** The rig's cells that run a command (workload `command`), each with its run substituted. */
 export function commandCells(rig: Rig): CommandCell[] {
   return expandMatrix(rig.matrix).flatMap((cell) => {
@@ -99,7 +95,7 @@ function telling(cells: readonly CommandCell[]): string {
 }
 
 function shown(cell: CommandCell): string {
-  return `${cell.id}: ${JSON.stringify(typeof cell.run === 'string' ? cell.run : commandLine(cell.run))}`;
+  return `${cell.id}: ${JSON.stringify(typeof cell.run === 'string' ? cell.run : shellQuote(cell.run))}`;
 }
 
 /**

@@ -13,7 +13,8 @@ import { cellParams } from '../rig/substitute.ts';
 import { median } from '../stats/index.ts';
 import { IMPORTED_CPU_METRICS } from './from-hyperfine.ts';
 import type { HyperfineExport, HyperfineFacts, HyperfineResult } from './hyperfine-format.ts';
-import { commandLine, CPU_METRICS, SECONDS_DIVISOR } from './onto-rig.ts';
+import { shellQuote } from '../workloads/harness.ts';
+import { CPU_METRICS, SECONDS_DIVISOR } from './onto-rig.ts';
 
 /** Metrics that become each result's user / system rather than results: per run (a rig's), then hyperfine's means (an import's). */
 const USER = ['user_ms', 'user_mean_ms'];
@@ -91,7 +92,7 @@ function commandLabel(artifact: Artifact, cell: CellResult): string {
     try {
       const { run } = cellParams(definition, { id: cell.id, params: cell.params });
       if (typeof run === 'string') return run;
-      if (Array.isArray(run) && run.length > 0 && run.every((word) => typeof word === 'string')) return commandLine(run);
+      if (Array.isArray(run) && run.length > 0 && run.every((word) => typeof word === 'string')) return shellQuote(run);
     } catch {
       // a run whose placeholders no longer resolve is named by its cell
     }

@@ -19,13 +19,10 @@ const COLUMNS: Column[] = [
 
 /** "▲ +31% (p=0.0002) worse": the arrow is the direction of the number, the word what it means for this metric. */
 export function formatChange(change: ChangePoint, better: 'lower' | 'higher'): string {
-  const percent = change.forwardChange * 100;
-  const arrow = percent >= 0 ? '▲' : '▼';
-  const sign = percent >= 0 ? '+' : '−';
-  const worse = better === 'lower' ? percent > 0 : percent < 0;
-  const size = Math.abs(percent) >= 10 ? Math.abs(percent).toFixed(0) : Math.abs(percent).toFixed(1);
+  const fraction = change.forwardChange;
+  const worse = better === 'lower' ? fraction > 0 : fraction < 0;
   const p = formatP(change.pValue);
-  return `${arrow} ${sign}${size}% (${p.startsWith('<') ? `p${p}` : `p=${p}`}) ${worse ? 'worse' : 'better'}`;
+  return `${fraction >= 0 ? '▲' : '▼'} ${formatPercentChange(fraction)} (${p.startsWith('<') ? `p${p}` : `p=${p}`}) ${worse ? 'worse' : 'better'}`;
 }
 
 /** "✎ rig edited (70014f94 → 1574f8af): 10.0 → 13.0 ms (+30%)": the step that came with an edit, not called better or worse. */
@@ -34,6 +31,7 @@ export function formatRigEdit(edit: RigEdit, unit: string): string {
   return `✎ rig edited (${shortSha(edit.from)} → ${shortSha(edit.to)}): ${formatNumber(edit.before.mean)} → ${formatNumber(edit.after.mean)} ${unit}${change}`;
 }
 
+/** "+31%", "−4.2%": one decimal below 10%. */
 function formatPercentChange(fraction: number): string {
   const percent = Math.abs(fraction * 100);
   return `${fraction >= 0 ? '+' : '−'}${percent >= 10 ? percent.toFixed(0) : percent.toFixed(1)}%`;

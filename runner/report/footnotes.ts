@@ -3,13 +3,18 @@
 export class Footnotes {
   readonly list: { n: number; text: string }[] = [];
 
-  /** "[1]": the number of this text, the same number for the same text. */
-  ref(text: string): string {
+  /** The number of this text: the same number for the same text. */
+  number(text: string): number {
     let note = this.list.find((entry) => entry.text === text);
     if (!note) {
       note = { n: this.list.length + 1, text };
       this.list.push(note);
     }
-    return `[${note.n}]`;
+    return note.n;
+  }
+
+  /** "[1]". */
+  ref(text: string): string {
+    return `[${this.number(text)}]`;
   }
 }

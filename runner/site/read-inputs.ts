@@ -43,7 +43,7 @@ function readRig(file: string): RigInput {
 function artifactFilesIn(resultsDir: string): { sitePath: string; file: string }[] {
   if (!existsSync(resultsDir)) return [];
   return readdirSync(resultsDir)
-    .sort(byArtifactAge)
+    .sort()
     .filter((folder) => statSync(join(resultsDir, folder)).isDirectory())
     .flatMap((folder) =>
       readdirSync(join(resultsDir, folder))

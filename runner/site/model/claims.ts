@@ -107,13 +107,23 @@ export function gateRows(input: ArtifactInput, results: readonly GateResult[], b
   });
 }
 
-/** A gate's value linked to the samples it is the statistic of, or to the stored slope of a batched metric. */
-function sourcedStat(side: ArtifactInput, result: GateResult, value: number, unit: string): Shown | null {
-  const index = side.artifact.cells.findIndex((cell) => cell.id === result.cell);
+/**
+ * A statistic judged from a cell's metric (a gate's value, a compare side),
+ * linked to the samples it is the statistic of, or to the stored slope of a
+ * batched metric; null when the artifact has no such cell.
+ */
+export function sourcedStat(
+  side: ArtifactInput,
+  /** stat: a GateResult's is a string; anything but 'slope' is a Stat. */
+  at: { cell: string; metric: string; stat: string },
+  value: number,
+  unit: string,
+): Shown | null {
+  const index = side.artifact.cells.findIndex((cell) => cell.id === at.cell);
   if (index < 0) return null;
-  const at = (...tail: string[]) => pointerOf('cells', index, 'metrics', result.metric, ...tail);
-  if (result.stat === 'slope') return { artifactPath: side.path, pointer: at('slope', 'estimate'), value, unit, format: 'value' };
-  return { artifactPath: side.path, pointer: at('samples'), value, unit, format: 'value', derived: result.stat as Stat };
+  const pointer = (...tail: string[]) => pointerOf('cells', index, 'metrics', at.metric, ...tail);
+  if (at.stat === 'slope') return { artifactPath: side.path, pointer: pointer('slope', 'estimate'), value, unit, format: 'value' };
+  return { artifactPath: side.path, pointer: pointer('samples'), value, unit, format: 'value', derived: at.stat as Stat };
 }
 
 export function verdictCounts(results: readonly GateResult[]): VerdictCounts {

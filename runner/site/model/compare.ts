@@ -7,8 +7,8 @@ import { compareArtifacts, type ComparisonRow } from '../../compare/compare.ts';
 import { comparisonLegend, rowVerdict } from '../../compare/format.ts';
 import { changeRatioWithCI } from '../../report/change-words.ts';
 import { artifactRef, type ArtifactInput, type ArtifactRef } from './artifact-ref.ts';
+import { sourcedStat } from './claims.ts';
 import { hostBlock, type HostBlock } from './host.ts';
-import { pointerOf } from './json-pointer.ts';
 import type { Shown } from './source.ts';
 
 export interface CompareRow extends Omit<ComparisonRow, 'a' | 'b'> {
@@ -36,14 +36,7 @@ export interface ComparePage {
 
 /** A side's median, linked to the samples it is the median of; a slope, linked to where the artifact stores it. */
 function sourced(input: ArtifactInput, row: ComparisonRow, side: { value: number | null; n: number }) {
-  if (side.value === null) return { value: null, n: side.n };
-  const index = input.artifact.cells.findIndex((cell) => cell.id === row.cell);
-  const at = (...tail: string[]) => pointerOf('cells', index, 'metrics', row.metric, ...tail);
-  const value: Shown =
-    row.stat === 'slope'
-      ? { artifactPath: input.path, pointer: at('slope', 'estimate'), value: side.value, unit: row.unit, format: 'value' }
-      : { artifactPath: input.path, pointer: at('samples'), value: side.value, unit: row.unit, format: 'value', derived: 'median' };
-  return { value, n: side.n };
+  return { value: side.value === null ? null : sourcedStat(input, row, side.value, row.unit), n: side.n };
 }
 
 function tally(rows: ComparisonRow[]): ComparePage['tally'] {

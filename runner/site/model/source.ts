@@ -1,3 +1,4 @@
+import { Footnotes as NumberedNotes } from '../../report/footnotes.ts';
 import type { Stat } from '../../rig/schema.ts';
 
 /**
@@ -26,16 +27,9 @@ export interface Dash {
   source?: { artifactPath: string; pointer: string };
 }
 
-/** Hands out footnote numbers per page: an identical reason keeps its number. */
-export class Footnotes {
-  readonly list: { n: number; text: string }[] = [];
-
+/** Hands out footnote numbers per page (as the terminal report does): an identical reason keeps its number. */
+export class Footnotes extends NumberedNotes {
   dash(reason: string, source?: Dash['source']): Dash {
-    let note = this.list.find((entry) => entry.text === reason);
-    if (!note) {
-      note = { n: this.list.length + 1, text: reason };
-      this.list.push(note);
-    }
-    return { reason, footnote: note.n, ...(source && { source }) };
+    return { reason, footnote: this.number(reason), ...(source && { source }) };
   }
 }

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../base/errors.ts';
 import type { HyperfineInput } from '../../../runner/export/hyperfine-format.ts';
-import { commandCells, commandLine, commandWords, mapOntoCells, wallMetric } from '../../../runner/export/onto-rig.ts';
+import { commandCells, commandWords, mapOntoCells, wallMetric } from '../../../runner/export/onto-rig.ts';
+import { shellQuote } from '../../../runner/workloads/harness.ts';
 import { parseRig } from '../../../runner/rig/load.ts';
 
 const RIG = `name: gzip
@@ -39,10 +40,10 @@ describe('commandWords', () => {
 
   it('is null for an open quote', () => expect(commandWords(`echo 'oops`)).toBeNull());
 
-  it('reads back what commandLine writes', () => {
+  it('reads back what shellQuote (the harness quoting for hyperfine -N) writes', () => {
     const argv = ['printf', '%s\\n', "it's", 'a b', '', '$HOME'];
-    expect(commandWords(commandLine(argv))).toEqual(argv);
-    expect(commandLine(['gzip', '-9', '-c', 'big.txt'])).toBe('gzip -9 -c big.txt');
+    expect(commandWords(shellQuote(argv))).toEqual(argv);
+    expect(shellQuote(['gzip', '-9', '-c', 'big.txt'])).toBe('gzip -9 -c big.txt');
   });
 });
 
