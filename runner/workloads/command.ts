@@ -181,8 +181,9 @@ async function runCommandCell(ctx: CellContext, params: CommandParams, options: 
     }
     await spawner.close();
   }
-  facts.cache_drops = drops.facts();
-  if (cold) facts.cold = coldVerdict(cold.files, drops.facts(), cold.harness);
+  const cacheDrops = drops.facts();
+  facts.cache_drops = cacheDrops;
+  if (cold) facts.cold = coldVerdict(cold.files, cacheDrops, cold.harness);
   if (lastStdout !== undefined) facts.last_stdout = lastBytes(lastStdout, LAST_STDOUT_BYTES);
   if (failure === undefined && result) return { ...result, facts };
   if (ctx.signal.aborted && !(failure instanceof WorkloadError)) return { samples: {}, facts, truncated: 'interrupted' };
