@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { describeFound, InputError } from '../../base/errors.ts';
 import type { OutputMode } from '../process/spawner.ts';
-import { envProblems, isArgv } from './param-checks.ts';
+import { Env, envProblems, ExpectExit, isArgv } from './param-checks.ts';
 import { metricSourceProblems, parseMetricSources, readsStdoutSize, readsStdoutText, sourcedMetricNames, type MetricSource } from './metric-sources.ts';
 
 /** An argv run directly, or a shell string run as `sh -c <string>`. */
@@ -50,9 +50,9 @@ export const CommandParamsSchema = z
     prepare: Line.optional(),
     conclude: Line.optional(),
     cleanup: Line.optional(),
-    expect_exit: z.union([z.number().int().min(0).max(255), z.literal('any')]).optional(),
+    expect_exit: ExpectExit.optional(),
     output: z.enum(['discard', 'pipe', 'keep']).optional(),
-    env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    env: Env.optional(),
     cwd: z.string().min(1).optional(),
     drop_caches: z.boolean().optional(),
     spawner: z.enum(['native', 'node']).optional(),

@@ -19,7 +19,7 @@ import { WorkloadError, type CellContext, type CellSampling, type Workload, type
 import { runUntimed } from '../process/untimed.ts';
 import { choices } from '../rig/suggest.ts';
 import { cannotFillCommand, commandCannotFill, wallMetric } from './command-fill.ts';
-import { describeSource, fileValue, MissingValue, outputValue, readsFile, readsStdoutSize, readsStdoutText, sourceUnitProblem, type MetricSource } from './metric-sources.ts';
+import { describeSource, fileValue, MissingValue, outputValue, readsFile, readsStdoutSize, readsStdoutText, SourceText, sourceUnitProblem, type MetricSource, type RunOutput } from './metric-sources.ts';
 
 /** Bytes of the last run's stdout kept in facts.last_stdout with output 'keep'. */
 const LAST_STDOUT_BYTES = 2048;
@@ -181,8 +181,9 @@ async function runCommandCell(ctx: CellContext, params: CommandParams, options: 
     }
     await spawner.close();
   }
-  facts.cache_drops = drops.facts();
-  if (cold) facts.cold = coldVerdict(cold.files, drops.facts(), cold.harness);
+  const cacheDrops = drops.facts();
+  facts.cache_drops = cacheDrops;
+  if (cold) facts.cold = coldVerdict(cold.files, cacheDrops, cold.harness);
   if (lastStdout !== undefined) facts.last_stdout = lastBytes(lastStdout, LAST_STDOUT_BYTES);
   if (failure === undefined && result) return { ...result, facts };
   if (ctx.signal.aborted && !(failure instanceof WorkloadError)) return { samples: {}, facts, truncated: 'interrupted' };
@@ -229,6 +230,7 @@ function timeRun(
   const { warmup } = ctx.sampling;
   const runOptions = { env: p.env, cwd: p.cwd, output: outputMode(p), timeoutMs: ctx.sampling.timeout_s * 1000 + SPAWNER_TIMEOUT_MARGIN_MS };
   const cwd = p.cwd ?? process.cwd();
+  const files = (metrics.sources ?? []).filter(({ source }) => readsFile(source));
   return async (index, signal) => {
     let run;
     try {
@@ -237,16 +239,16 @@ function timeRun(
       if (signal.aborted) throw error;
       throw new WorkloadError(`${runLabel(index, warmup)}: ${(error as Error).message}`);
     }
-    const label = runLabel(index, warmup);
-    if (p.expectExit !== 'any' && run.exitCode !== p.expectExit) throw unexpectedExit(label, p, run);
+    const label = () => runLabel(index, warmup);
+    if (p.expectExit !== 'any' && run.exitCode !== p.expectExit) throw unexpectedExit(label(), p, run);
     const values = runValues(run, metrics, keepStdout, label);
-    // Files the run wrote, read after it and before conclude (untimed).
-    for (const { name, source, unit } of metrics.sources ?? []) {
-      if (!readsFile(source)) continue;
+    // Files the run wrote, read after it and before conclude (untimed), each once however many sources read it.
+    const texts = new Map<string, Promise<SourceText>>();
+    for (const { name, source, unit } of files) {
       try {
-        values[name] = await fileValue(source, unit, cwd);
+        values[name] = await fileValue(source, unit, cwd, texts);
       } catch (error) {
-        throw valueError(error, label, name, source);
+        throw valueError(error, label(), name, source);
       }
     }
     return values;
@@ -272,7 +274,10 @@ function timeBatch(
       if (missing.signal.aborted) return;
       const values: SampleValues[] = [];
       try {
-        for (const run of runs) values.push(runValues(run, metrics, keepStdout, runLabel(first + handed + values.length, warmup)));
+        for (const run of runs) {
+          const index = first + handed + values.length;
+          values.push(runValues(run, metrics, keepStdout, () => runLabel(index, warmup)));
+        }
       } catch (error) {
         missing.abort(error);
       }
@@ -302,19 +307,24 @@ function unexpectedExit(label: string, p: CommandParams, run: TimedRun): Workloa
   );
 }
 
-/** A run's values: its times, and what params.metrics reads from its stdout (files are read by the caller). */
-function runValues(run: TimedRun, metrics: CommandMetrics, keepStdout: (tail: string) => void, label: string): SampleValues {
+/**
+ * A run's values: its times, and what params.metrics reads from its stdout (files are read by the caller);
+ * stdout is decoded and parsed once however many sources read it, and `label` is worded only for an error.
+ */
+function runValues(run: TimedRun, metrics: CommandMetrics, keepStdout: (tail: string) => void, label: () => string): SampleValues {
   if (run.stdoutTail !== undefined) keepStdout(run.stdoutTail);
   const values: SampleValues = {};
   if (metrics.wall) values[metrics.wall] = run.wallMs;
   if (metrics.user && run.userMs !== null) values[metrics.user] = run.userMs;
   if (metrics.sys && run.sysMs !== null) values[metrics.sys] = run.sysMs;
-  for (const { name, source, unit } of metrics.sources ?? []) {
+  if (!metrics.sources) return values;
+  const output: RunOutput = { wallMs: run.wallMs, ...(run.stdout ? { stdout: new SourceText(run.stdout) } : {}), ...(run.stdoutBytes !== undefined ? { stdoutBytes: run.stdoutBytes } : {}) };
+  for (const { name, source, unit } of metrics.sources) {
     try {
-      const value = outputValue(source, unit, run);
+      const value = outputValue(source, unit, output);
       if (value !== null) values[name] = value;
     } catch (error) {
-      throw valueError(error, label, name, source);
+      throw valueError(error, label(), name, source);
     }
   }
   return values;

@@ -69,6 +69,7 @@ async function trial(spawner: Spawner, p: Params, seed: number, signal: AbortSig
   const sides = { a: [] as number[], b: [] as number[] };
   const rounds = { a: [] as number[], b: [] as number[] };
   const gate: RelativeGate = { metric: 'wall_ms', stat: 'median', max_ratio: p.max_ratio, alpha: p.alpha };
+  let result;
   if (p.gate === 'paired') {
     for (const [round, order] of roundOrders(['a', 'b'], p.rounds, seed).entries()) {
       for (const side of order as ('a' | 'b')[]) {
@@ -78,12 +79,12 @@ async function trial(spawner: Spawner, p: Params, seed: number, signal: AbortSig
         }
       }
     }
-    const [result] = evaluatePairedGates([gate], { wall_ms: WALL }, { cells: [sideCell(sides.b, rounds.b)], host: HOST, ab: { base_cells: [sideCell(sides.a, rounds.a)] } });
-  return { failed: result!.verdict === 'fail' ? 1 : 0, ratio: result!.ratio ?? Number.NaN };
+    [result] = evaluatePairedGates([gate], { wall_ms: WALL }, { cells: [sideCell(sides.b, rounds.b)], host: HOST, ab: { base_cells: [sideCell(sides.a, rounds.a)] } });
+  } else {
+    for (const side of ['a', 'b'] as const) for (let i = 0; i < p.rounds * p.per_round; i++) sides[side].push(await once(side));
+    const baseline = { cells: [sideCell(sides.a, null)], host: HOST } as unknown as Artifact;
+    [result] = evaluateGates([gate], { wall_ms: WALL }, { cells: [sideCell(sides.b, null)], host: HOST }, baseline);
   }
-  for (const side of ['a', 'b'] as const) for (let i = 0; i < p.rounds * p.per_round; i++) sides[side].push(await once(side));
-  const baseline = { cells: [sideCell(sides.a, null)], host: HOST } as unknown as Artifact;
-  const [result] = evaluateGates([gate], { wall_ms: WALL }, { cells: [sideCell(sides.b, null)], host: HOST }, baseline);
   return { failed: result!.verdict === 'fail' ? 1 : 0, ratio: result!.ratio ?? Number.NaN };
 }
 

@@ -186,11 +186,43 @@ export function readsFile(source: MetricSource): boolean {
   return source.from === 'file' || (source.from === 'output_size' && source.path !== undefined);
 }
 
+/**
+ * A text sources read values from (a run's stdout, a file it wrote), decoded
+ * once and parsed as JSON at most once however many sources read it: two
+ * `json:` fields of one stdout parse it once per run, not twice.
+ */
+export class SourceText {
+  #bytes: Buffer | undefined;
+  #text: string | undefined;
+  #json: { node: unknown } | null | undefined;
+
+  constructor(content: Buffer | string) {
+    if (typeof content === 'string') this.#text = content;
+    else this.#bytes = content;
+  }
+
+  get text(): string {
+    return (this.#text ??= this.#bytes!.toString('utf8'));
+  }
+
+  /** The text as one JSON document; null when it is not one. */
+  json(): { node: unknown } | null {
+    if (this.#json === undefined) {
+      try {
+        this.#json = { node: JSON.parse(this.text) };
+      } catch {
+        this.#json = null;
+      }
+    }
+    return this.#json;
+  }
+}
+
 /** A run's output as a source sees it. */
 export interface RunOutput {
   wallMs: number;
   /** All of stdout, when a source reads it. */
-  stdout?: Buffer;
+  stdout?: SourceText;
   /** Bytes of stdout, when a source needs them. */
   stdoutBytes?: number;
 }
@@ -212,8 +244,10 @@ function asNumber(text: string): number | null {
   return Number.isFinite(value) ? value : null;
 }
 
-/** The number `read` finds in `text` (stdout or a file, named by `what`); throws MissingValue saying what it found instead. */
-export function valueIn(read: ValueRead, text: string, what: string): number {
+/** The number `read` finds in `content` (stdout or a file, named by `what`); throws MissingValue saying what it found instead. */
+export function valueIn(read: ValueRead, content: string | SourceText, what: string): number {
+  const source = typeof content === 'string' ? new SourceText(content) : content;
+  const text = source.text;
   if ('whole' in read) {
     const value = asNumber(text);
     if (value === null) throw new MissingValue(`${what} is not a number; ${quote(text)}`);
@@ -227,12 +261,9 @@ export function valueIn(read: ValueRead, text: string, what: string): number {
     if (value === null) throw new MissingValue(`/${read.pattern.source}/ matched ${JSON.stringify(match[0])} in ${what}, but ${JSON.stringify(captured ?? '')} is not a number`);
     return value;
   }
-  let node: unknown;
-  try {
-    node = JSON.parse(text);
-  } catch {
-    throw new MissingValue(`${what} is not one JSON document; ${quote(text)}`);
-  }
+  const parsed = source.json();
+  if (!parsed) throw new MissingValue(`${what} is not one JSON document; ${quote(text)}`);
+  let node = parsed.node;
   const walked: string[] = [];
   for (const key of read.json) {
     const container = walked.length === 0 ? what : `field ${walked.join('.')} of ${what}`;
@@ -257,7 +288,7 @@ export function outputValue(source: MetricSource, unit: string, output: RunOutpu
   switch (source.from) {
     case 'stdout':
       if (!output.stdout) throw new Error('metric source: stdout was not kept for a source that reads it');
-      return valueIn(source.read, output.stdout.toString('utf8'), 'stdout');
+      return valueIn(source.read, output.stdout, 'stdout');
     case 'output_size':
       if (source.path !== undefined) return null;
       if (output.stdoutBytes === undefined) throw new Error('metric source: stdout was not counted for a source that needs its size');
@@ -270,14 +301,19 @@ export function outputValue(source: MetricSource, unit: string, output: RunOutpu
   }
 }
 
-/** The value a source reads from a file the run wrote (relative paths from `cwd`), in the metric's unit. Throws MissingValue. */
-export async function fileValue(source: MetricSource, unit: string, cwd: string): Promise<number> {
+/**
+ * The value a source reads from a file the run wrote (relative paths from `cwd`), in the metric's unit. Throws MissingValue.
+ * `texts` holds the files one run's sources have read, by path, so sources reading one file read and parse it once.
+ */
+export async function fileValue(source: MetricSource, unit: string, cwd: string, texts = new Map<string, Promise<SourceText>>()): Promise<number> {
   if (source.from !== 'file' && !(source.from === 'output_size' && source.path !== undefined)) throw new Error(`metric source: ${source.from} reads no file`);
   const path = resolve(cwd, source.path!);
   const what = `file ${source.path}`;
   try {
     if (source.from === 'output_size') return (await stat(path)).size / SIZE_UNITS[unit]!;
-    return valueIn(source.read, await readFile(path, 'utf8'), what);
+    let text = texts.get(path);
+    if (!text) texts.set(path, (text = readFile(path).then((bytes) => new SourceText(bytes))));
+    return valueIn(source.read, await text, what);
   } catch (error) {
     if (error instanceof MissingValue) throw error;
     throw new MissingValue(`cannot read ${what}${path !== source.path ? ` (${path})` : ''}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);

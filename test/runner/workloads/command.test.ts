@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCommandWorkload } from '../../../runner/workloads/command.ts';
 import { which } from '../../../base/which.ts';
+import { schemaProblems } from '../../../runner/rig/param-problems.ts';
 import { WorkloadError } from '../../../runner/contract/workload.ts';
 import { testCell } from '../../helpers/cell-context.ts';
 import { countedRun } from '../../helpers/counted-run.ts';
@@ -270,6 +271,11 @@ describe('command workload', () => {
       'params.drop_caches: expected true or false, found "yes"',
       'params.spawner: expected native or node, found "rust"',
     ]);
+  });
+
+  it('words expect_exit and env alike when the rig is loaded (its params schema) and when the cell checks them', () => {
+    const loaded = schemaProblems(workload.paramsSchema!, { run: 'x', expect_exit: 'some', env: { A: {} } }, 'command').map((p) => `params.${p.path.join('.')}: expected ${p.expected}`);
+    expect(loaded).toEqual(["params.expect_exit: expected an exit code 0-255 or 'any'", 'params.env.A: expected a string']);
   });
 
   it('requires argv[0] on PATH, or sh for a shell string', () => {

@@ -8,6 +8,7 @@ import {
   MissingValue,
   outputValue,
   parseMetricSources,
+  SourceText,
   sourceUnitProblem,
   valueIn,
 } from '../../../runner/workloads/metric-sources.ts';
@@ -81,7 +82,7 @@ describe('reading a value', () => {
     rate: { from: 'throughput', input_bytes: 1_000_000 },
   });
   const read = (name: string, stdout: string, unit = 'x', wallMs = 10) =>
-    outputValue(sources[name]!, unit, { wallMs, stdout: Buffer.from(stdout), stdoutBytes: Buffer.byteLength(stdout) });
+    outputValue(sources[name]!, unit, { wallMs, stdout: new SourceText(Buffer.from(stdout)), stdoutBytes: Buffer.byteLength(stdout) });
 
   it('takes all of a text as a number, a JSON field by its dotted path, a first capture or else the match', () => {
     expect(read('whole', ' 42.5\n')).toBe(42.5);
@@ -116,6 +117,18 @@ describe('reading a value', () => {
     expect(message('field', '{"runs": [{}, {"ratio": null}]}')).toBe('field runs.1.ratio of stdout is null, not a number');
     expect(message('captured', 'score: high')).toBe('/^score: (\\S+)$/ matched "score: high" in stdout, but "high" is not a number');
     expect(() => valueIn({ json: ['a'] }, '', 'file x')).toThrow('file x is not one JSON document; it was empty');
+  });
+
+  it('decodes and parses a run\'s text once however many sources read it', async () => {
+    const stdout = new SourceText(Buffer.from('{"a": 1, "b": {"c": 2}}'));
+    expect(valueIn({ json: ['a'] }, stdout, 'stdout')).toBe(1);
+    expect(valueIn({ json: ['b', 'c'] }, stdout, 'stdout')).toBe(2);
+    expect(stdout.json()).toBe(stdout.json());
+    writeFileSync(join(dir, 'both.json'), '{"a": 3, "b": 4}');
+    const { a, b } = parseMetricSources({ a: { from: 'file', path: 'both.json', json: 'a' }, b: { from: 'file', path: 'both.json', json: 'b' } });
+    const texts = new Map<string, Promise<SourceText>>();
+    expect([await fileValue(a!, 'x', dir, texts), await fileValue(b!, 'x', dir, texts)]).toEqual([3, 4]);
+    expect([...texts.keys()]).toEqual([join(dir, 'both.json')]);
   });
 
   it('reads a file relative to the working directory, or its size', async () => {
