@@ -9,7 +9,7 @@ import { InputError } from '../../base/errors.ts';
 import { expandMatrix } from '../rig/matrix.ts';
 import type { MetricDef, Rig } from '../rig/schema.ts';
 import { cellParams } from '../rig/substitute.ts';
-import { shellQuote } from '../workloads/harness.ts';
+import { shellQuote } from '../../base/shell-quote.ts';
 import type { HyperfineInput } from './hyperfine-format.ts';
 
 /** A cell of the rig that runs a command (the command workload's), with the command substituted. */

@@ -13,7 +13,7 @@ import { cellParams } from '../rig/substitute.ts';
 import { median } from '../stats/index.ts';
 import { IMPORTED_CPU_METRICS } from './from-hyperfine.ts';
 import type { HyperfineExport, HyperfineFacts, HyperfineResult } from './hyperfine-format.ts';
-import { shellQuote } from '../workloads/harness.ts';
+import { shellQuote } from '../../base/shell-quote.ts';
 import { CPU_METRICS, SECONDS_DIVISOR } from './onto-rig.ts';
 
 /** Metrics that become each result's user / system rather than results: per run (a rig's), then hyperfine's means (an import's). */

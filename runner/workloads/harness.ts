@@ -19,6 +19,7 @@ import { WorkloadError, type CellContext, type Workload, type WorkloadResult } f
 import { runUntimed } from '../process/untimed.ts';
 import { argvProblems, wholeNumberProblems } from './param-checks.ts';
 import { budgetReached, timerDelay } from '../sampling/loop.ts';
+import { shellQuote } from '../../base/shell-quote.ts';
 
 export const FIDELITY_GOAL = 'within 5% of hyperfine and < 0.2 ms overhead per sample';
 const GOAL_RATIO = 0.05;
@@ -27,11 +28,6 @@ const DEFAULT_ROUNDS = 5;
 
 type Tool = 'rigor_native_ms' | 'rigor_node_ms' | 'hyperfine_ms';
 const TOOLS: readonly Tool[] = ['rigor_native_ms', 'rigor_node_ms', 'hyperfine_ms'];
-
-/** Quote argv for hyperfine -N, which splits its command with POSIX shell-word rules. */
-export function shellQuote(argv: readonly string[]): string {
-  return argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`)).join(' ');
-}
 
 /** The tool order of round r: the three rotated by r. */
 export function roundOrder(round: number): Tool[] {

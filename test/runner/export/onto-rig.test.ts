@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../base/errors.ts';
 import type { HyperfineInput } from '../../../runner/export/hyperfine-format.ts';
 import { commandCells, commandWords, mapOntoCells, wallMetric } from '../../../runner/export/onto-rig.ts';
-import { shellQuote } from '../../../runner/workloads/harness.ts';
+import { shellQuote } from '../../../base/shell-quote.ts';
 import { parseRig } from '../../../runner/rig/load.ts';
 
 const RIG = `name: gzip
