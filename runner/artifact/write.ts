@@ -1,5 +1,5 @@
 /** Writing artifacts: validated first, atomically, never over an existing file. */
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Artifact } from './schema.ts';
 import { artifactText, assertArtifactSize } from './size.ts';
@@ -76,4 +76,12 @@ export function byArtifactAge(a: string, b: string): number {
   const x = key(a);
   const y = key(b);
   return x.stem < y.stem ? -1 : x.stem > y.stem ? 1 : x.n - y.n;
+}
+
+/** The artifact files of one folder (results/<rig>/), oldest first; none when the folder does not exist. */
+export function artifactNames(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .sort(byArtifactAge);
 }

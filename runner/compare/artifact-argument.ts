@@ -5,11 +5,11 @@
  * interrupted, failed, trial and reduced-iteration runs (incomplete.ts), and
  * says which, unless asked to take them.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../base/errors.ts';
 import { whyIncomplete } from './incomplete.ts';
-import { byArtifactAge } from '../artifact/write.ts';
+import { artifactNames } from '../artifact/write.ts';
 
 /** The --include-incomplete option's help, shared by the verbs that take a rig name. */
 export const INCLUDE_INCOMPLETE_HELP =
@@ -55,9 +55,7 @@ export function resolveArtifact(argument: string, opts: ArtifactArgumentOptions 
       `${argument}: expected an artifact file or a rig name with results in ${join(resultsDir, '<rig>')}/, found neither`,
     );
   }
-  const candidates = readdirSync(rigDir)
-    .filter((name) => name.endsWith('.json'))
-    .sort(byArtifactAge)
+  const candidates = artifactNames(rigDir)
     .reverse()
     .map((name) => join(rigDir, name))
     .filter((path) => opts.exclude === undefined || resolve(path) !== resolve(opts.exclude));

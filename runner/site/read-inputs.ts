@@ -9,7 +9,7 @@ import { loadRig } from '../rig/load.ts';
 import type { ArtifactInput } from './model/artifact-ref.ts';
 import type { RigInput } from './model/rig-page.ts';
 import type { SiteInput } from './model/site.ts';
-import { byArtifactAge } from '../artifact/write.ts';
+import { artifactNames } from '../artifact/write.ts';
 
 export interface SiteSources {
   input: SiteInput;
@@ -46,9 +46,7 @@ function artifactFilesIn(resultsDir: string): { sitePath: string; file: string }
     .sort()
     .filter((folder) => statSync(join(resultsDir, folder)).isDirectory())
     .flatMap((folder) =>
-      readdirSync(join(resultsDir, folder))
-        .filter((name) => name.endsWith('.json'))
-        .sort(byArtifactAge)
+      artifactNames(join(resultsDir, folder))
         .map((name) => ({ sitePath: `results/${folder}/${name}`, file: join(resultsDir, folder, name) })),
     );
 }

@@ -5,7 +5,6 @@
  * goals' verdicts. Nothing in it is typed by hand; `npm run docs` rewrites it
  * and test/scripts/docs/results-doc.test.ts fails when it is stale.
  */
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { storedValue } from '../../runner/artifact/metric-value.ts';
 import { readArtifact } from '../../runner/artifact/read.ts';
@@ -13,7 +12,7 @@ import type { Artifact, CellResult } from '../../runner/artifact/schema.ts';
 import { formatInterval, formatNumber, formatRatio, formatValue } from '../../runner/report/number.ts';
 import { listRigFiles, rigNameOf } from '../../runner/rig/discover.ts';
 import { GOALS, type Goal, type GoalCheck } from './goals.ts';
-import { byArtifactAge } from '../../runner/artifact/write.ts';
+import { artifactNames } from '../../runner/artifact/write.ts';
 
 export const RESULTS_DOC = 'docs/results.md';
 const REASON_CHARS = 110;
@@ -31,7 +30,7 @@ export function newestArtifacts(rigsDir = 'rigs', resultsDir = 'results'): Newes
   return listRigFiles(rigsDir).map((rigPath) => {
     const rig = rigNameOf(rigPath);
     const dir = join(resultsDir, rig);
-    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort(byArtifactAge) : [];
+    const files = artifactNames(dir);
     const last = files.at(-1);
     const artifactPath = last === undefined ? null : join(dir, last);
     return { rig, rigPath, artifactPath, artifact: artifactPath ? readArtifact(artifactPath) : null };
