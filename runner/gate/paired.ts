@@ -21,7 +21,8 @@ import { changeSentence } from '../report/change-words.ts';
 import { formatValue, formatP } from '../report/number.ts';
 import { cellMatches } from '../rig/matrix.ts';
 import type { Gate, MetricDef, RelativeGate, Stat } from '../rig/schema.ts';
-import { bootstrapCI, median, statOfSamples, type Interval } from '../stats/index.ts';
+import { bootstrapCI, median, type Interval } from '../stats/index.ts';
+import { judgedValue } from './judged-value.ts';
 import { holmAdjust } from '../stats/holm.ts';
 import { wilcoxonSignedRank } from '../stats/wilcoxon.ts';
 import { evaluateGates, isRelative, NO_MATCHING_CELL, relativeVerdict, samplesOf } from './evaluate.ts';
@@ -33,6 +34,8 @@ export interface RoundSamples {
   samples: readonly number[];
   /** The round of each sample, parallel to samples. */
   rounds: readonly number[];
+  /** A batched metric's calls per batch, parallel to samples: a round is then judged by its slope. */
+  batch_iterations?: readonly number[];
 }
 
 export interface PairedComparison {
@@ -47,14 +50,17 @@ export interface PairedComparison {
   baseValue: number;
 }
 
-/** The statistic of each round's samples, by round. */
+/** The value each round is judged by, by round: the statistic of its samples, or a batched metric's slope over its batches (as the cross-run gate judges it). */
 export function perRound(side: RoundSamples, stat: Stat): Map<number, number> {
   const byRound = new Map<number, number[]>();
-  side.samples.forEach((value, i) => {
-    const round = side.rounds[i];
-    if (round !== undefined) (byRound.get(round) ?? byRound.set(round, []).get(round)!).push(value);
-  });
-  return new Map([...byRound].map(([round, values]) => [round, statOfSamples(values, stat)]));
+  side.rounds.forEach((round, i) => (byRound.get(round) ?? byRound.set(round, []).get(round)!).push(i));
+  const pick = (indices: number[], list: readonly number[]) => indices.map((i) => list[i]!);
+  return new Map(
+    [...byRound].map(([round, indices]) => [
+      round,
+      judgedValue({ samples: pick(indices, side.samples), ...(side.batch_iterations ? { batch_iterations: pick(indices, side.batch_iterations) } : {}) }, stat).value,
+    ]),
+  );
 }
 
 export function pairedComparison(base: RoundSamples, head: RoundSamples, stat: Stat, better: 'lower' | 'higher'): PairedComparison | { reason: string } {
@@ -77,16 +83,22 @@ export function pairedComparison(base: RoundSamples, head: RoundSamples, stat: S
     ci95: bootstrapCI(ratios, 'median'),
     p: wilcoxonSignedRank(ratios.map(Math.log)).p,
     rounds: ratios.length,
-    headValue: statOfSamples(head.samples, stat),
-    baseValue: statOfSamples(base.samples, stat),
+    headValue: judgedValue(measured(head), stat).value,
+    baseValue: judgedValue(measured(base), stat).value,
   };
 }
 
 /** Samples and rounds of a metric in an ok cell, or why there are none. */
+function measured(side: RoundSamples): Parameters<typeof judgedValue>[0] {
+  return { samples: [...side.samples], ...(side.batch_iterations ? { batch_iterations: [...side.batch_iterations] } : {}) };
+}
+
 function roundSamplesOf(cell: CellResult | undefined, metric: string, side: string): RoundSamples | { reason: string } {
   if (!cell) return { reason: `cell is not on the ${side} side` };
   const own = samplesOf(cell, metric, side);
-  return 'reason' in own ? own : { samples: own.samples, rounds: cell.metrics[metric]!.rounds ?? [] };
+  if ('reason' in own) return own;
+  const { rounds = [], batch_iterations } = cell.metrics[metric]!;
+  return { samples: own.samples, rounds, ...(batch_iterations ? { batch_iterations } : {}) };
 }
 
 /**

@@ -28,7 +28,8 @@ export function formatAbTable(artifact: Artifact, opts: { maxWidth?: number } = 
         rows.push([cell.id, metric, '—', '—', 'not compared', '', '']);
         continue;
       }
-      const paired = pairedComparison({ samples: other.samples, rounds: other.rounds ?? [] }, { samples: result.samples, rounds: result.rounds ?? [] }, 'median', result.better);
+      const side = (m: typeof result) => ({ samples: m.samples, rounds: m.rounds ?? [], ...(m.batch_iterations ? { batch_iterations: m.batch_iterations } : {}) });
+      const paired = pairedComparison(side(other), side(result), 'median', result.better);
       if ('reason' in paired) {
         rows.push([cell.id, metric, formatValue(other.summary?.median, result.unit), formatValue(result.summary?.median, result.unit), paired.reason, '', '']);
         continue;

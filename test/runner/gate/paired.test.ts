@@ -48,6 +48,17 @@ describe('pairedComparison', () => {
     expect(result.ratio).toBeCloseTo(1.25, 12);
   });
 
+  it('judges a batched metric round by round by its slope, as the cross-run gate judges it', () => {
+    // Each round: batches of 1 and 9 calls. Base per call 10 and 1 → batch times 10, 9 → slope 91/82;
+    // head per call 10 and 2 → 10, 18 → slope 172/82. The ratio is 172/91, where medians per call would give 6/5.5.
+    const base = { samples: [10, 1, 10, 1], rounds: [0, 0, 1, 1], batch_iterations: [1, 9, 1, 9] };
+    const head = { samples: [10, 2, 10, 2], rounds: [0, 0, 1, 1], batch_iterations: [1, 9, 1, 9] };
+    const result = pairedComparison(base, head, 'median', 'lower');
+    if ('reason' in result) throw new Error(result.reason);
+    expect(result.ratio).toBeCloseTo(172 / 91, 12);
+    expect(result.baseValue).toBeCloseTo(91 / 82, 12);
+  });
+
   it('says why it cannot compare', () => {
     expect(pairedComparison({ samples: [1], rounds: [0] }, { samples: [1], rounds: [0] }, 'median', 'lower')).toEqual({
       reason: 'a paired gate needs at least 2 rounds with both sides measured, found 1',
