@@ -5,16 +5,22 @@
  * backend-specific address: port 53 cannot be bound in an unprivileged bwrap).
  */
 
+import { checkConnectable } from '../isolation/reachable.ts';
+
 /** The guest's address for the host side of qemu's restricted user network (images/guest/init-script.ts GUEST_NET). */
 const QEMU_EGRESS_HOST = '10.0.2.100';
 
 /**
  * Where a sandbox with egress reaches the proxy and the resolver, per backend:
- * bwrap's agent relays its own loopback ports (53 would need a capability);
- * qemu forwards two ports of an on-link address of the guest's network.
+ * in bwrap and runc the agent relays its own loopback ports to the sockets
+ * bound in (53 would need a capability); qemu forwards two ports of an
+ * on-link address of the guest's network.
  */
+const AGENT_RELAYED = { proxy: { host: '127.0.0.1', port: 3128 }, dns: { host: '127.0.0.1', port: 1053 } } as const;
+
 export const EGRESS_ADDRESSES = {
-  bwrap: { proxy: { host: '127.0.0.1', port: 3128 }, dns: { host: '127.0.0.1', port: 1053 } },
+  bwrap: AGENT_RELAYED,
+  runc: AGENT_RELAYED,
   qemu: { proxy: { host: QEMU_EGRESS_HOST, port: 3128 }, dns: { host: QEMU_EGRESS_HOST, port: 53 } },
 } as const;
 
@@ -40,4 +46,35 @@ export function checkEgressSockets(egress: { proxySocket: string; dnsSocket?: st
   for (const [field, path] of [['proxySocket', egress.proxySocket], ['dnsSocket', egress.dnsSocket]] as const) {
     if (path !== undefined && !path.startsWith('/')) throw new Error(`sandbox spec egress.${field}: expected an absolute path, found ${JSON.stringify(path)}`);
   }
+}
+
+/** The spec with the egress variables under its own env (the spec's own win); unchanged without egress. */
+export function withEgressEnv<S extends { egress?: { dnsSocket?: string }; env?: Record<string, string> }>(spec: S, backend: EgressBackend): S {
+  if (!spec.egress) return spec;
+  const { proxy, dns } = EGRESS_ADDRESSES[backend];
+  return { ...spec, env: { ...egressEnv(proxy, spec.egress.dnsSocket ? dns : undefined), ...spec.env } };
+}
+
+/**
+ * How a sandbox whose agent relays its loopback ports reaches the egress sockets: each host socket bound at a
+ * path inside `dir`, and the agent's `--forward` arguments relaying the backend's ports to them. The sockets are
+ * checked first: absolute, and connectable by the sandbox's unprivileged host uids.
+ */
+export async function agentRelays(
+  egress: { proxySocket: string; dnsSocket?: string },
+  backend: 'bwrap' | 'runc',
+  dir: string,
+): Promise<{ binds: Array<{ hostPath: string; sandboxPath: string }>; agentArgs: string[] }> {
+  checkEgressSockets(egress);
+  const addresses = EGRESS_ADDRESSES[backend];
+  const binds: Array<{ hostPath: string; sandboxPath: string }> = [];
+  const agentArgs: string[] = [];
+  for (const [kind, socket] of [['proxy', egress.proxySocket], ['dns', egress.dnsSocket]] as const) {
+    if (socket === undefined) continue;
+    await checkConnectable(socket, `sandbox spec egress.${kind}Socket`);
+    const sandboxPath = `${dir}/.rigor-${kind}.sock`;
+    binds.push({ hostPath: socket, sandboxPath });
+    agentArgs.push('--forward', `${addresses[kind].host}:${addresses[kind].port}=${sandboxPath}`);
+  }
+  return { binds, agentArgs };
 }

@@ -62,9 +62,12 @@ import { RuncSandbox } from './runc/sandbox.ts';
 import { sweepStaleRuncCgroups } from './runc/stale.ts';
 import { ensureRuncWatchdog } from './runc/watchdog.ts';
 import type { Backend, Sandbox, SandboxSpec } from './types.ts';
+import { agentRelays, withEgressEnv } from './egress-env.ts';
 import { DEFAULT_PATH } from '../default-path.ts';
 
 const DEFAULT_WORKSPACE = '/workspace';
+/** Where the egress sockets are bound inside: the container's private /dev tmpfs. */
+const EGRESS_SOCKET_DIR = '/dev';
 /** Where the Node agent's directory is bound inside (an empty directory of the rootfs). */
 const NODE_AGENT_DIR = '/opt/rigor';
 /**
@@ -118,7 +121,7 @@ export class RuncBackend implements Backend {
       ensureRuncWatchdog();
     }
     const seccomp = profile ? { name: profile.name, oci: ociSeccomp(profile) } : undefined;
-    return new RuncSandbox(spec, { limits, seccompProfile: seccomp?.name ?? UNCONFINED }, (sandbox) =>
+    return new RuncSandbox(withEgressEnv(spec, 'runc'), { limits, seccompProfile: seccomp?.name ?? UNCONFINED }, (sandbox) =>
       this.#config(sandbox, spec, limits, seccomp?.oci, t0),
     ).start(options.signal, t0);
   }
@@ -130,6 +133,8 @@ export class RuncBackend implements Backend {
     await checkWorkspace(rootfs, workspacePath);
     const capabilities = spec.capabilities ?? [];
     const agent = await agentLaunch(spec.agent ?? 'native', capabilities);
+    // egress: the agent relays 127.0.0.1:3128 (and :1053) of the container's own network to the host's sockets
+    const relays = spec.egress ? await agentRelays(spec.egress, 'runc', EGRESS_SOCKET_DIR) : undefined;
     const hostIds = sandbox.hostIds;
     if (!hostIds) throw new Error(`${sandbox.id}: no host ids acquired`);
     return ociConfig({
@@ -138,7 +143,8 @@ export class RuncBackend implements Backend {
       workspacePath,
       workspaceMiB: limits.workspaceMiB,
       readOnlyBinds: agent.binds,
-      args: agent.args,
+      args: [...agent.args, ...(relays?.agentArgs ?? [])],
+      socketBinds: relays?.binds.map(({ hostPath, sandboxPath }) => ({ source: hostPath, destination: sandboxPath })),
       agentCapabilities: agent.capabilities,
       env: { PATH: DEFAULT_PATH, HOME: '/root' },
       cgroupsPath: sandbox.id,
@@ -165,6 +171,7 @@ function checkSpec(spec: SandboxSpec, backendPidsLimit: number | undefined): Lim
     throw new Error(`spec.memoryMiB: runc needs at least ${RUNC_MIN_MEMORY_MIB} MiB (runc init runs in the container's memory cgroup), found ${limits.memoryMiB}`);
   }
   checkCapabilities(spec.capabilities ?? []);
+  if (spec.egress && spec.agent === 'node') throw new Error("spec.egress: needs the native agent (agent: 'native'), which relays to the proxy; found agent: 'node'");
   if (spec.agent === 'node' && (spec.capabilities ?? []).length > 0) {
     // its commands drop to the command user with libuv's setuid, which clears every capability
     throw new Error('spec.capabilities: the Node agent cannot hand capabilities to its commands (it has no --exec-caps); use agent: "native"');

@@ -7,10 +7,10 @@
  * run's full report (per-op samples included) is kept in the cell's facts.
  *
  * Network: a loopback HTTP upstream (plain: the tool speaks no TLS) behind
- * our proxy (tunnel mode, allow all). bwrap and qemu reach it only through
- * their egress path (spec.egress); the process backend shares the host's
- * network and is given the proxy's loopback port; runc sandboxes have no
- * egress path, so their http and throughput sections are skipped and said so.
+ * our proxy (tunnel mode, allow all). bwrap, runc and qemu reach it only
+ * through their egress path (spec.egress); the process backend shares the
+ * host's network and is given the proxy's loopback port. A backend with no
+ * egress path has its http and throughput sections skipped, and said so.
  */
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

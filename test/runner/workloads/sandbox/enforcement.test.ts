@@ -23,7 +23,7 @@ async function runCell(backend: string, probe: string, iterations: number) {
 
 describe('sandbox.enforcement', () => {
   it('checks its params', () => {
-    expect(paramProblemsOf(enforcementWorkload, { backend: 'runc', probe: 'dns' })).toEqual(['params.backend: expected a backend with egress (bwrap, qemu), found "runc"']);
+    expect(paramProblemsOf(enforcementWorkload, { backend: 'process', probe: 'dns' })).toEqual(['params.backend: expected a backend with egress (bwrap, runc, qemu), found "process"']);
     expect(paramProblemsOf(enforcementWorkload, { backend: 'bwrap', probe: 'smtp' })).toEqual(['params.probe: expected one of https, dns, exec, found "smtp"']);
   });
 

@@ -40,13 +40,15 @@ describe('sandbox.guest-bench', () => {
     expect(liveSandboxes()).toHaveLength(0);
   }, 60_000);
 
-  it.skipIf(!runc.ok)('runc: no egress path, so http and throughput are skipped and said so', async () => {
+  it.skipIf(!runc.ok)('runc: http and throughput through its egress path, the proxy the only way out', async () => {
     const { ctx } = testCell({ workload: 'sandbox.guest-bench', params: { backend: 'runc', ...small, walk_root: '/' }, sampling: { warmup: 0, iterations: 1, timeout_s: 60 }, metrics });
     const result = await guestBenchWorkload.run(ctx);
     expect(result.samples.disk_write_mib_s).toHaveLength(1);
-    expect(result.samples.http_p50_ms ?? []).toEqual([]);
-    expect(result.facts!.skipped_sections).toEqual({ http: expect.stringMatching(/runc backend gives a sandbox no egress path/), throughput: expect.any(String) });
+    expect(result.samples.http_p50_ms).toHaveLength(1);
+    expect(result.samples.download_mib_s).toHaveLength(1);
+    expect(result.facts!.skipped_sections).toEqual({});
     const [report] = (result.facts!.reports as unknown[]).map((r) => GuestBenchReport.parse(r));
-    expect(report!.sections.http).toEqual({ skipped: expect.any(String) });
+    expect(report!.sections.http).toMatchObject({ requests: 20, status_counts: { 200: 20 }, errors: 0 });
+    expect(result.facts!.proxy).toMatchObject({ allowed: 20 + 1 });
   }, 60_000);
 });
