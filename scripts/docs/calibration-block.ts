@@ -5,6 +5,7 @@
  * docs`; test/scripts/docs/calibration-block.test.ts fails when it is stale.
  */
 import type { Artifact } from '../../runner/artifact/schema.ts';
+import { replaceBlock } from './markers.ts';
 import { newestArtifacts } from './results-doc.ts';
 
 export const README = 'README.md';
@@ -38,10 +39,6 @@ export function renderCalibration(artifact: Artifact | null, path: string | null
 
 /** README.md with the block between the markers replaced. */
 export function renderReadme(readme: string): string {
-  const start = readme.indexOf(START);
-  const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`${README}: expected the markers ${START} … ${END}, found none`);
   const newest = newestArtifacts().find((entry) => entry.rig === 'gate-calibration');
-  const block = renderCalibration(newest?.artifact ?? null, newest?.artifactPath ?? null);
-  return `${readme.slice(0, start + START.length)}\n${block.join('\n')}\n${readme.slice(end)}`;
+  return replaceBlock(readme, README, START, END, renderCalibration(newest?.artifact ?? null, newest?.artifactPath ?? null));
 }

@@ -1,5 +1,6 @@
-/** `npm run docs`: rewrite docs/cli.md (from the CLI's --help), docs/results.md and the README's gate figures (from results/). */
+/** `npm run docs`: rewrite docs/cli.md (from the CLI's --help), docs/results.md and the README's gate figures and backend table (from results/). */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { renderBackendsBlock } from './backends-block.ts';
 import { README, renderReadme } from './calibration-block.ts';
 import { CLI_DOC, readCliDoc, renderCliDoc } from './cli-doc.ts';
 import { RESULTS_DOC, renderResultsDoc } from './results-doc.ts';
@@ -9,5 +10,5 @@ writeFileSync(CLI_DOC, cli);
 process.stdout.write(`wrote ${CLI_DOC}\n`);
 writeFileSync(RESULTS_DOC, renderResultsDoc());
 process.stdout.write(`wrote ${RESULTS_DOC}\n`);
-writeFileSync(README, renderReadme(readFileSync(README, 'utf8')));
+writeFileSync(README, renderBackendsBlock(renderReadme(readFileSync(README, 'utf8'))));
 process.stdout.write(`wrote ${README}\n`);
