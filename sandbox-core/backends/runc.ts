@@ -64,7 +64,7 @@ import { ensureRuncWatchdog } from './runc/watchdog.ts';
 import type { Backend, Sandbox, SandboxSpec } from './types.ts';
 import { DEFAULT_PATH } from '../default-path.ts';
 
-const DEFAULT_WORKSPACE = '/workspace';
+export const DEFAULT_WORKSPACE = '/workspace';
 /** Where the Node agent's directory is bound inside (an empty directory of the rootfs). */
 const NODE_AGENT_DIR = '/opt/rigor';
 /**
@@ -155,7 +155,7 @@ export class RuncBackend implements Backend {
 export const runcBackend = new RuncBackend();
 
 /** Mistakes in the spec, before anything is made; the limits the sandbox gets. */
-function checkSpec(spec: SandboxSpec, backendPidsLimit: number | undefined): Limits {
+export function checkSpec(spec: SandboxSpec, backendPidsLimit: number | undefined): Limits {
   if (spec.network !== undefined && spec.network !== 'none') throw new Error(`spec.network: runc supports only "none", found ${JSON.stringify(spec.network)}`);
   if (spec.seccomp !== undefined && spec.seccomp !== 'default' && spec.seccomp !== 'unconfined') {
     throw new Error(`spec.seccomp: expected "default" or "unconfined", found ${JSON.stringify(spec.seccomp)}`);
@@ -177,7 +177,7 @@ function checkSpec(spec: SandboxSpec, backendPidsLimit: number | undefined): Lim
  * into the shared cache: the workspace must be a directory the rootfs
  * already has, or lie under the /tmp tmpfs.
  */
-async function checkWorkspace(rootfs: string, workspacePath: string): Promise<void> {
+export async function checkWorkspace(rootfs: string, workspacePath: string): Promise<void> {
   const normal = posix.normalize(workspacePath);
   if (!normal.startsWith('/') || normal !== workspacePath || normal === '/') {
     throw new Error(`spec.workspacePath: expected an absolute, normalized path other than /, found ${JSON.stringify(workspacePath)}`);
@@ -194,14 +194,20 @@ async function checkWorkspace(rootfs: string, workspacePath: string): Promise<vo
  * so it reaps orphans). Node: the host's node with the host's /usr bound
  * read-only (the rootfs's /lib and /lib64 point into /usr) and the bundled
  * agent's directory at /opt/rigor. Either runs its commands as
- * INSIDE_COMMAND_ID with only the granted capabilities.
+ * INSIDE_COMMAND_ID with only the granted capabilities; `execNproc` (native
+ * agent only) bounds the commands' processes by their RLIMIT_NPROC.
  */
-async function agentLaunch(
+export async function agentLaunch(
   kind: 'native' | 'node',
   capabilities: string[],
+  execNproc?: number,
 ): Promise<{ args: string[]; binds: { source: string; destination: string }[]; capabilities: readonly string[] }> {
   const caps = capabilityNumbers(capabilities);
   const dropTo = ['--exec-user', `${INSIDE_COMMAND_ID}:${INSIDE_COMMAND_ID}`, ...(caps.length > 0 ? ['--exec-caps', caps.join(',')] : [])];
+  if (execNproc !== undefined) {
+    if (kind !== 'native') throw new Error('spec.agent: only the native agent bounds its commands by RLIMIT_NPROC (--exec-nproc); use agent: "native"');
+    dropTo.push('--exec-nproc', String(execNproc));
+  }
   if (kind === 'native') return { args: [AGENT_IN_ROOTFS, '--init', ...dropTo], binds: [], capabilities: AGENT_CAPABILITIES };
   const [node, script] = await cachedAgentCommand('node');
   if (!node?.startsWith('/usr/') || !script) {
@@ -217,7 +223,7 @@ async function agentLaunch(
 let swapAccountingKnown: boolean | undefined;
 
 /** Whether the memory cgroup has memory.memsw.* (swap accounting on). */
-function swapAccounting(): boolean {
+export function swapAccounting(): boolean {
   if (swapAccountingKnown === undefined) {
     const memory = dirOf(cgroupDirsFor(''), 'memory');
     swapAccountingKnown = memory !== undefined && existsSync(join(memory, 'memory.memsw.limit_in_bytes'));
