@@ -50,18 +50,15 @@ import { cacheUntilFailure } from './cache-until-failure.ts';
 import { DEFAULT_BUSYBOX, buildBusyboxRootfs, type RootfsOptions } from '../images/busybox-rootfs.ts';
 import { isStaticElf } from '../images/static-elf.ts';
 import type { Limits } from '../isolation/limits.ts';
-import { ociSeccomp, seccompProfile, type OciSeccomp } from '../seccomp/profile.ts';
-import { ociConfig, type OciConfig } from './runc/oci-config.ts';
+import { ociSeccomp, seccompProfile } from '../seccomp/profile.ts';
 import type { OciRuntime } from './runc/runc-cli.ts';
 import { stageRootfs } from './runc/rootfs.ts';
-import type { RuncSandbox } from './runc/sandbox.ts';
 import { sweepStaleRuncCgroups } from './runc/stale.ts';
 import { ensureRuncWatchdog } from './runc/watchdog.ts';
-import { agentLaunch, checkSpec, checkWorkspace, DEFAULT_WORKSPACE, swapAccounting, UNCONFINED } from './runc.ts';
+import { bundleConfig, checkSpec, UNCONFINED } from './runc.ts';
 import { GvisorSandbox } from './gvisor/sandbox.ts';
 import { DEFAULT_PLATFORM, GVISOR_PLATFORMS, probePlatform, RUNSC, runscVersion, type GvisorPlatform } from './gvisor/runsc.ts';
 import type { Backend, Sandbox, SandboxSpec } from './types.ts';
-import { DEFAULT_PATH } from '../default-path.ts';
 
 const NAME = 'gvisor';
 /**
@@ -74,8 +71,8 @@ const NAME = 'gvisor';
  */
 export const HOST_PIDS_PER_TASK = 16;
 export const HOST_PIDS_HEADROOM = 256;
-/** The Sentry, gofer and agent at rest take about 40 MiB of the memory cgroup; below this they do not start. */
-export const GVISOR_MIN_MEMORY_MIB = 64;
+/** The Sentry, gofer and agent starting peaked at 15.5 MiB of the memory cgroup here; with 8 or 12 MiB they were OOM-killed before the agent answered. */
+export const GVISOR_MIN_MEMORY_MIB = 16;
 
 export interface GvisorBackendOptions {
   rootfs?: RootfsOptions;
@@ -151,37 +148,15 @@ export class GvisorBackend implements Backend {
     return new GvisorSandbox(
       spec,
       { limits, seccompProfile: seccomp?.name ?? UNCONFINED },
-      (sandbox) => this.#config(sandbox, spec, limits, seccomp?.oci, t0),
+      (sandbox) =>
+        bundleConfig(sandbox, spec, limits, seccomp?.oci, t0, {
+          rootfs: this.rootfs,
+          execNproc: limits.pids,
+          cgroupPids: limits.pids * HOST_PIDS_PER_TASK + HOST_PIDS_HEADROOM,
+        }),
       runtime,
       facts,
     ).start(options.signal, t0);
-  }
-
-  async #config(sandbox: RuncSandbox, spec: SandboxSpec, limits: Limits, seccomp: OciSeccomp | undefined, t0: number): Promise<OciConfig> {
-    const rootfs = await this.rootfs();
-    sandbox.phases.rootfs = performance.now() - t0;
-    const workspacePath = spec.workspacePath ?? DEFAULT_WORKSPACE;
-    await checkWorkspace(rootfs, workspacePath);
-    const capabilities = spec.capabilities ?? [];
-    const agent = await agentLaunch('native', capabilities, limits.pids);
-    const hostIds = sandbox.hostIds;
-    if (!hostIds) throw new Error(`${sandbox.id}: no host ids acquired`);
-    return ociConfig({
-      id: sandbox.id,
-      rootfs,
-      workspacePath,
-      workspaceMiB: limits.workspaceMiB,
-      args: agent.args,
-      agentCapabilities: agent.capabilities,
-      env: { PATH: DEFAULT_PATH, HOME: '/root' },
-      cgroupsPath: sandbox.id,
-      memoryMiB: limits.memoryMiB,
-      pidsLimit: limits.pids * HOST_PIDS_PER_TASK + HOST_PIDS_HEADROOM,
-      swapAccounting: swapAccounting(),
-      hostIds,
-      capabilities,
-      seccomp,
-    });
   }
 }
 

@@ -64,7 +64,7 @@ import { ensureRuncWatchdog } from './runc/watchdog.ts';
 import type { Backend, Sandbox, SandboxSpec } from './types.ts';
 import { DEFAULT_PATH } from '../default-path.ts';
 
-export const DEFAULT_WORKSPACE = '/workspace';
+const DEFAULT_WORKSPACE = '/workspace';
 /** Where the Node agent's directory is bound inside (an empty directory of the rootfs). */
 const NODE_AGENT_DIR = '/opt/rigor';
 /**
@@ -119,37 +119,55 @@ export class RuncBackend implements Backend {
     }
     const seccomp = profile ? { name: profile.name, oci: ociSeccomp(profile) } : undefined;
     return new RuncSandbox(spec, { limits, seccompProfile: seccomp?.name ?? UNCONFINED }, (sandbox) =>
-      this.#config(sandbox, spec, limits, seccomp?.oci, t0),
+      bundleConfig(sandbox, spec, limits, seccomp?.oci, t0, { rootfs: this.rootfs }),
     ).start(options.signal, t0);
   }
+}
 
-  async #config(sandbox: RuncSandbox, spec: SandboxSpec, limits: Limits, seccomp: OciSeccomp | undefined, t0: number): Promise<OciConfig> {
-    const rootfs = await this.rootfs();
-    sandbox.phases.rootfs = performance.now() - t0;
-    const workspacePath = spec.workspacePath ?? DEFAULT_WORKSPACE;
-    await checkWorkspace(rootfs, workspacePath);
-    const capabilities = spec.capabilities ?? [];
-    const agent = await agentLaunch(spec.agent ?? 'native', capabilities);
-    const hostIds = sandbox.hostIds;
-    if (!hostIds) throw new Error(`${sandbox.id}: no host ids acquired`);
-    return ociConfig({
-      id: sandbox.id,
-      rootfs,
-      workspacePath,
-      workspaceMiB: limits.workspaceMiB,
-      readOnlyBinds: agent.binds,
-      args: agent.args,
-      agentCapabilities: agent.capabilities,
-      env: { PATH: DEFAULT_PATH, HOME: '/root' },
-      cgroupsPath: sandbox.id,
-      memoryMiB: limits.memoryMiB,
-      pidsLimit: limits.pids,
-      swapAccounting: swapAccounting(),
-      hostIds,
-      capabilities,
-      seccomp,
-    });
-  }
+/** What another runtime over runc's bundle (gvisor) makes differently. */
+export interface BundleOptions {
+  /** The staged rootfs (its wait is the `rootfs` phase). */
+  rootfs: () => Promise<string>;
+  /** The commands' RLIMIT_NPROC, through the native agent's --exec-nproc; default none (the pids cgroup bounds them). */
+  execNproc?: number;
+  /** pids.max of the container's cgroup; default limits.pids. */
+  cgroupPids?: number;
+}
+
+/** The container's config.json: the staged rootfs, the agent as its process, the spec's workspace, limits and seccomp. */
+export async function bundleConfig(
+  sandbox: RuncSandbox,
+  spec: SandboxSpec,
+  limits: Limits,
+  seccomp: OciSeccomp | undefined,
+  t0: number,
+  options: BundleOptions,
+): Promise<OciConfig> {
+  const rootfs = await options.rootfs();
+  sandbox.phases.rootfs = performance.now() - t0;
+  const workspacePath = spec.workspacePath ?? DEFAULT_WORKSPACE;
+  await checkWorkspace(rootfs, workspacePath);
+  const capabilities = spec.capabilities ?? [];
+  const agent = await agentLaunch(spec.agent ?? 'native', capabilities, options.execNproc);
+  const hostIds = sandbox.hostIds;
+  if (!hostIds) throw new Error(`${sandbox.id}: no host ids acquired`);
+  return ociConfig({
+    id: sandbox.id,
+    rootfs,
+    workspacePath,
+    workspaceMiB: limits.workspaceMiB,
+    readOnlyBinds: agent.binds,
+    args: agent.args,
+    agentCapabilities: agent.capabilities,
+    env: { PATH: DEFAULT_PATH, HOME: '/root' },
+    cgroupsPath: sandbox.id,
+    memoryMiB: limits.memoryMiB,
+    pidsLimit: options.cgroupPids ?? limits.pids,
+    swapAccounting: swapAccounting(),
+    hostIds,
+    capabilities,
+    seccomp,
+  });
 }
 
 export const runcBackend = new RuncBackend();
@@ -177,7 +195,7 @@ export function checkSpec(spec: SandboxSpec, backendPidsLimit: number | undefine
  * into the shared cache: the workspace must be a directory the rootfs
  * already has, or lie under the /tmp tmpfs.
  */
-export async function checkWorkspace(rootfs: string, workspacePath: string): Promise<void> {
+async function checkWorkspace(rootfs: string, workspacePath: string): Promise<void> {
   const normal = posix.normalize(workspacePath);
   if (!normal.startsWith('/') || normal !== workspacePath || normal === '/') {
     throw new Error(`spec.workspacePath: expected an absolute, normalized path other than /, found ${JSON.stringify(workspacePath)}`);
@@ -197,7 +215,7 @@ export async function checkWorkspace(rootfs: string, workspacePath: string): Pro
  * INSIDE_COMMAND_ID with only the granted capabilities; `execNproc` (native
  * agent only) bounds the commands' processes by their RLIMIT_NPROC.
  */
-export async function agentLaunch(
+async function agentLaunch(
   kind: 'native' | 'node',
   capabilities: string[],
   execNproc?: number,
@@ -223,7 +241,7 @@ export async function agentLaunch(
 let swapAccountingKnown: boolean | undefined;
 
 /** Whether the memory cgroup has memory.memsw.* (swap accounting on). */
-export function swapAccounting(): boolean {
+function swapAccounting(): boolean {
   if (swapAccountingKnown === undefined) {
     const memory = dirOf(cgroupDirsFor(''), 'memory');
     swapAccountingKnown = memory !== undefined && existsSync(join(memory, 'memory.memsw.limit_in_bytes'));

@@ -136,6 +136,6 @@ describe.skipIf(!availability.ok)(`gvisor create aborted and refused specs${skip
   it('refuses the Node agent, egress and a memory limit the Sentry cannot start in, naming the field', async () => {
     await expect(gvisorBackend.create({ agent: 'node' })).rejects.toThrow(/spec.agent: gvisor runs the native agent only .*found "node"/);
     await expect(gvisorBackend.create({ egress: { proxySocket: '/nonexistent' } })).rejects.toThrow(/spec.egress/);
-    await expect(gvisorBackend.create({ memoryMiB: 16 })).rejects.toThrow(/spec.memoryMiB: gvisor needs at least 64 MiB .*found 16/);
+    await expect(gvisorBackend.create({ memoryMiB: 12 })).rejects.toThrow(/spec.memoryMiB: gvisor needs at least 16 MiB .*found 12/);
   });
 });
