@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { readProcTable } from '../../../base/proc-table.ts';
 import { INSIDE_COMMAND_ID } from '../../isolation/host-ids.ts';
-import type { IsolationFacts, SandboxSpec } from '../types.ts';
+import type { IsolationFacts, SandboxSpec, SandboxStats } from '../types.ts';
 import type { OciConfig } from '../runc/oci-config.ts';
 import type { OciRuntime } from '../runc/runc-cli.ts';
 import { RuncSandbox, type RuncIsolation } from '../runc/sandbox.ts';
@@ -69,6 +69,12 @@ export class GvisorSandbox extends RuncSandbox {
       return realUid(pid);
     };
     return { runtime: realUid(runtime), sentry: named(SENTRY_NAME), gofer: named(GOFER_NAME) };
+  }
+
+  /** RuncSandbox's reading, which over the pids cgroup here means runsc-sandbox (the Sentry), its stub processes and runsc-gofer. */
+  override async stats(): Promise<SandboxStats> {
+    const stats = await super.stats();
+    return { ...stats, memory: { ...stats.memory, method: `${stats.memory.method} (${SENTRY_NAME}, its stub processes and ${GOFER_NAME})` } };
   }
 
   /**

@@ -132,30 +132,55 @@ describe.skipIf(!availability.ok)(`gvisor cleanup${skipReason}`, () => {
     expect(hostIdLocksOf(process.pid)).toEqual([]);
   });
 
-  it('leaves nothing when rigor itself is SIGKILLed holding a running and a paused sandbox', async () => {
-    const before = runscPids();
-    const holder = spawn(process.execPath, ['--import', 'tsx', fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const ready = await new Promise<string>((resolve, reject) => {
+  /** A rigor (the fixture) started with `args`, once it printed its first line. */
+  async function holder(args: string[]) {
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve, reject) => {
       let out = '';
-      holder.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         if (out.includes('\n')) resolve(out);
       });
-      holder.once('exit', (code) => reject(new Error(`the holder exited with ${code} before READY: ${out}`)));
+      child.once('exit', (code) => reject(new Error(`the holder exited with ${code} before its first line: ${out}`)));
     });
-    expect(ready).toMatch(/^READY rigor-gvisor-\d+-\S+ rigor-gvisor-\d+-\S+/);
-    const held = await leftovers([], before, holder.pid!);
+    return { child, line };
+  }
+
+  /** What the dead `owner` left, once parent-death signals and its watchdog had up to 10 s. */
+  async function settled(before: Set<number>, owner: number) {
+    let after = await leftovers([], before, owner);
+    for (let waited = 0; waited < 10_000 && after.processes.length + after.cgroupDirs.length + after.tempDirs.length > 0; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = await leftovers([], before, owner);
+    }
+    return after;
+  }
+
+  it('leaves nothing when rigor itself is SIGKILLed holding a running and a paused sandbox', async () => {
+    const before = runscPids();
+    const { child, line } = await holder([]);
+    expect(line).toMatch(/^READY rigor-gvisor-\d+-\S+ rigor-gvisor-\d+-\S+/);
+    const held = await leftovers([], before, child.pid!);
     // two of runsc run, the Sentry, a stub and the gofer
     expect(held.processes.length).toBeGreaterThanOrEqual(8);
     expect(held.cgroupDirs.length).toBeGreaterThanOrEqual(6);
-    holder.kill('SIGKILL');
-    // parent-death signals end the processes; the watchdog removes cgroups and temp dirs: give them up to 10 s
-    let after = held;
-    for (let waited = 0; waited < 10_000; waited += 100) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      after = await leftovers([], before, holder.pid!);
-      if (after.processes.length + after.cgroupDirs.length + after.tempDirs.length === 0) break;
+    child.kill('SIGKILL');
+    expect(await settled(before, child.pid!)).toEqual(NOTHING);
+  });
+
+  it('leaves nothing after the next create() when rigor is SIGKILLed mid-start, 0 to 150 ms after its runsc run appeared', async () => {
+    const before = runscPids();
+    const owners: number[] = [];
+    for (const delay of [0, 30, 60, 90, 120, 150]) {
+      const { child, line } = await holder(['starting']);
+      expect(line).toBe('STARTING\n');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      child.kill('SIGKILL');
+      owners.push(child.pid!);
     }
-    expect(after).toEqual(NOTHING);
+    // the next run: its first create() sweeps stale cgroups of dead owners, and tracking sweeps their temp dirs
+    const next = await gvisorBackend.create();
+    await next.destroy();
+    for (const owner of owners) expect(await settled(before, owner), `owner ${owner}`).toEqual(NOTHING);
   });
 });
