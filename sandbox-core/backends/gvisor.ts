@@ -19,8 +19,12 @@
  *   given, so the project's profile (sandbox-core/seccomp/) filters the
  *   commands inside the Sentry, as it does on runc.
  * - network: `--network=none`: the Sentry's netstack has only a loopback.
- * - capabilities, rlimits (RLIMIT_NOFILE), the read-only root, the tmpfs
- *   mounts and their sizes, and no_new_privs are honoured as runc does.
+ * - capabilities, rlimits (RLIMIT_NOFILE: a config's 555/777 showed as
+ *   such inside), the read-only root, the tmpfs mounts and their sizes, the
+ *   hostname and no_new_privs are honoured as runc does.
+ * - maskedPaths and readonlyPaths are not mounts here: the Sentry's /proc
+ *   has none of the masked files and is mounted rw, and its /proc/sys is
+ *   the Sentry's own, which refuses the commands' writes by permission.
  * - resources: the cgroups (v1 here) of the config hold the Sentry, its stubs
  *   and the gofer; memory.limit_in_bytes caps them all, and the Sentry's
  *   memory is sized to it. A command that takes more gets the sandbox's

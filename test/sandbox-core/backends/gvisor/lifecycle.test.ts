@@ -57,6 +57,11 @@ describe.skipIf(!availability.ok)(`gvisor sandbox lifecycle${skipReason}`, () =>
     expect(await runcList(sandbox.paths.state, RUNSC_RUNTIME)).toEqual([sandbox.id]);
   });
 
+  it("takes the config's hostname and RLIMIT_NOFILE; its /proc has none of the files runc masks", async () => {
+    const result = await sandbox.exec({ argv: ['sh', '-c', 'hostname; ulimit -n; ulimit -Hn; ls /proc/kcore /proc/keys /proc/timer_list 2>&1 | grep -c "No such file"'] });
+    expect(result.stdout.toString()).toBe(`${sandbox.id}\n1024\n1024\n3\n`);
+  });
+
   it('writes and reads files in /workspace, a tmpfs of the command user', async () => {
     await sandbox.writeFile('/workspace/note.txt', 'written by the host');
     expect((await sandbox.readFile('/workspace/note.txt')).toString()).toBe('written by the host');
