@@ -10,11 +10,12 @@ const QEMU_EGRESS_HOST = '10.0.2.100';
 
 /**
  * Where a sandbox with egress reaches the proxy and the resolver, per backend:
- * bwrap's agent relays its own loopback ports (53 would need a capability);
+ * bwrap's (and gvisor's) agent relays its own loopback ports (53 would need a capability);
  * qemu forwards two ports of an on-link address of the guest's network.
  */
 export const EGRESS_ADDRESSES = {
   bwrap: { proxy: { host: '127.0.0.1', port: 3128 }, dns: { host: '127.0.0.1', port: 1053 } },
+  gvisor: { proxy: { host: '127.0.0.1', port: 3128 }, dns: { host: '127.0.0.1', port: 1053 } },
   qemu: { proxy: { host: QEMU_EGRESS_HOST, port: 3128 }, dns: { host: QEMU_EGRESS_HOST, port: 53 } },
 } as const;
 

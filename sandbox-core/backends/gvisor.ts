@@ -19,6 +19,10 @@
  *   given, so the project's profile (sandbox-core/seccomp/) filters the
  *   commands inside the Sentry, as it does on runc.
  * - network: `--network=none`: the Sentry's netstack has only a loopback.
+ *   With spec.egress, as bwrap: the agent relays its loopback's 3128 (and
+ *   1053) to the proxy's (and resolver's) unix socket, bound in read-only;
+ *   runsc gets `--host-uds=open` so its gofer may connect them (runsc warns
+ *   that this loosens the gofer's seccomp filter), only then.
  * - capabilities, rlimits (RLIMIT_NOFILE: a config's 555/777 showed as
  *   such inside), the read-only root, the tmpfs mounts and their sizes, the
  *   hostname and no_new_privs are honoured as runc does.
@@ -61,6 +65,8 @@ import { sweepStaleRuncCgroups } from './runc/stale.ts';
 import { ensureRuncWatchdog } from './runc/watchdog.ts';
 import { bundleConfig, checkSpec, UNCONFINED } from './runc.ts';
 import { GvisorSandbox } from './gvisor/sandbox.ts';
+import { checkEgressSockets, EGRESS_ADDRESSES, egressEnv } from './egress-env.ts';
+import { checkConnectable } from '../isolation/reachable.ts';
 import { DEFAULT_PLATFORM, GVISOR_PLATFORMS, probePlatform, RUNSC, runscVersion, type GvisorPlatform } from './gvisor/runsc.ts';
 import type { Backend, Sandbox, SandboxSpec } from './types.ts';
 
@@ -146,17 +152,22 @@ export class GvisorBackend implements Backend {
       void sweepStaleRuncCgroups(NAME).catch(() => undefined);
       ensureRuncWatchdog(NAME);
     }
-    const runtime: OciRuntime = { backend: NAME, command: RUNSC, flags: [`--platform=${this.platform}`, '--network=none', '--oci-seccomp'] };
+    const egress = spec.egress ? await egressOf(spec.egress) : undefined;
+    // --host-uds=open lets the gofer connect to the bound sockets (and loosens its seccomp filter for that): only with egress
+    const flags = [`--platform=${this.platform}`, '--network=none', '--oci-seccomp', ...(egress ? ['--host-uds=open'] : [])];
+    const runtime: OciRuntime = { backend: NAME, command: RUNSC, flags };
     const seccomp = profile ? { name: profile.name, oci: ociSeccomp(profile) } : undefined;
-    const facts = { runscVersion: await runscVersion(), platform: this.platform };
+    const facts = { runscVersion: await runscVersion(), platform: this.platform, egress: egress !== undefined };
     return new GvisorSandbox(
-      spec,
+      egress ? { ...spec, env: { ...egress.env, ...spec.env } } : spec,
       { limits, seccompProfile: seccomp?.name ?? UNCONFINED },
       (sandbox) =>
         bundleConfig(sandbox, spec, limits, seccomp?.oci, t0, {
           rootfs: this.rootfs,
           execNproc: limits.pids,
           cgroupPids: limits.pids * HOST_PIDS_PER_TASK + HOST_PIDS_HEADROOM,
+          binds: egress?.binds,
+          agentArgs: egress?.agentArgs,
         }),
       runtime,
       facts,
@@ -166,13 +177,35 @@ export class GvisorBackend implements Backend {
 
 export const gvisorBackend = new GvisorBackend();
 
+/** Where the egress sockets are bound inside: on the /tmp tmpfs, which the Sentry makes the mount points in (the rootfs is read-only). */
+const PROXY_SOCKET_INSIDE = '/tmp/.rigor-proxy.sock';
+const DNS_SOCKET_INSIDE = '/tmp/.rigor-dns.sock';
+
+/**
+ * As bwrap's: the agent relays its own loopback's proxy (and resolver) port to the host's unix
+ * socket, bound in read-only; the Sentry's netstack routes nothing else. Every exec is told the
+ * proxy's address (egress-env.ts).
+ */
+async function egressOf(egress: NonNullable<SandboxSpec['egress']>) {
+  checkEgressSockets(egress);
+  const { proxy, dns } = EGRESS_ADDRESSES.gvisor;
+  await checkConnectable(egress.proxySocket, 'sandbox spec egress.proxySocket');
+  const binds = [{ source: egress.proxySocket, destination: PROXY_SOCKET_INSIDE }];
+  const agentArgs = ['--forward', `${proxy.host}:${proxy.port}=${PROXY_SOCKET_INSIDE}`];
+  if (egress.dnsSocket) {
+    await checkConnectable(egress.dnsSocket, 'sandbox spec egress.dnsSocket');
+    binds.push({ source: egress.dnsSocket, destination: DNS_SOCKET_INSIDE });
+    agentArgs.push('--forward', `${dns.host}:${dns.port}=${DNS_SOCKET_INSIDE}`);
+  }
+  return { binds, agentArgs, env: egressEnv(proxy, egress.dnsSocket ? dns : undefined) };
+}
+
 /** What runsc cannot give, then runc's checks (seccomp, limits, capabilities). */
 function checkGvisorSpec(spec: SandboxSpec, backendPidsLimit: number | undefined): Limits {
   if (spec.network !== undefined && spec.network !== 'none') throw new Error(`spec.network: gvisor supports only "none", found ${JSON.stringify(spec.network)}`);
   if (spec.agent !== undefined && spec.agent !== 'native') {
     throw new Error(`spec.agent: gvisor runs the native agent only (it bounds the commands' processes with --exec-nproc, which the Node agent lacks), found ${JSON.stringify(spec.agent)}`);
   }
-  if (spec.egress) throw new Error('spec.egress: the gvisor backend has no egress path (runsc --network=none)');
   if (spec.memoryMiB !== undefined && spec.memoryMiB < GVISOR_MIN_MEMORY_MIB) {
     throw new Error(`spec.memoryMiB: gvisor needs at least ${GVISOR_MIN_MEMORY_MIB} MiB (the Sentry and the gofer run in the sandbox's memory cgroup), found ${spec.memoryMiB}`);
   }

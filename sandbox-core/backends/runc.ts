@@ -132,6 +132,9 @@ export interface BundleOptions {
   execNproc?: number;
   /** pids.max of the container's cgroup; default limits.pids. */
   cgroupPids?: number;
+  /** More host paths bound read-only (gvisor's egress sockets) and more agent arguments (their --forward). */
+  binds?: { source: string; destination: string }[];
+  agentArgs?: string[];
 }
 
 /** The container's config.json: the staged rootfs, the agent as its process, the spec's workspace, limits and seccomp. */
@@ -156,8 +159,8 @@ export async function bundleConfig(
     rootfs,
     workspacePath,
     workspaceMiB: limits.workspaceMiB,
-    readOnlyBinds: agent.binds,
-    args: agent.args,
+    readOnlyBinds: [...agent.binds, ...(options.binds ?? [])],
+    args: [...agent.args, ...(options.agentArgs ?? [])],
     agentCapabilities: agent.capabilities,
     env: { PATH: DEFAULT_PATH, HOME: '/root' },
     cgroupsPath: sandbox.id,

@@ -23,6 +23,8 @@ export const GOFER_NAME = 'runsc-gofer';
 export interface GvisorFacts {
   runscVersion: string;
   platform: GvisorPlatform;
+  /** Whether the proxy's (and resolver's) sockets were bound in, with runsc --host-uds=open. */
+  egress: boolean;
 }
 
 /** Host uids of runsc's processes of one sandbox, read once it is ready. */
@@ -94,6 +96,7 @@ export class GvisorSandbox extends RuncSandbox {
         runsc_version: this.gvisor.runscVersion,
         platform: this.gvisor.platform,
         network: 'none',
+        host_uds: this.gvisor.egress ? 'open' : 'none',
         // the project's seccomp profile, applied by the Sentry to the commands (runsc --oci-seccomp)
         oci_seccomp: this.seccompProfile !== 'unconfined',
         ...(this.#uids ? { runtime_host_uid: this.#uids.runtime, sentry_host_uid: this.#uids.sentry, gofer_host_uid: this.#uids.gofer } : {}),

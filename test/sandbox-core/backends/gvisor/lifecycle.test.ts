@@ -78,7 +78,7 @@ describe.skipIf(!availability.ok)(`gvisor sandbox lifecycle${skipReason}`, () =>
   it('says in its facts which runsc, platform and host uids ran it, as /proc shows them', async () => {
     const facts = sandbox.facts.gvisor as Record<string, unknown>;
     const version = /runsc version (\S+)/.exec(execFileSync('runsc', ['--version']).toString())![1];
-    expect(facts).toMatchObject({ runsc_version: version, platform: 'ptrace', network: 'none', oci_seccomp: true });
+    expect(facts).toMatchObject({ runsc_version: version, platform: 'ptrace', network: 'none', host_uds: 'none', oci_seccomp: true });
     const runsc = readProcTable().find((entry) => cmdline(entry.pid).includes(`run --bundle ${sandbox.paths.bundle}`) && entry.pid !== process.pid);
     expect(runsc).toBeDefined();
     const children = readProcTable().filter((entry) => entry.ppid === runsc!.pid);
@@ -147,9 +147,10 @@ describe.skipIf(!availability.ok)(`gvisor create aborted and refused specs${skip
     expect(readdirSync(tmpdir()).filter((name) => name.startsWith(`rigor-gvisor-${process.pid}-`))).toEqual([]);
   });
 
-  it('refuses the Node agent, egress and a memory limit the Sentry cannot start in, naming the field', async () => {
+  it('refuses the Node agent, an egress socket it cannot reach and a memory limit the Sentry cannot start in, naming the field', async () => {
     await expect(gvisorBackend.create({ agent: 'node' })).rejects.toThrow(/spec.agent: gvisor runs the native agent only .*found "node"/);
-    await expect(gvisorBackend.create({ egress: { proxySocket: '/nonexistent' } })).rejects.toThrow(/spec.egress/);
+    await expect(gvisorBackend.create({ egress: { proxySocket: 'relative.sock' } })).rejects.toThrow(/sandbox spec egress.proxySocket: expected an absolute path/);
+    await expect(gvisorBackend.create({ egress: { proxySocket: '/nonexistent/proxy.sock' } })).rejects.toThrow('sandbox spec egress.proxySocket: expected a listening unix socket, found nothing at /nonexistent/proxy.sock');
     await expect(gvisorBackend.create({ memoryMiB: 12 })).rejects.toThrow(/spec.memoryMiB: gvisor needs at least 16 MiB .*found 12/);
   });
 });
