@@ -29,11 +29,11 @@ export interface SandboxSpec {
   /** Which agent runs inside: the small native one (default) or the Node one (to measure the choice). */
   agent?: 'native' | 'node';
   /**
-   * Egress through the host's proxy (and resolver), bwrap and qemu only: the proxy's unix socket
+   * Egress through the host's proxy (and resolver), bwrap, gvisor and qemu only: the proxy's unix socket
    * `proxySocket` (and the resolver's DNS-over-TCP socket `dnsSocket`) are the sandbox's only way
    * out. Every exec gets HTTP_PROXY/HTTPS_PROXY (and the lower-case pair) and RIGOR_DNS_SERVER
-   * naming where they are reached inside: bwrap, the agent relays 127.0.0.1:3128 and :1053 (the
-   * network namespace stays unshared); qemu, a virtio-net device on qemu's user network in
+   * naming where they are reached inside: bwrap and gvisor, the agent relays 127.0.0.1:3128 and :1053 (the
+   * network namespace, or gVisor's netstack, has nothing else); qemu, a virtio-net device on qemu's user network in
    * restricted mode forwards 10.0.2.100:3128 and :53, and routes nothing else. qemu only: each guest
    * connection there is a host process (`rigor-agent --relay`), at most `maxRelays` at once
    * (default DEFAULT_MAX_RELAYS, 32, backends/qemu/sandbox.ts); one beyond is closed unrelayed and
