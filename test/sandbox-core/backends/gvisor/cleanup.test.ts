@@ -40,7 +40,7 @@ function runscPids(): Set<number> {
 
 /**
  * Live processes of sandboxes named `prefix`: named for one (runsc run, the Sentry and the gofer
- * carry the bundle path), in one's cgroup (the Sentry's stubs), or a runsc process that was not there before.
+ * carry the bundle path), in one's cgroup (the Sentry's stubs), or an orphaned runsc process that was not there before.
  */
 function ourProcesses(before: Set<number>, prefix: string): string[] {
   return readProcTable()
@@ -48,7 +48,9 @@ function ourProcesses(before: Set<number>, prefix: string): string[] {
     .filter((entry) => {
       const cmdline = read(`/proc/${entry.pid}/cmdline`).replaceAll('\0', ' ');
       if (cmdline.includes(watchdogName('gvisor'))) return false;
-      const stray = runscPids().has(entry.pid) && !before.has(entry.pid) && !/rigor-(runc|gvisor)-\d+-/.test(cmdline) && !read(`/proc/${entry.pid}/cgroup`).includes('rigor-');
+      // a runsc process left to pid 1 (or to us) that names no sandbox; other test files' runsc processes have parents of their own
+      const orphan = entry.ppid === 1 || entry.ppid === process.pid;
+      const stray = orphan && runscPids().has(entry.pid) && !before.has(entry.pid) && !/rigor-(runc|gvisor)-\d+-/.test(cmdline) && !read(`/proc/${entry.pid}/cgroup`).includes('rigor-');
       return cmdline.includes(prefix) || read(`/proc/${entry.pid}/cgroup`).includes(prefix) || stray;
     })
     .map((entry) => `${entry.pid} ${read(`/proc/${entry.pid}/cmdline`).replaceAll('\0', ' ')}`);
