@@ -10,6 +10,8 @@ declare -A packages=(
   [python3]=python3
   [bwrap]=bubblewrap
   [runc]=runc
+  # the gvisor backend: gVisor's OCI runtime
+  [runsc]=runsc
   [qemu-system-x86_64]=qemu-system-x86
   [busybox]=busybox-static
   [cc]=gcc

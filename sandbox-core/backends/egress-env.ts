@@ -12,15 +12,16 @@ const QEMU_EGRESS_HOST = '10.0.2.100';
 
 /**
  * Where a sandbox with egress reaches the proxy and the resolver, per backend:
- * in bwrap and runc the agent relays its own loopback ports to the sockets
- * bound in (53 would need a capability); qemu forwards two ports of an
- * on-link address of the guest's network.
+ * in bwrap, runc and gvisor the agent relays its own loopback ports to the
+ * sockets bound in (53 would need a capability); qemu forwards two ports of
+ * an on-link address of the guest's network.
  */
 const AGENT_RELAYED = { proxy: { host: '127.0.0.1', port: 3128 }, dns: { host: '127.0.0.1', port: 1053 } } as const;
 
 export const EGRESS_ADDRESSES = {
   bwrap: AGENT_RELAYED,
   runc: AGENT_RELAYED,
+  gvisor: AGENT_RELAYED,
   qemu: { proxy: { host: QEMU_EGRESS_HOST, port: 3128 }, dns: { host: QEMU_EGRESS_HOST, port: 53 } },
 } as const;
 
@@ -62,7 +63,7 @@ export function withEgressEnv<S extends { egress?: { dnsSocket?: string }; env?:
  */
 export async function agentRelays(
   egress: { proxySocket: string; dnsSocket?: string },
-  backend: 'bwrap' | 'runc',
+  backend: 'bwrap' | 'runc' | 'gvisor',
   dir: string,
 ): Promise<{ binds: Array<{ hostPath: string; sandboxPath: string }>; agentArgs: string[] }> {
   checkEgressSockets(egress);

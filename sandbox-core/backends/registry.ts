@@ -6,6 +6,7 @@
 import { bwrapBackend } from './bwrap.ts';
 import { dockerBackend } from './docker.ts';
 import { firecrackerBackend } from './firecracker.ts';
+import { gvisorBackend } from './gvisor.ts';
 import { podmanBackend } from './podman.ts';
 import { processBackend } from './process.ts';
 import { qemuBackend } from './qemu.ts';
@@ -16,6 +17,7 @@ const backends: readonly Backend[] = [
   processBackend,
   bwrapBackend,
   runcBackend,
+  gvisorBackend,
   qemuBackend,
   firecrackerBackend,
   dockerBackend,

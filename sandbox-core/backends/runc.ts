@@ -66,8 +66,12 @@ import { agentRelays, withEgressEnv } from './egress-env.ts';
 import { DEFAULT_PATH } from '../default-path.ts';
 
 const DEFAULT_WORKSPACE = '/workspace';
-/** Where the egress sockets are bound inside: the container's private /dev tmpfs. */
-const EGRESS_SOCKET_DIR = '/dev';
+/**
+ * Where the egress sockets are bound inside (read-only: connect() is not a write to the file system): the
+ * private /tmp tmpfs takes the mount points, so the shared read-only rootfs is never written; runsc's Sentry
+ * makes them there too.
+ */
+const EGRESS_SOCKET_DIR = '/tmp';
 /** Where the Node agent's directory is bound inside (an empty directory of the rootfs). */
 const NODE_AGENT_DIR = '/opt/rigor';
 /**
@@ -122,46 +126,65 @@ export class RuncBackend implements Backend {
     }
     const seccomp = profile ? { name: profile.name, oci: ociSeccomp(profile) } : undefined;
     return new RuncSandbox(withEgressEnv(spec, 'runc'), { limits, seccompProfile: seccomp?.name ?? UNCONFINED }, (sandbox) =>
-      this.#config(sandbox, spec, limits, seccomp?.oci, t0),
+      bundleConfig(sandbox, spec, limits, seccomp?.oci, t0, { rootfs: this.rootfs, egress: 'runc' }),
     ).start(options.signal, t0);
   }
+}
 
-  async #config(sandbox: RuncSandbox, spec: SandboxSpec, limits: Limits, seccomp: OciSeccomp | undefined, t0: number): Promise<OciConfig> {
-    const rootfs = await this.rootfs();
-    sandbox.phases.rootfs = performance.now() - t0;
-    const workspacePath = spec.workspacePath ?? DEFAULT_WORKSPACE;
-    await checkWorkspace(rootfs, workspacePath);
-    const capabilities = spec.capabilities ?? [];
-    const agent = await agentLaunch(spec.agent ?? 'native', capabilities);
-    // egress: the agent relays 127.0.0.1:3128 (and :1053) of the container's own network to the host's sockets
-    const relays = spec.egress ? await agentRelays(spec.egress, 'runc', EGRESS_SOCKET_DIR) : undefined;
-    const hostIds = sandbox.hostIds;
-    if (!hostIds) throw new Error(`${sandbox.id}: no host ids acquired`);
-    return ociConfig({
-      id: sandbox.id,
-      rootfs,
-      workspacePath,
-      workspaceMiB: limits.workspaceMiB,
-      readOnlyBinds: agent.binds,
-      args: [...agent.args, ...(relays?.agentArgs ?? [])],
-      socketBinds: relays?.binds.map(({ hostPath, sandboxPath }) => ({ source: hostPath, destination: sandboxPath })),
-      agentCapabilities: agent.capabilities,
-      env: { PATH: DEFAULT_PATH, HOME: '/root' },
-      cgroupsPath: sandbox.id,
-      memoryMiB: limits.memoryMiB,
-      pidsLimit: limits.pids,
-      swapAccounting: swapAccounting(),
-      hostIds,
-      capabilities,
-      seccomp,
-    });
-  }
+/** What another runtime over runc's bundle (gvisor) makes differently. */
+export interface BundleOptions {
+  /** The staged rootfs (its wait is the `rootfs` phase). */
+  rootfs: () => Promise<string>;
+  /** The commands' RLIMIT_NPROC, through the native agent's --exec-nproc; default none (the pids cgroup bounds them). */
+  execNproc?: number;
+  /** pids.max of the container's cgroup; default limits.pids. */
+  cgroupPids?: number;
+  /** Whose egress addresses the agent relays when the spec asks for egress (egress-env.ts). */
+  egress: 'runc' | 'gvisor';
+}
+
+/** The container's config.json: the staged rootfs, the agent as its process, the spec's workspace, limits and seccomp. */
+export async function bundleConfig(
+  sandbox: RuncSandbox,
+  spec: SandboxSpec,
+  limits: Limits,
+  seccomp: OciSeccomp | undefined,
+  t0: number,
+  options: BundleOptions,
+): Promise<OciConfig> {
+  const rootfs = await options.rootfs();
+  sandbox.phases.rootfs = performance.now() - t0;
+  const workspacePath = spec.workspacePath ?? DEFAULT_WORKSPACE;
+  await checkWorkspace(rootfs, workspacePath);
+  const capabilities = spec.capabilities ?? [];
+  const agent = await agentLaunch(spec.agent ?? 'native', capabilities, options.execNproc);
+  // egress: the agent relays 127.0.0.1:3128 (and :1053) of the container's own network to the host's sockets, bound in
+  const relays = spec.egress ? await agentRelays(spec.egress, options.egress, EGRESS_SOCKET_DIR) : undefined;
+  const hostIds = sandbox.hostIds;
+  if (!hostIds) throw new Error(`${sandbox.id}: no host ids acquired`);
+  return ociConfig({
+    id: sandbox.id,
+    rootfs,
+    workspacePath,
+    workspaceMiB: limits.workspaceMiB,
+    readOnlyBinds: [...agent.binds, ...(relays?.binds ?? []).map(({ hostPath, sandboxPath }) => ({ source: hostPath, destination: sandboxPath }))],
+    args: [...agent.args, ...(relays?.agentArgs ?? [])],
+    agentCapabilities: agent.capabilities,
+    env: { PATH: DEFAULT_PATH, HOME: '/root' },
+    cgroupsPath: sandbox.id,
+    memoryMiB: limits.memoryMiB,
+    pidsLimit: options.cgroupPids ?? limits.pids,
+    swapAccounting: swapAccounting(),
+    hostIds,
+    capabilities,
+    seccomp,
+  });
 }
 
 export const runcBackend = new RuncBackend();
 
 /** Mistakes in the spec, before anything is made; the limits the sandbox gets. */
-function checkSpec(spec: SandboxSpec, backendPidsLimit: number | undefined): Limits {
+export function checkSpec(spec: SandboxSpec, backendPidsLimit: number | undefined): Limits {
   if (spec.network !== undefined && spec.network !== 'none') throw new Error(`spec.network: runc supports only "none", found ${JSON.stringify(spec.network)}`);
   if (spec.seccomp !== undefined && spec.seccomp !== 'default' && spec.seccomp !== 'unconfined') {
     throw new Error(`spec.seccomp: expected "default" or "unconfined", found ${JSON.stringify(spec.seccomp)}`);
@@ -201,14 +224,20 @@ async function checkWorkspace(rootfs: string, workspacePath: string): Promise<vo
  * so it reaps orphans). Node: the host's node with the host's /usr bound
  * read-only (the rootfs's /lib and /lib64 point into /usr) and the bundled
  * agent's directory at /opt/rigor. Either runs its commands as
- * INSIDE_COMMAND_ID with only the granted capabilities.
+ * INSIDE_COMMAND_ID with only the granted capabilities; `execNproc` (native
+ * agent only) bounds the commands' processes by their RLIMIT_NPROC.
  */
 async function agentLaunch(
   kind: 'native' | 'node',
   capabilities: string[],
+  execNproc?: number,
 ): Promise<{ args: string[]; binds: { source: string; destination: string }[]; capabilities: readonly string[] }> {
   const caps = capabilityNumbers(capabilities);
   const dropTo = ['--exec-user', `${INSIDE_COMMAND_ID}:${INSIDE_COMMAND_ID}`, ...(caps.length > 0 ? ['--exec-caps', caps.join(',')] : [])];
+  if (execNproc !== undefined) {
+    if (kind !== 'native') throw new Error('spec.agent: only the native agent bounds its commands by RLIMIT_NPROC (--exec-nproc); use agent: "native"');
+    dropTo.push('--exec-nproc', String(execNproc));
+  }
   if (kind === 'native') return { args: [AGENT_IN_ROOTFS, '--init', ...dropTo], binds: [], capabilities: AGENT_CAPABILITIES };
   const [node, script] = await cachedAgentCommand('node');
   if (!node?.startsWith('/usr/') || !script) {

@@ -9,14 +9,14 @@ export interface SandboxSpec {
   workspacePath?: string;
   /** Network: 'none' = only the sandbox's own loopback (default). */
   network?: 'none';
-  /** Memory limit in MiB (cgroup on bwrap and runc; the VM's size on qemu); default DEFAULT_LIMITS.memoryMiB. */
+  /** Memory limit in MiB (cgroup on bwrap, runc and gvisor; the VM's size on qemu); default DEFAULT_LIMITS.memoryMiB. */
   memoryMiB?: number;
-  /** Most processes and threads at once (cgroup pids.max on bwrap and runc); default DEFAULT_LIMITS.pids. */
+  /** Most processes and threads at once (cgroup pids.max on bwrap and runc; the commands' RLIMIT_NPROC on gvisor and qemu); default DEFAULT_LIMITS.pids. */
   pidsLimit?: number;
   /** Size of the workspace filesystem in MiB (a size-limited tmpfs, charged to the memory limit); default DEFAULT_LIMITS.workspaceMiB. */
   workspaceMiB?: number;
   /**
-   * Syscall filter of bwrap and runc sandboxes: 'default' (rigor's default profile, see
+   * Syscall filter of bwrap, runc and gvisor sandboxes (gvisor: applied by the Sentry): 'default' (rigor's default profile, see
    * sandbox-core/seccomp/) unless 'unconfined' is asked for; `allowSyscalls` takes names out of
    * the default profile's deny list (granting, say, `unshare` to a sandbox that needs it).
    */
@@ -29,11 +29,11 @@ export interface SandboxSpec {
   /** Which agent runs inside: the small native one (default) or the Node one (to measure the choice). */
   agent?: 'native' | 'node';
   /**
-   * Egress through the host's proxy (and resolver), bwrap and qemu only: the proxy's unix socket
+   * Egress through the host's proxy (and resolver), bwrap, gvisor and qemu only: the proxy's unix socket
    * `proxySocket` (and the resolver's DNS-over-TCP socket `dnsSocket`) are the sandbox's only way
    * out. Every exec gets HTTP_PROXY/HTTPS_PROXY (and the lower-case pair) and RIGOR_DNS_SERVER
-   * naming where they are reached inside: bwrap, the agent relays 127.0.0.1:3128 and :1053 (the
-   * network namespace stays unshared); qemu, a virtio-net device on qemu's user network in
+   * naming where they are reached inside: bwrap and gvisor, the agent relays 127.0.0.1:3128 and :1053 (the
+   * network namespace, or gVisor's netstack, has nothing else); qemu, a virtio-net device on qemu's user network in
    * restricted mode forwards 10.0.2.100:3128 and :53, and routes nothing else. qemu only: each guest
    * connection there is a host process (`rigor-agent --relay`), at most `maxRelays` at once
    * (default DEFAULT_MAX_RELAYS, 32, backends/qemu/sandbox.ts); one beyond is closed unrelayed and
@@ -107,7 +107,7 @@ export interface IsolationFacts {
   seccomp: string;
   /** uid the commands run as inside. */
   commandUid: number;
-  /** Host uid the commands run as, or 'guest' when they run in a VM's own kernel. */
+  /** Host uid the commands run as (gvisor: the Sentry's, whose stubs run their code), or 'guest' when they run in a VM's own kernel. */
   commandHostUid: number | 'guest';
   /** Host uid the VMM (qemu) runs as: a uid of the sandbox's own, not root. */
   vmmHostUid?: number;

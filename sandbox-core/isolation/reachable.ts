@@ -24,8 +24,12 @@ export async function checkReachable(path: string, what: string): Promise<void> 
 
 /** A unix socket a sandbox's own uid must connect to: reachable as above, and writable by others (connect needs write). */
 export async function checkConnectable(socket: string, what: string): Promise<void> {
+  const entry = await stat(socket).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(`${what}: expected a listening unix socket, found ${error.code === 'ENOENT' ? 'nothing' : error.code} at ${socket}`);
+  });
+  if (!entry.isSocket()) throw new Error(`${what}: expected a listening unix socket, found another kind of file at ${socket}`);
   await checkReachable(socket, what);
-  const mode = (await stat(socket)).mode & 0o777;
+  const mode = entry.mode & 0o777;
   if (!(mode & 0o002)) {
     throw new Error(`${what}: ${socket} (mode ${mode.toString(8)}) cannot be connected to by the sandbox's unprivileged uids: listen with writableAll (0666)`);
   }

@@ -1,7 +1,7 @@
 /**
  * `sandbox.enforcement`: from inside a sandbox with egress, an attempt the
  * policy blocks, timed, with proof of what did not happen. Per cell one
- * sandbox (bwrap or qemu) behind the real egress path: the policy from YAML,
+ * sandbox (bwrap, gvisor or qemu) behind the real egress path: the policy from YAML,
  * the audit database, our proxy (tunnel mode) and our resolver, and a
  * loopback HTTPS upstream that counts its TCP connections.
  *

@@ -478,11 +478,23 @@ static void reap(void) {
 /* ---- files and stats ---- */
 
 /* File requests check permissions as the exec user would (a root agent must not write where its
- * commands cannot); setfsuid away from 0 also clears the agent's file capabilities meanwhile. */
+ * commands cannot); setfsuid away from 0 also clears the agent's file capabilities meanwhile.
+ * gVisor (runsc 2022) has no setfsuid (it returns -1): where the fsuid did not move, the effective
+ * ids move instead, and the saved ids bring them back (this agent is one thread). */
 static void as_exec_user(int on) {
+  static long moved_euid = -1, moved_egid = -1;
   if (exec_uid < 0) return;
-  if (on) setfsgid((gid_t)exec_gid), setfsuid((uid_t)exec_uid);
-  else setfsuid(geteuid()), setfsgid(getegid());
+  if (on) {
+    setfsgid((gid_t)exec_gid), setfsuid((uid_t)exec_uid);
+    if ((long)setfsuid((uid_t)-1) == exec_uid) return;
+    moved_euid = (long)geteuid(), moved_egid = (long)getegid();
+    if (setresgid((gid_t)-1, (gid_t)exec_gid, (gid_t)-1) == 0) setresuid((uid_t)-1, (uid_t)exec_uid, (uid_t)-1);
+  } else if (moved_euid >= 0) {
+    setresuid((uid_t)-1, (uid_t)moved_euid, (uid_t)-1), setresgid((gid_t)-1, (gid_t)moved_egid, (gid_t)-1);
+    moved_euid = moved_egid = -1;
+  } else {
+    setfsuid(geteuid()), setfsgid(getegid());
+  }
 }
 
 static void write_file(uint32_t id, const unsigned char *body, size_t blen) {

@@ -45,8 +45,6 @@ export interface OciConfigInput {
   workspaceMiB: number;
   /** Host paths bound read-only (the Node agent's /usr and script). */
   readOnlyBinds?: { source: string; destination: string }[];
-  /** Host unix sockets bound in (the egress proxy's and resolver's), each at a path under /dev, whose tmpfs takes the mount point. */
-  socketBinds?: { source: string; destination: string }[];
   /** The process (agent) command line inside the container. */
   args: string[];
   env: Record<string, string>;
@@ -105,11 +103,6 @@ export function ociConfig(input: OciConfigInput): OciConfig {
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
       // no gid=5: the tty group is not mapped in the user namespace (and nothing here allocates a terminal)
       { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
-      // Writable: connect() needs write access to the socket. /dev is private, so the mount points are made in its tmpfs.
-      ...(input.socketBinds ?? []).map(({ source, destination }) => {
-        if (!destination.startsWith('/dev/')) throw new Error(`socket bind ${destination}: expected a path under /dev`);
-        return { destination, type: 'bind', source, options: ['bind', 'rprivate', 'nosuid', 'nodev', 'noexec'] };
-      }),
       { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', `size=${TMP_MIB}m`] },
       ...(input.readOnlyBinds ?? []).map(({ source, destination }) => ({
         destination,

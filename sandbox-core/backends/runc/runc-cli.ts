@@ -1,7 +1,9 @@
 /**
  * The runc verbs the backend uses, each against a private state root
  * (`runc --root`), so `runc list` there shows only our containers and a
- * leftover can be found by listing it.
+ * leftover can be found by listing it. The same verbs drive any OCI runtime
+ * with runc's command line (gVisor's `runsc`): an `OciRuntime` names its
+ * binary and the global flags every call carries.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,31 +11,46 @@ import { execa } from 'execa';
 
 export const RUNC = 'runc';
 
+/** An OCI runtime driven like runc: its binary and the global flags that go before `--root` on every call. */
+export interface OciRuntime {
+  /** The backend that runs it; its sandboxes, temp dirs and cgroups are named rigor-<backend>-<owner pid>-XXXXXX. */
+  backend: string;
+  command: string;
+  flags: readonly string[];
+}
+
+export const RUNC_RUNTIME: OciRuntime = { backend: 'runc', command: RUNC, flags: [] };
+
 export interface RuncOutcome {
   ok: boolean;
   stderr: string;
 }
 
-export async function runc(stateRoot: string, args: string[]): Promise<RuncOutcome> {
-  const result = await execa(RUNC, ['--root', stateRoot, ...args], { reject: false, stdin: 'ignore' });
+/** The runtime's argv for `args` against `stateRoot`. */
+export function runtimeArgs(runtime: OciRuntime, stateRoot: string, args: string[]): string[] {
+  return [...runtime.flags, '--root', stateRoot, ...args];
+}
+
+export async function runc(stateRoot: string, args: string[], runtime: OciRuntime = RUNC_RUNTIME): Promise<RuncOutcome> {
+  const result = await execa(runtime.command, runtimeArgs(runtime, stateRoot, args), { reject: false, stdin: 'ignore' });
   return { ok: result.exitCode === 0, stderr: String(result.stderr).trim() };
 }
 
-/** Like runc() but throws "runc <verb> <id>: <stderr>" on failure. */
-export async function runcOrThrow(stateRoot: string, args: string[]): Promise<void> {
-  const outcome = await runc(stateRoot, args);
-  if (!outcome.ok) throw new Error(`runc ${args.join(' ')}: ${outcome.stderr || 'failed'}`);
+/** Like runc() but throws "<runtime> <verb> <id>: <stderr>" on failure. */
+export async function runcOrThrow(stateRoot: string, args: string[], runtime: OciRuntime = RUNC_RUNTIME): Promise<void> {
+  const outcome = await runc(stateRoot, args, runtime);
+  if (!outcome.ok) throw new Error(`${runtime.command} ${args.join(' ')}: ${outcome.stderr || 'failed'}`);
 }
 
 /** Ids in the state root; [] when the root does not exist (yet or any more), which `runc list` would create. */
-export async function runcList(stateRoot: string): Promise<string[]> {
+export async function runcList(stateRoot: string, runtime: OciRuntime = RUNC_RUNTIME): Promise<string[]> {
   if (!existsSync(stateRoot)) return [];
-  const result = await execa(RUNC, ['--root', stateRoot, 'list', '--quiet'], { reject: false, stdin: 'ignore' });
+  const result = await execa(runtime.command, runtimeArgs(runtime, stateRoot, ['list', '--quiet']), { reject: false, stdin: 'ignore' });
   if (result.exitCode !== 0) return [];
   return String(result.stdout).split('\n').filter(Boolean);
 }
 
 /** `runc delete --force`, synchronously, for the process-exit last resort; ignores a container that is gone. */
-export function runcDeleteSync(stateRoot: string, id: string): void {
-  execFileSync(RUNC, ['--root', stateRoot, 'delete', '--force', id], { stdio: 'ignore', timeout: 5000 });
+export function runcDeleteSync(stateRoot: string, id: string, runtime: OciRuntime = RUNC_RUNTIME): void {
+  execFileSync(runtime.command, runtimeArgs(runtime, stateRoot, ['delete', '--force', id]), { stdio: 'ignore', timeout: 5000 });
 }

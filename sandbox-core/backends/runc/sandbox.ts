@@ -23,7 +23,7 @@ import { signalQuietly } from '../../../base/signal.ts';
 import type { IsolationFacts, SandboxSpec, SandboxStats } from '../types.ts';
 import { cgroupDirsFor, cgroupProcs, dirOf, removeCgroupDirs, thawCgroup, type CgroupDir } from '../../../base/cgroups.ts';
 import type { OciConfig } from './oci-config.ts';
-import { RUNC, runc, runcDeleteSync, runcOrThrow } from './runc-cli.ts';
+import { RUNC_RUNTIME, runc, runcDeleteSync, runcOrThrow, runtimeArgs, type OciRuntime } from './runc-cli.ts';
 
 /** Host paths of one sandbox, all under one temp dir whose name is also the container id and cgroup name. */
 export interface RuncPaths {
@@ -53,22 +53,26 @@ export class RuncSandbox extends ChildSandbox {
   #paused = false;
   #hostIds: HostIds | undefined;
 
-  /** `config` makes the container's config.json once `paths` exist and `hostIds` are held. */
+  /**
+   * `config` makes the container's config.json once `paths` exist and `hostIds` are held; `runtime`
+   * runs it (runc unless told otherwise) and names the sandbox: rigor-<runtime.backend>-<pid>-XXXXXX.
+   */
   constructor(
     spec: SandboxSpec,
     isolation: RuncIsolation,
     private readonly config: (sandbox: RuncSandbox) => Promise<OciConfig>,
+    protected readonly runtime: OciRuntime = RUNC_RUNTIME,
   ) {
     const resources = newResources();
-    const dir = makeSandboxTempDir(resources, 'runc');
-    super('runc', spec, { id: basename(dir), resources });
+    const dir = makeSandboxTempDir(resources, runtime.backend);
+    super(runtime.backend, spec, { id: basename(dir), resources });
     this.limits = isolation.limits;
     this.seccompProfile = isolation.seccompProfile;
     this.paths = { dir, bundle: join(dir, 'bundle'), state: join(dir, 'state') };
     this.cgroups = cgroupDirsFor(this.id);
     // runs after the process groups were SIGKILLed and before the temp dir goes
     this.resources.lastResort.push(() => {
-      runcDeleteSync(this.paths.state, this.id);
+      runcDeleteSync(this.paths.state, this.id, this.runtime);
       removeCgroupDirs(this.cgroups);
       this.#hostIds?.release();
     });
@@ -99,12 +103,13 @@ export class RuncSandbox extends ChildSandbox {
     this.#hostIds = acquireHostIds();
     await mkdir(this.paths.bundle);
     await writeFile(join(this.paths.bundle, 'config.json'), JSON.stringify(await this.config(this)));
-    return { command: 'setpriv', args: ['--pdeathsig', 'KILL', '--', RUNC, '--root', this.paths.state, 'run', '--bundle', this.paths.bundle, this.id] };
+    const run = runtimeArgs(this.runtime, this.paths.state, ['run', '--bundle', this.paths.bundle, this.id]);
+    return { command: 'setpriv', args: ['--pdeathsig', 'KILL', '--', this.runtime.command, ...run] };
   }
 
   protected async terminate(): Promise<void> {
     // A frozen container holds a SIGKILL pending until thawed; delete --force freezes, kills and thaws.
-    if (this.#hasState()) await runc(this.paths.state, this.#paused ? ['delete', '--force', this.id] : ['kill', this.id, 'KILL']);
+    if (this.#hasState()) await runc(this.paths.state, this.#paused ? ['delete', '--force', this.id] : ['kill', this.id, 'KILL'], this.runtime);
     // no container yet: runc run is still making it, and its death takes runc init down with it
     else this.killGroups();
   }
@@ -112,13 +117,13 @@ export class RuncSandbox extends ChildSandbox {
   /** Freeze every process of the container (freezer cgroup); the agent answers nothing until resume(). */
   protected override async pauseProcesses(): Promise<void> {
     if (this.#paused) return;
-    await runcOrThrow(this.paths.state, ['pause', this.id]);
+    await runcOrThrow(this.paths.state, ['pause', this.id], this.runtime);
     this.#paused = true;
   }
 
   protected override async resumeProcesses(): Promise<void> {
     if (!this.#paused) return;
-    await runcOrThrow(this.paths.state, ['resume', this.id]);
+    await runcOrThrow(this.paths.state, ['resume', this.id], this.runtime);
     this.#paused = false;
   }
 
@@ -130,7 +135,7 @@ export class RuncSandbox extends ChildSandbox {
     const pids = runcPid === undefined ? container : [runcPid, ...container];
     const reading = memoryOf(pids);
     return {
-      memory: { ...reading, method: `${reading.method}, over runc run and the container's pids cgroup` },
+      memory: { ...reading, method: `${reading.method}, over ${basename(this.runtime.command)} run and the container's pids cgroup` },
       processes: pids.length,
       limits: limitEvents(this.cgroups),
     };
@@ -140,7 +145,7 @@ export class RuncSandbox extends ChildSandbox {
   protected override async reap(): Promise<void> {
     await super.reap();
     // a runc run that exited normally deleted its container; one killed half-way left state and cgroups
-    if (this.#hasState()) await runc(this.paths.state, ['delete', '--force', this.id]);
+    if (this.#hasState()) await runc(this.paths.state, ['delete', '--force', this.id], this.runtime);
     await this.#removeCgroups();
     // Nothing of the container is left (its cgroups are empty and gone): its uids may serve another sandbox.
     // A reap that failed keeps them until the last resort, so no survivor shares a uid with a new sandbox.

@@ -2,21 +2,21 @@
  * Cgroups left by a rigor that died without its watchdog's help (the
  * watchdog itself killed, or the host rebooted mid-cleanup): named
  * rigor-runc-<owner pid>-XXXXXX like the sandbox temp dirs (which cleanup.ts
- * sweeps), so the owner's death is what marks them stale.
+ * sweeps), so the owner's death is what marks them stale. Another backend on
+ * runc's modules (gvisor) sweeps its own, rigor-<backend>-<owner pid>-.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { processExists, signalQuietly } from '../../../base/signal.ts';
 import { cgroupDirsFor, cgroupProcs, removeCgroupDirs, thawCgroup, type CgroupDir } from '../../../base/cgroups.ts';
 
-const CONTAINER_NAME = /^rigor-runc-(\d+)-/;
 /** A killed, thawed process leaves its cgroup within milliseconds; give up on a directory after this. */
 const RETRIES = 20;
 const RETRY_MS = 50;
 
-/** Thaw, SIGKILL and rmdir every stale container cgroup beside ours; resolves with the directories removed. */
-export async function sweepStaleRuncCgroups(): Promise<string[]> {
-  let busy = staleCgroupDirs();
+/** Thaw, SIGKILL and rmdir every stale container cgroup of `backend` beside ours; resolves with the directories removed. */
+export async function sweepStaleRuncCgroups(backend = 'runc'): Promise<string[]> {
+  let busy = staleCgroupDirs(new RegExp(`^rigor-${backend}-(\\d+)-`));
   const removed: string[] = [];
   for (let attempt = 0; busy.length > 0 && attempt < RETRIES; attempt++) {
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
@@ -31,7 +31,7 @@ export async function sweepStaleRuncCgroups(): Promise<string[]> {
   return removed;
 }
 
-function staleCgroupDirs(): CgroupDir[] {
+function staleCgroupDirs(containerName: RegExp): CgroupDir[] {
   const stale: CgroupDir[] = [];
   for (const parent of cgroupDirsFor('')) {
     let names: string[];
@@ -41,7 +41,7 @@ function staleCgroupDirs(): CgroupDir[] {
       continue;
     }
     for (const name of names) {
-      const owner = CONTAINER_NAME.exec(name)?.[1];
+      const owner = containerName.exec(name)?.[1];
       if (owner === undefined || Number(owner) === process.pid || processExists(Number(owner))) continue;
       stale.push({ controllers: parent.controllers, dir: join(parent.dir, name) });
     }

@@ -5,6 +5,8 @@
  * dead runc left pending is delivered, then rmdirs their cgroups and removes
  * their temp dirs. Why: pdeathsig kills runc and a running container, but a
  * paused one sits frozen with the signal pending and nothing would ever thaw it.
+ * Another backend on runc's modules (gvisor) gets a watchdog of its own for
+ * its rigor-<backend>-<pid>- cgroups and temp dirs.
  */
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
@@ -31,22 +33,27 @@ rm -rf "$temp"/"$prefix"*
 `;
 
 /** The watchdog's $0, so a process listing tells it from a sandbox's processes. */
-export const WATCHDOG_NAME = 'rigor-runc-watchdog';
+export const WATCHDOG_NAME = watchdogName('runc');
 
-let started = false;
+/** The watchdog's $0 for `backend`'s containers (WATCHDOG_NAME for runc). */
+export function watchdogName(backend: string): string {
+  return `rigor-${backend}-watchdog`;
+}
 
-/** Start the watchdog once per process; later calls do nothing. */
-export function ensureRuncWatchdog(): void {
-  if (started) return;
-  started = true;
+const started = new Set<string>();
+
+/** Start the watchdog of `backend`'s containers once per process; later calls do nothing. */
+export function ensureRuncWatchdog(backend = 'runc'): void {
+  if (started.has(backend)) return;
+  started.add(backend);
   const parents = cgroupDirsFor('').map((entry) => entry.dir);
-  const child = spawn('/bin/sh', ['-c', SCRIPT, WATCHDOG_NAME, `rigor-runc-${process.pid}-`, tmpdir(), ...parents], {
+  const child = spawn('/bin/sh', ['-c', SCRIPT, watchdogName(backend), `rigor-${backend}-${process.pid}-`, tmpdir(), ...parents], {
     // its own group and session: a Ctrl-C aimed at rigor must not take the watchdog with it
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],
   });
   child.on('error', () => {
-    started = false;
+    started.delete(backend);
   });
   // rigor may exit while the watchdog waits: neither the child nor its pipe keeps the event loop alive
   child.unref();

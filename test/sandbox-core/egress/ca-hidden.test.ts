@@ -1,41 +1,44 @@
-/** The interception CA's private key cannot be read from inside a bwrap sandbox (which sees only the system's directories) or a qemu guest. */
+/** The interception CA's private key cannot be read from inside a bwrap sandbox (which sees only the system's directories), a gvisor sandbox (the busybox rootfs) or a qemu guest. */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
+import { gvisorBackend } from '../../../sandbox-core/backends/gvisor.ts';
 import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
 import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { defaultCaDir, loadOrCreateCa } from '../../../sandbox-core/proxy/ca.ts';
 
-const available = await bwrapBackend.available();
-// Under the repository: a world-readable place, which a sandbox that bound the host's root would show.
-const cacheHome = join(process.cwd(), '.cache', `ca-hidden-${process.pid}`);
+for (const backend of [bwrapBackend, gvisorBackend]) {
+  const available = await backend.available();
+  // Under the repository: a world-readable place, which a sandbox that bound the host's root would show.
+  const cacheHome = join(process.cwd(), '.cache', `ca-hidden-${backend.name}-${process.pid}`);
 
-describe.skipIf(!available.ok)(`the CA key inside a bwrap sandbox${available.ok ? '' : ` (skipped: ${!available.ok && available.reason})`}`, () => {
-  const previous = process.env.XDG_CACHE_HOME;
-  let sandbox: Sandbox | undefined;
-  afterAll(async () => {
-    await sandbox?.destroy();
-    if (previous === undefined) delete process.env.XDG_CACHE_HOME;
-    else process.env.XDG_CACHE_HOME = previous;
-    rmSync(cacheHome, { recursive: true, force: true });
-  });
+  describe.skipIf(!available.ok)(`the CA key inside a ${backend.name} sandbox${available.ok ? '' : ` (skipped: ${!available.ok && available.reason})`}`, () => {
+    const previous = process.env.XDG_CACHE_HOME;
+    let sandbox: Sandbox | undefined;
+    afterAll(async () => {
+      await sandbox?.destroy();
+      if (previous === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = previous;
+      rmSync(cacheHome, { recursive: true, force: true });
+    });
 
-  it('is not there: neither the CA directory nor the repository holding it exists inside', async () => {
-    mkdirSync(cacheHome, { recursive: true });
-    process.env.XDG_CACHE_HOME = cacheHome;
-    const ca = await loadOrCreateCa(defaultCaDir());
-    expect(readFileSync(join(ca.dir, 'ca.pem'), 'utf8')).toContain('PRIVATE KEY');
-    sandbox = await bwrapBackend.create();
-    const run = (script: string) => sandbox!.exec({ argv: ['sh', '-c', script] });
-    const key = await run(`cat ${join(ca.dir, 'ca.pem')}`);
-    expect(key.exitCode).not.toBe(0);
-    expect(key.stdout.toString()).not.toContain('PRIVATE KEY');
-    for (const path of [ca.dir, cacheHome, process.cwd()]) expect((await run(`test -e ${path}`)).exitCode, `${path} exists inside`).not.toBe(0);
+    it('is not there: neither the CA directory nor the repository holding it exists inside', async () => {
+      mkdirSync(cacheHome, { recursive: true });
+      process.env.XDG_CACHE_HOME = cacheHome;
+      const ca = await loadOrCreateCa(defaultCaDir());
+      expect(readFileSync(join(ca.dir, 'ca.pem'), 'utf8')).toContain('PRIVATE KEY');
+      sandbox = await backend.create();
+      const run = (script: string) => sandbox!.exec({ argv: ['sh', '-c', script] });
+      const key = await run(`cat ${join(ca.dir, 'ca.pem')}`);
+      expect(key.exitCode).not.toBe(0);
+      expect(key.stdout.toString()).not.toContain('PRIVATE KEY');
+      for (const path of [ca.dir, cacheHome, process.cwd()]) expect((await run(`test -e ${path}`)).exitCode, `${path} exists inside`).not.toBe(0);
+    });
   });
-});
+}
 
 const qemu = await qemuBackend.available();
 

@@ -1,7 +1,7 @@
 /**
- * A bwrap, runc or qemu sandbox with `egress` reaches the host only through
- * the proxy: bwrap's and runc's own 127.0.0.1:3128 is relayed by the agent to
- * the proxy's unix socket; a qemu guest's 10.0.2.100:3128 is forwarded by qemu's
+ * A bwrap, runc, gvisor or qemu sandbox with `egress` reaches the host only
+ * through the proxy: the first three's own 127.0.0.1:3128 is relayed by the
+ * agent to the proxy's unix socket; a qemu guest's 10.0.2.100:3128 is forwarded by qemu's
  * restricted user network to `rigor-agent --relay` on the host, joined to
  * the same socket. An allowed request arrives upstream, a blocked one gets
  * 403 and never does, and a direct connection finds nothing.
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
+import { gvisorBackend } from '../../../sandbox-core/backends/gvisor.ts';
 import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
 import { runcBackend } from '../../../sandbox-core/backends/runc.ts';
 import type { Backend, Sandbox } from '../../../sandbox-core/backends/types.ts';
@@ -52,6 +53,7 @@ interface Case {
 const cases: Case[] = [
   { backend: bwrapBackend, proxyUrl: 'http://127.0.0.1:3128', hostAddress: '127.0.0.1', routes: 0, timeoutMs: 30_000 },
   { backend: runcBackend, proxyUrl: 'http://127.0.0.1:3128', hostAddress: '127.0.0.1', routes: 0, timeoutMs: 30_000 },
+  { backend: gvisorBackend, proxyUrl: 'http://127.0.0.1:3128', hostAddress: '127.0.0.1', routes: 0, timeoutMs: 30_000 },
   // qemu's user network calls the host 10.0.2.2; restrict=on must make that (and everything but the guestfwds) unreachable.
   { backend: qemuBackend, proxyUrl: 'http://10.0.2.100:3128', hostAddress: '10.0.2.2', routes: 1, timeoutMs: 120_000 },
 ];

@@ -1,13 +1,22 @@
 /**
  * Escapes tried for real from inside every isolating backend (bwrap, runc,
- * qemu), each asserting that it failed: the core_pattern host-root escape,
+ * gvisor, qemu), each asserting that it failed: the core_pattern host-root escape,
  * every global sysctl, host files the spec does not grant, the agent's
  * channel (forged replies, stopping the agent), and the syscall filter.
- * docs/threat-model.md ties each claim to one of these tests.
+ * gvisor's commands talk to the Sentry, a kernel in user space: its uid map
+ * is the Sentry's own (as a guest's is its kernel's), so its host side is
+ * checked on the host. docs/threat-model.md ties each claim to one of these tests.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
+import { gvisorBackend } from '../../../sandbox-core/backends/gvisor.ts';
+import type { GvisorSandbox } from '../../../sandbox-core/backends/gvisor/sandbox.ts';
+import { compileC } from '../../../base/compile-c.ts';
+import { cgroupProcs, dirOf } from '../../../base/cgroups.ts';
 import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
 import { runcBackend } from '../../../sandbox-core/backends/runc.ts';
 import type { Backend, Sandbox } from '../../../sandbox-core/backends/types.ts';
@@ -17,9 +26,11 @@ import { SANDBOX_ID_ENV } from '../../../sandbox-core/backends/agent-sandbox.ts'
 import { processesWithEnv } from '../../helpers/leftovers.ts';
 
 const CORE_PATTERN = '/proc/sys/kernel/core_pattern';
-const backends: Array<{ backend: Backend; guest: boolean }> = [
+/** guest: the commands' kernel is a VM's; sentry: it is gVisor's Sentry, in user space on the host. */
+const backends: Array<{ backend: Backend; guest: boolean; sentry?: boolean }> = [
   { backend: bwrapBackend, guest: false },
   { backend: runcBackend, guest: false },
+  { backend: gvisorBackend, guest: false, sentry: true },
   { backend: qemuBackend, guest: true },
 ];
 const ready = await Promise.all(backends.map(async ({ backend }) => (await backend.available()).ok));
@@ -43,7 +54,20 @@ function secretLine(path: string): string | undefined {
   }
 }
 
-describe.each(backends.map((entry, index) => ({ ...entry, name: entry.backend.name, skip: !ready[index] })))('$name: escapes from inside', ({ backend, guest, name, skip }) => {
+/** prctl(PR_GET_NO_NEW_PRIVS) as a command sees it, from a static program written into the workspace. */
+async function noNewPrivs(sandbox: Sandbox): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'rigor-test-nnp-'));
+  try {
+    const source = fileURLToPath(new URL('../../fixtures/programs/no-new-privs.c', import.meta.url));
+    await compileC([source], join(dir, 'no-new-privs'), { flags: ['-static', '-O2'] });
+    await sandbox.writeFile('/workspace/no-new-privs', readFileSync(join(dir, 'no-new-privs')), 0o755);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return (await sh(sandbox, '/workspace/no-new-privs')).out.trim();
+}
+
+describe.each(backends.map((entry, index) => ({ ...entry, name: entry.backend.name, skip: !ready[index] })))('$name: escapes from inside', ({ backend, guest, sentry, name, skip }) => {
   let sandbox: Sandbox;
   beforeAll(async () => {
     if (!skip) sandbox = await backend.create({ readyTimeoutMs: 120_000 });
@@ -54,19 +78,46 @@ describe.each(backends.map((entry, index) => ({ ...entry, name: entry.backend.na
 
   it.skipIf(skip)('runs commands as an unprivileged uid, with no_new_privs; host root is not mapped', async () => {
     expect((await sh(sandbox, 'id -u')).out.trim()).not.toBe('0');
-    expect((await sh(sandbox, 'cat /proc/self/status')).out).toMatch(/^NoNewPrivs:\s+1$/m);
-    if (guest) return; // the guest's uid map is its own kernel's: no host uid is involved at all
+    // gVisor's /proc/<pid>/status has no NoNewPrivs line: ask prctl
+    if (sentry) expect(await noNewPrivs(sandbox)).toBe('1');
+    else expect((await sh(sandbox, 'cat /proc/self/status')).out).toMatch(/^NoNewPrivs:\s+1$/m);
+    // the guest's uid map is its own kernel's, the Sentry's its own emulation: no host uid is involved (gvisor's host side is checked below)
+    if (guest || sentry) return;
     const map = (await sh(sandbox, 'cat /proc/self/uid_map')).out.trim().split('\n').map((line) => line.trim().split(/\s+/).map(Number));
     expect(map.length).toBeGreaterThan(0);
     for (const [inside, outside] of map) expect(outside, `uid ${inside} inside maps to host uid 0`).not.toBe(0);
   });
 
   // Not for runc: `runc run` is the runtime, root by design; its container's processes are the sandbox (uid_map above).
-  if (name !== 'runc') {
+  // Nor for gvisor: `runsc run` is root the same way; what runs the commands is checked below.
+  if (name !== 'runc' && !sentry) {
     it.skipIf(skip)('runs as a host uid of its own: no process rigor launched for it is host root', async () => {
       const launched = processesWithEnv(`${SANDBOX_ID_ENV}=${sandbox.id}`);
       expect(launched.length).toBeGreaterThan(0);
       for (const pid of launched) expect(hostUid(pid), `pid ${pid}`).not.toBe(0);
+    });
+  }
+
+  if (sentry) {
+    it.skipIf(skip)('runs the Sentry and every process of its cgroup as a host uid that is not root, with no_new_privs and a seccomp filter', () => {
+      const box = sandbox as GvisorSandbox;
+      const uids = box.readHostUids();
+      // runsc run is root by design (it sets up cgroups and namespaces) and runs no sandboxed code
+      expect(uids.runtime).toBe(0);
+      expect(uids.sentry).not.toBe(0);
+      expect(uids.gofer).toBe(box.hostIds!.agent);
+      // the Sentry, its stub processes (where the commands' code runs on ptrace) and the gofer are the cgroup's members
+      const members = cgroupProcs(dirOf(box.cgroups, 'pids')!);
+      expect(members.length).toBeGreaterThanOrEqual(3);
+      const hostUserNs = readlinkSync('/proc/self/ns/user');
+      for (const pid of members) {
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+        expect(hostUid(pid), `pid ${pid}`).not.toBe(0);
+        expect(status, `pid ${pid}`).toMatch(/^NoNewPrivs:\s+1$/m);
+        expect(status, `pid ${pid}`).toMatch(/^Seccomp:\s+2$/m);
+        // whatever capabilities they hold are over a user namespace of their own, not the host's
+        expect(readlinkSync(`/proc/${pid}/ns/user`), `pid ${pid}`).not.toBe(hostUserNs);
+      }
     });
   }
 

@@ -3,11 +3,18 @@
  * through the spec): the sandbox is told why (a refused fork, an OOM kill, a
  * full workspace), the host keeps nothing of it, and the sandbox still answers.
  * qemu's bound is the guest (its RAM, and RLIMIT_NPROC for its commands): the
- * same attacks stay inside it.
+ * same attacks stay inside it. gvisor's commands meet the Sentry's
+ * RLIMIT_NPROC and tmpfs sizes like a guest's, and the host's memory cgroup,
+ * which holds the Sentry: a memory hog takes the whole sandbox down with it.
  */
-import { statfsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
+import { gvisorBackend, HOST_PIDS_HEADROOM, HOST_PIDS_PER_TASK } from '../../../sandbox-core/backends/gvisor.ts';
+import type { GvisorSandbox } from '../../../sandbox-core/backends/gvisor/sandbox.ts';
+import { dirOf } from '../../../base/cgroups.ts';
 import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
 import { runcBackend } from '../../../sandbox-core/backends/runc.ts';
 import type { Backend, Sandbox, SandboxSpec } from '../../../sandbox-core/backends/types.ts';
@@ -112,5 +119,60 @@ describe.skipIf(!qemuReady)('qemu: limits hit from inside the guest', () => {
     const [, status, kib] = /status (\d+)\n(\d+)/.exec(fill.out)!;
     expect(Number(status)).not.toBe(0);
     expect(Number(kib)).toBeLessThanOrEqual(8 * 1024);
+  });
+});
+
+const gvisorReady = (await gvisorBackend.available()).ok;
+
+/**
+ * gVisor: the commands' fork fails at their RLIMIT_NPROC inside the Sentry, long before the host's
+ * pids.max (a backstop, HOST_PIDS_PER_TASK per task); the workspace is the Sentry's tmpfs; memory is
+ * the host's cgroup around the Sentry, whose OOM kill ends the sandbox as a whole.
+ */
+describe.skipIf(!gvisorReady)('gvisor: limits hit from inside the Sentry', () => {
+  let sandbox: GvisorSandbox | undefined;
+  afterEach(async () => {
+    await sandbox?.destroy();
+    sandbox = undefined;
+  });
+
+  it('a fork loop stops at the pids limit (RLIMIT_NPROC in the Sentry), under the host pids.max; the sandbox still answers', async () => {
+    sandbox = (await gvisorBackend.create({ pidsLimit: 32 })) as GvisorSandbox;
+    const pids = dirOf(sandbox.cgroups, 'pids')!;
+    expect(Number(readFileSync(join(pids, 'pids.max'), 'utf8'))).toBe(32 * HOST_PIDS_PER_TASK + HOST_PIDS_HEADROOM);
+    // busybox sh gives up at the first fork that fails; echo is a builtin, so each line is one sleep started.
+    const loop = await sh(sandbox, 'n=0; while [ $n -lt 200 ]; do sleep 60 & n=$((n+1)); echo $n; done');
+    const started = loop.out.trim().split('\n').filter(Boolean).length;
+    expect(started).toBeGreaterThan(0);
+    // 32 sleeps start: unlike Linux, runsc does not count the shell (forked by the agent as root) among the 32
+    expect(started).toBeLessThanOrEqual(32);
+    expect(loop.err).toMatch(/can't fork|Resource temporarily unavailable/i);
+    // the host's cgroup refused nothing: the limit inside was met first
+    expect((await sandbox.stats()).limits?.forksRefused).toBe(0);
+    expect((await sh(sandbox, 'echo alive')).out).toBe('alive\n');
+  });
+
+  it('the workspace is full at its size and takes no host disk', async () => {
+    sandbox = (await gvisorBackend.create({ workspaceMiB: 8 })) as GvisorSandbox;
+    const free = hostFree();
+    const fill = await sh(sandbox, 'head -c 20971520 /dev/zero > big; echo status $?; du -k big | cut -f1');
+    expect(fill.err).toMatch(/No space left on device|I\/O error/);
+    const [, status, kib] = /status (\d+)\n(\d+)/.exec(fill.out)!;
+    expect(Number(status)).not.toBe(0);
+    expect(Number(kib)).toBeLessThanOrEqual(8 * 1024);
+    expect(free - hostFree()).toBeLessThan(8 * 1024 * 1024);
+    expect((await sh(sandbox, 'rm big && echo freed')).out).toBe('freed\n');
+  });
+
+  it("a memory hog is stopped by the host's memory cgroup, which OOM-kills the sandbox's processes: the sandbox ends, the host keeps nothing", async () => {
+    sandbox = (await gvisorBackend.create({ memoryMiB: 64 })) as GvisorSandbox;
+    const memory = dirOf(sandbox.cgroups, 'memory')!;
+    expect(Number(readFileSync(join(memory, 'memory.limit_in_bytes'), 'utf8'))).toBe(64 * 1024 * 1024);
+    // awk doubles a string until something stops it; here the channel ends with the sandbox
+    await expect(sandbox.exec({ argv: ['awk', 'BEGIN { s = "x"; while (1) s = s s }'], timeoutMs: 60_000 })).rejects.toThrow(/agent channel closed/);
+    // the kernel names the cgroup whose limit it enforced: this sandbox's
+    expect(execFileSync('dmesg').toString()).toMatch(new RegExp(`oom-kill:.*oom_memcg=\\S*/${sandbox.id}[, ]`));
+    await sandbox.destroy();
+    for (const { dir } of sandbox.cgroups) expect(existsSync(dir), dir).toBe(false);
   });
 });

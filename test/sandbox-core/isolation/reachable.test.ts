@@ -1,8 +1,8 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkReachable } from '../../../sandbox-core/isolation/reachable.ts';
+import { checkConnectable, checkReachable } from '../../../sandbox-core/isolation/reachable.ts';
 
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,5 +24,17 @@ describe('checkReachable', () => {
     await expect(checkReachable(join(dir, 'x'), 'what')).resolves.toBeUndefined();
     chmodSync(dir, 0o711);
     await expect(checkReachable(join(dir, 'x'), 'what')).resolves.toBeUndefined();
+  });
+});
+
+describe('checkConnectable', () => {
+  it('says there is no socket where the spec names one, or another kind of file', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rigor-reachable-test-'));
+    chmodSync(dir, 0o711);
+    await expect(checkConnectable(join(dir, 'proxy.sock'), 'sandbox spec egress.proxySocket')).rejects.toThrow(
+      `sandbox spec egress.proxySocket: expected a listening unix socket, found nothing at ${join(dir, 'proxy.sock')}`,
+    );
+    writeFileSync(join(dir, 'file'), '');
+    await expect(checkConnectable(join(dir, 'file'), 'what')).rejects.toThrow(`what: expected a listening unix socket, found another kind of file at ${join(dir, 'file')}`);
   });
 });
