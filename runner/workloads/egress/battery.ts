@@ -81,7 +81,7 @@ export interface BatteryOptions {
   seed: number;
   /** Starts the sender once the egress path exists (host: its TCP port; sandbox: a sandbox on its sockets). */
   sender: (egress: { proxyPort: number; proxySocket: string; dnsSocket: string; egress: Egress }) => Promise<BatterySender & { close(): Promise<void> }>;
-  /** Host unix sockets to offer to host-socket variants (made, listened on, removed by the battery). */
+  /** Where the host unix sockets offered to host-socket variants are made (and removed); default /run/rigor-bypass-<pid>-<seed>. */
   hostSocketDir?: string;
 }
 
@@ -139,6 +139,7 @@ export async function runBattery(options: BatteryOptions): Promise<BatteryResult
   let egress: Egress | undefined;
   let sender: (BatterySender & { close(): Promise<void> }) | undefined;
   const hostSockets: Array<{ close(): unknown }> = [];
+  const cleanups: Array<() => Promise<unknown>> = [];
   try {
     upstreams = await startBatteryUpstreams();
     const up = upstreams;
@@ -177,8 +178,13 @@ export async function runBattery(options: BatteryOptions): Promise<BatteryResult
       list.push({ id, route, shows, ...make(id) });
       attempts.set(cls, list);
     };
-    const routesFor = (connectable: boolean): Route[] => (mode === 'tunnel' ? ['plain', ...(connectable ? (['connect'] as Route[]) : [])] : ['plain', 'intercept']);
+    const canIntercept = sender.sendIntercepted !== undefined;
+    const routesFor = (connectable: boolean): Route[] =>
+      mode === 'tunnel' ? ['plain', ...(connectable ? (['connect'] as Route[]) : [])] : ['plain', ...(canIntercept ? (['intercept'] as Route[]) : [])];
     const notTried: Partial<Record<BypassClass, string>> = {};
+    if (mode === 'intercept' && !canIntercept) {
+      for (const cls of options.classes) if (cls !== 'host-socket') notTried[cls] = 'from inside, plain requests only: the probe speaks no TLS, so no intercepted request was sent';
+    }
 
     for (const cls of options.classes) {
       if (cls === 'alias') {
@@ -220,6 +226,7 @@ export async function runBattery(options: BatteryOptions): Promise<BatteryResult
           }
         }
         if (mode === 'tunnel') notTried.fronting = 'tunnel mode passes a CONNECT tunnel unread: only plain requests are judged';
+        else if (!canIntercept) notTried.fronting = 'from inside, plain requests only: the probe speaks no TLS, so no intercepted request was sent';
       } else if (cls === 'exfil') {
         for (const name of exfilNames) {
           for (const route of routesFor(true)) {
@@ -237,12 +244,19 @@ export async function runBattery(options: BatteryOptions): Promise<BatteryResult
       } else if (cls === 'fail-open') {
         for (const route of routesFor(false)) {
           const port = route === 'intercept' ? up.front.https : up.front.http;
-          for (const v of failOpenVariants(n, seed + 4)) {
-            const host = `Host: ${FRONT_NAME}:${port}`;
-            add(cls, route, `${route} ${JSON.stringify(v.keyLines)}`, (id) =>
+          for (const [index, v] of failOpenVariants(n, seed + 4).entries()) {
+            const front = index % 2 === 0 ? FRONT_NAME : FRONT_ADDRESS;
+            const host = `Host: ${front}:${port}`;
+            add(cls, route, `${route} ${front} ${JSON.stringify(v.keyLines)}`, (id) =>
               route === 'plain'
-                ? { bytes: request(`GET http://${FRONT_NAME}:${port}${INTERNAL_PATH}/v/${id} HTTP/1.1`, [host, ...v.keyLines]) }
-                : { connect: { authority: `${FRONT_NAME}:${port}`, servername: FRONT_NAME, inner: request(`GET ${INTERNAL_PATH}/v/${id} HTTP/1.1`, [host, ...v.keyLines]) } },
+                ? { bytes: request(`GET http://${front}:${port}${INTERNAL_PATH}/v/${id} HTTP/1.1`, [host, ...v.keyLines]) }
+                : {
+                    connect: {
+                      authority: `${front}:${port}`,
+                      servername: front === FRONT_NAME ? FRONT_NAME : undefined,
+                      inner: request(`GET ${INTERNAL_PATH}/v/${id} HTTP/1.1`, [host, ...v.keyLines]),
+                    },
+                  },
             );
           }
         }
@@ -313,7 +327,9 @@ export async function runBattery(options: BatteryOptions): Promise<BatteryResult
       if (!sender.tryUnix) {
         byClass['host-socket'] = { attempts: 0, bypasses: 0, examples: [], routes: {}, notTried: 'host sockets are tried from inside a sandbox only' };
       } else {
-        const socketDir = options.hostSocketDir ?? join(dir, 'host-sockets');
+        // Under /run, as in the review's reproduction (an allow-all proxy's socket there), and removed with the battery.
+        const socketDir = options.hostSocketDir ?? `/run/rigor-bypass-${process.pid}-${seed}`;
+        cleanups.push(() => rm(socketDir, { recursive: true, force: true }));
         const paths = await listenHostSockets(socketDir, hostSockets);
         // The egress sockets' own host paths too: inside, they exist only where the backend bound them.
         const candidates = socketPathVariants([...paths, proxySocket, dnsSocket], n, seed + 5);
@@ -328,6 +344,7 @@ export async function runBattery(options: BatteryOptions): Promise<BatteryResult
     return { byClass, armed, audit: { http: egress.audit.count({ kind: 'http' }), dns: egress.audit.count({ kind: 'dns' }) } };
   } finally {
     for (const server of hostSockets) server.close();
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined);
     await sender?.close().catch(() => undefined);
     await egress?.close().catch(() => undefined);
     await upstreams?.close().catch(() => undefined);
