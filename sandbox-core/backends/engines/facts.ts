@@ -4,8 +4,6 @@
  * `podman info --format json`, plus what rigor itself chose (private or the
  * user's engine, the runtime, the flags it added).
  */
-import type { EngineConnection } from './engine.ts';
-
 export type EngineRuntime = 'runc' | 'runsc';
 
 export interface EngineFacts {
@@ -72,7 +70,7 @@ export function podmanInfo(json: Record<string, unknown>): EngineInfo {
 
 /** facts.engine of a sandbox: the engine's info and what rigor chose. */
 export function engineFacts(
-  connection: EngineConnection,
+  connection: { cli: string; managed: 'private' | 'user' },
   info: EngineInfo,
   chosen: { runtime: EngineRuntime; platform?: string; userns: string; flags: string[] },
 ): EngineFacts {
