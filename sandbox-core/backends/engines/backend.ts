@@ -152,7 +152,9 @@ export class EngineBackend implements Backend {
         runArgs: [...connection.runArgs, ...runtime.args],
         seccomp: { file: seccompFile, name: this.runtime === 'runsc' ? 'gvisor' : (profile?.name ?? UNCONFINED) },
         facts,
-              workspaceUid: this.engine.tmpfsUid ? INSIDE_COMMAND_ID : undefined,
+              // Under runsc (2022) the agent's setfsuid does not switch who its file requests act as: they stay root without
+        // CAP_DAC_OVERRIDE, which a 0755 workspace of the command user refuses; there the workspace is 1777, as on podman.
+        workspaceUid: this.engine.tmpfsUid && this.runtime === 'runc' ? INSIDE_COMMAND_ID : undefined,
         command: [AGENT_IN_ROOTFS, '--init', '--exec-user', `${INSIDE_COMMAND_ID}:${INSIDE_COMMAND_ID}`, ...execCaps(spec.capabilities ?? [])],
       },
       options.signal,
