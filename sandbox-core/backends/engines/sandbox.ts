@@ -30,6 +30,8 @@ import { engineRunArgs } from './run-args.ts';
 const DEFAULT_WORKSPACE = '/workspace';
 /** How docker and podman say that `rm --force` found nothing to remove. */
 const NOT_FOUND = /no such container|no container with name or id/i;
+/** `rm --force` tries before a teardown fails. */
+const RM_ATTEMPTS = 3;
 
 export interface EngineSandboxOptions {
   /** The image tag to run, imported on first use. */
@@ -143,6 +145,12 @@ export class EngineSandbox extends ChildSandbox {
     this.#enginePaused = false;
   }
 
+  /** Host pids in the container's pids cgroup: its processes (under runsc, gVisor's Sentry and gofer). */
+  containerPids(): number[] {
+    const pidsDir = dirOf(this.#cgroups, 'pids') ?? dirOf(this.#cgroups, '');
+    return pidsDir ? cgroupProcs(pidsDir) : [];
+  }
+
   /**
    * PSS of what the host keeps for this sandbox alone: the attached CLI, the
    * engine's per-container process (containerd-shim or conmon: the parent of
@@ -151,8 +159,7 @@ export class EngineSandbox extends ChildSandbox {
    * sandbox, are not in it: `shared` reports them apart.
    */
   override async stats(): Promise<SandboxStats> {
-    const pidsDir = dirOf(this.#cgroups, 'pids') ?? dirOf(this.#cgroups, '');
-    const container = pidsDir ? cgroupProcs(pidsDir) : [];
+    const container = this.containerPids();
     const table = readProcTable();
     const monitor = table.find((entry) => entry.pid === this.#containerPid)?.ppid;
     const cli = this.launcherPid();
@@ -182,8 +189,13 @@ export class EngineSandbox extends ChildSandbox {
     // older engines refuse to kill a frozen container
     if (this.#enginePaused) await runEngine(this.connection, ['unpause', this.id]);
     this.#enginePaused = false;
-    const outcome = await runEngine(this.connection, ['rm', '--force', this.id]);
-    if (!outcome.ok && !NOT_FOUND.test(outcome.stderr)) throw new Error(`${this.id}: ${this.connection.cli} rm --force: ${firstLine(outcome.stderr)}`);
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await runEngine(this.connection, ['rm', '--force', this.id]);
+      if (outcome.ok || NOT_FOUND.test(outcome.stderr)) return;
+      // podman under runsc can find the root filesystem still busy while gVisor's gofer exits: try again shortly
+      if (attempt === RM_ATTEMPTS) throw new Error(`${this.id}: ${this.connection.cli} rm --force: ${firstLine(outcome.stderr)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
   }
 }
 
