@@ -1,6 +1,7 @@
 /**
  * rigor's private dockerd, for real where rigor is root with dockerd on PATH
- * and no engine answers: one per process on a slot of its own, answering on
+ * (whether or not another engine answers; containers started on it with the
+ * CLI directly): one per process on a slot of its own, answering on
  * its socket, with its containers' cgroups and mounts its own; and nothing of
  * it left once stopped, whether by stopPrivateDockerd(), at a normal exit
  * with a sandbox still live, or after a SIGKILL of its rigor (parent-death
@@ -11,7 +12,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readProcTable } from '../../../../base/proc-table.ts';
-import { dockerBackend } from '../../../../sandbox-core/backends/docker.ts';
+import { plainConnection, runEngineOrThrow } from '../../../../sandbox-core/backends/engines/engine.ts';
+import { ensureAgentImage } from '../../../../sandbox-core/backends/engines/image.ts';
+import { buildBusyboxRootfs } from '../../../../sandbox-core/images/busybox-rootfs.ts';
 import {
   dockerdSlotPaths,
   privateDockerd,
@@ -22,7 +25,7 @@ import {
 } from '../../../../sandbox-core/backends/engines/private-dockerd.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/private-dockerd.ts', import.meta.url));
-const runs = privateDockerdBlocker() === null && process.env.DOCKER_HOST === undefined && !existsSync('/var/run/docker.sock');
+const runs = privateDockerdBlocker() === null;
 
 function read(path: string): string {
   try {
@@ -64,13 +67,15 @@ describe('private dockerd paths and flags', () => {
   });
 });
 
-describe.skipIf(!runs)(`private dockerd on this host${runs ? '' : ' (skipped: an engine answers, or not root, or no dockerd)'}`, () => {
+describe.skipIf(!runs)(`private dockerd on this host${runs ? '' : ' (skipped: not root, or no dockerd)'}`, () => {
   it('starts once per process on a slot locked by this pid, answers, and leaves nothing once stopped with a container running', async () => {
     const daemon = await privateDockerd();
     expect(await privateDockerd()).toBe(daemon);
     expect(read(daemon.paths.lock)).toBe(String(process.pid));
-    const sandbox = await dockerBackend.create();
-    expect((await sandbox.exec({ argv: ['echo', 'on the private engine'] })).stdout.toString()).toBe('on the private engine\n');
+    const connection = { ...plainConnection('docker'), env: { DOCKER_HOST: daemon.host } };
+    const image = await ensureAgentImage(connection, await buildBusyboxRootfs());
+    expect(await runEngineOrThrow(connection, ['run', '--rm', '--network', 'none', image, 'echo', 'on the private engine'])).toBe('on the private engine');
+    await runEngineOrThrow(connection, ['run', '--detach', '--network', 'none', image, 'sleep', '1000']);
     const containerd = Number(read(`${daemon.paths.execRoot}/containerd/containerd.pid`));
     expect(slotProcesses(daemon.paths.dir).length).toBeGreaterThanOrEqual(3); // dockerd, containerd, a shim
     expect(mountsUnder(daemon.paths.dataRoot).length).toBeGreaterThan(0); // the container's overlay
@@ -82,10 +87,9 @@ describe.skipIf(!runs)(`private dockerd on this host${runs ? '' : ' (skipped: an
     expect(existsSync(daemon.paths.lock)).toBe(false);
     // the image stays in the data root for the next run
     expect(existsSync(daemon.paths.dataRoot)).toBe(true);
-    await sandbox.destroy().catch(() => undefined);
   }, 180_000);
 
-  it('is stopped by a rigor that exits with a sandbox still live, before the exit completes', async () => {
+  it('is stopped by a rigor that exits with a container still running, before the exit completes', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', fixture, 'exit'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
