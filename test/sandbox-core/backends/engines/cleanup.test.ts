@@ -3,10 +3,14 @@
  * or mid-start (its `<engine> run` starting) leaves behind once the next
  * rigor has run: no container of it, no process in its containers' cgroups,
  * no cgroup, no overlay mount, and (docker) no private dockerd, containerd
- * or shim of its slot. The holder is a real rigor process (fixtures/).
+ * or shim of its slot. The holder is a real rigor process (fixtures/). And
+ * what 12 sandboxes of this process leave, destroyed running, paused, with
+ * their CLI SIGKILLed when ready, or SIGKILLed mid-start: no container, no
+ * process, no storage container, no image layer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -85,6 +89,16 @@ async function nextRun(backend: EngineBackend): Promise<EngineConnection> {
   return backend.connection();
 }
 
+/** Containers the engine's storage holds for this process (podman's --external lists those libpod forgot), and the layers under a private dockerd's data root. */
+async function storageOf(backend: EngineBackend): Promise<{ containers: string[]; layers: number }> {
+  const connection = await backend.connection();
+  const external = backend.engine.cli === 'podman' ? ['--external'] : [];
+  const containers = (await engine(connection, ['ps', '--all', ...external, '--format', '{{.Names}}'])).split('\n').filter((name) => name.startsWith(`${backend.engine.cli}-${process.pid}-`));
+  const dataRoot = connection.env.DOCKER_HOST?.replace(/^unix:\/\/\/run\/rigor\/dockerd\/(\d+)\/sock$/, '/var/cache/rigor/dockerd/$1');
+  const overlay = dataRoot ? readdirSync(dataRoot).map((dir) => join(dataRoot, dir, 'overlay2')).find((dir) => existsSync(dir)) : undefined;
+  return { containers, layers: overlay ? readdirSync(overlay).length : 0 };
+}
+
 for (const { backend, runs } of engines) {
   const cli = backend.engine.cli;
   describe.skipIf(!runs)(`${cli} cleanup after a SIGKILLed rigor${runs ? '' : ' (skipped: needs root and the engine)'}`, () => {
@@ -124,5 +138,40 @@ for (const { backend, runs } of engines) {
       expect(await engine(next, ['ps', '--all', '--quiet', '--filter', `label=${OWNER_LABEL}=${child.pid}`])).toBe('');
       expect(processesMentioning([prefix, ...made]).filter((entry) => !before.has(Number(entry.split(' ')[0])))).toEqual([]);
     }, 180_000);
+
+    it('leaves nothing of 12 sandboxes: destroyed running, paused, with the CLI SIGKILLed when ready, and SIGKILLed mid-start', async () => {
+      await nextRun(backend); // the image imported and stale containers swept before counting
+      const before = await storageOf(backend);
+      // the count sees the image's layer where rigor runs its own dockerd
+      if ((await backend.connection()).managed === 'private') expect(before.layers).toBeGreaterThan(0);
+      const prefix = `${cli}-${process.pid}-`;
+      let failedCreates = 0;
+      for (let i = 0; i < 12; i++) {
+        const kind = i % 4;
+        if (kind === 3) {
+          const creating = backend.create();
+          let cliPid: number | undefined;
+          for (let waited = 0; waited < 30_000 && cliPid === undefined; waited += 2) {
+            cliPid = readProcTable().find((entry) => entry.ppid === process.pid && read(`/proc/${entry.pid}/cmdline`).includes(`--name\0${prefix}`))?.pid;
+            if (cliPid === undefined) await new Promise((resolve) => setTimeout(resolve, 2));
+          }
+          await new Promise((resolve) => setTimeout(resolve, (i * 37) % 150));
+          process.kill(cliPid!, 'SIGKILL');
+          const made = await creating.then((sandbox) => sandbox, () => null);
+          if (made) await made.destroy();
+          else failedCreates += 1;
+          continue;
+        }
+        const sandbox = await backend.create();
+        expect((await sandbox.exec({ argv: ['echo', 'hello'] })).stdout.toString()).toBe('hello\n');
+        if (kind === 1) await sandbox.pause();
+        if (kind === 2) process.kill(readProcTable().find((entry) => entry.ppid === process.pid && read(`/proc/${entry.pid}/cmdline`).includes(sandbox.id))!.pid, 'SIGKILL');
+        await sandbox.destroy();
+      }
+      expect(failedCreates).toBeGreaterThan(0); // some kills landed before ready, or this tested nothing mid-start
+      expect(await storageOf(backend)).toEqual(before);
+      expect(await engine(await backend.connection(), ['ps', '--all', '--quiet', '--filter', `label=${OWNER_LABEL}=${process.pid}`])).toBe('');
+      expect(processesMentioning([prefix])).toEqual([]);
+    }, 300_000);
   });
 }
