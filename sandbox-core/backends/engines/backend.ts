@@ -11,6 +11,7 @@ import { posix } from 'node:path';
 import { cacheEntryPath, defaultCacheRoot, ensureCached } from '../../../base/cache.ts';
 import { which } from '../../../base/which.ts';
 import { AGENT_IN_ROOTFS, buildBusyboxRootfs, type RootfsOptions } from '../../images/busybox-rootfs.ts';
+import { capabilityNumbers } from '../../isolation/capabilities.ts';
 import { INSIDE_COMMAND_ID } from '../../isolation/host-ids.ts';
 import { limitsOf, type Limits } from '../../isolation/limits.ts';
 import { ociSeccomp, seccompProfile } from '../../seccomp/profile.ts';
@@ -18,7 +19,6 @@ import { cacheUntilFailure } from '../cache-until-failure.ts';
 import type { Backend, Sandbox, SandboxSpec } from '../types.ts';
 import { firstLine, runEngine, type Engine, type EngineConnection, type RuntimeChoice } from './engine.ts';
 import { engineFacts, type EngineFacts, type EngineInfo, type EngineRuntime } from './facts.ts';
-import { capabilityNumbers } from '../../isolation/capabilities.ts';
 import { ensureAgentImage } from './image.ts';
 import { probeEngine, type Availability } from './probe.ts';
 import { EngineSandbox } from './sandbox.ts';
@@ -29,6 +29,8 @@ const MIN_MEMORY_MIB = 6;
 const RUNTIMES: readonly EngineRuntime[] = ['runc', 'runsc'];
 /** What `seccomp` says in isolation facts when the spec asked for no filter. */
 const UNCONFINED = 'unconfined';
+/** What `seccomp` says under runsc, as qemu's says of its guest: the commands' calls go to gVisor's Sentry, not the host. */
+const RUNSC_SECCOMP = "none: gVisor's Sentry is the boundary";
 
 export interface EngineBackendOptions {
   rootfs?: RootfsOptions;
@@ -103,7 +105,7 @@ export class EngineBackend implements Backend {
     } catch (error) {
       return { ok: false, reason: (error as Error).message };
     }
-    // `info` answering proves no container can start (cgroups, rlimits, a runtime that does not run here)
+    // `info` answering does not prove that a container starts (cgroups, rlimits, a runtime that does not run here)
     let image: string;
     try {
       image = await this.image();
@@ -146,9 +148,9 @@ export class EngineBackend implements Backend {
         image: () => this.image(),
         limits,
         runArgs: [...connection.runArgs, ...runtime.args],
-        seccomp: { file: seccompFile, name: this.runtime === 'runsc' ? 'gvisor' : (profile?.name ?? UNCONFINED) },
+        seccomp: { file: seccompFile, name: this.runtime === 'runsc' ? RUNSC_SECCOMP : (profile?.name ?? UNCONFINED) },
         facts,
-              // Under runsc (2022) the agent's setfsuid does not switch who its file requests act as: they stay root without
+        // Under runsc (2022) the agent's setfsuid does not switch who its file requests act as: they stay root without
         // CAP_DAC_OVERRIDE, which a 0755 workspace of the command user refuses; there the workspace is 1777, as on podman.
         workspaceUid: this.engine.tmpfsUid && this.runtime === 'runc' ? INSIDE_COMMAND_ID : undefined,
         command: [AGENT_IN_ROOTFS, '--init', '--exec-user', `${INSIDE_COMMAND_ID}:${INSIDE_COMMAND_ID}`, ...execCaps(spec.capabilities ?? [])],
