@@ -5,6 +5,7 @@
  * on PATH, else a reason; podman when `podman info` works and a container
  * of the image starts.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -53,11 +54,32 @@ describe('engine backends on this host', () => {
       env: { ...process.env, HOME: '/nonexistent' },
       reject: false,
     });
-    expect(JSON.parse(asNobody.stdout)).toEqual({
+    expect(JSON.parse(asNobody.stdout).availability).toEqual({
       ok: false,
       reason: 'docker CLI present but no engine answers (/var/run/docker.sock, no DOCKER_HOST); rigor starts a private dockerd only as root',
     });
   });
+
+  it.runIf(privateEngine)("docker with DOCKER_HOST naming an engine: that engine, the user's, used as it is", async () => {
+    // another rigor's private dockerd stands in for a user's engine
+    const holder = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/private-dockerd.ts', import.meta.url)), 'hold'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        holder.stdout!.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('\n')) resolve(out.split('\n')[0]!);
+        });
+        holder.once('exit', (code) => reject(new Error(`the holder exited with ${code}: ${out}`)));
+      });
+      const host = `unix://${(JSON.parse(line) as { dir: string }).dir}/sock`;
+      const fixture = fileURLToPath(new URL('./fixtures/available.ts', import.meta.url));
+      const user = await execa(process.execPath, ['--import', 'tsx', fixture, 'docker'], { env: { ...process.env, DOCKER_HOST: host } });
+      expect(JSON.parse(user.stdout)).toEqual({ availability: { ok: true }, managed: 'user', env: {} });
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  }, 180_000);
 
   it('podman: not on PATH, podman info failing, or available', async () => {
     const availability = await podmanBackend.available();
