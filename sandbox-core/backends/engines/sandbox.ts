@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { cgroupDirsFor, cgroupProcs, dirOf, type CgroupDir } from '../../../base/cgroups.ts';
 import { readProcTable } from '../../../base/proc-table.ts';
+import { signalQuietly } from '../../../base/signal.ts';
 import { DEFAULT_PATH } from '../../default-path.ts';
 import { limitEvents } from '../../isolation/cgroup-limits.ts';
 import { INSIDE_COMMAND_ID } from '../../isolation/host-ids.ts';
@@ -32,6 +33,8 @@ const DEFAULT_WORKSPACE = '/workspace';
 const NOT_FOUND = /no such container|no container with name or id/i;
 /** `rm --force` tries before a teardown fails. */
 const RM_ATTEMPTS = 3;
+/** Looks, 10 ms apart, for the container's shim or conmon to exit after its container was removed. */
+const MONITOR_EXIT_LOOKS = 500;
 
 export interface EngineSandboxOptions {
   /** The image tag to run, imported on first use. */
@@ -57,6 +60,8 @@ export class EngineSandbox extends ChildSandbox {
   #containerPid: number | undefined;
   #cgroups: CgroupDir[] = [];
   #commandHostUid: number | 'guest' | undefined;
+  /** The engine's per-container process (containerd-shim, conmon) and the container id it names. */
+  #monitor: { pid: number; id: string } | undefined;
 
   private constructor(
     private readonly connection: EngineConnection,
@@ -118,9 +123,13 @@ export class EngineSandbox extends ChildSandbox {
 
   /** The container's host pid, cgroups and the host uid its commands run as. */
   async #inspect(): Promise<void> {
-    const pid = Number(await runEngineOrThrow(this.connection, ['inspect', '--format', '{{.State.Pid}}', this.id]));
+    const [fullId, pidText] = (await runEngineOrThrow(this.connection, ['inspect', '--format', '{{.Id}} {{.State.Pid}}', this.id])).split(' ');
+    const pid = Number(pidText);
     if (!Number.isInteger(pid) || pid <= 0) throw new Error(`${this.id}: ${this.connection.cli} inspect gave no pid for the running container`);
     this.#containerPid = pid;
+    const monitor = readProcTable().find((entry) => entry.pid === pid)?.ppid;
+    // the shim or conmon names the container's full id on its command line
+    if (monitor !== undefined && monitor > 1 && fullId && cmdlineOf(monitor).includes(fullId)) this.#monitor = { pid: monitor, id: fullId };
     this.#cgroups = cgroupDirsFor('', readFileSync('/proc/self/mountinfo', 'utf8'), readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
     // under runsc the commands are threads of gVisor's own kernel (the Sentry, the pid inspect gives), not host processes
     this.#commandHostUid = this.options.facts.runtime === 'runsc' ? 'guest' : hostIdOf(readFileSync(`/proc/${pid}/uid_map`, 'utf8'), INSIDE_COMMAND_ID);
@@ -160,10 +169,9 @@ export class EngineSandbox extends ChildSandbox {
    */
   override async stats(): Promise<SandboxStats> {
     const container = this.containerPids();
-    const table = readProcTable();
-    const monitor = table.find((entry) => entry.pid === this.#containerPid)?.ppid;
+    const monitor = this.#monitor?.pid;
     const cli = this.launcherPid();
-    const pids = [...new Set([...(cli === undefined ? [] : [cli]), ...(monitor !== undefined && monitor > 1 ? [monitor] : []), ...container])];
+    const pids = [...new Set([...(cli === undefined ? [] : [cli]), ...(monitor === undefined ? [] : [monitor]), ...container])];
     const reading = memoryOf(pids);
     const monitorName = monitor === undefined ? 'monitor' : commOf(monitor);
     const daemons = this.connection.daemonPids?.() ?? [];
@@ -182,7 +190,17 @@ export class EngineSandbox extends ChildSandbox {
     } finally {
       // no CLI started, no container: asking an engine that may be down would only hide why create() failed
       if (this.child?.pid !== undefined) await (this.#removal ??= this.#removeContainer());
+      await this.#monitorGone();
     }
+  }
+
+  /** The shim or conmon exits on its own once its container is removed; destroy() waits for it, then SIGKILLs it. */
+  async #monitorGone(): Promise<void> {
+    const monitor = this.#monitor;
+    if (!monitor) return;
+    const running = () => cmdlineOf(monitor.pid).includes(monitor.id);
+    for (let look = 0; look < MONITOR_EXIT_LOOKS && running(); look++) await new Promise((resolve) => setTimeout(resolve, 10));
+    if (running()) signalQuietly(monitor.pid, 'SIGKILL');
   }
 
   async #removeContainer(): Promise<void> {
@@ -207,6 +225,14 @@ export function hostIdOf(uidMap: string, inside: number): number {
     if (inside >= start && inside < start + size) return host + (inside - start);
   }
   throw new Error(`uid ${inside} is not mapped in ${JSON.stringify(uidMap)}`);
+}
+
+function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
 }
 
 function commOf(pid: number): string {

@@ -4,8 +4,8 @@
  * CLI directly): one per process on a slot of its own, answering on
  * its socket, with its containers' cgroups and mounts its own; and nothing of
  * it left once stopped, whether by stopPrivateDockerd(), at a normal exit
- * with a sandbox still live, or after a SIGKILL of its rigor (parent-death
- * SIGTERM).
+ * with a container still running, or after a SIGKILL of its rigor (parent-death
+ * SIGTERM, and the next daemon on the slot).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -100,7 +100,7 @@ describe.skipIf(!runs)(`private dockerd on this host${runs ? '' : ' (skipped: no
     expect(existsSync(dir)).toBe(false);
   }, 180_000);
 
-  it('stops itself when its rigor is SIGKILLed (parent-death SIGTERM)', async () => {
+  it('stops itself when its rigor is SIGKILLed (parent-death SIGTERM); the next private dockerd on the slot reclaims whatever it left', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', fixture, 'hold'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -112,12 +112,18 @@ describe.skipIf(!runs)(`private dockerd on this host${runs ? '' : ' (skipped: no
     });
     const { dir, pids } = JSON.parse(line) as { dir: string; pids: number[] };
     child.kill('SIGKILL');
-    // dockerd stops its container and containerd itself; wait for it by counting, up to 300 looks
-    let left = slotProcesses(dir, pids);
-    for (let look = 0; look < 300 && left.length > 0; look++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      left = slotProcesses(dir, pids);
+    // dockerd stops containerd and itself; wait for them by counting, up to 600 looks
+    const daemonsLeft = () => slotProcesses(dir, pids).filter((entry) => pids.includes(Number(entry.split(' ')[0])));
+    for (let look = 0; look < 600 && daemonsLeft().length > 0; look++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(daemonsLeft()).toEqual([]);
+    // a shim whose container outlived the daemon's shutdown is the next daemon's to reclaim, when it takes the slot
+    const next = await privateDockerd();
+    try {
+      expect(next.paths.dir, 'the next private dockerd takes the lowest free slot: the dead one').toBe(dir);
+      const own = [next.pid, Number(read(`${next.paths.execRoot}/containerd/containerd.pid`))];
+      expect(slotProcesses(dir).filter((entry) => !own.includes(Number(entry.split(' ')[0])))).toEqual([]);
+    } finally {
+      await stopPrivateDockerd();
     }
-    expect(left).toEqual([]);
   }, 180_000);
 });
