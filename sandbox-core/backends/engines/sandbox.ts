@@ -62,6 +62,8 @@ export class EngineSandbox extends ChildSandbox {
   #commandHostUid: number | 'guest' | undefined;
   /** The engine's per-container process (containerd-shim, conmon) and the container id it names. */
   #monitor: { pid: number; id: string } | undefined;
+  /** The container's full id, when it was made but never inspected (a failed create). */
+  #fullId: string | undefined;
 
   private constructor(
     private readonly connection: EngineConnection,
@@ -194,16 +196,24 @@ export class EngineSandbox extends ChildSandbox {
     }
   }
 
-  /** The shim or conmon exits on its own once its container is removed; destroy() waits for it, then SIGKILLs it. */
+  /**
+   * The shim or conmon exits on its own once its container is removed; destroy() waits for it, then SIGKILLs
+   * it. Found by the container id on its command line (a create() that failed never learnt its pid).
+   */
   async #monitorGone(): Promise<void> {
-    const monitor = this.#monitor;
-    if (!monitor) return;
-    const running = () => cmdlineOf(monitor.pid).includes(monitor.id);
-    for (let look = 0; look < MONITOR_EXIT_LOOKS && running(); look++) await new Promise((resolve) => setTimeout(resolve, 10));
-    if (running()) signalQuietly(monitor.pid, 'SIGKILL');
+    const id = this.#monitor?.id ?? this.#fullId;
+    if (!id) return;
+    const monitors = () =>
+      readProcTable()
+        .filter((entry) => entry.state !== 'Z' && /^(conmon|containerd-shim)/.test(commOf(entry.pid)) && cmdlineOf(entry.pid).includes(id))
+        .map((entry) => entry.pid);
+    for (let look = 0; look < MONITOR_EXIT_LOOKS && monitors().length > 0; look++) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (const pid of monitors()) signalQuietly(pid, 'SIGKILL');
   }
 
   async #removeContainer(): Promise<void> {
+    // a container made by a create() that failed: its id finds its shim or conmon once it is removed
+    if (!this.#monitor) this.#fullId = (await runEngine(this.connection, ['inspect', '--format', '{{.Id}}', this.id])).stdout || undefined;
     // older engines refuse to kill a frozen container
     if (this.#enginePaused) await runEngine(this.connection, ['unpause', this.id]);
     this.#enginePaused = false;
