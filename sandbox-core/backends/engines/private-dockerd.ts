@@ -130,8 +130,6 @@ export interface PrivateDockerd {
   host: string;
   /** Flags rigor started it with (data and run paths left out). */
   flags: string[];
-  /** Runtimes it has beyond runc. */
-  runtimes: string[];
 }
 
 interface DaemonState {
@@ -195,6 +193,7 @@ async function startPrivateDockerd(): Promise<PrivateDockerd> {
     child.unref();
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const failedToSpawn = new Promise<never>((_, reject) => child.once('error', reject));
+    failedToSpawn.catch(() => undefined); // awaited below only while starting
     const pid = child.pid;
     if (pid === undefined) await failedToSpawn;
     const daemon: PrivateDockerd = {
@@ -202,15 +201,16 @@ async function startPrivateDockerd(): Promise<PrivateDockerd> {
       pid: pid!,
       host: `unix://${paths.socket}`,
       flags: [...PRIVATE_DOCKERD_FLAGS],
-      runtimes: runsc ? [RUNSC_RUNTIME] : [],
     };
     const unregister = atExitAfterSandboxes(() => stopSync(daemon));
     state.running = { daemon, exited, unregister };
     try {
       await Promise.race([waitForSocket(paths.socket, exited), failedToSpawn]);
     } catch (error) {
+      // read before the stop removes the run dir
+      const logLine = lastLogLine(paths.log);
       await stopPrivateDockerd();
-      throw new Error(`private dockerd (slot ${paths.slot}) did not start: ${(error as Error).message}; its log ${paths.log} ends: ${lastLogLine(paths.log)}`);
+      throw new Error(`private dockerd (slot ${paths.slot}) did not start: ${(error as Error).message}; its log ended: ${logLine}`);
     }
     return daemon;
   } catch (error) {
