@@ -14,8 +14,8 @@ import type { Shown } from './source.ts';
 
 export interface PublishedRow {
   publisher: string;
-  /** The source as written, and a link when it is a URL. */
-  source: { text: string; href: string | null };
+  /** The source as written, a short label for it, and a link when it is a URL. */
+  source: { text: string; label: string; href: string | null };
   /** The source's date (not `date`: the templates have a helper of that name). */
   sourceDate: string | null;
   version: string | null;
@@ -33,6 +33,14 @@ export interface PublishedRow {
 }
 
 const isUrl = (text: string) => /^https?:\/\//.test(text);
+
+/** A URL shortened to its host and last path segment when long (the whole text is the link's title). */
+export function sourceLabel(text: string): string {
+  if (!isUrl(text) || text.length <= 48) return text;
+  const url = new URL(text);
+  const last = url.pathname.split('/').filter(Boolean).pop();
+  return last ? `${url.hostname}/…/${last}` : url.hostname;
+}
 
 /** Our value of one statistic of a metric in one cell, or why there is none. */
 function ourValue(input: ArtifactInput | null, cellId: string, metric: string, stat: Stat): { ours: Shown | null; oursMissing: string | null } {
@@ -69,7 +77,7 @@ export function publishedRows(rig: Rig | null, newest: ArtifactInput | null): Pu
     const stat = figure.stat ?? 'median';
     return {
       publisher: figure.publisher,
-      source: { text: figure.source, href: isUrl(figure.source) ? figure.source : null },
+      source: { text: figure.source, label: sourceLabel(figure.source), href: isUrl(figure.source) ? figure.source : null },
       sourceDate: figure.date ?? null,
       version: figure.version ?? null,
       host: figure.host,

@@ -85,8 +85,14 @@ export function engineCycleWorkload(connector: EngineConnector): Workload {
     validateParams: engineCycleProblems,
     cannotFill: cannotFillEngineCycle,
     skipReason: (params) => connector.skipReason(params.engine as Params['engine'], (params.runtime as Params['runtime']) ?? 'runc'),
-    run: (ctx) => runEngineCycle(ctx, EngineCycleParams.parse(ctx.params), connector),
+    run: (ctx) => runEngineCycle(ctx, paramsOf(ctx.params), connector),
   };
+}
+
+/** The cell's own params, checked when the rig was loaded; keys that only name the cell (or set its sampling) are not ours. */
+function paramsOf(params: Record<string, unknown>): Params {
+  const own = Object.fromEntries(Object.keys(EngineCycleParams.shape).filter((key) => params[key] !== undefined).map((key) => [key, params[key]]));
+  return EngineCycleParams.parse(own);
 }
 
 /** What the command prints when it is the default, checked so an error path is never timed. */

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { assertValidArtifact } from '../../../runner/artifact/validate.ts';
 import type { ArtifactInput } from '../../../runner/site/model/artifact-ref.ts';
+import { sourceLabel } from '../../../runner/site/model/published.ts';
 import { buildSiteModel, type SiteModel } from '../../../runner/site/model/site.ts';
 import { rigPagePath } from '../../../runner/site/render/links.ts';
 import { renderPages } from '../../../runner/site/render/pages.ts';
@@ -77,7 +78,7 @@ describe('published figures on the rig page', () => {
     const [docker, podman] = model.rigs[0]!.published;
     expect(docker).toMatchObject({
       publisher: 'elsewhere',
-      source: { text: 'https://example.org/benchmarks.md', href: 'https://example.org/benchmarks.md' },
+      source: { text: 'https://example.org/benchmarks.md', label: 'https://example.org/benchmarks.md', href: 'https://example.org/benchmarks.md' },
       cell: 'engine=docker',
       stat: 'median',
       sourceDate: '2026-01-20',
@@ -86,7 +87,7 @@ describe('published figures on the rig page', () => {
       oursMissing: null,
     });
     expect(podman).toMatchObject({
-      source: { text: 'owner/repo/BENCHMARK.md', href: null },
+      source: { text: 'owner/repo/BENCHMARK.md', label: 'owner/repo/BENCHMARK.md', href: null },
       cell: 'engine=podman',
       stat: 'p95',
       figure: { value: 0.31, unit: 's', asWritten: null },
@@ -99,9 +100,15 @@ describe('published figures on the rig page', () => {
     expect(html.match(/published by elsewhere, not measured here<\/span>/g)).toHaveLength(2);
     expect(html).toContain('<span class="published-figure" title="published by elsewhere, not measured here">~350ms</span>');
     expect(html).toContain('0.31 s');
-    expect(html).toContain('<a href="https://example.org/benchmarks.md">https://example.org/benchmarks.md</a>');
+    expect(html).toContain('<a href="https://example.org/benchmarks.md" title="https://example.org/benchmarks.md">https://example.org/benchmarks.md</a>');
     expect(html).toContain('data-pointer="/cells/0/metrics/run_ms/summary/median" data-value="220"');
     expect(html).toContain('skipped: backend podman unavailable: podman not on PATH');
+  });
+
+  it('label a long URL by its host and file, keeping the whole URL as the link', () => {
+    const url = 'https://github.com/thrashr888/agentkernel/blob/dc86052f4077f9dac8586148d5e668e98150d9b1/docs/benchmarks.md';
+    expect(sourceLabel(url)).toBe('github.com/…/benchmarks.md');
+    expect(sourceLabel('owner/repo/a/very/long/path/that/is/not/a/url/at/all/BENCHMARK.md')).toBe('owner/repo/a/very/long/path/that/is/not/a/url/at/all/BENCHMARK.md');
   });
 
   it('are never judged: gates and ratios read only the cells', () => {
