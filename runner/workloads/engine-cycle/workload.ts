@@ -30,6 +30,9 @@ type Mode = (typeof MODES)[number];
 
 const DEFAULT_COMMAND = ['echo', 'hello'];
 const DEFAULTS = { cycles: 100, parallel: 10, requests: 100 } as const;
+/** `rm` attempts while the engine says the container's mounts are busy, and the pause between them. */
+const RM_ATTEMPTS = 10;
+const RM_RETRY_PAUSE_MS = 50;
 
 /** The metrics each mode fills. */
 export const MODE_METRICS: Record<Mode, readonly string[]> = {
@@ -128,11 +131,33 @@ async function runEngineCycle(ctx: CellContext, p: Params, connector: EngineConn
     live.add(name);
     const values: SampleValues = {};
     const start = performance.now();
-    for (const step of BREAKDOWN_STEPS) values[`${step}_ms`] = (await timed(steps[step], signal, step === 'exec' ? expect : undefined)).wallMs;
+    for (const step of BREAKDOWN_STEPS) {
+      values[`${step}_ms`] = step === 'rm' ? await removeTimed(steps.rm, signal) : (await timed(steps[step], signal, step === 'exec' ? expect : undefined)).wallMs;
+    }
     values.cycle_ms = performance.now() - start;
     live.delete(name);
     return values;
   };
+  /**
+   * `rm` until the container is gone: podman 4.3 sometimes refuses the first
+   * right after `stop` ("unlinkat …/userdata/shm: device or resource busy",
+   * its own cleanup still unmounting), and a user would run it again (which
+   * then removes it, or finds it already gone). Timed from the first spawn to
+   * the exit of the last; the retries are counted in facts.rm_retries.
+   */
+  const removeTimed = async (step: StepCommand, signal: AbortSignal) => {
+    const start = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      const run = await spawner.run(step, { env: engine.env, output: 'discard', timeoutMs, signal });
+      if (run.exitCode === 0) return attempt === 1 ? run.wallMs : performance.now() - start;
+      // the busy attempt removed it from the engine's records after all
+      if (attempt > 1 && /no such container/.test(run.stderrTail)) return performance.now() - start;
+      if (attempt === RM_ATTEMPTS || !/device or resource busy/.test(run.stderrTail)) return failedStep(step, run);
+      rmRetries++;
+      await new Promise((resolve) => setTimeout(resolve, RM_RETRY_PAUSE_MS));
+    }
+  };
+  let rmRetries = 0;
   const runRm = async (signal: AbortSignal) => {
     const name = nextName();
     live.add(name);
@@ -205,6 +230,7 @@ async function runEngineCycle(ctx: CellContext, p: Params, connector: EngineConn
       ...(p.mode === 'concurrent' ? { requests: p.requests ?? DEFAULTS.requests } : {}),
       ...(loadRuns.length > 0 ? { load_runs: loadRuns, percentile: 'Hyndman & Fan type 7 over the run\'s latencies' } : {}),
       ...(swept.length > 0 ? { swept_leftovers: swept } : {}),
+      ...(rmRetries > 0 ? { rm_retries: rmRetries } : {}),
     };
   }
 }
@@ -218,8 +244,12 @@ async function warmHelpers(spawner: Spawner, count: number): Promise<void> {
 /** One command timed from spawn to exit; a non-zero exit or unexpected output fails the cell with the engine's words. */
 async function timedStep(spawner: Spawner, engine: EngineCli, step: StepCommand, opts: { timeoutMs: number; signal: AbortSignal; stdout?: string }): Promise<TimedRun> {
   const run = await spawner.run(step, { env: engine.env, output: opts.stdout === undefined ? 'discard' : 'keep', timeoutMs: opts.timeoutMs, signal: opts.signal });
-  const shown = step.argv.join(' ');
-  if (run.exitCode !== 0) throw new Error(`${shown} ${run.signal ? `was killed by ${run.signal}` : `exited ${run.exitCode}`}: ${run.stderrTail.trim().split('\n').slice(-3).join(' | ')}`);
-  if (opts.stdout !== undefined && run.stdoutTail !== opts.stdout) throw new Error(`${shown} printed ${JSON.stringify(run.stdoutTail?.slice(0, 200))}, expected ${JSON.stringify(opts.stdout)}`);
+  if (run.exitCode !== 0) failedStep(step, run);
+  if (opts.stdout !== undefined && run.stdoutTail !== opts.stdout) throw new Error(`${step.argv.join(' ')} printed ${JSON.stringify(run.stdoutTail?.slice(0, 200))}, expected ${JSON.stringify(opts.stdout)}`);
   return run;
+}
+
+/** A command that did not succeed, said with the engine's last words. */
+function failedStep(step: StepCommand, run: TimedRun): never {
+  throw new Error(`${step.argv.join(' ')} ${run.signal ? `was killed by ${run.signal}` : `exited ${run.exitCode}`}: ${run.stderrTail.trim().split('\n').slice(-3).join(' | ')}`);
 }
