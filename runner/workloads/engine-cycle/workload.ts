@@ -173,13 +173,15 @@ async function runEngineCycle(ctx: CellContext, p: Params, connector: EngineConn
   };
 
   let once: (index: number, signal: AbortSignal) => Promise<SampleValues>;
+  // Load runs keep this many commands in flight: their spawner helpers start before sampling, not inside a run's wall time.
+  let inFlight = 1;
   if (p.mode === 'run-rm') {
     once = async (_index, signal) => ({ run_ms: await runRm(signal) });
   } else if (p.mode === 'breakdown') {
     once = async (_index, signal) => lifecycle(signal);
   } else if (p.mode === 'cycles') {
     const waves = waveSizes(p.cycles ?? DEFAULTS.cycles, p.parallel ?? DEFAULTS.parallel);
-    await warmHelpers(spawner, Math.max(...waves));
+    inFlight = Math.max(...waves);
     once = async (index, signal) => {
       const latencies: number[] = [];
       const start = performance.now();
@@ -194,7 +196,7 @@ async function runEngineCycle(ctx: CellContext, p: Params, connector: EngineConn
     };
   } else {
     const requests = p.requests ?? DEFAULTS.requests;
-    await warmHelpers(spawner, requests);
+    inFlight = requests;
     once = async (index, signal) => {
       const start = performance.now();
       const latencies = await Promise.all(Array.from({ length: requests }, () => runRm(signal)));
@@ -206,6 +208,7 @@ async function runEngineCycle(ctx: CellContext, p: Params, connector: EngineConn
   }
 
   try {
+    if (inFlight > 1) await warmHelpers(spawner, inFlight);
     const result = await sampleLoop(ctx, failuresAsWorkloadErrors(once));
     return { ...result, facts: factsOf() };
   } catch (error) {
@@ -235,7 +238,7 @@ async function runEngineCycle(ctx: CellContext, p: Params, connector: EngineConn
   }
 }
 
-/** Start `count` spawner helpers before sampling, so none starts inside a load run's wall time. */
+/** Start `count` spawner helpers (the native spawner keeps one per command in flight). */
 async function warmHelpers(spawner: Spawner, count: number): Promise<void> {
   const warm = (spawner as Spawner & { warm?: () => Promise<void> }).warm?.bind(spawner);
   if (warm) await Promise.all(Array.from({ length: count }, () => warm()));
