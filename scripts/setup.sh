@@ -21,6 +21,10 @@ declare -A packages=(
   [mitmdump]=mitmproxy
   # the callgrind workload: instructions counted, not timed
   [valgrind]=valgrind
+  # the docker and podman backends (as root rigor starts its own dockerd when none answers) and gVisor under them
+  [dockerd]=docker.io
+  [podman]=podman
+  [runsc]=runsc
   # the project's guest kernel (kernel/), built from Debian's source on first use
   [make]=make
   [flex]=flex

@@ -121,10 +121,6 @@ export class EngineBackend implements Backend {
     return ensureAgentImage(connection, await buildBusyboxRootfs(this.options.rootfs));
   });
 
-  async prepare(): Promise<void> {
-    await this.image();
-  }
-
   async create(spec: SandboxSpec = {}, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
     const t0 = performance.now();
     const limits = checkEngineSpec(this.name, spec, this.options.pidsLimit);

@@ -51,6 +51,8 @@ export interface EngineConnection {
   daemonFlags: string[];
   /** How container ids map to host ids when rigor chose it (podman's --uidmap); otherwise read from `info`. */
   userns?: string;
+  /** The verb and flags that kill and remove containers at once (podman's rm waits 10 s on SIGTERM unless told --time 0). */
+  removeArgs: string[];
   /** Pids of the engine's daemons shared by every sandbox (a private dockerd and its containerd), for stats().shared. */
   daemonPids?: () => number[];
   /** Why no engine can be reached, when rigor knows before asking the CLI (a private dockerd that did not start). */
@@ -59,7 +61,7 @@ export interface EngineConnection {
 
 /** The CLI talking to whatever engine its own configuration names: nothing added. */
 export function plainConnection(cli: string): EngineConnection {
-  return { cli, env: {}, globalArgs: [], runArgs: [], managed: 'user', daemonFlags: [] };
+  return { cli, env: {}, globalArgs: [], runArgs: [], managed: 'user', daemonFlags: [], removeArgs: ['rm', '--force'] };
 }
 
 /** The CLI's environment: rigor's own plus the connection's (the CLI needs HOME, XDG_RUNTIME_DIR and the like). */
@@ -102,7 +104,7 @@ export async function runEngineOrThrow(connection: EngineConnection, args: strin
 
 /** `<cli> rm -f <name>`, synchronously, for the process-exit last resort; a container already gone is fine. */
 export function removeContainerSync(connection: EngineConnection, name: string): void {
-  execFileSync(connection.cli, cliArgs(connection, ['rm', '-f', name]), { stdio: 'ignore', timeout: 10_000, env: connectionEnv(connection) });
+  execFileSync(connection.cli, cliArgs(connection, [...connection.removeArgs, name]), { stdio: 'ignore', timeout: 10_000, env: connectionEnv(connection) });
 }
 
 export function firstLine(text: string): string {

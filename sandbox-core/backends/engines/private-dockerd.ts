@@ -145,8 +145,8 @@ const state: DaemonState = ((globalThis as Record<symbol, unknown>)[STATE_KEY] ?
 
 /** Why this process cannot start a private dockerd, or null when it can. */
 export function privateDockerdBlocker(): string | null {
-  if (process.getuid?.() !== 0) return 'no Docker engine answers, and rigor starts a private dockerd only as root';
-  if (!which('dockerd')) return 'no Docker engine answers, and dockerd is not on PATH to start a private one (apt-get install docker.io)';
+  if (process.getuid?.() !== 0) return 'rigor starts a private dockerd only as root';
+  if (!which('dockerd')) return 'dockerd is not on PATH to start a private one (apt-get install docker.io)';
   if (!which('setpriv')) return 'setpriv (util-linux) not on PATH';
   return null;
 }

@@ -60,7 +60,8 @@ export function engineRunArgs(input: EngineRunInput): string[] {
   if (!input.engineArgs.some((arg) => arg.startsWith('nofile='))) args.push('--ulimit', 'nofile=1024:1024');
   // swap capped at the memory limit, so the limit cannot be dodged by swapping
   args.push('--memory', `${input.memoryMiB}m`, '--memory-swap', `${input.memoryMiB}m`);
-  args.push('--hostname', input.name, '--workdir', input.workspacePath);
+  // an engine stopping it (a daemon shutting down) kills it after 1 s, not 10: the agent has nothing to save
+  args.push('--stop-timeout', '1', '--hostname', input.name, '--workdir', input.workspacePath);
   for (const [key, value] of Object.entries(input.env)) args.push('--env', `${key}=${value}`);
   args.push(...input.engineArgs);
   args.push(input.image, ...input.command);

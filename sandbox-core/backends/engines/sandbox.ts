@@ -190,7 +190,7 @@ export class EngineSandbox extends ChildSandbox {
     if (this.#enginePaused) await runEngine(this.connection, ['unpause', this.id]);
     this.#enginePaused = false;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await runEngine(this.connection, ['rm', '--force', this.id]);
+      const outcome = await runEngine(this.connection, [...this.connection.removeArgs, this.id]);
       if (outcome.ok || NOT_FOUND.test(outcome.stderr)) return;
       // podman under runsc can find the root filesystem still busy while gVisor's gofer exits: try again shortly
       if (attempt === RM_ATTEMPTS) throw new Error(`${this.id}: ${this.connection.cli} rm --force: ${firstLine(outcome.stderr)}`);

@@ -9,20 +9,34 @@ import { processExists } from '../../../base/signal.ts';
 import { runEngine, type EngineConnection } from './engine.ts';
 import { OWNER_LABEL } from './run-args.ts';
 
-/** Names of the containers in `<engine> ps` lines "<name>\t<owner pid>" whose owner is not alive. */
+/**
+ * Names of the containers in `<engine> ps` lines "<name>\t<labels>" whose owner is not alive. The labels
+ * are printed as docker does ("a=1,rigor.owner=42") or podman ("map[a:1 rigor.owner:42]"): one template
+ * serves both, where `.Label "x"` is docker's alone.
+ */
 export function staleContainers(psOutput: string, alive: (pid: number) => boolean): string[] {
+  const owner = new RegExp(`(?:^|[ ,\\[])${OWNER_LABEL.replace('.', '\\.')}[=:](\\d+)(?:$|[ ,\\]])`);
   return psOutput
     .split('\n')
     .map((line) => line.trim().split('\t'))
-    .filter(([name, owner]) => name && owner && /^\d+$/.test(owner) && Number(owner) !== process.pid && !alive(Number(owner)))
-    .map(([name]) => name!);
+    .flatMap(([name, labels]) => {
+      const pid = Number(owner.exec(labels ?? '')?.[1]);
+      return name && Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid) ? [name] : [];
+    });
 }
 
 /** `rm -f` every stale rigor container of the engine; returns their names. */
 export async function sweepStaleContainers(connection: EngineConnection): Promise<string[]> {
-  const listed = await runEngine(connection, ['ps', '--all', '--filter', `label=${OWNER_LABEL}`, '--format', `{{.Names}}\t{{.Label "${OWNER_LABEL}"}}`]);
+  const listed = await runEngine(connection, ['ps', '--all', '--filter', `label=${OWNER_LABEL}`, '--format', '{{.Names}}\t{{.Labels}}']);
   if (!listed.ok) return [];
   const stale = staleContainers(listed.stdout, processExists);
-  if (stale.length > 0) await runEngine(connection, ['rm', '--force', ...stale]);
+  // one at a time, each tried again: an engine still cleaning up after a container's exit can refuse it once
+  for (const name of stale) {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const outcome = await runEngine(connection, [...connection.removeArgs, name]);
+      if (outcome.ok || /no such container|no container with name or id/i.test(outcome.stderr)) break;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
   return stale;
 }

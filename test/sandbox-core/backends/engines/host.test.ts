@@ -6,6 +6,7 @@
  * of the image starts.
  */
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { which } from '../../../../base/which.ts';
@@ -44,6 +45,18 @@ describe('engine backends on this host', () => {
     } else {
       expect(!availability.ok && availability.reason).toMatch(/^docker CLI present but no engine answers .*(only as root|dockerd is not on PATH)/);
     }
+  });
+
+  it.runIf(!userEngine && process.getuid?.() === 0 && which('docker') !== null)('docker as an unprivileged user with no engine: unavailable, saying a private dockerd needs root', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/available.ts', import.meta.url));
+    const asNobody = await execa('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, '--import', 'tsx', fixture, 'docker'], {
+      env: { ...process.env, HOME: '/nonexistent' },
+      reject: false,
+    });
+    expect(JSON.parse(asNobody.stdout)).toEqual({
+      ok: false,
+      reason: 'docker CLI present but no engine answers (/var/run/docker.sock, no DOCKER_HOST); rigor starts a private dockerd only as root',
+    });
   });
 
   it('podman: not on PATH, podman info failing, or available', async () => {

@@ -32,7 +32,7 @@ describe('engineRunArgs', () => {
       '--security-opt', 'no-new-privileges', '--security-opt', 'seccomp=/cache/rigor/engine-seccomp/x/seccomp.json',
       '--pids-limit', '1024', '--ulimit', 'nofile=1024:1024',
       '--memory', '2048m', '--memory-swap', '2048m',
-      '--hostname', 'docker-42-0a1b2c3d', '--workdir', '/workspace',
+      '--stop-timeout', '1', '--hostname', 'docker-42-0a1b2c3d', '--workdir', '/workspace',
       '--env', 'PATH=/bin', '--env', 'HOME=/root',
       'rigor/busybox-agent:0123456789abcdef-2', '/sbin/rigor-agent', '--init', '--exec-user', '1000:1000',
     ]);
