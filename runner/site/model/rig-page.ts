@@ -5,6 +5,7 @@ import { metricCharts, type MetricCharts } from './charts.ts';
 import { gateRows, ratioRows, type GateRow, type RatioRow } from './claims.ts';
 import { hostBlock, type HostBlock } from './host.ts';
 import { matrixModel, type MatrixModel } from './matrix.ts';
+import { publishedRows, type PublishedRow } from './published.ts';
 import type { RigView } from './rig-view.ts';
 
 /** A rig file from rigs/: loaded, or the reason it could not be. */
@@ -39,6 +40,8 @@ export interface RigPage {
   charts: MetricCharts[];
   ratios: RatioRow[];
   gates: GateRow[];
+  /** Figures others published for cells of the rig, each beside ours; never measured here. */
+  published: PublishedRow[];
   host: HostBlock | null;
   /** Every artifact of the rig, newest first. */
   artifacts: ArtifactRef[];
@@ -72,6 +75,7 @@ export function rigPage(name: string, file: RigInput | null, view: RigView): Rig
     charts: newest && matrix ? metricCharts(newest, matrix.columns) : [],
     ratios: newest ? ratioRows(newest) : [],
     gates: newest ? gateRows(newest, view.gates, baseline) : [],
+    published: publishedRows(definition, newest),
     host: newest ? hostBlock(newest) : null,
     artifacts: artifacts.map(artifactRef),
   };
