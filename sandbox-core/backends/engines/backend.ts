@@ -16,6 +16,7 @@ import { INSIDE_COMMAND_ID } from '../../isolation/host-ids.ts';
 import { limitsOf, type Limits } from '../../isolation/limits.ts';
 import { ociSeccomp, seccompProfile } from '../../seccomp/profile.ts';
 import { cacheUntilFailure } from '../cache-until-failure.ts';
+import { agentRelays, withEgressEnv } from '../egress-env.ts';
 import type { Backend, Sandbox, SandboxSpec } from '../types.ts';
 import { firstLine, runEngine, type Engine, type EngineConnection, type RuntimeChoice } from './engine.ts';
 import { engineFacts, type EngineFacts, type EngineInfo, type EngineRuntime } from './facts.ts';
@@ -26,6 +27,8 @@ import { sweepStaleContainers } from './stale.ts';
 
 /** The smallest memory limit docker accepts. */
 const MIN_MEMORY_MIB = 6;
+/** Where the egress sockets are bound inside: the container's private /tmp tmpfs takes the mount points (the image's root is read-only). */
+const EGRESS_SOCKET_DIR = '/tmp';
 const RUNTIMES: readonly EngineRuntime[] = ['runc', 'runsc'];
 /** What `seccomp` says in isolation facts when the spec asked for no filter. */
 const UNCONFINED = 'unconfined';
@@ -131,6 +134,12 @@ export class EngineBackend implements Backend {
     if (connection.unavailable) throw new Error(`${this.name}: ${connection.unavailable}`);
     if (!info) throw new Error(`${this.name}: ${this.engine.cli} info failed: ${infoError}`);
     const runtime = this.engine.runtimeArgs(this.runtime, info);
+    if (spec.egress && this.runtime === 'runsc') {
+      // the engine's runsc is registered without --host-uds, so its gofer could not connect the bound sockets
+      throw new Error(`spec.egress: ${this.name} with runtime runsc has no egress path (its runsc may not connect host sockets); the gvisor backend has one`);
+    }
+    // egress: the agent relays the container's own 127.0.0.1:3128 (and :1053) to the host's sockets, bound under its /tmp tmpfs
+    const relays = spec.egress ? await agentRelays(spec.egress, this.engine.cli as 'docker' | 'podman', EGRESS_SOCKET_DIR) : undefined;
     // leftovers are worth one try per process; failing to sweep them must not stop a create
     this.#swept ??= sweepStaleContainers(connection).catch(() => []);
     await this.#swept;
@@ -143,7 +152,7 @@ export class EngineBackend implements Backend {
     });
     return EngineSandbox.create(
       connection,
-      spec,
+      withEgressEnv(spec, this.engine.cli as 'docker' | 'podman'),
       {
         image: () => this.image(),
         limits,
@@ -153,7 +162,8 @@ export class EngineBackend implements Backend {
         // Under runsc (2022) the agent's setfsuid does not switch who its file requests act as: they stay root without
         // CAP_DAC_OVERRIDE, which a 0755 workspace of the command user refuses; there the workspace is 1777, as on podman.
         workspaceUid: this.engine.tmpfsUid && this.runtime === 'runc' ? INSIDE_COMMAND_ID : undefined,
-        command: [AGENT_IN_ROOTFS, '--init', '--exec-user', `${INSIDE_COMMAND_ID}:${INSIDE_COMMAND_ID}`, ...execCaps(spec.capabilities ?? [])],
+        command: [AGENT_IN_ROOTFS, '--init', '--exec-user', `${INSIDE_COMMAND_ID}:${INSIDE_COMMAND_ID}`, ...execCaps(spec.capabilities ?? []), ...(relays?.agentArgs ?? [])],
+        socketBinds: relays?.binds,
       },
       options.signal,
       t0,
@@ -191,7 +201,6 @@ async function seccompProfileFile(json: string): Promise<string> {
 function checkEngineSpec(backend: string, spec: SandboxSpec, backendPidsLimit: number | undefined): Limits {
   if (spec.network !== undefined && spec.network !== 'none') throw new Error(`spec.network: ${backend} supports only "none", found ${JSON.stringify(spec.network)}`);
   if (spec.agent === 'node') throw new Error(`spec.agent: the ${backend} image holds only the native agent (no node), found "node"`);
-  if (spec.egress) throw new Error(`spec.egress: ${backend} has no egress path yet (network "none" only)`);
   if (spec.seccomp !== undefined && spec.seccomp !== 'default' && spec.seccomp !== 'unconfined') {
     throw new Error(`spec.seccomp: expected "default" or "unconfined", found ${JSON.stringify(spec.seccomp)}`);
   }

@@ -43,6 +43,8 @@ export interface EngineRunInput {
   engineArgs: string[];
   /** The agent's command line inside the image. */
   command: string[];
+  /** Host unix sockets bound in read-only (the egress proxy's and resolver's); connect() is not a write. */
+  socketBinds?: Array<{ hostPath: string; sandboxPath: string }>;
 }
 
 export function engineRunArgs(input: EngineRunInput): string[] {
@@ -64,6 +66,11 @@ export function engineRunArgs(input: EngineRunInput): string[] {
   // an engine stopping it (a daemon shutting down) kills it after 1 s, not 10: the agent has nothing to save
   args.push('--stop-timeout', '1', '--hostname', input.name, '--workdir', input.workspacePath);
   for (const [key, value] of Object.entries(input.env)) args.push('--env', `${key}=${value}`);
+  for (const { hostPath, sandboxPath } of input.socketBinds ?? []) {
+    // --volume splits on ':'
+    if (hostPath.includes(':') || sandboxPath.includes(':')) throw new Error(`socket ${JSON.stringify(hostPath)}: a path holding ':' cannot be bound with --volume`);
+    args.push('--volume', `${hostPath}:${sandboxPath}:ro`);
+  }
   args.push(...input.engineArgs);
   args.push(input.image, ...input.command);
   return args;

@@ -50,6 +50,8 @@ export interface EngineSandboxOptions {
   command: string[];
   /** Owner of the workspace tmpfs inside, when the engine can set one. */
   workspaceUid?: number;
+  /** The egress sockets bound in (egress-env.ts agentRelays); their --forward arguments are in `command`. */
+  socketBinds?: Array<{ hostPath: string; sandboxPath: string }>;
 }
 
 /** The container's name is the sandbox id. */
@@ -115,6 +117,7 @@ export class EngineSandbox extends ChildSandbox {
       env: { PATH: DEFAULT_PATH, HOME: '/root' },
       engineArgs: this.options.runArgs,
       command: this.options.command,
+      socketBinds: this.options.socketBinds,
     });
     return {
       command: 'setpriv',
