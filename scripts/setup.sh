@@ -27,6 +27,9 @@ declare -A packages=(
   [bison]=bison
   [bc]=bc
   [patch]=patch
+  # rigor fleet run drives ansible-playbook over SSH; the fleet tests simulate hosts with sshd
+  [ansible-playbook]=ansible
+  [sshd]=openssh-server
 )
 
 missing=()
