@@ -191,7 +191,8 @@ export async function runFleet(opts: FleetRunOptions): Promise<FleetRunResult> {
     const interrupted = opts.signal.aborted;
     if (interrupted) {
       opts.log('\nrigor fleet run: interrupted: stopping rigor run on the hosts (fleet/stop.yml)\n');
-      await play(plan.stopArgv, plan.env, opts.log, null);
+      // its own task results are not the run's: no events file
+      await play(plan.stopArgv, { ...plan.env, RIGOR_FLEET_EVENTS: '' }, opts.log, null);
     }
     const { placed, returns } = collectReturns(plan.fetchDir, opts.resultsDir);
     const events = existsSync(plan.eventsFile) ? parseEvents(readFileSync(plan.eventsFile, 'utf8')) : [];

@@ -15,7 +15,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,6 +33,8 @@ export interface SimulatedHost {
   port: number;
   /** The pid of `unshare` (its child is pid 1 of the host's namespace: killing unshare kills the host). */
   pid(): number | undefined;
+  /** The processes running in the host (its pid namespace), with their command lines; none when it is down. */
+  processes(): { pid: number; cmdline: string }[];
   /** Start (again) on the same address, port, keys and identity. */
   start(): Promise<void>;
   /** SIGKILL: every process of the host dies at once, as a machine that loses power. */
@@ -45,6 +47,38 @@ export interface SimulatedFleet {
   /** An Ansible inventory (INI) naming every host with its address, port, key and known_hosts. */
   inventory: string;
   stop(): Promise<void>;
+}
+
+function readlinkOrNull(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** Processes (seen from this namespace) in the pid namespace of `pid`'s first child: unshare --fork's pid 1. */
+function processesInNamespaceOf(unsharePid: number): { pid: number; cmdline: string }[] {
+  const pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  const ppid = (pid: string) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return -1;
+    }
+  };
+  const init = pids.find((pid) => ppid(pid) === unsharePid);
+  const namespace = init ? readlinkOrNull(`/proc/${init}/ns/pid`) : null;
+  if (!namespace) return [];
+  return pids.flatMap((pid) => {
+    if (readlinkOrNull(`/proc/${pid}/ns/pid`) !== namespace) return [];
+    try {
+      return [{ pid: Number(pid), cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() }];
+    } catch {
+      return [];
+    }
+  });
 }
 
 function run(command: string, args: string[]): string {
@@ -155,6 +189,7 @@ export async function startSimulatedFleet(
       address,
       port,
       pid: () => child?.pid,
+      processes: () => (child?.pid && child.exitCode === null && child.signalCode === null ? processesInNamespaceOf(child.pid) : []),
       start: async () => {
         // --kill-child: when unshare dies, pid 1 of the namespace does, and with it every process of the host.
         child = spawn('unshare', ['--uts', '--mount', '--pid', '--fork', '--mount-proc', '--kill-child', 'sh', '-c', inside], {
