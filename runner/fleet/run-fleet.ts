@@ -121,14 +121,25 @@ function play(argv: string[], env: Record<string, string>, log: (text: string) =
         }
       }, 20_000);
     };
+    // a second Ctrl-C exits rigor at once (process.exit): ansible-playbook, in a group of its own, goes with it
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    };
+    process.once('exit', killGroup);
     if (signal?.aborted) stop();
     signal?.addEventListener('abort', stop, { once: true });
     child.once('error', (error) => {
+      process.off('exit', killGroup);
       signal?.removeEventListener('abort', stop);
       const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
       fail(missing ? new InputError(`${argv[0]}: not found; a fleet run needs Ansible (Debian: apt-get install ansible)`) : error);
     });
     child.once('close', (code) => {
+      process.off('exit', killGroup);
       clearTimeout(killer);
       signal?.removeEventListener('abort', stop);
       done({ exitCode: code, tail: lastLines(tail.text(), 30).split('\n').filter(Boolean) });

@@ -10,8 +10,10 @@
  * address (127.0.0.0/8) only.
  *
  * Used by the fleet tests and the fleet rig; run alone it starts N hosts,
- * prints the inventory path and stops them on SIGINT/SIGTERM:
- *   node --import tsx scripts/fleet/simulated-hosts.ts 4 /tmp/fleet-hosts
+ * writes <dir>/pid and then <dir>/ready (the inventory's path), prints the
+ * inventory path, and stops the hosts on SIGINT/SIGTERM; var=value arguments
+ * are added to every host's variables:
+ *   node --import tsx scripts/fleet/simulated-hosts.ts 4 /tmp/fleet-hosts rigor_setup=false
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -257,6 +259,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.exit(2);
   }
   const fleet = await startSimulatedFleet(Number(count), dir, { vars: Object.fromEntries(vars.map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)])) });
+  // for scripts that start it in the background: its pid, then the inventory's path once every host listens
+  writeFileSync(join(fleet.dir, 'pid'), `${process.pid}\n`);
+  writeFileSync(join(fleet.dir, 'ready'), `${fleet.inventory}\n`);
   process.stdout.write(`${fleet.inventory}\n`);
   const stop = () => void fleet.stop().then(() => process.exit(0));
   process.once('SIGINT', stop);

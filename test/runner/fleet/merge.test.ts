@@ -69,6 +69,9 @@ describe('rigor fleet merge', () => {
     // the builder gives both hosts one fingerprint: the record says they share the hardware
     expect(record.notes.join('\n')).toMatch(/host-a and host-b share hardware fingerprint [0-9a-f]{12}/);
 
+    const validated = rigor(['validate', join(results, 'demo', 'fleet', recordName!)]);
+    expect(validated.stdout).toContain('fleet record of rig "demo" (merge), 2 of 2 host(s) ok, complete');
+
     const again = rigor(['fleet', 'merge', input, '--results', results]);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/present .*host-a\.json .*not written again/);
