@@ -42,6 +42,8 @@ export interface HostReturn {
   fingerprint: string | null;
   /** The last lines of the host's rigor run output, when it came back. */
   logTail: string[] | null;
+  /** Why what came back is not a valid artifact; null when it is (or nothing came). */
+  problem: string | null;
 }
 
 export interface RunEnd {
@@ -74,6 +76,7 @@ export function hostOutcome(name: string, events: AnsibleEvent[], back: HostRetu
   }
   // the artifact is fetched last: when it is here, every step before it succeeded
   if (back.artifact) return { ...base, outcome: 'ok', stage: null, reason: null, log_tail: back.logTail ?? [] };
+  if (back.problem) return { ...base, outcome: 'fetch-failed', stage: 'fetch', reason: back.problem, log_tail: back.logTail ?? [] };
   const lastStage = mine.length > 0 ? stageOf(mine.at(-1)!.task) : null;
   if (end.interrupted) {
     return { ...base, outcome: 'interrupted', stage: lastStage, reason: mine.length ? `interrupted (Ctrl-C) after "${mine.at(-1)!.task}"` : 'interrupted (Ctrl-C) before the host was reached', log_tail: back.logTail ?? [] };

@@ -19,7 +19,7 @@ import { applyOverrides } from '../rig/overrides.ts';
 import { isBatchedWorkload, workloadChecks } from '../workloads/index.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { applyLimit, readInventory } from './inventory.ts';
-import { applyMerge, collectArtifacts, existingIn, planMerge, type Placed } from './merge.ts';
+import { applyMerge, collectArtifacts, existingIn, planMerge, type FoundArtifact, type Placed } from './merge.ts';
 import { sharedHardwareNotes } from './notes.ts';
 import { hostOutcome, parseEvents, type HostReturn } from './outcomes.ts';
 import { planFleetRun } from './plan.ts';
@@ -152,11 +152,25 @@ function ansibleVersion(): string | null {
   return result.status === 0 ? (result.stdout.split('\n')[0]?.trim() ?? null) : null;
 }
 
-/** What came back from each host: fetchDir/<host>/*.json merged, and the host's rigor.log. */
+/**
+ * What came back from each host: fetchDir/<host>/*.json merged, and the host's
+ * rigor.log. A host whose file is not a valid artifact (cut off, say) gets the
+ * reason instead; the other hosts' artifacts are merged all the same.
+ */
 function collectReturns(fetchDir: string, resultsDir: string): { placed: Placed[]; returns: Map<string, HostReturn> } {
   const returns = new Map<string, HostReturn>();
   if (!existsSync(fetchDir)) return { placed: [], returns };
-  const placed = applyMerge(planMerge(collectArtifacts(fetchDir), existingIn(resultsDir)), resultsDir);
+  const found: FoundArtifact[] = [];
+  const problems = new Map<string, string>();
+  for (const host of readdirSync(fetchDir)) {
+    try {
+      found.push(...collectArtifacts(join(fetchDir, host)));
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      problems.set(host, error.message);
+    }
+  }
+  const placed = applyMerge(planMerge(found, existingIn(resultsDir)), resultsDir);
   for (const host of readdirSync(fetchDir)) {
     const log = join(fetchDir, host, 'rigor.log');
     const mine = placed.filter((p) => relative(join(fetchDir, host), p.step.source.file).split('/').length === 1);
@@ -166,6 +180,7 @@ function collectReturns(fetchDir: string, resultsDir: string): { placed: Placed[
       hostId: artifact?.step.source.artifact.host.id ?? null,
       fingerprint: artifact?.step.source.artifact.host.fingerprint?.id ?? null,
       logTail: existsSync(log) ? lastLines(readFileSync(log, 'utf8'), 20).split('\n') : null,
+      problem: problems.get(host) ?? null,
     });
   }
   return { placed, returns };
@@ -207,7 +222,7 @@ export async function runFleet(opts: FleetRunOptions): Promise<FleetRunResult> {
     }
     const { placed, returns } = collectReturns(plan.fetchDir, opts.resultsDir);
     const events = existsSync(plan.eventsFile) ? parseEvents(readFileSync(plan.eventsFile, 'utf8')) : [];
-    const none: HostReturn = { artifact: null, hostId: null, fingerprint: null, logTail: null };
+    const none: HostReturn = { artifact: null, hostId: null, fingerprint: null, logTail: null, problem: null };
     const hosts = request.hosts.map((name) => hostOutcome(name, events, returns.get(name) ?? none, { interrupted, exitCode: played.exitCode }));
     const ok = hosts.filter((host) => host.outcome === 'ok').length;
     const present = placed.filter((p) => p.step.action === 'present').length;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { hostOutcome, parseEvents, stageOf, type AnsibleEvent, type HostReturn } from '../../../runner/fleet/outcomes.ts';
 
-const none: HostReturn = { artifact: null, hostId: null, fingerprint: null, logTail: null };
-const back: HostReturn = { artifact: 'startup/x.json', hostId: 'h-1', fingerprint: 'abc', logTail: ['table'] };
+const none: HostReturn = { artifact: null, hostId: null, fingerprint: null, logTail: null, problem: null };
+const back: HostReturn = { artifact: 'startup/x.json', hostId: 'h-1', fingerprint: 'abc', logTail: ['table'], problem: null };
 const ended = { interrupted: false, exitCode: 2 };
 const ev = (task: string, status: AnsibleEvent['status'], extra: Partial<AnsibleEvent> = {}): AnsibleEvent => ({ host: 'h', task, status, ...extra });
 
@@ -38,6 +38,11 @@ describe('hostOutcome', () => {
     expect(setup).toMatchObject({ outcome: 'setup-failed', stage: 'setup', reason: '"setup: scripts/setup.sh" failed: non-zero return code: E: no apt', log_tail: ['E: no apt'] });
     const rig = hostOutcome('h', [ev('copy: x', 'ok'), ev('rig: rigor run exit code', 'failed', { msg: 'rigor run exited 1' })], back, ended);
     expect(rig).toMatchObject({ outcome: 'rig-failed', stage: 'rig', artifact: 'startup/x.json', log_tail: ['table'] });
+  });
+
+  it('is fetch-failed when what came back is not a valid artifact, saying why', () => {
+    const cut = hostOutcome('h', [ev('fetch: bring the artifact back', 'ok')], { ...none, problem: 'x.json: not valid JSON' }, ended);
+    expect(cut).toMatchObject({ outcome: 'fetch-failed', stage: 'fetch', reason: 'x.json: not valid JSON' });
   });
 
   it('is not-reached when ansible-playbook never came to the host, interrupted when Ctrl-C stopped it', () => {
