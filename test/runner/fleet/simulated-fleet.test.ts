@@ -7,7 +7,7 @@
  * after which no rigor process is left on a host.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,6 +34,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fleet?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 function records(results: string, rig: string): FleetRecord[] {
