@@ -25,6 +25,7 @@ function hostOf(placed: Placed): FleetHost {
     artifact: placed.path,
     host_id: artifact.host.id,
     fingerprint: artifact.host.fingerprint?.id ?? null,
+    rig_s: null,
   };
 }
 
@@ -70,6 +71,7 @@ export function mergeRecord(placed: Placed[], meta: MergeMeta): FleetRecord {
       diff_file: null,
     },
     ansible: null,
+    timing: null,
     retry_of: null,
     hosts,
     notes,

@@ -14,6 +14,8 @@ export interface AnsibleEvent {
   rc?: number | null;
   stdout_tail?: string[];
   stderr_tail?: string[];
+  /** Seconds since the epoch, when the callback wrote it. */
+  time?: number;
 }
 
 /** The lines of the events file that parse; a line cut off by a kill is passed over. */
@@ -44,6 +46,8 @@ export interface HostReturn {
   logTail: string[] | null;
   /** Why what came back is not a valid artifact; null when it is (or nothing came). */
   problem: string | null;
+  /** How long its rig step took (timing.ts); absent when it never started. */
+  rigSeconds?: number | null;
 }
 
 export interface RunEnd {
@@ -61,7 +65,7 @@ export function hostOutcome(name: string, events: AnsibleEvent[], back: HostRetu
   const mine = events.filter((event) => event.host === name && event.status !== 'start');
   const answered = mine.some((event) => event.status !== 'unreachable');
   const failure = mine.find((event) => (event.status === 'failed' || event.status === 'unreachable') && stageOf(event.task) !== 'clean');
-  const base = { name, answered, artifact: back.artifact, host_id: back.hostId, fingerprint: back.fingerprint };
+  const base = { name, answered, artifact: back.artifact, host_id: back.hostId, fingerprint: back.fingerprint, rig_s: back.rigSeconds ?? null };
   const eventTail = (event: AnsibleEvent) => [...(event.stdout_tail ?? []), ...(event.stderr_tail ?? [])].slice(-20);
   if (failure) {
     const stage = stageOf(failure.task);

@@ -32,6 +32,7 @@ export const FleetHost = z
     artifact: z.string().nullable().describe('the merged artifact, relative to the results directory (<rig>/<file>.json); null when none came back'),
     host_id: z.string().nullable().describe('host.id of the artifact'),
     fingerprint: z.string().nullable().describe('host.fingerprint.id of the artifact: hosts that share one share the hardware'),
+    rig_s: z.number().min(0).nullable().describe("seconds from the start of the host's rig step (rigor run) to its result, as Ansible's callback stamped them; null when it never started or for a merge"),
   })
   .strict();
 export type FleetHost = z.infer<typeof FleetHost>;
@@ -76,6 +77,15 @@ export const FleetRecord = z
         version: z.string().nullable().describe('ansible-playbook --version, first line'),
         exit_code: z.number().int().nullable().describe('null when it was killed'),
         output_tail: z.array(z.string()),
+      })
+      .strict()
+      .nullable()
+      .describe('null for a merge'),
+    timing: z
+      .object({
+        wall_s: z.number().min(0).describe('rigor fleet run from reading its options to writing this record'),
+        measuring_s: z.number().min(0).describe('seconds in which at least one host ran its rig step'),
+        overhead_s: z.number().describe("wall_s less measuring_s: the fleet's own time (packing, Ansible's tasks, copying, fetching, merging)"),
       })
       .strict()
       .nullable()

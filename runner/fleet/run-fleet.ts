@@ -26,6 +26,7 @@ import { planFleetRun } from './plan.ts';
 import { readFleetRecord, writeFleetRecord } from './record-file.ts';
 import type { FleetRecord } from './record.ts';
 import { packSource } from './source.ts';
+import { coveredSeconds, rigSpans } from './timing.ts';
 
 export const FLEET_DIR = fileURLToPath(new URL('../../fleet/', import.meta.url));
 
@@ -187,6 +188,7 @@ function collectReturns(fetchDir: string, resultsDir: string): { placed: Placed[
 }
 
 export async function runFleet(opts: FleetRunOptions): Promise<FleetRunResult> {
+  const began = performance.now();
   const request = resolveRequest(opts);
   const startedAt = new Date().toISOString();
   const runId = `${startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomUUID().slice(0, 8)}`;
@@ -223,7 +225,13 @@ export async function runFleet(opts: FleetRunOptions): Promise<FleetRunResult> {
     const { placed, returns } = collectReturns(plan.fetchDir, opts.resultsDir);
     const events = existsSync(plan.eventsFile) ? parseEvents(readFileSync(plan.eventsFile, 'utf8')) : [];
     const none: HostReturn = { artifact: null, hostId: null, fingerprint: null, logTail: null, problem: null };
-    const hosts = request.hosts.map((name) => hostOutcome(name, events, returns.get(name) ?? none, { interrupted, exitCode: played.exitCode }));
+    const spans = rigSpans(events, Date.now() / 1000);
+    const hosts = request.hosts.map((name) => {
+      const span = spans.get(name);
+      const back = { ...(returns.get(name) ?? none), rigSeconds: span ? span.end - span.start : null };
+      return hostOutcome(name, events, back, { interrupted, exitCode: played.exitCode });
+    });
+    const measuring = coveredSeconds(spans.values());
     const ok = hosts.filter((host) => host.outcome === 'ok').length;
     const present = placed.filter((p) => p.step.action === 'present').length;
     const record: FleetRecord = {
@@ -254,11 +262,15 @@ export async function runFleet(opts: FleetRunOptions): Promise<FleetRunResult> {
         exit_code: played.exitCode,
         output_tail: played.tail,
       },
+      // wall_s is set once the record is all but written
+      timing: { wall_s: 0, measuring_s: measuring, overhead_s: 0 },
       retry_of: opts.retryFailed,
       hosts,
       notes: [...(present ? [`${present} artifact(s) were already in the results tree and were not written again`] : []), ...sharedHardwareNotes(hosts)],
     };
     if (source.diff) record.source.diff_file = `${runId}.diff`;
+    const wall = (performance.now() - began) / 1000;
+    record.timing = { wall_s: wall, measuring_s: measuring, overhead_s: wall - measuring };
     const recordPath = writeFleetRecord(record, opts.resultsDir);
     if (source.diff) copyFileSync(source.diff, join(dirname(recordPath), `${runId}.diff`));
     return { record, recordPath };
@@ -275,7 +287,13 @@ export function summaryLines(result: FleetRunResult, resultsDir: string): string
     const where = host.artifact ? join(resultsDir, host.artifact) : '';
     return `${host.outcome.padEnd(12)} ${host.name.padEnd(width)}  ${[where, host.reason].filter(Boolean).join('  ')}`;
   });
-  lines.push(...record.notes.map((note) => `note: ${note}`), `fleet record: ${recordPath}`);
+  lines.push(...record.notes.map((note) => `note: ${note}`));
+  if (record.timing) {
+    const { wall_s, measuring_s, overhead_s } = record.timing;
+    const ms = (s: number) => `${Math.round(s * 1000)} ms`;
+    lines.push(`fleet overhead: ${ms(overhead_s)} (${ms(wall_s)} in all, less ${ms(measuring_s)} in which hosts ran rigor run)`);
+  }
+  lines.push(`fleet record: ${recordPath}`);
   if (record.hosts.some((host) => host.outcome !== 'ok')) lines.push(`retry the hosts that are not ok: rigor fleet run --retry-failed ${recordPath}`);
   return lines;
 }

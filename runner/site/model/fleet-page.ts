@@ -55,6 +55,8 @@ export interface FleetPage {
   footnotes: { n: number; text: string }[];
   hostBlocks: HostBlock[];
   notes: string[];
+  /** The fleet's own time and the hosts' measuring, in seconds (record.timing); null for a merge. */
+  timing: FleetRecord['timing'];
   /** How to compare two of the hosts, as `rigor compare` does across hosts. */
   compareCommand: string | null;
 }
@@ -118,6 +120,7 @@ export function fleetPage(input: FleetRecordInput, artifacts: ReadonlyMap<string
     footnotes: footnotes.list,
     hostBlocks: withArtifact.map(({ input: a }) => hostBlock(a)),
     notes: record.notes,
+    timing: record.timing,
     compareCommand: first && second ? `rigor compare ${first.input.path} ${second.input.path}` : null,
   };
 }

@@ -86,6 +86,12 @@ describe('rigor fleet run on simulated hosts', () => {
     expect(record!.status).toBe('partial');
     expect(record!.hosts[3]!.reason).toContain('127.31.255.254');
     expect(record!.source.commit).toBe(collectGit(REPO).commit);
+    // where the time went: the hosts' rig steps, and the rest the fleet's own
+    const timing = record!.timing!;
+    expect(timing.measuring_s).toBeGreaterThan(0);
+    expect(timing.overhead_s).toBeCloseTo(timing.wall_s - timing.measuring_s, 6);
+    expect(record!.hosts.slice(0, 3).every((h) => h.rig_s! > 0)).toBe(true);
+    expect(run.stdout).toMatch(/^fleet overhead: \d+ ms \(\d+ ms in all, less \d+ ms in which hosts ran rigor run\)$/m);
     expect(run.stdout).toContain(`retry the hosts that are not ok: rigor fleet run --retry-failed ${join(results, 'startup', 'fleet')}`);
 
     const artifacts = artifactsIn(results, 'startup').map(readArtifact);

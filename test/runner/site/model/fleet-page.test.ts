@@ -24,6 +24,7 @@ const host = (name: string, outcome: FleetRecord['hosts'][number]['outcome'], ho
   artifact: hostId ? `demo/20261201T100000Z_aaaaaaa_${hostId}.json` : null,
   host_id: hostId,
   fingerprint: null,
+  rig_s: hostId ? 1.5 : null,
 });
 const record: FleetRecord = {
   schema: 'urn:rigor:fleet-record:v1',
@@ -38,6 +39,7 @@ const record: FleetRecord = {
   overrides: { set: [], iterations: null },
   source: { commit: 'a'.repeat(40), branch: 'main', dirty: false, dirty_paths: [], archive_sha256: 'b'.repeat(64), diff_sha256: null, diff_file: null },
   ansible: null,
+  timing: null,
   retry_of: null,
   hosts: [host('laptop', 'ok', 'laptop-1'), host('epyc', 'ok', 'epyc-2'), host('arm', 'unreachable', null)],
   notes: [],
