@@ -10,8 +10,6 @@ declare -A packages=(
   [python3]=python3
   [bwrap]=bubblewrap
   [runc]=runc
-  # the gvisor backend: gVisor's OCI runtime
-  [runsc]=runsc
   [qemu-system-x86_64]=qemu-system-x86
   [busybox]=busybox-static
   [cc]=gcc
@@ -23,7 +21,7 @@ declare -A packages=(
   [mitmdump]=mitmproxy
   # the callgrind workload: instructions counted, not timed
   [valgrind]=valgrind
-  # the docker and podman backends (as root rigor starts its own dockerd when none answers) and gVisor under them
+  # the docker and podman backends (as root rigor starts its own dockerd when none answers); gVisor alone and under them
   [dockerd]=docker.io
   [podman]=podman
   [runsc]=runsc
@@ -33,6 +31,9 @@ declare -A packages=(
   [bison]=bison
   [bc]=bc
   [patch]=patch
+  # rigor fleet run drives ansible-playbook over SSH; the fleet tests simulate hosts with sshd
+  [ansible-playbook]=ansible
+  [sshd]=openssh-server
 )
 
 missing=()

@@ -7,6 +7,7 @@ import { hostBlock, type HostBlock } from './host.ts';
 import { matrixModel, type MatrixModel } from './matrix.ts';
 import { publishedRows, type PublishedRow } from './published.ts';
 import type { RigView } from './rig-view.ts';
+import type { FleetPage } from './fleet-page.ts';
 
 /** A rig file from rigs/: loaded, or the reason it could not be. */
 export interface RigInput {
@@ -45,6 +46,8 @@ export interface RigPage {
   host: HostBlock | null;
   /** Every artifact of the rig, newest first. */
   artifacts: ArtifactRef[];
+  /** The rig's fleet runs and merges, newest first: their pages. */
+  fleets: { path: string; id: string; startedAt: string; status: string; hosts: number; ok: number }[];
 }
 
 /** The files a rig's artifacts were imported from, when it has no rig file and every one of them was imported; else null. */
@@ -53,7 +56,7 @@ export function importedOnly(file: RigInput | null, artifacts: ArtifactInput[]):
   return [...new Set(artifacts.map((input) => input.artifact.run.imported_from!))];
 }
 
-export function rigPage(name: string, file: RigInput | null, view: RigView): RigPage {
+export function rigPage(name: string, file: RigInput | null, view: RigView, fleets: readonly FleetPage[] = []): RigPage {
   const rig = file && 'rig' in file.loaded ? file.loaded.rig : null;
   const { artifacts, current: newest, baseline } = view;
   const imported = importedOnly(file, artifacts);
@@ -78,5 +81,8 @@ export function rigPage(name: string, file: RigInput | null, view: RigView): Rig
     published: publishedRows(definition, newest),
     host: newest ? hostBlock(newest) : null,
     artifacts: artifacts.map(artifactRef),
+    fleets: fleets
+      .filter((fleet) => fleet.rig === name)
+      .map((fleet) => ({ path: fleet.path, id: fleet.id, startedAt: fleet.startedAt, status: fleet.status, hosts: fleet.hosts.length, ok: fleet.hosts.filter((h) => h.ok).length })),
   };
 }
