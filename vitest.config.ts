@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Tests that drive real sandboxes (bwrap, runc, qemu and the guest kernel the
- * global setup builds), Chromium or the kernel source. Everything else is the
+ * global setup builds), Chromium, the kernel source, or simulated fleet hosts
+ * (sshd and ansible-playbook). Everything else is the
  * `unit` project: pure code and fast local processes, the quick loop
  * (`npm run test:unit`).
  */
@@ -11,10 +12,12 @@ const INTEGRATION = [
   'test/sandbox-core/cleanup.test.ts',
   'test/runner/workloads/sandbox.test.ts',
   'test/runner/workloads/sandbox/**/*.test.ts',
+  'test/runner/workloads/engine-cycle/engines.test.ts',
   'test/kernel/{build,apply-patches}.test.ts',
   'test/runner/site/e2e.test.ts',
   'test/runner/ab/run-ab.test.ts',
   'test/docs/benchmark-your-own-commands.test.ts',
+  'test/runner/fleet/simulated-fleet.test.ts',
 ];
 
 const shared = {

@@ -58,14 +58,36 @@ export function newResources(): SandboxResources {
 const live = new Map<string, TrackedSandbox>();
 let exitHookInstalled = false;
 
+let swept = false;
+/** Synchronous steps the exit-time last resort runs once every sandbox was reclaimed (stopping a private engine daemon). */
+const afterSandboxes = new Set<() => void>();
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', reclaimAllSync);
+}
+
 export function trackSandbox(sandbox: TrackedSandbox): void {
   live.set(sandbox.id, sandbox);
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', reclaimAllSync);
+  installExitHook();
+  if (!swept) {
+    swept = true;
     sweepStaleTempDirs();
     sweepStaleTempDirs(SANDBOX_RUN_ROOT);
   }
+}
+
+/**
+ * Run `step` at process exit after every live sandbox was reclaimed: a
+ * process-wide service the sandboxes depend on (a private dockerd, whose
+ * containers the sandboxes' own last resorts remove through it) goes last.
+ * Returns a function that unregisters it (once the service stopped itself).
+ */
+export function atExitAfterSandboxes(step: () => void): () => void {
+  installExitHook();
+  afterSandboxes.add(step);
+  return () => afterSandboxes.delete(step);
 }
 
 export function untrackSandbox(sandbox: Pick<TrackedSandbox, 'id'>): void {
@@ -140,6 +162,14 @@ export function reclaimSync(resources: SandboxResources): void {
 function reclaimAllSync(): void {
   for (const sandbox of live.values()) reclaimSync(sandbox.resources);
   live.clear();
+  for (const step of afterSandboxes) {
+    try {
+      step();
+    } catch {
+      // a last resort must not stop the next one
+    }
+  }
+  afterSandboxes.clear();
 }
 
 /**

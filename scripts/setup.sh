@@ -10,8 +10,6 @@ declare -A packages=(
   [python3]=python3
   [bwrap]=bubblewrap
   [runc]=runc
-  # the gvisor backend: gVisor's OCI runtime
-  [runsc]=runsc
   [qemu-system-x86_64]=qemu-system-x86
   [busybox]=busybox-static
   [cc]=gcc
@@ -23,12 +21,19 @@ declare -A packages=(
   [mitmdump]=mitmproxy
   # the callgrind workload: instructions counted, not timed
   [valgrind]=valgrind
+  # the docker and podman backends (as root rigor starts its own dockerd when none answers); gVisor alone and under them
+  [dockerd]=docker.io
+  [podman]=podman
+  [runsc]=runsc
   # the project's guest kernel (kernel/), built from Debian's source on first use
   [make]=make
   [flex]=flex
   [bison]=bison
   [bc]=bc
   [patch]=patch
+  # rigor fleet run drives ansible-playbook over SSH; the fleet tests simulate hosts with sshd
+  [ansible-playbook]=ansible
+  [sshd]=openssh-server
 )
 
 missing=()

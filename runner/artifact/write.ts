@@ -26,8 +26,18 @@ export function writeArtifact(artifact: Artifact, dir: string): string {
   assertValidArtifact(artifact, join(dir, artifactFileName(artifact)));
   const text = artifactText(artifact);
   assertArtifactSize(artifact, text, join(dir, artifactFileName(artifact)));
+  return writeNewFile(dir, artifactFileName(artifact), text);
+}
+
+/**
+ * Write `text` as dir/name atomically and never over an existing file: a temp
+ * file in the same directory, fsynced and hard-linked into place (link()
+ * fails when the name exists); a taken name gets a -1, -2, ... suffix before
+ * .json. Returns the path written.
+ */
+export function writeNewFile(dir: string, name: string, text: string): string {
   mkdirSync(dir, { recursive: true });
-  const final = join(dir, artifactFileName(artifact));
+  const final = join(dir, name);
   const temp = join(dir, `.${basename(final)}.${process.pid}.tmp`);
   const fd = openSync(temp, 'wx');
   try {

@@ -1,5 +1,7 @@
 /** Which code produced a number: commit, branch and uncommitted changes of the working tree. */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface GitState {
   commit: string | null;
@@ -41,13 +43,31 @@ function capped(paths: string[]): string[] {
  * null, branch is the unborn branch, and every file shows up as dirty.
  * Files under results/ (artifacts: outputs, not inputs) are not counted.
  * Untracked files count as dirty: a rig that is not committed cannot be re-run
- * from the commit. A detached HEAD has branch null.
+ * from the commit. A detached HEAD has branch null. A tree a fleet run
+ * unpacked from `git archive` is no repository: its SHIPPED_SOURCE file says
+ * which commit it is and which changes were applied on top.
  */
 export function collectGit(cwd: string = process.cwd()): GitState {
-  if (git(cwd, ['rev-parse', '--git-dir']) === null) return { commit: null, branch: null, dirty: false, dirty_paths: [] };
+  if (git(cwd, ['rev-parse', '--git-dir']) === null) return shippedSource(cwd) ?? { commit: null, branch: null, dirty: false, dirty_paths: [] };
   const commit = git(cwd, ['rev-parse', '--verify', '--quiet', 'HEAD'])?.trim() || null;
   const branch = git(cwd, ['symbolic-ref', '--quiet', '--short', 'HEAD'])?.trim() || null;
   // results/ holds outputs (artifacts), not inputs: a new artifact does not make the code dirty.
   const paths = parsePorcelain(git(cwd, ['status', '--porcelain=v1', '-z', '--', ':/', ':(top,exclude)results']) ?? '');
   return { commit, branch, dirty: paths.length > 0, dirty_paths: capped(paths) };
+}
+
+/** Written by fleet/run.yml into the unpacked tree of a fleet run: the GitState of the tree rigor fleet run shipped. */
+export const SHIPPED_SOURCE = '.rigor-source.json';
+
+/** The GitState a fleet run recorded for this tree; null when there is none (or it is not one). */
+export function shippedSource(cwd: string): GitState | null {
+  let data: Partial<GitState>;
+  try {
+    data = JSON.parse(readFileSync(join(cwd, SHIPPED_SOURCE), 'utf8')) as Partial<GitState>;
+  } catch {
+    return null;
+  }
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  if (text(data.commit) === null || typeof data.dirty !== 'boolean' || !Array.isArray(data.dirty_paths)) return null;
+  return { commit: text(data.commit), branch: text(data.branch), dirty: data.dirty, dirty_paths: data.dirty_paths.filter((p) => typeof p === 'string') };
 }

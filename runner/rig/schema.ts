@@ -153,6 +153,30 @@ export const Ratio = z
   .strict();
 export type Ratio = z.infer<typeof Ratio>;
 
+/**
+ * A figure someone else published for what one cell measures, shown beside
+ * ours on the site and marked as not measured here. Never a sample: gates,
+ * ratios, compare and history read cells only.
+ */
+export const PublishedFigure = z
+  .object({
+    publisher: z.string().min(1).describe('who published it, as the site names them ("published by <publisher>"), e.g. agentkernel'),
+    source: z.string().min(1).describe('where it is written: a URL, or owner/repo/path at a commit'),
+    date: z.string().min(1).optional().describe('when it was published or last changed, as the source says'),
+    version: z.string().min(1).optional().describe('the version or commit of the publisher\'s code the figure is for'),
+    host: z.string().min(1).describe('the machine it was measured on, as the source describes it'),
+    measures: z.string().min(1).describe('what the figure times, as the source describes it (its command, concurrency, statistic)'),
+    metric: z.string().describe('the metric of this rig it corresponds to'),
+    where: Where.describe('the one cell it corresponds to'),
+    stat: Stat.optional().describe('the statistic of ours it stands beside (default median)'),
+    value: z.number().describe('the figure, as published'),
+    unit: z.string().min(1).describe('its unit, as published'),
+    as_written: z.string().min(1).optional().describe('the figure exactly as the source writes it, e.g. "~350ms"'),
+    note: z.string().optional().describe('how it differs from what the cell measures'),
+  })
+  .strict();
+export type PublishedFigure = z.infer<typeof PublishedFigure>;
+
 /** A command: an argv list run directly, or a string run with `sh -c`. */
 export const CommandLine = z.union([z.string().min(1), z.array(z.string()).min(1)]);
 export type CommandLine = z.infer<typeof CommandLine>;
@@ -194,6 +218,11 @@ export const RigFile = z
     gates: z.array(Gate).default([]),
     // Optional, not defaulted: artifacts written before ratios existed embed definitions without the field.
     ratios: z.array(Ratio).optional().describe('claims measured as the ratio of two cells of this run'),
+    // Optional, not defaulted, as ratios: older artifacts embed definitions without the field.
+    published: z
+      .array(PublishedFigure)
+      .optional()
+      .describe('figures others published for cells of this rig, shown beside ours on the site as published, not measured here'),
     notes: z.string().optional(),
   })
   .strict();

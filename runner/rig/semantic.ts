@@ -203,6 +203,16 @@ export function semanticProblems(data: unknown, ctx: SemanticContext): RigProble
     }
   }
 
+  // A published figure stands beside the value of one metric in one cell.
+  for (const [i, figure] of mappings(data.published)) {
+    if (typeof figure.metric === 'string' && metrics && metrics.length > 0 && !metrics.includes(figure.metric)) {
+      add(['published', i, 'metric'], `a metric declared in metrics ${choices(figure.metric, metrics)}`, JSON.stringify(figure.metric));
+    }
+    checkWhere(['published', i, 'where'], figure.where);
+    const matching = isMapping(figure.where) && cells ? cells.filter((cell) => cellMatches(cell.params, figure.where as Record<string, Scalar>)) : [];
+    if (matching.length > 1) add(['published', i, 'where'], 'a selection of exactly one cell', `${matching.length} cells (${matching.map((c) => c.id).join('; ')})`);
+  }
+
   for (const [i, req] of mappings(data.requires)) {
     if (!('binary' in req) && !('root' in req) && !('kvm' in req)) add(['requires', i], 'at least one of binary, root, kvm', 'none');
     checkWhere(['requires', i, 'where'], req.where);

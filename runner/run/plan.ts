@@ -57,7 +57,11 @@ export function planRun(rig: Rig, options: { iterations?: number; workloads: (na
   const tools = new Set<string>(['node']);
   const expanded = expandMatrix(rig.matrix);
   const cellWorkloadName = (cell: Cell) => (typeof cell.params.workload === 'string' ? cell.params.workload : rig.workload);
-  const schemas = [...new Set(expanded.map(cellWorkloadName))].flatMap((name) => options.workloads(name)?.paramsSchema ?? []);
+  // Every workload the rig names, not only those of the cells left after --set pinned an axis: a rig-wide param
+  // the rig's own workload takes stays the rig's even in a run of just its command cells.
+  const included = (rig.matrix.include ?? []).flatMap((entry) => (typeof entry.workload === 'string' ? [entry.workload] : []));
+  const named = new Set([rig.workload, ...included, ...expanded.map(cellWorkloadName)]);
+  const schemas = [...named].flatMap((name) => options.workloads(name)?.paramsSchema ?? []);
   const roles = keyRoles(rig, schemas);
   const cells = expanded.map((cell, position): PlannedCell => {
     const workloadName = cellWorkloadName(cell);

@@ -20,7 +20,7 @@ function ajv(): Ajv2020 {
 }
 
 /** The validator for schemas/<name>.schema.json, compiled once. */
-export function validatorFor(name: 'rig' | 'artifact' | 'guest-bench'): ValidateFunction {
+export function validatorFor(name: 'rig' | 'artifact' | 'guest-bench' | 'fleet-record'): ValidateFunction {
   let validate = compiled.get(name);
   if (!validate) {
     const schema = JSON.parse(readFileSync(`${schemaDir}${name}.schema.json`, 'utf8'));

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { RigFile } from '../rig/schema.ts';
 import { Artifact, ARTIFACT_SCHEMA_ID } from '../artifact/schema.ts';
 import { guestBenchJsonSchema } from '../../guest-bench/schema.ts';
+import { FleetRecord, FLEET_RECORD_SCHEMA_ID } from '../fleet/record.ts';
 
 export const RIG_SCHEMA_ID = 'urn:rigor:rig:v1';
 
@@ -26,8 +27,14 @@ export function artifactJsonSchema(): JsonSchema {
   return generate(Artifact, ARTIFACT_SCHEMA_ID, 'rigor artifact', 'output');
 }
 
+/** Fleet records are written by rigor fleet run and merge. */
+export function fleetRecordJsonSchema(): JsonSchema {
+  return generate(FleetRecord, FLEET_RECORD_SCHEMA_ID, 'rigor fleet record', 'output');
+}
+
 export const SCHEMA_FILES = {
   'schemas/rig.schema.json': rigJsonSchema,
   'schemas/artifact.schema.json': artifactJsonSchema,
   'schemas/guest-bench.schema.json': guestBenchJsonSchema,
+  'schemas/fleet-record.schema.json': fleetRecordJsonSchema,
 } as const;

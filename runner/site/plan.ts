@@ -6,7 +6,7 @@ import type { RenderedPage } from './render/pages.ts';
 export interface SitePlan {
   /** Files written from text, path relative to the output folder. */
   files: { path: string; content: string }[];
-  /** Files copied byte for byte (the artifacts, so the raw JSON is exactly what was committed). */
+  /** Files copied byte for byte (the artifacts and fleet records, so the raw JSON is exactly what was committed). */
   copies: { from: string; path: string }[];
 }
 
@@ -25,9 +25,9 @@ export function planSite(model: SiteModel, pages: RenderedPage[], artifactFiles:
     { path: VIEWER_SCRIPT_PATH, content: assets.viewerScript },
     ...model.rigs.flatMap((rig) => (rig.rigFile ? [{ path: rig.rigFile.path, content: rig.rigFile.source }] : [])),
   ];
-  const copies = model.artifacts.map((input) => {
+  const copies = [...model.artifacts, ...model.fleetRecords].map((input) => {
     const from = artifactFiles.get(input.path);
-    if (!from) throw new Error(`site plan: no file on disk for artifact ${input.path}`);
+    if (!from) throw new Error(`site plan: no file on disk for ${input.path}`);
     return { from, path: input.path };
   });
   const seen = new Set<string>();

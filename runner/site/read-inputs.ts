@@ -10,10 +10,13 @@ import type { ArtifactInput } from './model/artifact-ref.ts';
 import type { RigInput } from './model/rig-page.ts';
 import type { SiteInput } from './model/site.ts';
 import { artifactNames } from '../artifact/write.ts';
+import { readFleetRecord } from '../fleet/record-file.ts';
+import { FLEET_RECORD_DIR } from '../fleet/record.ts';
+import type { FleetRecordInput } from './model/fleet-page.ts';
 
 export interface SiteSources {
   input: SiteInput;
-  /** Site path of each artifact (results/<rig>/<file>.json) → the file on disk, copied byte for byte. */
+  /** Site path of each artifact (results/<rig>/<file>.json) and fleet record → the file on disk, copied byte for byte. */
   artifactFiles: Map<string, string>;
   /** Site path of each artifact → its text, which its viewer page embeds. */
   artifactTexts: Map<string, string>;
@@ -51,6 +54,20 @@ function artifactFilesIn(resultsDir: string): { sitePath: string; file: string }
     );
 }
 
+/** results/<folder>/fleet/*.json, both levels sorted. */
+function fleetRecordFilesIn(resultsDir: string): { sitePath: string; file: string }[] {
+  if (!existsSync(resultsDir)) return [];
+  return readdirSync(resultsDir)
+    .sort()
+    .filter((folder) => existsSync(join(resultsDir, folder, FLEET_RECORD_DIR)) && statSync(join(resultsDir, folder, FLEET_RECORD_DIR)).isDirectory())
+    .flatMap((folder) =>
+      readdirSync(join(resultsDir, folder, FLEET_RECORD_DIR))
+        .filter((name) => name.endsWith('.json'))
+        .sort()
+        .map((name) => ({ sitePath: `results/${folder}/${FLEET_RECORD_DIR}/${name}`, file: join(resultsDir, folder, FLEET_RECORD_DIR, name) })),
+    );
+}
+
 export function readSiteInputs(opts: ReadOptions): SiteSources {
   const artifacts: ArtifactInput[] = [];
   const problems: SiteInput['problems'] = [];
@@ -68,8 +85,18 @@ export function readSiteInputs(opts: ReadOptions): SiteSources {
       problems.push({ path: sitePath, message: error.message.replace(`${file}: `, '') });
     }
   }
+  const fleetRecords: FleetRecordInput[] = [];
+  for (const { sitePath, file } of fleetRecordFilesIn(opts.resultsDir)) {
+    try {
+      fleetRecords.push({ path: sitePath, record: readFleetRecord(file) });
+      artifactFiles.set(sitePath, file);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      problems.push({ path: sitePath, message: error.message.replace(`${file}: `, '') });
+    }
+  }
   return {
-    input: { rigs: listRigFiles(opts.rigsDir).map(readRig), artifacts, problems, commitOrder: commitOrder(opts.repoDir) },
+    input: { rigs: listRigFiles(opts.rigsDir).map(readRig), artifacts, problems, commitOrder: commitOrder(opts.repoDir), fleetRecords },
     artifactFiles,
     artifactTexts,
   };

@@ -2,6 +2,8 @@
 import { callgrindWorkload } from './callgrind/workload.ts';
 import { commandWorkload } from './command.ts';
 import { bypassWorkload } from './egress/bypass-workload.ts';
+import { backendConnector } from './engine-cycle/connector.ts';
+import { engineCycleWorkload } from './engine-cycle/workload.ts';
 import { gateCalibrationWorkload } from './gate-calibration.ts';
 import { harnessWorkload } from './harness.ts';
 import { registerWorkload } from './registry.ts';
@@ -16,5 +18,5 @@ import { policyWorkload } from './policy.ts';
 import { proxyLoadWorkload } from './proxy-load.ts';
 import { statsSummarizeWorkload } from './stats-summarize.ts';
 
-export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, bypassWorkload, guestBenchWorkload, kernelSizeWorkload, gateCalibrationWorkload, callgrindWorkload];
+export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, bypassWorkload, guestBenchWorkload, kernelSizeWorkload, gateCalibrationWorkload, callgrindWorkload, engineCycleWorkload(backendConnector)];
 for (const workload of builtinWorkloads) registerWorkload(workload);

@@ -12,7 +12,7 @@ const QEMU_EGRESS_HOST = '10.0.2.100';
 
 /**
  * Where a sandbox with egress reaches the proxy and the resolver, per backend:
- * in bwrap, runc and gvisor the agent relays its own loopback ports to the
+ * in bwrap, runc, gvisor, docker and podman the agent relays its own loopback ports to the
  * sockets bound in (53 would need a capability); qemu forwards two ports of
  * an on-link address of the guest's network.
  */
@@ -22,6 +22,8 @@ export const EGRESS_ADDRESSES = {
   bwrap: AGENT_RELAYED,
   runc: AGENT_RELAYED,
   gvisor: AGENT_RELAYED,
+  docker: AGENT_RELAYED,
+  podman: AGENT_RELAYED,
   qemu: { proxy: { host: QEMU_EGRESS_HOST, port: 3128 }, dns: { host: QEMU_EGRESS_HOST, port: 53 } },
 } as const;
 
@@ -63,7 +65,7 @@ export function withEgressEnv<S extends { egress?: { dnsSocket?: string }; env?:
  */
 export async function agentRelays(
   egress: { proxySocket: string; dnsSocket?: string },
-  backend: 'bwrap' | 'runc' | 'gvisor',
+  backend: 'bwrap' | 'runc' | 'gvisor' | 'docker' | 'podman',
   dir: string,
 ): Promise<{ binds: Array<{ hostPath: string; sandboxPath: string }>; agentArgs: string[] }> {
   checkEgressSockets(egress);

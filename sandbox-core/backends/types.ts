@@ -99,6 +99,11 @@ export interface SandboxStats {
   processes: number;
   /** Limits the sandbox ran into, where its cgroups count them: OOM kills and refused forks. */
   limits?: { oomKills: number; forksRefused: number };
+  /**
+   * Host memory the sandbox needs but shares with every other sandbox of its backend (a container
+   * engine's daemons: dockerd, containerd), not counted in `memory`; `what` names the processes.
+   */
+  shared?: { bytes: number; kind: 'pss' | 'rss'; method: string; processes: number; what: string };
 }
 
 /** What confines a sandbox's commands, as artifacts record it per cell. */

@@ -32,7 +32,8 @@ export interface HostIds {
   release(): void;
 }
 
-function tryTake(lock: string): boolean {
+/** Create `lock` exclusively, naming this process; a lock whose owner is dead is taken over. False when a live process holds it. */
+export function tryTake(lock: string): boolean {
   try {
     const fd = openSync(lock, 'wx', 0o600);
     writeSync(fd, String(process.pid));

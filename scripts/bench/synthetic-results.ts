@@ -6,6 +6,10 @@
  *                                                   summarised again) and <out>/rigs/ (copies of the rig files)
  *   synthetic-results.ts pair <out> <samples>   -> <out>/a.json and <out>/b.json, one cell each with <samples>
  *                                                   seeded log-normal samples, B 5% slower
+ *   synthetic-results.ts fleet <out> <count>    -> <out>/fetched/<host>/<file>.json: one fleet run of the newest
+ *                                                   committed startup artifact on <count> hosts (host ids and
+ *                                                   hostnames fleet-host-<i>, samples scaled per host), laid out as
+ *                                                   rigor fleet run fetches them
  * Untimed setup: the rig times what reads these, not this.
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,8 +20,8 @@ import { summarize } from '../../runner/stats/summary.ts';
 
 const [mode, out, countText] = process.argv.slice(2);
 const count = Number(countText);
-if (!out || !Number.isInteger(count) || count < 1 || (mode !== 'history' && mode !== 'pair')) {
-  console.error('usage: synthetic-results.ts history|pair <out dir> <count>');
+if (!out || !Number.isInteger(count) || count < 1 || (mode !== 'history' && mode !== 'pair' && mode !== 'fleet')) {
+  console.error('usage: synthetic-results.ts history|pair|fleet <out dir> <count>');
   process.exit(2);
 }
 
@@ -50,6 +54,28 @@ function history(dir: string, n: number): void {
   }
 }
 
+function fleet(dir: string, hosts: number): void {
+  const newest = readdirSync(join('results', 'startup')).filter((f) => f.endsWith('.json')).sort().at(-1)!;
+  const base = JSON.parse(readFileSync(join('results', 'startup', newest), 'utf8')) as Artifact;
+  const random = createRng(11);
+  for (let i = 0; i < hosts; i++) {
+    const artifact = structuredClone(base);
+    const factor = 0.8 + 0.4 * random();
+    for (const cell of artifact.cells) {
+      for (const metric of Object.values(cell.metrics)) {
+        metric.samples = metric.samples.map((x) => x * factor);
+        if (metric.summary) metric.summary = summarize(metric.samples);
+      }
+    }
+    const name = `fleet-host-${i + 1}`;
+    artifact.host = { ...artifact.host, id: name, hostname: name };
+    artifact.run = { ...artifact.run, id: `synthetic-fleet-${i}` };
+    const hostDir = join(dir, 'fetched', name);
+    mkdirSync(hostDir, { recursive: true });
+    writeFileSync(join(hostDir, newest.replace(/_[^_]+\.json$/, `_${name}.json`)), JSON.stringify(artifact));
+  }
+}
+
 function pair(dir: string, samples: number): void {
   const base = JSON.parse(readFileSync(join('results', 'startup', readdirSync(join('results', 'startup')).sort().at(-1)!), 'utf8')) as Artifact;
   const random = createRng(7);
@@ -69,4 +95,5 @@ function pair(dir: string, samples: number): void {
 }
 
 if (mode === 'history') history(out, count);
+else if (mode === 'fleet') fleet(out, count);
 else pair(out, count);

@@ -83,6 +83,11 @@ export const GOALS: Goal[] = [
     checks: [{ cell: 'kernel=rigor,machine=microvm,cmdline=best', metric: 'launch_to_ready_ms', max: 100 }],
   },
   {
+    goal: "a fleet run's own overhead (all but the hosts' measuring) ≤ 10 s at 16 hosts, growing no worse than linearly with the hosts, forks fixed",
+    rig: 'fleet',
+    checks: [{ cell: 'task=fleet-16', metric: 'overhead_ms', max: 10_000 }, { ratio: 'fleet_4_over_1' }, { ratio: 'fleet_16_over_4' }],
+  },
+  {
     goal: '1,000 artifacts → site ≤ 10 s; compare of two 10,000-sample artifacts ≤ 1 s (CLI start to exit)',
     rig: 'site-build',
     checks: [

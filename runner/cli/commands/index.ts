@@ -27,6 +27,7 @@ const verbs: Record<string, Verb> = Object.fromEntries([
   verb('history <rig>', "A rig's medians across commits (git order), per cell, metric, host and host fingerprint, with change points (E-divisive means + t-test, as Apache Otava)", async () => (await import('./history.ts')).historyCommand),
   verb('export <artifact>', "Write an artifact as Bencher Metric Format (bmf) or hyperfine's --export-json shape (hyperfine)", async () => (await import('./export.ts')).exportCommand),
   verb('import <format> <file>', "Turn another tool's results into a rigor artifact (this machine's host and git block, run.imported_from set)", async () => (await import('./import.ts')).importCommand),
+  verb('fleet <action> [target]', 'Run a rig on every host of an Ansible inventory (fleet run <rig>), or merge artifacts made elsewhere into results/ (fleet merge <dir>)', async () => (await import('./fleet.ts')).fleetCommand),
   verb('site', 'Build the static results site (every number linked to its artifact and JSON pointer) into site/dist/', async () => (await import('./site.ts')).siteCommand),
 ]);
 

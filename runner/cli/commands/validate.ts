@@ -1,16 +1,33 @@
 /** `rigor validate <files...>`: check rig files and artifacts against their schemas. */
+import { readFileSync } from 'node:fs';
 import { readArtifact } from '../../artifact/read.ts';
+import { readFleetRecord } from '../../fleet/record-file.ts';
+import { FLEET_RECORD_SCHEMA_ID } from '../../fleet/record.ts';
 import { InputError } from '../../../base/errors.ts';
 import { loadRig } from '../../rig/load.ts';
 import { isBatchedWorkload, workloadChecks } from '../../workloads/index.ts';
 import type { RigorCommand } from '../command.ts';
 
-/** A rig file ends in .yaml/.yml; an artifact is .json. */
+/** A .json file that says it is a fleet record (results/<rig>/fleet/); anything else is read as an artifact. */
+function isFleetRecord(path: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(path, 'utf8')) as { schema?: unknown }).schema === FLEET_RECORD_SCHEMA_ID;
+  } catch {
+    return false;
+  }
+}
+
+/** A rig file ends in .yaml/.yml; an artifact (or a fleet record) is .json. */
 function validateFile(path: string): { ok: true; summary: string } | { ok: false; error: string } {
   try {
     if (/\.ya?ml$/.test(path)) {
       const { rig } = loadRig(path, { ...workloadChecks, batched: isBatchedWorkload });
       return { ok: true, summary: `rig "${rig.name}", workload ${rig.workload}, ${Object.keys(rig.metrics).length} metric(s)` };
+    }
+    if (path.endsWith('.json') && isFleetRecord(path)) {
+      const record = readFleetRecord(path);
+      const ok = record.hosts.filter((host) => host.outcome === 'ok').length;
+      return { ok: true, summary: `fleet record of rig "${record.rig.name}" (${record.kind}), ${ok} of ${record.hosts.length} host(s) ok, ${record.status}` };
     }
     if (path.endsWith('.json')) {
       const artifact = readArtifact(path);

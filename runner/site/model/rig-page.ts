@@ -5,7 +5,9 @@ import { metricCharts, type MetricCharts } from './charts.ts';
 import { gateRows, ratioRows, type GateRow, type RatioRow } from './claims.ts';
 import { hostBlock, type HostBlock } from './host.ts';
 import { matrixModel, type MatrixModel } from './matrix.ts';
+import { publishedRows, type PublishedRow } from './published.ts';
 import type { RigView } from './rig-view.ts';
+import type { FleetPage } from './fleet-page.ts';
 
 /** A rig file from rigs/: loaded, or the reason it could not be. */
 export interface RigInput {
@@ -39,9 +41,13 @@ export interface RigPage {
   charts: MetricCharts[];
   ratios: RatioRow[];
   gates: GateRow[];
+  /** Figures others published for cells of the rig, each beside ours; never measured here. */
+  published: PublishedRow[];
   host: HostBlock | null;
   /** Every artifact of the rig, newest first. */
   artifacts: ArtifactRef[];
+  /** The rig's fleet runs and merges, newest first: their pages. */
+  fleets: { path: string; id: string; startedAt: string; status: string; hosts: number; ok: number }[];
 }
 
 /** The files a rig's artifacts were imported from, when it has no rig file and every one of them was imported; else null. */
@@ -50,7 +56,7 @@ export function importedOnly(file: RigInput | null, artifacts: ArtifactInput[]):
   return [...new Set(artifacts.map((input) => input.artifact.run.imported_from!))];
 }
 
-export function rigPage(name: string, file: RigInput | null, view: RigView): RigPage {
+export function rigPage(name: string, file: RigInput | null, view: RigView, fleets: readonly FleetPage[] = []): RigPage {
   const rig = file && 'rig' in file.loaded ? file.loaded.rig : null;
   const { artifacts, current: newest, baseline } = view;
   const imported = importedOnly(file, artifacts);
@@ -72,7 +78,11 @@ export function rigPage(name: string, file: RigInput | null, view: RigView): Rig
     charts: newest && matrix ? metricCharts(newest, matrix.columns) : [],
     ratios: newest ? ratioRows(newest) : [],
     gates: newest ? gateRows(newest, view.gates, baseline) : [],
+    published: publishedRows(definition, newest),
     host: newest ? hostBlock(newest) : null,
     artifacts: artifacts.map(artifactRef),
+    fleets: fleets
+      .filter((fleet) => fleet.rig === name)
+      .map((fleet) => ({ path: fleet.path, id: fleet.id, startedAt: fleet.startedAt, status: fleet.status, hosts: fleet.hosts.length, ok: fleet.hosts.filter((h) => h.ok).length })),
   };
 }

@@ -4,6 +4,7 @@
  */
 import { newestFirst, type ArtifactInput } from './artifact-ref.ts';
 import { comparePage, type ComparePage } from './compare.ts';
+import { fleetPages, type FleetPage, type FleetRecordInput } from './fleet-page.ts';
 import { historyPage, type HistoryPage } from './history.ts';
 import { indexPage, type IndexPage } from './index-page.ts';
 import { rigPage, type RigInput, type RigPage } from './rig-page.ts';
@@ -16,6 +17,8 @@ export interface SiteInput {
   problems: { path: string; message: string }[];
   /** Commits oldest first (runner/history/commit-order.ts); history places artifacts by it. */
   commitOrder: readonly string[];
+  /** Fleet records from results/<rig>/fleet/ (absent: none). */
+  fleetRecords?: FleetRecordInput[];
 }
 
 export interface SiteModel {
@@ -25,7 +28,10 @@ export interface SiteModel {
   compares: ComparePage[];
   /** A history per rig with artifacts. */
   histories: HistoryPage[];
+  /** A page per fleet run or merge, newest first. */
+  fleets: FleetPage[];
   artifacts: ArtifactInput[];
+  fleetRecords: FleetRecordInput[];
 }
 
 /** Each rig's artifacts, newest first. */
@@ -46,7 +52,8 @@ export function buildSiteModel(input: SiteInput): SiteModel {
   // Rigs in rigs/ first (captured or not), then rigs only their artifacts still name.
   const names = [...new Set([...input.rigs.map((rig) => rig.name).sort(), ...[...byRig.keys()].sort()])];
   const views = new Map(names.map((name) => [name, rigView(byRig.get(name) ?? [])]));
-  const rigs = names.map((name) => rigPage(name, files.get(name) ?? null, views.get(name)!));
+  const fleets = fleetPages(input.fleetRecords ?? [], input.artifacts);
+  const rigs = names.map((name) => rigPage(name, files.get(name) ?? null, views.get(name)!, fleets));
   // The pair the rig page's relative gates are judged on: one pair, so the two pages agree.
   const compares = names.flatMap((name) => {
     const { current: b, baseline: a } = views.get(name)!;
@@ -57,6 +64,8 @@ export function buildSiteModel(input: SiteInput): SiteModel {
     rigs,
     compares,
     histories: names.filter((name) => byRig.has(name)).map((name) => historyPage(name, byRig.get(name)!, input.commitOrder)),
+    fleets,
     artifacts: input.artifacts,
+    fleetRecords: input.fleetRecords ?? [],
   };
 }

@@ -64,6 +64,7 @@ export function renderPages(model: SiteModel, templates: Templates, charts: Rend
         page: { ...history, metrics: history.metrics.map((metric, i) => ({ ...metric, svg: svgs[i] ?? '' })) },
       });
     }),
+    ...model.fleets.map((fleet) => page(templates, 'fleet', fleet.path, { title: `Fleet run ${fleet.rig} ${fleet.id}`, rigName: fleet.rig, page: fleet })),
     ...model.artifacts.map((input) => {
       const text = artifactTexts.get(input.path);
       if (text === undefined) throw new Error(`site render: no text read for artifact ${input.path}`);

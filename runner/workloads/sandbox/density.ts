@@ -2,7 +2,9 @@
  * `sandbox.density`: N idle sandboxes alive at once, and the host memory each
  * costs. Two readings per sample: the PSS the backend's stats() reports
  * (proportional set size from /proc/<pid>/smaps_rollup, shared pages split
- * between sharers), and the drop of MemAvailable in /proc/meminfo.
+ * between sharers), and the drop of MemAvailable in /proc/meminfo. Daemons
+ * every sandbox of a backend shares (dockerd, containerd) are not per-sandbox
+ * PSS: their PSS with the N alive is in the facts (`shared_mib`).
  */
 import { readFileSync } from 'node:fs';
 import { parseMeminfo } from '../../host/os.ts';
@@ -66,7 +68,10 @@ async function runDensity(ctx: CellContext): Promise<WorkloadResult> {
         await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
         const { after, stats } = await idleReadings(alive, memAvailableBytes);
         const pss = stats.reduce((sum, s) => sum + s.memory.bytes, 0);
-        facts = { ...sandboxFacts(alive[0]!), memory_kind: stats[0]?.memory.kind, memory_method: stats[0]?.memory.method, n };
+        // what every sandbox shares (a container engine's daemons) is not in pss_per_sandbox_mib: recorded beside it
+        const shared = stats[0]?.shared;
+        const sharedFacts = shared ? { shared_mib: shared.bytes / MIB, shared_processes: shared.what, shared_method: shared.method } : {};
+        facts = { ...sandboxFacts(alive[0]!), memory_kind: stats[0]?.memory.kind, memory_method: stats[0]?.memory.method, ...sharedFacts, n };
         return { pss_per_sandbox_mib: pss / n / MIB, memavailable_drop_per_sandbox_mib: (before - after) / n / MIB };
       } finally {
         await Promise.all(alive.map((sandbox) => sandbox.destroy()));

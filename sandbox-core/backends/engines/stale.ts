@@ -1,30 +1,42 @@
 /**
  * Containers a rigor left behind when it was SIGKILLed: its `<engine> run` died
  * with it (parent-death signal) and the agent then exited at end of stdin, but
- * the stopped container stays. Each carries the host workspace dir it was
- * given; cleanup.ts removes the dirs of dead owners, so a container whose
- * workspace is gone belongs to nobody.
+ * the stopped container stays (or, killed mid-start, was created and never
+ * ran). Each carries its owner's pid in a label; a container whose owner is
+ * dead belongs to nobody.
  */
-import { existsSync } from 'node:fs';
-import { sweepStaleTempDirs } from '../../../base/temp-dirs.ts';
-import { runEngine } from './engine.ts';
-import { WORKSPACE_LABEL } from './run-args.ts';
+import { processExists } from '../../../base/signal.ts';
+import { runEngine, type EngineConnection } from './engine.ts';
+import { OWNER_LABEL } from './run-args.ts';
 
-/** Names of the containers in `<engine> ps` lines "<name>\t<workspace>" whose workspace does not exist. */
-export function staleContainers(psOutput: string, exists: (path: string) => boolean): string[] {
+/**
+ * Names of the containers in `<engine> ps` lines "<name>\t<labels>" whose owner is not alive. The labels
+ * are printed as docker does ("a=1,rigor.owner=42") or podman ("map[a:1 rigor.owner:42]"): one template
+ * serves both, where `.Label "x"` is docker's alone.
+ */
+export function staleContainers(psOutput: string, alive: (pid: number) => boolean): string[] {
+  const owner = new RegExp(`(?:^|[ ,\\[])${OWNER_LABEL.replace('.', '\\.')}[=:](\\d+)(?:$|[ ,\\]])`);
   return psOutput
     .split('\n')
     .map((line) => line.trim().split('\t'))
-    .filter(([name, workspace]) => name && workspace && !exists(workspace))
-    .map(([name]) => name!);
+    .flatMap(([name, labels]) => {
+      const pid = Number(owner.exec(labels ?? '')?.[1]);
+      return name && Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid) ? [name] : [];
+    });
 }
 
-/** `rm -f` every stale rigor container of the engine behind `cli`; returns their names. */
-export async function sweepStaleContainers(cli: string): Promise<string[]> {
-  sweepStaleTempDirs();
-  const listed = await runEngine(cli, ['ps', '--all', '--filter', `label=${WORKSPACE_LABEL}`, '--format', `{{.Names}}\t{{.Label "${WORKSPACE_LABEL}"}}`]);
+/** `rm -f` every stale rigor container of the engine; returns their names. */
+export async function sweepStaleContainers(connection: EngineConnection): Promise<string[]> {
+  const listed = await runEngine(connection, ['ps', '--all', '--filter', `label=${OWNER_LABEL}`, '--format', '{{.Names}}\t{{.Labels}}']);
   if (!listed.ok) return [];
-  const stale = staleContainers(listed.stdout, existsSync);
-  if (stale.length > 0) await runEngine(cli, ['rm', '--force', ...stale]);
+  const stale = staleContainers(listed.stdout, processExists);
+  // one at a time, each tried again: an engine still cleaning up after a container's exit can refuse it once
+  for (const name of stale) {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const outcome = await runEngine(connection, [...connection.removeArgs, name]);
+      if (outcome.ok || /no such container|no container with name or id/i.test(outcome.stderr)) break;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
   return stale;
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collectGit, MAX_DIRTY_PATHS, parsePorcelain } from '../../../runner/host/git.ts';
+import { collectGit, MAX_DIRTY_PATHS, parsePorcelain, SHIPPED_SOURCE } from '../../../runner/host/git.ts';
 
 let dir: string;
 const git = (...args: string[]) =>
@@ -62,5 +62,16 @@ describe('collectGit', () => {
 describe('parsePorcelain', () => {
   it('takes the new path of a rename and skips the old one', () => {
     expect(parsePorcelain('R  new name\0old name\0 M x\0?? y/\0')).toEqual(['new name', 'x', 'y/']);
+  });
+});
+
+describe('collectGit in a tree a fleet run unpacked', () => {
+  it('reads the commit and the changes applied on top from .rigor-source.json, and ignores one that is not a GitState', () => {
+    const tree = mkdtempSync(path.join(os.tmpdir(), 'rigor-test-shipped-'));
+    writeFileSync(path.join(tree, SHIPPED_SOURCE), JSON.stringify({ commit: 'c'.repeat(40), branch: 'main', dirty: true, dirty_paths: ['a.ts'] }));
+    expect(collectGit(tree)).toEqual({ commit: 'c'.repeat(40), branch: 'main', dirty: true, dirty_paths: ['a.ts'] });
+    writeFileSync(path.join(tree, SHIPPED_SOURCE), JSON.stringify({ commit: 7 }));
+    expect(collectGit(tree)).toEqual({ commit: null, branch: null, dirty: false, dirty_paths: [] });
+    rmSync(tree, { recursive: true });
   });
 });

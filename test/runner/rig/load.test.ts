@@ -64,6 +64,9 @@ const bad: Record<string, string> = {
   'not-a-mapping': ':2:1: (top level): expected a mapping, found a list of 2',
   'empty-file': ':1:1: (top level): expected a mapping, found an empty document',
   'many-problems': ':10:25: sampling.iterations: expected an integer >= 1, found 0',
+  'published-undeclared-metric': ':10:121: published[0].metric: expected a metric declared in metrics (wall_ms), found "wall_sec"',
+  'published-many-cells': ':13:137: published[0].where: expected a selection of exactly one cell, found 2 cells (backend=bwrap,mode=cold; backend=bwrap,mode=warm)',
+  'published-without-source': ':10:5: published[0].source: expected a field "source" (where it is written: a URL, or owner/repo/path at a commit), found nothing',
 };
 
 describe('bad rig fixtures', () => {
@@ -136,6 +139,40 @@ describe('good rig fixtures', () => {
     const { rig } = loadRig(`${dir}/good/lifecycle.rig.yaml`);
     expect(rig.gates[0]).toEqual({ metric: 'total_ms', stat: 'p95', max: 250, where: { backend: 'bwrap', concurrency: 1 } });
     expect(rig.gates[1]).toEqual({ metric: 'total_ms', stat: 'median', max_ratio: 1.2, alpha: 0.05 });
+  });
+});
+
+describe('published figures', () => {
+  it('load with every field as written, beside the cell they name', () => {
+    const { rig } = loadRig(`${dir}/good/published.rig.yaml`, { workloads });
+    expect(rig.published).toEqual([
+      {
+        publisher: 'example',
+        source: 'https://example.org/bench.md',
+        date: '2026-01-20',
+        version: 'v0.1.0',
+        host: 'a laptop (as the source describes it)',
+        measures: '`true` from spawn to exit, mean of 10 runs',
+        metric: 'wall_ms',
+        where: { spawner: 'node' },
+        stat: 'mean',
+        value: 1.5,
+        unit: 'ms',
+        as_written: '~1.5ms',
+        note: "timed by the publisher's own harness",
+      },
+    ]);
+  });
+
+  it('are absent, not defaulted, from a rig without them (older artifacts embed rigs without the field)', () => {
+    expect('published' in loadRig(`${dir}/good/minimal.rig.yaml`).rig).toBe(false);
+  });
+
+  it('report every mistake of one figure at once', () => {
+    expect(problemsOf(`${dir}/bad/published-without-source.rig.yaml`).problems.map((p) => [p.line, p.field])).toEqual([
+      [10, 'published[0].source'],
+      [15, 'published[0].value'],
+    ]);
   });
 });
 

@@ -116,4 +116,25 @@ metrics:
     expect(usesKvm(sandbox('bwrap, qemu'))).toBe(true);
     expect(usesKvm(sandbox('firecracker'))).toBe(true);
   });
+
+  it("keeps a rig-wide param the rig's own workload takes out of another workload's judgement, also when --set leaves only that workload's cells", () => {
+    const source = [
+      'name: mixed',
+      'title: t',
+      'claim: c',
+      'workload: stats.summarize',
+      'params: { n: 10 }',
+      'matrix:',
+      '  tool: [ours, bare]',
+      '  include:',
+      '    - { tool: bare, workload: command, run: [sh, -c, ":"] }',
+      'metrics:',
+      '  call_ms: { unit: ms, better: lower, clock: "call -> return" }',
+    ].join('\n');
+    const mixed = parseRig(source, 'rigs/mixed.rig.yaml', workloadChecks).rig;
+    const { rig: onlyBare } = applyOverrides(mixed, ['tool=bare']);
+    const [bare] = planRun(onlyBare, { workloads: getWorkload }).cells;
+    expect(bare!.workloadName).toBe('command');
+    expect(bare!.problems).toEqual([]);
+  });
 });

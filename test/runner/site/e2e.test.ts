@@ -173,6 +173,15 @@ describe.skipIf(!existsSync(CHROMIUM))(`the built site in headless Chromium (${C
     await index.close();
   });
 
+  it('shows a published figure beside ours, visibly marked as not measured here', async () => {
+    const page = await open('rig/demo.html');
+    const row = page.locator('table.published-figures tbody tr').first();
+    await expect(row.locator('.published-mark').isVisible()).resolves.toBe(true);
+    await expect(row.locator('.published-mark').textContent()).resolves.toBe('published by elsewhere, not measured here');
+    await expect(row.locator('[data-pointer]').getAttribute('data-pointer')).resolves.toBe('/cells/0/metrics/total_ms/summary/mean');
+    await page.close();
+  });
+
   it('resolves every link on the index and on a rig page, fragments included', async () => {
     for (const path of ['index.html', 'rig/demo.html', 'rig/lifecycle.html']) {
       const page = await open(path);

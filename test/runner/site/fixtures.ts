@@ -23,6 +23,8 @@ metrics:
   exec_ms: { unit: ms, better: lower, clock: "exec() called -> result decoded" }
 gates:
   - { metric: total_ms, stat: median, max: 5000 }
+published:
+  - { publisher: elsewhere, source: "owner/repo/BENCHMARK.md", host: a laptop, measures: "create to destroy, mean of 10", metric: total_ms, where: { backend: process }, stat: mean, value: 4, unit: ms }
 `;
 
 export const NEVER_RUN_RIG_YAML = `name: never-run

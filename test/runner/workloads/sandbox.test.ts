@@ -37,7 +37,7 @@ describe('sandbox.lifecycle', () => {
   });
 
   it('names a backend that cannot run here, and rejects an unknown one', async () => {
-    expect(await lifecycleWorkload.skipReason!({ backend: 'podman' })).toMatch(/^backend podman unavailable: /);
+    expect(await lifecycleWorkload.skipReason!({ backend: 'firecracker' })).toMatch(/^backend firecracker unavailable: /);
     expect(await lifecycleWorkload.skipReason!(process_)).toBeNull();
     expect(paramProblemsOf(lifecycleWorkload, { backend: 'vmware' })[0]).toMatch(/params\.backend: expected one of process, bwrap/);
   });

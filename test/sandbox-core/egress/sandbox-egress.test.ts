@@ -1,6 +1,6 @@
 /**
- * A bwrap, runc, gvisor or qemu sandbox with `egress` reaches the host only
- * through the proxy: the first three's own 127.0.0.1:3128 is relayed by the
+ * A bwrap, runc, gvisor, docker, podman or qemu sandbox with `egress` reaches
+ * the host only through the proxy: all but qemu's own 127.0.0.1:3128 is relayed by the
  * agent to the proxy's unix socket; a qemu guest's 10.0.2.100:3128 is forwarded by qemu's
  * restricted user network to `rigor-agent --relay` on the host, joined to
  * the same socket. An allowed request arrives upstream, a blocked one gets
@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
+import { dockerBackend } from '../../../sandbox-core/backends/docker.ts';
 import { gvisorBackend } from '../../../sandbox-core/backends/gvisor.ts';
+import { podmanBackend } from '../../../sandbox-core/backends/podman.ts';
 import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
 import { runcBackend } from '../../../sandbox-core/backends/runc.ts';
 import type { Backend, Sandbox } from '../../../sandbox-core/backends/types.ts';
@@ -54,6 +56,8 @@ const cases: Case[] = [
   { backend: bwrapBackend, proxyUrl: 'http://127.0.0.1:3128', hostAddress: '127.0.0.1', routes: 0, timeoutMs: 30_000 },
   { backend: runcBackend, proxyUrl: 'http://127.0.0.1:3128', hostAddress: '127.0.0.1', routes: 0, timeoutMs: 30_000 },
   { backend: gvisorBackend, proxyUrl: 'http://127.0.0.1:3128', hostAddress: '127.0.0.1', routes: 0, timeoutMs: 30_000 },
+  { backend: dockerBackend, proxyUrl: 'http://127.0.0.1:3128', hostAddress: '127.0.0.1', routes: 0, timeoutMs: 120_000 },
+  { backend: podmanBackend, proxyUrl: 'http://127.0.0.1:3128', hostAddress: '127.0.0.1', routes: 0, timeoutMs: 120_000 },
   // qemu's user network calls the host 10.0.2.2; restrict=on must make that (and everything but the guestfwds) unreachable.
   { backend: qemuBackend, proxyUrl: 'http://10.0.2.100:3128', hostAddress: '10.0.2.2', routes: 1, timeoutMs: 120_000 },
 ];

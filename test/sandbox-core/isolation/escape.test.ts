@@ -1,6 +1,6 @@
 /**
  * Escapes tried for real from inside every isolating backend (bwrap, runc,
- * gvisor, qemu), each asserting that it failed: the core_pattern host-root escape,
+ * gvisor, qemu, docker and podman under runc and under runsc), each asserting that it failed: the core_pattern host-root escape,
  * every global sysctl, host files the spec does not grant, the agent's
  * channel (forged replies, stopping the agent), and the syscall filter.
  * gvisor's commands talk to the Sentry, a kernel in user space: its uid map
@@ -19,6 +19,9 @@ import { compileC } from '../../../base/compile-c.ts';
 import { cgroupProcs, dirOf } from '../../../base/cgroups.ts';
 import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
 import { runcBackend } from '../../../sandbox-core/backends/runc.ts';
+import { dockerBackend } from '../../../sandbox-core/backends/docker.ts';
+import { podmanBackend } from '../../../sandbox-core/backends/podman.ts';
+import { EngineSandbox } from '../../../sandbox-core/backends/engines/sandbox.ts';
 import type { Backend, Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { defaultCacheRoot } from '../../../base/cache.ts';
 import { encodeFrame, field, MessageType, Tag } from '../../../sandbox-core/agent/protocol.ts';
@@ -26,12 +29,20 @@ import { SANDBOX_ID_ENV } from '../../../sandbox-core/backends/agent-sandbox.ts'
 import { processesWithEnv } from '../../helpers/leftovers.ts';
 
 const CORE_PATTERN = '/proc/sys/kernel/core_pattern';
-/** guest: the commands' kernel is a VM's; sentry: it is gVisor's Sentry, in user space on the host. */
-const backends: Array<{ backend: Backend; guest: boolean; sentry?: boolean }> = [
+/**
+ * guest: the commands' kernel is a VM's; sentry: it is gVisor's Sentry, in user space on the host (the gvisor backend, and
+ * docker or podman under runsc), whose uid map and filters are its own; gvisorHost: the gvisor backend, whose host side is
+ * checked on the host.
+ */
+const backends: Array<{ backend: Backend; guest: boolean; sentry?: boolean; gvisorHost?: boolean; label?: string }> = [
   { backend: bwrapBackend, guest: false },
   { backend: runcBackend, guest: false },
-  { backend: gvisorBackend, guest: false, sentry: true },
+  { backend: gvisorBackend, guest: false, sentry: true, gvisorHost: true },
   { backend: qemuBackend, guest: true },
+  { backend: dockerBackend, guest: false },
+  { backend: podmanBackend, guest: false },
+  { backend: dockerBackend.variant({ runtime: 'runsc' }), guest: true, sentry: true, label: 'docker (runsc)' },
+  { backend: podmanBackend.variant({ runtime: 'runsc' }), guest: true, sentry: true, label: 'podman (runsc)' },
 ];
 const ready = await Promise.all(backends.map(async ({ backend }) => (await backend.available()).ok));
 
@@ -67,7 +78,7 @@ async function noNewPrivs(sandbox: Sandbox): Promise<string> {
   return (await sh(sandbox, '/workspace/no-new-privs')).out.trim();
 }
 
-describe.each(backends.map((entry, index) => ({ ...entry, name: entry.backend.name, skip: !ready[index] })))('$name: escapes from inside', ({ backend, guest, sentry, name, skip }) => {
+describe.each(backends.map((entry, index) => ({ ...entry, name: entry.label ?? entry.backend.name, skip: !ready[index] })))('$name: escapes from inside', ({ backend, guest, sentry, gvisorHost, name, skip }) => {
   let sandbox: Sandbox;
   beforeAll(async () => {
     if (!skip) sandbox = await backend.create({ readyTimeoutMs: 120_000 });
@@ -90,7 +101,8 @@ describe.each(backends.map((entry, index) => ({ ...entry, name: entry.backend.na
 
   // Not for runc: `runc run` is the runtime, root by design; its container's processes are the sandbox (uid_map above).
   // Nor for gvisor: `runsc run` is root the same way; what runs the commands is checked below.
-  if (name !== 'runc' && !sentry) {
+  // Nor for the engines, whose CLI, daemons and shims are root by design like `runc run`: their container's are checked below.
+  if (name !== 'runc' && !gvisorHost && !(backend.name === 'docker' || backend.name === 'podman')) {
     it.skipIf(skip)('runs as a host uid of its own: no process rigor launched for it is host root', async () => {
       const launched = processesWithEnv(`${SANDBOX_ID_ENV}=${sandbox.id}`);
       expect(launched.length).toBeGreaterThan(0);
@@ -98,7 +110,7 @@ describe.each(backends.map((entry, index) => ({ ...entry, name: entry.backend.na
     });
   }
 
-  if (sentry) {
+  if (gvisorHost) {
     it.skipIf(skip)('runs the Sentry and every process of its cgroup as a host uid that is not root, with no_new_privs and a seccomp filter', () => {
       const box = sandbox as GvisorSandbox;
       const uids = box.readHostUids();
@@ -118,6 +130,14 @@ describe.each(backends.map((entry, index) => ({ ...entry, name: entry.backend.na
         // whatever capabilities they hold are over a user namespace of their own, not the host's
         expect(readlinkSync(`/proc/${pid}/ns/user`), `pid ${pid}`).not.toBe(hostUserNs);
       }
+    });
+  }
+
+  if (backend.name === 'docker' || backend.name === 'podman') {
+    it.skipIf(skip)("runs as a host uid of its own: no process in the container's cgroup is host root", () => {
+      const processes = (sandbox as EngineSandbox).containerPids();
+      expect(processes.length).toBeGreaterThan(0);
+      for (const pid of processes) expect(hostUid(pid), `pid ${pid}`).not.toBe(0);
     });
   }
 

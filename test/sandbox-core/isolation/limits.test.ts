@@ -1,5 +1,5 @@
 /**
- * Each default limit hit for real from inside bwrap and runc (small limits set
+ * Each default limit hit for real from inside bwrap, runc, docker and podman (small limits set
  * through the spec): the sandbox is told why (a refused fork, an OOM kill, a
  * full workspace), the host keeps nothing of it, and the sandbox still answers.
  * qemu's bound is the guest (its RAM, and RLIMIT_NPROC for its commands): the
@@ -17,10 +17,14 @@ import type { GvisorSandbox } from '../../../sandbox-core/backends/gvisor/sandbo
 import { dirOf } from '../../../base/cgroups.ts';
 import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
 import { runcBackend } from '../../../sandbox-core/backends/runc.ts';
+import { dockerBackend } from '../../../sandbox-core/backends/docker.ts';
+import { podmanBackend } from '../../../sandbox-core/backends/podman.ts';
 import type { Backend, Sandbox, SandboxSpec } from '../../../sandbox-core/backends/types.ts';
 import { DEFAULT_LIMITS, limitsOf } from '../../../sandbox-core/isolation/limits.ts';
 
-const backends: Backend[] = [bwrapBackend, runcBackend];
+// Not the engines under runsc: there the cgroup bounds gVisor's Sentry as a whole (a pids limit of 32 cannot
+// start it; a command over the memory limit takes the whole sandbox down with it), not each command.
+const backends: Backend[] = [bwrapBackend, runcBackend, dockerBackend, podmanBackend];
 const ready = await Promise.all(backends.map(async (backend) => (await backend.available()).ok));
 
 async function sh(sandbox: Sandbox, script: string) {

@@ -1,6 +1,10 @@
-/** The warm pool with real bwrap sandboxes: paused while idle, fresh on every acquire, refilled, nothing reused. */
+/** The warm pool with real bwrap, docker and podman sandboxes: paused while idle, fresh on every acquire, refilled, nothing reused. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
+import { dockerBackend } from '../../../sandbox-core/backends/docker.ts';
+import type { EngineBackend } from '../../../sandbox-core/backends/engines/backend.ts';
+import { runEngineOrThrow } from '../../../sandbox-core/backends/engines/engine.ts';
+import { podmanBackend } from '../../../sandbox-core/backends/podman.ts';
 import { processBackend } from '../../../sandbox-core/backends/process.ts';
 import type { Backend } from '../../../sandbox-core/backends/types.ts';
 import { WarmPool } from '../../../sandbox-core/pool/warm-pool.ts';
@@ -119,3 +123,34 @@ describe('warm pool on the process backend', () => {
     expect(() => new WarmPool(processBackend, { size: 0 })).toThrow(/whole number >= 1/);
   });
 });
+
+/** The same pool over docker and podman containers: idle ones paused by the engine's freezer, each acquire a fresh container. */
+for (const engine of [dockerBackend, podmanBackend] as EngineBackend[]) {
+  const availability = await engine.available();
+  describe.skipIf(!availability.ok)(`warm pool on ${engine.name}${availability.ok ? '' : ` (skipped: ${availability.reason})`}`, () => {
+    const pool = new WarmPool(engine, { size: 2 });
+    afterAll(() => pool.close());
+
+    it('fills with containers the engine reports paused, and an acquired one answers', async () => {
+      await pool.fill();
+      expect(pool.idle).toBe(2);
+      const connection = await engine.connection();
+      for (const id of pool.idleIds()) expect(await runEngineOrThrow(connection, ['inspect', '--format', '{{.State.Paused}}', id])).toBe('true');
+      const { sandbox, times } = await pool.acquire();
+      expect(times.resumed).toBeLessThanOrEqual(times.ready);
+      expect(await runEngineOrThrow(connection, ['inspect', '--format', '{{.State.Paused}}', sandbox.id])).toBe('false');
+      expect((await run(sandbox, 'echo ready')).out).toBe('ready');
+      await pool.release(sandbox);
+    });
+
+    it('never hands out a used container: a marker written in one is invisible in the next', async () => {
+      const first = await pool.acquire();
+      await run(first.sandbox, 'echo secret > /workspace/marker; echo secret > /tmp/marker');
+      await pool.release(first.sandbox);
+      const second = await pool.acquire();
+      expect(second.sandbox.id).not.toBe(first.sandbox.id);
+      expect((await run(second.sandbox, 'cat /workspace/marker /tmp/marker 2>&1')).out).not.toContain('secret');
+      await pool.release(second.sandbox);
+    });
+  });
+}

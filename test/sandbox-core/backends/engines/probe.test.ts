@@ -29,7 +29,7 @@ describe('probeEngine', () => {
     const empty = mkdtempSync(join(tmpdir(), 'rigor-empty-path-'));
     try {
       process.env.PATH = empty;
-      expect(await probeEngine(dockerEngine)).toEqual({ ok: false, reason: 'docker not on PATH (install Docker Engine: https://docs.docker.com/engine/install/)' });
+      expect(await probeEngine(dockerEngine)).toEqual({ ok: false, reason: 'docker not on PATH (apt-get install docker.io, or Docker Engine: https://docs.docker.com/engine/install/)' });
       expect(await probeEngine(podmanEngine)).toEqual({ ok: false, reason: 'podman not on PATH (apt-get install podman)' });
     } finally {
       rmSync(empty, { recursive: true });

@@ -1,0 +1,41 @@
+/** Fleet records on disk: validated before they are written, atomically and never over another; read back for --retry-failed. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../../base/errors.ts';
+import { fileStamp, writeNewFile } from '../artifact/write.ts';
+import { formatSchemaErrors } from '../artifact/validate.ts';
+import { validatorFor } from '../schema/ajv.ts';
+import { FLEET_RECORD_DIR, type FleetRecord } from './record.ts';
+
+/** results/<rig>/fleet/ */
+export function fleetRecordDir(resultsDir: string, rig: string): string {
+  return join(resultsDir, rig, FLEET_RECORD_DIR);
+}
+
+/** <UTC stamp>_<commit7>.json, as artifacts are named but without a host: the record names them all. */
+export function fleetRecordName(record: FleetRecord): string {
+  return `${fileStamp(record.started_at)}_${record.source.commit ? record.source.commit.slice(0, 7) : 'nocommit'}.json`;
+}
+
+/** Write the record into results/<rig>/fleet/; returns its path. */
+export function writeFleetRecord(record: FleetRecord, resultsDir: string): string {
+  const validate = validatorFor('fleet-record');
+  const data: unknown = record;
+  if (!validate(data)) {
+    throw new Error(`fleet record of ${record.rig.name} is invalid and was not written:\n${formatSchemaErrors(validate.errors ?? [], record)}`);
+  }
+  return writeNewFile(fleetRecordDir(resultsDir, record.rig.name), fleetRecordName(record), `${JSON.stringify(record, null, 1)}\n`);
+}
+
+export function readFleetRecord(path: string): FleetRecord {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(`${path}: cannot read a fleet record: ${code ?? (error as Error).message}`);
+  }
+  const validate = validatorFor('fleet-record');
+  if (!validate(data)) throw new InputError(`${path}: not a valid fleet record:\n${formatSchemaErrors(validate.errors ?? [], data)}`);
+  return data as FleetRecord;
+}
