@@ -2105,6 +2105,7 @@ static int probe_raw(struct args *a) {
     int code = 0, failed = 0;
     char *request = read_small_file(path, &len, &e);
     if (request == NULL) failed = 1;
+    double start = now_ms();
     int fd = failed ? -1 : tcp_connect(&ep.addr, c.timeout_ms, c.timeout_ms, &code);
     if (!failed && fd < 0) failed = 1, set_syserr(&e, code, "connect %s", ep.text);
     if (!failed && send_full(fd, request, len) != 0) failed = 1, set_syserr(&e, io_errno(errno), "send to %s", ep.text);
@@ -2114,12 +2115,14 @@ static int probe_raw(struct args *a) {
       if (n <= 0) break; /* closed, or quiet for --timeout-ms: what came is the answer */
       got += (size_t)n;
     }
+    double ms = now_ms() - start;
     if (fd >= 0) close(fd);
     free(request);
     response[got] = '\0';
     j_open(&j, "{");
     j_kstr(&j, "file", path);
     j_kbool(&j, "ok", !failed);
+    j_knum(&j, "ms", ms);
     j_kstr_or_null(&j, "error", failed ? e.msg : NULL);
     j_kuint(&j, "bytes", got);
     j_key(&j, "status_lines");

@@ -249,6 +249,7 @@ export const RawProbe = z
         .object({
           file: z.string().describe('the file whose bytes were sent as they are'),
           ok: z.boolean().describe('connected and sent; false with error otherwise'),
+          ms: ms.describe('connect() started -> the peer closed (or --timeout-ms passed quietly): a refusal\'s latency when the peer closes after it'),
           error: z.string().nullable(),
           bytes: count.describe('bytes read back (at most 65536) until the peer closed or --timeout-ms passed quietly'),
           status_lines: z.array(z.string()).describe('every line of the reply that starts like an HTTP/1.x status line, in order'),
@@ -257,7 +258,7 @@ export const RawProbe = z
     ),
   })
   .strict()
-  .describe('one new connection per file; no clock: the answers are the result');
+  .describe('one new connection per file, timed per exchange');
 
 export const UnixProbe = z
   .object({
