@@ -12,6 +12,7 @@ const INTEGRATION = [
   'test/sandbox-core/cleanup.test.ts',
   'test/runner/workloads/sandbox.test.ts',
   'test/runner/workloads/sandbox/**/*.test.ts',
+  'test/runner/workloads/egress/bypass-workload.test.ts',
   'test/runner/workloads/engine-cycle/engines.test.ts',
   'test/kernel/{build,apply-patches}.test.ts',
   'test/runner/site/e2e.test.ts',

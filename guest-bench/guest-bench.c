@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -845,6 +847,8 @@ static const char *const usage_text =
     "       guest-bench probe dns NAME --server IP:PORT [--type A|AAAA] [--attempts N] [--timeout-ms MS]\n"
     "       guest-bench probe connect-proxy HOST:PORT --proxy IP:PORT [--attempts N] [--timeout-ms MS]\n"
     "       guest-bench probe http URL [--proxy IP:PORT] [--attempts N] [--timeout-ms MS]\n"
+    "       guest-bench probe raw IP:PORT FILE... [--timeout-ms MS]\n"
+    "       guest-bench probe unix PATH...\n"
     "       guest-bench --version\n";
 
 static void print_version(void) {
@@ -2040,14 +2044,155 @@ static int probe_http(struct args *a) {
   return rc;
 }
 
+/*
+ * probe raw IP:PORT FILE...: for each file, a new connection to IP:PORT that
+ * sends the file's bytes as they are, then reads what comes back (at most
+ * RAW_MAX bytes, until the peer closes or --timeout-ms passes without data).
+ * Reports each exchange's first response line (the status line) and every
+ * status line seen (a CONNECT answered 200 and then an inner response shows
+ * two). For batteries of hand-made requests (the egress-bypass rig): the
+ * bytes are the test, so nothing here parses or fixes them.
+ */
+#define RAW_MAX 65536
+#define RAW_FILE_MAX (1 << 20)
+
+static char *read_small_file(const char *path, size_t *len, struct err *e) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return set_syserr(e, errno, "open %s", path), NULL;
+  char *buf = malloc(RAW_FILE_MAX);
+  size_t n = 0;
+  if (buf == NULL) return close(fd), set_err(e, "out of memory"), NULL;
+  for (;;) {
+    ssize_t r = read(fd, buf + n, RAW_FILE_MAX - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return set_syserr(e, errno, "read %s", path), free(buf), close(fd), NULL;
+    if (r == 0) break;
+    n += (size_t)r;
+    if (n == RAW_FILE_MAX) return set_err(e, "%s is larger than %d bytes", path, RAW_FILE_MAX), free(buf), close(fd), NULL;
+  }
+  close(fd);
+  *len = n;
+  return buf;
+}
+
+static int probe_raw(struct args *a) {
+  struct probe_common c = {1, PROBE_TIMEOUT_MS};
+  const char *target = NULL;
+  struct endpoint ep;
+  const char **files = calloc((size_t)a->argc, sizeof *files);
+  size_t n_files = 0;
+  if (files == NULL) fatal("out of memory");
+  while (a->i < a->argc) {
+    if (take_probe_option(a, &c, 0)) continue;
+    if (a->argv[a->i][0] == '-') unknown_probe_argument("raw", a->argv[a->i]);
+    if (target == NULL) target = a->argv[a->i++];
+    else files[n_files++] = a->argv[a->i++];
+  }
+  if (target == NULL || parse_ipv4_port(target, strlen(target), &ep) != 0) usage_error("probe raw IP:PORT", "IPv4:PORT", target);
+  if (n_files == 0) usage_error("probe raw IP:PORT FILE...", "at least one file of request bytes", NULL);
+  char *response = malloc(RAW_MAX + 1);
+  if (response == NULL) fatal("out of memory");
+  struct json j = {0};
+  j_open(&j, "{");
+  j_kstr(&j, "probe", "raw");
+  j_kstr(&j, "target", ep.text);
+  j_key(&j, "exchanges");
+  j_open(&j, "[");
+  for (size_t k = 0; k < n_files; k++) {
+    const char *path = files[k];
+    struct err e = {{0}};
+    size_t len = 0, got = 0;
+    int code = 0, failed = 0;
+    char *request = read_small_file(path, &len, &e);
+    if (request == NULL) failed = 1;
+    double start = now_ms();
+    int fd = failed ? -1 : tcp_connect(&ep.addr, c.timeout_ms, c.timeout_ms, &code);
+    if (!failed && fd < 0) failed = 1, set_syserr(&e, code, "connect %s", ep.text);
+    if (!failed && send_full(fd, request, len) != 0) failed = 1, set_syserr(&e, io_errno(errno), "send to %s", ep.text);
+    while (!failed && got < RAW_MAX) {
+      ssize_t n = recv(fd, response + got, RAW_MAX - got, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break; /* closed, or quiet for --timeout-ms: what came is the answer */
+      got += (size_t)n;
+    }
+    double ms = now_ms() - start;
+    if (fd >= 0) close(fd);
+    free(request);
+    response[got] = '\0';
+    j_open(&j, "{");
+    j_kstr(&j, "file", path);
+    j_kbool(&j, "ok", !failed);
+    j_knum(&j, "ms", ms);
+    j_kstr_or_null(&j, "error", failed ? e.msg : NULL);
+    j_kuint(&j, "bytes", got);
+    j_key(&j, "status_lines");
+    j_open(&j, "[");
+    for (size_t at = 0; at < got;) {
+      char *line = response + at, *nl = memchr(line, '\n', got - at);
+      size_t line_len = nl ? (size_t)(nl - line) : got - at;
+      if (line_len >= 9 && strncmp(line, "HTTP/1.", 7) == 0) {
+        char saved = line[line_len];
+        line[line_len] = '\0';
+        if (line_len > 0 && line[line_len - 1] == '\r') line[line_len - 1] = '\0';
+        j_string(&j, line);
+        line[line_len] = saved;
+      }
+      at += line_len + 1;
+    }
+    j_close(&j, "]");
+    j_close(&j, "}");
+  }
+  j_close(&j, "]");
+  j_close(&j, "}");
+  free(response);
+  free(files);
+  return print_report(&j, 0);
+}
+
+/* probe unix PATH...: whether a connect() to each unix socket succeeds ("@name" is an abstract socket); nothing is sent. */
+static int probe_unix(struct args *a) {
+  size_t first = (size_t)a->i;
+  if (first >= (size_t)a->argc) usage_error("probe unix PATH...", "at least one socket path", NULL);
+  struct json j = {0};
+  j_open(&j, "{");
+  j_kstr(&j, "probe", "unix");
+  j_key(&j, "sockets");
+  j_open(&j, "[");
+  for (size_t k = first; k < (size_t)a->argc; k++) {
+    const char *path = a->argv[k];
+    struct sockaddr_un to = {0};
+    to.sun_family = AF_UNIX;
+    size_t n = strlen(path);
+    int code = 0;
+    if (n == 0 || n >= sizeof to.sun_path) code = ENAMETOOLONG;
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (path[0] == '@' ? 0 : 1));
+    memcpy(to.sun_path, path, code ? 0 : n);
+    if (path[0] == '@') to.sun_path[0] = '\0';
+    int fd = code ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (!code && fd < 0) code = errno;
+    if (fd >= 0 && connect(fd, (const struct sockaddr *)&to, len) != 0) code = errno;
+    if (fd >= 0) close(fd);
+    j_open(&j, "{");
+    j_kstr(&j, "path", path);
+    j_kbool(&j, "connected", code == 0);
+    j_kstr_or_null(&j, "error", code ? errno_name(code) : NULL);
+    j_close(&j, "}");
+  }
+  j_close(&j, "]");
+  j_close(&j, "}");
+  return print_report(&j, 0);
+}
+
 static int probe_main(int argc, char **argv) {
-  static const char *const expected = "a probe kind: connect, dns, connect-proxy or http";
+  static const char *const expected = "a probe kind: connect, dns, connect-proxy, http, raw or unix";
   if (argc < 1) usage_error("probe", expected, NULL);
   struct args a = {argc, 1, argv};
   if (strcmp(argv[0], "connect") == 0) return probe_connect(&a);
   if (strcmp(argv[0], "dns") == 0) return probe_dns(&a);
   if (strcmp(argv[0], "connect-proxy") == 0) return probe_connect_proxy(&a);
   if (strcmp(argv[0], "http") == 0) return probe_http(&a);
+  if (strcmp(argv[0], "raw") == 0) return probe_raw(&a);
+  if (strcmp(argv[0], "unix") == 0) return probe_unix(&a);
   usage_error("probe", expected, argv[0]);
   return EXIT_USAGE;
 }

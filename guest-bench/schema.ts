@@ -240,7 +240,39 @@ export const HttpProbe = z
   .strict()
   .describe('clock per attempt: connect started -> last body byte read (one new connection per attempt)');
 
-export const GuestBenchProbe = z.discriminatedUnion('probe', [ConnectProbe, DnsProbe, ConnectProxyProbe, HttpProbe]);
+export const RawProbe = z
+  .object({
+    probe: z.literal('raw'),
+    target: z.string(),
+    exchanges: z.array(
+      z
+        .object({
+          file: z.string().describe('the file whose bytes were sent as they are'),
+          ok: z.boolean().describe('connected and sent; false with error otherwise'),
+          ms: ms.describe('connect() started -> the peer closed (or --timeout-ms passed quietly): a refusal\'s latency when the peer closes after it'),
+          error: z.string().nullable(),
+          bytes: count.describe('bytes read back (at most 65536) until the peer closed or --timeout-ms passed quietly'),
+          status_lines: z.array(z.string()).describe('every line of the reply that starts like an HTTP/1.x status line, in order'),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+  .describe('one new connection per file, timed per exchange');
+
+export const UnixProbe = z
+  .object({
+    probe: z.literal('unix'),
+    sockets: z.array(
+      z
+        .object({ path: z.string().describe('a socket path; @name is abstract'), connected: z.boolean(), error: z.string().nullable().describe('errno name when connect() failed') })
+        .strict(),
+    ),
+  })
+  .strict()
+  .describe('connect() to each unix socket, nothing sent');
+
+export const GuestBenchProbe = z.discriminatedUnion('probe', [ConnectProbe, DnsProbe, ConnectProxyProbe, HttpProbe, RawProbe, UnixProbe]);
 export type GuestBenchProbe = z.infer<typeof GuestBenchProbe>;
 
 /** Anything guest-bench prints on stdout. */

@@ -1,6 +1,7 @@
 /** The workloads rigor ships, registered once when this module is first imported. */
 import { callgrindWorkload } from './callgrind/workload.ts';
 import { commandWorkload } from './command.ts';
+import { bypassWorkload } from './egress/bypass-workload.ts';
 import { backendConnector } from './engine-cycle/connector.ts';
 import { engineCycleWorkload } from './engine-cycle/workload.ts';
 import { gateCalibrationWorkload } from './gate-calibration.ts';
@@ -17,5 +18,5 @@ import { policyWorkload } from './policy.ts';
 import { proxyLoadWorkload } from './proxy-load.ts';
 import { statsSummarizeWorkload } from './stats-summarize.ts';
 
-export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, guestBenchWorkload, kernelSizeWorkload, gateCalibrationWorkload, callgrindWorkload, engineCycleWorkload(backendConnector)];
+export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, bypassWorkload, guestBenchWorkload, kernelSizeWorkload, gateCalibrationWorkload, callgrindWorkload, engineCycleWorkload(backendConnector)];
 for (const workload of builtinWorkloads) registerWorkload(workload);

@@ -54,7 +54,7 @@ export function typescriptLookupOf(specs: readonly HttpRuleSpec[], fallback: Dec
   };
 }
 
-const get = (host: string, path = '/', headers: Record<string, string> = {}, method = 'GET'): HttpRequestEvent => ({ event: 'http.request', host, method, path, headers });
+const get = (host: string, path = '/', headers: Record<string, string> = {}, method = 'GET'): HttpRequestEvent => ({ event: 'http.request', host, address: '127.0.0.1', method, path, headers });
 
 /** A sandbox's HTTP policy of ten rules, most not keyed by host, so a request no rule matches tries seven. */
 export const httpPolicy: readonly HttpRuleSpec[] = [

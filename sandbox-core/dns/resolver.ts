@@ -2,6 +2,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import { AUTHORITATIVE_ANSWER, RECURSION_DESIRED, TRUNCATED_RESPONSE, decode, encode, type Packet } from 'dns-packet';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { Resolved } from '../proxy/decide.ts';
 import { ALLOW_ALL, resolveQuery, type DnsDecide, type Resolution } from './resolve-query.ts';
 import { DnsFrameReader, frameDnsMessage } from './tcp-frames.ts';
 import { buildZone } from './zone.ts';
@@ -36,6 +37,12 @@ export interface DnsResolverStats {
 export interface DnsResolver {
   port: number;
   address: string;
+  /**
+   * The egress proxy's lookups: the same zone, policy and audit as a sandbox's own queries (kind `dns`, with
+   * `detail.via: 'proxy'`), so no name the proxy connects to escapes the `dns.query` rules. Asks A, then AAAA
+   * when A has nothing; each question asked is one audit event. Throws when a record cannot be written.
+   */
+  lookup(name: string): Resolved;
   /** Stops listening and drops open TCP connections; resolves once both sockets are closed. */
   close(): Promise<void>;
   stats(): DnsResolverStats;
@@ -137,9 +144,24 @@ export async function startDnsResolver(options: DnsResolverOptions): Promise<Dns
   }
   const unixServer = unix;
 
+  const lookup = (name: string): Resolved => {
+    for (const type of ['A', 'AAAA']) {
+      const resolution = resolveQuery(name, type, zone, decide);
+      const record = auditRecord(resolution, sandbox, false);
+      options.audit?.record({ ...record, detail: { ...record.detail, via: 'proxy' } });
+      stats.queries++;
+      if (resolution.decision.decision === 'block') return { refused: 'blocked', ruleId: resolution.decision.ruleId, reason: `${type} query blocked` };
+      if (resolution.rcode === 'NXDOMAIN') return { refused: 'unknown', ruleId: null, reason: "not in the sandbox resolver's zone" };
+      if (resolution.rcode === 'SERVFAIL') throw new Error(resolution.error ?? 'SERVFAIL');
+      if (resolution.answers.length > 0) return { addresses: resolution.answers.map((answer) => String(answer.data)) };
+    }
+    return { refused: 'unknown', ruleId: null, reason: `${name} has no A or AAAA record in the sandbox resolver's zone` };
+  };
+
   return {
     address: HOST,
     port: udp.address().port,
+    lookup,
     stats: () => ({ ...stats }),
     close: async () => {
       for (const connection of connections) connection.destroy();

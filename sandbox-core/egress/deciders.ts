@@ -41,8 +41,9 @@ export function policyDeciders(engine: PolicyEngine, options: PolicyDecidersOpti
   return {
     http: (request: HttpRequestEvent) =>
       judge(
-        { event: 'http.request', host: request.host, method: request.method, path: request.path, headers: policyHeaders(request.headers) },
-        { kind: 'http', subject: `${request.host}${request.path}`, detail: { method: request.method, port: request.port } },
+        { event: 'http.request', host: request.host, address: request.address, method: request.method, path: request.path, headers: policyHeaders(request.headers) },
+        // What is sent: the canonical host (also the Host header upstream) and the address connected to.
+        { kind: 'http', subject: `${request.host}${request.path}`, detail: { method: request.method, port: request.port, address: request.address } },
       ),
     dns: ({ name, type }) => engine.evaluate({ event: 'dns.query', name, type }),
     exec: (argv, cwd) => judge({ event: 'process.exec', argv, cwd }, { kind: 'exec', subject: argv.join(' '), detail: { argv, cwd } }),

@@ -47,37 +47,42 @@ export async function startEgress(options: EgressOptions): Promise<Egress> {
   const audit = AuditLog.open(options.auditPath);
   const deciders = policyDeciders(engine, { audit, sandbox: options.sandbox ?? null });
   let proxy: RunningProxy | undefined;
+  let dns: DnsResolver | undefined;
   try {
     const ca = options.mode === 'intercept' ? await loadOrCreateCa(options.caDir ?? defaultCaDir()) : undefined;
-    proxy = await startProxy({
-      mode: options.mode,
-      ca,
-      decide: deciders.http,
-      upstreamCa: options.upstreamCa,
-      ...(options.proxySocket ? { socketPath: options.proxySocket } : {}),
-    });
-    const dns = await startDnsResolver({
+    // The resolver first: the proxy looks names up through it (zone, dns.query rules, audit), never the host's.
+    dns = await startDnsResolver({
       zone: options.zone,
       decide: deciders.dns,
       audit,
       sandbox: options.sandbox,
       ...(options.dnsSocket ? { socketPath: options.dnsSocket } : {}),
     });
+    const resolver = dns;
+    proxy = await startProxy({
+      mode: options.mode,
+      ca,
+      decide: deciders.http,
+      resolve: (name) => resolver.lookup(name),
+      upstreamCa: options.upstreamCa,
+      ...(options.proxySocket ? { socketPath: options.proxySocket } : {}),
+    });
     const running = proxy;
     return {
       proxy: running,
-      dns,
+      dns: resolver,
       engine,
       audit,
       deciders,
       async close() {
-        await Promise.all([running.close(), dns.close()]);
+        await Promise.all([running.close(), resolver.close()]);
         audit.close();
       },
     };
   } catch (error) {
     // Half started is not started: release what did start.
     await proxy?.close();
+    await dns?.close();
     audit.close();
     throw error;
   }

@@ -23,8 +23,12 @@ export class PolicyEngine {
   #compiled: CompiledPolicy;
   #default: Decision;
   /**
-   * A rule whose expression fails on an event (a missing header, say) does not
-   * match it; the failure is counted here so a broken rule is visible.
+   * A rule whose expression fails on an event (a missing header, say) is
+   * decided by what it would do, so an error can never turn a block into an
+   * allow: a failing `block` rule blocks (an attacker who leaves out the
+   * header a block rule inspects is blocked, not waved on to the next rule);
+   * a failing `allow` or `log` rule does not match (the rules after it, or the
+   * default, decide). Every failure is counted here so a broken rule is visible.
    */
   readonly errors: EvaluationErrors = { total: 0, byRule: new Map(), last: null };
 
@@ -54,6 +58,7 @@ export class PolicyEngine {
         matched = compiled.test(context);
       } catch (error) {
         this.#countError(compiled, error);
+        if (compiled.rule.decision === 'block') return { decision: 'block', ruleId: compiled.rule.id };
         continue;
       }
       if (matched === true) return { decision: compiled.rule.decision, ruleId: compiled.rule.id };

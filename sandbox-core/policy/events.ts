@@ -4,7 +4,7 @@
  *
  * | event          | variable  | fields                                                               |
  * |----------------|-----------|----------------------------------------------------------------------|
- * | `http.request` | `request` | `host`, `method`, `path` (strings), `headers` (map, lower-case names) |
+ * | `http.request` | `request` | `host`, `address`, `method`, `path` (strings), `headers` (map, lower-case names) |
  * | `dns.query`    | `query`   | `name`, `type` (strings, e.g. `"AAAA"`)                              |
  * | `process.exec` | `process` | `argv` (list of strings), `cwd` (string)                             |
  *
@@ -14,7 +14,10 @@ import { Environment } from '@marcbachmann/cel-js';
 
 export interface HttpRequestEvent {
   event: 'http.request';
+  /** The canonical host the request names: a lower-case name, dotted-decimal IPv4 or compressed IPv6. */
   host: string;
+  /** The address the proxy connects to: `host` when it is one, else what the sandbox resolver answered. */
+  address: string;
   method: string;
   path: string;
   /** Header names in lower case; a repeated header joined with ", ". */
@@ -49,7 +52,7 @@ export const variableOf: Readonly<Record<EventType, string>> = {
 /** One environment for every rule, so a typo in a field name is a type error at load. */
 export const policyEnvironment = new Environment()
   .registerVariable('event', 'string')
-  .registerVariable('request', { schema: { host: 'string', method: 'string', path: 'string', headers: 'map<string, string>' } })
+  .registerVariable('request', { schema: { host: 'string', address: 'string', method: 'string', path: 'string', headers: 'map<string, string>' } })
   .registerVariable('query', { schema: { name: 'string', type: 'string' } })
   .registerVariable('process', { schema: { argv: 'list<string>', cwd: 'string' } });
 
@@ -57,7 +60,7 @@ export const policyEnvironment = new Environment()
 export function contextOf(event: PolicyEvent): Record<string, unknown> {
   switch (event.event) {
     case 'http.request':
-      return { event: event.event, request: { host: event.host, method: event.method, path: event.path, headers: event.headers } };
+      return { event: event.event, request: { host: event.host, address: event.address, method: event.method, path: event.path, headers: event.headers } };
     case 'dns.query':
       return { event: event.event, query: { name: event.name, type: event.type } };
     case 'process.exec':

@@ -4,8 +4,10 @@
  * tunnel mode the proxy cannot see inside, so method is `CONNECT` and path is ''.
  */
 export interface HttpRequestEvent {
-  /** The host the proxy connects to (lower-case; IPv6 without brackets). */
+  /** The canonical host the request names (request-target.ts canonicalHost: lower-case, IPv6 without brackets). */
   host: string;
+  /** The address the proxy will connect to: the host itself when it is one, else what the proxy's resolver answered for it. */
+  address: string;
   port: number;
   method: string;
   path: string;
@@ -24,3 +26,12 @@ export type Decide = (request: HttpRequestEvent) => Decision | Promise<Decision>
 
 /** Without a policy engine everything goes through, unmarked. */
 export const allowAll: Decide = () => ({ decision: 'allow', ruleId: null });
+
+/** What the proxy's resolver says about a name: the addresses to connect to, or why there are none. */
+export type Resolved =
+  | { addresses: string[] }
+  /** `blocked`: the `dns.query` policy refused the name (403); `unknown`: no address for it (502). */
+  | { refused: 'blocked' | 'unknown'; ruleId: string | null; reason: string };
+
+/** How the proxy turns a name into addresses; IP literals never reach it. */
+export type ResolveName = (name: string) => Resolved | Promise<Resolved>;

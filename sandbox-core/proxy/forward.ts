@@ -1,7 +1,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import type { Target } from './request-target.ts';
+import { authorityOf, type Target } from './request-target.ts';
 
 /** RFC 9110 §7.6.1: these describe one hop and must not be passed on. */
 const HOP_BY_HOP = new Set([
@@ -36,25 +36,28 @@ export function makeUpstreamAgents(ca: string[] | undefined): UpstreamAgents {
 const UPSTREAM_TIMEOUT_MS = 30_000;
 
 /**
- * Send `req` to `target` over `scheme` and stream the response back into
- * `res`. Bodies are piped both ways with backpressure, never buffered whole.
- * Upstream failures answer 502 (504 on timeout) and go to `onUpstreamError`.
+ * Send `req` to `target.address` over `scheme` and stream the response back
+ * into `res`. The Host header is the target's own (RFC 9112 §3.2.2: a proxy
+ * replaces it), whatever the client sent — else a request judged as one host
+ * could reach another virtual host of the same front end. Bodies are piped
+ * both ways with backpressure, never buffered whole. Upstream failures answer
+ * 502 (504 on timeout) and go to `onUpstreamError`.
  */
 export function forward(
   req: IncomingMessage,
   res: ServerResponse,
-  target: Target,
+  target: Target & { address: string },
   path: string,
   scheme: 'http' | 'https',
   agents: UpstreamAgents,
   onUpstreamError: (error: Error) => void,
 ): void {
   const options: https.RequestOptions = {
-    host: target.host,
+    host: target.address,
     port: target.port,
     method: req.method,
     path,
-    headers: endToEndHeaders(req.headers),
+    headers: { ...endToEndHeaders(req.headers), host: authorityOf(target, scheme === 'https' ? 443 : 80) },
     agent: scheme === 'https' ? agents.https : agents.http,
     timeout: UPSTREAM_TIMEOUT_MS,
   };

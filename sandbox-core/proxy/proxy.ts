@@ -1,9 +1,10 @@
 import http, { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import net, { type Socket } from 'node:net';
+import { promises as dns } from 'node:dns';
+import net, { isIP, type Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Ca } from './ca.ts';
-import { allowAll, type Decide, type Decision, type HttpRequestEvent } from './decide.ts';
+import { allowAll, type Decide, type Decision, type HttpRequestEvent, type ResolveName, type Resolved } from './decide.ts';
 import { forward, makeUpstreamAgents } from './forward.ts';
 import { LeafCache } from './leaf-cache.ts';
 import { BadTargetError, parseAbsoluteHttpTarget, parseConnectAuthority, type Target } from './request-target.ts';
@@ -24,6 +25,12 @@ export interface ProxyOptions {
   leaves?: LeafCache;
   /** The policy hook every request passes before it goes upstream. Default: allow everything. */
   decide?: Decide;
+  /**
+   * How names become addresses, before `decide` sees the request (which then names both, and the proxy connects
+   * to exactly that address). startEgress passes the sandbox resolver's, judged and audited as `dns.query`.
+   * Default: the host's own resolver — only for a proxy used without an egress path (the proxy rig).
+   */
+  resolve?: ResolveName;
   /** PEM CA certificates trusted for upstream TLS instead of the system store. Default: the system store. */
   upstreamCa?: string[];
   /** Largest request head accepted, bytes; larger gets 431. Default 16384. */
@@ -45,6 +52,8 @@ export interface ProxyStats {
   blocked: number;
   /** Malformed requests answered 400/408/431 (or dropped) before reaching `decide`. */
   rejected: number;
+  /** Requests whose name the resolver refused (403) or did not know (502), never given to `decide`. */
+  unresolved: number;
   /** Upstream connection or protocol failures (answered 502/504). */
   upstreamErrors: number;
   /** CONNECTs established as raw tunnels. */
@@ -80,6 +89,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   }
   const leaves = options.leaves ?? (options.ca ? new LeafCache(options.ca) : undefined);
   const decide = options.decide ?? allowAll;
+  const resolveName = options.resolve ?? systemResolve;
   const agents = makeUpstreamAgents(options.upstreamCa);
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const serverOptions: http.ServerOptions = {
@@ -91,7 +101,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
   };
   const stats: Omit<ProxyStats, 'leavesMade'> = {
-    decided: 0, allowed: 0, logged: 0, blocked: 0, rejected: 0, upstreamErrors: 0, tunnels: 0, intercepted: 0,
+    decided: 0, allowed: 0, logged: 0, blocked: 0, rejected: 0, unresolved: 0, upstreamErrors: 0, tunnels: 0, intercepted: 0,
   };
   const sockets = new Set<Duplex>();
   const track = (socket: Duplex) => {
@@ -103,6 +113,27 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const onUpstreamError = () => {
     stats.upstreamErrors += 1;
   };
+
+  /**
+   * The address a target's host stands for (itself when it is one), or undefined after answering: 403 when the
+   * resolver's policy refused the name, 502 when it has no address, 503 when the resolver itself failed.
+   */
+  async function addressOf(target: Target, refuse: (status: number, body: string, ruleId: string | null) => void): Promise<string | undefined> {
+    if (isIP(target.host)) return target.host;
+    let resolved: Resolved;
+    try {
+      resolved = await resolveName(target.host);
+    } catch (error) {
+      stats.rejected += 1;
+      refuse(503, `resolver error: ${(error as Error).message}\n`, null);
+      return undefined;
+    }
+    if ('addresses' in resolved && resolved.addresses.length > 0) return resolved.addresses[0];
+    stats.unresolved += 1;
+    if ('refused' in resolved && resolved.refused === 'blocked') refuse(403, `name ${target.host} blocked by rule ${resolved.ruleId ?? '(default)'}\n`, resolved.ruleId);
+    else refuse(502, `cannot resolve ${target.host}: ${'reason' in resolved ? resolved.reason : 'no address'}\n`, null);
+    return undefined;
+  }
 
   /** Decide, count, and answer 403 (or 503 if the hook itself fails) when the request must not go on. */
   async function admitted(event: HttpRequestEvent, refuse: (status: number, body: string, ruleId: string | null) => void): Promise<boolean> {
@@ -144,12 +175,14 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       answer(res, 400, `${error.message}\n`);
       return;
     }
-    const event = { host: target.host, port: target.port, method: req.method ?? 'GET', path: target.path, headers: req.headers };
-    const go = await admitted(event, (status, body, ruleId) => {
+    const refuse = (status: number, body: string, ruleId: string | null) => {
       req.resume();
       answer(res, status, body, ruleId);
-    });
-    if (go) forward(req, res, target, target.path, scheme, agents, onUpstreamError);
+    };
+    const address = await addressOf(target, refuse);
+    if (address === undefined) return;
+    const event = { host: target.host, address, port: target.port, method: req.method ?? 'GET', path: target.path, headers: req.headers };
+    if (await admitted(event, refuse)) forward(req, res, { ...target, address }, target.path, scheme, agents, onUpstreamError);
   }
 
   const onRequestError = (res: ServerResponse) => (error: unknown) => {
@@ -204,9 +237,12 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       return;
     }
     if (options.mode === 'tunnel') {
-      const event = { host: target.host, port: target.port, method: 'CONNECT', path: '', headers: req.headers };
-      if (!(await admitted(event, (status, body, ruleId) => refuseRaw(socket, status, body, ruleId)))) return;
-      tunnel(socket, target, head);
+      const refuse = (status: number, body: string, ruleId: string | null) => refuseRaw(socket, status, body, ruleId);
+      const address = await addressOf(target, refuse);
+      if (address === undefined) return;
+      const event = { host: target.host, address, port: target.port, method: 'CONNECT', path: '', headers: req.headers };
+      if (!(await admitted(event, refuse))) return;
+      tunnel(socket, { ...target, address }, head);
       return;
     }
     // Sign (or fetch) the leaf before answering 200, so the ClientHello cannot arrive before we can read it.
@@ -220,8 +256,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     inner.emit('connection', tls);
   }
 
-  function tunnel(socket: Socket, target: Target, head: Buffer): void {
-    const upstream = net.connect({ host: target.host, port: target.port });
+  function tunnel(socket: Socket, target: Target & { address: string }, head: Buffer): void {
+    const upstream = net.connect({ host: target.address, port: target.port });
     track(upstream);
     upstream.setTimeout(30_000, () => upstream.destroy());
     let established = false;
@@ -287,6 +323,16 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       await Promise.all([closed, unixClosed]);
     },
   };
+}
+
+/** The host's own resolver (getaddrinfo), for a proxy started without one: every address, in the system's order. */
+async function systemResolve(name: string): Promise<Resolved> {
+  try {
+    const found = await dns.lookup(name, { all: true, verbatim: true });
+    return { addresses: found.map((entry) => entry.address) };
+  } catch (error) {
+    return { refused: 'unknown', ruleId: null, reason: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
+  }
 }
 
 /** Answer on a raw socket (a CONNECT that will not be established) and end it. */

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guestBenchPath } from '../../guest-bench/build.ts';
@@ -120,6 +124,54 @@ describe('guest-bench probe http', () => {
   });
 });
 
+describe('guest-bench probe raw', () => {
+  it('sends each file as it is on a new connection and reports every status line, a CONNECT tunnel showing two', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rigor-raw-'));
+    try {
+      writeFileSync(join(dir, 'get'), `GET ${upstream.origin}/chunked HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+      const authority = `127.0.0.1:${upstream.port}`;
+      writeFileSync(join(dir, 'tunnel'), `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\nGET /chunked HTTP/1.1\r\nHost: ${authority}\r\nConnection: close\r\n\r\n`);
+      const hits = upstream.hits('/chunked');
+      const report = await probe('raw', [`127.0.0.1:${openProxy.port}`, join(dir, 'get'), join(dir, 'tunnel'), join(dir, 'missing'), '--timeout-ms', '3000']);
+      expect(report.exchanges.map((e) => [e.ok, e.status_lines])).toEqual([
+        [true, ['HTTP/1.1 200 OK']],
+        [true, ['HTTP/1.1 200 Connection Established', 'HTTP/1.1 200 OK']],
+        [false, []],
+      ]);
+      expect(report.exchanges[2]!.error).toMatch(/ENOENT/);
+      expect(upstream.hits('/chunked') - hits).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('guest-bench probe unix', () => {
+  it('tells which unix sockets, by path or abstract name, accept a connection', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rigor-unix-'));
+    const abstract = `rigor-probe-${process.pid}`;
+    const server = net.createServer();
+    // Node 20 cannot listen on an abstract name; python3 can.
+    const listener = execa('python3', ['-c', `import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.bind('\\0${abstract}')\ns.listen()\nprint('ready',flush=True)\nsys.stdin.read()`]);
+    try {
+      await new Promise<void>((resolve) => server.listen(join(dir, 'listening.sock'), resolve));
+      await new Promise<void>((resolve) => listener.stdout!.once('data', () => resolve()));
+      const report = await probe('unix', [join(dir, 'listening.sock'), `@${abstract}`, join(dir, 'absent.sock'), `@${abstract}-absent`]);
+      expect(report.sockets.map((s) => [s.connected, s.error])).toEqual([
+        [true, null],
+        [true, null],
+        [false, 'ENOENT'],
+        [false, 'ECONNREFUSED'],
+      ]);
+    } finally {
+      server.close();
+      listener.kill();
+      await listener.catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('guest-bench probe usage', () => {
   it.each([
     [['dns', 'a.test'], '--server: expected IPv4:PORT, found nothing'],
@@ -127,7 +179,9 @@ describe('guest-bench probe usage', () => {
     [['connect', 'localhost:80'], 'probe connect IP:PORT: expected IPv4:PORT, found "localhost:80"'],
     [['connect-proxy', 'example.com:443'], '--proxy: expected IPv4:PORT, found nothing'],
     [['http', 'http://example.com/'], 'probe http URL: expected http://IPv4[:PORT]/path (a numeric host: no DNS), found "http://example.com/"'],
-    [['teleport'], 'probe: expected a probe kind: connect, dns, connect-proxy or http, found "teleport"'],
+    [['teleport'], 'probe: expected a probe kind: connect, dns, connect-proxy, http, raw or unix, found "teleport"'],
+    [['raw', '127.0.0.1:1'], 'probe raw IP:PORT FILE...: expected at least one file of request bytes, found nothing'],
+    [['unix'], 'probe unix PATH...: expected at least one socket path, found nothing'],
   ])('rejects probe %j: exit 2, nothing on stdout', async (args, message) => {
     const result = await execa(bin, ['probe', ...args], { reject: false, stdin: 'ignore' });
     expect(result.exitCode).toBe(2);

@@ -1,7 +1,7 @@
 /**
  * `sandbox.enforcement`: from inside a sandbox with egress, an attempt the
  * policy blocks, timed, with proof of what did not happen. Per cell one
- * sandbox (bwrap, gvisor or qemu) behind the real egress path: the policy from YAML,
+ * sandbox (any backend with egress) behind the real egress path: the policy from YAML,
  * the audit database, our proxy (tunnel mode) and our resolver, and a
  * loopback HTTPS upstream that counts its TCP connections.
  *
@@ -15,6 +15,11 @@
  *   blocks; ExecBlockedError, nothing starts. Exec rules are judged on the
  *   host before the request reaches the agent, so this one is timed on the
  *   host (exec() called → rejection).
+ * - probe `fronted`: a plain request for a blocked name whose Host header
+ *   names an allowed one; `aliased`: a plain request for the blocked address
+ *   spelt as one number (2130706433 = 127.0.0.1). Both are bytes sent as they
+ *   are by `guest-bench probe raw`; the proxy judges the canonical target
+ *   and answers 403. Timed inside (connect started → the proxy closed).
  *
  * Proof, checked before the cell is reported (a failed check fails the
  * cell): every attempt was refused; the audit database holds exactly one
@@ -38,7 +43,7 @@ import { failuresAsWorkloadErrors } from './as-workload-error.ts';
 import { teardown } from './teardown.ts';
 import { backendSkipReason, backendUsesKvm, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
 
-const PROBES = ['https', 'dns', 'exec'] as const;
+const PROBES = ['https', 'dns', 'exec', 'fronted', 'aliased'] as const;
 type Probe = (typeof PROBES)[number];
 const EGRESS_BACKENDS = Object.keys(EGRESS_ADDRESSES) as EgressBackend[];
 
@@ -47,14 +52,21 @@ const BLOCKED_NAME = 'blocked.test';
 /** The blocked exec: would leave this file in the workspace if it ever ran. */
 const TRACE_FILE = 'enforcement-ran';
 const BLOCKED_EXEC = ['touch', TRACE_FILE];
-const AUDIT_KIND: Record<Probe, 'http' | 'dns' | 'exec'> = { https: 'http', dns: 'dns', exec: 'exec' };
+const AUDIT_KIND: Record<Probe, 'http' | 'dns' | 'exec'> = { https: 'http', dns: 'dns', exec: 'exec', fronted: 'http', aliased: 'http' };
+/** In the zone at the upstream's address, and blocked by name: a request for it that claims another host in its Host header. */
+const FRONTED_NAME = 'fronted.test';
+/** 127.0.0.1 as one 32-bit number: the same address the blocked-upstream rule names. */
+const ALIASED_HOST = '2130706433';
 
 /** Rule ids the artifact's facts and the audit rows name. */
 function policyYaml(): string {
   return `default: allow
 rules:
   - id: block-upstream
-    when: event == "http.request" && request.host == "127.0.0.1" && request.method == "CONNECT"
+    when: event == "http.request" && request.host == "127.0.0.1"
+    decision: block
+  - id: block-fronted
+    when: event == "http.request" && request.host == "${FRONTED_NAME}"
     decision: block
   - id: block-name
     when: event == "dns.query" && query.name == "${BLOCKED_NAME}"
@@ -94,7 +106,10 @@ async function runEnforcement(ctx: CellContext): Promise<WorkloadResult> {
     egress = await startEgress({
       policyPath: join(dir, 'policy.yaml'),
       auditPath: join(dir, 'audit.sqlite'),
-      zone: new Map([[BLOCKED_NAME, ['127.0.0.1']]]),
+      zone: new Map([
+        [BLOCKED_NAME, ['127.0.0.1']],
+        [FRONTED_NAME, ['127.0.0.1']],
+      ]),
       mode: 'tunnel',
       proxySocket,
       dnsSocket,
@@ -112,6 +127,13 @@ async function runEnforcement(ctx: CellContext): Promise<WorkloadResult> {
     );
     const box = sandbox;
     if (probe !== 'exec') await box.writeFile('guest-bench', await readFile(await guestBenchPath()), 0o755);
+    // fronted: the blocked name in the request line, an allowed-looking Host header; aliased: the blocked address spelt as one number
+    const rawRequests: Partial<Record<Probe, string>> = {
+      fronted: `GET http://${FRONTED_NAME}:${upstream.port}/ HTTP/1.1\r\nHost: allowed.test:${upstream.port}\r\nConnection: close\r\n\r\n`,
+      aliased: `GET http://${ALIASED_HOST}:${upstream.port}/ HTTP/1.1\r\nHost: ${ALIASED_HOST}:${upstream.port}\r\nConnection: close\r\n\r\n`,
+    };
+    const raw = rawRequests[probe];
+    if (raw !== undefined) await box.writeFile(`${probe}.req`, raw);
     const addresses = EGRESS_ADDRESSES[backend];
     const target = `127.0.0.1:${upstream.port}`;
     const outcomes = new Map<string, number>();
@@ -125,7 +147,7 @@ async function runEnforcement(ctx: CellContext): Promise<WorkloadResult> {
       const report = GuestBenchProbe.parse(JSON.parse(result.stdout.toString('utf8')));
       const outcome = refused(report);
       outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
-      const [ms] = report.samples_ms;
+      const [ms] = 'samples_ms' in report ? report.samples_ms : [];
       if (ms === undefined) throw new Error(`${argv.join(' ')} answered without a sample`);
       return ms;
     };
@@ -147,6 +169,20 @@ async function runEnforcement(ctx: CellContext): Promise<WorkloadResult> {
             return rcode;
           });
           return { guest_refusal_ms: ms };
+        }
+        case 'fronted':
+        case 'aliased': {
+          const rule = probe === 'fronted' ? 'block-fronted' : 'block-upstream';
+          const argv = ['./guest-bench', 'probe', 'raw', `${addresses.proxy.host}:${addresses.proxy.port}`, `${probe}.req`];
+          attempts += 1;
+          const result = await box.exec({ argv, timeoutMs: ctx.sampling.timeout_s * 1000 });
+          if (result.exitCode !== 0) throw new Error(`${argv.join(' ')} exited ${result.exitCode}: ${result.stderr.toString('utf8').slice(-500)}`);
+          const report = GuestBenchProbe.parse(JSON.parse(result.stdout.toString('utf8')));
+          const exchange = report.probe === 'raw' ? report.exchanges[0] : undefined;
+          const status = exchange?.status_lines[0] ?? `no status line (${exchange?.error ?? 'no exchange'})`;
+          if (!status.startsWith('HTTP/1.1 403')) throw new Error(`the ${probe} request through the proxy answered ${JSON.stringify(status)}, expected 403 (blocked by rule ${rule})`);
+          outcomes.set(status, (outcomes.get(status) ?? 0) + 1);
+          return { guest_refusal_ms: exchange!.ms };
         }
         case 'exec': {
           attempts += 1;

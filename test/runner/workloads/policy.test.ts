@@ -21,7 +21,7 @@ const events: HttpRequestEvent[] = [
   ['www.zone-42.test', 'GET', '/'],
   ['cdn.example.org', 'GET', '/lib.js'],
 ].flatMap(([host, method, path]) =>
-  ([{}, { authorization: 'Bearer t' }] as Record<string, string>[]).map((headers): HttpRequestEvent => ({ event: 'http.request', host: host!, method: method!, path: path!, headers })),
+  ([{}, { authorization: 'Bearer t' }] as Record<string, string>[]).map((headers): HttpRequestEvent => ({ event: 'http.request', host: host!, address: '127.0.0.1', method: method!, path: path!, headers })),
 );
 
 describe('policy workload', () => {

@@ -4,7 +4,7 @@ import tls from 'node:tls';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,7 +44,7 @@ beforeAll(async () => {
   egress = await startEgress({
     policyPath: join(dir, 'policy.yaml'),
     auditPath: join(dir, 'audit.sqlite'),
-    zone: new Map([['ok.test', ['127.0.0.1']], ['evil.test', ['127.0.0.1']]]),
+    zone: new Map([['ok.test', ['127.0.0.1']], ['evil.test', ['127.0.0.1']], ['localhost', ['127.0.0.1']]]),
     mode: 'intercept',
     upstreamCa: [upstreams.caPem],
     caDir: join(dir, 'ca'),
@@ -113,17 +113,18 @@ describe('startEgress', () => {
     expect(allowed).toEqual({ status: 200, body: 'hello from upstream GET /fine?x=1' });
     expect(upstreams.https.paths).toEqual(['/fine?x=1']);
     expect(egress.audit.events({ kind: 'http', decision: 'allow' })).toEqual([
-      expect.objectContaining({ sandbox: 'sb-egress', subject: '127.0.0.1/fine?x=1', ruleId: 'allow-loopback', detail: { method: 'GET', port: upstreams.httpsPort } }),
+      expect.objectContaining({ sandbox: 'sb-egress', subject: '127.0.0.1/fine?x=1', ruleId: 'allow-loopback', detail: { method: 'GET', port: upstreams.httpsPort, address: '127.0.0.1' } }),
     ]);
 
-    attempts++;
+    // The proxy's own lookup of the name is an attempt too: judged by dns.query, audited as dns.
+    attempts += 2;
     const hits = upstreams.https.hits;
     const blocked = await httpsGet('localhost', '/secret');
     expect(blocked.status).toBe(403);
     expect(blocked.body).toContain('no-localhost');
     expect(upstreams.https.hits).toBe(hits);
     expect(egress.audit.events({ kind: 'http', decision: 'block' })).toEqual([
-      expect.objectContaining({ subject: 'localhost/secret', ruleId: 'no-localhost' }),
+      expect.objectContaining({ subject: 'localhost/secret', ruleId: 'no-localhost', detail: expect.objectContaining({ address: '127.0.0.1' }) }),
     ]);
 
     attempts++;
@@ -134,6 +135,7 @@ describe('startEgress', () => {
     expect(ok.rcode).toBe('NOERROR');
     expect(ok.answers?.map((a) => a.data)).toEqual(['127.0.0.1']);
     expect(egress.audit.events({ kind: 'dns' }).map((e) => [e.subject, e.decision, e.ruleId])).toEqual([
+      ['localhost', 'allow', 'dns-rest'],
       ['evil.test', 'block', 'no-evil'],
       ['ok.test', 'allow', 'dns-rest'],
     ]);
@@ -149,7 +151,28 @@ describe('startEgress', () => {
 
     expect(egress.audit.count()).toBe(attempts);
     expect(egress.proxy.stats()).toMatchObject({ decided: 2, allowed: 1, blocked: 1 });
-    expect(egress.dns.stats()).toMatchObject({ queries: 2, auditFailures: 0 });
+    expect(egress.dns.stats()).toMatchObject({ queries: 3, auditFailures: 0 });
+  });
+
+  it("resolves names only through the sandbox resolver: its policy and audit see every name the proxy connects to", async () => {
+    const hits = upstreams.https.hits;
+    const before = egress.audit.count();
+    // A name the dns.query rules block is refused by the proxy too, whatever http rule would allow it.
+    const blocked = await httpsGet('evil.test', '/x');
+    expect(blocked.status).toBe(403);
+    expect(blocked.body).toContain('no-evil');
+    // The host's own resolver knows this machine's name (/etc/hosts); the sandbox resolver's zone does not.
+    const unknown = await httpsGet(hostname().toLowerCase(), '/y');
+    expect(unknown.status).toBe(502);
+    expect(unknown.body).toMatch(/not in the sandbox resolver's zone/);
+    expect(upstreams.https.hits).toBe(hits);
+    const events = egress.audit.events({ kind: 'dns' }).slice(-2);
+    expect(events.map((e) => [e.subject, e.decision, e.detail.rcode, e.detail.via])).toEqual([
+      ['evil.test', 'block', 'NXDOMAIN', 'proxy'],
+      [hostname().toLowerCase(), 'allow', 'NXDOMAIN', 'proxy'],
+    ]);
+    // Two lookups, no http decision: nothing was judged as a request to a name that has no address.
+    expect(egress.audit.count()).toBe(before + 2);
   });
 
   it('fails closed when the audit cannot be written: nothing goes upstream unrecorded', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PolicyEngine, PolicyError, type HttpRequestEvent, type Rule } from '../../../sandbox-core/policy/index.ts';
 
-const http = (host: string, method = 'GET', headers: Record<string, string> = {}, path = '/'): HttpRequestEvent => ({ event: 'http.request', host, method, path, headers });
+const http = (host: string, method = 'GET', headers: Record<string, string> = {}, path = '/'): HttpRequestEvent => ({ event: 'http.request', host, address: '127.0.0.1', method, path, headers });
 
 describe('PolicyEngine.evaluate', () => {
   it('takes the first matching rule, in list order', () => {
@@ -56,7 +56,7 @@ describe('PolicyEngine.evaluate', () => {
     expect(engine.errors.total).toBe(0);
   });
 
-  it('treats a rule that fails on an event as not matching, and counts it', () => {
+  it('lets a failing block rule block and a failing allow or log rule not match, and counts each failure', () => {
     const engine = new PolicyEngine({
       default: 'allow',
       rules: [
@@ -64,12 +64,38 @@ describe('PolicyEngine.evaluate', () => {
         { id: 'host', when: 'request.host == "a.test"', decision: 'log' },
       ],
     });
-    expect(engine.evaluate(http('a.test'))).toEqual({ decision: 'log', ruleId: 'host' });
-    expect(engine.evaluate(http('b.test'))).toEqual({ decision: 'allow', ruleId: null });
+    // No user-agent header: the block rule errors, and an error must not wave the request on to the next rule.
+    expect(engine.evaluate(http('a.test'))).toEqual({ decision: 'block', ruleId: 'agent' });
+    expect(engine.evaluate(http('b.test', 'GET', { 'user-agent': 'good' }))).toEqual({ decision: 'allow', ruleId: null });
     expect(engine.evaluate(http('b.test', 'GET', { 'user-agent': 'bad' }))).toEqual({ decision: 'block', ruleId: 'agent' });
-    expect(engine.errors.total).toBe(2);
-    expect(engine.errors.byRule.get('agent')).toBe(2);
+    expect(engine.errors.total).toBe(1);
+    expect(engine.errors.byRule.get('agent')).toBe(1);
     expect(engine.errors.last).toEqual({ ruleId: 'agent', message: 'No such key: user-agent' });
+
+    const allowing = new PolicyEngine({
+      default: 'block',
+      rules: [
+        { id: 'keyed', when: 'request.headers["x-api-key"] == "good"', decision: 'allow' },
+        { id: 'watch', when: 'request.headers["x-trace"] == "1"', decision: 'log' },
+      ],
+    });
+    expect(allowing.evaluate(http('a.test'))).toEqual({ decision: 'block', ruleId: null });
+    expect(allowing.evaluate(http('a.test', 'GET', { 'x-api-key': 'good' }))).toEqual({ decision: 'allow', ruleId: 'keyed' });
+    expect(allowing.errors.total).toBe(2);
+  });
+
+  it("closes the review's fail-open: a block rule on a header is not bypassed by leaving the header out", () => {
+    const engine = new PolicyEngine({
+      default: 'block',
+      rules: [
+        { id: 'internal-needs-key', when: 'request.host == "allowed.test" && request.path.startsWith("/internal") && request.headers["x-api-key"] != "good"', decision: 'block' },
+        { id: 'allowed', when: 'request.host == "allowed.test"', decision: 'allow' },
+      ],
+    });
+    expect(engine.evaluate(http('allowed.test', 'GET', { 'x-api-key': 'wrong' }, '/internal/a'))).toEqual({ decision: 'block', ruleId: 'internal-needs-key' });
+    expect(engine.evaluate(http('allowed.test', 'GET', {}, '/internal/a'))).toEqual({ decision: 'block', ruleId: 'internal-needs-key' });
+    expect(engine.evaluate(http('allowed.test', 'GET', { 'x-api-key': 'good' }, '/internal/a'))).toEqual({ decision: 'allow', ruleId: 'allowed' });
+    expect(engine.evaluate(http('allowed.test', 'GET', {}, '/public'))).toEqual({ decision: 'allow', ruleId: 'allowed' });
   });
 
   it('finds a host-keyed rule at the end of a long list, and keeps unkeyed rules in order around it', () => {

@@ -39,7 +39,7 @@ rules:
 `,
     );
     const engine = new PolicyEngine(loadPolicy(path));
-    expect(engine.evaluate({ event: 'http.request', host: 'a.example.com', method: 'POST', path: '/', headers: {} })).toEqual({ decision: 'block', ruleId: 'no-posts' });
+    expect(engine.evaluate({ event: 'http.request', host: 'a.example.com', address: '127.0.0.1', method: 'POST', path: '/', headers: {} })).toEqual({ decision: 'block', ruleId: 'no-posts' });
     expect(engine.evaluate({ event: 'dns.query', name: 'x.test', type: 'A' })).toEqual({ decision: 'log', ruleId: 'dns-log' });
   });
 

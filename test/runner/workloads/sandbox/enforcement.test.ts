@@ -26,8 +26,8 @@ async function runCell(backend: string, probe: string, iterations: number) {
 
 describe('sandbox.enforcement', () => {
   it('checks its params', () => {
-    expect(paramProblemsOf(enforcementWorkload, { backend: 'process', probe: 'dns' })).toEqual(['params.backend: expected a backend with egress (bwrap, runc, gvisor, qemu), found "process"']);
-    expect(paramProblemsOf(enforcementWorkload, { backend: 'bwrap', probe: 'smtp' })).toEqual(['params.probe: expected one of https, dns, exec, found "smtp"']);
+    expect(paramProblemsOf(enforcementWorkload, { backend: 'process', probe: 'dns' })).toEqual(['params.backend: expected a backend with egress (bwrap, runc, gvisor, docker, podman, qemu), found "process"']);
+    expect(paramProblemsOf(enforcementWorkload, { backend: 'bwrap', probe: 'smtp' })).toEqual(['params.probe: expected one of https, dns, exec, fronted, aliased, found "smtp"']);
   });
 
   it.skipIf(!bwrap.ok)('bwrap: a blocked CONNECT is refused 403 inside, audited once each, and the upstream sees no connection', async () => {
@@ -47,6 +47,15 @@ describe('sandbox.enforcement', () => {
     const result = await runCell('bwrap', 'exec', 3);
     expect(result.samples.host_refusal_ms).toHaveLength(3);
     expect(result.facts).toMatchObject({ attempts: 4, outcomes: { ExecBlockedError: 4 }, audit_events: 4, blocked_command_left_trace: false });
+  });
+
+  it.skipIf(!bwrap.ok)('bwrap: a fronted request and an aliased address are refused 403 as the names they are, audited once each, nothing upstream', async () => {
+    const fronted = await runCell('bwrap', 'fronted', 3);
+    expect(fronted.samples.guest_refusal_ms).toHaveLength(3);
+    expect(fronted.facts).toMatchObject({ attempts: 4, outcomes: { 'HTTP/1.1 403 Forbidden': 4 }, audit_events: 4, audit_blocked_events: 4, upstream_connections: 0 });
+    const aliased = await runCell('bwrap', 'aliased', 3);
+    expect(aliased.facts).toMatchObject({ attempts: 4, outcomes: { 'HTTP/1.1 403 Forbidden': 4 }, audit_events: 4, audit_blocked_events: 4, upstream_connections: 0 });
+    expect(liveSandboxes()).toHaveLength(0);
   });
 
   it.skipIf(!gvisor.ok)('gvisor: a blocked CONNECT is refused 403 and a blocked name is NXDOMAIN, audited once each, nothing upstream', async () => {
