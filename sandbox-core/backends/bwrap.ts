@@ -23,13 +23,13 @@
  * everything in the pid namespace.
  */
 import type { ChildProcess } from 'node:child_process';
-import { access, readdir, readlink, stat, writeFile } from 'node:fs/promises';
-import { constants } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { access, readdir, readlink, stat } from 'node:fs/promises';
+import { constants, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { execa } from 'execa';
 import { cachedAgentCommand } from './agent-command.ts';
 import { cacheUntilFailure } from './cache-until-failure.ts';
-import { which } from '../../base/which.ts';
+import { whichOnce } from '../../base/which.ts';
 import { bwrapArgs, ETC_SECRETS, SYSTEM_TOP_LEVEL, type CoveredPath, type RootEntry } from './bwrap-args.ts';
 import { continueProcesses } from './freeze.ts';
 import { SANDBOX_ID_ENV } from './agent-sandbox.ts';
@@ -113,6 +113,45 @@ function readChildPid(child: ChildProcess): Promise<number> {
 /** The host's system directories and /etc's secrets, looked at once per process rather than on every create(). */
 const systemView = cacheUntilFailure(() => Promise.all([hostRootEntries(), coveredEtc()]));
 
+/** The agent's argv inside the sandbox and the host files bound in for it. */
+interface StagedAgent {
+  command: string[];
+  files: Array<{ hostPath: string; sandboxPath: string }>;
+}
+
+async function stageAgent(kind: 'native' | 'node'): Promise<StagedAgent> {
+  const staged: StagedAgent = { command: [], files: [] };
+  for (const arg of await cachedAgentCommand(kind)) {
+    // The agent's files live in root's cache, which bwrap's unprivileged uid cannot reach: staged copies are bound in.
+    if (arg === process.execPath || !arg.startsWith('/')) {
+      staged.command.push(arg);
+      continue;
+    }
+    const sandboxPath = `${AGENT_DIR_INSIDE}/${basename(arg)}`;
+    staged.files.push({ hostPath: await stageForSandboxes(arg), sandboxPath });
+    staged.command.push(sandboxPath);
+  }
+  return staged;
+}
+
+/** Per agent kind, staged once per process rather than looked up and staged on every create(). */
+const stagedAgent = { native: cacheUntilFailure(() => stageAgent('native')), node: cacheUntilFailure(() => stageAgent('node')) };
+
+/** The default profile's name and BPF, built once per process; a spec that allows syscalls builds its own (compiled once per profile). */
+const defaultFilter = cacheUntilFailure(async () => {
+  const profile = seccompProfile();
+  return { name: profile.name, bpf: await seccompBpf(profile) };
+});
+
+/** The seccomp program bwrap loads, or undefined for 'unconfined'; throws on a seccomp value or syscall name the spec got wrong. */
+async function seccompFilter(seccomp: string, allowSyscalls: string[] | undefined): Promise<{ name: string; bpf: Buffer } | undefined> {
+  if (seccomp !== 'default' && seccomp !== 'unconfined') throw new Error(`sandbox spec seccomp: expected "default" or "unconfined", found ${JSON.stringify(seccomp)}`);
+  if (seccomp === 'unconfined') return undefined;
+  if (allowSyscalls === undefined || allowSyscalls.length === 0) return defaultFilter();
+  const profile = seccompProfile({ allowSyscalls });
+  return { name: profile.name, bpf: await seccompBpf(profile) };
+}
+
 class BwrapSandbox extends ChildSandbox {
   /** Host pid of the sandbox's pid 1; killing it ends the pid namespace and bwrap then exits. */
   #initPid: number | undefined;
@@ -129,27 +168,13 @@ class BwrapSandbox extends ChildSandbox {
     const workspacePath = this.spec.workspacePath ?? DEFAULT_WORKSPACE;
     const limits = limitsOf(this.spec);
     const granted = this.spec.capabilities ?? [];
-    if (this.spec.seccomp !== undefined && this.spec.seccomp !== 'default' && this.spec.seccomp !== 'unconfined') {
-      throw new Error(`sandbox spec seccomp: expected "default" or "unconfined", found ${JSON.stringify(this.spec.seccomp)}`);
-    }
-    const profile = this.spec.seccomp === 'unconfined' ? undefined : seccompProfile({ allowSyscalls: this.spec.allowSyscalls });
-    const [agent, [rootEntries, covered], bpf] = await Promise.all([
-      cachedAgentCommand(this.spec.agent ?? 'native'),
+    const [agent, [rootEntries, covered], filter] = await Promise.all([
+      stagedAgent[this.spec.agent ?? 'native'](),
       systemView(),
-      profile ? seccompBpf(profile) : undefined,
+      seccompFilter(this.spec.seccomp ?? 'default', this.spec.allowSyscalls),
     ]);
-    const extraFiles: Array<{ hostPath: string; sandboxPath: string }> = [];
-    const command: string[] = [];
-    for (const arg of agent) {
-      // The agent's files live in root's cache, which bwrap's unprivileged uid cannot reach: staged copies are bound in.
-      if (arg === process.execPath || !arg.startsWith('/')) {
-        command.push(arg);
-        continue;
-      }
-      const sandboxPath = `${AGENT_DIR_INSIDE}/${basename(arg)}`;
-      extraFiles.push({ hostPath: await stageForSandboxes(arg), sandboxPath });
-      command.push(sandboxPath);
-    }
+    const extraFiles = [...agent.files];
+    const command = [...agent.command];
     command.push('--exec-user', `${INSIDE_COMMAND_ID}:${INSIDE_COMMAND_ID}`);
     const execCaps = capabilityNumbers(granted);
     if (execCaps.length > 0 && this.spec.agent === 'node') throw new Error("sandbox spec capabilities: granting capabilities to commands needs the native agent (agent: 'native'), found agent: 'node'");
@@ -174,7 +199,7 @@ class BwrapSandbox extends ChildSandbox {
     const cgroups = this.#cgroups;
     this.resources.lastResort.push(() => void cgroups.remove());
     this.isolation = {
-      seccomp: profile?.name ?? 'unconfined',
+      seccomp: filter?.name ?? 'unconfined',
       commandUid: INSIDE_COMMAND_ID,
       commandHostUid: ids.command,
       limits: { pids: limits.pids, memoryMiB: limits.memoryMiB, workspaceMiB: limits.workspaceMiB },
@@ -191,12 +216,12 @@ class BwrapSandbox extends ChildSandbox {
       env: { PATH: path, HOME: workspacePath, [SANDBOX_ID_ENV]: this.id },
       infoFd: INFO_FD,
       usernsBlockFd: USERNS_BLOCK_FD,
-      seccompFd: bpf ? SECCOMP_FD : undefined,
+      seccompFd: filter ? SECCOMP_FD : undefined,
       extraFiles,
       command,
     });
-    this.#bpf = bpf;
-    return { command: 'bwrap', args, env: { PATH: path, [SANDBOX_ID_ENV]: this.id }, extraPipes: 3, uid: ids.agent, gid: ids.agent, cwd: '/' };
+    this.#bpf = filter?.bpf;
+    return { command: whichOnce('bwrap') ?? 'bwrap', args, env: { PATH: path, [SANDBOX_ID_ENV]: this.id }, extraPipes: 3, uid: ids.agent, gid: ids.agent, cwd: '/' };
   }
 
   #bpf: Buffer | undefined;
@@ -210,8 +235,8 @@ class BwrapSandbox extends ChildSandbox {
     this.#initPid = pid;
     this.#cgroups!.join([child.pid!, pid]);
     const map = idMap(this.#ids!);
-    await writeFile(`/proc/${pid}/uid_map`, map);
-    await writeFile(`/proc/${pid}/gid_map`, map);
+    writeFileSync(`/proc/${pid}/uid_map`, map);
+    writeFileSync(`/proc/${pid}/gid_map`, map);
     const block = (child.stdio as unknown as NodeJS.WritableStream[])[USERNS_BLOCK_FD]!;
     block.on('error', () => {});
     block.end('1');
@@ -245,14 +270,15 @@ let swept = false;
 
 /** One real bwrap run with a user namespace: the binary can be present while the kernel or a policy forbids it. */
 async function probeBwrap(): Promise<{ ok: true } | { ok: false; reason: string }> {
-  if (!which('bwrap')) return { ok: false, reason: 'bwrap (bubblewrap) not on PATH' };
+  const bwrap = whichOnce('bwrap');
+  if (!bwrap) return { ok: false, reason: 'bwrap (bubblewrap) not on PATH' };
   if (process.getuid?.() !== 0) return { ok: false, reason: 'bwrap sandboxes need root here: rigor maps each sandbox to host uids of its own' };
   try {
     await access('/proc/self/uid_map', constants.W_OK);
   } catch {
     return { ok: false, reason: 'this kernel has no writable /proc/<pid>/uid_map (user namespaces)' };
   }
-  const result = await execa('bwrap', ['--unshare-user', '--unshare-pid', '--unshare-net', '--ro-bind', '/', '/', 'true'], { reject: false, stdin: 'ignore' });
+  const result = await execa(bwrap, ['--unshare-user', '--unshare-pid', '--unshare-net', '--ro-bind', '/', '/', 'true'], { reject: false, stdin: 'ignore' });
   if (result.exitCode === 0) return { ok: true };
   return { ok: false, reason: `bwrap cannot create namespaces here: ${String(result.stderr).trim() || result.shortMessage}` };
 }
