@@ -15,8 +15,10 @@
  *   stay out of reach, and a command cannot signal, ptrace or take the fds of
  *   the agent, which is not dumpable either.
  * - The default seccomp profile (sandbox-core/seccomp/) is loaded by bwrap.
- * - pids and memory cgroups (isolation/cgroup-limits.ts) are joined before
- *   the sandbox's pid 1 runs; the workspace and /tmp are tmpfs of a set size.
+ * - pids and memory cgroups (isolation/cgroup-limits.ts): bwrap starts in
+ *   them (isolation/cgroup-exec.ts joins them and drops to bwrap's uid before
+ *   the exec), so the sandbox's pid 1 and all it forks are born there; the
+ *   workspace and /tmp are tmpfs of a set size.
  *
  * No setpriv here: `--die-with-parent` puts PR_SET_PDEATHSIG on bwrap itself
  * and on the sandbox's pid 1, and when that pid 1 dies the kernel kills
@@ -44,6 +46,7 @@ import { limitEvents, makeLimitCgroups, sweepStaleLimitCgroups, type LimitCgroup
 import { limitsOf } from '../isolation/limits.ts';
 import { checkConnectable } from '../isolation/reachable.ts';
 import { stageForSandboxes } from '../isolation/stage.ts';
+import { cgroupExecArgs, cgroupExecPath } from '../isolation/cgroup-exec.ts';
 import { seccompBpf, seccompProfile } from '../seccomp/index.ts';
 
 const DEFAULT_WORKSPACE = '/workspace';
@@ -137,6 +140,9 @@ async function stageAgent(kind: 'native' | 'node'): Promise<StagedAgent> {
 /** Per agent kind, staged once per process rather than looked up and staged on every create(). */
 const stagedAgent = { native: cacheUntilFailure(() => stageAgent('native')), node: cacheUntilFailure(() => stageAgent('node')) };
 
+/** The helper that starts bwrap in the sandbox's cgroups, built once per process. */
+const cgroupExec = cacheUntilFailure(() => cgroupExecPath());
+
 /** The default profile's name and BPF, built once per process; a spec that allows syscalls builds its own (compiled once per profile). */
 const defaultFilter = cacheUntilFailure(async () => {
   const profile = seccompProfile();
@@ -168,11 +174,14 @@ class BwrapSandbox extends ChildSandbox {
     const workspacePath = this.spec.workspacePath ?? DEFAULT_WORKSPACE;
     const limits = limitsOf(this.spec);
     const granted = this.spec.capabilities ?? [];
-    const [agent, [rootEntries, covered], filter] = await Promise.all([
+    const [agent, [rootEntries, covered], filter, helper] = await Promise.all([
       stagedAgent[this.spec.agent ?? 'native'](),
       systemView(),
       seccompFilter(this.spec.seccomp ?? 'default', this.spec.allowSyscalls),
+      cgroupExec(),
     ]);
+    const bwrap = whichOnce('bwrap');
+    if (!bwrap) throw new Error('bwrap (bubblewrap) not on PATH');
     const extraFiles = [...agent.files];
     const command = [...agent.command];
     command.push('--exec-user', `${INSIDE_COMMAND_ID}:${INSIDE_COMMAND_ID}`);
@@ -221,19 +230,20 @@ class BwrapSandbox extends ChildSandbox {
       command,
     });
     this.#bpf = filter?.bpf;
-    return { command: whichOnce('bwrap') ?? 'bwrap', args, env: { PATH: path, [SANDBOX_ID_ENV]: this.id }, extraPipes: 3, uid: ids.agent, gid: ids.agent, cwd: '/' };
+    // The helper runs as root only to join the cgroups, then becomes ids.agent and execs bwrap (same pid).
+    const launch = cgroupExecArgs({ joinFiles: cgroups.joinFiles, uid: ids.agent, gid: ids.agent, command: bwrap, args });
+    return { command: helper, args: launch, env: { PATH: path, [SANDBOX_ID_ENV]: this.id }, extraPipes: 3, cwd: '/' };
   }
 
   #bpf: Buffer | undefined;
 
-  /** bwrap has made the namespaces and waits: put its processes in the cgroups, map the ids, hand it the filter, let it go on. */
+  /** bwrap, started in the cgroups, has made the namespaces and waits: map the ids, hand it the filter, let it go on. */
   protected override async launched(child: ChildProcess): Promise<void> {
     const seccomp = (child.stdio as unknown as NodeJS.WritableStream[])[SECCOMP_FD]!;
     seccomp.on('error', () => {}); // bwrap gone: readChildPid below says so
     seccomp.end(this.#bpf ?? Buffer.alloc(0));
     const pid = await readChildPid(child);
     this.#initPid = pid;
-    this.#cgroups!.join([child.pid!, pid]);
     const map = idMap(this.#ids!);
     writeFileSync(`/proc/${pid}/uid_map`, map);
     writeFileSync(`/proc/${pid}/gid_map`, map);
