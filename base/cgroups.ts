@@ -121,3 +121,33 @@ export function thawCgroup(dir: string): void {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }
+
+/** How long freezeCgroup() waits for every task to reach the frozen state. */
+const FREEZE_DEADLINE_MS = 2000;
+
+/**
+ * Freeze a cgroup directory as `runc pause` does, without a process: v1 writes
+ * FROZEN to freezer.state and waits until it reads FROZEN (FREEZING while tasks
+ * are still being stopped); v2 writes 1 to cgroup.freeze and waits for
+ * "frozen 1" in cgroup.events. runc reads the same files for a container's
+ * state, so `runc state` says paused and `runc delete --force` still works.
+ * Thaws again and throws, naming the file, when the freeze does not complete.
+ */
+export async function freezeCgroup(dir: string, deadlineMs = FREEZE_DEADLINE_MS): Promise<void> {
+  const v1 = existsSync(join(dir, 'freezer.state'));
+  const control = join(dir, v1 ? 'freezer.state' : 'cgroup.freeze');
+  const state = join(dir, v1 ? 'freezer.state' : 'cgroup.events');
+  const frozen = v1 ? (text: string) => text.trim() === 'FROZEN' : (text: string) => /^frozen 1$/m.test(text);
+  writeFileSync(control, v1 ? 'FROZEN' : '1');
+  const deadline = performance.now() + deadlineMs;
+  for (;;) {
+    const text = readFileSync(state, 'utf8');
+    if (frozen(text)) return;
+    if (performance.now() > deadline) {
+      thawCgroup(dir);
+      throw new Error(`freeze of ${dir}: ${state} still reads ${JSON.stringify(text.trim())} after ${deadlineMs} ms; thawed again`);
+    }
+    // the kernel stops the tasks asynchronously: let it run before reading again
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}

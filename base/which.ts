@@ -34,3 +34,19 @@ export function which(name: string, options: WhichOptions = {}): string | null {
   }
   return null;
 }
+
+const found = new Map<string, string>();
+
+/**
+ * which(name) on this process's PATH, remembered once found: a launcher
+ * spawned on every create() is looked up once per process instead of by
+ * execvp walking the PATH in each child. A name not found is looked up again
+ * on the next call.
+ */
+export function whichOnce(name: string): string | null {
+  const known = found.get(name);
+  if (known !== undefined) return known;
+  const path = which(name);
+  if (path !== null) found.set(name, path);
+  return path;
+}

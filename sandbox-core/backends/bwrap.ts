@@ -15,21 +15,23 @@
  *   stay out of reach, and a command cannot signal, ptrace or take the fds of
  *   the agent, which is not dumpable either.
  * - The default seccomp profile (sandbox-core/seccomp/) is loaded by bwrap.
- * - pids and memory cgroups (isolation/cgroup-limits.ts) are joined before
- *   the sandbox's pid 1 runs; the workspace and /tmp are tmpfs of a set size.
+ * - pids and memory cgroups (isolation/cgroup-limits.ts): bwrap starts in
+ *   them (isolation/cgroup-exec.ts joins them and drops to bwrap's uid before
+ *   the exec), so the sandbox's pid 1 and all it forks are born there; the
+ *   workspace and /tmp are tmpfs of a set size.
  *
  * No setpriv here: `--die-with-parent` puts PR_SET_PDEATHSIG on bwrap itself
  * and on the sandbox's pid 1, and when that pid 1 dies the kernel kills
  * everything in the pid namespace.
  */
 import type { ChildProcess } from 'node:child_process';
-import { access, readdir, readlink, stat, writeFile } from 'node:fs/promises';
-import { constants } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { access, readdir, readlink, stat } from 'node:fs/promises';
+import { constants, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { execa } from 'execa';
 import { cachedAgentCommand } from './agent-command.ts';
 import { cacheUntilFailure } from './cache-until-failure.ts';
-import { which } from '../../base/which.ts';
+import { whichOnce } from '../../base/which.ts';
 import { bwrapArgs, ETC_SECRETS, SYSTEM_TOP_LEVEL, type CoveredPath, type RootEntry } from './bwrap-args.ts';
 import { continueProcesses } from './freeze.ts';
 import { SANDBOX_ID_ENV } from './agent-sandbox.ts';
@@ -44,6 +46,7 @@ import { limitEvents, makeLimitCgroups, sweepStaleLimitCgroups, type LimitCgroup
 import { limitsOf } from '../isolation/limits.ts';
 import { checkConnectable } from '../isolation/reachable.ts';
 import { stageForSandboxes } from '../isolation/stage.ts';
+import { cgroupExecArgs, cgroupExecPath } from '../isolation/cgroup-exec.ts';
 import { seccompBpf, seccompProfile } from '../seccomp/index.ts';
 
 const DEFAULT_WORKSPACE = '/workspace';
@@ -113,6 +116,48 @@ function readChildPid(child: ChildProcess): Promise<number> {
 /** The host's system directories and /etc's secrets, looked at once per process rather than on every create(). */
 const systemView = cacheUntilFailure(() => Promise.all([hostRootEntries(), coveredEtc()]));
 
+/** The agent's argv inside the sandbox and the host files bound in for it. */
+interface StagedAgent {
+  command: string[];
+  files: Array<{ hostPath: string; sandboxPath: string }>;
+}
+
+async function stageAgent(kind: 'native' | 'node'): Promise<StagedAgent> {
+  const staged: StagedAgent = { command: [], files: [] };
+  for (const arg of await cachedAgentCommand(kind)) {
+    // The agent's files live in root's cache, which bwrap's unprivileged uid cannot reach: staged copies are bound in.
+    if (arg === process.execPath || !arg.startsWith('/')) {
+      staged.command.push(arg);
+      continue;
+    }
+    const sandboxPath = `${AGENT_DIR_INSIDE}/${basename(arg)}`;
+    staged.files.push({ hostPath: await stageForSandboxes(arg), sandboxPath });
+    staged.command.push(sandboxPath);
+  }
+  return staged;
+}
+
+/** Per agent kind, staged once per process rather than looked up and staged on every create(). */
+const stagedAgent = { native: cacheUntilFailure(() => stageAgent('native')), node: cacheUntilFailure(() => stageAgent('node')) };
+
+/** The helper that starts bwrap in the sandbox's cgroups, built once per process. */
+const cgroupExec = cacheUntilFailure(() => cgroupExecPath());
+
+/** The default profile's name and BPF, built once per process; a spec that allows syscalls builds its own (compiled once per profile). */
+const defaultFilter = cacheUntilFailure(async () => {
+  const profile = seccompProfile();
+  return { name: profile.name, bpf: await seccompBpf(profile) };
+});
+
+/** The seccomp program bwrap loads, or undefined for 'unconfined'; throws on a seccomp value or syscall name the spec got wrong. */
+async function seccompFilter(seccomp: string, allowSyscalls: string[] | undefined): Promise<{ name: string; bpf: Buffer } | undefined> {
+  if (seccomp !== 'default' && seccomp !== 'unconfined') throw new Error(`sandbox spec seccomp: expected "default" or "unconfined", found ${JSON.stringify(seccomp)}`);
+  if (seccomp === 'unconfined') return undefined;
+  if (allowSyscalls === undefined || allowSyscalls.length === 0) return defaultFilter();
+  const profile = seccompProfile({ allowSyscalls });
+  return { name: profile.name, bpf: await seccompBpf(profile) };
+}
+
 class BwrapSandbox extends ChildSandbox {
   /** Host pid of the sandbox's pid 1; killing it ends the pid namespace and bwrap then exits. */
   #initPid: number | undefined;
@@ -129,27 +174,16 @@ class BwrapSandbox extends ChildSandbox {
     const workspacePath = this.spec.workspacePath ?? DEFAULT_WORKSPACE;
     const limits = limitsOf(this.spec);
     const granted = this.spec.capabilities ?? [];
-    if (this.spec.seccomp !== undefined && this.spec.seccomp !== 'default' && this.spec.seccomp !== 'unconfined') {
-      throw new Error(`sandbox spec seccomp: expected "default" or "unconfined", found ${JSON.stringify(this.spec.seccomp)}`);
-    }
-    const profile = this.spec.seccomp === 'unconfined' ? undefined : seccompProfile({ allowSyscalls: this.spec.allowSyscalls });
-    const [agent, [rootEntries, covered], bpf] = await Promise.all([
-      cachedAgentCommand(this.spec.agent ?? 'native'),
+    const [agent, [rootEntries, covered], filter, helper] = await Promise.all([
+      stagedAgent[this.spec.agent ?? 'native'](),
       systemView(),
-      profile ? seccompBpf(profile) : undefined,
+      seccompFilter(this.spec.seccomp ?? 'default', this.spec.allowSyscalls),
+      cgroupExec(),
     ]);
-    const extraFiles: Array<{ hostPath: string; sandboxPath: string }> = [];
-    const command: string[] = [];
-    for (const arg of agent) {
-      // The agent's files live in root's cache, which bwrap's unprivileged uid cannot reach: staged copies are bound in.
-      if (arg === process.execPath || !arg.startsWith('/')) {
-        command.push(arg);
-        continue;
-      }
-      const sandboxPath = `${AGENT_DIR_INSIDE}/${basename(arg)}`;
-      extraFiles.push({ hostPath: await stageForSandboxes(arg), sandboxPath });
-      command.push(sandboxPath);
-    }
+    const bwrap = whichOnce('bwrap');
+    if (!bwrap) throw new Error('bwrap (bubblewrap) not on PATH');
+    const extraFiles = [...agent.files];
+    const command = [...agent.command];
     command.push('--exec-user', `${INSIDE_COMMAND_ID}:${INSIDE_COMMAND_ID}`);
     const execCaps = capabilityNumbers(granted);
     if (execCaps.length > 0 && this.spec.agent === 'node') throw new Error("sandbox spec capabilities: granting capabilities to commands needs the native agent (agent: 'native'), found agent: 'node'");
@@ -174,7 +208,7 @@ class BwrapSandbox extends ChildSandbox {
     const cgroups = this.#cgroups;
     this.resources.lastResort.push(() => void cgroups.remove());
     this.isolation = {
-      seccomp: profile?.name ?? 'unconfined',
+      seccomp: filter?.name ?? 'unconfined',
       commandUid: INSIDE_COMMAND_ID,
       commandHostUid: ids.command,
       limits: { pids: limits.pids, memoryMiB: limits.memoryMiB, workspaceMiB: limits.workspaceMiB },
@@ -191,27 +225,28 @@ class BwrapSandbox extends ChildSandbox {
       env: { PATH: path, HOME: workspacePath, [SANDBOX_ID_ENV]: this.id },
       infoFd: INFO_FD,
       usernsBlockFd: USERNS_BLOCK_FD,
-      seccompFd: bpf ? SECCOMP_FD : undefined,
+      seccompFd: filter ? SECCOMP_FD : undefined,
       extraFiles,
       command,
     });
-    this.#bpf = bpf;
-    return { command: 'bwrap', args, env: { PATH: path, [SANDBOX_ID_ENV]: this.id }, extraPipes: 3, uid: ids.agent, gid: ids.agent, cwd: '/' };
+    this.#bpf = filter?.bpf;
+    // The helper runs as root only to join the cgroups, then becomes ids.agent and execs bwrap (same pid).
+    const launch = cgroupExecArgs({ joinFiles: cgroups.joinFiles, uid: ids.agent, gid: ids.agent, command: bwrap, args });
+    return { command: helper, args: launch, env: { PATH: path, [SANDBOX_ID_ENV]: this.id }, extraPipes: 3, cwd: '/' };
   }
 
   #bpf: Buffer | undefined;
 
-  /** bwrap has made the namespaces and waits: put its processes in the cgroups, map the ids, hand it the filter, let it go on. */
+  /** bwrap, started in the cgroups, has made the namespaces and waits: map the ids, hand it the filter, let it go on. */
   protected override async launched(child: ChildProcess): Promise<void> {
     const seccomp = (child.stdio as unknown as NodeJS.WritableStream[])[SECCOMP_FD]!;
     seccomp.on('error', () => {}); // bwrap gone: readChildPid below says so
     seccomp.end(this.#bpf ?? Buffer.alloc(0));
     const pid = await readChildPid(child);
     this.#initPid = pid;
-    this.#cgroups!.join([child.pid!, pid]);
     const map = idMap(this.#ids!);
-    await writeFile(`/proc/${pid}/uid_map`, map);
-    await writeFile(`/proc/${pid}/gid_map`, map);
+    writeFileSync(`/proc/${pid}/uid_map`, map);
+    writeFileSync(`/proc/${pid}/gid_map`, map);
     const block = (child.stdio as unknown as NodeJS.WritableStream[])[USERNS_BLOCK_FD]!;
     block.on('error', () => {});
     block.end('1');
@@ -245,14 +280,15 @@ let swept = false;
 
 /** One real bwrap run with a user namespace: the binary can be present while the kernel or a policy forbids it. */
 async function probeBwrap(): Promise<{ ok: true } | { ok: false; reason: string }> {
-  if (!which('bwrap')) return { ok: false, reason: 'bwrap (bubblewrap) not on PATH' };
+  const bwrap = whichOnce('bwrap');
+  if (!bwrap) return { ok: false, reason: 'bwrap (bubblewrap) not on PATH' };
   if (process.getuid?.() !== 0) return { ok: false, reason: 'bwrap sandboxes need root here: rigor maps each sandbox to host uids of its own' };
   try {
     await access('/proc/self/uid_map', constants.W_OK);
   } catch {
     return { ok: false, reason: 'this kernel has no writable /proc/<pid>/uid_map (user namespaces)' };
   }
-  const result = await execa('bwrap', ['--unshare-user', '--unshare-pid', '--unshare-net', '--ro-bind', '/', '/', 'true'], { reject: false, stdin: 'ignore' });
+  const result = await execa(bwrap, ['--unshare-user', '--unshare-pid', '--unshare-net', '--ro-bind', '/', '/', 'true'], { reject: false, stdin: 'ignore' });
   if (result.exitCode === 0) return { ok: true };
   return { ok: false, reason: `bwrap cannot create namespaces here: ${String(result.stderr).trim() || result.shortMessage}` };
 }

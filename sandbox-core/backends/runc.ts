@@ -46,7 +46,7 @@
 import { lstat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
-import { which } from '../../base/which.ts';
+import { whichOnce } from '../../base/which.ts';
 import { cachedAgentCommand } from './agent-command.ts';
 import { cacheUntilFailure } from './cache-until-failure.ts';
 import { AGENT_IN_ROOTFS, DEFAULT_BUSYBOX, buildBusyboxRootfs, type RootfsOptions } from '../images/busybox-rootfs.ts';
@@ -97,8 +97,8 @@ export class RuncBackend implements Backend {
 
   async available(): Promise<{ ok: true } | { ok: false; reason: string }> {
     if (process.getuid?.() !== 0) return { ok: false, reason: 'runc needs root on this host (rootless runc needs cgroup v2 delegation)' };
-    if (!which('runc')) return { ok: false, reason: 'runc not on PATH (apt-get install runc)' };
-    if (!which('setpriv')) return { ok: false, reason: 'setpriv (util-linux) not on PATH' };
+    if (!whichOnce('runc')) return { ok: false, reason: 'runc not on PATH (apt-get install runc)' };
+    if (!whichOnce('setpriv')) return { ok: false, reason: 'setpriv (util-linux) not on PATH' };
     const busybox = this.options.rootfs?.busyboxPath ?? DEFAULT_BUSYBOX;
     if (!existsSync(busybox) || !(await isStaticElf(busybox))) {
       return { ok: false, reason: `no static busybox at ${busybox} for the rootfs (apt-get install busybox-static)` };

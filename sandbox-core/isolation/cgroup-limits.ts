@@ -1,8 +1,8 @@
 /**
  * Per-sandbox cgroups (v1 pids and memory hierarchies, or v2) for a backend
  * that has no runtime to make them (bwrap): made under this process's own
- * cgroup as `rigor/<sandbox id>`, limited, joined by the sandbox's first
- * processes before they start anything, removed once they are gone.
+ * cgroup as `rigor/<sandbox id>`, limited, joined by the sandbox's launcher
+ * itself before it starts anything (cgroup-exec.ts), removed once they are gone.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,8 +19,12 @@ const MEMBERS_GONE_MS = 2000;
 
 export interface LimitCgroups {
   dirs: CgroupDir[];
-  /** Puts processes in every directory; call before they fork. */
-  join(pids: number[]): void;
+  /**
+   * What a process writes "0" to, to join every directory itself: a v1
+   * hierarchy's `tasks` (which moves the writing thread: for a one-threaded
+   * launcher, the process), v2's cgroup.procs.
+   */
+  joinFiles: string[];
   /** SIGKILL every process still in the cgroups; resolves once they have left (at most MEMBERS_GONE_MS). */
   killMembers(): Promise<void>;
   /** rmdir every directory (its processes must be gone); returns the ones left. */
@@ -54,9 +58,7 @@ export function makeLimitCgroups(id: string, limits: Pick<Limits, 'pids' | 'memo
   }
   return {
     dirs,
-    join(members) {
-      for (const { dir } of dirs) for (const pid of members) write(join(dir, 'cgroup.procs'), String(pid));
-    },
+    joinFiles: dirs.map(({ controllers, dir }) => join(dir, controllers.length > 0 ? 'tasks' : 'cgroup.procs')),
     async killMembers() {
       const members = () => dirs.flatMap(({ dir }) => cgroupProcs(dir));
       const deadline = performance.now() + MEMBERS_GONE_MS;

@@ -8,8 +8,14 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
+import { whichOnce } from '../../../base/which.ts';
 
 export const RUNC = 'runc';
+
+/** runc's absolute path, looked up once per process (the bare name when it is not on the PATH: spawning it then says so). */
+export function runcPath(): string {
+  return whichOnce(RUNC) ?? RUNC;
+}
 
 /** An OCI runtime driven like runc: its binary and the global flags that go before `--root` on every call. */
 export interface OciRuntime {
@@ -19,7 +25,14 @@ export interface OciRuntime {
   flags: readonly string[];
 }
 
-export const RUNC_RUNTIME: OciRuntime = { backend: 'runc', command: RUNC, flags: [] };
+/** runc itself, spawned by its absolute path (looked up on first use). */
+export const RUNC_RUNTIME: OciRuntime = {
+  backend: 'runc',
+  get command() {
+    return runcPath();
+  },
+  flags: [],
+};
 
 export interface RuncOutcome {
   ok: boolean;

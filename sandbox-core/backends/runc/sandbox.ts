@@ -1,12 +1,15 @@
 /**
  * One runc container whose process is the agent, talking over the stdio of
  * `runc run` (runc passes its fds straight to the container when terminal
- * is false): ChildSandbox's launch, handshake and reap. Pause and resume use
- * the freezer cgroup (`runc pause`); memory is the PSS of `runc run` plus
- * every process in the container's pids cgroup; teardown is `runc kill KILL`
- * (`delete --force` when frozen), then, once `runc run` has exited and before
- * the temp dir holding runc's state goes, a sweep of what a runc killed
- * half-way can leave: the container's state and its cgroup directories.
+ * is false): ChildSandbox's launch, handshake and reap. Pause and resume
+ * write the container's freezer cgroup directly, as `runc pause` would, with
+ * no runc process; memory is the PSS of `runc run` plus every process in the
+ * container's pids cgroup. Teardown: the agent exits at the end of its
+ * channel and `runc run` then deletes the container and exits; only when it
+ * has not within a grace is the container killed (`runc kill KILL`, or
+ * `delete --force` when frozen). Once `runc run` has exited and before the
+ * temp dir holding runc's state goes, a sweep of what a runc killed half-way
+ * can leave: the container's state and its cgroup directories.
  * The sandbox's pair of host ids is acquired when the bundle is written and
  * released once nothing of the container is left (or by the last resort).
  */
@@ -21,9 +24,13 @@ import { ChildSandbox, type ChildLaunch } from '../child-sandbox.ts';
 import { memoryOf } from '../memory.ts';
 import { signalQuietly } from '../../../base/signal.ts';
 import type { IsolationFacts, SandboxSpec, SandboxStats } from '../types.ts';
-import { cgroupDirsFor, cgroupProcs, dirOf, removeCgroupDirs, thawCgroup, type CgroupDir } from '../../../base/cgroups.ts';
+import { cgroupDirsFor, cgroupProcs, dirOf, freezeCgroup, removeCgroupDirs, thawCgroup, type CgroupDir } from '../../../base/cgroups.ts';
+import { whichOnce } from '../../../base/which.ts';
 import type { OciConfig } from './oci-config.ts';
 import { RUNC_RUNTIME, runc, runcDeleteSync, runcOrThrow, runtimeArgs, type OciRuntime } from './runc-cli.ts';
+
+/** How long destroy() lets the agent, its channel ended, exit and `runc run` delete the container before killing it. */
+const AGENT_EXIT_GRACE_MS = 500;
 
 /** Host paths of one sandbox, all under one temp dir whose name is also the container id and cgroup name. */
 export interface RuncPaths {
@@ -43,7 +50,7 @@ export class RuncSandbox extends ChildSandbox {
   readonly paths: RuncPaths;
   /** The container's cgroup directories (one per hierarchy), known before runc makes them. */
   readonly cgroups: CgroupDir[];
-  /** `runc kill` stops the container, and `runc run` exits once it has deleted it. */
+  /** After terminate(): `runc kill` stops the container, and `runc run` exits once it has deleted it. */
   protected override readonly exitGraceMs = 2000;
 
   /** See RuncIsolation. */
@@ -104,26 +111,49 @@ export class RuncSandbox extends ChildSandbox {
     await mkdir(this.paths.bundle);
     await writeFile(join(this.paths.bundle, 'config.json'), JSON.stringify(await this.config(this)));
     const run = runtimeArgs(this.runtime, this.paths.state, ['run', '--bundle', this.paths.bundle, this.id]);
-    return { command: 'setpriv', args: ['--pdeathsig', 'KILL', '--', this.runtime.command, ...run] };
+    return { command: whichOnce('setpriv') ?? 'setpriv', args: ['--pdeathsig', 'KILL', '--', this.runtime.command, ...run] };
   }
 
+  /** Called with the agent's channel (or stdin) already ended. */
   protected async terminate(): Promise<void> {
-    // A frozen container holds a SIGKILL pending until thawed; delete --force freezes, kills and thaws.
-    if (this.#hasState()) await runc(this.paths.state, this.#paused ? ['delete', '--force', this.id] : ['kill', this.id, 'KILL'], this.runtime);
     // no container yet: runc run is still making it, and its death takes runc init down with it
-    else this.killGroups();
+    if (!this.#hasState()) return this.killGroups();
+    // A frozen container holds a SIGKILL pending until thawed; delete --force freezes, kills and thaws.
+    if (this.#paused) {
+      await runc(this.paths.state, ['delete', '--force', this.id], this.runtime);
+      return;
+    }
+    // A running agent exits at the end of its channel and runc run deletes the container: a `runc kill` then
+    // finds nothing (it exits 1) and costs a runc process on every destroy. Kill only a container that stays.
+    let grace: NodeJS.Timeout | undefined;
+    const exitedInTime = await Promise.race([
+      this.exited.then(() => true),
+      new Promise<boolean>((resolve) => (grace = setTimeout(() => resolve(false), AGENT_EXIT_GRACE_MS))),
+    ]);
+    clearTimeout(grace);
+    if (!exitedInTime && this.#hasState()) await runc(this.paths.state, ['kill', this.id, 'KILL'], this.runtime);
   }
 
-  /** Freeze every process of the container (freezer cgroup); the agent answers nothing until resume(). */
+  /** The freezer hierarchy's directory (v1), else the v2 one, which runc reads for the paused state. */
+  #freezer(): string {
+    const dir = dirOf(this.cgroups, 'freezer') ?? dirOf(this.cgroups, '');
+    if (!dir) throw new Error(`${this.id}: no freezer cgroup to pause the container with`);
+    return dir;
+  }
+
+  /** Freeze every process of the container (its freezer cgroup, as `runc pause` does); the agent answers nothing until resume(). */
   protected override async pauseProcesses(): Promise<void> {
     if (this.#paused) return;
-    await runcOrThrow(this.paths.state, ['pause', this.id], this.runtime);
+    // runc: its freezer cgroup written directly, as `runc pause` does (one process less); another runtime (runsc) pauses its own way
+    if (this.runtime.backend === 'runc') await freezeCgroup(this.#freezer());
+    else await runcOrThrow(this.paths.state, ['pause', this.id], this.runtime);
     this.#paused = true;
   }
 
   protected override async resumeProcesses(): Promise<void> {
     if (!this.#paused) return;
-    await runcOrThrow(this.paths.state, ['resume', this.id], this.runtime);
+    if (this.runtime.backend === 'runc') thawCgroup(this.#freezer());
+    else await runcOrThrow(this.paths.state, ['resume', this.id], this.runtime);
     this.#paused = false;
   }
 

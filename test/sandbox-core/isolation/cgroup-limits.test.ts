@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { processExists } from '../../../base/signal.ts';
+import { cgroupExecArgs, cgroupExecPath } from '../../../sandbox-core/isolation/cgroup-exec.ts';
 import { makeLimitCgroups, sweepStaleLimitCgroups } from '../../../sandbox-core/isolation/cgroup-limits.ts';
 import { settlesToZero } from '../../helpers/leftovers.ts';
 
@@ -26,10 +27,11 @@ describe.skipIf(!root)('limit cgroups', () => {
   it('of a dead owner are swept, and what still runs in them is killed first', async () => {
     const dead = spawnSync('true').pid!; // an owner pid that is gone
     const cgroups = makeLimitCgroups(`bwrap-${dead}-orphan`, { pids: 10, memoryMiB: 64 });
-    const orphan = spawn('sleep', ['600'], { stdio: 'ignore' });
-    cgroups.join([orphan.pid!]);
+    const orphan = spawn(await cgroupExecPath(), cgroupExecArgs({ joinFiles: cgroups.joinFiles, uid: 0, gid: 0, command: '/bin/sleep', args: ['600'] }), { stdio: 'ignore' });
     const exited = new Promise((resolve) => orphan.once('exit', resolve));
     expect(cgroups.dirs.every((entry) => existsSync(entry.dir))).toBe(true);
+    // the helper joins before it execs sleep: wait for the exec, then the orphan is in every directory
+    expect(await settlesToZero(() => cgroups.dirs.filter(({ dir }) => !readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').includes(String(orphan.pid))).length)).toBe(0);
     sweepStaleLimitCgroups();
     await exited;
     expect(processExists(orphan.pid!)).toBe(false);

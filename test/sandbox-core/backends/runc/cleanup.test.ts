@@ -2,12 +2,13 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { liveSandboxes } from '../../../../sandbox-core/cleanup.ts';
 import { readProcTable } from '../../../../base/proc-table.ts';
 import { runcBackend } from '../../../../sandbox-core/backends/runc.ts';
-import { cgroupDirsFor } from '../../../../base/cgroups.ts';
-import { runcList } from '../../../../sandbox-core/backends/runc/runc-cli.ts';
+import { cgroupDirsFor, cgroupProcs, dirOf } from '../../../../base/cgroups.ts';
+import { runc, runcList } from '../../../../sandbox-core/backends/runc/runc-cli.ts';
 import type { RuncSandbox } from '../../../../sandbox-core/backends/runc/sandbox.ts';
 import { WATCHDOG_NAME } from '../../../../sandbox-core/backends/runc/watchdog.ts';
 
@@ -146,6 +147,42 @@ describe.skipIf(!availability.ok)(`runc cleanup${skipReason}`, () => {
       if (after.processes.length + after.cgroupDirs.length + after.tempDirs.length === 0) break;
     }
     expect(after).toEqual({ processes: [], runcListEntries: [], cgroupDirs: [], mounts: [], tempDirs: [], tracked: [] });
+  });
+
+  it('destroys a running sandbox without runc kill: its agent exits at the end of the channel and runc run deletes the container', async () => {
+    const runcBefore = runcPids();
+    const sandbox = (await runcBackend.create()) as RuncSandbox;
+    const exited = (sandbox as unknown as { exited: Promise<string> }).exited;
+    await sandbox.destroy();
+    // a `runc kill KILL` would have ended the container's process by SIGKILL: runc run would exit 137
+    expect(await exited).toBe('exited with code 0');
+    expect(await leftovers([sandbox.paths.state], runcBefore)).toEqual({ processes: [], runcListEntries: [], cgroupDirs: [], mounts: [], tempDirs: [], tracked: [] });
+  });
+
+  it('kills a container whose agent does not exit at the end of its channel', async () => {
+    const runcBefore = runcPids();
+    const sandbox = (await runcBackend.create()) as RuncSandbox;
+    const exited = (sandbox as unknown as { exited: Promise<string> }).exited;
+    const [agent] = cgroupProcs(dirOf(sandbox.cgroups, 'pids')!);
+    process.kill(agent!, 'SIGSTOP');
+    await sandbox.destroy();
+    expect(await exited).toBe('exited with code 137');
+    expect(await leftovers([sandbox.paths.state], runcBefore)).toEqual({ processes: [], runcListEntries: [], cgroupDirs: [], mounts: [], tempDirs: [], tracked: [] });
+  });
+
+  it('pauses through the freezer cgroup as runc pause would: runc says paused, and runc delete --force removes the container', async () => {
+    const runcBefore = runcPids();
+    const sandbox = (await runcBackend.create()) as RuncSandbox;
+    try {
+      await sandbox.pause();
+      const state = JSON.parse(String((await execa('runc', ['--root', sandbox.paths.state, 'state', sandbox.id])).stdout)) as { status: string };
+      expect(state.status).toBe('paused');
+      expect(await runc(sandbox.paths.state, ['delete', '--force', sandbox.id])).toEqual({ ok: true, stderr: '' });
+      expect(await runcList(sandbox.paths.state)).toEqual([]);
+    } finally {
+      await sandbox.destroy();
+    }
+    expect(await leftovers([sandbox.paths.state], runcBefore)).toEqual({ processes: [], runcListEntries: [], cgroupDirs: [], mounts: [], tempDirs: [], tracked: [] });
   });
 
   it('shows the counting would see a live sandbox', async () => {
