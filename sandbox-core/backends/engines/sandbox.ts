@@ -13,7 +13,7 @@
  * left behind is removed by the next create() (stale.ts).
  */
 import { readFileSync } from 'node:fs';
-import { cgroupDirsFor, cgroupProcs, dirOf, type CgroupDir } from '../../../base/cgroups.ts';
+import { cgroupDirsFor, cgroupProcs, dirOf, freezeCgroup, thawCgroup, type CgroupDir } from '../../../base/cgroups.ts';
 import { readProcTable } from '../../../base/proc-table.ts';
 import { signalQuietly } from '../../../base/signal.ts';
 import { DEFAULT_PATH } from '../../default-path.ts';
@@ -146,17 +146,36 @@ export class EngineSandbox extends ChildSandbox {
     this.#removal.catch(() => undefined);
   }
 
-  /** Freeze the container with the engine's freezer; the agent answers nothing until resume(). */
+  /**
+   * Freeze the container; the agent answers nothing until resume(). Under runc, through its freezer cgroup
+   * directly, as `<engine> pause` would have runc do, without the CLI and daemon round trip (tens of ms on
+   * two cores); the engine is not told, so nothing but this sandbox may act on the container meanwhile, and
+   * removal thaws it first. Under runsc, the engine's own pause: a frozen gVisor does not take a kill.
+   */
   protected override async pauseProcesses(): Promise<void> {
     if (this.#enginePaused) return;
-    await runEngineOrThrow(this.connection, ['pause', this.id]);
+    const freezer = this.#freezer();
+    if (freezer) await freezeCgroup(freezer);
+    else await runEngineOrThrow(this.connection, ['pause', this.id]);
     this.#enginePaused = true;
   }
 
   protected override async resumeProcesses(): Promise<void> {
     if (!this.#enginePaused) return;
-    await runEngineOrThrow(this.connection, ['unpause', this.id]);
+    await this.#thaw();
     this.#enginePaused = false;
+  }
+
+  /** The container's freezer cgroup (v1; the unified one on v2) when rigor freezes it itself: under runc only. */
+  #freezer(): string | undefined {
+    if (this.options.facts.runtime !== 'runc') return undefined;
+    return dirOf(this.#cgroups, 'freezer') ?? dirOf(this.#cgroups, '');
+  }
+
+  async #thaw(): Promise<void> {
+    const freezer = this.#freezer();
+    if (freezer) thawCgroup(freezer);
+    else await runEngineOrThrow(this.connection, ['unpause', this.id]);
   }
 
   /** Host pids in the container's pids cgroup: its processes (under runsc, gVisor's Sentry and gofer). */
@@ -217,8 +236,8 @@ export class EngineSandbox extends ChildSandbox {
   async #removeContainer(): Promise<void> {
     // a container made by a create() that failed: its id finds its shim or conmon once it is removed
     if (!this.#monitor) this.#fullId = (await runEngine(this.connection, ['inspect', '--format', '{{.Id}}', this.id])).stdout || undefined;
-    // older engines refuse to kill a frozen container
-    if (this.#enginePaused) await runEngine(this.connection, ['unpause', this.id]);
+    // a frozen container holds a kill pending (and older engines refuse to kill one): thaw it first
+    if (this.#enginePaused) await this.#thaw().catch(() => undefined);
     this.#enginePaused = false;
     for (let attempt = 1; ; attempt++) {
       const outcome = await runEngine(this.connection, [...this.connection.removeArgs, this.id]);

@@ -5,6 +5,8 @@
  * ran). Each carries its owner's pid in a label; a container whose owner is
  * dead belongs to nobody.
  */
+import { readFileSync } from 'node:fs';
+import { cgroupDirsFor, dirOf, thawCgroup } from '../../../base/cgroups.ts';
 import { processExists } from '../../../base/signal.ts';
 import { runEngine, type EngineConnection } from './engine.ts';
 import { OWNER_LABEL } from './run-args.ts';
@@ -32,6 +34,8 @@ export async function sweepStaleContainers(connection: EngineConnection): Promis
   const stale = staleContainers(listed.stdout, processExists);
   // one at a time, each tried again: an engine still cleaning up after a container's exit can refuse it once
   for (const name of stale) {
+    // a sandbox's pause freezes its container's cgroup behind the engine's back: a kill stays pending until thawed
+    await thawContainer(connection, name).catch(() => undefined);
     for (let attempt = 1; attempt <= 3; attempt++) {
       const outcome = await runEngine(connection, [...connection.removeArgs, name]);
       if (outcome.ok || /no such container|no container with name or id/i.test(outcome.stderr)) break;
@@ -39,4 +43,14 @@ export async function sweepStaleContainers(connection: EngineConnection): Promis
     }
   }
   return stale;
+}
+
+/** Thaws the freezer cgroup of a container's first process, if it still has one; the engine never knew it was frozen. */
+async function thawContainer(connection: EngineConnection, name: string): Promise<void> {
+  const inspected = await runEngine(connection, ['inspect', '--format', '{{.State.Pid}}', name]);
+  const pid = Number(inspected.stdout);
+  if (!inspected.ok || !Number.isInteger(pid) || pid <= 0) return;
+  const dirs = cgroupDirsFor('', readFileSync('/proc/self/mountinfo', 'utf8'), readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
+  const freezer = dirOf(dirs, 'freezer') ?? dirOf(dirs, '');
+  if (freezer) thawCgroup(freezer);
 }

@@ -1,4 +1,5 @@
 /** The warm pool with real bwrap, docker and podman sandboxes: paused while idle, fresh on every acquire, refilled, nothing reused. */
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bwrapBackend } from '../../../sandbox-core/backends/bwrap.ts';
 import { dockerBackend } from '../../../sandbox-core/backends/docker.ts';
@@ -131,14 +132,20 @@ for (const engine of [dockerBackend, podmanBackend] as EngineBackend[]) {
     const pool = new WarmPool(engine, { size: 2 });
     afterAll(() => pool.close());
 
-    it('fills with containers the engine reports paused, and an acquired one answers', async () => {
+    it('fills with containers whose processes are frozen (their freezer cgroup, as the engine would), and an acquired one answers', async () => {
       await pool.fill();
       expect(pool.idle).toBe(2);
       const connection = await engine.connection();
-      for (const id of pool.idleIds()) expect(await runEngineOrThrow(connection, ['inspect', '--format', '{{.State.Paused}}', id])).toBe('true');
+      /** The container's freezer state, read from the cgroup of its first process. */
+      const freezerState = async (id: string) => {
+        const pid = Number(await runEngineOrThrow(connection, ['inspect', '--format', '{{.State.Pid}}', id]));
+        const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((entry) => /^\d+:freezer:/.test(entry))!;
+        return readFileSync(`/sys/fs/cgroup/freezer${line.split(':')[2]}/freezer.state`, 'utf8').trim();
+      };
+      for (const id of pool.idleIds()) expect(await freezerState(id)).toBe('FROZEN');
       const { sandbox, times } = await pool.acquire();
       expect(times.resumed).toBeLessThanOrEqual(times.ready);
-      expect(await runEngineOrThrow(connection, ['inspect', '--format', '{{.State.Paused}}', sandbox.id])).toBe('false');
+      expect(await freezerState(sandbox.id)).toBe('THAWED');
       expect((await run(sandbox, 'echo ready')).out).toBe('ready');
       await pool.release(sandbox);
     });
