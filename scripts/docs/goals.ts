@@ -59,6 +59,28 @@ export const GOALS: Goal[] = [
     checks: [{ ratio: 'bwrap_launcher_over_bare' }],
   },
   {
+    goal: 'every launcher ≤ 1.5× its bare tool doing the same work (bwrap, runc, runsc do, docker and podman run --rm, a qemu boot), same run',
+    rig: 'baseline-tools',
+    checks: ['runc', 'gvisor', 'docker', 'podman', 'qemu'].map((b) => ({ ratio: `${b}_launcher_over_bare` })),
+  },
+  {
+    goal: 'warm exec round trip through the agent p50 ≤ 2 ms (docker, podman, gvisor)',
+    rig: 'exec',
+    checks: ['docker', 'podman', 'gvisor'].map((b) => ({ cell: `backend=${b},agent=native`, metric: 'roundtrip_ms', max: 2 })),
+  },
+  {
+    goal: 'pool acquire → first output p50 ≤ 2 ms on the container backends, where their pause allows',
+    rig: 'pool',
+    checks: ['docker', 'podman', 'gvisor'].map((b) => ({ cell: `backend=${b},concurrency=1`, metric: 'first_output_ms', max: 2 })),
+  },
+  {
+    goal: 'egress-bypass battery: 0 bypasses in every class, from the host and from inside every backend with egress',
+    rig: 'egress-bypass',
+    checks: ['host', 'bwrap', 'runc', 'gvisor', 'docker', 'podman', 'qemu'].flatMap((b) =>
+      ['tunnel', 'intercept'].flatMap((m) => ['alias', 'fronting', 'exfil', 'fail_open'].map((c) => ({ cell: `backend=${b},mode=${m}`, metric: `bypasses_${c}`, max: 0 }))),
+    ),
+  },
+  {
     goal: 'policy: last match across 100 rules ≤ 5 µs',
     rig: 'policy',
     checks: [
