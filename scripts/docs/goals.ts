@@ -74,13 +74,6 @@ export const GOALS: Goal[] = [
     checks: ['docker', 'podman', 'gvisor'].map((b) => ({ cell: `backend=${b},concurrency=1`, metric: 'first_output_ms', max: 2 })),
   },
   {
-    goal: 'egress-bypass battery: 0 bypasses in every class, from the host and from inside every backend with egress',
-    rig: 'egress-bypass',
-    checks: ['host', 'bwrap', 'runc', 'gvisor', 'docker', 'podman', 'qemu'].flatMap((b) =>
-      ['tunnel', 'intercept'].flatMap((m) => ['alias', 'fronting', 'exfil', 'fail_open'].map((c) => ({ cell: `backend=${b},mode=${m}`, metric: `bypasses_${c}`, max: 0 }))),
-    ),
-  },
-  {
     goal: 'policy: last match across 100 rules ≤ 5 µs',
     rig: 'policy',
     checks: [
