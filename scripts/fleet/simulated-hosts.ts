@@ -4,7 +4,8 @@
  * in its own UTS, mount and pid namespaces (`unshare`), with its own hostname,
  * a bind-mounted /etc/machine-id (so rigor's host id differs per host) and a
  * /tmp of its own (a private tmpfs: the fleet's work directories, and no
- * host's rigor sweeps another's temp dirs). They share everything else: the CPU,
+ * host's rigor sweeps another's temp dirs; a `rigor_node_modules` under the
+ * controller's /tmp, as in a CI clone there, is bound back in). They share everything else: the CPU,
  * memory, kernel, disk and installed tools of this one machine, so their
  * hardware fingerprints are, truthfully, one. Every sshd listens on a loopback
  * address (127.0.0.0/8) only.
@@ -22,6 +23,7 @@ import { createConnection, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { shellQuote } from '../../base/shell-quote.ts';
 
 /** Mounted in each host's namespace only: its sshd config, keys and machine-id (the same path in every host, each its own tmpfs). */
 const PRIVATE = '/run/rigor-simulated-host';
@@ -129,6 +131,8 @@ export async function startSimulatedFleet(
   opts: { prefix?: string; /** More variables for every host, e.g. rigor_node_modules. */ vars?: Record<string, string> } = {},
 ): Promise<SimulatedFleet> {
   const prefix = opts.prefix ?? 'sim';
+  const nodeModules = opts.vars?.rigor_node_modules;
+  const keep = nodeModules !== undefined && (nodeModules === '/tmp' || nodeModules.startsWith('/tmp/')) ? [nodeModules] : [];
   dir = resolve(dir);
   mkdirSync(dir, { recursive: true });
   // sshd refuses to start without its privilege separation directory (the package makes it at boot).
@@ -174,13 +178,18 @@ export async function startSimulatedFleet(
     const hostname = `fleet-${name}`;
     // Inside the new namespaces: the host's files copied to a private tmpfs (a private /tmp then hides the test's),
     // its hostname and machine-id, a /tmp of its own, then sshd in the foreground.
+    // What the host must still see under the controller's /tmp (a checkout's node_modules the hosts link, when the
+    // checkout lives there, as a CI clone may): bound aside before the private /tmp covers it, then bound back.
+    const kept = keep.map((path, k) => ({ path, aside: `${PRIVATE}/kept-${k}` }));
     const inside = [
       `hostname ${hostname}`,
       `mkdir -p ${PRIVATE}`,
       `mount -t tmpfs -o mode=0700 tmpfs ${PRIVATE}`,
       `cp ${hostDir}/sshd_config ${hostDir}/ssh_host_ed25519_key ${hostDir}/machine-id ${dir}/authorized_keys ${PRIVATE}/`,
       `mount --bind ${PRIVATE}/machine-id /etc/machine-id`,
+      ...kept.flatMap(({ path, aside }) => [`mkdir -p ${aside}`, `mount --bind ${shellQuote([path])} ${aside}`]),
       'mount -t tmpfs -o mode=1777 tmpfs /tmp',
+      ...kept.flatMap(({ path, aside }) => [`mkdir -p ${shellQuote([path])}`, `mount --bind ${aside} ${shellQuote([path])}`]),
       `exec /usr/sbin/sshd -D -e -f ${PRIVATE}/sshd_config`,
     ].join(' && ');
     let child: ChildProcess | undefined;
