@@ -32,7 +32,7 @@ const USERNS_ARGS = ['--uidmap', `0:${PODMAN_UID_BASE}:${PODMAN_UID_SIZE}`, '--g
 export const PODMAN_RUN_ARGS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', ...USERNS_ARGS];
 
 export async function connectPodman(): Promise<EngineConnection> {
-  return { ...plainConnection('podman'), globalArgs: PODMAN_GLOBAL_ARGS, runArgs: PODMAN_RUN_ARGS, removeArgs: ['rm', '--force', '--time', '0'], userns: `uidmap 0:${PODMAN_UID_BASE}:${PODMAN_UID_SIZE}` };
+  return { ...plainConnection('podman'), globalArgs: PODMAN_GLOBAL_ARGS, runArgs: PODMAN_RUN_ARGS, removeArgs: ['rm', '--force', '--time', '0'], runcState: { root: '/run/runc', rootHostId: PODMAN_UID_BASE }, userns: `uidmap 0:${PODMAN_UID_BASE}:${PODMAN_UID_SIZE}` };
 }
 
 export const podmanEngine: Engine = {

@@ -53,6 +53,12 @@ export interface EngineConnection {
   userns?: string;
   /** The verb and flags that kill and remove containers at once (podman's rm waits 10 s on SIGTERM unless told --time 0). */
   removeArgs: string[];
+  /**
+   * Where the engine's runc keeps container state and the host uid root maps to in rigor's containers (podman:
+   * /run/runc and its fixed range): a container killed between runc's create and start is forgotten by podman's
+   * `rm --force` but left in runc's state with its `runc init` waiting, which stale.ts finds by that uid.
+   */
+  runcState?: { root: string; rootHostId: number };
   /** Pids of the engine's daemons shared by every sandbox (a private dockerd and its containerd), for stats().shared. */
   daemonPids?: () => number[];
   /** Why no engine can be reached, when rigor knows before asking the CLI (a private dockerd that did not start). */

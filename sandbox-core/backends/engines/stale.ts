@@ -5,7 +5,9 @@
  * ran). Each carries its owner's pid in a label; a container whose owner is
  * dead belongs to nobody.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { cgroupDirsFor, dirOf, thawCgroup } from '../../../base/cgroups.ts';
 import { processExists } from '../../../base/signal.ts';
 import { runEngine, type EngineConnection } from './engine.ts';
@@ -42,7 +44,34 @@ export async function sweepStaleContainers(connection: EngineConnection): Promis
       await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
     }
   }
+  await sweepForgottenRuncState(connection).catch(() => undefined);
   return stale;
+}
+
+/**
+ * Containers in the engine's runc state that the engine no longer knows and whose root maps to rigor's range:
+ * a sandbox killed between runc's create and start (its `runc init` blocked on the exec fifo, holding a cgroup)
+ * that the engine's `rm --force` dropped from its records only. `runc delete --force` kills and removes each.
+ */
+export async function sweepForgottenRuncState(connection: EngineConnection): Promise<string[]> {
+  const state = connection.runcState;
+  if (!state || !existsSync(state.root)) return [];
+  const listed = await runEngine(connection, ['ps', '--all', '--no-trunc', '--format', '{{.ID}}']);
+  if (!listed.ok) return [];
+  const known = new Set(listed.stdout.split('\n').filter(Boolean));
+  const forgotten = readdirSync(state.root).filter((id) => !known.has(id) && rootHostIdOf(join(state.root, id, 'state.json')) === state.rootHostId);
+  for (const id of forgotten) await execa('runc', ['--root', state.root, 'delete', '--force', id], { reject: false, stdin: 'ignore' });
+  return forgotten;
+}
+
+/** The host uid runc's state says the container's root maps to, or undefined when it cannot be read. */
+function rootHostIdOf(stateFile: string): number | undefined {
+  try {
+    const mappings = (JSON.parse(readFileSync(stateFile, 'utf8')) as { config?: { uid_mappings?: Array<{ container_id: number; host_id: number }> } }).config?.uid_mappings;
+    return mappings?.find((mapping) => mapping.container_id === 0)?.host_id;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Thaws the freezer cgroup of a container's first process, if it still has one; the engine never knew it was frozen. */

@@ -21,6 +21,7 @@ import { dockerBackend } from '../../../../sandbox-core/backends/docker.ts';
 import type { EngineBackend } from '../../../../sandbox-core/backends/engines/backend.ts';
 import { cliArgs, connectionEnv, plainConnection, type EngineConnection } from '../../../../sandbox-core/backends/engines/engine.ts';
 import { OWNER_LABEL } from '../../../../sandbox-core/backends/engines/run-args.ts';
+import { sweepForgottenRuncState } from '../../../../sandbox-core/backends/engines/stale.ts';
 import { podmanBackend, PODMAN_GLOBAL_ARGS } from '../../../../sandbox-core/backends/podman.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/hold-sandboxes.ts', import.meta.url));
@@ -137,6 +138,8 @@ for (const { backend, runs } of engines) {
       const next = await nextRun(backend);
       expect(await engine(next, ['ps', '--all', '--quiet', '--filter', `label=${OWNER_LABEL}=${child.pid}`])).toBe('');
       expect(processesMentioning([prefix, ...made]).filter((entry) => !before.has(Number(entry.split(' ')[0])))).toEqual([]);
+      // nor a container the engine forgot but its runc still holds (a `runc init` waiting for a start): the next run swept it
+      expect(await sweepForgottenRuncState(next)).toEqual([]);
     }, 180_000);
 
     it('leaves nothing of 12 sandboxes: destroyed running, paused, with the CLI SIGKILLed when ready, and SIGKILLed mid-start', async () => {
