@@ -36,7 +36,7 @@ import { bwrapArgs, ETC_SECRETS, SYSTEM_TOP_LEVEL, type CoveredPath, type RootEn
 import { continueProcesses } from './freeze.ts';
 import { SANDBOX_ID_ENV } from './agent-sandbox.ts';
 import { ChildSandbox, type ChildLaunch } from './child-sandbox.ts';
-import { checkEgressSockets, EGRESS_ADDRESSES, egressEnv } from './egress-env.ts';
+import { agentRelays, withEgressEnv } from './egress-env.ts';
 import { capabilityNumbers } from '../isolation/capabilities.ts';
 import { signalQuietly } from '../../base/signal.ts';
 import type { Backend, IsolationFacts, Sandbox, SandboxSpec, SandboxStats } from './types.ts';
@@ -44,7 +44,6 @@ import { DEFAULT_PATH } from '../default-path.ts';
 import { acquireHostIds, idMap, INSIDE_COMMAND_ID, type HostIds } from '../isolation/host-ids.ts';
 import { limitEvents, makeLimitCgroups, sweepStaleLimitCgroups, type LimitCgroups } from '../isolation/cgroup-limits.ts';
 import { limitsOf } from '../isolation/limits.ts';
-import { checkConnectable } from '../isolation/reachable.ts';
 import { stageForSandboxes } from '../isolation/stage.ts';
 import { cgroupExecArgs, cgroupExecPath } from '../isolation/cgroup-exec.ts';
 import { seccompBpf, seccompProfile } from '../seccomp/index.ts';
@@ -52,11 +51,6 @@ import { seccompBpf, seccompProfile } from '../seccomp/index.ts';
 const DEFAULT_WORKSPACE = '/workspace';
 /** Where the agent's files are bound inside. */
 const AGENT_DIR_INSIDE = '/.rigor-agent';
-/** Where the egress proxy's unix socket is bound inside (bwrap's own root, so no host directory is touched). */
-const PROXY_SOCKET_INSIDE = '/.rigor-proxy.sock';
-const DNS_SOCKET_INSIDE = '/.rigor-dns.sock';
-/** The sandbox's own loopback ports the agent relays to those sockets. */
-const BWRAP_EGRESS = EGRESS_ADDRESSES.bwrap;
 /** Extra fds of bwrap: it writes `{"child-pid": N}` on the first, waits on the second for the id maps, reads seccomp BPF from the third. */
 const INFO_FD = 3;
 const USERNS_BLOCK_FD = 4;
@@ -166,8 +160,7 @@ class BwrapSandbox extends ChildSandbox {
   isolation: IsolationFacts | undefined;
 
   constructor(spec: SandboxSpec) {
-    const env = spec.egress ? egressEnv(BWRAP_EGRESS.proxy, spec.egress.dnsSocket ? BWRAP_EGRESS.dns : undefined) : undefined;
-    super('bwrap', env ? { ...spec, env: { ...env, ...spec.env } } : spec);
+    super('bwrap', withEgressEnv(spec, 'bwrap'));
   }
 
   protected async plan(): Promise<ChildLaunch> {
@@ -191,15 +184,10 @@ class BwrapSandbox extends ChildSandbox {
     const egress = this.spec.egress;
     if (egress) {
       if (this.spec.agent === 'node') throw new Error("sandbox spec egress: needs the native agent (agent: 'native'), found agent: 'node'");
-      checkEgressSockets(egress);
-      await checkConnectable(egress.proxySocket, 'sandbox spec egress.proxySocket');
-      extraFiles.push({ hostPath: egress.proxySocket, sandboxPath: PROXY_SOCKET_INSIDE });
-      command.push('--forward', `${BWRAP_EGRESS.proxy.host}:${BWRAP_EGRESS.proxy.port}=${PROXY_SOCKET_INSIDE}`);
-      if (egress.dnsSocket) {
-        await checkConnectable(egress.dnsSocket, 'sandbox spec egress.dnsSocket');
-        extraFiles.push({ hostPath: egress.dnsSocket, sandboxPath: DNS_SOCKET_INSIDE });
-        command.push('--forward', `${BWRAP_EGRESS.dns.host}:${BWRAP_EGRESS.dns.port}=${DNS_SOCKET_INSIDE}`);
-      }
+      // bound at bwrap's own root (/.rigor-proxy.sock, /.rigor-dns.sock): no host directory is touched
+      const relays = await agentRelays(egress, 'bwrap', '');
+      extraFiles.push(...relays.binds);
+      command.push(...relays.agentArgs);
     }
     this.#ids = acquireHostIds();
     const ids = this.#ids;

@@ -10,8 +10,6 @@
 import { which } from '../../../base/which.ts';
 import { dockerBackend } from '../../../sandbox-core/backends/docker.ts';
 import type { EngineBackend } from '../../../sandbox-core/backends/engines/backend.ts';
-import { firstLine, runEngine } from '../../../sandbox-core/backends/engines/engine.ts';
-import { engineFacts } from '../../../sandbox-core/backends/engines/facts.ts';
 import { podmanBackend } from '../../../sandbox-core/backends/podman.ts';
 import type { EngineConnector, EngineName, OpenedEngine, RuntimeName } from './connection.ts';
 
@@ -29,22 +27,10 @@ export const backendConnector: EngineConnector = {
 
   async open(engine: EngineName, runtime: RuntimeName): Promise<OpenedEngine> {
     const backend = backendOf(engine, runtime);
-    const connection = await backend.connection();
-    if (connection.unavailable) throw new Error(connection.unavailable);
+    const { connection, runtime: chosen, facts } = await backend.setup();
     const cli = which(connection.cli);
     if (!cli) throw new Error(`${connection.cli} not on PATH (${backend.engine.install})`);
     const image = await backend.image();
-    // The engine's info, as the backend reads it for its own facts (EngineBackend keeps its copy private).
-    const info = await runEngine(connection, backend.engine.info, 30_000);
-    if (!info.ok) throw new Error(`${connection.cli} ${backend.engine.info.join(' ')} failed: ${firstLine(info.stderr)}`);
-    const parsed = backend.engine.parseInfo(JSON.parse(info.stdout) as Record<string, unknown>);
-    const chosen = backend.engine.runtimeArgs(runtime, parsed);
-    const facts = engineFacts(connection, parsed, {
-      runtime,
-      platform: chosen.platform,
-      userns: connection.userns ?? (parsed.remapped ? 'remap' : 'host'),
-      flags: [...connection.daemonFlags, ...connection.globalArgs, ...connection.runArgs, ...chosen.args],
-    });
     // podman's --runtime and --runtime-flag are global flags that last one invocation: a container created under
     // runsc is started, exec'd, stopped and removed without its flags (platform, network=none) unless each command
     // repeats them. docker's --runtime is an option of run and create, remembered by the daemon.

@@ -126,14 +126,30 @@ export class EngineBackend implements Backend {
     return ensureAgentImage(connection, await buildBusyboxRootfs(this.options.rootfs));
   });
 
-  async create(spec: SandboxSpec = {}, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
-    const t0 = performance.now();
-    const limits = checkEngineSpec(this.name, spec, this.options.pidsLimit);
-    const profile = spec.seccomp === 'unconfined' ? undefined : seccompProfile({ allowSyscalls: spec.allowSyscalls });
+  /**
+   * What every container of this backend runs under, resolved once per process: the engine's connection, the
+   * runtime's flags and the facts an artifact records of both. Throws when the engine cannot be used. Also what
+   * the engine.cycle workload times bare engine commands with, so its cells and the backend's say the same.
+   */
+  async setup(): Promise<{ connection: EngineConnection; runtime: RuntimeChoice; facts: EngineFacts }> {
     const { connection, info, infoError } = await this.#connected();
     if (connection.unavailable) throw new Error(`${this.name}: ${connection.unavailable}`);
     if (!info) throw new Error(`${this.name}: ${this.engine.cli} info failed: ${infoError}`);
     const runtime = this.engine.runtimeArgs(this.runtime, info);
+    const facts = engineFacts(connection, info, {
+      runtime: this.runtime,
+      platform: runtime.platform,
+      userns: connection.userns ?? (info.remapped ? 'remap' : 'host'),
+      flags: [...connection.daemonFlags, ...connection.globalArgs, ...connection.runArgs, ...runtime.args],
+    });
+    return { connection, runtime, facts };
+  }
+
+  async create(spec: SandboxSpec = {}, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
+    const t0 = performance.now();
+    const limits = checkEngineSpec(this.name, spec, this.options.pidsLimit);
+    const profile = spec.seccomp === 'unconfined' ? undefined : seccompProfile({ allowSyscalls: spec.allowSyscalls });
+    const { connection, runtime, facts } = await this.setup();
     if (spec.egress && this.runtime === 'runsc') {
       // the engine's runsc is registered without --host-uds, so its gofer could not connect the bound sockets
       throw new Error(`spec.egress: ${this.name} with runtime runsc has no egress path (its runsc may not connect host sockets); the gvisor backend has one`);
@@ -144,12 +160,6 @@ export class EngineBackend implements Backend {
     this.#swept ??= sweepStaleContainers(connection).catch(() => []);
     await this.#swept;
     const seccompFile = profile ? await seccompProfileFile(JSON.stringify(ociSeccomp(profile))) : UNCONFINED;
-    const facts: EngineFacts = engineFacts(connection, info, {
-      runtime: this.runtime,
-      platform: runtime.platform,
-      userns: connection.userns ?? (info.remapped ? 'remap' : 'host'),
-      flags: [...connection.daemonFlags, ...connection.globalArgs, ...connection.runArgs, ...runtime.args],
-    });
     return EngineSandbox.create(
       connection,
       withEgressEnv(spec, this.engine.cli as 'docker' | 'podman'),
