@@ -65,7 +65,7 @@ export interface ClassOutcome {
 
 /** Where the battery's requests come from: the host (straight to the proxy's port) or a sandbox's egress path. */
 export interface BatterySender {
-  /** Sends plain and CONNECT byte strings; returns per attempt id whether the exchange happened (for the report). */
+  /** Sends plain and CONNECT byte strings, one connection each; what came of them is judged from the far side and the audit. */
   sendRaw(attempts: Array<{ id: string; bytes: string }>): Promise<void>;
   /** Intercepted requests (host only). */
   sendIntercepted?(attempts: Attempt[], proxyCaPem: string): Promise<void>;
