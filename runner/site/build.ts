@@ -1,5 +1,6 @@
 /** `rigor site` end to end: read, model, render, plan, write. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSiteModel } from './model/site.ts';
 import { planSite } from './plan.ts';
@@ -15,7 +16,12 @@ const VIEWER_SCRIPT = fileURLToPath(new URL('../../site/viewer.js', import.meta.
 export interface BuildOptions extends ReadOptions {
   outDir: string;
   templatesDir?: string;
+  /** The repository's docs/ (default: beside the rigs folder); its pages in SITE_DOCS become site pages when present. */
+  docsDir?: string;
 }
+
+/** Pages of docs/ the site carries: the reliability figures, whose numbers link to their artifacts. */
+const SITE_DOCS = ['reliability.md'];
 
 export interface BuildReport {
   outDir: string;
@@ -36,7 +42,9 @@ export async function buildSite(opts: BuildOptions): Promise<BuildReport> {
   const charts: RenderedCharts = { rigs: new Map(), histories: new Map() };
   for (const rig of model.rigs) charts.rigs.set(rig.name, await renderRigCharts(rig));
   for (const history of model.histories) charts.histories.set(history.rig, await renderHistoryCharts(history));
-  const pages = renderPages(model, loadTemplates(opts.templatesDir ?? TEMPLATES_DIR), charts, artifactTexts);
+  const docsDir = opts.docsDir ?? join(dirname(opts.rigsDir), 'docs');
+  const docs = new Map(SITE_DOCS.filter((name) => existsSync(join(docsDir, name))).map((name) => [`docs/${name}`, readFileSync(join(docsDir, name), 'utf8')]));
+  const pages = renderPages(model, loadTemplates(opts.templatesDir ?? TEMPLATES_DIR), charts, artifactTexts, docs);
   const plan = planSite(model, pages, artifactFiles, { css: readFileSync(STYLESHEET, 'utf8'), viewerScript: readFileSync(VIEWER_SCRIPT, 'utf8') });
   applyPlan(plan, opts.outDir);
   return {

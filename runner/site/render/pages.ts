@@ -6,6 +6,7 @@ import { jsonForScript, VIEWER_SCRIPT_PATH } from './artifact-viewer.ts';
 import type { RenderedChart } from './charts.ts';
 import { comparePagePath, historyPagePath, rigPagePath, rootOf } from './links.ts';
 import type { Templates } from './templates.ts';
+import { renderDocPage } from './doc-page.ts';
 
 export interface RenderedPage {
   path: string;
@@ -37,12 +38,24 @@ export interface RenderedCharts {
   histories: Map<string, string[]>;
 }
 
+/** Pages of docs/ the site carries, by repository path (docs/reliability.md), with their Markdown. */
+export type DocPages = ReadonlyMap<string, string>;
+
+/** Site path of a docs page: docs/reliability.md → reliability.html. */
+export const docPagePath = (docPath: string) => `${docPath.replace(/^docs\//, '').replace(/\.md$/, '')}.html`;
+
 /** `artifactTexts`: each artifact's file text by its site path. */
-export function renderPages(model: SiteModel, templates: Templates, charts: RenderedCharts, artifactTexts: ReadonlyMap<string, string>): RenderedPage[] {
+export function renderPages(model: SiteModel, templates: Templates, charts: RenderedCharts, artifactTexts: ReadonlyMap<string, string>, docs: DocPages = new Map()): RenderedPage[] {
   const comparable = new Set(model.compares.map((compare) => compare.rig));
   const withHistory = new Set(model.histories.map((history) => history.rig));
+  const targets = { artifacts: new Set(model.artifacts.map((input) => input.path)), rigs: new Set(model.rigs.map((rig) => rig.name)) };
+  const docLinks = [...docs.keys()].map((docPath) => ({ path: docPagePath(docPath), title: /^#\s+(.+)$/m.exec(docs.get(docPath)!)?.[1] ?? docPath }));
   return [
-    page(templates, 'index', 'index.html', { title: 'Results', index: model.index }),
+    page(templates, 'index', 'index.html', { title: 'Results', index: model.index, docLinks }),
+    ...[...docs].map(([docPath, markdown]) => {
+      const path = docPagePath(docPath);
+      return page(templates, 'doc', path, { title: docLinks.find((link) => link.path === path)!.title, source: docPath, html: renderDocPage(markdown, docPath, rootOf(path), targets) });
+    }),
     ...model.rigs.map((rig) =>
       page(templates, 'rig', rigPagePath(rig.name), {
         title: rig.title,

@@ -2,7 +2,7 @@
  * The site end to end: built by the real CLI from the committed results plus
  * fixture artifacts, served on loopback, read in headless Chromium.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +46,14 @@ function buildFixtureSite(): { dir: string; out: string; build: ReturnType<typeo
   writeFileSync(join(rigs, 'demo.rig.yaml'), DEMO_RIG_YAML);
   writeFileSync(join(rigs, 'never-run.rig.yaml'), NEVER_RUN_RIG_YAML);
   for (const { artifact } of demoArtifacts()) writeArtifactFile(results, artifact);
+  // The docs page the site carries, with links of every kind it rewrites.
+  mkdirSync(join(dir, 'docs'));
+  const lifecycle = readdirSync(join(results, 'lifecycle')).filter((name) => name.endsWith('.json'))[0]!;
+  writeFileSync(
+    join(dir, 'docs', 'reliability.md'),
+    `${readFileSync(join(REPO, 'docs', 'reliability.md'), 'utf8')}\n## Fixture links\n\n` +
+      `| figure | source |\n| --- | --- |\n| [12 ms](../results/lifecycle/${lifecycle}#/cells/0) | [lifecycle](../rigs/lifecycle.rig.yaml), [a test](../test/layout.test.ts) |\n`,
+  );
   const out = join(dir, 'dist');
   const build = rigor(['site', '--rigs', rigs, '--results', results, '--out', out]);
   return { dir, out, build };
@@ -222,6 +230,23 @@ describe.skipIf(!existsSync(CHROMIUM))(`the built site in headless Chromium (${C
       await page.close();
     }
   }, 300_000);
+
+  it('carries docs/reliability.md as its reliability page, linked from the index, its links rewritten for the site', async () => {
+    const index = await open('index.html');
+    expect(await index.$eval('a[href="reliability.html"]', (a) => a.textContent)).toBe('Reliability and security');
+    await index.close();
+    const page = await open('reliability.html');
+    expect(await page.$eval('h1', (h) => h.textContent)).toBe('Reliability and security');
+    // The figure links to the artifact's viewer at its pointer, the rig to its page; a test file is named, not linked.
+    const hrefs = await page.$$eval('article a', (anchors) => anchors.map((a) => a.getAttribute('href')));
+    expect(hrefs).toContain(`results/lifecycle/${readdirSync(join(site.out, 'results', 'lifecycle')).find((name) => name.endsWith('.json'))!.replace(/\.json$/, '.html')}#/cells/0`);
+    expect(hrefs).toContain('rig/lifecycle.html');
+    expect(await page.$eval('article', (article) => article.textContent)).toContain('test/layout.test.ts in the repository');
+    for (const href of hrefs) expect((await fetch(`${origin}/${href!.split('#')[0]}`)).status, href!).toBe(200);
+    // The docs' section markers are for their editors: not shown.
+    expect(await page.content()).not.toContain('<!-- section');
+    await page.close();
+  }, 120_000);
 
   it('opens the artifact viewer at the number a reader clicks', async () => {
     const page = await open('rig/demo.html');
