@@ -13,6 +13,7 @@ const INTEGRATION = [
   'test/runner/workloads/sandbox.test.ts',
   'test/runner/workloads/sandbox/**/*.test.ts',
   'test/runner/workloads/egress/bypass-workload.test.ts',
+  'test/runner/workloads/kill/battery.test.ts',
   'test/runner/workloads/engine-cycle/engines.test.ts',
   'test/kernel/{build,apply-patches}.test.ts',
   'test/runner/site/e2e.test.ts',

@@ -25,6 +25,12 @@ export function isInside(path: string, dir: string): boolean {
 /** How owned temp dirs are named, `rigor-<kind>-<owner pid>-` + mkdtemp's 6 characters; only these are ever swept. */
 const TEMP_DIR_PATTERN = /^rigor-([a-z0-9]+)-(\d+)-[A-Za-z0-9]{6}$/;
 
+/** The kind and owner pid an owned temp dir's name carries (`rigor-runc-42-AbC123` → runc, 42), or undefined for any other name. */
+export function tempDirOwner(name: string): { kind: string; owner: number } | undefined {
+  const match = TEMP_DIR_PATTERN.exec(name);
+  return match ? { kind: match[1]!, owner: Number(match[2]) } : undefined;
+}
+
 /**
  * Remove owned temp dirs under `root` (default os.tmpdir()) whose owner process is gone
  * (rigor was SIGKILLed); returns the paths removed. A dir whose pid is alive
@@ -38,8 +44,8 @@ export function sweepStaleTempDirs(root: string = tmpdir()): string[] {
     return [];
   }
   const stale = names.filter((name) => {
-    const match = TEMP_DIR_PATTERN.exec(name);
-    return match !== null && Number(match[2]) !== process.pid && !processExists(Number(match[2]));
+    const owner = tempDirOwner(name)?.owner;
+    return owner !== undefined && owner !== process.pid && !processExists(owner);
   });
   if (stale.length === 0) return [];
   const mountPoints = hostMountPoints();

@@ -15,7 +15,9 @@
  *   rigor (a parent-death signal: bwrap `--die-with-parent`, `setpriv
  *   --pdeathsig`; or end of stream on the agent's channel), and temp dirs
  *   made by `makeSandboxTempDir()` carry their owner's pid so the next rigor
- *   process removes those whose owner is dead (on its first track).
+ *   process removes those whose owner is dead (on its first track), with the
+ *   uid locks of dead owners. What a backend's next create() sweeps and what
+ *   `rigor doctor --clean` finds (leftovers.ts) cover the rest.
  *
  * A backend tracks a sandbox *before* it launches anything and adds each
  * resource as soon as it exists, so a create() that dies half-way is covered;
@@ -26,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { descendants, readProcTable } from '../base/proc-table.ts';
 import { hostMountPoints, isInside, sweepStaleTempDirs } from '../base/temp-dirs.ts';
+import { sweepStaleHostIdLocks } from './isolation/host-ids.ts';
 
 /** What the last resort reclaims without help from the backend's async destroy(). */
 export interface SandboxResources {
@@ -75,6 +78,8 @@ export function trackSandbox(sandbox: TrackedSandbox): void {
     swept = true;
     sweepStaleTempDirs();
     sweepStaleTempDirs(SANDBOX_RUN_ROOT);
+    // free for the taking already; gone, they no longer read as a run that did not clean up (rigor doctor)
+    sweepStaleHostIdLocks();
   }
 }
 

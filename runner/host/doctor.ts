@@ -1,6 +1,7 @@
 /** What on this host can bend the numbers, each finding with what to do about it. */
 import type { KvmStatus } from '../../sandbox-core/kvm/probe.ts';
 import { probeKvm } from '../../sandbox-core/kvm/probe.ts';
+import { LEFTOVER_KINDS, type Leftover } from '../../sandbox-core/leftovers.ts';
 import { cpuGovernor, isRoot, loadAverage, logicalCpus, memory, smtControl, turboEnabled, type Memory } from './os.ts';
 import { toolVersions } from './tools.ts';
 
@@ -109,7 +110,27 @@ export function nodeCheck(version: string): DoctorCheck {
     : { name: 'node', status: 'fail', value: version, advice: 'rigor needs Node 20 or newer' };
 }
 
-export async function runDoctor(opts: { tools?: string[]; forceKvmProbe?: boolean; kvmCacheDir?: string } = {}): Promise<{ checks: DoctorCheck[]; kvm: KvmStatus }> {
+/** "3 cgroups, 1 temp-dir": the leftovers counted by kind, in LEFTOVER_KINDS order. */
+export function countByKind(leftovers: Leftover[]): string {
+  return LEFTOVER_KINDS.flatMap((kind) => {
+    const count = leftovers.filter((leftover) => leftover.kind === kind).length;
+    return count > 0 ? [`${count} ${kind}${count === 1 ? '' : 's'}`] : [];
+  }).join(', ');
+}
+
+/** What killed rigor runs left on this host (sandbox-core/leftovers.ts): a warning naming the flag that removes them. */
+export function leftoversCheck(leftovers: Leftover[]): DoctorCheck {
+  if (leftovers.length === 0) return { name: 'leftovers', status: 'ok', value: 'none' };
+  const owners = new Set(leftovers.map((leftover) => leftover.owner).filter((owner) => owner !== undefined));
+  return {
+    name: 'leftovers',
+    status: 'warn',
+    value: countByKind(leftovers),
+    advice: `left by ${owners.size} rigor process${owners.size === 1 ? '' : 'es'} that died without cleaning up (SIGKILL?); rigor doctor --clean removes them (--json lists each)`,
+  };
+}
+
+export async function runDoctor(opts: { tools?: string[]; forceKvmProbe?: boolean; kvmCacheDir?: string; leftovers?: Leftover[] } = {}): Promise<{ checks: DoctorCheck[]; kvm: KvmStatus }> {
   const tools = [...new Set([...DOCTOR_TOOLS, ...(opts.tools ?? [])])];
   const kvm = await probeKvm({ force: opts.forceKvmProbe, cacheDir: opts.kvmCacheDir });
   const checks = [
@@ -118,6 +139,7 @@ export async function runDoctor(opts: { tools?: string[]; forceKvmProbe?: boolea
     rootCheck(isRoot()),
     nodeCheck(process.version),
     ...toolChecks(toolVersions(tools)),
+    ...(opts.leftovers ? [leftoversCheck(opts.leftovers)] : []),
   ];
   return { checks, kvm };
 }

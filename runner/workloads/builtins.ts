@@ -6,6 +6,7 @@ import { backendConnector } from './engine-cycle/connector.ts';
 import { engineCycleWorkload } from './engine-cycle/workload.ts';
 import { gateCalibrationWorkload } from './gate-calibration.ts';
 import { harnessWorkload } from './harness.ts';
+import { killWorkload } from './kill/workload.ts';
 import { registerWorkload } from './registry.ts';
 import { densityWorkload } from './sandbox/density.ts';
 import { enforcementWorkload } from './sandbox/enforcement.ts';
@@ -18,5 +19,5 @@ import { policyWorkload } from './policy.ts';
 import { proxyLoadWorkload } from './proxy-load.ts';
 import { statsSummarizeWorkload } from './stats-summarize.ts';
 
-export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, bypassWorkload, guestBenchWorkload, kernelSizeWorkload, gateCalibrationWorkload, callgrindWorkload, engineCycleWorkload(backendConnector)];
+export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, bypassWorkload, guestBenchWorkload, kernelSizeWorkload, gateCalibrationWorkload, callgrindWorkload, engineCycleWorkload(backendConnector), killWorkload];
 for (const workload of builtinWorkloads) registerWorkload(workload);

@@ -57,6 +57,40 @@ export function tryTake(lock: string): boolean {
   return tryTake(lock);
 }
 
+/**
+ * Remove the locks of dead owners (a SIGKILLed rigor's), each taken over first exactly as an acquirer
+ * would, then released: a lock a live process holds or takes meanwhile stays. Returns how many went.
+ */
+export function sweepStaleHostIdLocks(lockDir = LOCK_DIR): number {
+  let names: string[];
+  try {
+    names = readdirSync(lockDir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const lock = join(lockDir, name);
+    let owner: number;
+    try {
+      owner = Number(readFileSync(lock, 'utf8'));
+    } catch {
+      continue;
+    }
+    if (!Number.isInteger(owner) || owner <= 0 || owner === process.pid || processExists(owner)) continue;
+    if (!tryTake(lock)) continue;
+    try {
+      if (readFileSync(lock, 'utf8') === String(process.pid)) {
+        unlinkSync(lock);
+        removed += 1;
+      }
+    } catch {
+      // released meanwhile
+    }
+  }
+  return removed;
+}
+
 let next = Math.floor(Math.random() * SLOTS);
 
 /** A pair of host uids no other live sandbox holds; throws when all `slots` are taken. */

@@ -1,6 +1,7 @@
-/** `rigor doctor`: what on this host can bend the numbers, and what to do about it. */
+/** `rigor doctor`: what on this host can bend the numbers, and what to do about it; what killed runs left, removed with --clean. */
 import type { RigorCommand } from '../command.ts';
-import { runDoctor, type DoctorCheck } from '../../host/doctor.ts';
+import { countByKind, runDoctor, type DoctorCheck } from '../../host/doctor.ts';
+import { findLeftovers, removeLeftovers, type CleanResult, type Leftover } from '../../../sandbox-core/leftovers.ts';
 
 const WIDTH = 100;
 const GAP = '  ';
@@ -49,16 +50,43 @@ export function formatChecks(checks: DoctorCheck[], width = WIDTH): string {
 
 export const doctorCommand: RigorCommand = {
   command: 'doctor',
-  describe: 'Check this host for what bends benchmark numbers (load, governor, memory, KVM, tools)',
+  describe: 'Check this host for what bends benchmark numbers (load, governor, memory, KVM, tools) and for what killed runs left behind',
   builder: (yargs) =>
     yargs
-      .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON (every leftover listed)' })
       .option('force-kvm-probe', { type: 'boolean', default: false, describe: 'boot the KVM probe guest even if this boot has a verdict' })
-      .example('$0 doctor', 'check load, governor, memory, KVM and tools before measuring'),
+      .option('clean', {
+        type: 'boolean',
+        default: false,
+        describe: 'remove what killed rigor runs left (processes, containers, mounts, cgroups, temp dirs, private dockerd slots, locks of dead owners) and report each',
+      })
+      .example('$0 doctor', 'check load, governor, memory, KVM, tools and leftovers before measuring')
+      .example('$0 doctor --clean', 'also remove what killed runs left behind'),
   handler: async (args) => {
-    const report = await runDoctor({ forceKvmProbe: Boolean(args.forceKvmProbe) });
-    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatChecks(report.checks));
-    // warnings are advice; only a fail means rigor cannot run here
-    return report.checks.some((check) => check.status === 'fail') ? 1 : 0;
+    const found = await findLeftovers();
+    const cleaned = args.clean ? await removeLeftovers(found) : undefined;
+    // after a clean, the check reports what is still there
+    const leftovers: Leftover[] = cleaned ? await findLeftovers() : found;
+    const report = await runDoctor({ forceKvmProbe: Boolean(args.forceKvmProbe), leftovers });
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({ ...report, leftovers: leftovers.map(shown), ...(cleaned ? { cleaned } : {}) }, null, 2)}\n`);
+    } else {
+      process.stdout.write(formatChecks(report.checks));
+      if (cleaned) process.stdout.write(formatCleaned(cleaned));
+    }
+    // warnings are advice; only a fail means rigor cannot run here (or a leftover --clean could not remove)
+    return report.checks.some((check) => check.status === 'fail') || (cleaned?.failed.length ?? 0) > 0 ? 1 : 0;
   },
 };
+
+/** A leftover as reported (without how it is removed). */
+function shown(leftover: Leftover): Leftover {
+  return { kind: leftover.kind, what: leftover.what, owner: leftover.owner };
+}
+
+/** What --clean removed, by kind, and each it could not remove with why. */
+export function formatCleaned(cleaned: CleanResult): string {
+  const lines = [`\nremoved: ${cleaned.removed.length === 0 ? 'nothing' : countByKind(cleaned.removed)}`];
+  for (const failure of cleaned.failed) lines.push(`not removed: ${failure.kind} ${failure.what}: ${failure.error}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -28,10 +28,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { descendants, readProcTable } from '../../../base/proc-table.ts';
 import { cgroupDirsFor, cgroupProcs, removeCgroupDirs, thawCgroup } from '../../../base/cgroups.ts';
-import { signalQuietly } from '../../../base/signal.ts';
+import { processExists, signalQuietly } from '../../../base/signal.ts';
 import { lastLines } from '../../../base/tail.ts';
 import { which } from '../../../base/which.ts';
 import { atExitAfterSandboxes } from '../../cleanup.ts';
@@ -179,6 +179,8 @@ async function startPrivateDockerd(): Promise<PrivateDockerd> {
   const paths = takeSlot();
   try {
     reclaimDockerdSlot(paths);
+    // the other slots a SIGKILLed rigor left (their daemons are down by now: pdeathsig), not only the one taken
+    reclaimDeadDockerdSlots();
     mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
     mkdirSync(paths.dataRoot, { recursive: true, mode: 0o711 });
     const runsc = which('runsc');
@@ -340,9 +342,80 @@ export function reclaimDockerdSlot(paths: DockerdSlotPaths): void {
   for (const pid of new Set(targets)) signalQuietly(pid, 'SIGKILL');
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline && targets.some(alive)) sleepSync(20);
-  unmountUnder([paths.dataRoot, paths.dir]);
+  const remapped = remappedSlotDirs(paths);
+  unmountUnder([paths.dataRoot, paths.dir, ...remapped]);
   removeCgroupDirs(cgroups);
   rmSync(paths.dir, { recursive: true, force: true });
+  for (const dir of remapped) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * What dockerd under --userns-remap makes beside the slot's run dir for the remapped root:
+ * `<run root>.<uid>.<gid>/<slot>.<uid>.<gid>` (its exec root's copy); left by every daemon of the slot.
+ */
+export function remappedSlotDirs(paths: DockerdSlotPaths): string[] {
+  const parent = dirname(dirname(paths.lock));
+  const base = basename(dirname(paths.lock));
+  const found: string[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return [];
+  }
+  for (const name of names.filter((entry) => entry.startsWith(`${base}.`) && /^\.\d+\.\d+$/.test(entry.slice(base.length)))) {
+    const suffix = name.slice(base.length);
+    const dir = join(parent, name, `${paths.slot}${suffix}`);
+    if (existsSync(dir)) found.push(dir);
+  }
+  return found;
+}
+
+/** Slots whose lock names a dead process, or whose run dir is there without a lock: a SIGKILLed rigor's daemon and what it left. */
+export function deadDockerdSlots(roots = { run: PRIVATE_DOCKERD_RUN_ROOT, data: PRIVATE_DOCKERD_DATA_ROOT }): DockerdSlotPaths[] {
+  let names: string[];
+  try {
+    names = readdirSync(roots.run);
+  } catch {
+    return [];
+  }
+  const slots = new Set(names.map((name) => /^(\d+)(?:\.lock)?$/.exec(name)?.[1]).filter((slot): slot is string => slot !== undefined).map(Number));
+  return [...slots]
+    .sort((a, b) => a - b)
+    .map((slot) => dockerdSlotPaths(slot, roots))
+    .filter((paths) => {
+      const owner = ownerOf(paths.lock);
+      return owner === undefined || (owner !== process.pid && !processExists(owner));
+    });
+}
+
+/** The pid a lock file names; undefined when there is no lock (or it names none). */
+function ownerOf(lock: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(lock, 'utf8'));
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reclaim every dead slot (deadDockerdSlots), each under its lock taken over first, so that a rigor
+ * starting a daemon there meanwhile is never reclaimed; returns the slots reclaimed. What a kill of
+ * this step leaves is a lock naming a dead pid again: the next sweep takes it over.
+ */
+export function reclaimDeadDockerdSlots(): number[] {
+  const reclaimed: number[] = [];
+  for (const paths of deadDockerdSlots()) {
+    if (!tryTake(paths.lock)) continue;
+    try {
+      reclaimDockerdSlot(paths);
+      reclaimed.push(paths.slot);
+    } finally {
+      releaseSlot(paths);
+    }
+  }
+  return reclaimed;
 }
 
 /** Container cgroup dirs under the slot's parent (in this process's cgroups: where a daemon of it put them), deepest first, then the parent. */

@@ -54,14 +54,19 @@ export async function sweepStaleContainers(connection: EngineConnection): Promis
  * that the engine's `rm --force` dropped from its records only. `runc delete --force` kills and removes each.
  */
 export async function sweepForgottenRuncState(connection: EngineConnection): Promise<string[]> {
+  const forgotten = await forgottenRuncState(connection);
+  for (const id of forgotten) await execa('runc', ['--root', connection.runcState!.root, 'delete', '--force', id], { reject: false, stdin: 'ignore' });
+  return forgotten;
+}
+
+/** The ids sweepForgottenRuncState() would delete (rigor doctor lists them), found without changing anything. */
+export async function forgottenRuncState(connection: EngineConnection): Promise<string[]> {
   const state = connection.runcState;
   if (!state || !existsSync(state.root)) return [];
   const listed = await runEngine(connection, ['ps', '--all', '--no-trunc', '--format', '{{.ID}}']);
   if (!listed.ok) return [];
   const known = new Set(listed.stdout.split('\n').filter(Boolean));
-  const forgotten = readdirSync(state.root).filter((id) => !known.has(id) && rootHostIdOf(join(state.root, id, 'state.json')) === state.rootHostId);
-  for (const id of forgotten) await execa('runc', ['--root', state.root, 'delete', '--force', id], { reject: false, stdin: 'ignore' });
-  return forgotten;
+  return readdirSync(state.root).filter((id) => !known.has(id) && rootHostIdOf(join(state.root, id, 'state.json')) === state.rootHostId);
 }
 
 /** The host uid runc's state says the container's root maps to, or undefined when it cannot be read. */

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { doctorCommand, formatChecks, wrap } from '../../../runner/cli/commands/doctor.ts';
-import { doctorWarnings, hostChecks, kvmCheck, nodeCheck, runDoctor, toolChecks, type HostFacts } from '../../../runner/host/doctor.ts';
+import { doctorCommand, formatChecks, formatCleaned, wrap } from '../../../runner/cli/commands/doctor.ts';
+import { doctorWarnings, hostChecks, kvmCheck, leftoversCheck, nodeCheck, runDoctor, toolChecks, type HostFacts } from '../../../runner/host/doctor.ts';
 import { writeCachedVerdict } from '../../../sandbox-core/kvm/cache.ts';
 import { newestKernel } from '../../../sandbox-core/kvm/probe.ts';
 
@@ -110,5 +110,30 @@ describe('rigor doctor', () => {
     expect(report.checks.map((check) => check.name)).toEqual(expect.arrayContaining(['load', 'memory', 'kvm', 'root', 'node', 'bwrap', 'hyperfine']));
     expect(code).toBe(report.checks.some((check) => check.status === 'fail') ? 1 : 0);
     expect(report.checks.find((check) => check.name === 'node')?.status).toBe('ok');
+    // what killed runs left is always looked for; removing it needs --clean
+    expect(report.checks.find((check) => check.name === 'leftovers')).toBeDefined();
+  });
+});
+
+describe('leftovers', () => {
+  it('counts by kind and owners, and names the flag that removes them; none is ok', () => {
+    expect(leftoversCheck([])).toEqual({ name: 'leftovers', status: 'ok', value: 'none' });
+    const check = leftoversCheck([
+      { kind: 'cgroup', what: '/sys/fs/cgroup/pids/rigor-runc-42-AbC123', owner: 42 },
+      { kind: 'temp-dir', what: '/tmp/rigor-runc-42-AbC123', owner: 42 },
+      { kind: 'lock', what: '/run/rigor/host-ids/7', owner: 43 },
+      { kind: 'cgroup', what: '/sys/fs/cgroup/memory/rigor-runc-42-AbC123', owner: 42 },
+    ]);
+    expect(check.status).toBe('warn');
+    expect(check.value).toBe('2 cgroups, 1 temp-dir, 1 lock');
+    expect(check.advice).toMatch(/^left by 2 rigor processes .*rigor doctor --clean removes them/);
+  });
+
+  it('--clean reports what it removed and each it could not remove', () => {
+    const text = formatCleaned({
+      removed: [{ kind: 'process', what: 'pid 5 (sleep)', owner: 42 }],
+      failed: [{ kind: 'cgroup', what: '/sys/fs/cgroup/pids/x', owner: 42, error: 'cgroup stays' }],
+    });
+    expect(text).toBe('\nremoved: 1 process\nnot removed: cgroup /sys/fs/cgroup/pids/x: cgroup stays\n');
   });
 });

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acquireHostIds, HOST_ID_BASE, idMap } from '../../../sandbox-core/isolation/host-ids.ts';
+import { acquireHostIds, HOST_ID_BASE, idMap, sweepStaleHostIdLocks } from '../../../sandbox-core/isolation/host-ids.ts';
 
 let dirs: string[] = [];
 const lockDir = () => {
@@ -50,6 +50,19 @@ describe('acquireHostIds', () => {
     expect(taken.agent).toBe(held.agent);
     expect(readFileSync(join(dir, name!), 'utf8')).toBe(String(process.pid));
     taken.release();
+  });
+});
+
+describe('sweepStaleHostIdLocks', () => {
+  it('removes the locks of dead owners and keeps those of live ones (the kill battery found them left after the next run)', () => {
+    const dir = lockDir();
+    mkdirSync(dir, { recursive: true });
+    const dead = spawnSync('true').pid!;
+    writeFileSync(join(dir, '1'), String(dead));
+    writeFileSync(join(dir, '2'), String(process.pid));
+    writeFileSync(join(dir, '3'), String(process.ppid));
+    expect(sweepStaleHostIdLocks(dir)).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual(['2', '3']);
   });
 });
 
