@@ -2,6 +2,7 @@
 import { callgrindWorkload } from './callgrind/workload.ts';
 import { commandWorkload } from './command.ts';
 import { bypassWorkload } from './egress/bypass-workload.ts';
+import { escapesWorkload } from './escape/escapes-workload.ts';
 import { backendConnector } from './engine-cycle/connector.ts';
 import { engineCycleWorkload } from './engine-cycle/workload.ts';
 import { gateCalibrationWorkload } from './gate-calibration.ts';
@@ -19,5 +20,5 @@ import { policyWorkload } from './policy.ts';
 import { proxyLoadWorkload } from './proxy-load.ts';
 import { statsSummarizeWorkload } from './stats-summarize.ts';
 
-export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, bypassWorkload, guestBenchWorkload, kernelSizeWorkload, gateCalibrationWorkload, callgrindWorkload, engineCycleWorkload(backendConnector), killWorkload];
+export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, poolWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, bypassWorkload, guestBenchWorkload, kernelSizeWorkload, gateCalibrationWorkload, callgrindWorkload, engineCycleWorkload(backendConnector), killWorkload, escapesWorkload];
 for (const workload of builtinWorkloads) registerWorkload(workload);

@@ -32,8 +32,8 @@ const EGRESS_SOCKET_DIR = '/tmp';
 const RUNTIMES: readonly EngineRuntime[] = ['runc', 'runsc'];
 /** What `seccomp` says in isolation facts when the spec asked for no filter. */
 const UNCONFINED = 'unconfined';
-/** What `seccomp` says under runsc, as qemu's says of its guest: the commands' calls go to gVisor's Sentry, not the host. */
-const RUNSC_SECCOMP = "none: gVisor's Sentry is the boundary";
+/** What `seccomp` says under runsc: the profile, applied by gVisor's Sentry to the commands' calls (RUNSC_FLAGS' --oci-seccomp). */
+const bySentry = (name: string) => `${name}, applied by gVisor's Sentry`;
 
 export interface EngineBackendOptions {
   rootfs?: RootfsOptions;
@@ -167,7 +167,7 @@ export class EngineBackend implements Backend {
         image: () => this.image(),
         limits,
         runArgs: [...connection.runArgs, ...runtime.args],
-        seccomp: { file: seccompFile, name: this.runtime === 'runsc' ? RUNSC_SECCOMP : (profile?.name ?? UNCONFINED) },
+        seccomp: { file: seccompFile, name: this.runtime === 'runsc' && profile ? bySentry(profile.name) : (profile?.name ?? UNCONFINED) },
         facts,
         // Under runsc (2022) the agent's setfsuid does not switch who its file requests act as: they stay root without
         // CAP_DAC_OVERRIDE, which a 0755 workspace of the command user refuses; there the workspace is 1777, as on podman.

@@ -113,10 +113,12 @@ export function privateDockerdArgs(paths: DockerdSlotPaths): string[] {
 }
 
 /**
- * runsc's flags under an engine: the platform that runs here, and no network stack of gVisor's own (the
- * containers run with --network none; without it runsc refuses the engine's namespace as the host's).
+ * runsc's flags under an engine: the platform that runs here, no network stack of gVisor's own (the
+ * containers run with --network none; without it runsc refuses the engine's namespace as the host's), and
+ * the container's seccomp profile applied by the Sentry (runsc ignores it without --oci-seccomp: the escape
+ * battery's nest-user-namespace succeeded under docker and podman with runsc until this flag).
  */
-export const RUNSC_FLAGS = [`--platform=${RUNSC_PLATFORM}`, '--network=none'] as const;
+export const RUNSC_FLAGS = [`--platform=${RUNSC_PLATFORM}`, '--network=none', '--oci-seccomp'] as const;
 
 /** daemon.json: runsc registered when `runsc` is its path, nothing else. */
 export function privateDockerdConfig(runsc: string | null): Record<string, unknown> {

@@ -1,13 +1,14 @@
 /**
  * Escapes tried for real from inside every isolating backend (bwrap, runc,
- * gvisor, qemu, docker and podman under runc and under runsc), each asserting that it failed: the core_pattern host-root escape,
- * every global sysctl, host files the spec does not grant, the agent's
- * channel (forged replies, stopping the agent), and the syscall filter.
+ * gvisor, qemu, docker and podman under runc and under runsc), each asserting that it failed: every attempt of the
+ * escape battery (sandbox-core/isolation/escapes/: host files, host processes, the host's loopback and addresses,
+ * capabilities, the interception CA's key, another sandbox beside it, host sysctls and core_pattern, the agent's
+ * channel), and on the host side the uids the sandbox runs as and the syscall filter.
  * gvisor's commands talk to the Sentry, a kernel in user space: its uid map
  * is the Sentry's own (as a guest's is its kernel's), so its host side is
  * checked on the host. docs/threat-model.md ties each claim to one of these tests.
  */
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,12 +24,11 @@ import { dockerBackend } from '../../../sandbox-core/backends/docker.ts';
 import { podmanBackend } from '../../../sandbox-core/backends/podman.ts';
 import { EngineSandbox } from '../../../sandbox-core/backends/engines/sandbox.ts';
 import type { Backend, Sandbox } from '../../../sandbox-core/backends/types.ts';
-import { defaultCacheRoot } from '../../../base/cache.ts';
-import { encodeFrame, field, MessageType, Tag } from '../../../sandbox-core/agent/protocol.ts';
 import { SANDBOX_ID_ENV } from '../../../sandbox-core/backends/agent-sandbox.ts';
 import { processesWithEnv } from '../../helpers/leftovers.ts';
+import { ESCAPE_ATTEMPTS } from '../../../sandbox-core/isolation/escapes/attempts.ts';
+import { confinementOf, openEscapeSession, type EscapeSession } from '../../../sandbox-core/isolation/escapes/battery.ts';
 
-const CORE_PATTERN = '/proc/sys/kernel/core_pattern';
 /**
  * guest: the commands' kernel is a VM's; sentry: it is gVisor's Sentry, in user space on the host (the gvisor backend, and
  * docker or podman under runsc), whose uid map and filters are its own; gvisorHost: the gvisor backend, whose host side is
@@ -56,15 +56,6 @@ function hostUid(pid: number): number {
   return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 }
 
-/** The first line of a host file only root can read, or undefined when the host has none. */
-function secretLine(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8').split('\n')[0] || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** prctl(PR_GET_NO_NEW_PRIVS) as a command sees it, from a static program written into the workspace. */
 async function noNewPrivs(sandbox: Sandbox): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'rigor-test-nnp-'));
@@ -78,14 +69,17 @@ async function noNewPrivs(sandbox: Sandbox): Promise<string> {
   return (await sh(sandbox, '/workspace/no-new-privs')).out.trim();
 }
 
-describe.each(backends.map((entry, index) => ({ ...entry, name: entry.label ?? entry.backend.name, skip: !ready[index] })))('$name: escapes from inside', ({ backend, guest, sentry, gvisorHost, name, skip }) => {
+describe.each(backends.map((entry, index) => ({ ...entry, name: entry.label ?? entry.backend.name, skip: !ready[index] })))('$name: escapes from inside', ({ backend, guest, sentry, gvisorHost, label, name, skip }) => {
+  let session: EscapeSession;
   let sandbox: Sandbox;
   beforeAll(async () => {
-    if (!skip) sandbox = await backend.create({ readyTimeoutMs: 120_000 });
-  }, 180_000);
+    if (skip) return;
+    session = await openEscapeSession(backend, confinementOf(backend.name, label?.includes('runsc') ? 'runsc' : undefined), { readyTimeoutMs: 120_000 });
+    sandbox = session.sandbox;
+  }, 300_000);
   afterAll(async () => {
-    await sandbox?.destroy();
-  });
+    await session?.close();
+  }, 120_000);
 
   it.skipIf(skip)('runs commands as an unprivileged uid, with no_new_privs; host root is not mapped', async () => {
     expect((await sh(sandbox, 'id -u')).out.trim()).not.toBe('0');
@@ -141,75 +135,17 @@ describe.each(backends.map((entry, index) => ({ ...entry, name: entry.label ?? e
     });
   }
 
-  it.skipIf(skip)('cannot make the kernel run a program on the host through core_pattern', async () => {
-    const before = readFileSync(CORE_PATTERN, 'utf8');
-    try {
-      // A harmless value: were it taken, a crash would run /bin/true on the host.
-      const attempt = await sh(sandbox, `echo '|/bin/true rigor-escape-test' > ${CORE_PATTERN}`);
-      expect(attempt.code).not.toBe(0);
-      expect(readFileSync(CORE_PATTERN, 'utf8')).toBe(before);
-    } finally {
-      if (readFileSync(CORE_PATTERN, 'utf8') !== before) writeFileSync(CORE_PATTERN, before);
-    }
-  });
-
-  it.skipIf(skip)('cannot change any sysctl, /proc/sysrq-trigger or a global proc file', async () => {
-    // A readable file gets its own value written back (a success changes nothing); an unreadable one is only opened
-    // for append, writing nothing. Per-namespace files that open for anyone (ns_last_pid) still refuse the write.
-    const writable = await sh(
-      sandbox,
-      'for f in $(find /proc/sys -type f 2>/dev/null) /proc/sysrq-trigger /proc/kcore; do if v=$(cat "$f" 2>/dev/null); then (printf "%s\\n" "$v" > "$f") 2>/dev/null && echo "$f"; else (: >> "$f") 2>/dev/null && echo "$f"; fi; done; true',
-    );
-    expect(writable.out.trim().split('\n').filter(Boolean)).toEqual([]);
-  });
-
-  it.skipIf(skip)('cannot read host credentials, home directories, SSH keys, rigor cache or the repository', async () => {
-    const shadow = secretLine('/etc/shadow');
-    const outside = await sh(sandbox, `cat /etc/shadow /etc/gshadow /etc/ssh/ssh_host_*_key /root/.ssh/* 2>/dev/null; ls -a /root /home 2>/dev/null; true`);
-    if (shadow) expect(outside.out).not.toContain(shadow);
-    expect(outside.out).not.toMatch(/PRIVATE KEY/);
-    expect(outside.out).not.toMatch(/^\.cache$/m);
-    for (const path of [defaultCacheRoot(), process.cwd(), `${process.cwd()}/package.json`]) {
-      expect((await sh(sandbox, `test -e '${path}'`)).code, `${path} is visible inside`).not.toBe(0);
-    }
-  });
-
-  it.skipIf(skip)('cannot write a forged reply on the agent channel: the real exit code and output come back', async () => {
-    // One forged reply for each request id the host may be waiting on: the attacker does not know which is next.
-    const forged = Buffer.concat(
-      Array.from({ length: 512 }, (_, id) => encodeFrame(MessageType.EXEC_RESULT, id + 1, [field.int(Tag.EXIT_CODE, 0), field.bytes(Tag.STDOUT, 'FORGED-OUTPUT\n')])),
-    );
-    await sandbox.writeFile('/workspace/forged.bin', forged);
-    // $PPID is the agent (on runc also pid 1). Its fds are opened through /proc where they are pipes, and taken with
-    // pidfd_getfd where they are sockets (/proc cannot open those) and python3 is there to make the call.
-    const takeOver = [
-      'import ctypes, os, sys',
-      'libc = ctypes.CDLL(None, use_errno=True)',
-      'pidfd = os.pidfd_open(int(sys.argv[1]))',
-      'fd = libc.syscall(438, pidfd, 1, 0)',
-      "fd >= 0 and os.write(fd, open('forged.bin', 'rb').read())",
-    ].join('; ');
-    const result = await sh(
-      sandbox,
-      `echo REAL-OUTPUT; agent=$PPID; for fd in 0 1 2; do cat forged.bin > /proc/$agent/fd/$fd; cat forged.bin > /proc/1/fd/$fd; done 2>/dev/null; command -v python3 >/dev/null && python3 -c "${takeOver}" $agent 2>/dev/null; exit 7`,
-    );
-    expect(result.code).toBe(7);
-    expect(result.out).toBe('REAL-OUTPUT\n');
-    expect((await sh(sandbox, 'echo still-answering')).out).toBe('still-answering\n');
-  });
-
-  it.skipIf(skip)('cannot stop or kill its agent', async () => {
-    const attempt = await sh(sandbox, 'kill -STOP $PPID; kill -KILL $PPID; echo after');
-    expect(attempt.out).toBe('after\n');
-    expect(attempt.err).toMatch(/not permitted/i);
-    expect(await sandbox.ping()).toBeGreaterThan(0);
+  it.each(ESCAPE_ATTEMPTS.map((attempt) => ({ attempt, label: `${attempt.name}: ${attempt.tries}` })))('$label fails', async ({ attempt }) => {
+    if (skip) return;
+    const outcome = await session.run(attempt);
+    expect(outcome.escaped, outcome.evidence).not.toBe(true);
   });
 
   // Not for a guest: its kernel is the boundary, and no filter is claimed there.
   if (!guest) {
-    it.skipIf(skip)('runs under the default seccomp filter: new user namespaces refused', async () => {
+    // new user namespaces refused: the battery's nest-user-namespace
+    it.skipIf(skip)('runs under the default seccomp filter', async () => {
       expect((await sh(sandbox, 'cat /proc/self/status')).out).toMatch(/^Seccomp:\s+2$/m);
-      expect((await sh(sandbox, 'unshare -U true')).code).not.toBe(0);
     });
   }
 });

@@ -108,7 +108,7 @@ for (const { backend, skip } of engines) {
       const isolation = sandbox.isolation!;
       expect(isolation.commandUid).toBe(1000);
       expect(isolation.limits).toEqual({ pids: 1024, memoryMiB: 64, workspaceMiB: 1024 });
-      if (runtime === 'runsc') expect(isolation).toMatchObject({ commandHostUid: 'guest', seccomp: "none: gVisor's Sentry is the boundary" });
+      if (runtime === 'runsc') expect(isolation).toMatchObject({ commandHostUid: 'guest', seccomp: "rigor-default-v1, applied by gVisor's Sentry" });
       else expect(isolation).toMatchObject({ seccomp: 'rigor-default-v1', commandHostUid: expect.any(Number) });
       if (facts.userns !== 'host') expect(isolation.commandHostUid).not.toBe(0);
     });

@@ -62,7 +62,7 @@ describe('private dockerd paths and flags', () => {
   });
 
   it('registers runsc (ptrace, no network of its own) only when it is there', () => {
-    expect(privateDockerdConfig('/usr/bin/runsc')).toEqual({ runtimes: { runsc: { path: '/usr/bin/runsc', runtimeArgs: ['--platform=ptrace', '--network=none'] } } });
+    expect(privateDockerdConfig('/usr/bin/runsc')).toEqual({ runtimes: { runsc: { path: '/usr/bin/runsc', runtimeArgs: ['--platform=ptrace', '--network=none', '--oci-seccomp'] } } });
     expect(privateDockerdConfig(null)).toEqual({});
   });
 });
