@@ -24,14 +24,23 @@ CREATE INDEX events_sandbox ON events (sandbox);
  * one (written by a later rigor) rather than guessing at its columns.
  */
 export function migrateAuditSchema(db: Database, path: string): void {
+  if (isCurrent(db, path)) return;
+  // One transaction, so a crash mid-creation leaves an empty file, not half a schema. IMMEDIATE takes the write
+  // lock before reading the version again: writers opening one fresh file at once create the tables once
+  // (a second CREATE TABLE failed "table events already exists" before).
+  db.transaction(() => {
+    if (isCurrent(db, path)) return;
+    db.exec(CREATE_V1);
+    db.pragma(`user_version = ${AUDIT_SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/** Whether the file holds the current schema; false for an empty file, an error for a newer version. */
+function isCurrent(db: Database, path: string): boolean {
   const found = db.pragma('user_version', { simple: true });
-  if (found === AUDIT_SCHEMA_VERSION) return;
+  if (found === AUDIT_SCHEMA_VERSION) return true;
   if (found !== 0) {
     throw new Error(`${path}: audit database schema version ${String(found)} is not supported (expected ${AUDIT_SCHEMA_VERSION} or an empty file)`);
   }
-  // One transaction, so a crash mid-creation leaves an empty file, not half a schema.
-  db.transaction(() => {
-    db.exec(CREATE_V1);
-    db.pragma(`user_version = ${AUDIT_SCHEMA_VERSION}`);
-  })();
+  return false;
 }

@@ -25,7 +25,8 @@ declare module 'better-sqlite3' {
     prepare(sql: string): Database.Statement;
     pragma(source: string, options?: { simple?: boolean }): unknown;
     exec(sql: string): this;
-    transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
+    /** The function in a BEGIN (DEFERRED) transaction; `.immediate` runs it in BEGIN IMMEDIATE (the write lock first). */
+    transaction<A extends unknown[]>(fn: (...args: A) => void): ((...args: A) => void) & { immediate(...args: A): void };
     close(): this;
   }
   export = Database;

@@ -21,6 +21,8 @@ export interface DnsResolverOptions {
   port?: number;
   /** Also serve DNS over TCP framing (RFC 1035 §4.2.2) on this unix socket: how sandboxes with no network reach it. */
   socketPath?: string;
+  /** A TCP client (port or unix socket) that holds a connection this long without sending is cut off, ms. Default 10000. */
+  tcpIdleMs?: number;
 }
 
 /** Counters since the resolver started, UDP and TCP together. */
@@ -53,8 +55,6 @@ const RCODES = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3 } as const;
 // RFC 1035 §4.2.1: a UDP answer larger than this is truncated and the client retries over TCP.
 const MAX_UDP_RESPONSE = 512;
 const MAX_TCP_RESPONSE = 65_535;
-// A TCP client that holds a connection without sending is cut off after this.
-const TCP_IDLE_MS = 10_000;
 // A TCP client that sends queries but does not read the answers is cut off past this much unread output.
 const MAX_UNREAD_TCP_BYTES = 1 << 20;
 // When port 0 gives a UDP port whose TCP twin is taken, another free port is tried, this many times.
@@ -108,7 +108,7 @@ export async function startDnsResolver(options: DnsResolverOptions): Promise<Dns
     connection.on('close', () => connections.delete(connection));
     // A reset by the client concerns that connection only.
     connection.on('error', () => {});
-    connection.setTimeout(TCP_IDLE_MS, () => connection.destroy());
+    connection.setTimeout(options.tcpIdleMs ?? 10_000, () => connection.destroy());
     const reader = new DnsFrameReader();
     connection.on('data', (chunk: Buffer) => {
       for (const message of reader.push(chunk)) {
