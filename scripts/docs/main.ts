@@ -1,10 +1,13 @@
-/** `npm run docs`: rewrite docs/cli.md (from the CLI's --help), docs/results.md and the README's gate figures and backend table (from results/). */
+/** `npm run docs`: rewrite docs/cli.md (from the CLI's --help), docs/results.md, the README's gate figures and backend table, and the figures of docs/egress.md and docs/reliability.md (from results/). */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { renderBackendsBlock } from './backends-block.ts';
 import { EGRESS_DOC, renderBypassBlock } from './bypass-block.ts';
 import { README, renderReadme } from './calibration-block.ts';
 import { CLI_DOC, readCliDoc, renderCliDoc } from './cli-doc.ts';
-import { RESULTS_DOC, renderResultsDoc } from './results-doc.ts';
+import { RELIABILITY_DOC, RESULTS_DOC, renderResultsDoc } from './results-doc.ts';
+import { renderEscapesBlock } from './escapes-block.ts';
+import { renderKillBlock } from './kill-block.ts';
+import { renderLoadBlock } from './load-block.ts';
 
 const cli = await renderCliDoc(readCliDoc());
 writeFileSync(CLI_DOC, cli);
@@ -15,3 +18,7 @@ writeFileSync(README, renderBackendsBlock(renderReadme(readFileSync(README, 'utf
 process.stdout.write(`wrote ${README}\n`);
 writeFileSync(EGRESS_DOC, renderBypassBlock(readFileSync(EGRESS_DOC, 'utf8')));
 process.stdout.write(`wrote ${EGRESS_DOC}\n`);
+/** docs/reliability.md's figures, each between its own markers. */
+const reliabilityBlocks = [renderKillBlock, renderLoadBlock, renderEscapesBlock];
+writeFileSync(RELIABILITY_DOC, reliabilityBlocks.reduce((page, render) => render(page), readFileSync(RELIABILITY_DOC, 'utf8')));
+process.stdout.write(`wrote ${RELIABILITY_DOC}\n`);

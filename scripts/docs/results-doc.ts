@@ -15,6 +15,8 @@ import { GOALS, type Goal, type GoalCheck } from './goals.ts';
 import { artifactNames } from '../../runner/artifact/write.ts';
 
 export const RESULTS_DOC = 'docs/results.md';
+/** Issue 16's page: the reliability figures (kill, load, escapes, ...) are written into it between markers. */
+export const RELIABILITY_DOC = 'docs/reliability.md';
 const REASON_CHARS = 110;
 
 export interface Newest {

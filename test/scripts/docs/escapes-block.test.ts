@@ -1,7 +1,8 @@
 /** docs/reliability.md's escape figure is what scripts/docs/escapes-block.ts makes from the newest escapes artifact. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RELIABILITY_DOC, renderEscapes, renderEscapesBlock } from '../../../scripts/docs/escapes-block.ts';
+import { RELIABILITY_DOC } from '../../../scripts/docs/results-doc.ts';
+import { renderEscapes, renderEscapesBlock } from '../../../scripts/docs/escapes-block.ts';
 import { buildArtifact } from '../../helpers/artifact-builder.ts';
 
 describe('docs/reliability.md escape figure', () => {

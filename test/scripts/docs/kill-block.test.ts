@@ -1,7 +1,8 @@
 /** docs/reliability.md's kill figure is what scripts/docs/kill-block.ts makes from the newest kill artifact. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RELIABILITY_DOC, renderKillBlock, renderKills } from '../../../scripts/docs/kill-block.ts';
+import { RELIABILITY_DOC } from '../../../scripts/docs/results-doc.ts';
+import { renderKillBlock, renderKills } from '../../../scripts/docs/kill-block.ts';
 import { buildArtifact } from '../../helpers/artifact-builder.ts';
 
 describe('docs/reliability.md kill figure', () => {

@@ -1,7 +1,8 @@
 /** docs/reliability.md's load figure is what scripts/docs/load-block.ts makes from the newest load artifact. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RELIABILITY_DOC, renderLoad, renderLoadBlock } from '../../../scripts/docs/load-block.ts';
+import { RELIABILITY_DOC } from '../../../scripts/docs/results-doc.ts';
+import { renderLoad, renderLoadBlock } from '../../../scripts/docs/load-block.ts';
 import { buildArtifact } from '../../helpers/artifact-builder.ts';
 
 describe('docs/reliability.md load figure', () => {
