@@ -24,6 +24,13 @@ export const RELATIVE_TOLERANCE = 1e-9;
 
 /** Text the artifact stores beside its numbers: written from them, not compared (the wording changes between versions). */
 const NOT_COMPARED = new Set(['detail', 'note']);
+/** Seeded bootstrap intervals of summaries, slopes and ratios: recomputed only when asked (`intervals`), as they cost 2,000 draws per sample. */
+const INTERVALS = new Set(['ci95_mean', 'ci95_median', 'ci95']);
+
+export interface RecomputeOptions {
+  /** Recompute the summaries' bootstrap intervals too (rigor validate, writing); readers leave them out for speed. Default true. */
+  intervals?: boolean;
+}
 
 export interface StoredDisagreement {
   /** JSON pointer of the stored value. */
@@ -48,7 +55,7 @@ export function sameNumber(stored: number, recomputed: number): boolean {
  * already refused a missing required field, so it is an optional one an older
  * rigor did not write.
  */
-function compareInto(out: StoredDisagreement[], pointer: string, stored: unknown, recomputed: unknown): void {
+function compareInto(out: StoredDisagreement[], pointer: string, stored: unknown, recomputed: unknown, skip: ReadonlySet<string> = NOT_COMPARED): void {
   if (stored === undefined) return;
   if (recomputed !== null && typeof recomputed === 'object' && !Array.isArray(recomputed)) {
     if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) {
@@ -56,8 +63,8 @@ function compareInto(out: StoredDisagreement[], pointer: string, stored: unknown
       return;
     }
     for (const [key, value] of Object.entries(recomputed)) {
-      if (NOT_COMPARED.has(key)) continue;
-      compareInto(out, `${pointer}/${pointerToken(key)}`, (stored as Record<string, unknown>)[key], value);
+      if (skip.has(key)) continue;
+      compareInto(out, `${pointer}/${pointerToken(key)}`, (stored as Record<string, unknown>)[key], value, skip);
     }
     return;
   }
@@ -84,16 +91,19 @@ function asWrittenThen(recomputed: Summary | null, stored: Summary | null, sampl
   return { ...recomputed, outliers: { method: recomputed.outliers.method, threshold: recomputed.outliers.threshold, ...modifiedZOutliers(samples) } };
 }
 
-function cellSummaries(out: StoredDisagreement[], cells: readonly CellResult[], at: string): void {
+const skipped = (intervals: boolean): ReadonlySet<string> => (intervals ? NOT_COMPARED : new Set([...NOT_COMPARED, ...INTERVALS]));
+
+function cellSummaries(out: StoredDisagreement[], cells: readonly CellResult[], at: string, intervals: boolean): void {
+  const skip = skipped(intervals);
   cells.forEach((cell, i) => {
     for (const [name, metric] of Object.entries(cell.metrics)) {
       const base = `${at}/${i}/metrics/${pointerToken(name)}`;
       // A sample that is not finite has no statistics; the schema refuses it before this.
       if (!metric.samples.every(Number.isFinite)) continue;
-      compareInto(out, `${base}/summary`, metric.summary, asWrittenThen(summarize(metric.samples), metric.summary, metric.samples));
+      compareInto(out, `${base}/summary`, metric.summary, asWrittenThen(summarize(metric.samples, { intervals }), metric.summary, metric.samples), skip);
       const counts = metric.batch_iterations;
       if (counts && counts.length === metric.samples.length && counts.every((count) => count > 0)) {
-        compareInto(out, `${base}/slope`, metric.slope, summarizeBatches(counts, metric.samples));
+        compareInto(out, `${base}/slope`, metric.slope, summarizeBatches(counts, metric.samples, { intervals }), skip);
       }
     }
   });
@@ -104,16 +114,16 @@ function cellSummaries(out: StoredDisagreement[], cells: readonly CellResult[], 
  * one recomputed from the samples and the embedded rig. An imported artifact
  * (run.imported_from) stores no gates or ratios: none are recomputed for it.
  */
-export function recomputeDisagreements(artifact: Artifact): StoredDisagreement[] {
+export function recomputeDisagreements(artifact: Artifact, { intervals = true }: RecomputeOptions = {}): StoredDisagreement[] {
   const out: StoredDisagreement[] = [];
-  cellSummaries(out, artifact.cells, '/cells');
-  if (artifact.ab) cellSummaries(out, artifact.ab.base_cells, '/ab/base_cells');
+  cellSummaries(out, artifact.cells, '/cells', intervals);
+  if (artifact.ab) cellSummaries(out, artifact.ab.base_cells, '/ab/base_cells', intervals);
   if (artifact.run.imported_from !== undefined) return out;
   const rig = embeddedRig(artifact);
   if (artifact.ratios) {
-    const ratios = computeRatios(rig.ratios ?? [], artifact.cells);
+    const ratios = computeRatios(rig.ratios ?? [], artifact.cells, { intervals });
     if (ratios.length !== artifact.ratios.length) out.push({ pointer: '/ratios', stored: `${artifact.ratios.length} ratios`, recomputed: `${ratios.length} ratios` });
-    else ratios.forEach((ratio, i) => compareInto(out, `/ratios/${i}`, artifact.ratios![i], ratio));
+    else ratios.forEach((ratio, i) => compareInto(out, `/ratios/${i}`, artifact.ratios![i], ratio, skipped(intervals)));
   }
   const gates = artifact.ab
     ? evaluatePairedGates(rig.gates, rig.metrics, { ...artifact, ab: artifact.ab })

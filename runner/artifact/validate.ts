@@ -3,7 +3,7 @@ import { describeFound } from '../../base/errors.ts';
 import { validatorFor, type ErrorObject } from '../schema/ajv.ts';
 import { consistencyProblems } from './consistency.ts';
 import { digestProblem } from './digest.ts';
-import { recomputeDisagreements } from './recompute.ts';
+import { recomputeDisagreements, type RecomputeOptions } from './recompute.ts';
 import type { Artifact } from './schema.ts';
 
 /** Read a JSON pointer (/cells/0/status) out of a document. */
@@ -81,17 +81,19 @@ export function formatSchemaErrors(errors: ErrorObject[], document: unknown, lim
  * with the one recomputed from the samples (recompute.ts); a stored content
  * digest matches (digest.ts). Readers call this after the schema check, so
  * nothing validation rejects is shown; empty when there is nothing to say.
+ * The seeded bootstrap intervals (2,000 draws per sample) are recomputed by
+ * rigor validate and when writing, not by default: a reader checks the rest.
  */
-export function batchProblems(artifact: Artifact): string {
+export function batchProblems(artifact: Artifact, options: RecomputeOptions = { intervals: false }): string {
   const batches = batchCountProblems(artifact);
   // Recomputing needs every batch paired with its sample.
   if (batches.length > 0) return batches.join('\n');
-  return [...consistencyProblems(artifact), ...recomputeProblems(artifact), ...[digestProblem(artifact) ?? []].flat()].join('\n');
+  return [...consistencyProblems(artifact), ...recomputeProblems(artifact, options), ...[digestProblem(artifact) ?? []].flat()].join('\n');
 }
 
 /** Lines "at <pointer>: stored <x>; recomputed from the samples <y>", one per disagreement (recompute.ts), at most `limit` and a count of the rest. */
-export function recomputeProblems(artifact: Artifact, limit = 10): string[] {
-  const found = recomputeDisagreements(artifact);
+export function recomputeProblems(artifact: Artifact, options: RecomputeOptions = {}, limit = 10): string[] {
+  const found = recomputeDisagreements(artifact, options);
   const show = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
   const lines = found.slice(0, limit).map((d) => `  at ${d.pointer}: stored ${show(d.stored)}; recomputed from the samples ${show(d.recomputed)}`);
   if (found.length > limit) lines.push(`  ... and ${found.length - limit} more stored values that disagree with the samples`);
@@ -116,6 +118,6 @@ export function assertValidArtifact(data: unknown, label: string): void {
   if (!validate(data)) {
     throw new Error(`${label}: artifact is invalid and was not written:\n${formatSchemaErrors(validate.errors ?? [], data)}`);
   }
-  const batches = batchProblems(data as Artifact);
+  const batches = batchProblems(data as Artifact, { intervals: true });
   if (batches) throw new Error(`${label}: artifact is invalid and was not written:\n${batches}`);
 }

@@ -79,6 +79,13 @@ describe('recomputeDisagreements', () => {
     expect(recomputeDisagreements(artifact)).toEqual([]);
   });
 
+  it('recomputes the seeded bootstrap intervals when asked (validate, writing), and leaves them to validate otherwise (readers)', () => {
+    const artifact = twoCells();
+    artifact.cells[0]!.metrics.time_ms!.summary!.ci95_median!.low = 1;
+    expect(recomputeDisagreements(artifact, { intervals: false })).toEqual([]);
+    expect(recomputeDisagreements(artifact).map((d) => d.pointer)).toEqual(['/cells/0/metrics/time_ms/summary/ci95_median/low']);
+  });
+
   it('compares numbers within a relative 1e-9, no looser', () => {
     expect(sameNumber(1.0000000001, 1)).toBe(true);
     expect(sameNumber(1.00000001, 1)).toBe(false);
