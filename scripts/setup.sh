@@ -21,6 +21,8 @@ declare -A packages=(
   [mitmdump]=mitmproxy
   # the callgrind workload: instructions counted, not timed
   [valgrind]=valgrind
+  # GNU time: the artifact-scale rig's peak RSS
+  [/usr/bin/time]=time
   # the docker and podman backends (as root rigor starts its own dockerd when none answers); gVisor alone and under them
   [dockerd]=docker.io
   [podman]=podman

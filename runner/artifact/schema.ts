@@ -263,6 +263,15 @@ export const Ab = z
   .strict();
 export type Ab = z.infer<typeof Ab>;
 
+/** The seeded percentile bootstrap behind every ci95 of an artifact (runner/stats/bootstrap.ts). */
+export const Bootstrap = z
+  .object({
+    seed: z.number().int().describe('seed of the generator each interval starts from'),
+    resamples: z.number().int().min(1),
+    level: z.number().gt(0).lt(1),
+  })
+  .strict();
+
 export const Artifact = z
   .object({
     schema: z.enum(ARTIFACT_SCHEMA_IDS),
@@ -310,6 +319,12 @@ export const Artifact = z
     ratios: z.array(RatioResult).optional().describe('the rig ratios (absent in artifacts written before rigor had them)'),
     interleave: Interleave.optional().describe('set when the cells (or the two sides) were measured in shuffled rounds'),
     ab: Ab.optional().describe('set by rigor ab: `cells` are the head side, `ab.base_cells` the base side'),
+    bootstrap: Bootstrap.optional().describe('how every seeded bootstrap interval in it was drawn (absent in artifacts written before rigor recorded it: the same constants)'),
+    content_sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional()
+      .describe('sha256 of the canonical form: this artifact without this field, keys sorted, no whitespace, UTF-8 (runner/artifact/digest.ts); absent in artifacts written before rigor had it'),
   })
   .strict();
 export type Artifact = z.infer<typeof Artifact>;

@@ -1,6 +1,9 @@
 /** Artifact validation with ajv, and schema errors written for people. */
 import { describeFound } from '../../base/errors.ts';
 import { validatorFor, type ErrorObject } from '../schema/ajv.ts';
+import { consistencyProblems } from './consistency.ts';
+import { digestProblem } from './digest.ts';
+import { recomputeDisagreements, type RecomputeOptions } from './recompute.ts';
 import type { Artifact } from './schema.ts';
 
 /** Read a JSON pointer (/cells/0/status) out of a document. */
@@ -62,15 +65,44 @@ export function formatSchemaErrors(errors: ErrorObject[], document: unknown, lim
     if (error.keyword === 'additionalProperties') {
       return `  at ${where}: unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"`;
     }
-    return `  at ${where}: expected ${expectation(error)}; found ${describeFound(atPointer(document, error.instancePath))}`;
+    const found = atPointer(document, error.instancePath);
+    // JSON.parse reads a number beyond ±1.8e308 (1e309) as Infinity, which JSON cannot write back (it would say "null").
+    if (typeof found === 'number' && !Number.isFinite(found)) return `  at ${where}: expected a finite number; found a number out of range (${found})`;
+    return `  at ${where}: expected ${expectation(error)}; found ${describeFound(found)}`;
   });
   if (errors.length > limit) lines.push(`  ... and ${errors.length - limit} more`);
   return lines.join('\n');
 }
 
-/** What the schema cannot say: a batched metric has one call count per sample. Lines as formatSchemaErrors writes them. */
-export function batchProblems(artifact: Artifact): string {
-  const lines = artifact.cells.flatMap((cell, i) =>
+/**
+ * What the schema cannot say, as lines formatSchemaErrors writes: a batched
+ * metric has one call count per sample; cells are consistent with the rig
+ * (consistency.ts); every stored summary, slope, ratio and gate result agrees
+ * with the one recomputed from the samples (recompute.ts); a stored content
+ * digest matches (digest.ts). Readers call this after the schema check, so
+ * nothing validation rejects is shown; empty when there is nothing to say.
+ * The seeded bootstrap intervals (2,000 draws per sample) are recomputed by
+ * rigor validate and when writing, not by default: a reader checks the rest.
+ */
+export function batchProblems(artifact: Artifact, options: RecomputeOptions = { intervals: false }): string {
+  const batches = batchCountProblems(artifact);
+  // Recomputing needs every batch paired with its sample.
+  if (batches.length > 0) return batches.join('\n');
+  return [...consistencyProblems(artifact), ...recomputeProblems(artifact, options), ...[digestProblem(artifact) ?? []].flat()].join('\n');
+}
+
+/** Lines "at <pointer>: stored <x>; recomputed from the samples <y>", one per disagreement (recompute.ts), at most `limit` and a count of the rest. */
+export function recomputeProblems(artifact: Artifact, options: RecomputeOptions = {}, limit = 10): string[] {
+  const found = recomputeDisagreements(artifact, options);
+  const show = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+  const lines = found.slice(0, limit).map((d) => `  at ${d.pointer}: stored ${show(d.stored)}; recomputed from the samples ${show(d.recomputed)}`);
+  if (found.length > limit) lines.push(`  ... and ${found.length - limit} more stored values that disagree with the samples`);
+  return lines;
+}
+
+/** A batched metric has one call count per sample. */
+function batchCountProblems(artifact: Artifact): string[] {
+  return artifact.cells.flatMap((cell, i) =>
     Object.entries(cell.metrics).flatMap(([name, metric]) => {
       const counts = metric.batch_iterations;
       if (!counts || counts.length === metric.samples.length) return [];
@@ -78,7 +110,6 @@ export function batchProblems(artifact: Artifact): string {
       return [`  at ${at}: expected ${metric.samples.length} call counts (one per sample); found ${counts.length}`];
     }),
   );
-  return lines.join('\n');
 }
 
 /** Throws with every problem listed when the artifact is not valid; the caller writes nothing. */
@@ -87,6 +118,6 @@ export function assertValidArtifact(data: unknown, label: string): void {
   if (!validate(data)) {
     throw new Error(`${label}: artifact is invalid and was not written:\n${formatSchemaErrors(validate.errors ?? [], data)}`);
   }
-  const batches = batchProblems(data as Artifact);
+  const batches = batchProblems(data as Artifact, { intervals: true });
   if (batches) throw new Error(`${label}: artifact is invalid and was not written:\n${batches}`);
 }

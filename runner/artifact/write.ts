@@ -1,6 +1,7 @@
 /** Writing artifacts: validated first, atomically, never over an existing file. */
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { sealArtifact } from './digest.ts';
 import type { Artifact } from './schema.ts';
 import { artifactText, assertArtifactSize } from './size.ts';
 import { assertValidArtifact } from './validate.ts';
@@ -23,6 +24,7 @@ export function artifactFileName(artifact: Artifact): string {
  * artifact is never replaced, and a reader never sees a half-written file.
  */
 export function writeArtifact(artifact: Artifact, dir: string): string {
+  artifact = sealArtifact(artifact);
   assertValidArtifact(artifact, join(dir, artifactFileName(artifact)));
   const text = artifactText(artifact);
   assertArtifactSize(artifact, text, join(dir, artifactFileName(artifact)));

@@ -26,15 +26,15 @@ function side(cells: CellResult[], where: Ratio['of']) {
   };
 }
 
-/** Medians divided, or slopes when both sides are batched micro-benchmarks (their shown value); each with a bootstrap CI. */
-export function computeRatios(ratios: Ratio[], cells: CellResult[]): RatioResult[] {
+/** Medians divided, or slopes when both sides are batched micro-benchmarks (their shown value); each with a bootstrap CI (`intervals: false`: none, for a reader checking the rest). */
+export function computeRatios(ratios: Ratio[], cells: CellResult[], { intervals = true }: { intervals?: boolean } = {}): RatioResult[] {
   return ratios.map((ratio) => {
     const of = side(cells, ratio.of);
     const to = side(cells, ratio.to);
     const stat = of.result.slope !== undefined && to.result.slope !== undefined ? 'slope' : 'median';
     const [top, bottom] = stat === 'slope' ? [of.result.slope!, to.result.slope!] : [of.result.median, to.result.median];
     const value = top !== null && bottom ? top / bottom : null;
-    const ci95 = value === null ? null : stat === 'slope' ? bootstrapSlopeRatioCI(to.batches!, of.batches!) : bootstrapRatioCI(to.samples, of.samples, 'median');
+    const ci95 = value === null || !intervals ? null : stat === 'slope' ? bootstrapSlopeRatioCI(to.batches!, of.batches!) : bootstrapRatioCI(to.samples, of.samples, 'median');
     const goalMet = ratio.goal && value !== null ? value <= ratio.goal.max : null;
     const missing = of.status ?? to.status;
     const detail =

@@ -44,6 +44,13 @@ const MEAN_AD_SCALE = 1.253314;
 export function countOutliers(samples: readonly number[]): OutlierCount {
   assertFiniteSamples(samples);
   if (samples.length < MIN_OUTLIER_SAMPLES) return { low: 0, high: 0, note: OUTLIERS_NOT_COUNTED };
+  return modifiedZOutliers(samples);
+}
+
+/** The count at any n, as rigor counted before MIN_OUTLIER_SAMPLES (artifacts without outliers.note are recomputed by it). */
+export function modifiedZOutliers(samples: readonly number[]): OutlierCount {
+  assertFiniteSamples(samples);
+  if (samples.length === 0) return { low: 0, high: 0 };
   const center = median(samples);
   const mad = medianAbsoluteDeviation(samples, center);
   const meanAd = samples.reduce((sum, x) => sum + Math.abs(x - center), 0) / samples.length;

@@ -80,12 +80,12 @@ export function batchTimes(iterations: readonly number[], perCall: readonly numb
   return perCall.map((time, i) => time * iterations[i]!);
 }
 
-/** The slope block an artifact stores beside a batched metric's summary; null when there are no batches. */
-export function summarizeBatches(iterations: readonly number[], perCall: readonly number[]): Slope | null {
+/** The slope block an artifact stores beside a batched metric's summary; null when there are no batches. `intervals: false` leaves out its bootstrap CI (null). */
+export function summarizeBatches(iterations: readonly number[], perCall: readonly number[], { intervals = true }: { intervals?: boolean } = {}): Slope | null {
   if (iterations.length === 0 && perCall.length === 0) return null;
   const y = batchTimes(iterations, perCall);
   const estimate = slopeThroughOrigin(iterations, y);
-  return { method: SLOPE_METHOD, estimate, ci95: bootstrapSlopeCI(iterations, y), r2: rSquared(iterations, y, estimate) };
+  return { method: SLOPE_METHOD, estimate, ci95: intervals ? bootstrapSlopeCI(iterations, y) : null, r2: rSquared(iterations, y, estimate) };
 }
 
 /** β of each of `resamples` resamples of the batches: indices drawn uniformly with replacement, as bootstrap.ts draws. */

@@ -15,6 +15,9 @@
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Artifact } from '../../runner/artifact/schema.ts';
+import { evaluateGates } from '../../runner/gate/evaluate.ts';
+import { RigFile } from '../../runner/rig/schema.ts';
+import { computeRatios } from '../../runner/run/ratios.ts';
 import { createRng } from '../../runner/stats/random.ts';
 import { summarize } from '../../runner/stats/summary.ts';
 
@@ -23,6 +26,13 @@ const count = Number(countText);
 if (!out || !Number.isInteger(count) || count < 1 || (mode !== 'history' && mode !== 'pair' && mode !== 'fleet')) {
   console.error('usage: synthetic-results.ts history|pair|fleet <out dir> <count>');
   process.exit(2);
+}
+
+/** Gates and ratios judged again on the changed samples, as `rigor run` stores them, and no digest of the content it had: validation recomputes every one. */
+function judgedAgain(artifact: Artifact): Artifact {
+  const rig = RigFile.parse(artifact.rig.definition);
+  const { content_sha256: _stale, ...rest } = artifact;
+  return { ...rest, gates: evaluateGates(rig.gates, rig.metrics, artifact), ...(artifact.ratios && { ratios: computeRatios(rig.ratios ?? [], artifact.cells) }) };
 }
 
 function history(dir: string, n: number): void {
@@ -50,7 +60,7 @@ function history(dir: string, n: number): void {
     artifact.git = { ...artifact.git, commit: i.toString(16).padStart(40, '0') };
     const rigDir = join(dir, 'results', artifact.rig.name);
     mkdirSync(rigDir, { recursive: true });
-    writeFileSync(join(rigDir, `${started.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}_${artifact.git.commit!.slice(0, 7)}_${artifact.host.id}.json`), JSON.stringify(artifact));
+    writeFileSync(join(rigDir, `${started.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}_${artifact.git.commit!.slice(0, 7)}_${artifact.host.id}.json`), JSON.stringify(judgedAgain(artifact)));
   }
 }
 
@@ -72,7 +82,7 @@ function fleet(dir: string, hosts: number): void {
     artifact.run = { ...artifact.run, id: `synthetic-fleet-${i}` };
     const hostDir = join(dir, 'fetched', name);
     mkdirSync(hostDir, { recursive: true });
-    writeFileSync(join(hostDir, newest.replace(/_[^_]+\.json$/, `_${name}.json`)), JSON.stringify(artifact));
+    writeFileSync(join(hostDir, newest.replace(/_[^_]+\.json$/, `_${name}.json`)), JSON.stringify(judgedAgain(artifact)));
   }
 }
 
@@ -89,8 +99,7 @@ function pair(dir: string, samples: number): void {
     const metric = cell.metrics.wall_ms!;
     metric.samples = Array.from({ length: samples }, () => lognormal() * scale);
     metric.summary = summarize(metric.samples);
-    artifact.gates = [];
-    writeFileSync(join(dir, `${name}.json`), JSON.stringify(artifact));
+    writeFileSync(join(dir, `${name}.json`), JSON.stringify(judgedAgain(artifact)));
   }
 }
 

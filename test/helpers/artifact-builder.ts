@@ -10,6 +10,7 @@ import { ARTIFACT_SCHEMA_ID, type Artifact, type CellResult, type Summary } from
 import { withFingerprintId, type FingerprintFields } from '../../runner/host/fingerprint.ts';
 import { cellId } from '../../runner/rig/matrix.ts';
 import { RigFile, type MetricDef, type RigInput, type Scalar } from '../../runner/rig/schema.ts';
+import { evaluateGates } from '../../runner/gate/evaluate.ts';
 import { computeRatios } from '../../runner/run/ratios.ts';
 import { createRng, summarize, summarizeBatches } from '../../runner/stats/index.ts';
 
@@ -119,7 +120,7 @@ export function buildArtifact(spec: ArtifactSpec): Artifact {
     virtualization: 'kvm',
     ...spec.fingerprint,
   };
-  return {
+  const artifact: Artifact = {
     schema: ARTIFACT_SCHEMA_ID,
     tool: { name: 'rigor', version: '0.1.0' },
     rig: {
@@ -159,6 +160,9 @@ export function buildArtifact(spec: ArtifactSpec): Artifact {
     gates: [],
     ...(definition.ratios && { ratios: computeRatios(definition.ratios, cells) }),
   };
+  // As a run stores them: judged on the samples, a relative gate waiting for a baseline.
+  artifact.gates = evaluateGates(definition.gates, definition.metrics, artifact);
+  return artifact;
 }
 
 /** Write an artifact under dir/<rig>/ with a file name like the runner's; returns the path. */

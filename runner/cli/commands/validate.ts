@@ -1,6 +1,13 @@
-/** `rigor validate <files...>`: check rig files and artifacts against their schemas. */
-import { readFileSync } from 'node:fs';
+/**
+ * `rigor validate <files...>`: check rig files and artifacts against their
+ * schemas; an artifact's stored summaries, ratios and gate results against
+ * those recomputed from its samples, and its content digest.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DIGEST_FIELD } from '../../artifact/digest.ts';
 import { readArtifact } from '../../artifact/read.ts';
+import { recomputeProblems } from '../../artifact/validate.ts';
 import { readFleetRecord } from '../../fleet/record-file.ts';
 import { FLEET_RECORD_SCHEMA_ID } from '../../fleet/record.ts';
 import { InputError } from '../../../base/errors.ts';
@@ -31,7 +38,11 @@ function validateFile(path: string): { ok: true; summary: string } | { ok: false
     }
     if (path.endsWith('.json')) {
       const artifact = readArtifact(path);
-      return { ok: true, summary: `artifact of rig "${artifact.rig.name}", ${artifact.cells.length} cell(s), ${artifact.run.status}` };
+      // Readers leave out the bootstrap intervals for speed; validate recomputes them too.
+      const intervals = recomputeProblems(artifact, { intervals: true });
+      if (intervals.length > 0) return { ok: false, error: `${path}: not a valid rigor artifact:\n${intervals.join('\n')}` };
+      const digest = artifact[DIGEST_FIELD] ? `content digest ${artifact[DIGEST_FIELD].slice(0, 12)}… matches` : 'no content digest (written before rigor had them)';
+      return { ok: true, summary: `artifact of rig "${artifact.rig.name}", ${artifact.cells.length} cell(s), ${artifact.run.status}; ${digest}` };
     }
     return { ok: false, error: `${path}: expected a rig file (.rig.yaml) or an artifact (.json), found neither ending` };
   } catch (error) {
@@ -40,16 +51,35 @@ function validateFile(path: string): { ok: true; summary: string } | { ok: false
   }
 }
 
+/** A directory stands for the rig files and .json files under it, in name order; a file stands for itself. */
+function expand(path: string): string[] {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch {
+    return [path];
+  }
+  if (!isDirectory) return [path];
+  return readdirSync(path, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .flatMap((entry) => {
+      const inner = join(path, entry.name);
+      if (entry.isDirectory()) return expand(inner);
+      return entry.isFile() && /\.(json|ya?ml)$/.test(entry.name) ? [inner] : [];
+    });
+}
+
 export const validateCommand: RigorCommand = {
   command: 'validate <files..>',
-  describe: 'Check rig files (.rig.yaml) and artifacts (.json) against their schemas',
+  describe: "Check rig files (.rig.yaml) and artifacts (.json) against their schemas, and an artifact's stored summaries, ratios, gate results and content digest against its samples",
   builder: (yargs) =>
     yargs
-      .positional('files', { type: 'string', array: true, describe: 'rig files and artifacts' })
-      .example('$0 validate rigs/*.rig.yaml results/*/*.json', 'check everything committed'),
+      .positional('files', { type: 'string', array: true, describe: 'rig files and artifacts, or directories of them' })
+      .example('$0 validate rigs results', 'check everything committed: schemas, every stored summary, ratio and gate against the samples, content digests'),
   handler: async (args) => {
     let bad = 0;
-    for (const path of args.files as string[]) {
+    const files = (args.files as string[]).flatMap(expand);
+    for (const path of files) {
       const result = validateFile(path);
       if (result.ok) {
         process.stdout.write(`ok       ${path}: ${result.summary}\n`);
@@ -58,7 +88,7 @@ export const validateCommand: RigorCommand = {
         process.stdout.write(`INVALID  ${result.error}\n`);
       }
     }
-    if (bad) process.stderr.write(`${bad} of ${(args.files as string[]).length} file(s) invalid\n`);
+    if (bad) process.stderr.write(`${bad} of ${files.length} file(s) invalid\n`);
     return bad ? 1 : 0;
   },
 };

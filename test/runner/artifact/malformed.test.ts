@@ -10,7 +10,10 @@ const DIR = 'test/fixtures/artifacts/bad';
 const expected: Record<string, string> = {
   'batch-iterations-short': 'at /cells/0/metrics/time_ms/batch_iterations: expected 5 call counts (one per sample); found 4',
   'cell-status-done': 'at /cells/0/status: expected one of ok, skipped, failed; found "done"',
+  'cell-id-twice': 'at /cells/1/id: expected a cell id no other cell has; found "program=sh", the id of /cells/0 too',
+  'cell-unit-differs': 'at /cells/0/metrics/time_ms/unit: expected the rig\'s unit of time_ms, "ms"; found "s"',
   'cells-not-a-list': 'at /cells: expected array; found a mapping',
+  'digest-mismatch': 'at /content_sha256: stored ae0843e86d29f24714f9abf8082f82ffda6324165159a4c246e502ef52248e3f; recomputed 46b413a5247a653d2ef78806fd5c7c5fbfc77a8d2ad97340b0e00052a0b8735f (the artifact changed after it was written)',
   'gate-verdict-ok': 'at /gates/0/verdict: expected one of pass, fail, skipped, needs-baseline; found "ok"',
   'git-dirty-string': 'at /git/dirty: expected boolean; found "yes"',
   'host-id-with-space': 'at /host/id: expected pattern "^[a-z0-9][a-z0-9-]*$"; found "My Host"',
@@ -25,7 +28,11 @@ const expected: Record<string, string> = {
   'rig-sha-short': 'at /rig/sha256: expected pattern "^[0-9a-f]{64}$"; found "abc123"',
   'run-status-finished': 'at /run/status: expected one of complete, interrupted, failed; found "finished"',
   'sample-is-string': 'at /cells/0/metrics/time_ms/samples/0: expected number; found "1.2"',
+  'sample-negative-duration': 'at /cells/0/metrics/time_ms/samples/2: expected a number >= 0, a duration (ms); found -0.5',
+  // JSON.parse reads 1e309 as Infinity, which the message once showed as null.
+  'sample-out-of-range': 'at /cells/0/metrics/time_ms/samples/0: expected a finite number; found a number out of range (Infinity)',
   'started-at-not-a-time': 'at /run/started_at: expected a date-time string; found "yesterday"',
+  'summary-median-edited': 'at /cells/0/metrics/time_ms/summary/median: stored 0.9; recomputed from the samples 1.1107299475771342',
   'summary-n-zero': 'at /cells/0/metrics/time_ms/summary/n: expected >= 1; found 0',
   'truncated-json': 'not valid JSON',
   'unknown-top-level-field': 'at (top level): unknown field "extra"',

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sealArtifact } from '../../../runner/artifact/digest.ts';
 import type { Artifact } from '../../../runner/artifact/schema.ts';
 import { artifactFileName, byArtifactAge, fileStamp, writeArtifact } from '../../../runner/artifact/write.ts';
 import { artifactText, MAX_ARTIFACT_BYTES } from '../../../runner/artifact/size.ts';
@@ -17,12 +18,12 @@ const artifact = (): Artifact =>
   buildArtifact({ cells: [{ params: { program: 'sh' }, samples: { time_ms: lognormalSamples(10, 1, 0.1, 1) } }] });
 
 describe('writeArtifact', () => {
-  it('names the file <UTC stamp>_<commit7>_<host-id>.json and writes what it was given', () => {
+  it('names the file <UTC stamp>_<commit7>_<host-id>.json and writes what it was given, sealed (digest.ts)', () => {
     const a = artifact();
     const path = writeArtifact(a, dir);
     expect(path).toBe(join(dir, artifactFileName(a)));
     expect(artifactFileName(a)).toMatch(new RegExp(`^${fileStamp(a.run.started_at)}_${a.git.commit!.slice(0, 7)}_${a.host.id}\\.json$`));
-    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual(a);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual(sealArtifact(a));
   });
 
   it('turns an ISO time into a sortable stamp', () => {

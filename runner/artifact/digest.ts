@@ -1,0 +1,48 @@
+/**
+ * An artifact's content digest: sha256 over its canonical form, stored in the
+ * artifact as `content_sha256`. The canonical form is the artifact without
+ * that field, as JSON with every object's keys sorted (by UTF-16 code unit, as
+ * Array.prototype.sort does), no whitespace, numbers as JSON.stringify writes
+ * them (the shortest text that reads back as the same double), in UTF-8. It
+ * tells an edit made after writing by anyone who did not recompute it; it is
+ * not a signature (docs/artifacts-and-statistics.md).
+ */
+import { createHash } from 'node:crypto';
+import { BOOTSTRAP_LEVEL, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED } from '../stats/bootstrap.ts';
+import type { Artifact } from './schema.ts';
+
+export const DIGEST_FIELD = 'content_sha256';
+
+/** JSON of `value` with object keys sorted at every depth and no whitespace. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, node: unknown) => {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return node;
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(node).sort()) sorted[key] = (node as Record<string, unknown>)[key];
+    return sorted;
+  });
+}
+
+/** sha256 (hex) of the artifact's canonical form; a stored digest is left out of what it covers. */
+export function contentDigest(artifact: Artifact): string {
+  const { [DIGEST_FIELD]: _stored, ...content } = artifact;
+  return createHash('sha256').update(canonicalJson(content), 'utf8').digest('hex');
+}
+
+/** The bootstrap every interval of this rigor is drawn with (stats/bootstrap.ts defaults; nothing passes others). */
+export const BOOTSTRAP_RECORD = { seed: BOOTSTRAP_SEED, resamples: BOOTSTRAP_RESAMPLES, level: BOOTSTRAP_LEVEL } as const;
+
+/** The artifact as written (write.ts): the bootstrap its intervals were drawn with, then the digest over everything. */
+export function sealArtifact(artifact: Artifact): Artifact {
+  const recorded = { ...artifact, bootstrap: artifact.bootstrap ?? { ...BOOTSTRAP_RECORD } };
+  return { ...recorded, [DIGEST_FIELD]: contentDigest(recorded) };
+}
+
+/** A stored digest that does not match the content, as a line formatSchemaErrors would write; null when it matches or there is none. */
+export function digestProblem(artifact: Artifact): string | null {
+  const stored = artifact[DIGEST_FIELD];
+  if (stored === undefined) return null;
+  const recomputed = contentDigest(artifact);
+  if (stored === recomputed) return null;
+  return `  at /${DIGEST_FIELD}: stored ${stored}; recomputed ${recomputed} (the artifact changed after it was written)`;
+}
