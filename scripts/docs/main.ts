@@ -8,6 +8,7 @@ import { RELIABILITY_DOC, RESULTS_DOC, renderResultsDoc } from './results-doc.ts
 import { renderEscapesBlock } from './escapes-block.ts';
 import { renderKillBlock } from './kill-block.ts';
 import { renderLoadBlock } from './load-block.ts';
+import { renderScaleBlock } from './scale-block.ts';
 
 const cli = await renderCliDoc(readCliDoc());
 writeFileSync(CLI_DOC, cli);
@@ -19,6 +20,6 @@ process.stdout.write(`wrote ${README}\n`);
 writeFileSync(EGRESS_DOC, renderBypassBlock(readFileSync(EGRESS_DOC, 'utf8')));
 process.stdout.write(`wrote ${EGRESS_DOC}\n`);
 /** docs/reliability.md's figures, each between its own markers. */
-const reliabilityBlocks = [renderKillBlock, renderLoadBlock, renderEscapesBlock];
+const reliabilityBlocks = [renderScaleBlock, renderKillBlock, renderLoadBlock, renderEscapesBlock];
 writeFileSync(RELIABILITY_DOC, reliabilityBlocks.reduce((page, render) => render(page), readFileSync(RELIABILITY_DOC, 'utf8')));
 process.stdout.write(`wrote ${RELIABILITY_DOC}\n`);

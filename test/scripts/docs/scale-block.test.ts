@@ -1,7 +1,8 @@
 /** docs/reliability.md's scale figure is what scripts/docs/scale-block.ts makes from the newest artifact-scale artifact. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RELIABILITY_DOC, renderScale, renderScaleBlock } from '../../../scripts/docs/scale-block.ts';
+import { RELIABILITY_DOC } from '../../../scripts/docs/results-doc.ts';
+import { renderScale, renderScaleBlock } from '../../../scripts/docs/scale-block.ts';
 import { buildArtifact } from '../../helpers/artifact-builder.ts';
 
 describe('docs/reliability.md scale figure', () => {
