@@ -45,7 +45,7 @@ export class ProcessNotFoundError extends Error {}
 export class ProcessTable {
   private readonly records = new Map<number, ProcessRecord>();
   private nextPid = 1000;
-  private bashChecked: Promise<boolean> | undefined;
+  private facts: Promise<{ home: string; bash: boolean }> | undefined;
 
   /** `scope` makes markers and FIFO names unique to this sandbox (the process backend shares the host's /proc and /tmp). */
   constructor(
@@ -53,17 +53,26 @@ export class ProcessTable {
     private readonly scope: string,
   ) {}
 
+  /**
+   * Asked once per sandbox, on its first command: the workspace (the agent's directory, HOME of every
+   * command, as /home/user is on E2B) and whether it has bash.
+   */
+  private shellFacts(): Promise<{ home: string; bash: boolean }> {
+    this.facts ??= this.sandbox.exec({ argv: ['/bin/sh', '-c', 'pwd; test -x /bin/bash && echo bash'], env: { PATH: DEFAULT_PATH } }).then((r) => {
+      const [home = '/', bash] = r.stdout.toString().split('\n');
+      return { home, bash: bash === 'bash' };
+    });
+    return this.facts;
+  }
+
   /** The SDK runs every command as `/bin/bash -l -c CMD`; a sandbox without bash (a busybox guest) gets `sh -c CMD`. */
   private async argv(config: ProcessConfig): Promise<string[]> {
-    if (config.cmd === '/bin/bash') {
-      this.bashChecked ??= this.sandbox.exec({ argv: ['/bin/sh', '-c', 'test -x /bin/bash'], env: { PATH: DEFAULT_PATH } }).then((r) => r.exitCode === 0);
-      if (!(await this.bashChecked)) return ['/bin/sh', ...config.args.filter((arg) => arg !== '-l')];
-    }
+    if (config.cmd === '/bin/bash' && !(await this.shellFacts()).bash) return ['/bin/sh', ...config.args.filter((arg) => arg !== '-l')];
     return [config.cmd, ...config.args];
   }
 
-  private env(config: ProcessConfig, marker: string): Record<string, string> {
-    return { PATH: DEFAULT_PATH, ...config.envs, [MARKER_ENV]: marker };
+  private async env(config: ProcessConfig, marker: string): Promise<Record<string, string>> {
+    return { PATH: DEFAULT_PATH, HOME: (await this.shellFacts()).home, ...config.envs, [MARKER_ENV]: marker };
   }
 
   private fifo(pid: number): string {
@@ -84,8 +93,9 @@ export class ProcessTable {
       holder = this.sandbox.exec({ argv: ['/bin/sh', '-c', 'exec sleep 2147483647 > "$0"', fifo], env: { PATH: DEFAULT_PATH, [MARKER_ENV]: `${marker}.stdin` } }).catch(() => undefined);
       argv = ['/bin/sh', '-c', 'exec "$@" < "$0"', fifo, ...argv];
     }
+    const env = await this.env(config, marker);
     const outcome = this.sandbox
-      .exec({ argv, env: this.env(config, marker), ...(config.cwd ? { cwd: config.cwd } : {}) })
+      .exec({ argv, env, ...(config.cwd ? { cwd: config.cwd } : {}) })
       .then(
         (result): ProcessOutcome => ({ result }),
         (error: unknown): ProcessOutcome => ({ error: error instanceof Error ? error.message : String(error) }),
