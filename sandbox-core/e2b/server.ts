@@ -91,7 +91,9 @@ export async function startE2bServer(options: E2bServerOptions): Promise<E2bServ
   });
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://server');
+    // Not new URL(path, base): a path starting `//` would be read as another host.
+    const url = URL.canParse(`http://server${req.url ?? '/'}`) ? new URL(`http://server${req.url ?? '/'}`) : undefined;
+    if (!url) throw new ApiError(400, `request path ${JSON.stringify(req.url)} is not a URL path`);
     const sandboxId = sandboxIdOf(req);
     if (sandboxId === undefined) {
       if (!sameSecret(header(req, 'x-api-key'), apiKey)) throw new ApiError(401, 'Invalid API key');
