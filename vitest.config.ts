@@ -10,6 +10,7 @@ import { defineConfig } from 'vitest/config';
 const INTEGRATION = [
   'test/sandbox-core/{backends,cleanup,egress,images,isolation,pool,seccomp,kvm}/**/*.test.ts',
   'test/sandbox-core/cleanup.test.ts',
+  'test/sandbox-core/e2b/conformance.test.ts',
   'test/runner/workloads/sandbox.test.ts',
   'test/runner/workloads/sandbox/**/*.test.ts',
   'test/runner/workloads/egress/bypass-workload.test.ts',

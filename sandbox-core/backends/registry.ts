@@ -5,6 +5,7 @@
  */
 import { bwrapBackend } from './bwrap.ts';
 import { dockerBackend } from './docker.ts';
+import { makeE2bBackend } from './e2b.ts';
 import { firecrackerBackend } from './firecracker.ts';
 import { gvisorBackend } from './gvisor.ts';
 import { podmanBackend } from './podman.ts';
@@ -22,6 +23,8 @@ const backends: readonly Backend[] = [
   firecrackerBackend,
   dockerBackend,
   podmanBackend,
+  // Any E2B-compatible endpoint; `serve: <name>` puts one of the backends above behind rigor's own server.
+  makeE2bBackend((name) => getBackend(name)),
 ];
 
 export const backendNames: readonly string[] = backends.map((backend) => backend.name);

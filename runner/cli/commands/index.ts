@@ -28,6 +28,7 @@ const verbs: Record<string, Verb> = Object.fromEntries([
   verb('export <artifact>', "Write an artifact as Bencher Metric Format (bmf) or hyperfine's --export-json shape (hyperfine)", async () => (await import('./export.ts')).exportCommand),
   verb('import <format> <file>', "Turn another tool's results into a rigor artifact (this machine's host and git block, run.imported_from set)", async () => (await import('./import.ts')).importCommand),
   verb('fleet <action> [target]', 'Run a rig on every host of an Ansible inventory (fleet run <rig>), or merge artifacts made elsewhere into results/ (fleet merge <dir>)', async () => (await import('./fleet.ts')).fleetCommand),
+  verb('serve', "Serve the sandbox core through E2B's API (control plane and envd) on loopback, for the unmodified e2b SDK", async () => (await import('./serve.ts')).serveCommand),
   verb('site', 'Build the static results site (every number linked to its artifact and JSON pointer) into site/dist/', async () => (await import('./site.ts')).siteCommand),
 ]);
 

@@ -61,7 +61,7 @@ describe('rigor validate', () => {
     const result = rigor(['validate', `${params}/misspelt-optional.rig.yaml`]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
-      `INVALID  ${params}/misspelt-optional.rig.yaml:8:3: params.comand: expected a parameter of sandbox.lifecycle (did you mean "command"? allowed: backend, agent, seccomp, memory_mib, ready_timeout_s, platform, kernel, machine, cmdline, runtime, command), found unknown parameter "comand"`,
+      `INVALID  ${params}/misspelt-optional.rig.yaml:8:3: params.comand: expected a parameter of sandbox.lifecycle (did you mean "command"? allowed: backend, agent, seccomp, memory_mib, ready_timeout_s, platform, kernel, machine, cmdline, runtime, serve, command), found unknown parameter "comand"`,
     );
     expect(result.stdout).toMatch(/misspelt-optional\.rig\.yaml:12:25: matrix\.include\[0\]\.seccmp: expected a parameter of sandbox\.lifecycle \(did you mean "seccomp"\? .*found unknown parameter "seccmp"/);
   });
