@@ -8,7 +8,7 @@
  */
 import { constants } from 'node:os';
 import type { BootStage, ExecRequest, ExecResult } from '../backends/types.ts';
-import { encodeFrame, field, Fields, FrameDecoder, MessageType, Tag, type Field, type Frame } from './protocol.ts';
+import { encodeFrame, field, Fields, FrameDecoder, FrameError, MessageType, Tag, type Field, type Frame } from './protocol.ts';
 
 export interface AgentHello {
   /** The agent's build, e.g. "rigor-agent 3f2a…" or "node v20.20.2". */
@@ -289,6 +289,8 @@ export class AgentClient {
       try {
         for (const frame of decoder.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) this.#dispatch(frame);
       } catch (error) {
+        // Replies whole before a bad length still settle their requests; the channel breaks after them.
+        if (error instanceof FrameError) for (const frame of error.frames) this.#dispatchQuietly(frame);
         const reason = `unreadable data from the agent: ${(error as Error).message}`;
         this.#break(() => new AgentChannelBrokenError(reason));
       }
@@ -300,6 +302,15 @@ export class AgentClient {
     this.readable.on('close', () => this.#close(() => new AgentChannelClosedError('stream closed')));
     this.readable.on('error', (error: Error) => this.#close(() => new AgentChannelClosedError(`read error: ${error.message}`)));
     this.writable.on('error', (error: Error) => this.#close(() => new AgentChannelClosedError(`write error: ${error.message}`)));
+  }
+
+  /** #dispatch for the frames before a bad length: one with malformed fields is dropped, as the channel breaks anyway. */
+  #dispatchQuietly(frame: Frame): void {
+    try {
+      this.#dispatch(frame);
+    } catch {
+      // FieldError: nothing more to do than the break that follows
+    }
   }
 
   #dispatch(frame: Frame): void {

@@ -386,17 +386,20 @@ export async function runNodeAgent(args: string[]): Promise<void> {
   ]);
   const decoder = new FrameDecoder();
   input.on('data', (chunk: Buffer) => {
-    let frames: Frame[];
+    const handle = (frames: Frame[]) => {
+      for (const frame of frames) {
+        // A field of the wrong size (an integer not 8 bytes) is the request's fault, said as the native agent says it.
+        agent.handle(frame).catch((error: unknown) => agent.error(frame.id, error instanceof FieldError ? error.message : `internal error: ${describe(error)}`));
+      }
+    };
     try {
-      frames = decoder.push(chunk);
+      handle(decoder.push(chunk));
     } catch (error) {
       if (!(error instanceof FrameError)) throw error;
+      // The frames before the bad length are handled, as the native agent reads them one by one; nothing after it.
+      handle(error.frames);
       agent.error(0, error.message);
       output.write('', () => agent.shutdown(2)); // after the ERROR is out, also on a socket
-      return;
-    }
-    for (const frame of frames) {
-      agent.handle(frame).catch((error: unknown) => agent.error(frame.id, `internal error: ${describe(error)}`));
     }
   });
   input.on('end', () => agent.shutdown(0));

@@ -70,6 +70,8 @@ export interface Frame {
 /** A byte stream that cannot be read as frames any more (bad length, cut short). */
 export class FrameError extends Error {
   override name = 'FrameError';
+  /** The frames the same chunk completed before the bad length: whole and valid, to be handled before the error. */
+  frames: Frame[] = [];
 }
 
 /** A frame whose body is not a sequence of whole fields, or a field of the wrong size. */
@@ -178,7 +180,7 @@ export class FrameDecoder {
     return this.#size;
   }
 
-  /** The frames completed by this chunk; throws FrameError on a length out of range. */
+  /** The frames completed by this chunk; throws FrameError on a length out of range (carrying the frames before it). */
   push(chunk: Uint8Array): Frame[] {
     if (chunk.length > 0) {
       this.#chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
@@ -188,7 +190,9 @@ export class FrameDecoder {
     while (this.#size >= 4) {
       const length = this.#peekLength();
       if (length < HEADER_LENGTH || length > MAX_FRAME_LENGTH) {
-        throw new FrameError(`frame length ${length} out of range (${HEADER_LENGTH}..${MAX_FRAME_LENGTH})`);
+        const error = new FrameError(`frame length ${length} out of range (${HEADER_LENGTH}..${MAX_FRAME_LENGTH})`);
+        error.frames = frames;
+        throw error;
       }
       if (this.#size < 4 + length) break;
       const all = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks, this.#size);

@@ -29,7 +29,7 @@ export interface DnsResolverOptions {
 export interface DnsResolverStats {
   /** Queries answered, blocked ones included. */
   queries: number;
-  /** Messages dropped because they were not a single-question standard query. */
+  /** Messages dropped because they were not a standard query of one IN question with a plain name (see readQuery). */
   malformed: number;
   /** Queries answered SERVFAIL because the audit record could not be written. */
   auditFailures: number;
@@ -109,6 +109,8 @@ export async function startDnsResolver(options: DnsResolverOptions): Promise<Dns
     // A reset by the client concerns that connection only.
     connection.on('error', () => {});
     connection.setTimeout(options.tcpIdleMs ?? 10_000, () => connection.destroy());
+    // Each write is a whole answer: Nagle would hold the second of two answers until the client's delayed ACK (40 ms).
+    connection.setNoDelay(true);
     const reader = new DnsFrameReader();
     connection.on('data', (chunk: Buffer) => {
       for (const message of reader.push(chunk)) {
@@ -213,7 +215,15 @@ interface StandardQuery extends Packet {
   questions: [{ name: string; type: string }];
 }
 
-/** The message as a standard query with one question, or undefined when it is anything else. */
+/** Printable ASCII labels of 1-63 bytes (or the root): what a host name is spelt with. */
+const PLAIN_NAME = /^(?:[\x21-\x7e]{1,63}(?:\.[\x21-\x7e]{1,63})*|\.)$/;
+
+/**
+ * The message as a standard query with one question of class IN whose name is plain and which the response can ask
+ * back byte for byte, or undefined when it is anything else. dns-packet reads a label's bytes as UTF-8 and joins
+ * labels with dots, so a label holding a dot or a byte that is not ASCII would be answered as another name, and it
+ * reads an unknown class as a name it then encodes as 0: the question re-encoded must be the bytes received.
+ */
 function readQuery(message: Buffer): StandardQuery | undefined {
   let packet: Packet;
   try {
@@ -221,8 +231,11 @@ function readQuery(message: Buffer): StandardQuery | undefined {
   } catch {
     return undefined;
   }
-  const ok = packet.type === 'query' && packet.opcode === 'QUERY' && packet.questions?.length === 1 && typeof packet.questions[0]?.name === 'string';
-  return ok ? (packet as StandardQuery) : undefined;
+  const question = packet.questions?.length === 1 ? packet.questions[0] : undefined;
+  if (packet.type !== 'query' || packet.opcode !== 'QUERY' || typeof question?.name !== 'string') return undefined;
+  if (!PLAIN_NAME.test(question.name) || question.class !== 'IN') return undefined;
+  const asked = encode({ type: 'query', questions: [question] }).subarray(12);
+  return asked.equals(message.subarray(12, 12 + asked.length)) ? (packet as StandardQuery) : undefined;
 }
 
 /** The response bytes; `truncated` when the answers did not fit in `maxSize` and were left out (TC set). */

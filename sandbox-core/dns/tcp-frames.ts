@@ -6,6 +6,11 @@
 export class DnsFrameReader {
   #pending: Buffer = Buffer.alloc(0);
 
+  /** Bytes received that do not yet make a whole message: at most 2 + 65,535, as a length is two bytes. */
+  get buffered(): number {
+    return this.#pending.length;
+  }
+
   /** Adds bytes read from the socket; returns the messages they complete, in order. */
   push(chunk: Buffer): Buffer[] {
     let pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);

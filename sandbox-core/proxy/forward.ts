@@ -52,12 +52,16 @@ export function forward(
   agents: UpstreamAgents,
   onUpstreamError: (error: Error) => void,
 ): void {
+  const headers: http.OutgoingHttpHeaders = { ...endToEndHeaders(req.headers), host: authorityOf(target, scheme === 'https' ? 443 : 80) };
+  // Transfer-Encoding is hop-by-hop, but a chunked body must stay framed: node:http writes the body of a GET,
+  // HEAD, DELETE or OPTIONS unframed unless told, and the upstream would read it as a request nobody judged.
+  if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
   const options: https.RequestOptions = {
     host: target.address,
     port: target.port,
     method: req.method,
     path,
-    headers: { ...endToEndHeaders(req.headers), host: authorityOf(target, scheme === 'https' ? 443 : 80) },
+    headers,
     agent: scheme === 'https' ? agents.https : agents.http,
     timeout: UPSTREAM_TIMEOUT_MS,
   };

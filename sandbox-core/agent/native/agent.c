@@ -366,6 +366,7 @@ static void free_strings(char **list, int n) {
 
 static void start_exec(uint32_t id, const unsigned char *body, size_t blen, double received) {
   int argc = 0, envc = 0, has_path = 0;
+  size_t timeout_len = 8;
   char **argv = calloc(blen / 5 + 2, sizeof *argv), **envp = calloc(blen / 5 + 2, sizeof *envp), *cwd = NULL;
   struct exec *e = NULL;
   struct field f;
@@ -395,6 +396,7 @@ static void start_exec(uint32_t id, const unsigned char *body, size_t blen, doub
       e->stdin_buf.len = f.len;
       break;
     case 0x34:
+      timeout_len = f.len; /* the last one counts, as for the Node agent */
       e->deadline = int_value(&f) > 0 ? received + (double)int_value(&f) : 0;
       break;
     }
@@ -402,6 +404,11 @@ static void start_exec(uint32_t id, const unsigned char *body, size_t blen, doub
   cwd = last_string(body, blen, 0x32);
   if (argc == 0) {
     send_error(id, "exec: argv is empty");
+    goto done;
+  }
+  /* A malformed request runs nothing. */
+  if (timeout_len != 8) {
+    send_error(id, "field 0x34 is an integer of 8 bytes, found %zu", timeout_len);
     goto done;
   }
   if (!has_path && (envp[envc++] = strdup(DEFAULT_PATH)) == NULL) goto oom;
@@ -502,12 +509,18 @@ static void write_file(uint32_t id, const unsigned char *body, size_t blen) {
   char *path = last_string(body, blen, 0x50);
   long long mode = -1;
   size_t off = 0;
+  size_t mode_len = 8;
   while (next_field(body, blen, &off, &f) > 0) {
     if (f.tag == 0x51) data = f;
-    if (f.tag == 0x52) mode = int_value(&f);
+    if (f.tag == 0x52) mode = int_value(&f), mode_len = f.len;
   }
   if (path == NULL) {
     send_error(id, "write: no path");
+    return;
+  }
+  if (mode_len != 8) {
+    send_error(id, "field 0x52 is an integer of 8 bytes, found %zu", mode_len);
+    free(path);
     return;
   }
   as_exec_user(1);

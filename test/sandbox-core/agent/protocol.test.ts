@@ -5,6 +5,7 @@ import {
   field,
   Fields,
   FrameDecoder,
+  FrameError,
   MAX_FRAME_LENGTH,
   MessageType,
   Tag,
@@ -54,6 +55,19 @@ describe('frames', () => {
     oversize.writeUInt32BE(MAX_FRAME_LENGTH + 1, 0);
     expect(() => new FrameDecoder().push(oversize)).toThrow(`frame length ${MAX_FRAME_LENGTH + 1} out of range (6..${MAX_FRAME_LENGTH})`);
     expect(() => new FrameDecoder().push(Buffer.from([0, 0, 0, 5, 1]))).toThrow('frame length 5 out of range');
+  });
+
+  it('hand over the frames a chunk completed before a bad length with the error (found by fuzz.test.ts: the Node agent dropped a PING the native one answered)', () => {
+    const bad = Buffer.from([0, 0, 0, 1]);
+    const error = (() => {
+      try {
+        new FrameDecoder().push(Buffer.concat([exec, bad]));
+      } catch (thrown) {
+        return thrown as FrameError;
+      }
+    })();
+    expect(error).toBeInstanceOf(FrameError);
+    expect(error!.frames.map((frame) => frame.id)).toEqual([7]);
   });
 
   it('refuse to encode a frame longer than the maximum', () => {

@@ -118,6 +118,20 @@ describe('startDnsResolver', () => {
     expect(audit.count()).toBe(1);
   });
 
+  it('drops a question it could not ask back byte for byte: a class other than IN, a non-ASCII byte or a dot inside a label (found by fuzz.test.ts)', async () => {
+    const question = (name: number[], klass = 1) => Buffer.from([0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, ...name, 0, 1, 0, klass]);
+    const upstream = [8, ...Buffer.from('upstream'), 4, ...Buffer.from('test'), 0];
+    const garbage = [
+      question(upstream, 0), // dns-packet reads class 0x7474 or 0 as UNKNOWN_n and would answer class 0
+      question([8, ...Buffer.from('upst'), 0xff, ...Buffer.from('eam'), 4, ...Buffer.from('test'), 0]), // 0xff read as U+FFFD, three bytes
+      question([13, ...Buffer.from('upstream.test'), 0]), // one label with a dot: answered as two labels
+    ];
+    for (const packet of garbage) client.send(packet, resolver.port, '127.0.0.1');
+    expect(addresses(await ask('upstream.test'))).toEqual(['127.0.0.1']);
+    expect(received).toHaveLength(1);
+    expect(resolver.stats()).toMatchObject({ queries: 1, malformed: garbage.length });
+  });
+
   it('truncates an answer too large for UDP', async () => {
     const answer = await ask('many.test');
     expect(answer.rcode).toBe('NOERROR');

@@ -224,6 +224,21 @@ describe('startProxy', () => {
     expect(p.stats().rejected).toBe(5);
   });
 
+  it('sends a chunked body of a GET or DELETE upstream chunked: it never becomes a request the policy did not see (found by fuzz.test.ts)', async () => {
+    const seen: string[] = [];
+    const p = await proxy({ mode: 'tunnel', decide: (event) => { seen.push(event.path); return { decision: 'allow', ruleId: null }; } });
+    const hidden = `GET /smuggled HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+    for (const method of ['GET', 'DELETE']) {
+      const request = `${method} http://127.0.0.1:${upstreams.httpPort}/${method.toLowerCase()} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`;
+      const reply = await raw(p, `${request}${hidden.length.toString(16)}\r\n${hidden}\r\n0\r\n\r\n`);
+      expect(reply).toMatch(new RegExp(`^HTTP/1\\.1 200 [\\s\\S]*hello from upstream ${method} /${method.toLowerCase()}\r\n`));
+    }
+    // Give a smuggled request, had one been sent, the time to arrive: the next request on the upstream's side comes after it.
+    expect((await plainGet(p, `http://127.0.0.1:${upstreams.httpPort}/after`)).status).toBe(200);
+    expect(upstreams.http.paths).toEqual(['/get', '/delete', '/after']);
+    expect(seen).toEqual(['/get', '/delete', '/after']);
+  });
+
   it('answers oversized headers 431', async () => {
     const p = await proxy({ mode: 'tunnel', maxHeaderSize: 8192 });
     const reply = await raw(p, `GET http://127.0.0.1:${upstreams.httpPort}/ HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(10_000)}\r\n\r\n`);
