@@ -1,6 +1,5 @@
 /** `rigor validate <files...>`: check rig files and artifacts against their schemas. */
-import { readFileSync } from 'node:fs';
-import { readArtifact } from '../../artifact/read.ts';
+import { readArtifact, readJsonFile } from '../../artifact/read.ts';
 import { readFleetRecord } from '../../fleet/record-file.ts';
 import { FLEET_RECORD_SCHEMA_ID } from '../../fleet/record.ts';
 import { InputError } from '../../../base/errors.ts';
@@ -11,7 +10,8 @@ import type { RigorCommand } from '../command.ts';
 /** A .json file that says it is a fleet record (results/<rig>/fleet/); anything else is read as an artifact. */
 function isFleetRecord(path: string): boolean {
   try {
-    return (JSON.parse(readFileSync(path, 'utf8')) as { schema?: unknown }).schema === FLEET_RECORD_SCHEMA_ID;
+    // The checked read: a FIFO named *.json is refused at once, not waited on.
+    return (readJsonFile(path) as { schema?: unknown } | null)?.schema === FLEET_RECORD_SCHEMA_ID;
   } catch {
     return false;
   }
