@@ -119,6 +119,8 @@ export function writeNewFile(dir: string, name: string, text: string): string {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (error) {
+    // A recursive mkdir under a read-only mount says ENOENT: the destination check finds the real reason.
+    assertWritableDestination(dir);
     throw failure(final, `create its folder ${dir}`, error);
   }
   const temp = join(dir, `.${basename(final)}.${process.pid}.tmp`);
