@@ -9,7 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import type { AbSide, Artifact, CellResult } from '../artifact/schema.ts';
-import { writeArtifact } from '../artifact/write.ts';
+import { writeArtifactOrRecover } from '../artifact/recovery.ts';
+import { assertWritableDestination } from '../artifact/write.ts';
 import { WorkloadError } from '../contract/workload.ts';
 import { evaluatePairedGates } from '../gate/paired.ts';
 import { collectHost, finishHost } from '../host/collect.ts';
@@ -61,6 +62,9 @@ export async function runAb(options: AbOptions): Promise<AbOutcome> {
   // Refs first: a typo costs nothing.
   const baseCommit = await resolveCommit(root, 'base', options.base);
   const headCommit = options.head !== undefined ? await resolveCommit(root, 'head', options.head) : null;
+  const outDir = options.outDir ?? resolve(root, 'results', rig, 'ab');
+  // And where the artifact goes, before anything is measured.
+  assertWritableDestination(outDir);
 
   const scratch = await openScratch(root);
   const trees: SideTree[] = [];
@@ -140,7 +144,7 @@ export async function runAb(options: AbOptions): Promise<AbOutcome> {
     artifact.interleave = interleaveRecord(roundPlan, outcome);
     artifact.ab = { base: abSide(trees[0]!, basePlan), head: abSide(headTree, headPlan), base_cells: baseCells };
     artifact.gates = evaluatePairedGates(headRig.gates, headRig.metrics, artifact as Artifact & { ab: NonNullable<Artifact['ab']> });
-    const path = writeArtifact(artifact, options.outDir ?? resolve(root, 'results', rig, 'ab'));
+    const path = writeArtifactOrRecover(artifact, outDir, { lastResort: (text) => process.stdout.write(text) });
     return { artifact, path };
   } finally {
     signal.removeEventListener('abort', onAbort);

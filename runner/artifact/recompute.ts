@@ -132,3 +132,32 @@ export function recomputeDisagreements(artifact: Artifact, { intervals = true }:
   else gates.forEach((gate, i) => compareInto(out, `/gates/${i}`, artifact.gates[i], gate));
   return out;
 }
+
+/**
+ * The artifact restated from its samples, as `rigor run` would store them:
+ * every summary, slope, ratio and gate result made anew and no content digest
+ * (the content changed). For tools and tests that change samples on purpose
+ * (a synthetic history, a copy made slower); validation then finds nothing to report.
+ */
+export function restated(artifact: Artifact): Artifact {
+  const cells = (list: readonly CellResult[]): CellResult[] =>
+    list.map((cell) => ({
+      ...cell,
+      metrics: Object.fromEntries(
+        Object.entries(cell.metrics).map(([name, metric]) => {
+          const counts = metric.batch_iterations;
+          const slope = counts && counts.length === metric.samples.length && counts.every((count) => count > 0) ? summarizeBatches(counts, metric.samples) : undefined;
+          return [name, { ...metric, summary: summarize(metric.samples), ...(metric.slope !== undefined && slope !== undefined && { slope }) }];
+        }),
+      ),
+    }));
+  const { content_sha256: _changed, ...rest } = artifact;
+  const out: Artifact = { ...rest, cells: cells(artifact.cells), ...(artifact.ab && { ab: { ...artifact.ab, base_cells: cells(artifact.ab.base_cells) } }) };
+  if (out.run.imported_from !== undefined) return out;
+  const rig = embeddedRig(out);
+  return {
+    ...out,
+    ...(out.ratios && { ratios: computeRatios(rig.ratios ?? [], out.cells) }),
+    gates: out.ab ? evaluatePairedGates(rig.gates, rig.metrics, { ...out, ab: out.ab }) : evaluateGates(rig.gates, rig.metrics, out),
+  };
+}

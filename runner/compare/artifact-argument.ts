@@ -1,15 +1,17 @@
 /**
  * An `<artifact>` on the command line: a file path, or a rig name meaning the
- * newest artifact in results/<rig>/ (file names start with a UTC stamp:
- * byArtifactAge orders them by time, same-second suffixes too) that is a whole run: a rig name passes over
+ * newest artifact in results/<rig>/ (by its recorded run.started_at, never
+ * by file name; an entry that does not read is reported and skipped) that is
+ * a whole run: a rig name passes over
  * interrupted, failed, trial and reduced-iteration runs (incomplete.ts), and
  * says which, unless asked to take them.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../base/errors.ts';
+import { problemLines, readRigResults, type ResultsProblem } from '../artifact/read.ts';
+import { Name } from '../rig/schema.ts';
 import { whyIncomplete } from './incomplete.ts';
-import { artifactNames } from '../artifact/write.ts';
 
 /** The --include-incomplete option's help, shared by the verbs that take a rig name. */
 export const INCLUDE_INCOMPLETE_HELP =
@@ -34,38 +36,31 @@ export interface ResolvedArtifact {
   path: string;
   /** Newer artifacts of the rig a rig name passed over, newest first. */
   skipped: SkippedArtifact[];
-}
-
-/** What a rig name's resolution can tell from a file without validating it: an unreadable file is left to the reader to refuse. */
-function incompleteReason(path: string): string | null {
-  try {
-    return whyIncomplete(JSON.parse(readFileSync(path, 'utf8')));
-  } catch {
-    return null;
-  }
+  /** Entries of results/<rig>/ that could not be read (corrupt, a link, a FIFO...), each skipped. */
+  problems: ResultsProblem[];
 }
 
 export function resolveArtifact(argument: string, opts: ArtifactArgumentOptions = {}): ResolvedArtifact {
-  if (existsSync(argument) && statSync(argument).isFile()) return { path: argument, skipped: [] };
+  if (existsSync(argument) && statSync(argument).isFile()) return { path: argument, skipped: [], problems: [] };
   const resultsDir = opts.resultsDir ?? 'results';
   const rigDir = join(resultsDir, argument);
-  const isName = /^[a-z0-9][a-z0-9_-]*$/.test(argument);
+  const isName = Name.safeParse(argument).success;
   if (!isName || !existsSync(rigDir) || !statSync(rigDir).isDirectory()) {
     throw new InputError(
       `${argument}: expected an artifact file or a rig name with results in ${join(resultsDir, '<rig>')}/, found neither`,
     );
   }
-  const candidates = artifactNames(rigDir)
-    .reverse()
-    .map((name) => join(rigDir, name))
-    .filter((path) => opts.exclude === undefined || resolve(path) !== resolve(opts.exclude));
+  // Every artifact is read (and validated) to order the runs by their start, not by file name.
+  const { artifacts, problems } = readRigResults(rigDir, argument);
+  const candidates = artifacts.reverse().filter(({ path }) => opts.exclude === undefined || resolve(path) !== resolve(opts.exclude));
   const other = opts.exclude ? ` other than ${opts.exclude}` : '';
-  if (candidates.length === 0) throw new InputError(`${argument}: expected an artifact in ${rigDir}/${other}, found none`);
-  if (opts.includeIncomplete) return { path: candidates[0]!, skipped: [] };
+  const unread = problems.length > 0 ? ` (${problems.length} not read: ${problems.map((p) => p.path).join(', ')})` : '';
+  if (candidates.length === 0) throw new InputError(`${argument}: expected an artifact in ${rigDir}/${other}, found none${unread}`);
+  if (opts.includeIncomplete) return { path: candidates[0]!.path, skipped: [], problems };
   const skipped: SkippedArtifact[] = [];
-  for (const path of candidates) {
-    const reason = incompleteReason(path);
-    if (reason === null) return { path, skipped };
+  for (const { path, artifact } of candidates) {
+    const reason = whyIncomplete(artifact);
+    if (reason === null) return { path, skipped, problems };
     skipped.push({ path, reason });
   }
   throw new InputError(
@@ -89,7 +84,8 @@ export function skippedNotes(skipped: readonly SkippedArtifact[], verb?: string)
  * name passed over. `verb` is set by the verbs that offer --include-incomplete.
  */
 export function resolveArtifactArgument(argument: string, opts: ArtifactArgumentOptions & { verb?: string } = {}): string {
-  const { path, skipped } = resolveArtifact(argument, opts);
+  const { path, skipped, problems } = resolveArtifact(argument, opts);
+  for (const line of problemLines(problems, opts.verb)) process.stderr.write(`${line}\n`);
   for (const line of skippedNotes(skipped, opts.verb)) process.stderr.write(`${line}\n`);
   return path;
 }

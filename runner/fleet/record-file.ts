@@ -1,7 +1,7 @@
 /** Fleet records on disk: validated before they are written, atomically and never over another; read back for --retry-failed. */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../base/errors.ts';
+import { readJsonFile } from '../artifact/read.ts';
 import { fileStamp, writeNewFile } from '../artifact/write.ts';
 import { formatSchemaErrors } from '../artifact/validate.ts';
 import { validatorFor } from '../schema/ajv.ts';
@@ -28,13 +28,8 @@ export function writeFleetRecord(record: FleetRecord, resultsDir: string): strin
 }
 
 export function readFleetRecord(path: string): FleetRecord {
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(`${path}: cannot read a fleet record: ${code ?? (error as Error).message}`);
-  }
+  // Checked: never a FIFO or a device, and a parse error that does not quote the file.
+  const data = readJsonFile(path);
   const validate = validatorFor('fleet-record');
   if (!validate(data)) throw new InputError(`${path}: not a valid fleet record:\n${formatSchemaErrors(validate.errors ?? [], data)}`);
   return data as FleetRecord;

@@ -1,19 +1,13 @@
-/** Every artifact of one rig, read and validated: results/<rig>/*.json, in file-name (= time) order. */
-import { existsSync, statSync } from 'node:fs';
+/** Every artifact of one rig, read and validated by the checked results reader: results/<rig>/*.json, oldest run first; what does not read is reported, not fatal. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readArtifact } from '../artifact/read.ts';
+import { readRigResults, type RigResults } from '../artifact/read.ts';
 import { InputError } from '../../base/errors.ts';
-import type { ArtifactFile } from './series.ts';
-import { artifactNames } from '../artifact/write.ts';
 
-export function readRigArtifacts(rig: string, resultsDir: string = 'results'): ArtifactFile[] {
+export function readRigArtifacts(rig: string, resultsDir: string = 'results'): RigResults {
   const dir = join(resultsDir, rig);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+  if (!existsSync(dir)) {
     throw new InputError(`${rig}: expected a directory of artifacts at ${dir}/, found none (rigor run ${rig} writes one)`);
   }
-  return artifactNames(dir)
-    .map((name) => {
-      const path = join(dir, name);
-      return { path, artifact: readArtifact(path) };
-    });
+  return readRigResults(dir, rig);
 }

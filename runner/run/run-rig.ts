@@ -3,12 +3,15 @@
  * plan every cell without running anything (plan.ts), execute the plan
  * (execute.ts), assemble the artifact once from what was measured
  * (assemble.ts), write it. The artifact is written also when the run is
- * interrupted (status `interrupted`, holding what was measured).
+ * interrupted (status `interrupted`, holding what was measured). The
+ * destination is checked before anything is measured; when writing fails
+ * anyway, the samples go to a recovery file (artifact/recovery.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { relative, resolve } from 'node:path';
 import type { Artifact } from '../artifact/schema.ts';
-import { writeArtifact } from '../artifact/write.ts';
+import { writeArtifactOrRecover } from '../artifact/recovery.ts';
+import { assertWritableDestination } from '../artifact/write.ts';
 import { collectHost, finishHost } from '../host/collect.ts';
 import { collectGit } from '../host/git.ts';
 import { probeKvm } from '../../sandbox-core/kvm/probe.ts';
@@ -41,6 +44,8 @@ export interface RunOptions {
   interleave?: InterleaveOptions;
   /** --trial: the artifact says it is a try-out (run.trial), never a baseline. */
   trial?: boolean;
+  /** Where the artifact's text goes when neither outDir nor a recovery file can take it; default stdout. */
+  lastResort?: (text: string) => void;
 }
 
 export interface RunOutcome {
@@ -67,6 +72,9 @@ export async function runRig(options: RunOptions): Promise<RunOutcome> {
   const { rig, applied } = applyOverrides(loaded.rig, options.sets ?? []);
   const overrides: Record<string, unknown> = { ...applied };
   if (options.iterations !== undefined) overrides.iterations = options.iterations;
+  const outDir = options.outDir ?? resolve(root, 'results', rig.name);
+  // A wrong --out or a read-only results folder is found before anything is measured.
+  assertWritableDestination(outDir);
   const scratch = openRunScratch();
   let artifact: Artifact;
   try {
@@ -99,6 +107,7 @@ export async function runRig(options: RunOptions): Promise<RunOutcome> {
   } finally {
     removeRunScratch(scratch);
   }
-  const path = writeArtifact(artifact, options.outDir ?? resolve(root, 'results', rig.name));
+  // A destination that fails now (a full disk) keeps the samples: a recovery file, else stdout.
+  const path = writeArtifactOrRecover(artifact, outDir, { lastResort: options.lastResort ?? ((text) => process.stdout.write(text)) });
   return { artifact, path };
 }

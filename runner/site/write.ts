@@ -3,7 +3,7 @@
  * output and swapped in at the end, so the output is never half old, half new.
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { InputError } from '../../base/errors.ts';
 import type { SitePlan } from './plan.ts';
 
@@ -22,6 +22,15 @@ export function assertReplaceable(outDir: string): void {
   }
 }
 
+/** staging/path, refused unless it stays inside staging: a name from an artifact must never place a file elsewhere. */
+export function insideSite(staging: string, path: string): string {
+  const full = resolve(staging, path);
+  if (isAbsolute(path) || !full.startsWith(`${staging}${sep}`)) {
+    throw new Error(`site plan: ${JSON.stringify(path)} would be written outside the output folder; nothing was published`);
+  }
+  return full;
+}
+
 export function applyPlan(plan: SitePlan, outDir: string): void {
   const target = resolve(outDir);
   assertReplaceable(target);
@@ -29,7 +38,7 @@ export function applyPlan(plan: SitePlan, outDir: string): void {
   rmSync(staging, { recursive: true, force: true });
   try {
     const write = (path: string) => {
-      const full = join(staging, path);
+      const full = insideSite(staging, path);
       mkdirSync(dirname(full), { recursive: true });
       return full;
     };

@@ -15,24 +15,14 @@
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Artifact } from '../../runner/artifact/schema.ts';
-import { evaluateGates } from '../../runner/gate/evaluate.ts';
-import { RigFile } from '../../runner/rig/schema.ts';
-import { computeRatios } from '../../runner/run/ratios.ts';
+import { restated } from '../../runner/artifact/recompute.ts';
 import { createRng } from '../../runner/stats/random.ts';
-import { summarize } from '../../runner/stats/summary.ts';
 
 const [mode, out, countText] = process.argv.slice(2);
 const count = Number(countText);
 if (!out || !Number.isInteger(count) || count < 1 || (mode !== 'history' && mode !== 'pair' && mode !== 'fleet')) {
   console.error('usage: synthetic-results.ts history|pair|fleet <out dir> <count>');
   process.exit(2);
-}
-
-/** Gates and ratios judged again on the changed samples, as `rigor run` stores them, and no digest of the content it had: validation recomputes every one. */
-function judgedAgain(artifact: Artifact): Artifact {
-  const rig = RigFile.parse(artifact.rig.definition);
-  const { content_sha256: _stale, ...rest } = artifact;
-  return { ...rest, gates: evaluateGates(rig.gates, rig.metrics, artifact), ...(artifact.ratios && { ratios: computeRatios(rig.ratios ?? [], artifact.cells) }) };
 }
 
 function history(dir: string, n: number): void {
@@ -51,8 +41,6 @@ function history(dir: string, n: number): void {
     for (const cell of artifact.cells) {
       for (const metric of Object.values(cell.metrics)) {
         metric.samples = metric.samples.map((x) => x * factor);
-        // Summarised as `rigor run` does, so the stored summary agrees with the samples as in a real artifact.
-        if (metric.summary) metric.summary = summarize(metric.samples);
       }
     }
     const started = new Date(start + i * 3_600_000).toISOString();
@@ -60,7 +48,7 @@ function history(dir: string, n: number): void {
     artifact.git = { ...artifact.git, commit: i.toString(16).padStart(40, '0') };
     const rigDir = join(dir, 'results', artifact.rig.name);
     mkdirSync(rigDir, { recursive: true });
-    writeFileSync(join(rigDir, `${started.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}_${artifact.git.commit!.slice(0, 7)}_${artifact.host.id}.json`), JSON.stringify(judgedAgain(artifact)));
+    writeFileSync(join(rigDir, `${started.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}_${artifact.git.commit!.slice(0, 7)}_${artifact.host.id}.json`), JSON.stringify(restated(artifact)));
   }
 }
 
@@ -74,7 +62,6 @@ function fleet(dir: string, hosts: number): void {
     for (const cell of artifact.cells) {
       for (const metric of Object.values(cell.metrics)) {
         metric.samples = metric.samples.map((x) => x * factor);
-        if (metric.summary) metric.summary = summarize(metric.samples);
       }
     }
     const name = `fleet-host-${i + 1}`;
@@ -82,7 +69,7 @@ function fleet(dir: string, hosts: number): void {
     artifact.run = { ...artifact.run, id: `synthetic-fleet-${i}` };
     const hostDir = join(dir, 'fetched', name);
     mkdirSync(hostDir, { recursive: true });
-    writeFileSync(join(hostDir, newest.replace(/_[^_]+\.json$/, `_${name}.json`)), JSON.stringify(judgedAgain(artifact)));
+    writeFileSync(join(hostDir, newest.replace(/_[^_]+\.json$/, `_${name}.json`)), JSON.stringify(restated(artifact)));
   }
 }
 
@@ -98,8 +85,7 @@ function pair(dir: string, samples: number): void {
     artifact.cells = [cell];
     const metric = cell.metrics.wall_ms!;
     metric.samples = Array.from({ length: samples }, () => lognormal() * scale);
-    metric.summary = summarize(metric.samples);
-    writeFileSync(join(dir, `${name}.json`), JSON.stringify(judgedAgain(artifact)));
+    writeFileSync(join(dir, `${name}.json`), JSON.stringify(restated(artifact)));
   }
 }
 

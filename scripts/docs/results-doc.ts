@@ -1,18 +1,18 @@
 /**
  * docs/results.md from the committed artifacts: for every rig in rigs/, its
- * newest artifact in results/<rig>/ (file names start with the UTC stamp, so
- * the last in sort order is the newest) as tables of medians, ratios and the
+ * newest artifact in results/<rig>/ (by its recorded run.started_at) as tables of medians, ratios and the
  * goals' verdicts. Nothing in it is typed by hand; `npm run docs` rewrites it
  * and test/scripts/docs/results-doc.test.ts fails when it is stale.
  */
 import { join } from 'node:path';
 import { storedValue } from '../../runner/artifact/metric-value.ts';
-import { readArtifact } from '../../runner/artifact/read.ts';
+import { problemLines, readRigResults } from '../../runner/artifact/read.ts';
 import type { Artifact, CellResult } from '../../runner/artifact/schema.ts';
 import { formatInterval, formatNumber, formatRatio, formatValue } from '../../runner/report/number.ts';
 import { listRigFiles, rigNameOf } from '../../runner/rig/discover.ts';
 import { GOALS, type Goal, type GoalCheck } from './goals.ts';
-import { artifactNames } from '../../runner/artifact/write.ts';
+import { InputError } from '../../base/errors.ts';
+import { existsSync } from 'node:fs';
 
 export const RESULTS_DOC = 'docs/results.md';
 /** Issue 16's page: the reliability figures (kill, load, escapes, ...) are written into it between markers. */
@@ -32,10 +32,12 @@ export function newestArtifacts(rigsDir = 'rigs', resultsDir = 'results'): Newes
   return listRigFiles(rigsDir).map((rigPath) => {
     const rig = rigNameOf(rigPath);
     const dir = join(resultsDir, rig);
-    const files = artifactNames(dir);
-    const last = files.at(-1);
-    const artifactPath = last === undefined ? null : join(dir, last);
-    return { rig, rigPath, artifactPath, artifact: artifactPath ? readArtifact(artifactPath) : null };
+    if (!existsSync(dir)) return { rig, rigPath, artifactPath: null, artifact: null };
+    // The newest by recorded start; a committed artifact that does not read is an error here, not a quiet gap in the docs.
+    const { artifacts, problems } = readRigResults(dir, rig);
+    if (problems.length > 0) throw new InputError(problemLines(problems).join('\n'));
+    const newest = artifacts.at(-1);
+    return { rig, rigPath, artifactPath: newest?.path ?? null, artifact: newest?.artifact ?? null };
   });
 }
 

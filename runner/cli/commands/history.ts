@@ -1,5 +1,6 @@
 /** `rigor history <rig>`: each cell and metric across commits, with its change points. Information: exit 0. */
 import { InputError } from '../../../base/errors.ts';
+import { problemLines } from '../../artifact/read.ts';
 import { commitOrder } from '../../history/commit-order.ts';
 import { historyHostWarnings } from '../../history/hosts.ts';
 import { formatHistory } from '../../history/format.ts';
@@ -36,8 +37,10 @@ export const historyCommand: RigorCommand = {
       .example('$0 history lifecycle --metric total_ms --cell backend=bwrap,concurrency=1', 'one series'),
   handler: async (args) => {
     const rig = String(args.rig);
-    const artifacts = readRigArtifacts(rig, String(args.resultsDir ?? args['results-dir'] ?? 'results'));
-    if (artifacts.length === 0) throw new InputError(`${rig}: expected artifacts in the rig's results directory, found none`);
+    const { artifacts, problems } = readRigArtifacts(rig, String(args.resultsDir ?? args['results-dir'] ?? 'results'));
+    // A file that does not read is named and left out; the others still make a history.
+    for (const line of problemLines(problems, 'history')) process.stderr.write(`${line}\n`);
+    if (artifacts.length === 0) throw new InputError(`${rig}: expected artifacts in the rig's results directory, found none${problems.length ? ' that read' : ''}`);
     const history = select(buildHistory(artifacts, commitOrder()), args.metric as string | undefined, args.cell as string | undefined);
     if (args.json) {
       process.stdout.write(`${JSON.stringify(history, null, 2)}\n`);

@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { writeArtifact } from '../../artifact/write.ts';
+import { assertWritableDestination, writeArtifact } from '../../artifact/write.ts';
 import { InputError } from '../../../base/errors.ts';
 import { artifactFromHyperfine, DEFAULT_IMPORT_RIG, parseHyperfineExport, type ImportTarget } from '../../export/from-hyperfine.ts';
 import type { HyperfineInput } from '../../export/hyperfine-format.ts';
@@ -75,6 +75,9 @@ export const importCommand: RigorCommand = {
     const results = parseHyperfineExport(data, file);
     const onto = args.rig === undefined ? undefined : importTarget(results, file, String(args.rig), sets);
     const target = onto?.target;
+    const outDir = String(args.out ?? join('results', target ? target.rig.name : name));
+    // Before the host is probed: a wrong --out costs nothing.
+    assertWritableDestination(outDir);
     const artifact = artifactFromHyperfine(
       results,
       {
@@ -90,7 +93,8 @@ export const importCommand: RigorCommand = {
       },
       target,
     );
-    const path = writeArtifact(artifact, String(args.out ?? join('results', artifact.rig.name)));
+    // The hyperfine file stays where it was: a failed write loses nothing, so no recovery file.
+    const path = writeArtifact(artifact, outDir);
     const lines = [`imported ${results.length} result${results.length === 1 ? '' : 's'} from ${file}${target ? ` onto ${target.path}` : ''}`];
     artifact.cells.forEach((cell, i) => {
       const result = target ? target.mapped[i]!.result : results[i]!;

@@ -1,7 +1,8 @@
 /** `rigor run <rig>`: measure a rig and write its artifact. */
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { readRigResults } from '../../artifact/read.ts';
 import { InputError } from '../../../base/errors.ts';
 import { resolveArtifact } from '../../compare/artifact-argument.ts';
 import { whyIncomplete } from '../../compare/incomplete.ts';
@@ -160,13 +161,10 @@ function runNote(rig: string, reason: string, trial: { trial: boolean; inTemp: b
 export function baselineFor(path: string, rig: string): string | null {
   const dir = dirname(path);
   if (resolve(dir) === resolve('results', rig)) return completeRunOf(rig, path) ? rig : null;
-  let earlier: string[];
-  try {
-    earlier = readdirSync(dir).filter((name) => name.endsWith('.json') && name < basename(path)).sort();
-  } catch {
-    return null;
-  }
-  const newest = earlier.at(-1);
-  if (!newest) return null;
-  return displayPath(join(dir, newest));
+  // Runs ordered by their recorded start, as compare and gate order them; unreadable neighbours are not offered.
+  const self = resolve(path);
+  const { artifacts } = readRigResults(dir);
+  const at = artifacts.findIndex((file) => resolve(file.path) === self);
+  const newest = artifacts.slice(0, at === -1 ? artifacts.length : at).at(-1);
+  return newest ? displayPath(newest.path) : null;
 }

@@ -3,10 +3,10 @@
  * schemas; an artifact's stored summaries, ratios and gate results against
  * those recomputed from its samples, and its content digest.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIGEST_FIELD } from '../../artifact/digest.ts';
-import { readArtifact } from '../../artifact/read.ts';
+import { readArtifact, readJsonFile } from '../../artifact/read.ts';
 import { recomputeProblems } from '../../artifact/validate.ts';
 import { readFleetRecord } from '../../fleet/record-file.ts';
 import { FLEET_RECORD_SCHEMA_ID } from '../../fleet/record.ts';
@@ -18,7 +18,8 @@ import type { RigorCommand } from '../command.ts';
 /** A .json file that says it is a fleet record (results/<rig>/fleet/); anything else is read as an artifact. */
 function isFleetRecord(path: string): boolean {
   try {
-    return (JSON.parse(readFileSync(path, 'utf8')) as { schema?: unknown }).schema === FLEET_RECORD_SCHEMA_ID;
+    // The checked read: a FIFO named *.json is refused at once, not waited on.
+    return (readJsonFile(path) as { schema?: unknown } | null)?.schema === FLEET_RECORD_SCHEMA_ID;
   } catch {
     return false;
   }

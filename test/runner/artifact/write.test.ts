@@ -1,14 +1,15 @@
 /** Artifacts are validated before writing, written atomically, and never replace an existing file. */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sealArtifact } from '../../../runner/artifact/digest.ts';
 import type { Artifact } from '../../../runner/artifact/schema.ts';
-import { artifactFileName, byArtifactAge, fileStamp, writeArtifact } from '../../../runner/artifact/write.ts';
+import { ArtifactWriteError, artifactFileName, assertWritableDestination, fileStamp, replaceFile, writeArtifact } from '../../../runner/artifact/write.ts';
 import { artifactText, MAX_ARTIFACT_BYTES } from '../../../runner/artifact/size.ts';
 import { InputError } from '../../../base/errors.ts';
 import { buildArtifact, lognormalSamples } from '../../helpers/artifact-builder.ts';
+import { mountTmpfs, type SmallMount } from '../../helpers/small-mounts.ts';
 
 let dir: string;
 beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'rigor-write-'))));
@@ -83,15 +84,91 @@ describe('writeArtifact', () => {
   });
 });
 
-describe('byArtifactAge', () => {
-  it('puts a same-second -1 artifact after the one written first, and -10 after -2', () => {
-    const names = ['20261205T053838Z_abc1234_h-10.json', '20261205T053838Z_abc1234_h-1.json', '20261205T053839Z_abc1234_h.json', '20261205T053838Z_abc1234_h.json', '20261205T053838Z_abc1234_h-2.json'];
-    expect([...names].sort(byArtifactAge)).toEqual([
-      '20261205T053838Z_abc1234_h.json',
-      '20261205T053838Z_abc1234_h-1.json',
-      '20261205T053838Z_abc1234_h-2.json',
-      '20261205T053838Z_abc1234_h-10.json',
-      '20261205T053839Z_abc1234_h.json',
-    ]);
+/** An artifact of about 150 kB: more than the 64 KiB file system below holds. */
+const large = (): Artifact =>
+  buildArtifact({ cells: [{ params: { program: 'sh' }, samples: { time_ms: lognormalSamples(5_000, 1, 0.1, 7) } }] });
+
+const errorOf = (fn: () => unknown): Error => {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a throw');
+};
+
+describe.skipIf(process.getuid?.() !== 0)('writing on a full disk or a read-only folder (real tmpfs mounts; needs root)', () => {
+  let full: SmallMount;
+  let readOnly: SmallMount;
+  beforeAll(() => {
+    full = mountTmpfs(64);
+    readOnly = mountTmpfs(64, { readOnly: true, fill: (path) => writeFileSync(join(path, 'a-file'), 'x') });
+  });
+  afterAll(() => {
+    full?.remove();
+    readOnly?.remove();
+  });
+  afterEach(() => {
+    for (const name of readdirSync(full.path)) rmSync(join(full.path, name), { recursive: true, force: true });
+  });
+
+  it('a short write is not linked into place: write() is looped until every byte is written, and a full disk is an error naming the file', () => {
+    // Before: writeSync wrote 65,536 bytes of ~150 kB, its count was ignored, and a truncated artifact was linked in.
+    const a = large();
+    const error = errorOf(() => writeArtifact(a, join(full.path, 'startup')));
+    expect(error).toBeInstanceOf(ArtifactWriteError);
+    expect(error.message).toBe(`${join(full.path, 'startup', artifactFileName(a))}: cannot write: no space left on the device (ENOSPC)`);
+    expect((error as ArtifactWriteError).code).toBe('ENOSPC');
+    // No artifact, no .<name>.<pid>.tmp: the folder is empty.
+    expect(readdirSync(join(full.path, 'startup'))).toEqual([]);
+  });
+
+  it('an artifact that fits is written whole', () => {
+    const a = artifact();
+    const path = writeArtifact(a, full.path);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual(sealArtifact(a));
+  });
+
+  it('a read-only folder is an error naming the file, with nothing left behind', () => {
+    const a = artifact();
+    const error = errorOf(() => writeArtifact(a, readOnly.path));
+    expect(error).toBeInstanceOf(ArtifactWriteError);
+    expect(error.message).toBe(`${join(readOnly.path, artifactFileName(a))}: cannot write: a read-only file system (EROFS)`);
+    expect(readdirSync(readOnly.path)).toEqual(['a-file']);
+  });
+
+  it('the destination check refuses a read-only folder, a folder to be made in one, and a file, before anything is measured', () => {
+    expect(() => assertWritableDestination(readOnly.path)).toThrow(`${readOnly.path}: cannot write artifacts there: a read-only file system (EROFS)`);
+    expect(() => assertWritableDestination(join(readOnly.path, 'results', 'startup'))).toThrow(
+      `${join(readOnly.path, 'results', 'startup')}: cannot write artifacts there (checked in ${readOnly.path}, which would hold it): a read-only file system (EROFS)`,
+    );
+    expect(() => assertWritableDestination(join(readOnly.path, 'a-file'))).toThrow(`${join(readOnly.path, 'a-file')}: cannot write artifacts there: it is a file, not a folder`);
+    expect(() => assertWritableDestination(join(readOnly.path, 'a-file', 'x'))).toThrow(`cannot write artifacts there: ${join(readOnly.path, 'a-file')} is a file, not a folder`);
+  });
+
+  it('replaceFile on a full disk leaves the old file whole and no temp file', () => {
+    const path = join(full.path, 'export.json');
+    writeFileSync(path, 'old\n');
+    const error = errorOf(() => replaceFile(path, 'x'.repeat(100_000)));
+    expect(error.message).toBe(`${path}: cannot write: no space left on the device (ENOSPC)`);
+    expect(readFileSync(path, 'utf8')).toBe('old\n');
+    expect(readdirSync(full.path)).toEqual(['export.json']);
+  });
+});
+
+describe('assertWritableDestination', () => {
+  it('passes a writable folder, and one still to be made, without making it or leaving a probe file', () => {
+    assertWritableDestination(dir);
+    assertWritableDestination(join(dir, 'results', 'startup'));
+    expect(existsSync(join(dir, 'results'))).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses an --out that is a file, and a write there says so too', () => {
+    const file = join(dir, 'out.json');
+    writeFileSync(file, '{}');
+    expect(() => assertWritableDestination(file)).toThrow(`${file}: cannot write artifacts there: it is a file, not a folder`);
+    expect(() => writeArtifact(artifact(), file)).toThrow(new ArtifactWriteError(`${file}: cannot write artifacts there: it is a file, not a folder`, 'ENOTDIR'));
+    expect(readdirSync(dir)).toEqual(['out.json']);
   });
 });

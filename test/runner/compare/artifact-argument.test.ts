@@ -12,7 +12,11 @@ describe('resolveArtifactArgument', () => {
   mkdirSync(rigDir);
   mkdirSync(join(dir, 'empty'));
   const names = ['20250102T000000Z_bbbbbbb_host.json', '20250101T000000Z_aaaaaaa_host.json', '20250103T000000Z_ccccccc_host.json'];
-  for (const name of names) writeFileSync(join(rigDir, name), '{}');
+  const cells = [{ params: { program: 'true' }, samples: { time_ms: [1, 2, 3] } }];
+  for (const name of names) {
+    const day = name.slice(6, 8);
+    writeFileSync(join(rigDir, name), JSON.stringify(buildArtifact({ rig: 'startup', startedAt: `2025-01-${day}T00:00:00.000Z`, cells })));
+  }
   writeFileSync(join(rigDir, 'notes.txt'), 'not an artifact');
 
   it('takes an existing file as it is', () => {
@@ -20,8 +24,25 @@ describe('resolveArtifactArgument', () => {
     expect(resolveArtifactArgument(file, { resultsDir: dir })).toBe(file);
   });
 
-  it('takes a rig name as its newest artifact (lexical order of the stamped names)', () => {
+  it('takes a rig name as its newest artifact', () => {
     expect(resolveArtifactArgument('startup', { resultsDir: dir })).toBe(join(rigDir, '20250103T000000Z_ccccccc_host.json'));
+  });
+
+  it('orders by run.started_at, never by file name, and reports and skips a file that does not read', () => {
+    const other = mkdtempSync(join(tmpdir(), 'rigor-argument-order-'));
+    mkdirSync(join(other, 'startup'));
+    // Same second: the run that started first was written second and took the -1 name.
+    const first = join(other, 'startup', '20250101T000000Z_aaaaaaa_host-1.json');
+    const second = join(other, 'startup', '20250101T000000Z_aaaaaaa_host.json');
+    writeFileSync(first, JSON.stringify(buildArtifact({ rig: 'startup', startedAt: '2025-01-01T00:00:00.100Z', cells })));
+    writeFileSync(second, JSON.stringify(buildArtifact({ rig: 'startup', startedAt: '2025-01-01T00:00:00.700Z', cells })));
+    writeFileSync(join(other, 'startup', '20250105T000000Z_aaaaaaa_host.json'), '{"cells": [');
+    expect(resolveArtifact('startup', { resultsDir: other })).toEqual({
+      path: second,
+      skipped: [],
+      problems: [{ path: join(other, 'startup', '20250105T000000Z_aaaaaaa_host.json'), message: 'not valid JSON at byte 11 of 11 (unexpected end of input)' }],
+    });
+    expect(resolveArtifact('startup', { resultsDir: other, exclude: second }).path).toBe(first);
   });
 
   it('skips the excluded file, so a rig name as baseline means the run before the candidate', () => {
@@ -54,6 +75,7 @@ describe('resolveArtifact: a rig name passes over runs that are not whole', () =
         { path: trial, reason: 'a trial run (rigor run --trial)' },
         { path: reduced, reason: "--iterations 2: fewer samples than the rig's 20" },
       ],
+      problems: [],
     });
   });
 
@@ -62,8 +84,8 @@ describe('resolveArtifact: a rig name passes over runs that are not whole', () =
   });
 
   it('takes the newest whatever it is when asked, and a file named as it is', () => {
-    expect(resolveArtifact('gz', { resultsDir: dir, includeIncomplete: true })).toEqual({ path: interrupted, skipped: [] });
-    expect(resolveArtifact(interrupted, { resultsDir: dir })).toEqual({ path: interrupted, skipped: [] });
+    expect(resolveArtifact('gz', { resultsDir: dir, includeIncomplete: true })).toEqual({ path: interrupted, skipped: [], problems: [] });
+    expect(resolveArtifact(interrupted, { resultsDir: dir })).toEqual({ path: interrupted, skipped: [], problems: [] });
   });
 
   it('refuses a rig whose every run is incomplete, naming them and the way out', () => {

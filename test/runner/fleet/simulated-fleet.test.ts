@@ -94,7 +94,7 @@ describe('rigor fleet run on simulated hosts', () => {
     expect(run.stdout).toMatch(/^fleet overhead: \d+ ms \(\d+ ms in all, less \d+ ms in which hosts ran rigor run\)$/m);
     expect(run.stdout).toContain(`retry the hosts that are not ok: rigor fleet run --retry-failed ${join(results, 'startup', 'fleet')}`);
 
-    const artifacts = artifactsIn(results, 'startup').map(readArtifact);
+    const artifacts = artifactsIn(results, 'startup').map((path) => readArtifact(path));
     expect(artifacts).toHaveLength(3);
     expect(new Set(artifacts.map((a) => a.host.id)).size).toBe(3);
     expect(artifacts.map((a) => a.host.hostname).sort()).toEqual(['fleet-sim-1', 'fleet-sim-2', 'fleet-sim-3']);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +37,29 @@ describe('rigor export', () => {
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({
       'startup/program=true': { wall_ms: { value: 2, lower_value: expect.any(Number), upper_value: expect.any(Number) }, rss_mib: { value: 4, lower_value: 4, upper_value: 4 } },
     });
+  });
+
+  it('never writes over the artifact it exports (before: --out <the artifact> replaced it with BMF)', async () => {
+    const before = readFileSync(path, 'utf8');
+    await expect(callCommand(exportCommand, { artifact: path, format: 'bmf', out: path, force: true })).rejects.toThrow(
+      new InputError(`--out: ${path} is the artifact being exported (${path}); artifacts are never overwritten, name another file`),
+    );
+    expect(readFileSync(path, 'utf8')).toBe(before);
+  });
+
+  it('replaces an existing file only with --force, atomically, and refuses a folder with a clear error', async () => {
+    const out = join(dir, 'existing.json');
+    writeFileSync(out, 'keep me\n');
+    await expect(callCommand(exportCommand, { artifact: path, format: 'bmf', out })).rejects.toThrow(
+      new InputError(`--out: ${out} exists; expected a new file, or --force to replace it`),
+    );
+    expect(readFileSync(out, 'utf8')).toBe('keep me\n');
+    await callCommand(exportCommand, { artifact: path, format: 'bmf', out, force: true });
+    expect(Object.keys(JSON.parse(readFileSync(out, 'utf8')))).toEqual(['startup/program=true']);
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    const folder = rigor(['export', path, '--format', 'bmf', '--out', dir]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toBe(`rigor: --out: expected a file to write, found a folder at ${dir}; name a file in it\n`);
   });
 
   it('refuses a missing artifact and an unknown format (exit 2)', async () => {

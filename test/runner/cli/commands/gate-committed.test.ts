@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { restated } from '../../../../runner/artifact/recompute.ts';
 import type { Artifact } from '../../../../runner/artifact/schema.ts';
 import { rigor } from '../../../helpers/cli.ts';
 
@@ -31,7 +32,8 @@ describe('rigor gate on the committed startup artifact', () => {
       for (const metric of Object.values(cell.metrics)) metric.samples = metric.samples.map((s) => s * 1.5);
     }
     const slower = join(dir, 'slower.json');
-    writeFileSync(slower, JSON.stringify(artifact));
+    // Restated as a run would store it: an edited artifact whose summaries disagree with its samples is refused.
+    writeFileSync(slower, JSON.stringify(restated(artifact)));
     const result = rigor(['gate', slower, '--baseline', newest]);
     expect(result.code, result.stdout + result.stderr).toBe(1);
     expect(result.stdout).toMatch(/regression/);

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -242,5 +242,36 @@ describe('bin/rigor.js gate in strict mode', () => {
     const report = JSON.parse(result.stdout);
     expect(report).toMatchObject({ strict: true, exit_code: 1, unchecked: [{ kind: 'nothing-checked' }] });
     expect(report.ratio_goals).toEqual([expect.objectContaining({ name: 'runc_over_bwrap', max: 3, verdict: 'met' })]);
+  });
+});
+
+// Issue 16: two runs in one second. The run that started first took longer and was written second, as …-1.json;
+// chosen by file name it was the "newest", candidate and baseline swapped, and a 38x regression passed as "0.03x (improved)".
+describe('two runs of one rig in the same second: the newest is the one that started last', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rigor-gate-same-second-'));
+  const rigDir = join(dir, 'results', 'startup');
+  mkdirSync(rigDir, { recursive: true });
+  const run = (median: number, seed: number, startedAt: string) =>
+    buildArtifact({ rig: 'startup', gates: GATES.slice(0, 1), startedAt, cells: [{ params: { program: 'true' }, samples: { time_ms: lognormalSamples(30, median, 0.02, seed) } }] });
+  writeFileSync(join(rigDir, '20250101T000000Z_abcdef0_test-host-1.json'), JSON.stringify(run(1, 1, '2025-01-01T00:00:00.100Z')));
+  writeFileSync(join(rigDir, '20250101T000000Z_abcdef0_test-host.json'), JSON.stringify(run(38, 2, '2025-01-01T00:00:00.800Z')));
+  const bin = join(REPO, 'bin/rigor.js');
+  const cli = (args: string[]) => execa('node', [bin, ...args], { cwd: dir, reject: false, env: { CI: '' } });
+
+  it('gate <rig> --baseline <rig> fails the 38x regression', async () => {
+    const result = await cli(['gate', 'startup', '--baseline', 'startup', '--json']);
+    const report = JSON.parse(result.stdout);
+    expect(report.candidate).toBe('results/startup/20250101T000000Z_abcdef0_test-host.json');
+    expect(report.baseline).toBe('results/startup/20250101T000000Z_abcdef0_test-host-1.json');
+    expect(report.results[0]).toMatchObject({ verdict: 'fail' });
+    expect(result.exitCode).toBe(1);
+  });
+
+  it('compare <rig> <rig> calls it worse, B being the run that started last', async () => {
+    const result = await cli(['compare', 'startup', 'startup', '--json']);
+    const comparison = JSON.parse(result.stdout);
+    expect(comparison.b).toMatchObject({ label: 'results/startup/20250101T000000Z_abcdef0_test-host.json', started_at: '2025-01-01T00:00:00.800Z' });
+    expect(comparison.rows[0].ratio).toBeGreaterThan(30);
+    expect(result.exitCode).toBe(0);
   });
 });

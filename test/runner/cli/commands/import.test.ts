@@ -71,6 +71,15 @@ describe('rigor import hyperfine, then export --format hyperfine', () => {
     expectSameSeconds(value / 1000, before.results[0]!.median);
   });
 
+  it('refuses an --out that is a file before writing anything, naming it (exit 2)', () => {
+    const file = join(dir, 'not-a-folder');
+    writeFileSync(file, 'x');
+    const result = rigor(['import', 'hyperfine', original, '--out', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`rigor: ${file}: cannot write artifacts there: it is a file, not a folder\n`);
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  });
+
   it('refuses a file that is not a hyperfine export, naming file and path (exit 2)', () => {
     const result = rigor(['import', 'hyperfine', join(REPO, 'package.json'), '--out', join(dir, 'never')]);
     expect(result.code).toBe(2);

@@ -25,7 +25,7 @@ describe('loadCommands', () => {
       expect(commands.map(verbOf)).toEqual(VERBS);
       expect(commands.some((command, i) => command === full[i])).toBe(false);
     }
-    expect(VERBS).toEqual(['run', 'ab', 'list', 'validate', 'doctor', 'compare', 'gate', 'history', 'export', 'import', 'fleet', 'site']);
+    expect(VERBS).toEqual(['run', 'ab', 'list', 'validate', 'doctor', 'compare', 'gate', 'history', 'export', 'import', 'fleet', 'serve', 'site']);
   });
 
   it('lists each verb with the usage line and description its module has', async () => {
