@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { writeArtifact } from '../../artifact/write.ts';
 import { InputError } from '../../../base/errors.ts';
+import { printable, quoted } from '../../../base/printable.ts';
 import { artifactFromHyperfine, DEFAULT_IMPORT_RIG, parseHyperfineExport, type ImportTarget } from '../../export/from-hyperfine.ts';
 import type { HyperfineInput } from '../../export/hyperfine-format.ts';
 import { commandCells, mapOntoCells, wallMetric } from '../../export/onto-rig.ts';
@@ -94,10 +95,10 @@ export const importCommand: RigorCommand = {
     const lines = [`imported ${results.length} result${results.length === 1 ? '' : 's'} from ${file}${target ? ` onto ${target.path}` : ''}`];
     artifact.cells.forEach((cell, i) => {
       const result = target ? target.mapped[i]!.result : results[i]!;
-      const where = target ? `${cell.id} <- ${JSON.stringify(result.command)}` : cell.id;
+      const where = target ? `${printable(cell.id)} <- ${quoted(result.command)}` : cell.id;
       lines.push(`  ${where}: ${result.times.length} runs; user ${ms(result.user)}, system ${ms(result.system)} (hyperfine's means)`);
     });
-    if (onto?.without.length) lines.push(`  no result for: ${onto.without.join('; ')}`);
+    if (onto?.without.length) lines.push(`  no result for: ${onto.without.map(printable).join('; ')}`);
     lines.push(`artifact: ${relative(process.cwd(), path)}`);
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;

@@ -10,6 +10,18 @@ const RESULT = { command: 'true', mean: 0.001, stddev: 0.0001, median: 0.001, us
 
 const parse = (data: unknown) => parseHyperfineExport(data, 'bench.json');
 
+const TEMPLATE = buildArtifact({ cells: [] });
+const CTX: ImportContext = {
+  file: 'bench.json',
+  sha256: 'a'.repeat(64),
+  rig: 'imported-hyperfine',
+  measuredAt: '2025-05-01T10:00:00.000Z',
+  runId: 'run-1',
+  commandLine: ['rigor', 'import', 'hyperfine', 'bench.json'],
+  host: TEMPLATE.host,
+  git: TEMPLATE.git,
+};
+
 describe('parseHyperfineExport', () => {
   it('reads the fields the import uses', () => {
     expect(parse({ results: [RESULT] })).toEqual([
@@ -34,6 +46,22 @@ describe('parseHyperfineExport', () => {
   ])('names file, path, expected and found: %j', (data, message) => {
     expect(() => parse(data)).toThrow(InputError);
     expect(() => parse(data)).toThrow(message);
+  });
+
+  it('tells apart two results whose commands and parameters differ but read alike once joined (a regression: both were command=a,b=c)', () => {
+    const results = parse({ results: [{ ...RESULT, command: 'a,b=c' }, { ...RESULT, command: 'a', parameters: { b: 'c' } }] });
+    const artifact = artifactFromHyperfine(results, { ...CTX });
+    expect(artifact.cells.map((cell) => cell.id)).toEqual(['command="a,b=c"', 'command=a,b=c']);
+    assertValidArtifact(artifact, 'imported');
+  });
+
+  it('writes control characters of a command or parameter as escapes in the cell id and in refusals (a regression: they reached the terminal)', () => {
+    const results = parse({ results: [{ ...RESULT, command: 'echo \u001b]0;owned\u0007\u009b2J' }] });
+    const [cell] = artifactFromHyperfine(results, { ...CTX }).cells;
+    expect(cell!.id).toBe('command="echo \\u001b]0;owned\\u0007\\u009b2J"');
+    expect(cell!.params.command).toBe(results[0]!.command); // the data keeps the command as hyperfine ran it
+    expect(() => parse({ results: [{ ...RESULT, parameters: { 'n\u001b[2J': 1 } }] })).toThrow('results[0].parameters.n\\u001b[2J: expected a string');
+    expect(() => parse({ results: [{ ...RESULT, command: 'x\u001b' }, { ...RESULT, command: 'x\u001b' }] })).toThrow('(command="x\\u001b")');
   });
 
   it("keeps newer hyperfines' per-run peak memory", () => {
