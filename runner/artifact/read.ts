@@ -1,17 +1,15 @@
 /** Read an artifact file and check it against schemas/artifact.schema.json. */
-import { readFileSync } from 'node:fs';
+import { readBounded } from '../../base/bounded-read.ts';
 import { InputError } from '../../base/errors.ts';
 import { validatorFor } from '../schema/ajv.ts';
 import type { Artifact } from './schema.ts';
+import { MAX_ARTIFACT_READ_BYTES } from './size.ts';
 import { batchProblems, formatSchemaErrors } from './validate.ts';
 
 export function readArtifact(path: string): Artifact {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError(`${path}: cannot read artifact: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
+  const read = readBounded(path, MAX_ARTIFACT_READ_BYTES, 'artifact');
+  if (!read.ok) throw new InputError(`${path}: cannot read artifact: expected ${read.expected}, found ${read.found}`);
+  const text = read.bytes.toString('utf8');
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -1,6 +1,7 @@
 /** `rigor validate <files...>`: check rig files and artifacts against their schemas. */
-import { readFileSync } from 'node:fs';
+import { readBounded } from '../../../base/bounded-read.ts';
 import { readArtifact } from '../../artifact/read.ts';
+import { MAX_ARTIFACT_READ_BYTES } from '../../artifact/size.ts';
 import { readFleetRecord } from '../../fleet/record-file.ts';
 import { FLEET_RECORD_SCHEMA_ID } from '../../fleet/record.ts';
 import { InputError } from '../../../base/errors.ts';
@@ -10,8 +11,10 @@ import type { RigorCommand } from '../command.ts';
 
 /** A .json file that says it is a fleet record (results/<rig>/fleet/); anything else is read as an artifact. */
 function isFleetRecord(path: string): boolean {
+  const read = readBounded(path, MAX_ARTIFACT_READ_BYTES, 'artifact');
+  if (!read.ok) return false; // readArtifact says why
   try {
-    return (JSON.parse(readFileSync(path, 'utf8')) as { schema?: unknown }).schema === FLEET_RECORD_SCHEMA_ID;
+    return (JSON.parse(read.bytes.toString('utf8')) as { schema?: unknown }).schema === FLEET_RECORD_SCHEMA_ID;
   } catch {
     return false;
   }
