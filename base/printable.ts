@@ -19,3 +19,8 @@ export function printable(text: string): string {
 export function quoted(text: string): string {
   return printable(JSON.stringify(text));
 }
+
+/** A message of several lines for a terminal: each line printable, the line breaks kept. */
+export function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
+}

@@ -104,10 +104,16 @@ function anchorsOf(doc: Document): (alias: { source: string; range?: [number, nu
   };
 }
 
+/** What JSON can hold: YAML's !!binary (a Buffer) and !!timestamp (a Date) are not, and a schema check walks into their methods. */
+function isPlainScalar(value: unknown): boolean {
+  return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+}
+
 /**
  * The document's data (toJS), or why not: nesting deeper than maxDepth once
  * aliases are followed (a cycle is infinitely deep), or aliases adding more than
- * maxAliasNodes nodes. Checked by walking the nodes with aliases followed, so
+ * maxAliasNodes nodes, or a value JSON cannot hold (!!binary, !!timestamp,
+ * !!set). Checked by walking the nodes with aliases followed, so
  * the work is bounded by the limits, not by what the aliases would expand to.
  */
 export function boundedData(doc: Document, lineCounter: LineCounter, maxDepth = MAX_YAML_DEPTH, maxAliasNodes = MAX_YAML_ALIAS_NODES): { data: unknown; refusal?: never } | { data?: never; refusal: YamlRefusal } {
@@ -131,6 +137,12 @@ export function boundedData(doc: Document, lineCounter: LineCounter, maxDepth = 
       const target = resolve(node);
       if (target !== undefined) stack.push([target, depth, via ?? node]);
       continue;
+    }
+    if (isScalar(node) && !isPlainScalar(node.value)) {
+      return { refusal: { ...place(via ?? node), expected: 'plain data (strings, numbers, booleans, null, lists and mappings)', found: `a ${node.tag ?? typeof node.value} value` } };
+    }
+    if (isCollection(node) && node.tag && /:(set|omap|pairs)$/.test(node.tag)) {
+      return { refusal: { ...place(via ?? node), expected: 'plain data (strings, numbers, booleans, null, lists and mappings)', found: `a ${node.tag} collection` } };
     }
     if (via !== null && ++aliased > maxAliasNodes) {
       return { refusal: { ...place(via), expected: `aliases that add at most ${maxAliasNodes} nodes when expanded`, found: 'more (an alias expansion bomb?)' } };
