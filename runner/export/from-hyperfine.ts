@@ -56,6 +56,10 @@ export function importedCellId(params: Record<string, string>): string {
     .join(',');
 }
 
+/** A time past this (about 32 years) is no measurement: in ns (a rig's unit) 1e308 seconds is Infinity, which summaries refuse. */
+const MAX_SECONDS = 1e9;
+const isSeconds = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_SECONDS;
+
 /** "a string", "an array", ...: the kind of a JSON value, for "expected X, found Y". */
 function kindOf(value: unknown): string {
   if (value === undefined) return 'nothing';
@@ -87,12 +91,12 @@ export function parseHyperfineExport(data: unknown, file: string): HyperfineInpu
     if (!Array.isArray(times)) return fail(`${at}.times`, 'an array of numbers', times);
     if (times.length === 0) throw new InputError(`${file}: ${at}.times: expected at least one time, found an empty array`);
     times.forEach((t: unknown, k: number) => {
-      if (!(typeof t === 'number' && Number.isFinite(t) && t >= 0)) fail(`${at}.times[${k}]`, 'a finite number of seconds >= 0', t);
+      if (!isSeconds(t)) fail(`${at}.times[${k}]`, 'a number of seconds from 0 to 1e9', t);
     });
     const cpu = (key: 'user' | 'system'): number | null => {
       const value = result[key];
       if (value === undefined || value === null) return null;
-      return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fail(`${at}.${key}`, 'a number of seconds >= 0 or null', value);
+      return isSeconds(value) ? value : fail(`${at}.${key}`, 'a number of seconds from 0 to 1e9, or null', value);
     };
     const memory = result.memory_usage_byte;
     if (memory !== undefined && (!Array.isArray(memory) || memory.length !== times.length || memory.some((m) => !Number.isInteger(m) || m < 0))) {
