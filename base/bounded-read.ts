@@ -15,6 +15,7 @@ export function sizeText(bytes: number): string {
 
 /** `what` names the kind of file in "expected …" ("rig file": "expected a readable rig file"). */
 export function readBounded(path: string, maxBytes: number, what: string): BoundedRead {
+  const a = /^[aeiou]/.test(what) ? 'an' : 'a';
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO does not wait for a writer; fstat then refuses it.
@@ -24,8 +25,8 @@ export function readBounded(path: string, maxBytes: number, what: string): Bound
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) return { ok: false, expected: `a ${what} (a regular file)`, found: stat.isDirectory() ? 'a directory' : 'a special file (FIFO, device or socket)' };
-    const limit = `a ${what} of at most ${sizeText(maxBytes)}`;
+    if (!stat.isFile()) return { ok: false, expected: `${a} ${what} (a regular file)`, found: stat.isDirectory() ? 'a directory' : 'a special file (FIFO, device or socket)' };
+    const limit = `${a} ${what} of at most ${sizeText(maxBytes)}`;
     if (stat.size > maxBytes) return { ok: false, expected: limit, found: `${sizeText(stat.size)} (${stat.size} bytes)` };
     // one byte past the size fstat gave tells a file that grew; it may, up to the limit
     let buffer = Buffer.alloc(stat.size + 1);

@@ -136,5 +136,5 @@ export const garbageText: fc.Arbitrary<string> = fc.oneof(
   fc.array(fc.constantFrom(...TRICKY_TOKENS), { maxLength: 30 }).map((tokens) => tokens.join('')),
 );
 
-/** A line of a stack trace ("    at fn (file:1:2)"): never shown to a user for a mistake in their input. */
-export const STACK_FRAME = /^\s+at .+/m;
+/** A line of a Node stack trace ("    at fn (/x/y.ts:1:2)", "    at node:internal/…:1:2"): never shown to a user for a mistake in their input. */
+export const STACK_FRAME = /^ {4}at (?:.+ \()?(?:file:\/\/|node:|\/)\S*:\d+:\d+\)?$/m;
