@@ -8,13 +8,15 @@
  * the others are read; the runs come back ordered by when they started, not
  * by file name.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, type Dirent, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
+import { fileKind, readBounded } from '../../base/bounded-read.ts';
 import { basename, join } from 'node:path';
 import { InputError } from '../../base/errors.ts';
 import { jsonSyntaxError } from '../../base/json-error.ts';
 import { validatorFor } from '../schema/ajv.ts';
 import { Name } from '../rig/schema.ts';
 import type { Artifact } from './schema.ts';
+import { MAX_ARTIFACT_READ_BYTES } from './size.ts';
 import { batchProblems, formatSchemaErrors } from './validate.ts';
 
 export interface ReadArtifactOptions {
@@ -22,35 +24,12 @@ export interface ReadArtifactOptions {
   noFollow?: boolean;
 }
 
-/** What a file that is not a regular file is, for a message. */
-function kindOf(stats: Stats | Dirent): string {
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isSymbolicLink()) return 'a symbolic link';
-  if (stats.isFIFO()) return 'a FIFO';
-  if (stats.isSocket()) return 'a socket';
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
-  return 'not a regular file';
-}
-
-/** The bytes of a regular file; anything else is refused before a byte is read. */
+/** The bytes of a regular file of at most MAX_ARTIFACT_READ_BYTES; anything else is refused before a byte is read. */
 function readRegularFile(path: string, opts: ReadArtifactOptions): Buffer {
-  let fd: number;
-  try {
-    // O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting for one.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (opts.noFollow ? constants.O_NOFOLLOW : 0));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP' && opts.noFollow) throw new InputError(`${path}: a symbolic link; links in a results tree are not followed`);
-    throw new InputError(`${path}: cannot read: ${code ?? String(error)}`);
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) throw new InputError(`${path}: ${kindOf(stats)}, not an artifact file; not read`);
-    // A limit on the size of an artifact read belongs here: stats.size is known and nothing is read yet.
-    return readFileSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  const read = readBounded(path, MAX_ARTIFACT_READ_BYTES, 'artifact', { noFollow: opts.noFollow });
+  if (read.ok) return read.bytes;
+  if (read.found === 'ELOOP' && opts.noFollow) throw new InputError(`${path}: a symbolic link; links in a results tree are not followed`);
+  throw new InputError(`${path}: cannot read artifact: expected ${read.expected}, found ${read.found}`);
 }
 
 /** Parsed JSON, or an error that says where it stops being JSON and not what the text says. */
@@ -154,7 +133,7 @@ export function jsonEntries(dir: string): { files: string[]; problems: ResultsPr
     } else if (entry.isSymbolicLink()) {
       problems.push({ path, message: 'a symbolic link; links in a results tree are not followed' });
     } else if (!entry.isFile()) {
-      problems.push({ path, message: `${kindOf(entry)} named like an artifact; not opened` });
+      problems.push({ path, message: `${fileKind(entry)} named like an artifact; not opened` });
     } else {
       files.push(path);
     }
@@ -171,7 +150,7 @@ export function folderProblem(dir: string): string | null {
     return `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
   }
   if (stats.isSymbolicLink()) return 'a symbolic link; links in a results tree are not followed';
-  if (!stats.isDirectory()) return `${kindOf(stats)}, not a folder of artifacts`;
+  if (!stats.isDirectory()) return `${fileKind(stats)}, not a folder of artifacts`;
   return null;
 }
 

@@ -8,6 +8,13 @@ import { InputError } from '../../base/errors.ts';
 import type { Artifact } from './schema.ts';
 
 export const MAX_ARTIFACT_BYTES = 2_000_000;
+/**
+ * The largest artifact (or hyperfine export) read: far above what rigor writes,
+ * so artifacts made elsewhere and gate/compare of two 1,000,000-sample
+ * artifacts (~30 MB each as written, SAMPLE_BYTES a sample) are read, while a
+ * file of gigabytes is refused by its size before it is read.
+ */
+export const MAX_ARTIFACT_READ_BYTES = 64_000_000;
 /** What one raw sample costs in the written JSON at most: indent, up to 21 characters, comma, newline (27–29 bytes in committed artifacts). */
 export const SAMPLE_BYTES = 30;
 /** What a batch's call count adds beside its sample (batch_iterations). */

@@ -1,6 +1,7 @@
 /** The rigor command line: one module per verb under cli/commands/. */
 import yargs, { type Argv } from 'yargs';
 import { InputError } from '../../base/errors.ts';
+import { printableLines } from '../../base/printable.ts';
 import { loadCommands } from './commands/index.ts';
 
 /** Exit codes: 0 pass, 1 regression or failed run, 2 usage or input error. */
@@ -18,7 +19,7 @@ export async function main(argv: string[]): Promise<number> {
     .fail((message, error) => {
       if (error && !(error instanceof InputError)) throw error;
       if (exitCode === EXIT.usage) return; // yargs may report one mistake twice ("did you mean", "unknown argument")
-      process.stderr.write(`rigor: ${error ? error.message : message}\n`);
+      process.stderr.write(`rigor: ${printableLines(error ? error.message : message)}\n`);
       if (!error) process.stderr.write('Run with --help for usage.\n');
       exitCode = EXIT.usage;
     });
@@ -37,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof InputError) {
       // .fail() may have reported it already: say it once.
-      if (exitCode !== EXIT.usage) process.stderr.write(`rigor: ${error.message}\n`);
+      if (exitCode !== EXIT.usage) process.stderr.write(`rigor: ${printableLines(error.message)}\n`);
       return EXIT.usage;
     }
     throw error;

@@ -8,8 +8,8 @@
  */
 import { ARTIFACT_SCHEMA_ID, type Artifact, type CellResult, type Host } from '../artifact/schema.ts';
 import { InputError } from '../../base/errors.ts';
+import { hasUnprintable, printable, quoted } from '../../base/printable.ts';
 import type { GitState } from '../host/git.ts';
-import { cellId } from '../rig/matrix.ts';
 import { RigFile, type MetricDef, type Rig } from '../rig/schema.ts';
 import { summarize } from '../stats/index.ts';
 import { TOOL_VERSION } from '../version.ts';
@@ -37,6 +37,28 @@ export const IMPORTED_CPU_METRICS = {
     clock: "hyperfine started the command -> it exited: system CPU time, hyperfine's mean over the command's runs (it keeps no per-run CPU times: one value per cell, imported)",
   },
 } as const satisfies Record<string, MetricDef>;
+
+/** A name or value in an imported cell's id: as is, or quoted (JSON) when it holds `,`, `=`, `"` or a control character. */
+function idPart(text: string): string {
+  return /[,="]/.test(text) || hasUnprintable(text) ? quoted(text) : text;
+}
+
+/**
+ * `command=sleep 0.1,t=0.1`: the id of an unmapped import's cell. Unlike a rig
+ * cell's id (matrix.ts cellId), a part holding `,` `=` or `"` is quoted, so two
+ * results get one id only when their commands and parameters are the same
+ * (`a,b=c` and `a` with b=c were both `command=a,b=c`), and no control
+ * character of a command reaches a terminal that prints the id.
+ */
+export function importedCellId(params: Record<string, string>): string {
+  return Object.entries(params)
+    .map(([key, value]) => `${idPart(key)}=${idPart(value)}`)
+    .join(',');
+}
+
+/** A time past this (about 32 years) is no measurement: in ns (a rig's unit) 1e308 seconds is Infinity, which summaries refuse. */
+const MAX_SECONDS = 1e9;
+const isSeconds = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_SECONDS;
 
 /** "a string", "an array", ...: the kind of a JSON value, for "expected X, found Y". */
 function kindOf(value: unknown): string {
@@ -69,12 +91,12 @@ export function parseHyperfineExport(data: unknown, file: string): HyperfineInpu
     if (!Array.isArray(times)) return fail(`${at}.times`, 'an array of numbers', times);
     if (times.length === 0) throw new InputError(`${file}: ${at}.times: expected at least one time, found an empty array`);
     times.forEach((t: unknown, k: number) => {
-      if (!(typeof t === 'number' && Number.isFinite(t) && t >= 0)) fail(`${at}.times[${k}]`, 'a finite number of seconds >= 0', t);
+      if (!isSeconds(t)) fail(`${at}.times[${k}]`, 'a number of seconds from 0 to 1e9', t);
     });
     const cpu = (key: 'user' | 'system'): number | null => {
       const value = result[key];
       if (value === undefined || value === null) return null;
-      return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fail(`${at}.${key}`, 'a number of seconds >= 0 or null', value);
+      return isSeconds(value) ? value : fail(`${at}.${key}`, 'a number of seconds from 0 to 1e9, or null', value);
     };
     const memory = result.memory_usage_byte;
     if (memory !== undefined && (!Array.isArray(memory) || memory.length !== times.length || memory.some((m) => !Number.isInteger(m) || m < 0))) {
@@ -90,10 +112,10 @@ export function parseHyperfineExport(data: unknown, file: string): HyperfineInpu
     const parameters = result.parameters ?? {};
     if (!isRecord(parameters)) return fail(`${at}.parameters`, 'an object of parameter names to values', parameters);
     for (const [name, value] of Object.entries(parameters)) {
-      if (typeof value !== 'string') fail(`${at}.parameters.${name}`, 'a string', value);
+      if (typeof value !== 'string') fail(`${at}.parameters.${printable(name)}`, 'a string', value);
       if (name === 'command') throw new InputError(`${file}: ${at}.parameters.command: a parameter named "command" would hide the command; rename it`);
     }
-    const id = cellId({ command: result.command, ...parameters });
+    const id = importedCellId({ command: result.command, ...(parameters as Record<string, string>) });
     const earlier = seen.get(id);
     if (earlier !== undefined) {
       throw new InputError(`${file}: ${at}: the same command and parameters as results[${earlier}] (${id}); rigor cells need distinct ones`);
@@ -206,7 +228,7 @@ export function artifactFromHyperfine(results: readonly HyperfineInput[], ctx: I
       const params = { command: result.command, ...result.parameters };
       const samples = result.times.map((seconds) => seconds * 1000);
       return {
-        id: cellId(params),
+        id: importedCellId(params),
         params,
         status: 'ok',
         concurrency: 1,

@@ -9,6 +9,7 @@ import { InputError } from '../../base/errors.ts';
 import { expandMatrix } from '../rig/matrix.ts';
 import type { MetricDef, Rig } from '../rig/schema.ts';
 import { cellParams } from '../rig/substitute.ts';
+import { quoted } from '../../base/printable.ts';
 import { shellQuote } from '../../base/shell-quote.ts';
 import type { HyperfineInput } from './hyperfine-format.ts';
 
@@ -112,7 +113,7 @@ export function mapOntoCells(results: readonly HyperfineInput[], cells: readonly
     return lines.join('\n');
   };
   return results.map((result, i) => {
-    const at = `${file}: results[${i}].command ${JSON.stringify(result.command)}`;
+    const at = `${file}: results[${i}].command ${quoted(result.command)}`;
     const matching = cells.filter((cell) => runs(cell, result.command));
     if (matching.length === 0) throw new InputError(`${at}: expected the command of a cell of ${rigPath}, found none that runs it; its cells run:\n${listed()}`);
     if (matching.length > 1) {

@@ -1,5 +1,6 @@
 /** Problems found in a rig file, each naming file, position, field, what was expected and what was found. */
 import { InputError } from '../../base/errors.ts';
+import { printable } from '../../base/printable.ts';
 
 export interface RigProblem {
   file: string;
@@ -12,10 +13,10 @@ export interface RigProblem {
   found: string;
 }
 
-/** `rigs/x.rig.yaml:12:5: sampling.iterations: expected an integer >= 1, found 0` */
+/** `rigs/x.rig.yaml:12:5: sampling.iterations: expected an integer >= 1, found 0`; a control character of the file as an escape. */
 export function formatProblem(p: RigProblem): string {
   const place = p.line === null ? p.file : p.column === null ? `${p.file}:${p.line}` : `${p.file}:${p.line}:${p.column}`;
-  return `${place}: ${p.field}: expected ${p.expected}, found ${p.found}`;
+  return printable(`${place}: ${p.field}: expected ${p.expected}, found ${p.found}`);
 }
 
 /** Every problem of one rig file at once, so a user fixes them in one pass. */

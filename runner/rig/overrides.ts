@@ -12,8 +12,9 @@
  * - `params.a.b=value` sets a param (new ones too); `key=value` for an existing param.
  * - `sampling.field=value` sets a sampling field, checked like the rig file.
  */
-import { parseDocument } from 'yaml';
+import { LineCounter } from 'yaml';
 import { InputError, describeFound } from '../../base/errors.ts';
+import { boundedData, parseBoundedDocument } from '../../base/yaml-bounded.ts';
 import { matrixAxes, type AxisValue } from './matrix.ts';
 import { Sampling, type Rig } from './schema.ts';
 import { choices } from './suggest.ts';
@@ -21,10 +22,14 @@ import { choices } from './suggest.ts';
 /** The value side: YAML, so "4" is a number and "[a, b]" a list; an empty value is "". */
 function parseValue(set: string, raw: string): unknown {
   if (raw.trim() === '') return '';
-  const doc = parseDocument(raw);
-  const error = doc.errors[0];
+  const lineCounter = new LineCounter();
+  const parsed = parseBoundedDocument(raw, lineCounter);
+  if (parsed.refusal) throw new InputError(`--set ${set}: expected ${parsed.refusal.expected}, found ${parsed.refusal.found}`);
+  const error = parsed.doc.errors[0];
   if (error) throw new InputError(`--set ${set}: the value is not valid YAML (${error.message.split('\n')[0]})`);
-  return doc.toJS();
+  const bounded = boundedData(parsed.doc, lineCounter);
+  if (bounded.refusal) throw new InputError(`--set ${set}: expected ${bounded.refusal.expected}, found ${bounded.refusal.found}`);
+  return bounded.data;
 }
 
 function isAxisValue(value: unknown): value is AxisValue {

@@ -128,10 +128,60 @@ function problem(rule: Rule | null, path: FieldPath, message: string): PolicyPro
   return { ruleId: rule?.id ?? null, path, line: null, column: null, message };
 }
 
+/**
+ * The CEL library parses and checks recursively: its depth limit covers
+ * brackets and calls but not `!`/`-` (10,000 of them overflowed the stack) nor a
+ * chain like `a && b && …` (parsed in a loop, checked recursively); a stack
+ * overflow can abort Node itself, so these are refused before they recurse.
+ */
+export const MAX_UNARY_OPERATORS = 100;
+/** Levels of the parsed expression; the library's own bracket limit is 250. */
+export const MAX_EXPRESSION_DEPTH = 250;
+
+/** `!` (not `!=`) and `-` outside string literals: the operators whose nesting the parser does not bound. */
+function unaryOperators(expression: string): number {
+  let count = 0;
+  for (let i = 0; i < expression.length; i++) {
+    const char = expression[i]!;
+    if (char === '"' || char === "'") {
+      // skip the literal; an escaped quote does not end it
+      for (i++; i < expression.length && expression[i] !== char; i++) if (expression[i] === '\\') i++;
+    } else if ((char === '!' && expression[i + 1] !== '=') || char === '-') count++;
+  }
+  return count;
+}
+
+/** The depth of a parsed expression, walked with a stack of its own. */
+function expressionDepth(ast: ASTNode): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[ast, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (Array.isArray(value)) {
+      for (const item of value) stack.push([item, depth]);
+    } else if (value !== null && typeof value === 'object' && 'op' in value) {
+      const node = value as ASTNode;
+      deepest = Math.max(deepest, depth + 1);
+      if (deepest > MAX_EXPRESSION_DEPTH) return deepest;
+      if (node.op !== 'value') stack.push([node.args, depth + 1]);
+    }
+  }
+  return deepest;
+}
+
 function compileOne(rule: Rule, index: number, problems: PolicyProblem[]): { compiled: CompiledRule; place: Placement } | null {
   const field = ['rules', index, 'when'];
   if (!decisions.includes(rule.decision)) {
     problems.push(problem(rule, ['rules', index, 'decision'], `expected one of ${decisions.join(', ')}, found ${JSON.stringify(rule.decision)}`));
+  }
+  if (typeof rule.when !== 'string') {
+    problems.push(problem(rule, field, `expected a CEL expression (a string), found ${typeof rule.when}`));
+    return null;
+  }
+  const unary = unaryOperators(rule.when);
+  if (unary > MAX_UNARY_OPERATORS) {
+    problems.push(problem(rule, field, `expected at most ${MAX_UNARY_OPERATORS} ! and - operators, found ${unary}`));
+    return null;
   }
   let parsed;
   try {
@@ -142,6 +192,11 @@ function compileOne(rule: Rule, index: number, problems: PolicyProblem[]): { com
       return null;
     }
     throw error;
+  }
+  const depth = expressionDepth(parsed.ast);
+  if (depth > MAX_EXPRESSION_DEPTH) {
+    problems.push(problem(rule, field, `expected an expression nested at most ${MAX_EXPRESSION_DEPTH} deep, found deeper (a chain of ${MAX_EXPRESSION_DEPTH}+ operators?)`));
+    return null;
   }
   const checked = parsed.check();
   if (!checked.valid) {

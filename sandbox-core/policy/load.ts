@@ -12,14 +12,24 @@
  *     decision: block
  * ```
  */
-import { readFileSync } from 'node:fs';
-import { isScalar, LineCounter, parseDocument } from 'yaml';
+import { isScalar, LineCounter } from 'yaml';
+import { readBounded, sizeText } from '../../base/bounded-read.ts';
 import { describeFound } from '../../base/errors.ts';
+import { boundedData, parseBoundedDocument, type YamlRefusal } from '../../base/yaml-bounded.ts';
 import { locate, type FieldPath, type RigText } from '../../base/positions.ts';
 import { compilePolicy } from './compile.ts';
 import { decisions, PolicyError, type Policy, type PolicyProblem, type Rule } from './rule.ts';
 
 const ruleKeys = ['id', 'when', 'decision'];
+
+/** A policy file's size limit, as a rig file's (runner/rig/load.ts): the yaml library takes seconds over a megabyte. */
+export const MAX_POLICY_BYTES = 256_000;
+
+function refusedFile(file: string, line: number | null, column: number | null, message: string): PolicyError {
+  return new PolicyError([{ ruleId: null, path: [], line: null, column: null, message, file, fileLine: line, fileColumn: column }]);
+}
+
+const refused = (file: string, refusal: YamlRefusal) => refusedFile(file, refusal.line, refusal.column, `expected ${refusal.expected}, found ${refusal.found}`);
 
 function shapeProblems(data: unknown): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
@@ -68,8 +78,12 @@ function placeInFile(problem: PolicyProblem, text: RigText, source: string, file
 
 /** Parse and check a policy; throws a PolicyError listing every problem with its place. */
 export function parsePolicy(source: string, file: string): Policy {
+  const bytes = Buffer.byteLength(source, 'utf8');
+  if (bytes > MAX_POLICY_BYTES) throw refusedFile(file, null, null, `expected a policy of at most ${sizeText(MAX_POLICY_BYTES)}, found ${sizeText(bytes)} (${bytes} bytes)`);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(source, { lineCounter, prettyErrors: true });
+  const parsed = parseBoundedDocument(source, lineCounter);
+  if (parsed.refusal) throw refused(file, parsed.refusal);
+  const { doc } = parsed;
   const text: RigText = { doc, lineCounter };
   if (doc.errors.length > 0) {
     throw new PolicyError(
@@ -85,7 +99,9 @@ export function parsePolicy(source: string, file: string): Policy {
       })),
     );
   }
-  const data: unknown = doc.toJS();
+  const bounded = boundedData(doc, lineCounter);
+  if (bounded.refusal) throw refused(file, bounded.refusal);
+  const data = bounded.data;
   const shape = shapeProblems(data);
   if (shape.length > 0) throw new PolicyError(shape.map((p) => placeInFile(p, text, source, file)));
   const policy = data as Policy;
@@ -100,5 +116,7 @@ export function parsePolicy(source: string, file: string): Policy {
 }
 
 export function loadPolicy(path: string): Policy {
-  return parsePolicy(readFileSync(path, 'utf8'), path);
+  const read = readBounded(path, MAX_POLICY_BYTES, 'policy file');
+  if (!read.ok) throw refusedFile(path, null, null, `expected ${read.expected}, found ${read.found}`);
+  return parsePolicy(read.bytes.toString('utf8'), path);
 }

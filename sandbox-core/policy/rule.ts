@@ -1,6 +1,7 @@
 /** A policy rule as written, and the error a bad one raises. */
 import { InputError } from '../../base/errors.ts';
 import { formatField, type FieldPath } from '../../base/positions.ts';
+import { printable } from '../../base/printable.ts';
 
 export const decisions = ['allow', 'block', 'log'] as const;
 /** `log` lets the event through and marks it for the audit trail. */
@@ -38,7 +39,7 @@ export function formatProblem(p: PolicyProblem): string {
   const file = p.file ? `${p.file}:${p.fileLine ?? '?'}:${p.fileColumn ?? '?'}: ` : '';
   const rule = p.ruleId === null ? '' : `rule "${p.ruleId}" `;
   const place = p.column === null ? '' : p.line !== null && p.line > 1 ? `line ${p.line}, column ${p.column}: ` : `column ${p.column}: `;
-  return `${file}${rule}${formatField(p.path)}: ${place}${p.message}`;
+  return printable(`${file}${rule}${formatField(p.path)}: ${place}${p.message}`);
 }
 
 /** Every problem of a rule set at once; the set it came with was not applied. */

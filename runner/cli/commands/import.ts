@@ -3,10 +3,13 @@
  * artifact, marked as imported; with --rig, mapped onto that rig's cells.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { MAX_ARTIFACT_READ_BYTES } from '../../artifact/size.ts';
 import { assertWritableDestination, writeArtifact } from '../../artifact/write.ts';
+import { readBounded } from '../../../base/bounded-read.ts';
 import { InputError } from '../../../base/errors.ts';
+import { printable, quoted } from '../../../base/printable.ts';
 import { artifactFromHyperfine, DEFAULT_IMPORT_RIG, parseHyperfineExport, type ImportTarget } from '../../export/from-hyperfine.ts';
 import type { HyperfineInput } from '../../export/hyperfine-format.ts';
 import { commandCells, mapOntoCells, wallMetric } from '../../export/onto-rig.ts';
@@ -60,12 +63,9 @@ export const importCommand: RigorCommand = {
     if (args.rig === undefined && sets.length > 0) throw new InputError('--set: narrows the cells of --rig, found no --rig');
     const name = String(args.name ?? DEFAULT_IMPORT_RIG);
     if (!Name.safeParse(name).success) throw new InputError(`--name: expected a lower-case name of letters, digits, - and _, found ${JSON.stringify(name)}`);
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(file);
-    } catch (error) {
-      throw new InputError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    }
+    const read = readBounded(file, MAX_ARTIFACT_READ_BYTES, 'hyperfine export');
+    if (!read.ok) throw new InputError(`${file}: cannot read: expected ${read.expected}, found ${read.found}`);
+    const bytes = read.bytes;
     let data: unknown;
     try {
       data = JSON.parse(bytes.toString('utf8'));
@@ -98,10 +98,10 @@ export const importCommand: RigorCommand = {
     const lines = [`imported ${results.length} result${results.length === 1 ? '' : 's'} from ${file}${target ? ` onto ${target.path}` : ''}`];
     artifact.cells.forEach((cell, i) => {
       const result = target ? target.mapped[i]!.result : results[i]!;
-      const where = target ? `${cell.id} <- ${JSON.stringify(result.command)}` : cell.id;
+      const where = target ? `${printable(cell.id)} <- ${quoted(result.command)}` : cell.id;
       lines.push(`  ${where}: ${result.times.length} runs; user ${ms(result.user)}, system ${ms(result.system)} (hyperfine's means)`);
     });
-    if (onto?.without.length) lines.push(`  no result for: ${onto.without.join('; ')}`);
+    if (onto?.without.length) lines.push(`  no result for: ${onto.without.map(printable).join('; ')}`);
     lines.push(`artifact: ${relative(process.cwd(), path)}`);
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;

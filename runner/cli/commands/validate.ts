@@ -11,6 +11,7 @@ import { recomputeProblems } from '../../artifact/validate.ts';
 import { readFleetRecord } from '../../fleet/record-file.ts';
 import { FLEET_RECORD_SCHEMA_ID } from '../../fleet/record.ts';
 import { InputError } from '../../../base/errors.ts';
+import { printableLines } from '../../../base/printable.ts';
 import { loadRig } from '../../rig/load.ts';
 import { isBatchedWorkload, workloadChecks } from '../../workloads/index.ts';
 import type { RigorCommand } from '../command.ts';
@@ -47,7 +48,8 @@ function validateFile(path: string): { ok: true; summary: string } | { ok: false
     }
     return { ok: false, error: `${path}: expected a rig file (.rig.yaml) or an artifact (.json), found neither ending` };
   } catch (error) {
-    if (error instanceof InputError) return { ok: false, error: error.message };
+    // a control character of the file reaches the terminal as an escape
+    if (error instanceof InputError) return { ok: false, error: printableLines(error.message) };
     throw error;
   }
 }

@@ -117,6 +117,6 @@ describe('a hostile results tree', () => {
     expect(linked.stderr).toBe(`rigor: results/startup/${BAD[2]}: not valid JSON at byte 0 of ${SECRET.length} (unexpected byte 0x54)\n`);
     const fifo = cli(['validate', 'results/startup/x.json']);
     expect(fifo.code).toBe(1);
-    expect(fifo.stdout).toBe('INVALID  results/startup/x.json: a FIFO, not an artifact file; not read\n');
+    expect(fifo.stdout).toBe('INVALID  results/startup/x.json: cannot read artifact: expected an artifact (a regular file), found a FIFO\n');
   });
 });

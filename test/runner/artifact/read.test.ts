@@ -68,9 +68,9 @@ describe('readArtifact', () => {
   it('refuses a FIFO without waiting for a writer, and a directory, naming what it is', () => {
     const fifo = join(dir, 'x.json');
     execFileSync('mkfifo', [fifo]);
-    expect(messageOf(() => readArtifact(fifo))).toBe(`${fifo}: a FIFO, not an artifact file; not read`);
+    expect(messageOf(() => readArtifact(fifo))).toBe(`${fifo}: cannot read artifact: expected an artifact (a regular file), found a FIFO`);
     mkdirSync(join(dir, 'y.json'));
-    expect(messageOf(() => readArtifact(join(dir, 'y.json')))).toBe(`${join(dir, 'y.json')}: a directory, not an artifact file; not read`);
+    expect(messageOf(() => readArtifact(join(dir, 'y.json')))).toBe(`${join(dir, 'y.json')}: cannot read artifact: expected an artifact (a regular file), found a directory`);
   });
 
   it('with noFollow refuses a link, and follows one otherwise (a file the user named)', () => {

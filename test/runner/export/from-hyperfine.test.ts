@@ -10,6 +10,18 @@ const RESULT = { command: 'true', mean: 0.001, stddev: 0.0001, median: 0.001, us
 
 const parse = (data: unknown) => parseHyperfineExport(data, 'bench.json');
 
+const TEMPLATE = buildArtifact({ cells: [] });
+const CTX: ImportContext = {
+  file: 'bench.json',
+  sha256: 'a'.repeat(64),
+  rig: 'imported-hyperfine',
+  measuredAt: '2025-05-01T10:00:00.000Z',
+  runId: 'run-1',
+  commandLine: ['rigor', 'import', 'hyperfine', 'bench.json'],
+  host: TEMPLATE.host,
+  git: TEMPLATE.git,
+};
+
 describe('parseHyperfineExport', () => {
   it('reads the fields the import uses', () => {
     expect(parse({ results: [RESULT] })).toEqual([
@@ -23,17 +35,36 @@ describe('parseHyperfineExport', () => {
     [{ results: [] }, 'bench.json: results: expected at least one result, found an empty array'],
     [{ results: [{ ...RESULT, command: 3 }] }, 'bench.json: results[0].command: expected a non-empty string, found the number 3'],
     [{ results: [{ ...RESULT, times: 'fast' }] }, 'bench.json: results[0].times: expected an array of numbers, found a string'],
-    [{ results: [RESULT, { ...RESULT, command: 'b', times: [0.1, '0.2'] }] }, 'bench.json: results[1].times[1]: expected a finite number of seconds >= 0, found a string'],
-    [{ results: [{ ...RESULT, times: [-1] }] }, 'bench.json: results[0].times[0]: expected a finite number of seconds >= 0, found the number -1'],
-    [{ results: [{ ...RESULT, user: 'lots' }] }, 'bench.json: results[0].user: expected a number of seconds >= 0 or null, found a string'],
+    [{ results: [RESULT, { ...RESULT, command: 'b', times: [0.1, '0.2'] }] }, 'bench.json: results[1].times[1]: expected a number of seconds from 0 to 1e9, found a string'],
+    [{ results: [{ ...RESULT, times: [-1] }] }, 'bench.json: results[0].times[0]: expected a number of seconds from 0 to 1e9, found the number -1'],
+    [{ results: [{ ...RESULT, user: 'lots' }] }, 'bench.json: results[0].user: expected a number of seconds from 0 to 1e9, or null, found a string'],
     [{ results: [{ ...RESULT, exit_codes: [0, 1.5, 0] }] }, 'bench.json: results[0].exit_codes: expected an array of integers (or null for a run killed by a signal), found the number 1.5'],
     [{ results: [{ ...RESULT, exit_codes: [0] }] }, 'bench.json: results[0].exit_codes: expected one per time (3), found 1'],
     [{ results: [{ ...RESULT, parameters: { n: 1 } }] }, 'bench.json: results[0].parameters.n: expected a string, found the number 1'],
     [{ results: [RESULT, RESULT] }, 'bench.json: results[1]: the same command and parameters as results[0] (command=true); rigor cells need distinct ones'],
+    // found by fuzzing (seed 16021): 1e308 s became Infinity ms and summarize threw a RangeError
+    [{ results: [{ ...RESULT, user: 1e308 }] }, 'bench.json: results[0].user: expected a number of seconds from 0 to 1e9, or null, found the number 1e+308'],
+    [{ results: [{ ...RESULT, times: [1e300] }] }, 'bench.json: results[0].times[0]: expected a number of seconds from 0 to 1e9, found the number 1e+300'],
     [{ results: [{ ...RESULT, memory_usage_byte: [1, 2] }] }, 'bench.json: results[0].memory_usage_byte: expected an array of 3 byte counts (one per time), found an array'],
   ])('names file, path, expected and found: %j', (data, message) => {
     expect(() => parse(data)).toThrow(InputError);
     expect(() => parse(data)).toThrow(message);
+  });
+
+  it('tells apart two results whose commands and parameters differ but read alike once joined (a regression: both were command=a,b=c)', () => {
+    const results = parse({ results: [{ ...RESULT, command: 'a,b=c' }, { ...RESULT, command: 'a', parameters: { b: 'c' } }] });
+    const artifact = artifactFromHyperfine(results, { ...CTX });
+    expect(artifact.cells.map((cell) => cell.id)).toEqual(['command="a,b=c"', 'command=a,b=c']);
+    assertValidArtifact(artifact, 'imported');
+  });
+
+  it('writes control characters of a command or parameter as escapes in the cell id and in refusals (a regression: they reached the terminal)', () => {
+    const results = parse({ results: [{ ...RESULT, command: 'echo \u001b]0;owned\u0007\u009b2J' }] });
+    const [cell] = artifactFromHyperfine(results, { ...CTX }).cells;
+    expect(cell!.id).toBe('command="echo \\u001b]0;owned\\u0007\\u009b2J"');
+    expect(cell!.params.command).toBe(results[0]!.command); // the data keeps the command as hyperfine ran it
+    expect(() => parse({ results: [{ ...RESULT, parameters: { 'n\u001b[2J': 1 } }] })).toThrow('results[0].parameters.n\\u001b[2J: expected a string');
+    expect(() => parse({ results: [{ ...RESULT, command: 'x\u001b' }, { ...RESULT, command: 'x\u001b' }] })).toThrow('(command="x\\u001b")');
   });
 
   it("keeps newer hyperfines' per-run peak memory", () => {

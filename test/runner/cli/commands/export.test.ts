@@ -74,7 +74,7 @@ describe('rigor import', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rigor-import-'));
   it('refuses a name that cannot be a file name, and an unreadable file', async () => {
     await expect(callCommand(importCommand, { format: 'hyperfine', file: 'x.json', name: 'Bad Name' })).rejects.toThrow('--name: expected a lower-case name of letters, digits, - and _, found "Bad Name"');
-    await expect(callCommand(importCommand, { format: 'hyperfine', file: join(tmpdir(), 'no-such-hyperfine.json'), name: 'x' })).rejects.toThrow(/no-such-hyperfine\.json: cannot read: ENOENT/);
+    await expect(callCommand(importCommand, { format: 'hyperfine', file: join(tmpdir(), 'no-such-hyperfine.json'), name: 'x' })).rejects.toThrow(/no-such-hyperfine\.json: cannot read: expected a readable hyperfine export, found ENOENT/);
   });
 
   it('refuses --rig with --name, --set without --rig, and a rig that does not exist', async () => {
