@@ -26,6 +26,7 @@ export const MessageType = {
   OK: 0x09,
   STATS: 0x0a,
   STATS_RESULT: 0x0b,
+  RESEED: 0x0c,
   ERROR: 0x0f,
 } as const;
 
@@ -53,6 +54,8 @@ export const Tag = {
   MODE: 0x52,
   LINE: 0x60,
   MESSAGE: 0x70,
+  ENTROPY: 0x80,
+  EPOCH_US: 0x81,
 } as const;
 
 export interface Field {
