@@ -19,6 +19,7 @@ import {
   FrameError,
   MAX_FILE_BYTES,
   MAX_OUTPUT_BYTES,
+  MAX_RESEED_BYTES,
   MessageType,
   PROTOCOL_VERSION,
   Tag,
@@ -222,12 +223,13 @@ class NodeAgent {
   }
 
   /**
-   * RESEED: Node has no ioctl, so the bytes are written to /dev/urandom (mixed in, not credited: the
+   * RESEED (at most MAX_RESEED_BYTES of entropy, as the native agent): Node has no ioctl, so the bytes are written to /dev/urandom (mixed in, not credited: the
    * CRNG takes them at its next reseed, not at once as the native agent's RNDRESEEDCRNG) and the clock is set by `date`.
    */
   async reseed(id: number, fields: Fields): Promise<void> {
     const entropy = fields.bytes(Tag.ENTROPY);
     const epochUs = fields.int(Tag.EPOCH_US);
+    if (entropy && entropy.length > MAX_RESEED_BYTES) return this.error(id, `reseed: ${entropy.length} bytes of entropy, at most ${MAX_RESEED_BYTES}`);
     try {
       if (entropy && entropy.length > 0) await writeFile('/dev/urandom', entropy);
     } catch (error) {

@@ -11,6 +11,8 @@ export const MAX_FRAME_LENGTH = 64 * 1024 * 1024 + 64 * 1024;
 export const MAX_FILE_BYTES = 64 * 1024 * 1024;
 /** Largest stdout or stderr an EXEC_RESULT carries; the rest is cut and `truncated` set. */
 export const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+/** Most bytes of entropy a RESEED carries. */
+export const MAX_RESEED_BYTES = 512;
 /** Smallest `length`: version, type and id with an empty body. */
 const HEADER_LENGTH = 6;
 
