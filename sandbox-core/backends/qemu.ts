@@ -29,7 +29,8 @@
  * - the workspace is a tmpfs inside the guest: an ext4 image on a second
  *   virtio disk costs an mkfs per sandbox on the host (3 ms) and an ext4
  *   mount in the guest (22-34 ms, against 6-9 ms for the tmpfs);
- * - guest RAM from a memfd (4 KiB pages): qemu's default anonymous RAM is
+ * - guest RAM in shmem (4 KiB pages: a memfd, now a file on /dev/shm so a
+ *   snapshot can copy it; sandbox-core/README.md): qemu's default anonymous RAM is
  *   marked for transparent huge pages, where a page the guest touches can
  *   cost 2 MiB of host memory (3 MiB more PSS at idle here, more as it runs).
  * Memory with Debian's kernel: about 225 MiB PSS per idle 256 MiB guest, of
