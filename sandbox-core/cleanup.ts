@@ -78,6 +78,7 @@ export function trackSandbox(sandbox: TrackedSandbox): void {
     swept = true;
     sweepStaleTempDirs();
     sweepStaleTempDirs(SANDBOX_RUN_ROOT);
+    sweepStaleTempDirs(SANDBOX_SHM_ROOT);
     // free for the taking already; gone, they no longer read as a run that did not clean up (rigor doctor)
     sweepStaleHostIdLocks();
   }
@@ -190,6 +191,17 @@ export function makeSandboxRunDir(resources: SandboxResources, backend: string, 
     chmodSync(level, level === SANDBOX_RUN_ROOT ? 0o711 : 0o755);
   }
   const dir = mkdtempSync(join(SANDBOX_RUN_ROOT, `rigor-${backend}-${process.pid}-`));
+  resources.tempDirs.add(dir);
+  chownSync(dir, uid, uid);
+  return dir;
+}
+
+/** Where a sandbox's memory files go (qemu's guest RAM): a tmpfs, so they are shmem pages, as a memfd's. */
+export const SANDBOX_SHM_ROOT = '/dev/shm';
+
+/** A temp dir (as makeSandboxRunDir) under SANDBOX_SHM_ROOT, owned by `uid`. */
+export function makeSandboxShmDir(resources: SandboxResources, backend: string, uid: number): string {
+  const dir = mkdtempSync(join(SANDBOX_SHM_ROOT, `rigor-${backend}-${process.pid}-`));
   resources.tempDirs.add(dir);
   chownSync(dir, uid, uid);
   return dir;

@@ -26,7 +26,7 @@ import { deadDockerdSlots, reclaimDockerdSlot, remappedSlotDirs, type DockerdSlo
 import { forgottenRuncState, staleContainers, sweepStaleContainers } from './backends/engines/stale.ts';
 import { OWNER_LABEL } from './backends/engines/run-args.ts';
 import { connectPodman } from './backends/podman.ts';
-import { SANDBOX_RUN_ROOT } from './cleanup.ts';
+import { SANDBOX_RUN_ROOT, SANDBOX_SHM_ROOT } from './cleanup.ts';
 import { tryTake } from './isolation/host-ids.ts';
 import { which } from '../base/which.ts';
 
@@ -57,7 +57,7 @@ export interface FoundLeftover extends Leftover {
 }
 
 export interface LeftoverOptions {
-  /** Where temp dirs are made (default os.tmpdir() and SANDBOX_RUN_ROOT). */
+  /** Where temp dirs are made (default os.tmpdir(), SANDBOX_RUN_ROOT and SANDBOX_SHM_ROOT, qemu's guest RAM). */
   tempRoots?: string[];
   /** Only leftovers of these owner pids (the kill battery's killed runs); default every dead owner. */
   owners?: ReadonlySet<number>;
@@ -85,7 +85,7 @@ export async function findLeftovers(options: LeftoverOptions = {}): Promise<Foun
   const found: FoundLeftover[] = [];
   const slots = deadDockerdSlots().filter((paths) => wanted(lockOwner(paths.lock)));
   if (options.engines !== false) found.push(...(await containerLeftovers(wanted)));
-  const tempDirs = staleTempDirs(options.tempRoots ?? [tmpdir(), SANDBOX_RUN_ROOT], wanted);
+  const tempDirs = staleTempDirs(options.tempRoots ?? [tmpdir(), SANDBOX_RUN_ROOT, SANDBOX_SHM_ROOT], wanted);
   found.push(...runtimeStates(tempDirs));
   found.push(...processLeftovers(wanted, slots));
   found.push(...mountLeftovers(tempDirs, slots, wanted));

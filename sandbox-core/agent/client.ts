@@ -161,6 +161,33 @@ export class AgentClient {
     });
   }
 
+  /**
+   * A client for an agent that said HELLO before its guest was saved and restored (a snapshot): no HELLO
+   * comes again, so `hello` is the one the snapshot kept, and ids start at `firstId` (the saved client's
+   * next id), so a reply the restored agent still owed the saved client matches no request of this one.
+   */
+  static adopt(readable: NodeJS.ReadableStream, writable: NodeJS.WritableStream, hello: AgentHello, firstId: number, opts: ConnectOptions = {}): AgentClient {
+    if (!(Number.isInteger(firstId) && firstId >= 1 && firstId <= 0xffffffff)) throw new Error(`agent client: first request id must be 1..${0xffffffff}, found ${firstId}`);
+    const client = new AgentClient(readable, writable, opts);
+    client.#hello = hello;
+    client.#nextId = firstId;
+    client.#listen();
+    return client;
+  }
+
+  /** The id the next request will carry (a snapshot keeps it: see adopt()). */
+  get nextId(): number {
+    return this.#nextId;
+  }
+
+  /**
+   * RESEED: mixes `entropy` (at most 512 bytes) into the guest kernel's pool and reseeds its CRNG, and
+   * sets its wall clock to `epochUs` (µs since the Unix epoch); what a restored snapshot needs to be fresh.
+   */
+  async reseed(entropy: Uint8Array, epochUs: number): Promise<void> {
+    await this.#request(MessageType.RESEED, MessageType.OK, [field.bytes(Tag.ENTROPY, entropy), field.int(Tag.EPOCH_US, epochUs)], this.#requestDeadlineMs);
+  }
+
   /** Round trip of a PING in ms (host clock). */
   async ping(): Promise<number> {
     const start = performance.now();

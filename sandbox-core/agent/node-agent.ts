@@ -3,9 +3,9 @@
  * speaks it (HELLO kind "node"), so the exec rig can measure what running the
  * agent on Node costs. Started by node-agent-main.ts.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, createWriteStream, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { chmod, open, readFile, stat } from 'node:fs/promises';
+import { chmod, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +19,7 @@ import {
   FrameError,
   MAX_FILE_BYTES,
   MAX_OUTPUT_BYTES,
+  MAX_RESEED_BYTES,
   MessageType,
   PROTOCOL_VERSION,
   Tag,
@@ -164,6 +165,8 @@ class NodeAgent {
         return this.readFile(frame.id, fields);
       case MessageType.STATS:
         return this.send(MessageType.STATS_RESULT, frame.id, statsLines().map((line) => field.string(Tag.LINE, line)));
+      case MessageType.RESEED:
+        return this.reseed(frame.id, fields);
       default:
         return this.error(frame.id, `unknown message type 0x${frame.type.toString(16).padStart(2, '0')}`);
     }
@@ -217,6 +220,27 @@ class NodeAgent {
     ];
     if (stdout.truncated || stderr.truncated) reply.push(field.int(Tag.TRUNCATED, 1));
     this.send(MessageType.EXEC_RESULT, id, reply);
+  }
+
+  /**
+   * RESEED (at most MAX_RESEED_BYTES of entropy, as the native agent): Node has no ioctl, so the bytes are written to /dev/urandom (mixed in, not credited: the
+   * CRNG takes them at its next reseed, not at once as the native agent's RNDRESEEDCRNG) and the clock is set by `date`.
+   */
+  async reseed(id: number, fields: Fields): Promise<void> {
+    const entropy = fields.bytes(Tag.ENTROPY);
+    const epochUs = fields.int(Tag.EPOCH_US);
+    if (entropy && entropy.length > MAX_RESEED_BYTES) return this.error(id, `reseed: ${entropy.length} bytes of entropy, at most ${MAX_RESEED_BYTES}`);
+    try {
+      if (entropy && entropy.length > 0) await writeFile('/dev/urandom', entropy);
+    } catch (error) {
+      return this.error(id, `reseed /dev/urandom: ${describe(error)}`);
+    }
+    if (epochUs !== undefined) {
+      const seconds = `@${Math.floor(epochUs / 1e6)}.${String(epochUs % 1e6).padStart(6, '0')}`;
+      const date = spawnSync('date', ['-u', '-s', seconds], { encoding: 'utf8' });
+      if (date.status !== 0) return this.error(id, `reseed clock: date -s ${seconds}: ${(date.stderr || date.error?.message || `exit ${date.status}`).trim()}`);
+    }
+    this.send(MessageType.OK, id);
   }
 
   async writeFile(id: number, fields: Fields): Promise<void> {

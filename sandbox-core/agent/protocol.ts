@@ -11,6 +11,8 @@ export const MAX_FRAME_LENGTH = 64 * 1024 * 1024 + 64 * 1024;
 export const MAX_FILE_BYTES = 64 * 1024 * 1024;
 /** Largest stdout or stderr an EXEC_RESULT carries; the rest is cut and `truncated` set. */
 export const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+/** Most bytes of entropy a RESEED carries. */
+export const MAX_RESEED_BYTES = 512;
 /** Smallest `length`: version, type and id with an empty body. */
 const HEADER_LENGTH = 6;
 
@@ -26,6 +28,7 @@ export const MessageType = {
   OK: 0x09,
   STATS: 0x0a,
   STATS_RESULT: 0x0b,
+  RESEED: 0x0c,
   ERROR: 0x0f,
 } as const;
 
@@ -53,6 +56,8 @@ export const Tag = {
   MODE: 0x52,
   LINE: 0x60,
   MESSAGE: 0x70,
+  ENTROPY: 0x80,
+  EPOCH_US: 0x81,
 } as const;
 
 export interface Field {

@@ -29,7 +29,8 @@
  * - the workspace is a tmpfs inside the guest: an ext4 image on a second
  *   virtio disk costs an mkfs per sandbox on the host (3 ms) and an ext4
  *   mount in the guest (22-34 ms, against 6-9 ms for the tmpfs);
- * - guest RAM from a memfd (4 KiB pages): qemu's default anonymous RAM is
+ * - guest RAM in shmem (4 KiB pages: a memfd, now a file on /dev/shm so a
+ *   snapshot can copy it; sandbox-core/README.md): qemu's default anonymous RAM is
  *   marked for transparent huge pages, where a page the guest touches can
  *   cost 2 MiB of host memory (3 MiB more PSS at idle here, more as it runs).
  * Memory with Debian's kernel: about 225 MiB PSS per idle 256 MiB guest, of
@@ -37,7 +38,10 @@
  * kernel, 43 MiB TCG's translated code (the project's kernel: 106 MiB, the
  * kernel-size rig).
  */
-import { access, constants } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { access, constants, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { probeKvm } from '../kvm/probe.ts';
 import { which } from '../../base/which.ts';
 import { buildKernel, kernelBuildBlocker } from '../../kernel/build.ts';
@@ -49,10 +53,12 @@ import { GUEST_WORKSPACE } from '../images/guest/init-script.ts';
 import { cacheUntilFailure } from './cache-until-failure.ts';
 import { capabilityNumbers } from '../isolation/capabilities.ts';
 import { MACHINES, MAX_RELAY_CAP, type Accel, type Machine } from './qemu/qemu-args.ts';
-import { MIN_MEMORY_MIB, QemuSandbox, type QemuLaunch } from './qemu/sandbox.ts';
+import { MIN_MEMORY_MIB, QemuSandbox, type QemuLaunch, type RestoreFrom } from './qemu/sandbox.ts';
+import { MANIFEST_FILE, parseManifest, RAM_FILE, restoreMismatch, STATE_FILE, type SnapshotManifest } from './qemu/snapshot-manifest.ts';
+import { createHash } from 'node:crypto';
 import { readHostTscKhz } from './qemu/tsc.ts';
 import { limitsOf } from '../isolation/limits.ts';
-import type { Backend, Sandbox, SandboxSpec } from './types.ts';
+import type { Backend, RestoreOptions, Sandbox, SandboxSpec } from './types.ts';
 
 const QEMU_BINARY = 'qemu-system-x86_64';
 const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
@@ -76,6 +82,35 @@ export interface QemuBackendOptions {
 }
 
 type Availability = { ok: true } | { ok: false; reason: string };
+
+/** `qemu-system-x86_64 --version`'s first line ("QEMU emulator version 7.2.22 (Debian ...)"), once per process. */
+const qemuVersion = cacheUntilFailure(async () => {
+  const { stdout } = await promisify(execFile)(QEMU_BINARY, ['--version']);
+  return stdout.split('\n')[0]!.trim();
+});
+
+/** The snapshot in `dir`: its manifest, read and checked, and its device state, checked against it; errors name the file. */
+async function readSnapshot(dir: string): Promise<{ manifest: SnapshotManifest; state: Buffer }> {
+  const manifestFile = join(dir, MANIFEST_FILE);
+  const text = await readFile(manifestFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new Error(error.code === 'ENOENT' ? `snapshot ${dir}: no ${MANIFEST_FILE} (not a snapshot directory, or one whose save did not finish)` : `${manifestFile}: ${error.message}`);
+  });
+  const manifest = parseManifest(text, manifestFile);
+  const stateFile = join(dir, STATE_FILE);
+  const state = await readFile(stateFile).catch((error: Error) => {
+    throw new Error(`snapshot ${dir}: ${STATE_FILE}: ${error.message}`);
+  });
+  const sha256 = createHash('sha256').update(state).digest('hex');
+  if (state.length !== manifest.files.state.bytes || sha256 !== manifest.files.state.sha256) {
+    throw new Error(`${stateFile}: ${state.length} bytes with sha256 ${sha256.slice(0, 12)}…, ${MANIFEST_FILE} says ${manifest.files.state.bytes} bytes with ${manifest.files.state.sha256.slice(0, 12)}…: the file is damaged`);
+  }
+  const ramFile = join(dir, RAM_FILE);
+  const ram = await stat(ramFile).catch((error: Error) => {
+    throw new Error(`snapshot ${dir}: ${RAM_FILE}: ${error.message}`);
+  });
+  if (ram.size !== manifest.files.ram.bytes) throw new Error(`${ramFile}: ${ram.size} bytes, ${MANIFEST_FILE} says ${manifest.files.ram.bytes}: the file is damaged or cut short`);
+  return { manifest, state };
+}
 
 /** What the spec asks that a guest cannot give; throws naming the field. */
 function checkSpec(spec: SandboxSpec): void {
@@ -192,12 +227,13 @@ export class QemuBackend implements Backend {
     const sandbox = new QemuSandbox(spec);
     const t0 = performance.now();
     await sandbox.start(async () => {
-      const [image, accel, setpriv, relay, preset] = await Promise.all([
+      const [image, accel, setpriv, relay, preset, version] = await Promise.all([
         this.#cachedImage(options.signal),
         this.#cachedAccel(),
         firstExecutable(SETPRIV_PATHS),
         nativeAgentPath(),
         this.#cachedPreset(),
+        qemuVersion(),
       ]);
       if (!setpriv) throw new Error('setpriv not found (util-linux): qemu must run under --pdeathsig KILL');
       const tscKhz = accel.accel === 'tcg' ? readHostTscKhz() : null;
@@ -214,9 +250,55 @@ export class QemuBackend implements Backend {
         preparedMs: performance.now() - t0,
         relay,
         cmdline: { preset: preset.name, words: presetWords(preset) },
+        qemuVersion: version,
       };
       return launch;
     }, options.signal);
+    return sandbox;
+  }
+
+  /** Snapshots need qemu to answer --version (recorded in each, checked at restore); egress guests are not saved. */
+  async snapshotSupport(): Promise<Availability> {
+    const available = await this.available();
+    if (!available.ok) return available;
+    return qemuVersion().then(
+      () => ({ ok: true }) as const,
+      (error: Error) => ({ ok: false, reason: `${QEMU_BINARY} --version failed: ${error.message}` }),
+    );
+  }
+
+  /**
+   * A guest restored from a snapshot dir (QemuSandbox.snapshot): the same qemu, kernel, image and
+   * accelerator or a clear refusal before anything starts; its RAM a copy of the snapshot's, its device
+   * state loaded through qemu's migration stream, then RESEED (fresh entropy, the host's time) and a PING.
+   */
+  async restore(dir: string, options: RestoreOptions = {}): Promise<Sandbox> {
+    const { manifest, state } = await readSnapshot(dir);
+    const [image, accel, version] = await Promise.all([this.#cachedImage(options.signal), this.#cachedAccel(), qemuVersion()]);
+    const mismatch = restoreMismatch(manifest, { qemu: version, kernel: image.manifest.kernel, image: image.manifest.key, accel: accel.accel }, dir);
+    if (mismatch) throw new Error(mismatch);
+    const spec: SandboxSpec = { ...manifest.spec, ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}) };
+    const sandbox = new QemuSandbox(spec);
+    const from: RestoreFrom = { dir, manifest, state };
+    const t0 = performance.now();
+    await sandbox.start(async () => {
+      const [setpriv, relay, preset] = await Promise.all([firstExecutable(SETPRIV_PATHS), nativeAgentPath(), this.#cachedPreset()]);
+      if (!setpriv) throw new Error('setpriv not found (util-linux): qemu must run under --pdeathsig KILL');
+      return {
+        qemu: QEMU_BINARY,
+        setpriv,
+        image,
+        machine: manifest.machine,
+        accel: accel.accel,
+        accelReason: accel.reason,
+        execCaps: capabilityNumbers(spec.capabilities ?? []),
+        tscKhz: null,
+        preparedMs: performance.now() - t0,
+        relay,
+        cmdline: { preset: preset.name, words: presetWords(preset) },
+        qemuVersion: version,
+      };
+    }, options.signal, from);
     return sandbox;
   }
 

@@ -137,8 +137,30 @@ export interface Sandbox {
   pause(): Promise<void>;
   resume(): Promise<void>;
   stats(): Promise<SandboxStats>;
+  /**
+   * Saves the sandbox's whole state (memory, devices, its workspace) into `dir`, a new directory (written
+   * beside it under another name and renamed when complete); the sandbox runs on afterwards (or stays
+   * paused if it was). Only where the backend can (Backend.restore); see sandbox-core/README.md, Snapshots.
+   */
+  snapshot?(dir: string): Promise<SnapshotInfo>;
   /** Reaps every process and removes every mount, namespace and temp dir it made. Idempotent. */
   destroy(): Promise<void>;
+}
+
+/** What snapshot() wrote. */
+export interface SnapshotInfo {
+  dir: string;
+  /** Host clock from the call to the renamed directory, the sandbox paused throughout. */
+  saveMs: number;
+  /** Sizes of the files together: logical (sparse files count their holes) and the blocks allocated on disk. */
+  bytes: number;
+  allocatedBytes: number;
+}
+
+export interface RestoreOptions {
+  signal?: AbortSignal;
+  /** As SandboxSpec.readyTimeoutMs; the rest of the spec is the saved sandbox's. */
+  readyTimeoutMs?: number;
 }
 
 export interface Backend {
@@ -148,6 +170,14 @@ export interface Backend {
   create(spec?: SandboxSpec, options?: { signal?: AbortSignal }): Promise<Sandbox>;
   /** It starts guests under KVM where KVM is usable (qemu, else TCG; firecracker, else nothing): the host's KVM status bears on its numbers. */
   readonly usesKvm?: boolean;
+  /**
+   * A new sandbox from a directory its snapshot() wrote, as fresh as a new one: nothing it does reaches
+   * the snapshot or another restore of it. Refuses (naming the file and field) a damaged or missing
+   * snapshot, one from another version of the backend's engine or guest, and leaves nothing running then.
+   */
+  restore?(dir: string, options?: RestoreOptions): Promise<Sandbox>;
+  /** Whether restore() and Sandbox.snapshot() work on this host, found at run time; a backend without restore has none. */
+  snapshotSupport?(): Promise<{ ok: true } | { ok: false; reason: string }>;
   /** Builds and caches what create() needs (a guest kernel, an image) ahead of timed work; optional. */
   prepare?(signal?: AbortSignal): Promise<void>;
   /**

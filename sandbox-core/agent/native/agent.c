@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <arpa/inet.h>
 #include <linux/capability.h>
+#include <linux/random.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/fsuid.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/resource.h>
@@ -56,7 +58,7 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-enum { HELLO = 1, PING, PONG, EXEC, EXEC_RESULT, WRITE_FILE, READ_FILE, FILE_DATA, OK, STATS, STATS_RESULT, ERROR = 0x0f };
+enum { HELLO = 1, PING, PONG, EXEC, EXEC_RESULT, WRITE_FILE, READ_FILE, FILE_DATA, OK, STATS, STATS_RESULT, RESEED, ERROR = 0x0f };
 
 extern char **environ;
 
@@ -822,6 +824,50 @@ static int relay_stdio(char **args, int n_args) {
   return 0;
 }
 
+/* After a snapshot is restored: mix the host's fresh bytes into the kernel's pool and reseed its CRNG at once
+ * (two restores must not draw the same random numbers), and step the wall clock to the host's. */
+#define MAX_RESEED_BYTES 512
+static void reseed(uint32_t id, const unsigned char *body, size_t blen) {
+  struct field f;
+  size_t off = 0, n = 0;
+  const unsigned char *entropy = NULL;
+  long long epoch_us = -1;
+  while (next_field(body, blen, &off, &f) > 0) {
+    if (f.tag == 0x80) entropy = f.value, n = f.len;
+    else if (f.tag == 0x81) epoch_us = int_value(&f);
+  }
+  if (n > MAX_RESEED_BYTES) {
+    send_error(id, "reseed: %zu bytes of entropy, at most %d", n, MAX_RESEED_BYTES);
+    return;
+  }
+  if (n > 0) {
+    struct {
+      struct rand_pool_info info;
+      unsigned char data[MAX_RESEED_BYTES];
+    } pool;
+    pool.info.entropy_count = (int)(n * 8);
+    pool.info.buf_size = (int)n;
+    memcpy(pool.info.buf, entropy, n);
+    int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ioctl(fd, RNDADDENTROPY, &pool.info) != 0 || ioctl(fd, RNDRESEEDCRNG) != 0) {
+      int saved = errno;
+      if (fd >= 0) close(fd);
+      send_error(id, "reseed /dev/urandom: %s", strerror(saved));
+      return;
+    }
+    close(fd);
+  }
+  if (epoch_us >= 0) {
+    struct timespec ts = {.tv_sec = (time_t)(epoch_us / 1000000), .tv_nsec = (long)(epoch_us % 1000000) * 1000};
+    if (clock_settime(CLOCK_REALTIME, &ts) != 0) {
+      send_error(id, "reseed clock: %s", strerror(errno));
+      return;
+    }
+  }
+  reply_begin(OK, id);
+  reply_send();
+}
+
 /* ---- the channel ---- */
 
 COUNTED static void handle_frame(const unsigned char *frame, size_t len) {
@@ -851,6 +897,7 @@ COUNTED static void handle_frame(const unsigned char *frame, size_t len) {
   case WRITE_FILE: write_file(id, body, blen); break;
   case READ_FILE: read_file(id, body, blen); break;
   case STATS: stats(id); break;
+  case RESEED: reseed(id, body, blen); break;
   default: send_error(id, "unknown message type 0x%02x", frame[1]);
   }
 }

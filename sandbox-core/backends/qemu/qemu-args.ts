@@ -39,6 +39,13 @@ export interface QemuPlan {
   /** Where qemu writes its pid once it runs (the host stamps `launched` when it appears: pid-file.ts). */
   pidFile: string;
   /**
+   * Guest RAM in this file (on a tmpfs: shmem pages, as a memfd's), mapped shared, so a snapshot saves
+   * the devices' state alone (x-ignore-shared) and copies the file; without it, an anonymous memfd.
+   */
+  ramFile?: string;
+  /** Start paused, waiting for a migration stream (`-incoming defer`, then QMP migrate-incoming): a restore. */
+  incoming?: boolean;
+  /**
    * The guest's way out: the agent binary on the host that relays, and the unix sockets it relays to;
    * `relaySlots`, the relays' slot directory and how many may run at once (no cap without it).
    */
@@ -85,6 +92,11 @@ function egressArgs(egress: NonNullable<QemuPlan['egress']>, device: string): st
   return ['-netdev', netdev, '-device', `virtio-net-${device},netdev=egress`];
 }
 
+function ramBackend(plan: QemuPlan): string {
+  const size = `size=${plan.memoryMiB}M`;
+  return plan.ramFile === undefined ? `memory-backend-memfd,id=ram,${size}` : `memory-backend-file,id=ram,${size},mem-path=${optionValue(plan.ramFile)},share=on`;
+}
+
 export function qemuArgs(plan: QemuPlan): string[] {
   const device = plan.machine === 'microvm' ? 'device' : 'pci';
   for (const [name, path] of [['agent socket', plan.agentSocket], ['QMP socket', plan.qmpSocket]] as const) {
@@ -93,7 +105,7 @@ export function qemuArgs(plan: QemuPlan): string[] {
   }
   return [
     // guest RAM in 4 KiB shmem pages: qemu's default anonymous RAM is marked for transparent huge pages
-    ...['-M', `${plan.machine},memory-backend=ram`, '-object', `memory-backend-memfd,id=ram,size=${plan.memoryMiB}M`],
+    ...['-M', `${plan.machine},memory-backend=ram`, '-object', ramBackend(plan)],
     ...(plan.accel === 'kvm' ? ['-enable-kvm', '-cpu', 'host'] : ['-accel', 'tcg']),
     ...['-m', `${plan.memoryMiB}M`, '-smp', '1'],
     ...['-nodefaults', '-no-user-config', '-nographic', '-no-reboot', '-pidfile', plan.pidFile],
@@ -105,5 +117,6 @@ export function qemuArgs(plan: QemuPlan): string[] {
     ...['-chardev', `socket,id=agent,path=${optionValue(plan.agentSocket)},server=on,wait=on`],
     ...['-device', 'virtserialport,chardev=agent,name=rigor.agent'],
     ...['-chardev', 'stdio,id=console,signal=off', '-serial', 'chardev:console'],
+    ...(plan.incoming ? ['-incoming', 'defer'] : []),
   ];
 }

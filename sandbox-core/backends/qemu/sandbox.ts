@@ -11,12 +11,16 @@
  * line in `relays/refused`, which the host follows and hands to
  * spec.egress.onRelayRefused as an audit record.
  */
-import { chownSync, closeSync, mkdirSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { AuditRecord } from '../../audit/audit-log.ts';
 import { AgentClient } from '../../agent/client.ts';
-import { makeSandboxRunDir, trackSandbox } from '../../cleanup.ts';
+import { makeSandboxRunDir, makeSandboxShmDir, trackSandbox } from '../../cleanup.ts';
 import type { GuestImage } from '../../images/guest-image.ts';
 import { acquireHostIds, killProcessesOf, type HostIds } from '../../isolation/host-ids.ts';
 import { limitsOf } from '../../isolation/limits.ts';
@@ -26,7 +30,9 @@ import { GUEST_EXEC_UID, guestKernelParams, INIT_MARKER } from '../../images/gue
 import { AgentSandbox, SANDBOX_ID_ENV } from '../agent-sandbox.ts';
 import { EGRESS_ADDRESSES, egressEnv } from '../egress-env.ts';
 import { memoryOf } from '../memory.ts';
-import type { IsolationFacts, SandboxSpec, SandboxStats } from '../types.ts';
+import type { IsolationFacts, SandboxSpec, SandboxStats, SnapshotInfo } from '../types.ts';
+import { loadState, saveState } from './migration.ts';
+import { MANIFEST_FILE, RAM_FILE, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, STATE_FILE, type SnapshotManifest } from './snapshot-manifest.ts';
 import { busOf, kernelCommandLine, qemuArgs, type Accel, type Machine } from './qemu-args.ts';
 import { watchForFile, type PidFileWatch } from './pid-file.ts';
 import { QmpClient } from './qmp.ts';
@@ -70,6 +76,28 @@ export interface QemuLaunch {
   relay: string;
   /** The kernel command-line preset (kernel/cmdline) and the words it adds. */
   cmdline: { preset: string; words: string[] };
+  /** `qemu-system-x86_64 --version`'s first line: a snapshot records it. */
+  qemuVersion: string;
+}
+
+/** A restore: the snapshot's directory, its manifest (checked against this host) and its device state (checked against the manifest). */
+export interface RestoreFrom {
+  dir: string;
+  manifest: SnapshotManifest;
+  state: Buffer;
+}
+
+/** Bytes of entropy a restored guest's kernel is given (RESEED). */
+const RESEED_BYTES = 64;
+
+/** Copies a sparse file keeping its holes (GNU cp: SEEK_DATA, copy_file_range; a reflink where the filesystem has them). */
+async function copySparse(from: string, to: string): Promise<void> {
+  try {
+    await promisify(execFile)('cp', ['--sparse=always', '--reflink=auto', '--', from, to]);
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new Error(`copying ${from} to ${to}: ${stderr || (error as Error).message}`);
+  }
 }
 
 /**
@@ -129,6 +157,9 @@ export class QemuSandbox extends AgentSandbox {
   #console = '';
   #append: string | undefined;
   #paused = false;
+  /** The run dir (its sockets) and guest RAM's file. */
+  #runDir: string | undefined;
+  #ramFile: string | undefined;
 
   constructor(spec: SandboxSpec) {
     const env = spec.egress ? egressEnv(EGRESS_ADDRESSES.qemu.proxy, spec.egress.dnsSocket ? EGRESS_ADDRESSES.qemu.dns : undefined) : undefined;
@@ -192,7 +223,7 @@ export class QemuSandbox extends AgentSandbox {
    * image and accelerator (cached after the first call); on any failure
    * everything is reclaimed and the error names the cause with the console's last lines.
    */
-  async start(prepare: () => Promise<QemuLaunch>, signal?: AbortSignal): Promise<void> {
+  async start(prepare: () => Promise<QemuLaunch>, signal?: AbortSignal, restore?: RestoreFrom): Promise<void> {
     const t0 = performance.now();
     const since = (): number => performance.now() - t0;
     trackSandbox(this);
@@ -221,6 +252,16 @@ export class QemuSandbox extends AgentSandbox {
       this.#ids = ids;
       this.resources.lastResort.push(() => ids.release());
       const dir = makeSandboxRunDir(this.resources, 'qemu', ids.agent);
+      this.#runDir = dir;
+      const ramFile = join(makeSandboxShmDir(this.resources, 'qemu', ids.agent), 'ram');
+      this.#ramFile = ramFile;
+      if (restore) {
+        // Each restore maps a copy of its own: qemu 7.2 opens a RAM file read-write even to map it private,
+        // and a restore that could write the snapshot's would reach every later one.
+        await copySparse(join(restore.dir, RAM_FILE), ramFile);
+        chownSync(ramFile, ids.agent, ids.agent);
+        this.phases.ramCopied = since();
+      }
       const files = await this.#reachable(launch);
       const agentSocket = join(dir, 'agent.sock');
       const qmpSocket = join(dir, 'qmp.sock');
@@ -232,7 +273,7 @@ export class QemuSandbox extends AgentSandbox {
         if (egress.dnsSocket) await checkConnectable(egress.dnsSocket, 'sandbox spec egress.dnsSocket');
       }
       const relaySlots = egress ? this.#relaySlots(dir, egress, ids.agent) : undefined;
-      const append = kernelCommandLine(launch.cmdline.words, guestKernelParams({ bus: busOf(launch.machine), execCaps: launch.execCaps, net: egress !== undefined, workspaceMiB: this.spec.workspaceMiB, pidsLimit: limitsOf(this.spec).pids }), launch.tscKhz);
+      const append = restore ? restore.manifest.append : kernelCommandLine(launch.cmdline.words, guestKernelParams({ bus: busOf(launch.machine), execCaps: launch.execCaps, net: egress !== undefined, workspaceMiB: this.spec.workspaceMiB, pidsLimit: limitsOf(this.spec).pids }), launch.tscKhz);
       this.#append = append;
       const args = qemuArgs({
         machine: launch.machine,
@@ -245,6 +286,8 @@ export class QemuSandbox extends AgentSandbox {
         agentSocket,
         qmpSocket,
         pidFile,
+        ramFile,
+        incoming: restore !== undefined,
         ...(egress ? { egress: { relay: files.relay, proxySocket: egress.proxySocket, ...(egress.dnsSocket ? { dnsSocket: egress.dnsSocket } : {}), relaySlots } } : {}),
       });
       // `launched` is qemu running, not setpriv spawned: setpriv still has to drop to the uid and exec qemu, and qemu to load.
@@ -267,11 +310,25 @@ export class QemuSandbox extends AgentSandbox {
       // qemu runs its main loop (and answers QMP) only once the agent socket is connected.
       const qmp = QmpClient.connect(qmpSocket);
       qmp.catch(() => undefined);
-      this.client = await AgentClient.connect(channel, channel, { helloTimeoutMs: timeoutMs });
-      this.phases.connected = since();
-      this.bootStages = this.client.hello.stages;
-      this.#qmp = await qmp;
-      await this.client.ping();
+      if (restore) {
+        this.#qmp = await qmp;
+        await loadState(this.#qmp, dir, restore.state);
+        this.phases.loaded = since();
+        await this.#qmp.execute('cont');
+        // The agent said HELLO before the save; it goes on where the saved one stopped.
+        const { hello, next_id } = restore.manifest.agent;
+        this.client = AgentClient.adopt(channel, channel, hello, next_id);
+        this.phases.connected = since();
+        this.bootStages = hello.stages;
+        // Fresh: its own random numbers and the host's time, not those of the moment it was saved.
+        await this.client.reseed(randomBytes(RESEED_BYTES), Math.round((performance.timeOrigin + performance.now()) * 1000));
+      } else {
+        this.client = await AgentClient.connect(channel, channel, { helloTimeoutMs: timeoutMs });
+        this.phases.connected = since();
+        this.bootStages = this.client.hello.stages;
+        this.#qmp = await qmp;
+      }
+      await this.client!.ping();
       // qemu wrote the file before it made the agent socket; its event was delivered long before the guest answered.
       if (this.phases.launched === undefined) throw new Error(`qemu answered but its pid file ${pidFile} never appeared`);
       this.phases.ready = since();
@@ -378,6 +435,61 @@ export class QemuSandbox extends AgentSandbox {
     // A panic's cause comes before its backtrace, which alone would fill the tail.
     const cause = lines.slice(0, -CONSOLE_TAIL_LINES).filter((line) => CAUSE_LINE.test(line));
     return [...cause, ...(cause.length > 0 ? ['...'] : []), ...tail].join('\n');
+  }
+
+  /**
+   * Saves the guest (device state through qemu's migration stream, guest RAM — the workspace's tmpfs
+   * with it — as a sparse copy of its file) into a temp dir beside `dir`, renamed to `dir` when whole;
+   * on any failure the temp dir goes and the guest runs on. Paused while it saves.
+   */
+  async snapshot(dir: string): Promise<SnapshotInfo> {
+    const t0 = performance.now();
+    const client = this.agent();
+    const launch = this.#launch!;
+    if (this.spec.egress) throw new Error(`${this.id}: snapshot: a guest with egress is not saved (its user network's connections and host relays would not survive a restore)`);
+    if (existsSync(dir)) throw new Error(`snapshot ${dir}: already exists; a snapshot is written only to a new directory`);
+    const partial = `${dir}.partial-${randomBytes(4).toString('hex')}`;
+    await mkdir(partial, { mode: 0o700 }).catch((error: Error) => {
+      throw new Error(`snapshot ${dir}: cannot make ${partial}: ${error.message}`);
+    });
+    const wasPaused = this.#paused;
+    await this.pause();
+    try {
+      const state = await saveState(this.#qmp!, this.#runDir!, this.#ids!.agent, join(partial, STATE_FILE));
+      await copySparse(this.#ramFile!, join(partial, RAM_FILE));
+      const ram = await stat(join(partial, RAM_FILE));
+      const { kernel } = launch.image.manifest;
+      const spec = this.spec;
+      const manifest: SnapshotManifest = {
+        format: SNAPSHOT_FORMAT,
+        version: SNAPSHOT_VERSION,
+        saved_at: new Date().toISOString(),
+        qemu: launch.qemuVersion,
+        kernel: { version: kernel.version, sha256: kernel.sha256 },
+        image: launch.image.manifest.key,
+        machine: launch.machine,
+        accel: launch.accel,
+        memory_mib: spec.memoryMiB ?? DEFAULT_MEMORY_MIB,
+        append: this.#append!,
+        spec: {
+          ...(spec.memoryMiB !== undefined ? { memoryMiB: spec.memoryMiB } : {}),
+          ...(spec.pidsLimit !== undefined ? { pidsLimit: spec.pidsLimit } : {}),
+          ...(spec.workspaceMiB !== undefined ? { workspaceMiB: spec.workspaceMiB } : {}),
+          ...(spec.capabilities !== undefined ? { capabilities: spec.capabilities } : {}),
+          ...(spec.env !== undefined ? { env: spec.env } : {}),
+        },
+        agent: { hello: client.hello, next_id: client.nextId },
+        files: { state, ram: { bytes: ram.size, allocated_bytes: ram.blocks * 512 } },
+      };
+      await writeFile(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+      await rename(partial, dir);
+      return { dir, saveMs: performance.now() - t0, bytes: state.bytes + ram.size, allocatedBytes: (await stat(join(dir, STATE_FILE))).blocks * 512 + ram.blocks * 512 };
+    } catch (error) {
+      await rm(partial, { recursive: true, force: true });
+      throw new Error(`${this.id}: snapshot to ${dir} failed, nothing was written there: ${(error as Error).message}`);
+    } finally {
+      if (!wasPaused) await this.resume();
+    }
   }
 
   /** Stops the guest's vCPU (QMP stop): requests wait in the channel until resume(). */

@@ -48,6 +48,12 @@ describe.each(KINDS)('%s agent over stdio', (kind) => {
     expect(await agent.client.ping()).toBeGreaterThan(0);
   });
 
+  // Only the refusal: an accepted RESEED would set this host's clock (the guest's is tested in backends/qemu/snapshot.test.ts).
+  it('refuses a RESEED of more than 512 bytes of entropy before touching anything', async () => {
+    await expect(agent.client.reseed(new Uint8Array(513), Date.now() * 1000)).rejects.toThrow('reseed: 513 bytes of entropy, at most 512');
+    expect(await agent.client.ping()).toBeGreaterThan(0);
+  });
+
   it('runs a command and returns its stdout, exit code and guest timings in order', async () => {
     const result = await agent.client.exec({ argv: ['echo', 'hello'] });
     expect(result).toMatchObject({ exitCode: 0, signal: null, timedOut: false, truncated: false });

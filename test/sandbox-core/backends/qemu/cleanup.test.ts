@@ -96,6 +96,7 @@ describe.skipIf(!availability.ok)(`qemu guests that fail or are killed${skipReas
       machine: 'microvm',
       accel: 'tcg',
       accelReason: 'test',
+      qemuVersion: 'test',
       execCaps: [],
       tscKhz: readHostTscKhz(),
       preparedMs: 0,

@@ -35,6 +35,13 @@ describe('qemuArgs', () => {
     expect(values(args, '-object')).toEqual(['memory-backend-memfd,id=ram,size=256M']);
   });
 
+  it('with a RAM file: guest RAM mapped shared from it (what a snapshot copies); a restore starts waiting for its stream', () => {
+    const args = qemuArgs({ ...plan, ramFile: '/dev/shm/rigor-qemu-1-a,b/ram', incoming: true });
+    expect(values(args, '-object')).toEqual(['memory-backend-file,id=ram,size=256M,mem-path=/dev/shm/rigor-qemu-1-a,,b/ram,share=on']);
+    expect(values(args, '-incoming')).toEqual(['defer']);
+    expect(values(qemuArgs(plan), '-incoming')).toEqual([]);
+  });
+
   it('with egress: one virtio-net device on a restricted user network whose only forwards relay to the egress sockets', () => {
     const egress = { relay: '/cache/rigor-agent', proxySocket: '/tmp/q/proxy.sock', dnsSocket: '/tmp/q/dns.sock' };
     const args = qemuArgs({ ...plan, egress });

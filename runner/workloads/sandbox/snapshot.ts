@@ -1,0 +1,81 @@
+/**
+ * `sandbox.snapshot`: per sample, side by side, a cold boot of the guest (create → ready), a save of it
+ * (snapshot(): save time, allocated size of the directory), and a restore of that snapshot (restore →
+ * ready), each checked with an exec. A backend without restore is skipped with its reason.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sampleLoop } from '../../sampling/loop.ts';
+import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
+import type { MetricDef } from '../../rig/schema.ts';
+import { failuresAsWorkloadErrors } from './as-workload-error.ts';
+import { backendOf, backendSkipReason, backendUsesKvm, checkExec, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
+import { teardown } from './teardown.ts';
+
+const COMMAND = ['echo', 'hello'];
+const TIMED = ['cold_ready_ms', 'save_ms', 'restore_ready_ms'];
+
+/** The three times are timed metrics in ms; image_mib is counted (blocks allocated), in MiB. */
+function cannotFillSnapshot(metric: MetricDef, query: { name: string }): string | null {
+  if (query.name === 'image_mib') return metric.kind === 'counted' && metric.unit === 'MiB' ? null : 'a counted metric in MiB: sandbox.snapshot counts image_mib (blocks allocated)';
+  if (TIMED.includes(query.name)) return metric.kind !== 'counted' && metric.unit === 'ms' ? null : `a timed metric in ms: sandbox.snapshot times ${query.name}`;
+  return `one of the metrics sandbox.snapshot fills (${[...TIMED, 'image_mib'].join(', ')})`;
+}
+
+export const snapshotWorkload: Workload = {
+  name: 'sandbox.snapshot',
+  description: 'cold boot → ready, snapshot() save time and allocated size, restore → ready, side by side per sample (params.backend)',
+  paramsSchema: sandboxParams(),
+  validateParams: variantProblems,
+  skipReason: snapshotSkipReason,
+  usesKvm: backendUsesKvm,
+  cannotFill: cannotFillSnapshot,
+  run: runSnapshot,
+};
+
+async function snapshotSkipReason(params: Record<string, unknown>): Promise<string | null> {
+  const unavailable = await backendSkipReason(params);
+  if (unavailable) return unavailable;
+  const backend = backendOf(params);
+  if (!backend.restore || !backend.snapshotSupport) return `backend ${backend.name} has no snapshot/restore`;
+  const support = await backend.snapshotSupport();
+  return support.ok ? null : `backend ${backend.name} cannot snapshot here: ${support.reason}`;
+}
+
+async function runSnapshot(ctx: CellContext): Promise<WorkloadResult> {
+  const backend = await preparedBackend(ctx);
+  const spec = specOf(ctx.params);
+  const timeoutMs = ctx.sampling.timeout_s * 1000;
+  const root = mkdtempSync(join(tmpdir(), 'rigor-snapshot-rig-'));
+  let facts: Record<string, unknown> = {};
+  let n = 0;
+  try {
+    const result = await sampleLoop(
+      ctx,
+      failuresAsWorkloadErrors(async () => {
+        const dir = join(root, `s${n++}`);
+        const coldStart = performance.now();
+        const cold = await backend.create(spec, { signal: ctx.signal });
+        let restored: Awaited<ReturnType<NonNullable<typeof backend.restore>>> | undefined;
+        try {
+          const coldReady = performance.now() - coldStart;
+          checkExec(COMMAND, await cold.exec({ argv: COMMAND, timeoutMs }), 'hello\n');
+          const saved = await cold.snapshot!(dir);
+          await cold.destroy();
+          const restoreStart = performance.now();
+          restored = await backend.restore!(dir, { signal: ctx.signal });
+          const restoreReady = performance.now() - restoreStart;
+          checkExec(COMMAND, await restored.exec({ argv: COMMAND, timeoutMs }), 'hello\n');
+          if (Object.keys(facts).length === 0) facts = { cold: sandboxFacts(cold), restored_phases: restored.phases };
+          return { cold_ready_ms: coldReady, save_ms: saved.saveMs, image_mib: saved.allocatedBytes / 2 ** 20, restore_ready_ms: restoreReady };
+        } finally {
+          await teardown([() => cold.destroy(), () => restored?.destroy(), () => rmSync(dir, { recursive: true, force: true })]);
+        }
+      }),
+    );
+    return { ...result, facts: { ...result.facts, ...facts } };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}

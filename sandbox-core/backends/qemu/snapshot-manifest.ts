@@ -1,0 +1,84 @@
+/**
+ * A qemu snapshot directory's manifest.json: what saved it (qemu's version,
+ * the guest kernel and image), how the guest was launched (machine, accel,
+ * memory, kernel command line), the spec a restore gives its sandbox, the
+ * agent's HELLO and next request id, and the files beside it with their
+ * sizes (the device state's sha256 too). Reading it checks every field and
+ * says which is wrong; checking it against this host names any mismatch,
+ * because qemu loads a stream only into the same qemu, machine and guest.
+ */
+import { z } from 'zod';
+
+export const SNAPSHOT_FORMAT = 'rigor-qemu-snapshot';
+export const SNAPSHOT_VERSION = 1;
+export const MANIFEST_FILE = 'manifest.json';
+/** qemu's migration stream with RAM left out (x-ignore-shared): the devices' and CPU's state. */
+export const STATE_FILE = 'state';
+/** Guest RAM (sparse: only pages the guest touched take blocks). */
+export const RAM_FILE = 'ram';
+
+const stage = z.object({ name: z.string(), ms: z.number() });
+const manifestSchema = z.object({
+  format: z.literal(SNAPSHOT_FORMAT),
+  version: z.literal(SNAPSHOT_VERSION),
+  saved_at: z.string(),
+  /** `qemu-system-x86_64 --version`'s first line. */
+  qemu: z.string().min(1),
+  kernel: z.object({ version: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  /** The guest image's cache key (kernel, modules, agent, rootfs). */
+  image: z.string().min(1),
+  machine: z.enum(['microvm', 'pc']),
+  accel: z.enum(['kvm', 'tcg']),
+  memory_mib: z.number().int().positive(),
+  append: z.string(),
+  spec: z.object({
+    memoryMiB: z.number().int().positive().optional(),
+    pidsLimit: z.number().int().positive().optional(),
+    workspaceMiB: z.number().int().positive().optional(),
+    capabilities: z.array(z.string()).optional(),
+    env: z.record(z.string(), z.string()).optional(),
+  }),
+  agent: z.object({ hello: z.object({ version: z.string(), kind: z.string(), stages: z.array(stage) }), next_id: z.number().int().min(1).max(0xffffffff) }),
+  files: z.object({
+    state: z.object({ bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+    ram: z.object({ bytes: z.number().int().nonnegative(), allocated_bytes: z.number().int().nonnegative() }),
+  }),
+});
+
+export type SnapshotManifest = z.infer<typeof manifestSchema>;
+
+/** The manifest in `text`, or an error naming the file, the field, what was expected and what was found. */
+export function parseManifest(text: string, file: string): SnapshotManifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file}: not JSON (${(error as Error).message}); the snapshot is damaged or was not written by rigor`);
+  }
+  const parsed = manifestSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const path = issue.path.length > 0 ? issue.path.join('.') : '(the whole file)';
+  let found: unknown = value;
+  for (const key of issue.path) found = found !== null && typeof found === 'object' ? (found as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined;
+  throw new Error(`${file}: field ${path}: ${issue.message}; found ${found === undefined ? 'nothing' : JSON.stringify(found)}`);
+}
+
+/** What this host would restore with. */
+export interface RestoreTarget {
+  qemu: string;
+  kernel: { version: string; sha256: string };
+  image: string;
+  accel: 'kvm' | 'tcg';
+}
+
+/** Why `manifest` cannot be restored by `target`, or undefined when it can; `dir` names the snapshot. */
+export function restoreMismatch(manifest: SnapshotManifest, target: RestoreTarget, dir: string): string | undefined {
+  if (manifest.qemu !== target.qemu) return `snapshot ${dir} was saved by ${JSON.stringify(manifest.qemu)}, this host runs ${JSON.stringify(target.qemu)}: qemu restores only a stream of its own version`;
+  if (manifest.kernel.sha256 !== target.kernel.sha256) {
+    return `snapshot ${dir} was saved with guest kernel ${manifest.kernel.version} (sha256 ${manifest.kernel.sha256.slice(0, 12)}…), this backend boots ${target.kernel.version} (sha256 ${target.kernel.sha256.slice(0, 12)}…): a saved guest restores only into the kernel that saved it`;
+  }
+  if (manifest.image !== target.image) return `snapshot ${dir} was saved with guest image ${manifest.image}, this backend's is ${target.image}: its root image must be the one the saved guest mounted`;
+  if (manifest.accel !== target.accel) return `snapshot ${dir} was saved under ${manifest.accel.toUpperCase()}, this host runs guests under ${target.accel.toUpperCase()}`;
+  return undefined;
+}
