@@ -69,19 +69,6 @@ export function demoArtifact(startedAt: string, commit: string, slowdown = 1): A
   });
   artifact.cells[1]!.facts = { accel: 'tcg' };
   artifact.cells[3]!.facts = { cold: { cold: false, why: NOT_COLD_WHY } };
-  artifact.gates = [
-    {
-      gate: 0,
-      kind: 'absolute',
-      metric: 'total_ms',
-      stat: 'median',
-      cell: 'backend=process',
-      verdict: 'pass',
-      value: artifact.cells[0]!.metrics.total_ms!.summary!.median,
-      bound: { max: 5000 },
-      detail: 'median within max',
-    },
-  ];
   return artifact;
 }
 
