@@ -130,6 +130,12 @@ export interface Sandbox {
   readonly facts?: Record<string, unknown>;
   /** Guest init stages as the agent reported them in its hello. */
   readonly bootStages: BootStage[];
+  /**
+   * A sandbox driven through an API (e2b) whose core sandbox this process holds (rigor serve on
+   * loopback): runs a request on that core sandbox directly, exactly as the API's server runs it
+   * (same argv, environment and sandbox), with no API in between. Absent for every other sandbox.
+   */
+  readonly direct?: { exec(request: ExecRequest): Promise<ExecResult> };
   exec(request: ExecRequest): Promise<ExecResult>;
   writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void>;
   readFile(path: string): Promise<Buffer>;

@@ -9,7 +9,7 @@
  * death (closeStdin) gives the command end of file.
  */
 import { DEFAULT_PATH } from '../default-path.ts';
-import type { ExecResult, Sandbox } from '../backends/types.ts';
+import type { ExecRequest, ExecResult, Sandbox } from '../backends/types.ts';
 
 export const MARKER_ENV = 'RIGOR_E2B_PROCESS';
 
@@ -73,6 +73,16 @@ export class ProcessTable {
 
   private async env(config: ProcessConfig, marker: string): Promise<Record<string, string>> {
     return { PATH: DEFAULT_PATH, HOME: (await this.shellFacts()).home, ...config.envs, [MARKER_ENV]: marker };
+  }
+
+  /**
+   * The core exec request this table makes for a command started without stdin: its argv, its
+   * environment (PATH, HOME, the command's envs and a marker of the same shape as a started
+   * process's) and cwd. What a caller holding the core sandbox runs to time the same command
+   * without the API in between (the e2b-protocol rig).
+   */
+  async execRequest(config: ProcessConfig): Promise<ExecRequest> {
+    return { argv: await this.argv(config), env: await this.env(config, `${this.scope}.${this.nextPid}`), ...(config.cwd ? { cwd: config.cwd } : {}) };
   }
 
   private fifo(pid: number): string {

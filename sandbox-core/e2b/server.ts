@@ -44,6 +44,8 @@ export interface E2bServer {
   readonly sdkEnv: Record<string, string>;
   /** Stops listening and destroys every sandbox. */
   close(): Promise<void>;
+  /** Lets the process exit while the server still listens (a server started by the e2b backend for a run). */
+  unref(): void;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -140,6 +142,9 @@ export async function startE2bServer(options: E2bServerOptions): Promise<E2bServ
     apiKey,
     sessions,
     sdkEnv: { E2B_API_URL: url, E2B_SANDBOX_URL: url, E2B_API_KEY: apiKey },
+    unref() {
+      server.unref();
+    },
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
