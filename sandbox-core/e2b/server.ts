@@ -10,11 +10,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIPv4 } from 'node:net';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createContextValues } from '@connectrpc/connect';
-import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Backend } from '../backends/types.ts';
 import { controlPlane } from './control-plane.ts';
 import { envdHttp, envdRoutes, sessionKey } from './envd.ts';
 import { ApiError, sendError } from './http.ts';
+import { rpcHandler } from './rpc.ts';
 import { Sessions, type Session } from './sessions.ts';
 
 /** The agent's frame carries at most 64 MiB of file data: the default upload limit. */
@@ -103,10 +103,11 @@ export async function startE2bServer(options: E2bServerOptions): Promise<E2bServ
     note: log,
   });
   const rpcSession = new WeakMap<IncomingMessage, Session>();
-  const rpc = connectNodeAdapter({
+  const rpc = rpcHandler({
     routes: envdRoutes,
     readMaxBytes: maxUploadBytes,
-    contextValues: (req) => createContextValues().set(sessionKey, rpcSession.get(req as IncomingMessage)),
+    contextValues: (req) => createContextValues().set(sessionKey, rpcSession.get(req)),
+    log,
   });
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -128,7 +129,7 @@ export async function startE2bServer(options: E2bServerOptions): Promise<E2bServ
     if (!sameSecret(header(req, 'x-access-token'), session.envdAccessToken)) throw new ApiError(401, `missing or wrong access token for sandbox ${sandboxId}`);
     if (/^\/(process\.Process|filesystem\.Filesystem)\//.test(url.pathname)) {
       rpcSession.set(req, session);
-      rpc(req, res);
+      if (!rpc(req, res)) throw new ApiError(404, `no route ${req.method} ${url.pathname}`);
       return;
     }
     if (!(await envdHttp(session, req, res, url, maxUploadBytes))) throw new ApiError(404, `no route ${req.method} ${url.pathname}`);
@@ -139,6 +140,8 @@ export async function startE2bServer(options: E2bServerOptions): Promise<E2bServ
   // Timeouts are checked every connectionsCheckingInterval: a tenth of the head's, so a slow client goes soon after its time.
   const server: Server = createServer({ headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(headersTimeout / 10, 1000)) }, (req, res) => {
     route(req, res).catch((error: unknown) => {
+      // The client went away (an upload cut short): there is no one to answer, and nothing went wrong here.
+      if (req.socket.destroyed && !(error instanceof ApiError)) return;
       if (error instanceof ApiError) {
         // A body left unread (an upload over the limit) would stall the client: answer, then close.
         if (error.status === 413) res.setHeader('connection', 'close');

@@ -40,7 +40,7 @@ export function connectEnvelope(message: object | Uint8Array, flags = 0, declare
   return Buffer.concat([head, bytes]);
 }
 
-/** The JSON messages of a Connect stream and its end-of-stream message (`{}` when the call succeeded, `{error}` otherwise). */
+/** The messages of a Connect stream (JSON parsed, protobuf as bytes) and its end-of-stream message (`{}` when the call succeeded, `{error}` otherwise). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function readConnectStream(body: Buffer): { messages: any[]; trailer: any } {
   const messages: unknown[] = [];
@@ -48,9 +48,10 @@ export function readConnectStream(body: Buffer): { messages: any[]; trailer: any
   for (let at = 0; at + 5 <= body.length; ) {
     const flags = body.readUInt8(at);
     const length = body.readUInt32BE(at + 1);
-    const parsed = JSON.parse(body.subarray(at + 5, at + 5 + length).toString('utf8')) as unknown;
-    if (flags & 0x02) trailer = parsed;
-    else messages.push(parsed);
+    const bytes = body.subarray(at + 5, at + 5 + length);
+    // The end-stream message is JSON in either codec; a protobuf message stays bytes.
+    if (flags & 0x02) trailer = JSON.parse(bytes.toString('utf8'));
+    else messages.push(flags === 0 && bytes[0] === 0x7b ? JSON.parse(bytes.toString('utf8')) : bytes);
     at += 5 + length;
   }
   return { messages, trailer };
