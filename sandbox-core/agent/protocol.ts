@@ -26,6 +26,7 @@ export const MessageType = {
   OK: 0x09,
   STATS: 0x0a,
   STATS_RESULT: 0x0b,
+  OUTPUT: 0x0c,
   ERROR: 0x0f,
 } as const;
 
@@ -39,6 +40,7 @@ export const Tag = {
   CWD: 0x32,
   STDIN: 0x33,
   TIMEOUT_MS: 0x34,
+  STREAM: 0x35,
   EXIT_CODE: 0x40,
   SIGNAL: 0x41,
   STDOUT: 0x42,

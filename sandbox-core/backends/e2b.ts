@@ -32,8 +32,9 @@ function directPath(session: Session): NonNullable<Sandbox['direct']> {
     async exec(request: ExecRequest): Promise<ExecResult> {
       // The SDK's commands.run starts `/bin/bash -l -c CMD` with the request's envs and cwd; the server adds PATH, HOME and its marker.
       const config = { cmd: '/bin/bash', args: ['-l', '-c', commandLine(request.argv)], envs: request.env ?? {}, ...(request.cwd ? { cwd: request.cwd } : {}) };
-      // No timeoutMs: the server gives its commands none either (the SDK's timeout is the client's).
-      return session.sandbox.exec({ ...(await session.processes.execRequest(config)), ...(request.stdin !== undefined ? { stdin: request.stdin } : {}) });
+      // No timeoutMs: the server gives its commands none either (the SDK's timeout is the client's). It always asks for streamed output.
+      const onOutput = request.onOutput ?? (() => {});
+      return session.sandbox.exec({ ...(await session.processes.execRequest(config)), onOutput, ...(request.stdin !== undefined ? { stdin: request.stdin } : {}) });
     },
   };
 }
@@ -57,7 +58,14 @@ class E2bSandbox implements Sandbox {
     const start = performance.now();
     const argv = request.argv;
     const command = commandLine(argv);
-    const options = { ...(request.env ? { envs: request.env } : {}), ...(request.cwd ? { cwd: request.cwd } : {}), timeoutMs: request.timeoutMs ?? 0 };
+    const heard = request.onOutput;
+    const options = {
+      ...(request.env ? { envs: request.env } : {}),
+      ...(request.cwd ? { cwd: request.cwd } : {}),
+      // The SDK's onStdout/onStderr, as its events come (decoded to text by the SDK).
+      ...(heard ? { onStdout: (text: string) => heard('stdout', Buffer.from(text)), onStderr: (text: string) => heard('stderr', Buffer.from(text)) } : {}),
+      timeoutMs: request.timeoutMs ?? 0,
+    };
     let result: { exitCode: number; stdout: string; stderr: string };
     try {
       if (request.stdin === undefined) result = await this.sdk.commands.run(command, options);

@@ -79,6 +79,12 @@ export interface ExecRequest {
   cwd?: string;
   stdin?: string | Uint8Array;
   timeoutMs?: number;
+  /**
+   * Hears the command's output as the agent reads it (the agent protocol's OUTPUT frames), before
+   * the result, which still holds all of it (up to 16 MiB a stream). e2b passes on the SDK's
+   * onStdout/onStderr; an agent built before streaming sends none, and the result has it all.
+   */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 export interface ExecResult {

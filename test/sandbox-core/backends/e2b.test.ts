@@ -74,6 +74,19 @@ describe('e2b backend against an endpoint named by the SDK environment', () => {
     expect(fed.stdout.toString()).toBe('through stdin');
   });
 
+  it("passes the SDK's streamed output on to onOutput while the command runs", async () => {
+    const heard: string[] = [];
+    const result = await sandbox.exec({
+      argv: ['/bin/bash', '-l', '-c', 'echo first; while [ ! -e "$HOME/backend-gate" ]; do sleep 0.05; done; echo second >&2'],
+      onOutput: (stream, chunk) => {
+        heard.push(`${stream}:${chunk.toString()}`);
+        if (heard.length === 1) void sandbox.writeFile('backend-gate', 'go');
+      },
+    });
+    expect(heard).toEqual(['stdout:first\n', 'stderr:second\n']);
+    expect(result.stdout.toString()).toBe('first\n');
+  });
+
   it('quotes an argv that is not bash -l -c for the SDK command line', async () => {
     expect(commandLine(['/bin/bash', '-l', '-c', 'echo $HOME'])).toBe('echo $HOME');
     const quoted = await sandbox.exec({ argv: ['printf', '%s|', 'a b', "it's", '$HOME'] });
