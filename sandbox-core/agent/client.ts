@@ -8,7 +8,7 @@
  */
 import { constants } from 'node:os';
 import type { BootStage, ExecRequest, ExecResult } from '../backends/types.ts';
-import { encodeFrame, field, Fields, FrameDecoder, FrameError, MessageType, Tag, type Field, type Frame } from './protocol.ts';
+import { encodeFrame, field, Fields, FrameDecoder, FrameError, MAX_OUTPUT_BYTES, MessageType, Tag, type Field, type Frame } from './protocol.ts';
 
 export interface AgentHello {
   /** The agent's build, e.g. "rigor-agent 3f2a…" or "node v20.20.2". */
@@ -81,6 +81,8 @@ interface Pending {
   expect: number;
   resolve(reply: Fields): void;
   reject(error: Error): void;
+  /** A streaming EXEC's OUTPUT frames, as they come. */
+  onOutput?(reply: Fields): void;
   /** The request's deadline in ms (undefined: none) and, while its timer runs, when it passes (performance.now()). */
   deadlineMs?: number;
   leftMs?: number;
@@ -101,6 +103,26 @@ function parseStages(lines: string[]): BootStage[] {
     const at = line.indexOf('=');
     return { name: line.slice(0, at), ms: Number(line.slice(at + 1)) };
   });
+}
+
+/** A streamed stream's output kept for the result, up to MAX_OUTPUT_BYTES as the agent keeps a whole reply's. */
+class OutputKept {
+  #chunks: Buffer[] = [];
+  #length = 0;
+  cut = false;
+
+  add(chunk: Buffer): void {
+    const keep = Math.min(chunk.length, MAX_OUTPUT_BYTES - this.#length);
+    if (keep < chunk.length) this.cut = true;
+    if (keep > 0) this.#chunks.push(chunk.subarray(0, keep));
+    this.#length += keep;
+  }
+
+  /** What was streamed, then the rest the EXEC_RESULT carried. */
+  join(rest: Buffer | undefined): { bytes: Buffer; cut: boolean } {
+    if (rest && rest.length > 0) this.add(rest);
+    return { bytes: Buffer.concat(this.#chunks, this.#length), cut: this.cut };
+  }
 }
 
 export class AgentClient {
@@ -202,20 +224,37 @@ export class AgentClient {
     if (req.cwd !== undefined) fields.push(field.string(Tag.CWD, req.cwd));
     if (req.stdin !== undefined) fields.push(field.bytes(Tag.STDIN, req.stdin));
     if (req.timeoutMs !== undefined) fields.push(field.int(Tag.TIMEOUT_MS, req.timeoutMs));
+    // Streamed output is passed on as it comes and kept for the result, which holds what a whole reply would: up to 16 MiB a stream.
+    const streamed = { stdout: new OutputKept(), stderr: new OutputKept() };
+    let onOutput: ((reply: Fields) => void) | undefined;
+    if (req.onOutput) {
+      const listener = req.onOutput;
+      fields.push(field.int(Tag.STREAM, 1));
+      onOutput = (frame) => {
+        for (const [tag, stream] of [[Tag.STDOUT, 'stdout'], [Tag.STDERR, 'stderr']] as const) {
+          const chunk = frame.bytes(tag);
+          if (chunk === undefined || chunk.length === 0) continue;
+          streamed[stream].add(chunk);
+          listener(stream, chunk);
+        }
+      };
+    }
     // timeoutMs 0 means none to the agent, so no deadline either.
     const deadlineMs = req.timeoutMs ? req.timeoutMs + this.#execGraceMs : undefined;
-    const reply = await this.#request(MessageType.EXEC, MessageType.EXEC_RESULT, fields, deadlineMs);
+    const reply = await this.#request(MessageType.EXEC, MessageType.EXEC_RESULT, fields, deadlineMs, onOutput);
     const exitCode = reply.int(Tag.EXIT_CODE) ?? -1;
     const signal = reply.int(Tag.SIGNAL) ?? 0;
+    const stdout = streamed.stdout.join(reply.bytes(Tag.STDOUT));
+    const stderr = streamed.stderr.join(reply.bytes(Tag.STDERR));
     return {
       exitCode: exitCode === -1 ? null : exitCode,
       signal: signal === 0 ? null : (signalNames.get(signal) ?? `SIG${signal}`),
-      stdout: reply.bytes(Tag.STDOUT) ?? Buffer.alloc(0),
-      stderr: reply.bytes(Tag.STDERR) ?? Buffer.alloc(0),
+      stdout: stdout.bytes,
+      stderr: stderr.bytes,
       guest: { received: reply.ms(Tag.RECEIVED_MS) ?? NaN, spawned: reply.ms(Tag.SPAWNED_MS) ?? NaN, exited: reply.ms(Tag.EXITED_MS) ?? NaN },
       roundTripMs: performance.now() - start,
       timedOut: reply.int(Tag.TIMED_OUT) === 1,
-      truncated: reply.int(Tag.TRUNCATED) === 1,
+      truncated: reply.int(Tag.TRUNCATED) === 1 || stdout.cut || stderr.cut,
     };
   }
 
@@ -276,7 +315,7 @@ export class AgentClient {
     for (const [id, pending] of this.#pending) this.#startDeadline(id, pending);
   }
 
-  #request(type: number, expect: number, fields: Field[], deadlineMs: number | undefined): Promise<Fields> {
+  #request(type: number, expect: number, fields: Field[], deadlineMs: number | undefined, onOutput?: (reply: Fields) => void): Promise<Fields> {
     if (this.#closed !== undefined) return Promise.reject(this.#closed());
     const id = this.#nextId;
     this.#nextId = this.#nextId >= 0xffffffff ? 1 : this.#nextId + 1;
@@ -291,7 +330,7 @@ export class AgentClient {
         clearTimeout(pending.timer);
         then(value);
       };
-      const pending: Pending = { type, expect, resolve: settle(resolve), reject: settle(reject), deadlineMs, leftMs: deadlineMs };
+      const pending: Pending = { type, expect, resolve: settle(resolve), reject: settle(reject), deadlineMs, leftMs: deadlineMs, ...(onOutput ? { onOutput } : {}) };
       this.#pending.set(id, pending);
       this.#startDeadline(id, pending);
       this.writable.write(frame);
@@ -354,6 +393,13 @@ export class AgentClient {
     }
     const pending = this.#pending.get(frame.id);
     if (!pending) return; // a reply to nobody (its request was given up): nothing waits for it
+    if (frame.type === MessageType.OUTPUT) {
+      // Part of a streaming EXEC's output: its request still waits for the EXEC_RESULT.
+      if (pending.onOutput) return pending.onOutput(reply);
+      this.#pending.delete(frame.id);
+      pending.reject(new Error(`agent sent OUTPUT for ${typeName(pending.type)} #${frame.id}, which did not ask for streamed output`));
+      return;
+    }
     this.#pending.delete(frame.id);
     if (frame.type === MessageType.ERROR) pending.reject(new AgentError(reply.string(Tag.MESSAGE) ?? 'error without a message'));
     else if (frame.type !== pending.expect) pending.reject(new Error(`agent answered with ${typeName(frame.type)}, expected ${typeName(pending.expect)}`));

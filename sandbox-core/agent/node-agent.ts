@@ -192,8 +192,14 @@ class NodeAgent {
     this.#running.add(group);
     child.stdin.on('error', () => undefined); // EPIPE: the command does not read its stdin
     child.stdin.end(fields.bytes(Tag.STDIN));
-    const stdout = new Capture(child.stdout);
-    const stderr = new Capture(child.stderr);
+    // Streaming: each read goes out at once in an OUTPUT frame, and EXEC_RESULT has none.
+    const stream = fields.int(Tag.STREAM) === 1;
+    if (stream) {
+      child.stdout.on('data', (chunk: Buffer) => this.send(MessageType.OUTPUT, id, [field.bytes(Tag.STDOUT, chunk)]));
+      child.stderr.on('data', (chunk: Buffer) => this.send(MessageType.OUTPUT, id, [field.bytes(Tag.STDERR, chunk)]));
+    }
+    const stdout = new Capture(child.stdout, stream ? 0 : MAX_OUTPUT_BYTES);
+    const stderr = new Capture(child.stderr, stream ? 0 : MAX_OUTPUT_BYTES);
     let timedOut = false;
     const timer = timeoutMs > 0 ? setTimeout(() => ((timedOut = true), killGroup(group)), Math.max(0, received + timeoutMs - nowMs())) : undefined;
     // 'close' (all pipes shut) may come in the same tick as 'exit', so both are listened for now.
@@ -218,7 +224,7 @@ class NodeAgent {
       field.ms(Tag.SPAWNED_MS, spawned),
       field.ms(Tag.EXITED_MS, exited),
     ];
-    if (stdout.truncated || stderr.truncated) reply.push(field.int(Tag.TRUNCATED, 1));
+    if (!stream && (stdout.truncated || stderr.truncated)) reply.push(field.int(Tag.TRUNCATED, 1));
     this.send(MessageType.EXEC_RESULT, id, reply);
   }
 

@@ -29,6 +29,7 @@ export const MessageType = {
   STATS: 0x0a,
   STATS_RESULT: 0x0b,
   RESEED: 0x0c,
+  OUTPUT: 0x0d,
   ERROR: 0x0f,
 } as const;
 
@@ -42,6 +43,7 @@ export const Tag = {
   CWD: 0x32,
   STDIN: 0x33,
   TIMEOUT_MS: 0x34,
+  STREAM: 0x35,
   EXIT_CODE: 0x40,
   SIGNAL: 0x41,
   STDOUT: 0x42,

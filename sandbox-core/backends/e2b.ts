@@ -11,6 +11,7 @@
  */
 import { shellQuote } from '../../base/shell-quote.ts';
 import { startE2bServer, type E2bServer } from '../e2b/server.ts';
+import type { Session } from '../e2b/sessions.ts';
 import type { Backend, ExecRequest, ExecResult, Sandbox, SandboxSpec, SandboxStats } from './types.ts';
 
 type SdkSandbox = import('e2b').Sandbox;
@@ -20,6 +21,24 @@ interface Endpoint {
   apiKey?: string;
 }
 
+/** The command line the SDK's commands.run is given for an argv: `/bin/bash -l -c CMD` is CMD (the SDK runs every command so); any other argv, shell-quoted. */
+export function commandLine(argv: string[]): string {
+  return argv.length === 4 && argv[0] === '/bin/bash' && argv[1] === '-l' && argv[2] === '-c' ? argv[3]! : shellQuote(argv);
+}
+
+/** The core sandbox behind a sandbox of rigor's own server, run as the server runs a command the SDK started (no stdin). */
+function directPath(session: Session): NonNullable<Sandbox['direct']> {
+  return {
+    async exec(request: ExecRequest): Promise<ExecResult> {
+      // The SDK's commands.run starts `/bin/bash -l -c CMD` with the request's envs and cwd; the server adds PATH, HOME and its marker.
+      const config = { cmd: '/bin/bash', args: ['-l', '-c', commandLine(request.argv)], envs: request.env ?? {}, ...(request.cwd ? { cwd: request.cwd } : {}) };
+      // No timeoutMs: the server gives its commands none either (the SDK's timeout is the client's). It always asks for streamed output.
+      const onOutput = request.onOutput ?? (() => {});
+      return session.sandbox.exec({ ...(await session.processes.execRequest(config)), onOutput, ...(request.stdin !== undefined ? { stdin: request.stdin } : {}) });
+    },
+  };
+}
+
 class E2bSandbox implements Sandbox {
   readonly backend = 'e2b';
   readonly bootStages = [];
@@ -27,6 +46,7 @@ class E2bSandbox implements Sandbox {
     private readonly sdk: SdkSandbox,
     readonly phases: { ready: number },
     readonly facts: Record<string, unknown>,
+    readonly direct?: Sandbox['direct'],
   ) {}
 
   get id(): string {
@@ -37,8 +57,15 @@ class E2bSandbox implements Sandbox {
     const { CommandExitError } = await import('e2b');
     const start = performance.now();
     const argv = request.argv;
-    const command = argv.length === 4 && argv[0] === '/bin/bash' && argv[1] === '-l' && argv[2] === '-c' ? argv[3]! : shellQuote(argv);
-    const options = { ...(request.env ? { envs: request.env } : {}), ...(request.cwd ? { cwd: request.cwd } : {}), timeoutMs: request.timeoutMs ?? 0 };
+    const command = commandLine(argv);
+    const heard = request.onOutput;
+    const options = {
+      ...(request.env ? { envs: request.env } : {}),
+      ...(request.cwd ? { cwd: request.cwd } : {}),
+      // The SDK's onStdout/onStderr, as its events come (decoded to text by the SDK).
+      ...(heard ? { onStdout: (text: string) => heard('stdout', Buffer.from(text)), onStderr: (text: string) => heard('stderr', Buffer.from(text)) } : {}),
+      timeoutMs: request.timeoutMs ?? 0,
+    };
     let result: { exitCode: number; stdout: string; stderr: string };
     try {
       if (request.stdin === undefined) result = await this.sdk.commands.run(command, options);
@@ -102,14 +129,27 @@ export function makeE2bBackend(lookup: (name: string) => Backend): Backend {
     let server: Promise<E2bServer> | undefined;
     async function endpoint(): Promise<Endpoint> {
       if (serve === undefined) return {};
-      server ??= startE2bServer({ backend: lookup(serve) });
+      server ??= startE2bServer({ backend: lookup(serve) }).then((started) => {
+        // The server lives as long as the process: it must not keep a finished run (or a test worker) alive.
+        started.unref();
+        return started;
+      });
       const { url, apiKey } = await server;
       return { apiUrl: url, sandboxUrl: url, apiKey };
     }
     return {
       name: 'e2b',
       variantOptions: ['serve'],
-      variantProblems: (options) => (options.serve !== undefined && typeof options.serve !== 'string' ? [`serve: expected a backend name, found ${JSON.stringify(options.serve)}`] : []),
+      variantProblems: (options) => {
+        if (options.serve === undefined) return [];
+        if (typeof options.serve !== 'string' || options.serve === 'e2b') return [`serve: expected the name of a backend other than e2b, found ${JSON.stringify(options.serve)}`];
+        try {
+          lookup(options.serve);
+          return [];
+        } catch (error) {
+          return [`serve: ${(error as Error).message.replace(/^unknown sandbox backend/, 'expected a backend name, found')}`];
+        }
+      },
       variant: (options) => {
         const name = options.serve === undefined ? undefined : String(options.serve);
         const key = name ?? '';
@@ -126,7 +166,9 @@ export function makeE2bBackend(lookup: (name: string) => Backend): Backend {
         const start = performance.now();
         const sdk = await Sdk.create({ ...(await endpoint()), ...(spec.env ? { envs: spec.env } : {}), ...(options.signal ? { signal: options.signal } : {}) } as Parameters<typeof Sdk.create>[0]);
         const facts = { endpoint: serve === undefined ? (process.env.E2B_API_URL ?? `https://api.${process.env.E2B_DOMAIN ?? 'e2b.app'}`) : `rigor serve on loopback over ${serve}` };
-        return new E2bSandbox(sdk, { ready: performance.now() - start }, facts);
+        const ready = performance.now() - start;
+        const session = server && (await server).sessions.get(sdk.sandboxId);
+        return new E2bSandbox(sdk, { ready }, facts, session ? directPath(session) : undefined);
       },
     };
   }

@@ -79,6 +79,12 @@ export interface ExecRequest {
   cwd?: string;
   stdin?: string | Uint8Array;
   timeoutMs?: number;
+  /**
+   * Hears the command's output as the agent reads it (the agent protocol's OUTPUT frames), before
+   * the result, which still holds all of it (up to 16 MiB a stream). e2b passes on the SDK's
+   * onStdout/onStderr; an agent built before streaming sends none, and the result has it all.
+   */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 export interface ExecResult {
@@ -130,6 +136,12 @@ export interface Sandbox {
   readonly facts?: Record<string, unknown>;
   /** Guest init stages as the agent reported them in its hello. */
   readonly bootStages: BootStage[];
+  /**
+   * A sandbox driven through an API (e2b) whose core sandbox this process holds (rigor serve on
+   * loopback): runs a request on that core sandbox directly, exactly as the API's server runs it
+   * (same argv, environment and sandbox), with no API in between. Absent for every other sandbox.
+   */
+  readonly direct?: { exec(request: ExecRequest): Promise<ExecResult> };
   exec(request: ExecRequest): Promise<ExecResult>;
   writeFile(path: string, data: string | Uint8Array, mode?: number): Promise<void>;
   readFile(path: string): Promise<Buffer>;

@@ -52,17 +52,46 @@ function selected(session: Session, selector: Any): ProcessRecord {
   }
 }
 
-/** The events of a process from its start: Start now, output and End when it has ended. */
+function data(responseName: string, stream: 'stdout' | 'stderr', chunk: Uint8Array) {
+  return message(responseName, { event: { event: { case: 'data', value: { output: { case: stream, value: chunk } } } } });
+}
+
+/** The events of a process from now: Start, its output as the agent streams it, the output never streamed, End. */
 async function* events(record: ProcessRecord, responseName: string) {
-  yield message(responseName, { event: { event: { case: 'start', value: { pid: record.pid } } } });
+  // Listening before the first yield: nothing the agent streams can come in between (no I/O runs before it).
+  const queue: { stream: 'stdout' | 'stderr'; chunk: Buffer }[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  const stop = record.listen((stream, chunk) => {
+    queue.push({ stream, chunk });
+    wake?.();
+  });
+  void record.outcome.then(() => {
+    ended = true;
+    wake?.();
+  });
+  try {
+    yield message(responseName, { event: { event: { case: 'start', value: { pid: record.pid } } } });
+    for (;;) {
+      for (let next = queue.shift(); next; next = queue.shift()) yield data(responseName, next.stream, next.chunk);
+      if (ended) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+  } finally {
+    stop();
+  }
   const outcome = await record.outcome;
   if ('error' in outcome) {
     yield message(responseName, { event: { event: { case: 'end', value: { exitCode: -1, exited: false, status: 'error', error: outcome.error } } } });
     return;
   }
   const { result } = outcome;
-  if (result.stdout.length > 0) yield message(responseName, { event: { event: { case: 'data', value: { output: { case: 'stdout', value: result.stdout } } } } });
-  if (result.stderr.length > 0) yield message(responseName, { event: { event: { case: 'data', value: { output: { case: 'stderr', value: result.stderr } } } } });
+  // What the agent did not stream (an agent built before streaming sends everything here).
+  const stdout = result.stdout.subarray(Math.min(record.streamed.stdout, result.stdout.length));
+  const stderr = result.stderr.subarray(Math.min(record.streamed.stderr, result.stderr.length));
+  if (stdout.length > 0) yield data(responseName, 'stdout', stdout);
+  if (stderr.length > 0) yield data(responseName, 'stderr', stderr);
   const exitCode = result.exitCode ?? -1;
   const status = result.signal ? `signal: ${result.signal}` : `exit status ${exitCode}`;
   yield message(responseName, { event: { event: { case: 'end', value: { exitCode, exited: result.signal === null, status } } } });

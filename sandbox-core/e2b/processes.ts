@@ -1,15 +1,15 @@
 /**
- * envd's process service on the sandbox core's one-shot exec. Each E2B
- * process is one agent EXEC that runs until the command ends; its pid is this
- * table's handle, not a pid inside the sandbox. Output arrives with the end
- * of the command (the core's exec returns whole output, it does not stream).
+ * envd's process service on the sandbox core's exec. Each E2B process is one
+ * agent EXEC that runs until the command ends; its pid is this table's handle,
+ * not a pid inside the sandbox. Its output is streamed (the agent's OUTPUT
+ * frames) to whoever listens; the result has what was not streamed.
  * Signals reach the command through an environment marker: a small shell
  * script in the sandbox finds the processes whose environ carries it. Stdin,
  * when asked for, is a FIFO in the sandbox held open by a `sleep` whose
  * death (closeStdin) gives the command end of file.
  */
 import { DEFAULT_PATH } from '../default-path.ts';
-import type { ExecResult, Sandbox } from '../backends/types.ts';
+import type { ExecRequest, ExecResult, Sandbox } from '../backends/types.ts';
 
 export const MARKER_ENV = 'RIGOR_E2B_PROCESS';
 
@@ -23,6 +23,8 @@ export interface ProcessConfig {
 /** What the command came to: the exec's result, or why it could not run (the agent's ERROR). */
 export type ProcessOutcome = { result: ExecResult } | { error: string };
 
+export type OutputListener = (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+
 export interface ProcessRecord {
   readonly pid: number;
   readonly tag?: string;
@@ -30,6 +32,10 @@ export interface ProcessRecord {
   readonly stdin: boolean;
   readonly outcome: Promise<ProcessOutcome>;
   finished: boolean;
+  /** Hears output from now on as the agent streams it; returns the call that stops listening. */
+  listen(listener: OutputListener): () => void;
+  /** Bytes of each stream passed to listeners so far: the outcome's output beyond them was never streamed. */
+  readonly streamed: { stdout: number; stderr: number };
 }
 
 /** Kills every process whose environment holds exactly `RIGOR_E2B_PROCESS=$2` with signal $1; exit 1 when none was found. */
@@ -75,6 +81,16 @@ export class ProcessTable {
     return { PATH: DEFAULT_PATH, HOME: (await this.shellFacts()).home, ...config.envs, [MARKER_ENV]: marker };
   }
 
+  /**
+   * The core exec request this table makes for a command started without stdin: its argv, its
+   * environment (PATH, HOME, the command's envs and a marker of the same shape as a started
+   * process's) and cwd. What a caller holding the core sandbox runs to time the same command
+   * without the API in between (the e2b-protocol rig).
+   */
+  async execRequest(config: ProcessConfig): Promise<ExecRequest> {
+    return { argv: await this.argv(config), env: await this.env(config, `${this.scope}.${this.nextPid}`), ...(config.cwd ? { cwd: config.cwd } : {}) };
+  }
+
   private fifo(pid: number): string {
     return `/tmp/rigor-e2b-${this.scope}-${pid}.stdin`;
   }
@@ -94,13 +110,31 @@ export class ProcessTable {
       argv = ['/bin/sh', '-c', 'exec "$@" < "$0"', fifo, ...argv];
     }
     const env = await this.env(config, marker);
+    const listeners = new Set<OutputListener>();
+    const streamed = { stdout: 0, stderr: 0 };
+    const onOutput: OutputListener = (stream, chunk) => {
+      streamed[stream] += chunk.length;
+      for (const listener of listeners) listener(stream, chunk);
+    };
     const outcome = this.sandbox
-      .exec({ argv, env, ...(config.cwd ? { cwd: config.cwd } : {}) })
+      .exec({ argv, env, ...(config.cwd ? { cwd: config.cwd } : {}), onOutput })
       .then(
         (result): ProcessOutcome => ({ result }),
         (error: unknown): ProcessOutcome => ({ error: error instanceof Error ? error.message : String(error) }),
       );
-    const record: ProcessRecord = { pid, config, stdin, outcome, finished: false, ...(options.tag !== undefined ? { tag: options.tag } : {}) };
+    const record: ProcessRecord = {
+      pid,
+      config,
+      stdin,
+      outcome,
+      finished: false,
+      streamed,
+      listen(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      ...(options.tag !== undefined ? { tag: options.tag } : {}),
+    };
     this.records.set(pid, record);
     void outcome.then(async () => {
       record.finished = true;

@@ -10,15 +10,25 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIPv4 } from 'node:net';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createContextValues } from '@connectrpc/connect';
-import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Backend } from '../backends/types.ts';
 import { controlPlane } from './control-plane.ts';
 import { envdHttp, envdRoutes, sessionKey } from './envd.ts';
 import { ApiError, sendError } from './http.ts';
+import { rpcHandler } from './rpc.ts';
 import { Sessions, type Session } from './sessions.ts';
 
 /** The agent's frame carries at most 64 MiB of file data: the default upload limit. */
 export const DEFAULT_MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** Room for a 64 MiB upload over a slow link; responses (a command's stream) are not bounded by it. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
+
+/** What a client whose request could not be read is told before it is closed (Node's own answers, kept since the server listens for clientError). */
+function clientErrorAnswer(code: string | undefined): string {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return '408 Request Timeout';
+  if (code === 'HPE_HEADER_OVERFLOW') return '431 Request Header Fields Too Large';
+  return '400 Bad Request';
+}
 
 export interface E2bServerOptions {
   /** Runs sandboxes whose template names no backend. */
@@ -32,6 +42,13 @@ export interface E2bServerOptions {
   /** The API key the SDK must send (X-API-KEY); default a random one, see `apiKey` of the result. */
   apiKey?: string;
   maxUploadBytes?: number;
+  /**
+   * A client that has not sent a whole request head by then is answered 408 and closed (default
+   * DEFAULT_HEADERS_TIMEOUT_MS, as the egress proxy's); the body then has `requestTimeoutMs`
+   * (default DEFAULT_REQUEST_TIMEOUT_MS) from the request's start to arrive.
+   */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
   /** Notes for the operator (a template that names no backend, a sandbox that failed to be destroyed). */
   log?: (message: string) => void;
 }
@@ -44,6 +61,8 @@ export interface E2bServer {
   readonly sdkEnv: Record<string, string>;
   /** Stops listening and destroys every sandbox. */
   close(): Promise<void>;
+  /** Lets the process exit while the server still listens (a server started by the e2b backend for a run). */
+  unref(): void;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -84,10 +103,11 @@ export async function startE2bServer(options: E2bServerOptions): Promise<E2bServ
     note: log,
   });
   const rpcSession = new WeakMap<IncomingMessage, Session>();
-  const rpc = connectNodeAdapter({
+  const rpc = rpcHandler({
     routes: envdRoutes,
     readMaxBytes: maxUploadBytes,
-    contextValues: (req) => createContextValues().set(sessionKey, rpcSession.get(req as IncomingMessage)),
+    contextValues: (req) => createContextValues().set(sessionKey, rpcSession.get(req)),
+    log,
   });
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -109,14 +129,19 @@ export async function startE2bServer(options: E2bServerOptions): Promise<E2bServ
     if (!sameSecret(header(req, 'x-access-token'), session.envdAccessToken)) throw new ApiError(401, `missing or wrong access token for sandbox ${sandboxId}`);
     if (/^\/(process\.Process|filesystem\.Filesystem)\//.test(url.pathname)) {
       rpcSession.set(req, session);
-      rpc(req, res);
+      if (!rpc(req, res)) throw new ApiError(404, `no route ${req.method} ${url.pathname}`);
       return;
     }
     if (!(await envdHttp(session, req, res, url, maxUploadBytes))) throw new ApiError(404, `no route ${req.method} ${url.pathname}`);
   }
 
-  const server: Server = createServer((req, res) => {
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const requestTimeout = Math.max(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, headersTimeout);
+  // Timeouts are checked every connectionsCheckingInterval: a tenth of the head's, so a slow client goes soon after its time.
+  const server: Server = createServer({ headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(headersTimeout / 10, 1000)) }, (req, res) => {
     route(req, res).catch((error: unknown) => {
+      // The client went away (an upload cut short): there is no one to answer, and nothing went wrong here.
+      if (req.socket.destroyed && !(error instanceof ApiError)) return;
       if (error instanceof ApiError) {
         // A body left unread (an upload over the limit) would stall the client: answer, then close.
         if (error.status === 413) res.setHeader('connection', 'close');
@@ -127,7 +152,12 @@ export async function startE2bServer(options: E2bServerOptions): Promise<E2bServ
       }
     });
   });
-  server.on('clientError', (_error, socket) => socket.destroy());
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    // A request head that never came whole (or could not be parsed): answer as Node would, then close.
+    const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && !answering?.headersSent) socket.write(`HTTP/1.1 ${clientErrorAnswer(error.code)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
@@ -140,6 +170,9 @@ export async function startE2bServer(options: E2bServerOptions): Promise<E2bServ
     apiKey,
     sessions,
     sdkEnv: { E2B_API_URL: url, E2B_SANDBOX_URL: url, E2B_API_KEY: apiKey },
+    unref() {
+      server.unref();
+    },
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

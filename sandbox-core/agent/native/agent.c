@@ -58,7 +58,7 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-enum { HELLO = 1, PING, PONG, EXEC, EXEC_RESULT, WRITE_FILE, READ_FILE, FILE_DATA, OK, STATS, STATS_RESULT, RESEED, ERROR = 0x0f };
+enum { HELLO = 1, PING, PONG, EXEC, EXEC_RESULT, WRITE_FILE, READ_FILE, FILE_DATA, OK, STATS, STATS_RESULT, RESEED, OUTPUT, ERROR = 0x0f };
 
 extern char **environ;
 
@@ -74,6 +74,7 @@ struct exec {
   struct buf stdout_buf, stderr_buf, stdin_buf;
   size_t stdin_off;
   int truncated, timed_out, reaped, status;
+  int stream; /* send output in OUTPUT frames as it is read */
   double received, spawned, exited, deadline; /* guest ms; deadline 0 = none */
 };
 
@@ -401,6 +402,9 @@ static void start_exec(uint32_t id, const unsigned char *body, size_t blen, doub
       timeout_len = f.len; /* the last one counts, as for the Node agent */
       e->deadline = int_value(&f) > 0 ? received + (double)int_value(&f) : 0;
       break;
+    case 0x35:
+      e->stream = int_value(&f) != 0;
+      break;
     }
   }
   cwd = last_string(body, blen, 0x32);
@@ -454,6 +458,15 @@ done:
   if (argv != NULL) free_strings(argv, argc);
   if (envp != NULL) free_strings(envp, envc);
   free(cwd);
+}
+
+/* A streaming command's output read so far, in one OUTPUT frame (before its EXEC_RESULT, which has the rest). */
+static void send_output(struct exec *e, int tag, struct buf *b) {
+  if (!e->stream || b->len == 0) return;
+  reply_begin(OUTPUT, e->id);
+  put_field(tag, b->p, b->len);
+  reply_send();
+  b->len = 0;
 }
 
 /* Reply for a command that was reaped: sweep its group, take what its pipes hold, answer. */
@@ -1127,8 +1140,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
       struct exec *e = owner[i];
       if (fds[i].revents == 0) continue;
-      if (fds[i].fd == e->out) drain(&e->out, &e->stdout_buf, &e->truncated);
-      else if (fds[i].fd == e->err) drain(&e->err, &e->stderr_buf, &e->truncated);
+      if (fds[i].fd == e->out) drain(&e->out, &e->stdout_buf, &e->truncated), send_output(e, 0x42, &e->stdout_buf);
+      else if (fds[i].fd == e->err) drain(&e->err, &e->stderr_buf, &e->truncated), send_output(e, 0x43, &e->stderr_buf);
       else if (fds[i].fd == e->in) feed_stdin(e);
     }
     if (fds[n].revents) {

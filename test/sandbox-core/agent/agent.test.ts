@@ -1,5 +1,5 @@
 /** Both agents, native and Node, as real child processes: the same behaviour is asked of each. */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,33 @@ describe.each(KINDS)('%s agent over stdio', (kind) => {
     const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 256));
     const result = await agent.client.exec({ argv: ['cat'], stdin: bytes });
     expect(result.stdout.equals(bytes)).toBe(true);
+  });
+
+  it('streams output in OUTPUT frames while the command runs when asked, the result holding all of it', async () => {
+    // The command waits for a file the host makes only on hearing its first line: without streaming it would never end.
+    const gate = join(scratch, `${kind}-stream-gate`);
+    const heard: string[] = [];
+    const result = await agent.client.exec({
+      argv: ['sh', '-c', `echo first; ${waitForFile(gate)}; echo second >&2; echo third`],
+      timeoutMs: 60_000,
+      onOutput: (stream, chunk) => {
+        heard.push(`${stream}:${chunk.toString()}`);
+        if (heard.length === 1) writeFileSync(gate, 'go');
+      },
+    });
+    expect(heard[0]).toBe('stdout:first\n');
+    expect(heard.join('')).toContain('stderr:second\n');
+    expect(result).toMatchObject({ exitCode: 0, truncated: false });
+    expect(result.stdout.toString()).toBe('first\nthird\n');
+    expect(result.stderr.toString()).toBe('second\n');
+  });
+
+  it('cuts streamed output kept for the result beyond 16 MiB, and passes all of it on', async () => {
+    let passed = 0;
+    const result = await agent.client.exec({ argv: ['head', '-c', '17000000', '/dev/zero'], onOutput: (_stream, chunk) => (passed += chunk.length) });
+    expect(passed).toBe(17_000_000);
+    expect(result.stdout.length).toBe(16 * 1024 * 1024);
+    expect(result.truncated).toBe(true);
   });
 
   it('cuts output beyond 16 MiB and says so', async () => {

@@ -1,11 +1,13 @@
-/** The client against real processes: agents that never say hello, die mid-request, or run inside bwrap. */
+/** The client against real processes: agents that never say hello, die mid-request, or run inside bwrap; and a stand-in peer that sends what no agent does. */
 import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { agentCommand } from '../../../sandbox-core/agent/build.ts';
 import { AgentClient } from '../../../sandbox-core/agent/client.ts';
+import { encodeFrame, field, MessageType, Tag } from '../../../sandbox-core/agent/protocol.ts';
 import { KINDS, pidFrom, spawnAgent, startAgent } from './agents.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'rigor-agent-client-test-'));
@@ -33,6 +35,19 @@ describe('AgentClient.connect', () => {
     controller.abort(new Error('create() cancelled'));
     await expect(connecting).rejects.toThrow('agent did not say hello: aborted (Error: create() cancelled)');
     silent.kill('SIGKILL');
+  });
+});
+
+describe('AgentClient and OUTPUT frames', () => {
+  it('fails a request that did not ask for streamed output when OUTPUT comes for it (a stand-in peer: no agent of ours sends it)', async () => {
+    const toHost = new PassThrough();
+    const toAgent = new PassThrough();
+    toHost.write(encodeFrame(MessageType.HELLO, 0, [field.string(Tag.KIND, 'stand-in')]));
+    const client = await AgentClient.connect(toHost, toAgent);
+    const exec = client.exec({ argv: ['true'] });
+    toHost.write(encodeFrame(MessageType.OUTPUT, 1, [field.bytes(Tag.STDOUT, 'unasked')]));
+    await expect(exec).rejects.toThrow('agent sent OUTPUT for EXEC #1, which did not ask for streamed output');
+    client.close();
   });
 });
 

@@ -57,7 +57,8 @@ interface Case {
   type: number;
   body: Buffer;
 }
-const anyType = fc.oneof(fc.constantFrom(...Object.values(MessageType)), fc.integer({ min: 0, max: 255 }));
+// Never RESEED: an accepted one sets the clock of the machine the agent runs on, here the host's (snapshot.test.ts covers it in a guest).
+const anyType = fc.oneof(fc.constantFrom(...Object.values(MessageType)), fc.integer({ min: 0, max: 255 })).filter((type) => type !== MessageType.RESEED);
 const survivable: fc.Arbitrary<Case> = fc
   .record({
     version: fc.oneof({ weight: 4, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 255 }) }),

@@ -18,6 +18,7 @@ const CALLS = [
   'Sandbox.create',
   'commands.run',
   'commands.run (failing)',
+  'commands.run (streamed output)',
   'commands.run (background) + kill',
   'commands.list',
   'commands.sendStdin / closeStdin',
@@ -78,6 +79,20 @@ for (const backendName of CONFORMANCE_BACKENDS) {
       const failed = await sandbox.commands.run('echo why >&2; exit 3').catch((error: unknown) => error);
       expect(failed).toBeInstanceOf(CommandExitError);
       expect(failed).toMatchObject({ exitCode: 3, stderr: 'why\n' });
+    });
+
+    call('commands.run (streamed output)', async () => {
+      // The command waits for a file the test writes only on hearing its first line: by events, with no clock.
+      const heard: string[] = [];
+      const result = await sandbox.commands.run('echo first; while [ ! -e "$HOME/stream-gate" ]; do sleep 0.05; done; echo second', {
+        onStdout: (text) => {
+          heard.push(text);
+          if (heard.length === 1) void sandbox.files.write('stream-gate', 'go');
+        },
+        timeoutMs: 120_000,
+      });
+      expect(heard).toEqual(['first\n', 'second\n']);
+      expect(result.stdout).toBe('first\nsecond\n');
     });
 
     call('commands.run (background) + kill', async () => {
