@@ -5,7 +5,7 @@
  * large-sample distribution instead of from n draws (large-n.ts).
  */
 import { assertFiniteSamples } from './finite.ts';
-import { quantileSorted } from './percentile.ts';
+import { quantileSorted, sortedAscending } from './percentile.ts';
 import { approximateMeansAndMedians } from './large-n.ts';
 import { createRng } from './random.ts';
 
@@ -58,9 +58,17 @@ export function bootstrapMeanAndMedianCI(
   opts: BootstrapOptions = {},
 ): { mean: Interval; median: Interval } | null {
   assertFiniteSamples(samples);
-  if (samples.length < 2) return null;
+  return bootstrapMeanAndMedianCIOfSorted(sortedCopy(samples), opts);
+}
+
+/** bootstrapMeanAndMedianCI of finite samples already sorted ascending (a summary sorts them once for all its statistics). */
+export function bootstrapMeanAndMedianCIOfSorted(
+  sorted: Float64Array,
+  opts: BootstrapOptions = {},
+): { mean: Interval; median: Interval } | null {
+  if (sorted.length < 2) return null;
   const { seed, resamples, level, exactMaxN } = resolveOptions(opts);
-  const stats = meansAndMedians(sortedCopy(samples), resamples, createRng(seed), exactMaxN);
+  const stats = meansAndMedians(sorted, resamples, createRng(seed), exactMaxN);
   return { mean: percentileInterval(stats.mean, level), median: percentileInterval(stats.median, level) };
 }
 
@@ -77,11 +85,21 @@ export function bootstrapRatioCI(
 ): Interval | null {
   assertFiniteSamples(baseline, 'baseline');
   assertFiniteSamples(candidate, 'candidate');
+  return bootstrapRatioCIOfSorted(sortedCopy(baseline), sortedCopy(candidate), statistic, opts);
+}
+
+/** bootstrapRatioCI of finite samples already sorted ascending (a comparison sorts each side once for its statistic, its test and this). */
+export function bootstrapRatioCIOfSorted(
+  baseline: Float64Array,
+  candidate: Float64Array,
+  statistic: BootstrapStatistic,
+  opts: BootstrapOptions = {},
+): Interval | null {
   if (baseline.length < 2 || candidate.length < 2) return null;
   const { seed, resamples, level, exactMaxN } = resolveOptions(opts);
   const rng = createRng(seed);
-  const base = meansAndMedians(sortedCopy(baseline), resamples, rng, exactMaxN)[statistic];
-  const ratios = meansAndMedians(sortedCopy(candidate), resamples, rng, exactMaxN)[statistic];
+  const base = meansAndMedians(baseline, resamples, rng, exactMaxN)[statistic];
+  const ratios = meansAndMedians(candidate, resamples, rng, exactMaxN)[statistic];
   for (let r = 0; r < resamples; r++) {
     const denominator = base[r] as number;
     if (denominator === 0) return null;
@@ -103,9 +121,7 @@ export function resolveOptions(opts: BootstrapOptions): Required<BootstrapOption
   return { seed, resamples, level, exactMaxN };
 }
 
-function sortedCopy(samples: readonly number[]): Float64Array {
-  return Float64Array.from(samples).sort();
-}
+const sortedCopy = sortedAscending;
 
 /** Two-sided percentile interval: the (1-level)/2 and (1+level)/2 type-7 quantiles of the bootstrap distribution. */
 export function percentileInterval(stats: Float64Array, level: number): Interval {

@@ -18,6 +18,11 @@ export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
   return xLo + (h - lo) * ((sorted[lo + 1] as number) - xLo);
 }
 
+/** A sorted copy of the samples, ascending: one sort a caller can hand to every statistic that needs the order. */
+export function sortedAscending(samples: ArrayLike<number>): Float64Array {
+  return Float64Array.from(samples).sort();
+}
+
 /** Type-7 median (the middle value, or the mean of the two middle ones), by selection instead of a full sort. */
 export function median(samples: readonly number[]): number {
   const n = samples.length;

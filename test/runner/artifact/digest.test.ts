@@ -32,6 +32,29 @@ describe('content digest', () => {
     );
   });
 
+  it('property: the canonical form is what JSON.stringify writes with a sorting replacer (the definition, and how older digests were made)', () => {
+    const byReplacer = (value: unknown) =>
+      JSON.stringify(value, (_key, node: unknown) => {
+        if (node === null || typeof node !== 'object' || Array.isArray(node)) return node;
+        const sorted: Record<string, unknown> = {};
+        for (const key of Object.keys(node).sort()) sorted[key] = (node as Record<string, unknown>)[key];
+        return sorted;
+      });
+    // Integer-like keys ("10" before "9" sorted, yet an object enumerates 9 first), undefined members and elements, numbers of every kind.
+    const key = fc.oneof(fc.string(), fc.nat({ max: 20 }).map(String));
+    const leaf = fc.oneof(fc.jsonValue({ maxDepth: 0 }), fc.double(), fc.constant(undefined), fc.array(fc.double()));
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node')), fc.dictionary(key, tie('node'))),
+    })).node;
+    fc.assert(
+      fc.property(fc.dictionary(key, value), (input) => {
+        expect(canonicalJson(input)).toBe(byReplacer(input));
+      }),
+      { seed: SEED, numRuns: 2000 },
+    );
+    expect(canonicalJson({ 10: 'a', 9: 'b', a: [1, undefined, 2.5] })).toBe('{"9":"b","10":"a","a":[1,null,2.5]}');
+  });
+
   it('writeArtifact stores the bootstrap and the digest, and the file reads back as written', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rigor-digest-'));
     dirs.push(dir);
