@@ -8,7 +8,7 @@
  * not a signature (docs/artifacts-and-statistics.md).
  */
 import { createHash } from 'node:crypto';
-import { BOOTSTRAP_LEVEL, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED } from '../stats/bootstrap.ts';
+import { BOOTSTRAP_EXACT_MAX_N, BOOTSTRAP_LEVEL, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED } from '../stats/bootstrap.ts';
 import type { Artifact } from './schema.ts';
 
 export const DIGEST_FIELD = 'content_sha256';
@@ -52,7 +52,7 @@ export function contentDigest(artifact: Artifact): string {
 }
 
 /** The bootstrap every interval of this rigor is drawn with (stats/bootstrap.ts defaults; nothing passes others). */
-export const BOOTSTRAP_RECORD = { seed: BOOTSTRAP_SEED, resamples: BOOTSTRAP_RESAMPLES, level: BOOTSTRAP_LEVEL } as const;
+export const BOOTSTRAP_RECORD = { seed: BOOTSTRAP_SEED, resamples: BOOTSTRAP_RESAMPLES, level: BOOTSTRAP_LEVEL, exact_max_n: BOOTSTRAP_EXACT_MAX_N } as const;
 
 /** The artifact as written (write.ts): the bootstrap its intervals were drawn with, then the digest over everything. */
 export function sealArtifact(artifact: Artifact): Artifact {

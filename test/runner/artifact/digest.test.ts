@@ -60,7 +60,7 @@ describe('content digest', () => {
     dirs.push(dir);
     const path = writeArtifact(buildArtifact({ cells: [{ params: { a: 1 }, samples: { time_ms: [1, 2, 3] } }] }), dir);
     const artifact = readArtifact(path);
-    expect(artifact.bootstrap).toEqual({ seed: 0x7269676f, resamples: 2000, level: 0.95 });
+    expect(artifact.bootstrap).toEqual({ seed: 0x7269676f, resamples: 2000, level: 0.95, exact_max_n: 100_000 });
     expect(artifact.content_sha256).toBe(contentDigest(artifact));
     expect(digestProblem(artifact)).toBeNull();
   });
