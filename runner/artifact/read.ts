@@ -51,7 +51,11 @@ export function readJsonFile(path: string, opts: ReadArtifactOptions = {}): unkn
 }
 
 export function readArtifact(path: string, opts: ReadArtifactOptions = {}): Artifact {
-  const data = readJsonFile(path, opts);
+  return checkedArtifact(path, readJsonFile(path, opts), opts);
+}
+
+/** The JSON read from `path` (readJsonFile) as an artifact, checked as readArtifact checks it; for a caller that has parsed the file already. */
+export function checkedArtifact(path: string, data: unknown, opts: Pick<ReadArtifactOptions, 'intervals'> = {}): Artifact {
   const validate = validatorFor('artifact');
   if (!validate(data)) {
     throw new InputError(`${path}: not a valid rigor artifact:\n${formatSchemaErrors(validate.errors ?? [], data)}`);
