@@ -58,7 +58,7 @@ export function bootstrapMeanAndMedianCI(
   opts: BootstrapOptions = {},
 ): { mean: Interval; median: Interval } | null {
   assertFiniteSamples(samples);
-  return bootstrapMeanAndMedianCIOfSorted(sortedCopy(samples), opts);
+  return bootstrapMeanAndMedianCIOfSorted(sortedAscending(samples), opts);
 }
 
 /** bootstrapMeanAndMedianCI of finite samples already sorted ascending (a summary sorts them once for all its statistics). */
@@ -85,7 +85,7 @@ export function bootstrapRatioCI(
 ): Interval | null {
   assertFiniteSamples(baseline, 'baseline');
   assertFiniteSamples(candidate, 'candidate');
-  return bootstrapRatioCIOfSorted(sortedCopy(baseline), sortedCopy(candidate), statistic, opts);
+  return bootstrapRatioCIOfSorted(sortedAscending(baseline), sortedAscending(candidate), statistic, opts);
 }
 
 /** bootstrapRatioCI of finite samples already sorted ascending (a comparison sorts each side once for its statistic, its test and this). */
@@ -120,8 +120,6 @@ export function resolveOptions(opts: BootstrapOptions): Required<BootstrapOption
   if (!(exactMaxN >= 0)) throw new RangeError(`bootstrap: expected exactMaxN >= 0, found ${exactMaxN}`);
   return { seed, resamples, level, exactMaxN };
 }
-
-const sortedCopy = sortedAscending;
 
 /** Two-sided percentile interval: the (1-level)/2 and (1+level)/2 type-7 quantiles of the bootstrap distribution. */
 export function percentileInterval(stats: Float64Array, level: number): Interval {

@@ -63,6 +63,7 @@ describe('the large-n bootstrap', () => {
     expect(bootstrapMeanAndMedianCI(samples, { exactMaxN: 200 })).toEqual(bootstrapMeanAndMedianCI(samples, EXACT));
     expect(bootstrapMeanAndMedianCI(samples, { exactMaxN: 199 })).toEqual(bootstrapMeanAndMedianCI(samples, APPROXIMATE));
     expect(bootstrapMeanAndMedianCI(samples, APPROXIMATE)).not.toEqual(bootstrapMeanAndMedianCI(samples, EXACT));
+    expect(() => bootstrapCI(samples, 'mean', { exactMaxN: -1 })).toThrow(/exactMaxN >= 0, found -1/);
   });
 
   it('agrees with the exact bootstrap at n = 200,000 (log-normal, as timings are), mean and median', () => {
