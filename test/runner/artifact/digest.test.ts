@@ -2,10 +2,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson, contentDigest, digestProblem, sealArtifact } from '../../../runner/artifact/digest.ts';
 import { readArtifact } from '../../../runner/artifact/read.ts';
+import type { Artifact } from '../../../runner/artifact/schema.ts';
 import { writeArtifact } from '../../../runner/artifact/write.ts';
 import { buildArtifact } from '../../helpers/artifact-builder.ts';
 
@@ -53,6 +55,14 @@ describe('content digest', () => {
       { seed: SEED, numRuns: 2000 },
     );
     expect(canonicalJson({ 10: 'a', 9: 'b', a: [1, undefined, 2.5] })).toBe('{"9":"b","10":"a","a":[1,null,2.5]}');
+  });
+
+  it('writes an array of numbers longer than one piece (65,536) as the one array it is, and hashes exactly that text', () => {
+    const samples = Array.from({ length: 150_001 }, (_, i) => (i % 7 === 0 ? -i / 3 : i * 1e-7));
+    const artifact = { ...buildArtifact({ cells: [{ params: { f: 'x' }, samples: { time_ms: [1, 2] } }] }), extra: [[], samples, [0.5]] } as unknown as Artifact;
+    const text = canonicalJson(artifact);
+    expect(text).toContain(`"extra":[[],${JSON.stringify(samples)},[0.5]]`);
+    expect(contentDigest(artifact)).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
   });
 
   it('writeArtifact stores the bootstrap and the digest, and the file reads back as written', () => {
