@@ -22,6 +22,8 @@ import { batchProblems, formatSchemaErrors } from './validate.ts';
 export interface ReadArtifactOptions {
   /** Refuse a symbolic link instead of following it (files found in a results tree, not named by the user). */
   noFollow?: boolean;
+  /** Recompute the bootstrap intervals too, as rigor validate does; readers leave them out (validate.ts). Default false. */
+  intervals?: boolean;
 }
 
 /** The bytes of a regular file of at most MAX_ARTIFACT_READ_BYTES; anything else is refused before a byte is read. */
@@ -49,12 +51,16 @@ export function readJsonFile(path: string, opts: ReadArtifactOptions = {}): unkn
 }
 
 export function readArtifact(path: string, opts: ReadArtifactOptions = {}): Artifact {
-  const data = readJsonFile(path, opts);
+  return checkedArtifact(path, readJsonFile(path, opts), opts);
+}
+
+/** The JSON read from `path` (readJsonFile) as an artifact, checked as readArtifact checks it; for a caller that has parsed the file already. */
+export function checkedArtifact(path: string, data: unknown, opts: Pick<ReadArtifactOptions, 'intervals'> = {}): Artifact {
   const validate = validatorFor('artifact');
   if (!validate(data)) {
     throw new InputError(`${path}: not a valid rigor artifact:\n${formatSchemaErrors(validate.errors ?? [], data)}`);
   }
-  const batches = batchProblems(data as Artifact);
+  const batches = batchProblems(data as Artifact, { intervals: opts.intervals ?? false });
   if (batches) throw new InputError(`${path}: not a valid rigor artifact:\n${batches}`);
   const artifact = data as Artifact;
   // rig.name becomes folder and page names (results/<rig>/, the site): the rig loader's name rule.

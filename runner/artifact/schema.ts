@@ -269,6 +269,12 @@ export const Bootstrap = z
     seed: z.number().int().describe('seed of the generator each interval starts from'),
     resamples: z.number().int().min(1),
     level: z.number().gt(0).lt(1),
+    exact_max_n: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("up to this many samples (or batches) each resample is n draws; above it, a resample's statistic is drawn from its large-sample normal distribution (absent in artifacts written before rigor had the approximation: always n draws)"),
   })
   .strict();
 

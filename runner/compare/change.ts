@@ -14,7 +14,8 @@
 import type { MetricResult } from '../artifact/schema.ts';
 import { judgedRatioCI, judgedValue } from '../gate/judged-value.ts';
 import type { MetricDef, Stat } from '../rig/schema.ts';
-import { mannWhitneyU, statOfSamples, type Interval } from '../stats/index.ts';
+import { mannWhitneyUOfSorted, sortedAscending, statOfSamples, type Interval } from '../stats/index.ts';
+import { assertFiniteSamples } from '../stats/finite.ts';
 import { shiftOf } from './shift.ts';
 
 export type Change = 'better' | 'worse' | 'same';
@@ -100,15 +101,22 @@ export function judgeChange(
   candidate: Measured,
   opts: { stat: Stat; better: 'lower' | 'higher'; alpha: number; noise: number },
 ): ChangeJudgement {
-  const a = judgedValue(baseline, opts.stat);
-  const b = judgedValue(candidate, opts.stat);
+  assertFiniteSamples(baseline.samples, 'baseline');
+  assertFiniteSamples(candidate.samples, 'candidate');
+  if (baseline.samples.length === 0 || candidate.samples.length === 0) {
+    throw new RangeError(`judgeChange: expected two non-empty samples, found sizes ${baseline.samples.length} and ${candidate.samples.length}`);
+  }
+  // Each side sorted once, for its statistic, the test and the bootstrap (a million samples take ~0.1 s to sort).
+  const sorted = { baseline: sortedAscending(baseline.samples), candidate: sortedAscending(candidate.samples) };
+  const a = judgedValue(baseline, opts.stat, sorted.baseline);
+  const b = judgedValue(candidate, opts.stat, sorted.candidate);
   // One side batched and the other not (the rig changed): compare like with like, the statistic of the samples.
   const mixed = (a.stat === 'slope') !== (b.stat === 'slope');
   const stat = mixed ? opts.stat : a.stat;
-  const valueA = mixed ? statOfSamples(baseline.samples, opts.stat) : a.value;
-  const valueB = mixed ? statOfSamples(candidate.samples, opts.stat) : b.value;
+  const valueA = mixed ? statOfSamples(baseline.samples, opts.stat, sorted.baseline) : a.value;
+  const valueB = mixed ? statOfSamples(candidate.samples, opts.stat, sorted.candidate) : b.value;
   const ratio = valueA === 0 ? null : valueB / valueA;
-  const { u, p } = mannWhitneyU(baseline.samples, candidate.samples);
+  const { u, p } = mannWhitneyUOfSorted(sorted.baseline, sorted.candidate);
   const shift = shiftOf(u, baseline.samples.length, candidate.samples.length);
   const decision = decideChange({ ratio, p, alpha: opts.alpha, noise: opts.noise, better: opts.better, shift });
   return {
@@ -117,7 +125,7 @@ export function judgeChange(
     baseline: valueA,
     candidate: valueB,
     ratio,
-    ratio_ci95: ratio === null ? null : judgedRatioCI(baseline, candidate, opts.stat),
+    ratio_ci95: ratio === null ? null : judgedRatioCI(baseline, candidate, opts.stat, sorted),
     p_value: p,
     test: CROSS_RUN_TEST,
     alpha: opts.alpha,

@@ -90,7 +90,7 @@ export function pairedComparison(base: RoundSamples, head: RoundSamples, stat: S
 
 /** Samples and rounds of a metric in an ok cell, or why there are none. */
 function measured(side: RoundSamples): Parameters<typeof judgedValue>[0] {
-  return { samples: [...side.samples], ...(side.batch_iterations ? { batch_iterations: [...side.batch_iterations] } : {}) };
+  return { samples: side.samples, ...(side.batch_iterations ? { batch_iterations: side.batch_iterations } : {}) };
 }
 
 function roundSamplesOf(cell: CellResult | undefined, metric: string, side: string): RoundSamples | { reason: string } {

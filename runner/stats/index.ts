@@ -1,10 +1,11 @@
 export { createRng } from './random.ts';
-export { quantileSorted, median } from './percentile.ts';
+export { quantileSorted, median, sortedAscending } from './percentile.ts';
 export { medianAbsoluteDeviation } from './mad.ts';
 export {
   bootstrapCI,
   bootstrapMeanAndMedianCI,
   bootstrapRatioCI,
+  bootstrapRatioCIOfSorted,
   BOOTSTRAP_LEVEL,
   BOOTSTRAP_RESAMPLES,
   BOOTSTRAP_SEED,
@@ -12,7 +13,7 @@ export {
   type BootstrapStatistic,
   type Interval,
 } from './bootstrap.ts';
-export { mannWhitneyU, type MannWhitneyResult } from './mann-whitney.ts';
+export { mannWhitneyU, mannWhitneyUOfSorted, type MannWhitneyResult } from './mann-whitney.ts';
 export { countOutliers, MODIFIED_Z_THRESHOLD } from './outliers.ts';
 export { summarize, statOf, statOfSamples } from './summary.ts';
 export {

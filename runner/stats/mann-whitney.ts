@@ -6,6 +6,7 @@
 import { errorFunction } from 'simple-statistics';
 import { twoSidedFromCounts } from './exact-p.ts';
 import { assertFiniteSamples } from './finite.ts';
+import { sortedAscending } from './percentile.ts';
 
 /** The exact null distribution is enumerated when both samples are this small and nothing is tied. */
 const EXACT_MAX_N = 20;
@@ -25,6 +26,11 @@ export function mannWhitneyU(a: readonly number[], b: readonly number[]): MannWh
   }
   assertFiniteSamples(a, 'a');
   assertFiniteSamples(b, 'b');
+  return mannWhitneyUOfSorted(sortedAscending(a), sortedAscending(b));
+}
+
+/** mannWhitneyU of two non-empty samples of finite numbers, each already sorted ascending. */
+export function mannWhitneyUOfSorted(a: Float64Array, b: Float64Array): MannWhitneyResult {
   const m = a.length;
   const n = b.length;
   const { rankSumA, tieTerm } = rankSums(a, b);
@@ -36,10 +42,8 @@ export function mannWhitneyU(a: readonly number[], b: readonly number[]): MannWh
   return { u, ...normalApproximation(u, m, n, tieTerm) };
 }
 
-/** Mid-rank sum of `a` in the pooled sample, and Σ(t³ − t) over groups of t tied values. */
-function rankSums(a: readonly number[], b: readonly number[]): { rankSumA: number; tieTerm: number } {
-  const sa = Float64Array.from(a).sort();
-  const sb = Float64Array.from(b).sort();
+/** Mid-rank sum of `a` in the pooled sample, and Σ(t³ − t) over groups of t tied values; both sorted ascending. */
+function rankSums(sa: Float64Array, sb: Float64Array): { rankSumA: number; tieTerm: number } {
   let i = 0;
   let j = 0;
   let rankSumA = 0;

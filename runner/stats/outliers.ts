@@ -41,18 +41,24 @@ const MEAN_AD_SCALE = 1.253314;
  * lone slow run among identical ones is still flagged. When that is 0 too,
  * every sample equals the median and none is an outlier.
  */
-export function countOutliers(samples: readonly number[]): OutlierCount {
+export function countOutliers(samples: readonly number[], spread?: Spread): OutlierCount {
   assertFiniteSamples(samples);
   if (samples.length < MIN_OUTLIER_SAMPLES) return { low: 0, high: 0, note: OUTLIERS_NOT_COUNTED };
-  return modifiedZOutliers(samples);
+  return modifiedZOutliers(samples, spread);
+}
+
+/** The median of the samples and their MAD, when the caller has them already (a summary): not selected again. */
+export interface Spread {
+  center: number;
+  mad: number;
 }
 
 /** The count at any n, as rigor counted before MIN_OUTLIER_SAMPLES (artifacts without outliers.note are recomputed by it). */
-export function modifiedZOutliers(samples: readonly number[]): OutlierCount {
+export function modifiedZOutliers(samples: readonly number[], spread?: Spread): OutlierCount {
   assertFiniteSamples(samples);
   if (samples.length === 0) return { low: 0, high: 0 };
-  const center = median(samples);
-  const mad = medianAbsoluteDeviation(samples, center);
+  const center = spread?.center ?? median(samples);
+  const mad = spread?.mad ?? medianAbsoluteDeviation(samples, center);
   const meanAd = samples.reduce((sum, x) => sum + Math.abs(x - center), 0) / samples.length;
   if (mad === 0 && meanAd === 0) return { low: 0, high: 0 };
   const score = (x: number): number =>

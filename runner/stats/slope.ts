@@ -7,6 +7,7 @@
 import type { Slope } from '../artifact/schema.ts';
 import { percentileInterval, resolveOptions, type BootstrapOptions, type Interval } from './bootstrap.ts';
 import { assertFiniteSamples } from './finite.ts';
+import { approximateSlopes } from './large-n.ts';
 import { createRng } from './random.ts';
 
 /** The name a fit goes by in an artifact. */
@@ -45,8 +46,8 @@ export function rSquared(x: readonly number[], y: readonly number[], slope: numb
 export function bootstrapSlopeCI(x: readonly number[], y: readonly number[], opts: BootstrapOptions = {}): Interval | null {
   assertBatches(x, y);
   if (x.length < 2) return null;
-  const { seed, resamples, level } = resolveOptions(opts);
-  return percentileInterval(resampledSlopes(x, y, resamples, createRng(seed)), level);
+  const { seed, resamples, level, exactMaxN } = resolveOptions(opts);
+  return percentileInterval(slopesOf(x, y, resamples, createRng(seed), exactMaxN), level);
 }
 
 /**
@@ -62,10 +63,10 @@ export function bootstrapSlopeRatioCI(
   assertBatches(baseline.x, baseline.y, 'baseline');
   assertBatches(candidate.x, candidate.y, 'candidate');
   if (baseline.x.length < 2 || candidate.x.length < 2) return null;
-  const { seed, resamples, level } = resolveOptions(opts);
+  const { seed, resamples, level, exactMaxN } = resolveOptions(opts);
   const rng = createRng(seed);
-  const base = resampledSlopes(baseline.x, baseline.y, resamples, rng);
-  const ratios = resampledSlopes(candidate.x, candidate.y, resamples, rng);
+  const base = slopesOf(baseline.x, baseline.y, resamples, rng, exactMaxN);
+  const ratios = slopesOf(candidate.x, candidate.y, resamples, rng, exactMaxN);
   for (let r = 0; r < resamples; r++) {
     const denominator = base[r] as number;
     if (denominator === 0) return null;
@@ -86,6 +87,11 @@ export function summarizeBatches(iterations: readonly number[], perCall: readonl
   const y = batchTimes(iterations, perCall);
   const estimate = slopeThroughOrigin(iterations, y);
   return { method: SLOPE_METHOD, estimate, ci95: intervals ? bootstrapSlopeCI(iterations, y) : null, r2: rSquared(iterations, y, estimate) };
+}
+
+/** β of each resample: n draws each up to exactMaxN batches, the large-sample approximation (large-n.ts) above. */
+function slopesOf(x: readonly number[], y: readonly number[], resamples: number, rng: () => number, exactMaxN: number): Float64Array {
+  return x.length > exactMaxN ? approximateSlopes(x, y, resamples, rng) : resampledSlopes(x, y, resamples, rng);
 }
 
 /** β of each of `resamples` resamples of the batches: indices drawn uniformly with replacement, as bootstrap.ts draws. */

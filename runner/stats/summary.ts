@@ -2,11 +2,11 @@
 import { max, mean, min, sampleStandardDeviation } from 'simple-statistics';
 import type { Summary } from '../artifact/schema.ts';
 import type { Stat } from '../rig/schema.ts';
-import { bootstrapMeanAndMedianCI } from './bootstrap.ts';
+import { bootstrapMeanAndMedianCIOfSorted } from './bootstrap.ts';
 import { assertFiniteSamples } from './finite.ts';
-import { medianAbsoluteDeviation } from './mad.ts';
+import { medianAbsoluteDeviationSorted } from './mad.ts';
 import { countOutliers, MODIFIED_Z_THRESHOLD } from './outliers.ts';
-import { median, quantileSorted } from './percentile.ts';
+import { median, quantileSorted, sortedAscending } from './percentile.ts';
 
 /** The upper percentiles a summary carries, as type-7 quantile levels. */
 const TAIL_QUANTILES = { p90: 0.9, p95: 0.95, p99: 0.99 } as const;
@@ -20,13 +20,14 @@ export function summarize(samples: readonly number[], { intervals = true }: { in
   assertFiniteSamples(samples);
   const n = samples.length;
   if (n === 0) return null;
-  const sorted = Float64Array.from(samples).sort();
+  const sorted = sortedAscending(samples);
   // simple-statistics takes number[] but never writes to it.
   const values = samples as number[];
   const average = mean(values);
   const middle = quantileSorted(sorted, 0.5);
   const stddev = n < 2 ? null : sampleStandardDeviation(values);
-  const ci95 = intervals ? bootstrapMeanAndMedianCI(samples) : null;
+  const ci95 = intervals ? bootstrapMeanAndMedianCIOfSorted(sorted) : null;
+  const mad = medianAbsoluteDeviationSorted(sorted, middle);
   return {
     n,
     min: sorted[0] as number,
@@ -38,11 +39,11 @@ export function summarize(samples: readonly number[], { intervals = true }: { in
     p95: quantileSorted(sorted, TAIL_QUANTILES.p95),
     p99: quantileSorted(sorted, TAIL_QUANTILES.p99),
     stddev,
-    mad: medianAbsoluteDeviation(samples, middle),
+    mad,
     cv: stddev === null || average === 0 ? null : stddev / average,
     ci95_mean: ci95?.mean ?? null,
     ci95_median: ci95?.median ?? null,
-    outliers: { method: 'modified-z-score', threshold: MODIFIED_Z_THRESHOLD, ...countOutliers(samples) },
+    outliers: { method: 'modified-z-score', threshold: MODIFIED_Z_THRESHOLD, ...countOutliers(samples, { center: middle, mad }) },
   };
 }
 
@@ -51,23 +52,28 @@ export function statOf(summary: Summary, stat: Stat): number {
   return summary[stat];
 }
 
-/** The same number as statOf(summarize(samples), stat), without the bootstrap. */
-export function statOfSamples(samples: readonly number[], stat: Stat): number {
+/**
+ * The same number as statOf(summarize(samples), stat), without the bootstrap;
+ * `sorted`, the samples sorted ascending when the caller has them, saves a
+ * selection or a sort (the same double either way).
+ */
+export function statOfSamples(samples: readonly number[], stat: Stat, sorted?: Float64Array): number {
   assertFiniteSamples(samples);
   if (samples.length === 0) throw new RangeError(`statOfSamples: expected at least one sample for ${stat}, found none`);
   // simple-statistics takes number[] but never writes to it.
   const values = samples as number[];
   switch (stat) {
     case 'min':
-      return min(values);
+      return sorted ? (sorted[0] as number) : min(values);
     case 'max':
-      return max(values);
+      return sorted ? (sorted[sorted.length - 1] as number) : max(values);
     case 'mean':
+      // Summed in the samples' order, as summarize does: a sorted sum can differ in the last bit.
       return mean(values);
     case 'median':
     case 'p50':
-      return median(samples);
+      return sorted ? quantileSorted(sorted, 0.5) : median(samples);
     default:
-      return quantileSorted(Float64Array.from(samples).sort(), TAIL_QUANTILES[stat]);
+      return quantileSorted(sorted ?? sortedAscending(samples), TAIL_QUANTILES[stat]);
   }
 }

@@ -5,7 +5,7 @@
  *                                                   the committed ones, samples scaled by a drifting factor and
  *                                                   summarised again) and <out>/rigs/ (copies of the rig files)
  *   synthetic-results.ts pair <out> <samples>   -> <out>/a.json and <out>/b.json, one cell each with <samples>
- *                                                   seeded log-normal samples, B 5% slower
+ *                                                   seeded log-normal samples, B 5% slower, sealed (digest) as written
  *   synthetic-results.ts fleet <out> <count>    -> <out>/fetched/<host>/<file>.json: one fleet run of the newest
  *                                                   committed startup artifact on <count> hosts (host ids and
  *                                                   hostnames fleet-host-<i>, samples scaled per host), laid out as
@@ -14,6 +14,7 @@
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sealArtifact } from '../../runner/artifact/digest.ts';
 import type { Artifact } from '../../runner/artifact/schema.ts';
 import { restated } from '../../runner/artifact/recompute.ts';
 import { createRng } from '../../runner/stats/random.ts';
@@ -85,7 +86,8 @@ function pair(dir: string, samples: number): void {
     artifact.cells = [cell];
     const metric = cell.metrics.wall_ms!;
     metric.samples = Array.from({ length: samples }, () => lognormal() * scale);
-    writeFileSync(join(dir, `${name}.json`), JSON.stringify(restated(artifact)));
+    // Sealed as rigor writes an artifact (bootstrap record, content digest), so reading it checks the digest as it would a real one's.
+    writeFileSync(join(dir, `${name}.json`), JSON.stringify(sealArtifact(restated(artifact))));
   }
 }
 

@@ -6,8 +6,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIGEST_FIELD } from '../../artifact/digest.ts';
-import { readArtifact, readJsonFile } from '../../artifact/read.ts';
-import { recomputeProblems } from '../../artifact/validate.ts';
+import { checkedArtifact, readJsonFile } from '../../artifact/read.ts';
 import { readFleetRecord } from '../../fleet/record-file.ts';
 import { FLEET_RECORD_SCHEMA_ID } from '../../fleet/record.ts';
 import { InputError } from '../../../base/errors.ts';
@@ -16,14 +15,9 @@ import { loadRig } from '../../rig/load.ts';
 import { isBatchedWorkload, workloadChecks } from '../../workloads/index.ts';
 import type { RigorCommand } from '../command.ts';
 
-/** A .json file that says it is a fleet record (results/<rig>/fleet/); anything else is read as an artifact. */
-function isFleetRecord(path: string): boolean {
-  try {
-    // The checked read: a FIFO named *.json is refused at once, not waited on.
-    return (readJsonFile(path) as { schema?: unknown } | null)?.schema === FLEET_RECORD_SCHEMA_ID;
-  } catch {
-    return false;
-  }
+/** JSON that says it is a fleet record (results/<rig>/fleet/); anything else is read as an artifact. */
+function isFleetRecord(data: unknown): boolean {
+  return (data as { schema?: unknown } | null)?.schema === FLEET_RECORD_SCHEMA_ID;
 }
 
 /** A rig file ends in .yaml/.yml; an artifact (or a fleet record) is .json. */
@@ -33,16 +27,16 @@ function validateFile(path: string): { ok: true; summary: string } | { ok: false
       const { rig } = loadRig(path, { ...workloadChecks, batched: isBatchedWorkload });
       return { ok: true, summary: `rig "${rig.name}", workload ${rig.workload}, ${Object.keys(rig.metrics).length} metric(s)` };
     }
-    if (path.endsWith('.json') && isFleetRecord(path)) {
-      const record = readFleetRecord(path);
-      const ok = record.hosts.filter((host) => host.outcome === 'ok').length;
-      return { ok: true, summary: `fleet record of rig "${record.rig.name}" (${record.kind}), ${ok} of ${record.hosts.length} host(s) ok, ${record.status}` };
-    }
     if (path.endsWith('.json')) {
-      const artifact = readArtifact(path);
-      // Readers leave out the bootstrap intervals for speed; validate recomputes them too.
-      const intervals = recomputeProblems(artifact, { intervals: true });
-      if (intervals.length > 0) return { ok: false, error: `${path}: not a valid rigor artifact:\n${intervals.join('\n')}` };
+      // The checked read (a FIFO named *.json is refused at once, not waited on), parsed once: a 10^6-sample artifact takes 0.2 s to parse.
+      const data = readJsonFile(path);
+      if (isFleetRecord(data)) {
+        const record = readFleetRecord(path);
+        const ok = record.hosts.filter((host) => host.outcome === 'ok').length;
+        return { ok: true, summary: `fleet record of rig "${record.rig.name}" (${record.kind}), ${ok} of ${record.hosts.length} host(s) ok, ${record.status}` };
+      }
+      // Readers leave out the bootstrap intervals for speed; validate recomputes them too, in the one pass.
+      const artifact = checkedArtifact(path, data, { intervals: true });
       const digest = artifact[DIGEST_FIELD] ? `content digest ${artifact[DIGEST_FIELD].slice(0, 12)}… matches` : 'no content digest (written before rigor had them)';
       return { ok: true, summary: `artifact of rig "${artifact.rig.name}", ${artifact.cells.length} cell(s), ${artifact.run.status}; ${digest}` };
     }

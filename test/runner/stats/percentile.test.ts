@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, quantileSorted } from '../../../runner/stats/percentile.ts';
+import { median, quantileSorted, sortedAscending } from '../../../runner/stats/percentile.ts';
 
 describe('quantileSorted (Hyndman & Fan type 7)', () => {
   it('interpolates between closest ranks of [1, 2, 3, 4]', () => {
@@ -62,5 +62,36 @@ describe('median', () => {
   it('refuses no samples and NaN', () => {
     expect(() => median([])).toThrow(RangeError);
     expect(() => median([1, Number.NaN])).toThrow(/samples\[1\]/);
+  });
+});
+
+describe('sortedAscending', () => {
+  const large = (n: number) => Array.from({ length: n }, (_, i) => (i * 7919) % n);
+
+  it('sorts a copy, ascending, and leaves the samples as they were', () => {
+    const samples = [3, -0, 1, 0, 2];
+    expect([...sortedAscending(samples)]).toEqual([-0, 0, 1, 2, 3]);
+    expect(samples).toEqual([3, -0, 1, 0, 2]);
+  });
+
+  it("hands out a large array's sorted copy again while its values are unchanged", () => {
+    const samples = large(20_000);
+    const first = sortedAscending(samples);
+    expect(sortedAscending(samples)).toBe(first);
+    expect(sortedAscending([...samples])).not.toBe(first);
+    expect([...first]).toEqual([...samples].sort((a, b) => a - b));
+  });
+
+  it('sorts a large array again after any one value changed in place', () => {
+    const samples = large(20_000);
+    const before = sortedAscending(samples);
+    samples[123] = -1;
+    const after = sortedAscending(samples);
+    expect(after).not.toBe(before);
+    expect(after[0]).toBe(-1);
+    // The one 0 (samples[0]) made -0: equal by ===, yet a sort puts -0 first, so it is a change.
+    expect(samples[0]).toBe(0);
+    samples[0] = -0;
+    expect(Object.is(sortedAscending(samples)[1], -0)).toBe(true);
   });
 });

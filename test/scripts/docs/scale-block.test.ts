@@ -25,9 +25,15 @@ describe('docs/reliability.md scale figure', () => {
       cells: [
         { params: { verb: 'gate' }, samples: { wall_ms: [4000, 4200, 4100], peak_rss_kib: [500_000, 600_000, 550_000] } },
         { params: { verb: 'compare' }, samples: { wall_ms: [6000, 6100, 5900], peak_rss_kib: [400_000, 400_000, 400_000] } },
+        { params: { verb: 'validate' }, samples: { wall_ms: [7000, 7000, 7000], peak_rss_kib: [300_000, 300_000, 300_000] } },
       ],
     });
-    const rows = renderScale(artifact, 'results/artifact-scale/x.json').filter((line) => line.startsWith('| gate') || line.startsWith('| compare'));
-    expect(rows).toEqual(['| gate | 4.10 s | 586 MiB | met (n = 3) |', '| compare | 6.00 s | 391 MiB | **missed** (n = 3) |']);
+    const rows = renderScale(artifact, 'results/artifact-scale/x.json').filter((line) => /^\| (gate|compare|validate) /.test(line));
+    expect(rows).toEqual([
+      '| gate | 4.10 s | 586 MiB | met (n = 3) |',
+      '| compare | 6.00 s | 391 MiB | **missed** (n = 3) |',
+      // validate has no goal: 7 s is shown, not judged.
+      '| validate | 7.00 s | 293 MiB | none (timed beside them) (n = 3) |',
+    ]);
   });
 });
