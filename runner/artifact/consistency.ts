@@ -14,9 +14,11 @@ const DURATION_UNITS = new Set(['ns', 'us', 'µs', 'μs', 'ms', 's', 'min', 'h']
  * Why a metric's samples cannot be negative, or null when they can: a counted
  * metric counts; a timed metric in a duration unit is the time between two
  * events; a rate (".../s") is an amount over a time. A size can be negative
- * (density's memavailable_drop_per_sandbox_mib is a difference of two sizes).
+ * (density's memavailable_drop_per_sandbox_mib is a difference of two sizes);
+ * a metric the rig declares `signed` is a difference, of any sign.
  */
-export function nonNegativeBecause(metric: Pick<MetricDef, 'unit' | 'kind'>): string | null {
+export function nonNegativeBecause(metric: Pick<MetricDef, 'unit' | 'kind' | 'signed'>): string | null {
+  if (metric.signed) return null;
   if (metric.kind === 'counted') return `a count (${metric.unit})`;
   if (DURATION_UNITS.has(metric.unit)) return `a duration (${metric.unit})`;
   if (metric.unit.endsWith('/s')) return `a rate (${metric.unit})`;

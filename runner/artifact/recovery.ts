@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Artifact } from './schema.ts';
 import { artifactText } from './size.ts';
+import { InvalidArtifactError } from './validate.ts';
 import { ArtifactWriteError, artifactFileName, writeArtifact, writeNewFile } from './write.ts';
 
 /** $XDG_STATE_HOME/rigor/recovery/ when XDG_STATE_HOME is set, else <tmpdir>/rigor-recovery/; one folder per rig. */
@@ -31,6 +32,7 @@ export function writeArtifactOrRecover(artifact: Artifact, dir: string, opts: Re
   try {
     return writeArtifact(artifact, dir);
   } catch (error) {
+    if (error instanceof InvalidArtifactError) throw new InvalidArtifactError(`${error.message}\n${saveInvalid(artifact, opts)}`);
     if (!(error instanceof ArtifactWriteError)) throw error;
     const text = artifactText(artifact);
     const rig = artifact.rig.name;
@@ -46,5 +48,22 @@ export function writeArtifactOrRecover(artifact: Artifact, dir: string, opts: Re
         `save it as results/${rig}/${artifactFileName(artifact)} and check it with rigor validate`;
     }
     throw new ArtifactWriteError(`${error.message}; the artifact was not written, and ${saved}`, error.code);
+  }
+}
+
+/**
+ * An artifact validation refused, kept so its samples are not lost: in the
+ * recovery folder as <name>.invalid.json, which no reader takes for an
+ * artifact, or on stdout. Says where, for the error.
+ */
+function saveInvalid(artifact: Artifact, opts: RecoveryOptions): string {
+  const text = `${JSON.stringify(artifact, null, 2)}\n`;
+  try {
+    const path = writeNewFile(recoveryDir(artifact.rig.name, opts.env), artifactFileName(artifact).replace(/\.json$/, '.invalid.json'), text);
+    return `The measured samples are saved, as measured, in ${path} (not an artifact: fix the rig or the workload, then run again).`;
+  } catch (again) {
+    if (!(again instanceof ArtifactWriteError)) throw again;
+    opts.lastResort(text);
+    return `The measured samples could not be saved (${again.message}): they were printed on stdout.`;
   }
 }

@@ -1,5 +1,5 @@
 /** Artifact validation with ajv, and schema errors written for people. */
-import { describeFound } from '../../base/errors.ts';
+import { describeFound, InputError } from '../../base/errors.ts';
 import { validatorFor, type ErrorObject } from '../schema/ajv.ts';
 import { consistencyProblems } from './consistency.ts';
 import { digestProblem } from './digest.ts';
@@ -112,12 +112,21 @@ function batchCountProblems(artifact: Artifact): string[] {
   );
 }
 
+/**
+ * An artifact a run made that validation refuses (a workload's samples that
+ * break the rig's own definition, say a negative duration): a message, not a
+ * stack trace, and the caller writes nothing where it was going.
+ */
+export class InvalidArtifactError extends InputError {
+  override name = 'InvalidArtifactError';
+}
+
 /** Throws with every problem listed when the artifact is not valid; the caller writes nothing. */
 export function assertValidArtifact(data: unknown, label: string): void {
   const validate = validatorFor('artifact');
   if (!validate(data)) {
-    throw new Error(`${label}: artifact is invalid and was not written:\n${formatSchemaErrors(validate.errors ?? [], data)}`);
+    throw new InvalidArtifactError(`${label}: artifact is invalid and was not written:\n${formatSchemaErrors(validate.errors ?? [], data)}`);
   }
   const batches = batchProblems(data as Artifact, { intervals: true });
-  if (batches) throw new Error(`${label}: artifact is invalid and was not written:\n${batches}`);
+  if (batches) throw new InvalidArtifactError(`${label}: artifact is invalid and was not written:\n${batches}`);
 }

@@ -50,6 +50,10 @@ export const MetricDef = z
       .min(1)
       .describe('timed: the event that starts the measurement and the event that stops it, "<start> -> <stop>"; counted: what is counted, e.g. "instructions (Ir) under callgrind"'),
     description: z.string().optional(),
+    signed: z
+      .boolean()
+      .optional()
+      .describe('true when a sample may be negative: a difference of two durations (an API round trip minus the direct one); validation refuses a negative duration, count or rate otherwise'),
     noise: z
       .number()
       .min(0)

@@ -28,4 +28,10 @@ describe('consistencyProblems', () => {
     const sizes = buildArtifact({ metrics: { drop_mib: { unit: 'MiB', better: 'lower', clock: 'before -> after' } }, cells: [{ params: { a: 1 }, samples: { drop_mib: [-3, 2] } }] });
     expect(consistencyProblems(sizes)).toEqual([]);
   });
+
+  it('allows a negative duration in a metric the rig declares signed (a difference of two round trips)', () => {
+    expect(nonNegativeBecause({ unit: 'ms', signed: true })).toBeNull();
+    const metrics = { added_ms: { unit: 'ms', better: 'lower' as const, signed: true, clock: 'two execs called -> both decoded' } };
+    expect(consistencyProblems(buildArtifact({ metrics, cells: [{ params: { a: 1 }, samples: { added_ms: [-0.8, 1.2] } }] }))).toEqual([]);
+  });
 });
