@@ -236,6 +236,8 @@ class NodeAgent {
     const entropy = fields.bytes(Tag.ENTROPY);
     const epochUs = fields.int(Tag.EPOCH_US);
     if (entropy && entropy.length > MAX_RESEED_BYTES) return this.error(id, `reseed: ${entropy.length} bytes of entropy, at most ${MAX_RESEED_BYTES}`);
+    // The clock and the entropy pool are the machine's: only a guest's init may set them (on the host the agent would set the host's).
+    if (process.pid !== 1) return this.error(id, 'reseed: refused: only the agent that is a guest\'s init (pid 1) takes entropy and the time');
     try {
       if (entropy && entropy.length > 0) await writeFile('/dev/urandom', entropy);
     } catch (error) {

@@ -853,6 +853,11 @@ static void reseed(uint32_t id, const unsigned char *body, size_t blen) {
     send_error(id, "reseed: %zu bytes of entropy, at most %d", n, MAX_RESEED_BYTES);
     return;
   }
+  /* The clock and the entropy pool are the machine's: only a guest's init may set them (on the host the agent would set the host's). */
+  if (!(init_mode && getpid() == 1)) {
+    send_error(id, "reseed: refused: only the agent that is a guest's init (pid 1) takes entropy and the time");
+    return;
+  }
   if (n > 0) {
     struct {
       struct rand_pool_info info;

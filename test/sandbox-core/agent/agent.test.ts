@@ -54,6 +54,13 @@ describe.each(KINDS)('%s agent over stdio', (kind) => {
     expect(await agent.client.ping()).toBeGreaterThan(0);
   });
 
+  it('refuses a well-formed RESEED outside a guest: on the host it would set the host\'s clock', async () => {
+    const before = Date.now();
+    await expect(agent.client.reseed(new Uint8Array(16), 0)).rejects.toThrow("reseed: refused: only the agent that is a guest's init (pid 1) takes entropy and the time");
+    // The clock was not set to the epoch.
+    expect(Date.now()).toBeGreaterThanOrEqual(before);
+  });
+
   it('runs a command and returns its stdout, exit code and guest timings in order', async () => {
     const result = await agent.client.exec({ argv: ['echo', 'hello'] });
     expect(result).toMatchObject({ exitCode: 0, signal: null, timedOut: false, truncated: false });
