@@ -22,6 +22,7 @@ import { AuditLog } from '../../../sandbox-core/audit/audit-log.ts';
 import type { DnsDecide } from '../../../sandbox-core/dns/resolve-query.ts';
 import { startDnsResolver, type DnsResolver } from '../../../sandbox-core/dns/resolver.ts';
 import { DnsFrameReader, frameDnsMessage } from '../../../sandbox-core/dns/tcp-frames.ts';
+import { fdsBackTo, openFds } from '../../helpers/fds.ts';
 
 const FLOODER = join(import.meta.dirname, 'fixtures', 'flooder.ts');
 const ZONE = new Map([
@@ -53,7 +54,6 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const fds = () => readdirSync('/proc/self/fd').length;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const query = (id: number, name: string) => encode({ id, type: 'query', flags: RECURSION_DESIRED, questions: [{ name, type: 'A' }] });
 const addresses = (packet: Packet | undefined) => packet?.answers?.map((record) => record.data);
@@ -95,7 +95,7 @@ async function tcpProbe(id: number): Promise<Packet> {
 
 describe('DNS resolver under a query flood', () => {
   it('keeps answering probes over UDP and TCP during the flood, audits every answered query once, and cuts idle connections off', async () => {
-    const startFds = fds();
+    const startFds = openFds();
     const flooder = spawn(process.execPath, ['--import', 'tsx', FLOODER, String(resolver.port)], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -148,11 +148,6 @@ describe('DNS resolver under a query flood', () => {
     expect(probeEvents).toBeLessThanOrEqual(PROBES + udpSends);
 
     // Every connection closed on both ends: the process holds what it held before the flood.
-    let now = fds();
-    for (let waited = 0; waited < 5_000 && now !== startFds; waited += 20) {
-      await sleep(20);
-      now = fds();
-    }
-    expect(now).toBe(startFds);
+    expect(await fdsBackTo(startFds, 5_000)).toBe(startFds);
   });
 });

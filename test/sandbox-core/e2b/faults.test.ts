@@ -7,15 +7,14 @@
  */
 import { once } from 'node:events';
 import net from 'node:net';
-import { readdirSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processBackend } from '../../../sandbox-core/backends/process.ts';
 import { startE2bServer, type E2bServer } from '../../../sandbox-core/e2b/index.ts';
 import { connectEnvelope, rawRequest, readConnectStream } from '../../helpers/raw-http.ts';
+import { fdsBackTo, openFds } from '../../helpers/fds.ts';
 
 const LIMIT = 4096;
-const fds = () => readdirSync('/proc/self/fd').length;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let server: E2bServer;
@@ -25,14 +24,6 @@ let token: string;
 const internal: string[] = [];
 let envd: Record<string, string>;
 
-async function fdsBackTo(start: number): Promise<number> {
-  let now = fds();
-  for (let waited = 0; waited < 10_000 && now !== start; waited += 20) {
-    await sleep(20);
-    now = fds();
-  }
-  return now;
-}
 
 async function stillServing(): Promise<void> {
   expect((await rawRequest(port, { method: 'GET', path: '/health', headers: envd })).status).toBe(204);
@@ -59,7 +50,7 @@ afterAll(async () => {
 
 describe('E2B server faults', () => {
   it('answers malformed Connect frames and bodies without an internal error (fast-check, seed 1819)', async () => {
-    const startFds = fds();
+    const startFds = openFds();
     const call = fc.record({
       path: fc.constantFrom('/process.Process/Start', '/process.Process/Connect', '/process.Process/List', '/process.Process/SendSignal', '/filesystem.Filesystem/Stat', '/filesystem.Filesystem/ListDir'),
       contentType: fc.constantFrom('application/connect+proto', 'application/connect+json', 'application/proto', 'application/json'),
@@ -137,7 +128,7 @@ describe('E2B server faults', () => {
   });
 
   it('keeps serving when a client goes away mid-stream, mid-upload and mid-download; the command it started runs on, as on E2B', async () => {
-    const startFds = fds();
+    const startFds = openFds();
     // Mid-stream: the Start event arrives, then the client is gone before the command ends.
     const streamer = net.connect(port, '127.0.0.1');
     await once(streamer, 'connect');

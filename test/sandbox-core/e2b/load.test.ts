@@ -9,11 +9,11 @@
  */
 import { once } from 'node:events';
 import net from 'node:net';
-import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processBackend } from '../../../sandbox-core/backends/process.ts';
 import { startE2bServer, type E2bServer } from '../../../sandbox-core/e2b/index.ts';
 import { connectEnvelope, readConnectStream, type Answer, rawRequest } from '../../helpers/raw-http.ts';
+import { fdsBackTo, openFds } from '../../helpers/fds.ts';
 
 const EACH = 40; // 5 kinds of request: 200 at once
 const SLOW_KINDS = ['silent', 'partial', 'trickle'] as const;
@@ -21,8 +21,6 @@ const SLOW_EACH = 50;
 /** Long enough that requests are answered while the slow clients still hold their connections, on a loaded host too. */
 const HEADERS_TIMEOUT_MS = 3_000;
 
-const fds = () => readdirSync('/proc/self/fd').length;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let server: E2bServer;
 let port: number;
@@ -65,7 +63,7 @@ function slowClient(kind: (typeof SLOW_KINDS)[number]): { connected: Promise<unk
 describe('E2B server under load', () => {
   it(`answers ${5 * EACH} concurrent requests while ${SLOW_KINDS.length * SLOW_EACH} slow clients hold connections, closes every slow one with 408, and gives every fd back`, async () => {
     await rawRequest(port, { method: 'POST', path: `/files?path=load.txt`, headers: { 'e2b-sandbox-id': sandboxId, 'x-access-token': token, 'content-type': 'application/octet-stream' }, body: 'loaded' });
-    const startFds = fds();
+    const startFds = openFds();
     const slow = SLOW_KINDS.flatMap((kind) => Array.from({ length: SLOW_EACH }, () => slowClient(kind)));
     await Promise.all(slow.map((client) => client.connected));
     let slowClosed = 0;
@@ -112,12 +110,7 @@ describe('E2B server under load', () => {
     expect(outcomes.filter((received) => received.startsWith('HTTP/1.1 408 '))).toHaveLength(SLOW_KINDS.length * SLOW_EACH);
     expect(answeredWhileAllHeld).toBeGreaterThan(0);
 
-    let now = fds();
-    for (let waited = 0; waited < 10_000 && now !== startFds; waited += 20) {
-      await sleep(20);
-      now = fds();
-    }
-    expect(now).toBe(startFds);
+    expect(await fdsBackTo(startFds)).toBe(startFds);
     expect(server.sessions.get(sandboxId)?.processes.list()).toEqual([]);
   });
 });

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateCa } from '../../../sandbox-core/proxy/ca.ts';
 import { startProxy, type RunningProxy } from '../../../sandbox-core/proxy/proxy.ts';
+import { fdsBackTo, openFds } from '../../helpers/fds.ts';
 
 const GOOD = 400;
 const SLOW_KINDS = ['silent', 'partial', 'trickle', 'connect-silent'] as const;
@@ -30,8 +31,6 @@ const FDS_NEEDED = 4 * (GOOD + SLOW_KINDS.length * SLOW_EACH) + 256;
 
 type SlowKind = (typeof SLOW_KINDS)[number];
 
-const fds = () => readdirSync('/proc/self/fd').length;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Raise this process's soft open-files limit (a CI runner may start at 1,024) up to its hard limit. */
 function ensureOpenFiles(wanted: number): void {
@@ -112,7 +111,7 @@ function goodRequest(i: number): Promise<{ status: number | undefined; body: str
 
 describe('egress proxy under 1,000 concurrent connections', () => {
   it(`answers ${GOOD} requests while ${SLOW_KINDS.length * SLOW_EACH} slow clients hold connections, closes every slow one, and gives every fd back`, async () => {
-    const startFds = fds();
+    const startFds = openFds();
     const rejectedBefore = proxy.stats().rejected;
     const slow = SLOW_KINDS.flatMap((kind) => Array.from({ length: SLOW_EACH }, () => slowClient(kind)));
     await Promise.all(slow.map((client) => client.connected));
@@ -138,12 +137,7 @@ describe('egress proxy under 1,000 concurrent connections', () => {
     expect(outcomes.filter((outcome) => outcome.kind === 'connect-silent' && outcome.received.startsWith('HTTP/1.1 200 Connection Established'))).toHaveLength(SLOW_EACH);
     expect(proxy.stats().rejected - rejectedBefore).toBeGreaterThanOrEqual(SLOW_KINDS.length * SLOW_EACH);
 
-    let now = fds();
-    for (let waited = 0; waited < 10_000 && now !== startFds; waited += 20) {
-      await sleep(20);
-      now = fds();
-    }
-    expect(now).toBe(startFds);
+    expect(await fdsBackTo(startFds)).toBe(startFds);
     expect(answeredWhileAllHeld).toBeGreaterThan(0);
   });
 });
