@@ -44,6 +44,7 @@
 #define MAX_FRAME (64u * 1024 * 1024 + 64u * 1024)
 #define MAX_FILE (64u * 1024 * 1024)
 #define MAX_OUTPUT (16u * 1024 * 1024)
+#define STREAM_CHUNK (1024u * 1024) /* most bytes a streaming exec reads before sending them */
 #define MAX_EXECS 64
 #define MAX_STAGES 32
 #define MAX_FORWARDS 64 /* connections --forward carries at once; more wait in the listen backlog */
@@ -279,9 +280,12 @@ static void close_fd(int *fd) {
 }
 
 /* Reads what a pipe has now; returns 0 at end of file (the fd is then closed). */
-static int drain(int *fd, struct buf *b, int *truncated) {
+/* Reads what the pipe holds into b, at most `budget` bytes this call (returning 1 as for EAGAIN, so
+ * poll comes back): a streaming exec sends b after each call, and a command that writes as fast as
+ * it is read would otherwise fill b to MAX_OUTPUT and lose the rest before one frame went out. */
+static int drain(int *fd, struct buf *b, int *truncated, size_t budget) {
   unsigned char chunk[65536];
-  for (;;) {
+  for (size_t taken = 0; taken < budget;) {
     ssize_t n = read(*fd, chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return 1; /* EAGAIN: nothing more for now */
@@ -294,7 +298,9 @@ static int drain(int *fd, struct buf *b, int *truncated) {
     if (keep > 0 && buf_reserve(b, keep, MAX_OUTPUT) != 0) keep = 0, *truncated = 1;
     memcpy(b->p + b->len, chunk, keep);
     b->len += keep;
+    taken += (size_t)n;
   }
+  return 1;
 }
 
 static void feed_stdin(struct exec *e) {
@@ -472,8 +478,8 @@ static void send_output(struct exec *e, int tag, struct buf *b) {
 /* Reply for a command that was reaped: sweep its group, take what its pipes hold, answer. */
 COUNTED static void finish_exec(struct exec *e) {
   kill_group(e);
-  if (e->out >= 0) drain(&e->out, &e->stdout_buf, &e->truncated);
-  if (e->err >= 0) drain(&e->err, &e->stderr_buf, &e->truncated);
+  if (e->out >= 0) drain(&e->out, &e->stdout_buf, &e->truncated, SIZE_MAX);
+  if (e->err >= 0) drain(&e->err, &e->stderr_buf, &e->truncated, SIZE_MAX);
   close_fd(&e->out), close_fd(&e->err), close_fd(&e->in);
   int signalled = WIFSIGNALED(e->status);
   reply_begin(EXEC_RESULT, e->id);
@@ -1145,8 +1151,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
       struct exec *e = owner[i];
       if (fds[i].revents == 0) continue;
-      if (fds[i].fd == e->out) drain(&e->out, &e->stdout_buf, &e->truncated), send_output(e, 0x42, &e->stdout_buf);
-      else if (fds[i].fd == e->err) drain(&e->err, &e->stderr_buf, &e->truncated), send_output(e, 0x43, &e->stderr_buf);
+      if (fds[i].fd == e->out) drain(&e->out, &e->stdout_buf, &e->truncated, e->stream ? STREAM_CHUNK : SIZE_MAX), send_output(e, 0x42, &e->stdout_buf);
+      else if (fds[i].fd == e->err) drain(&e->err, &e->stderr_buf, &e->truncated, e->stream ? STREAM_CHUNK : SIZE_MAX), send_output(e, 0x43, &e->stderr_buf);
       else if (fds[i].fd == e->in) feed_stdin(e);
     }
     if (fds[n].revents) {
