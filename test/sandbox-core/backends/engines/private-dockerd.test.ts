@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readProcTable } from '../../../../base/proc-table.ts';
+import { descendants, readProcTable } from '../../../../base/proc-table.ts';
 import { plainConnection, runEngineOrThrow } from '../../../../sandbox-core/backends/engines/engine.ts';
 import { ensureAgentImage } from '../../../../sandbox-core/backends/engines/image.ts';
 import { buildBusyboxRootfs } from '../../../../sandbox-core/images/busybox-rootfs.ts';
@@ -123,7 +123,9 @@ describe.skipIf(!runs)(`private dockerd on this host${runs ? '' : ' (skipped: no
       // either way whoever holds it now reclaimed it, and only that owner's dockerd and containerd live there.
       const owner = next.paths.dir === dir ? next.paths.execRoot : `${dir}/exec`;
       const ownerDockerd = next.paths.dir === dir ? next.pid : Number(read(`${dir}/dockerd.pid`));
-      const own = [ownerDockerd, Number(read(`${owner}/containerd/containerd.pid`))];
+      // The owner's daemons and what they run meanwhile (dockerd re-executes itself as netns-create while it starts).
+      const table = readProcTable();
+      const own = [ownerDockerd, Number(read(`${owner}/containerd/containerd.pid`))].flatMap((pid) => [pid, ...descendants(table, pid)]);
       expect(slotProcesses(dir).filter((entry) => !own.includes(Number(entry.split(' ')[0])))).toEqual([]);
     } finally {
       await stopPrivateDockerd();
