@@ -4,11 +4,8 @@ import { renderBackendsBlock } from './backends-block.ts';
 import { EGRESS_DOC, renderBypassBlock } from './bypass-block.ts';
 import { README, renderReadme } from './calibration-block.ts';
 import { CLI_DOC, readCliDoc, renderCliDoc } from './cli-doc.ts';
+import { renderReliabilityDoc } from './reliability-doc.ts';
 import { RELIABILITY_DOC, RESULTS_DOC, renderResultsDoc } from './results-doc.ts';
-import { renderEscapesBlock } from './escapes-block.ts';
-import { renderKillBlock } from './kill-block.ts';
-import { renderLoadBlock } from './load-block.ts';
-import { renderScaleBlock } from './scale-block.ts';
 
 const cli = await renderCliDoc(readCliDoc());
 writeFileSync(CLI_DOC, cli);
@@ -19,7 +16,5 @@ writeFileSync(README, renderBackendsBlock(renderReadme(readFileSync(README, 'utf
 process.stdout.write(`wrote ${README}\n`);
 writeFileSync(EGRESS_DOC, renderBypassBlock(readFileSync(EGRESS_DOC, 'utf8')));
 process.stdout.write(`wrote ${EGRESS_DOC}\n`);
-/** docs/reliability.md's figures, each between its own markers. */
-const reliabilityBlocks = [renderScaleBlock, renderKillBlock, renderLoadBlock, renderEscapesBlock];
-writeFileSync(RELIABILITY_DOC, reliabilityBlocks.reduce((page, render) => render(page), readFileSync(RELIABILITY_DOC, 'utf8')));
+writeFileSync(RELIABILITY_DOC, renderReliabilityDoc(readFileSync(RELIABILITY_DOC, 'utf8')));
 process.stdout.write(`wrote ${RELIABILITY_DOC}\n`);

@@ -1,15 +1,9 @@
 /** docs/reliability.md's escape figure is what scripts/docs/escapes-block.ts makes from the newest escapes artifact. */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RELIABILITY_DOC } from '../../../scripts/docs/results-doc.ts';
 import { renderEscapes, renderEscapesBlock } from '../../../scripts/docs/escapes-block.ts';
 import { buildArtifact } from '../../helpers/artifact-builder.ts';
 
 describe('docs/reliability.md escape figure', () => {
-  it('matches the newest escapes artifact (regenerate with `npm run docs`)', () => {
-    const committed = readFileSync(RELIABILITY_DOC, 'utf8');
-    expect(committed === renderEscapesBlock(committed), `${RELIABILITY_DOC} is stale: run \`npm run docs\` and commit it`).toBe(true);
-  });
 
   it('says how to make the artifact while none is committed', () => {
     expect(renderEscapes(null, null)).toEqual(['No escapes artifact is committed yet: run `npx mise run bench:escapes` (or `npx rigor run escapes`).']);

@@ -1,15 +1,9 @@
 /** docs/reliability.md's scale figure is what scripts/docs/scale-block.ts makes from the newest artifact-scale artifact. */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RELIABILITY_DOC } from '../../../scripts/docs/results-doc.ts';
 import { renderScale, renderScaleBlock } from '../../../scripts/docs/scale-block.ts';
 import { buildArtifact } from '../../helpers/artifact-builder.ts';
 
 describe('docs/reliability.md scale figure', () => {
-  it('matches the newest artifact-scale artifact (regenerate with `npm run docs`)', () => {
-    const committed = readFileSync(RELIABILITY_DOC, 'utf8');
-    expect(committed === renderScaleBlock(committed), `${RELIABILITY_DOC} is stale: run \`npm run docs\` and commit it`).toBe(true);
-  });
 
   it('says what to run when no artifact is committed', () => {
     expect(renderScale(null, null)).toEqual(['Not committed yet: run `node bin/rigor.js run rigs/artifact-scale.rig.yaml` on a quiet host and commit its artifact.']);
