@@ -29,16 +29,18 @@ export interface Newest {
 
 /** The newest committed artifact of every rig in rigsDir. */
 export function newestArtifacts(rigsDir = 'rigs', resultsDir = 'results'): Newest[] {
-  return listRigFiles(rigsDir).map((rigPath) => {
-    const rig = rigNameOf(rigPath);
-    const dir = join(resultsDir, rig);
-    if (!existsSync(dir)) return { rig, rigPath, artifactPath: null, artifact: null };
-    // The newest by recorded start; a committed artifact that does not read is an error here, not a quiet gap in the docs.
-    const { artifacts, problems } = readRigResults(dir, rig);
-    if (problems.length > 0) throw new InputError(problemLines(problems).join('\n'));
-    const newest = artifacts.at(-1);
-    return { rig, rigPath, artifactPath: newest?.path ?? null, artifact: newest?.artifact ?? null };
-  });
+  return listRigFiles(rigsDir).map((rigPath) => newestArtifactOf(rigNameOf(rigPath), resultsDir, rigPath));
+}
+
+/** One rig's newest committed artifact: its own folder read, not every rig's (a figure's generator needs one). */
+export function newestArtifactOf(rig: string, resultsDir = 'results', rigPath = join('rigs', `${rig}.rig.yaml`)): Newest {
+  const dir = join(resultsDir, rig);
+  if (!existsSync(dir)) return { rig, rigPath, artifactPath: null, artifact: null };
+  // The newest by recorded start; a committed artifact that does not read is an error here, not a quiet gap in the docs.
+  const { artifacts, problems } = readRigResults(dir, rig);
+  if (problems.length > 0) throw new InputError(problemLines(problems).join('\n'));
+  const newest = artifacts.at(-1);
+  return { rig, rigPath, artifactPath: newest?.path ?? null, artifact: newest?.artifact ?? null };
 }
 
 /** Text safe inside a markdown table cell. */
