@@ -63,6 +63,31 @@ const CONDITIONS: Record<keyof AuditFilter, string> = {
   until: 'at < ?',
 };
 
+/** How long a connection waits for another's lock (SQLite's busy handler), and how long open() retries. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Runs `setup`, again after a short random pause while SQLite answers SQLITE_BUSY, for up to
+ * {@link BUSY_TIMEOUT_MS}. The busy handler does not cover everything open() does: switching a fresh
+ * file to WAL while another process does the same can return SQLITE_BUSY at once (SQLite refuses to
+ * wait where two lock upgrades could deadlock), seen as "database is locked" from 1 of 6 racing writers.
+ */
+function whileBusy(setup: () => void): void {
+  const deadline = performance.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      setup();
+      return;
+    } catch (error) {
+      const busy = (error as { code?: unknown }).code === 'SQLITE_BUSY';
+      if (!busy || performance.now() > deadline) throw error;
+      // open() is synchronous (callers use it so); a blocking pause of a few ms is what the busy handler does too.
+      Atomics.wait(pause, 0, 0, 5 + Math.random() * 20);
+    }
+  }
+}
+
 /**
  * The audit database: one SQLite file holding every policy decision (http,
  * dns and exec). WAL mode, so readers (a rig counting events) never wait for
@@ -91,11 +116,14 @@ export class AuditLog {
   static open(path: string): AuditLog {
     let db: Database | undefined;
     try {
-      db = new Database(path, { timeout: 5_000 });
-      db.pragma('journal_mode = WAL');
-      // In WAL mode NORMAL loses no committed data on a process crash, only on power loss, and spares an fsync per insert.
-      db.pragma('synchronous = NORMAL');
-      migrateAuditSchema(db, path);
+      db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+      const opened = db;
+      whileBusy(() => {
+        opened.pragma('journal_mode = WAL');
+        // In WAL mode NORMAL loses no committed data on a process crash, only on power loss, and spares an fsync per insert.
+        opened.pragma('synchronous = NORMAL');
+        migrateAuditSchema(opened, path);
+      });
       return new AuditLog(db);
     } catch (error) {
       db?.close();

@@ -120,11 +120,13 @@ describe.skipIf(!qemuReady)('qemu: limits hit from inside the guest', () => {
   });
 
   it('a memory hog is OOM-killed by the guest kernel, and the agent (its PID 1) still answers', async () => {
-    const hog = await sandbox.exec({ argv: ['awk', 'BEGIN { s = "x"; while (1) s = s s }'], timeoutMs: 120_000 });
+    const hog = await sandbox.exec({ argv: ['awk', 'BEGIN { s = "x"; while (1) s = s s }'], timeoutMs: 240_000 });
     expect(hog.signal).toBe('SIGKILL');
     expect(hog.timedOut).toBe(false);
     expect((await sh(sandbox, 'echo alive')).out).toBe('alive\n');
-  });
+    // Under TCG on a loaded 2-core host the guest's reclaim before its OOM kill took over 60 s in CI: the
+    // test waits as long as the exec may run, and the timed-out check above still tells a hang from a kill.
+  }, 300_000);
 
   it('the workspace is full at the size the spec gives it', async () => {
     const fill = await sh(sandbox, 'head -c 20971520 /dev/zero > big; echo status $?; du -k big | cut -f1; rm big');
