@@ -7,14 +7,22 @@
  * Sentry (runsc-sandbox, whose stub processes run the commands' code on the
  * ptrace platform) and the gofer (runsc-gofer, which serves the rootfs) run as.
  */
-import { readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { readProcTable } from '../../../base/proc-table.ts';
+import { whichOnce } from '../../../base/which.ts';
+import { AgentClient, type AgentHello } from '../../agent/client.ts';
 import { INSIDE_COMMAND_ID } from '../../isolation/host-ids.ts';
-import type { IsolationFacts, SandboxSpec, SandboxStats } from '../types.ts';
+import type { IsolationFacts, SandboxSpec, SandboxStats, SnapshotInfo } from '../types.ts';
 import type { OciConfig } from '../runc/oci-config.ts';
-import type { OciRuntime } from '../runc/runc-cli.ts';
+import { runc, runtimeArgs, type OciRuntime } from '../runc/runc-cli.ts';
 import { RuncSandbox, type RuncIsolation } from '../runc/sandbox.ts';
+import { digestOf, MANIFEST_FILE } from '../snapshot-manifest.ts';
 import type { GvisorPlatform } from './runsc.ts';
+import { IMAGE_FILE, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type GvisorSnapshotManifest } from './snapshot-manifest.ts';
 
 /** The host processes runsc starts for one sandbox, as their argv[0] names them. */
 export const SENTRY_NAME = 'runsc-sandbox';
@@ -35,6 +43,13 @@ export interface RunscHostUids {
   gofer: number;
 }
 
+/** A restore: the checked snapshot directory, and the agent's HELLO and next request id as the save left them. */
+export interface GvisorRestoreFrom {
+  dir: string;
+  hello: AgentHello;
+  nextId: number;
+}
+
 export class GvisorSandbox extends RuncSandbox {
   #uids: RunscHostUids | undefined;
 
@@ -44,8 +59,117 @@ export class GvisorSandbox extends RuncSandbox {
     config: (sandbox: RuncSandbox) => Promise<OciConfig>,
     runtime: OciRuntime,
     private readonly gvisor: GvisorFacts,
+    private readonly restoreFrom?: GvisorRestoreFrom,
   ) {
     super(spec, isolation, config, runtime);
+    this.restoreImage = restoreFrom?.dir;
+  }
+
+  /** A restored Sentry's agent said HELLO before the save: its channel is adopted where the save left it. */
+  protected override async connectAgent(child: ChildProcess, timeoutMs: number): Promise<AgentClient> {
+    if (!this.restoreFrom) return super.connectAgent(child, timeoutMs);
+    return AgentClient.adopt(child.stdout!, child.stdin!, this.restoreFrom.hello, this.restoreFrom.nextId, { helloTimeoutMs: timeoutMs });
+  }
+
+  /**
+   * `runsc checkpoint` into a temp dir beside `dir` (the Sentry's state and memory, the workspace's
+   * tmpfs with it), the manifest, then the rename; runsc stops the sandbox when it has saved it, so
+   * this same sandbox is then restored from the image (`runsc restore`, same container id, cgroups
+   * and host ids) and runs on, paused again if it was. saveMs stops at the rename. A failed checkpoint
+   * leaves no directory; a sandbox runsc stopped and that could not be restored is destroyed, and the
+   * error says so. Requests in flight when it is called fail (their channel ends with the save).
+   */
+  async snapshot(dir: string): Promise<SnapshotInfo> {
+    const t0 = performance.now();
+    const client = this.agent();
+    if (this.spec.egress) throw new Error(`${this.id}: snapshot: a sandbox with egress is not saved (its relayed connections to the host's sockets would not survive a restore)`);
+    if (existsSync(dir)) throw new Error(`snapshot ${dir}: already exists; a snapshot is written only to a new directory`);
+    const partial = `${dir}.partial-${randomBytes(4).toString('hex')}`;
+    await mkdir(partial, { mode: 0o700 }).catch((error: Error) => {
+      throw new Error(`snapshot ${dir}: cannot make ${partial}: ${error.message}`);
+    });
+    const wasPaused = this.containerPaused;
+    // runsc checkpoints a running Sentry; the restored one is paused again below
+    if (wasPaused) await this.resume();
+    let whole: string | undefined; // a directory holding a complete image, once runsc wrote one
+    let info: SnapshotInfo;
+    try {
+      const checkpoint = await runc(this.paths.state, ['checkpoint', '--image-path', partial, this.id], this.runtime);
+      if (!checkpoint.ok) throw new Error(`runsc checkpoint: ${checkpoint.stderr || 'failed'}`);
+      whole = partial;
+      // runsc stopped the Sentry; `runsc run` deletes the container and exits
+      await this.exited;
+      if (existsSync(join(this.paths.state, this.id))) await runc(this.paths.state, ['delete', '--force', this.id], this.runtime);
+      const image = await digestOf(join(partial, IMAGE_FILE));
+      const manifest: GvisorSnapshotManifest = {
+        format: SNAPSHOT_FORMAT,
+        version: SNAPSHOT_VERSION,
+        saved_at: new Date().toISOString(),
+        runsc: this.gvisor.runscVersion,
+        platform: this.gvisor.platform,
+        rootfs: this.rootfsKey(),
+        spec: savedSpec(this.spec),
+        agent: { hello: client.hello, next_id: client.nextId },
+        files: { image },
+      };
+      await writeFile(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+      await rename(partial, dir);
+      whole = dir;
+      const allocated = (await Promise.all([IMAGE_FILE, MANIFEST_FILE].map((name) => stat(join(dir, name))))).reduce((sum, file) => sum + file.blocks * 512, 0);
+      info = { dir, saveMs: performance.now() - t0, bytes: image.bytes, allocatedBytes: allocated };
+    } catch (error) {
+      const message = `${this.id}: snapshot to ${dir} failed, nothing was written there: ${(error as Error).message}`;
+      const lost = whole === undefined && this.launcherPid() !== undefined ? '' : await this.#runOnFrom(whole);
+      await rm(partial, { recursive: true, force: true });
+      if (wasPaused && !lost) await this.pause();
+      throw new Error(message + lost);
+    }
+    const lost = await this.#runOnFrom(dir);
+    if (lost) throw new Error(`${this.id}: snapshot ${dir} was written${lost}`);
+    if (wasPaused) await this.pause();
+    return info;
+  }
+
+  /** After runsc stopped the sandbox: restore it in place from `imageDir`; '' when it runs on, else why it was destroyed. */
+  async #runOnFrom(imageDir: string | undefined): Promise<string> {
+    try {
+      if (imageDir === undefined) throw new Error(`runsc stopped it (${await this.exited}) without a whole image`);
+      await this.#relaunch(imageDir);
+      return '';
+    } catch (error) {
+      const teardown = await this.destroyAfterFailure();
+      return `; the sandbox could not run on and was destroyed: ${(error as Error).message}${teardown}`;
+    }
+  }
+
+  /** `runsc restore` of this sandbox's own container from `imageDir`, the agent's channel adopted where the old one ended. */
+  async #relaunch(imageDir: string): Promise<void> {
+    const old = this.client!;
+    const oldPid = this.child?.pid;
+    if (oldPid !== undefined) {
+      this.resources.processGroups.delete(oldPid);
+      this.resources.processTrees.delete(oldPid);
+    }
+    const args = runtimeArgs(this.runtime, this.paths.state, ['restore', '--image-path', imageDir, '--bundle', this.paths.bundle, this.id]);
+    const child = await this.launch(whichOnce('setpriv') ?? 'setpriv', ['--pdeathsig', 'KILL', '--', this.runtime.command, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      keep: ['stderr'],
+      tree: true,
+    });
+    this.client = AgentClient.adopt(child.stdout!, child.stdin!, old.hello, old.nextId);
+    await Promise.race([
+      this.client.ping(),
+      this.exited.then((how) => {
+        throw new Error(`runsc restore ${how}${this.output.trim() ? `: ${this.output.trim()}` : ''}`);
+      }),
+    ]);
+    this.#uids = this.readHostUids();
+  }
+
+  /** The staged rootfs's key, from the bundle's root path (<stage root>/<key>/rootfs). */
+  rootfsKey(): string {
+    const config = JSON.parse(readFileSync(join(this.paths.bundle, 'config.json'), 'utf8')) as OciConfig;
+    return basename(dirname(config.root.path));
   }
 
   /** Start as RuncSandbox does, then read the host uids of runsc's processes (they are there once the agent answered). */
@@ -117,4 +241,11 @@ function realUid(pid: number): number {
   const match = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!match) throw new Error(`no Uid line in /proc/${pid}/status`);
   return Number(match[1]);
+}
+
+/** The parts of a spec a restore gives its sandbox (the rest, egress and policies, are not saved). */
+function savedSpec(spec: SandboxSpec): GvisorSnapshotManifest['spec'] {
+  const { memoryMiB, pidsLimit, workspaceMiB, workspacePath, seccomp, allowSyscalls, capabilities, env } = spec;
+  const saved = { memoryMiB, pidsLimit, workspaceMiB, workspacePath, seccomp, allowSyscalls, capabilities, env };
+  return Object.fromEntries(Object.entries(saved).filter(([, value]) => value !== undefined));
 }

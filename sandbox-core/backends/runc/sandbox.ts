@@ -59,6 +59,8 @@ export class RuncSandbox extends ChildSandbox {
 
   #paused = false;
   #hostIds: HostIds | undefined;
+  /** A checkpoint image directory the container is restored from (`<runtime> restore --image-path`) instead of run; gvisor's restore sets it. */
+  protected restoreImage: string | undefined;
 
   /**
    * `config` makes the container's config.json once `paths` exist and `hostIds` are held; `runtime`
@@ -110,7 +112,8 @@ export class RuncSandbox extends ChildSandbox {
     this.#hostIds = acquireHostIds();
     await mkdir(this.paths.bundle);
     await writeFile(join(this.paths.bundle, 'config.json'), JSON.stringify(await this.config(this)));
-    const run = runtimeArgs(this.runtime, this.paths.state, ['run', '--bundle', this.paths.bundle, this.id]);
+    const verb = this.restoreImage === undefined ? ['run'] : ['restore', '--image-path', this.restoreImage];
+    const run = runtimeArgs(this.runtime, this.paths.state, [...verb, '--bundle', this.paths.bundle, this.id]);
     return { command: whichOnce('setpriv') ?? 'setpriv', args: ['--pdeathsig', 'KILL', '--', this.runtime.command, ...run] };
   }
 
@@ -132,6 +135,11 @@ export class RuncSandbox extends ChildSandbox {
     ]);
     clearTimeout(grace);
     if (!exitedInTime && this.#hasState()) await runc(this.paths.state, ['kill', this.id, 'KILL'], this.runtime);
+  }
+
+  /** Whether pause() froze the container. */
+  protected get containerPaused(): boolean {
+    return this.#paused;
   }
 
   /** The freezer hierarchy's directory (v1), else the v2 one, which runc reads for the paused state. */
