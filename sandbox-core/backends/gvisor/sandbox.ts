@@ -79,7 +79,7 @@ export class GvisorSandbox extends RuncSandbox {
    * leaves no directory; a sandbox runsc stopped and that could not be restored is destroyed, and the
    * error says so. Requests in flight when it is called fail (their channel ends with the save).
    */
-  async snapshot(dir: string): Promise<SnapshotInfo> {
+  override async snapshot(dir: string): Promise<SnapshotInfo> {
     const t0 = performance.now();
     const client = this.agent();
     if (this.spec.egress) throw new Error(`${this.id}: snapshot: a sandbox with egress is not saved (its relayed connections to the host's sockets would not survive a restore)`);

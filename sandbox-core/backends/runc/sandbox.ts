@@ -23,9 +23,10 @@ import type { Limits } from '../../isolation/limits.ts';
 import { ChildSandbox, type ChildLaunch } from '../child-sandbox.ts';
 import { memoryOf } from '../memory.ts';
 import { signalQuietly } from '../../../base/signal.ts';
-import type { IsolationFacts, SandboxSpec, SandboxStats } from '../types.ts';
+import type { IsolationFacts, SandboxSpec, SandboxStats, SnapshotInfo } from '../types.ts';
 import { cgroupDirsFor, cgroupProcs, dirOf, freezeCgroup, removeCgroupDirs, thawCgroup, type CgroupDir } from '../../../base/cgroups.ts';
 import { whichOnce } from '../../../base/which.ts';
+import { runcSnapshotSupport } from './criu.ts';
 import type { OciConfig } from './oci-config.ts';
 import { RUNC_RUNTIME, runc, runcDeleteSync, runcOrThrow, runtimeArgs, type OciRuntime } from './runc-cli.ts';
 
@@ -140,6 +141,13 @@ export class RuncSandbox extends ChildSandbox {
   /** Whether pause() froze the container. */
   protected get containerPaused(): boolean {
     return this.#paused;
+  }
+
+  /** runc: refused with runcSnapshotSupport()'s reason (criu check's output here); the container runs on untouched. Other runtimes override it. */
+  async snapshot(dir: string): Promise<SnapshotInfo> {
+    this.agent();
+    const support = await runcSnapshotSupport();
+    throw new Error(`${this.id}: snapshot to ${dir} refused, nothing was written: ${support.ok ? 'not implemented' : support.reason}`);
   }
 
   /** The freezer hierarchy's directory (v1), else the v2 one, which runc reads for the paused state. */
