@@ -10,7 +10,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { readProcTable } from '../../../base/proc-table.ts';
 import { whichOnce } from '../../../base/which.ts';
@@ -72,12 +72,13 @@ export class GvisorSandbox extends RuncSandbox {
   }
 
   /**
-   * `runsc checkpoint` into a temp dir beside `dir` (the Sentry's state and memory, the workspace's
-   * tmpfs with it), the manifest, then the rename; runsc stops the sandbox when it has saved it, so
-   * this same sandbox is then restored from the image (`runsc restore`, same container id, cgroups
-   * and host ids) and runs on, paused again if it was. saveMs stops at the rename. A failed checkpoint
-   * leaves no directory; a sandbox runsc stopped and that could not be restored is destroyed, and the
-   * error says so. Requests in flight when it is called fail (their channel ends with the save).
+   * `runsc checkpoint` into the sandbox's own temp dir (the Sentry's state and memory, the workspace's
+   * tmpfs with it); runsc stops the sandbox once saved. The image and the manifest are then copied into
+   * a temp dir beside `dir`, renamed to `dir` when whole (saveMs stops there), and this same sandbox is
+   * restored in place from its image (`runsc restore`, same container id, cgroups and host ids): it runs
+   * on, paused again if it was. A target that cannot take the copy (a full disk) leaves no directory and
+   * the sandbox still runs on; a sandbox runsc stopped without a whole image is destroyed, and the error
+   * says so. Requests in flight when it is called fail (their channel ends with the save).
    */
   override async snapshot(dir: string): Promise<SnapshotInfo> {
     const t0 = performance.now();
@@ -88,19 +89,21 @@ export class GvisorSandbox extends RuncSandbox {
     await mkdir(partial, { mode: 0o700 }).catch((error: Error) => {
       throw new Error(`snapshot ${dir}: cannot make ${partial}: ${error.message}`);
     });
+    const image = join(this.paths.dir, `checkpoint-${randomBytes(4).toString('hex')}`);
     const wasPaused = this.containerPaused;
     // runsc checkpoints a running Sentry; the restored one is paused again below
     if (wasPaused) await this.resume();
-    let whole: string | undefined; // a directory holding a complete image, once runsc wrote one
-    let info: SnapshotInfo;
+    let saved = false; // whether `image` holds a whole checkpoint
+    let info: SnapshotInfo | undefined;
+    let failure: Error | undefined;
     try {
-      const checkpoint = await runc(this.paths.state, ['checkpoint', '--image-path', partial, this.id], this.runtime);
+      const checkpoint = await runc(this.paths.state, ['checkpoint', '--image-path', image, this.id], this.runtime);
       if (!checkpoint.ok) throw new Error(`runsc checkpoint: ${checkpoint.stderr || 'failed'}`);
-      whole = partial;
+      saved = true;
       // runsc stopped the Sentry; `runsc run` deletes the container and exits
       await this.exited;
       if (existsSync(join(this.paths.state, this.id))) await runc(this.paths.state, ['delete', '--force', this.id], this.runtime);
-      const image = await digestOf(join(partial, IMAGE_FILE));
+      const digest = await digestOf(join(image, IMAGE_FILE));
       const manifest: GvisorSnapshotManifest = {
         format: SNAPSHOT_FORMAT,
         version: SNAPSHOT_VERSION,
@@ -110,24 +113,25 @@ export class GvisorSandbox extends RuncSandbox {
         rootfs: this.rootfsKey(),
         spec: savedSpec(this.spec),
         agent: { hello: client.hello, next_id: client.nextId },
-        files: { image },
+        files: { image: digest },
       };
+      await copyFile(join(image, IMAGE_FILE), join(partial, IMAGE_FILE), constants.COPYFILE_EXCL);
       await writeFile(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
       await rename(partial, dir);
-      whole = dir;
       const allocated = (await Promise.all([IMAGE_FILE, MANIFEST_FILE].map((name) => stat(join(dir, name))))).reduce((sum, file) => sum + file.blocks * 512, 0);
-      info = { dir, saveMs: performance.now() - t0, bytes: image.bytes, allocatedBytes: allocated };
+      info = { dir, saveMs: performance.now() - t0, bytes: digest.bytes, allocatedBytes: allocated };
     } catch (error) {
-      const message = `${this.id}: snapshot to ${dir} failed, nothing was written there: ${(error as Error).message}`;
-      const lost = whole === undefined && this.launcherPid() !== undefined ? '' : await this.#runOnFrom(whole);
+      failure = new Error(`${this.id}: snapshot to ${dir} failed, nothing was written there: ${(error as Error).message}`);
       await rm(partial, { recursive: true, force: true });
-      if (wasPaused && !lost) await this.pause();
-      throw new Error(message + lost);
     }
-    const lost = await this.#runOnFrom(dir);
+    // a checkpoint that failed may have left the sandbox running: it answers, or runsc stopped it
+    const running = !saved && (await Promise.race([client.ping().then(() => true, () => false), this.exited.then(() => false)]));
+    const lost = running ? '' : await this.#runOnFrom(saved ? image : undefined);
+    await rm(image, { recursive: true, force: true });
+    if (!lost && wasPaused) await this.pause();
+    if (failure) throw new Error(failure.message + lost);
     if (lost) throw new Error(`${this.id}: snapshot ${dir} was written${lost}`);
-    if (wasPaused) await this.pause();
-    return info;
+    return info!;
   }
 
   /** After runsc stopped the sandbox: restore it in place from `imageDir`; '' when it runs on, else why it was destroyed. */
@@ -174,7 +178,14 @@ export class GvisorSandbox extends RuncSandbox {
 
   /** Start as RuncSandbox does, then read the host uids of runsc's processes (they are there once the agent answered). */
   override async start(signal?: AbortSignal, t0?: number): Promise<this> {
-    await super.start(signal, t0);
+    try {
+      await super.start(signal, t0);
+    } catch (error) {
+      // a failed restore is runsc's to explain (an image it cannot load)
+      const said = this.output.trim().split('\n').at(-1)?.trim();
+      if (this.restoreFrom && said && !(error as Error).message.includes(said)) (error as Error).message += `; runsc restore said: ${said}`;
+      throw error;
+    }
     try {
       this.#uids = this.readHostUids();
     } catch (error) {
