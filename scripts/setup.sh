@@ -27,6 +27,8 @@ declare -A packages=(
   [dockerd]=docker.io
   [podman]=podman
   [runsc]=runsc
+  # runc's snapshots: `criu check` decides at run time whether they can work here
+  [criu]=criu
   # the project's guest kernel (kernel/), built from Debian's source on first use
   [make]=make
   [flex]=flex

@@ -92,7 +92,7 @@ export abstract class ChildSandbox extends AgentSandbox {
       });
       await this.launched(child);
       if (failure !== undefined) throw failure;
-      this.client = await AgentClient.connect(child.stdout!, child.stdin!, { helloTimeoutMs: timeoutMs });
+      this.client = await this.connectAgent(child, timeoutMs);
       this.phases.connected = since();
       this.bootStages = this.client.hello.stages;
       await this.client.ping();
@@ -111,6 +111,11 @@ export abstract class ChildSandbox extends AgentSandbox {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** The agent's channel over the launcher's stdio, once its HELLO arrived; a restored sandbox's agent said HELLO before the save (gvisor adopts it). */
+  protected connectAgent(child: ChildProcess, timeoutMs: number): Promise<AgentClient> {
+    return AgentClient.connect(child.stdout!, child.stdin!, { helloTimeoutMs: timeoutMs });
   }
 
   /** SIGSTOP every process of the sandbox (see freeze.ts for why signals and not the freezer). */

@@ -52,7 +52,9 @@
  * dirs of a SIGKILLed rigor; the next create() sweeps what is left
  * (runc/stale.ts).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { which } from '../../base/which.ts';
 import { cacheUntilFailure } from './cache-until-failure.ts';
 import { DEFAULT_BUSYBOX, buildBusyboxRootfs, type RootfsOptions } from '../images/busybox-rootfs.ts';
@@ -64,11 +66,13 @@ import { stageRootfs } from './runc/rootfs.ts';
 import { sweepStaleRuncCgroups } from './runc/stale.ts';
 import { ensureRuncWatchdog } from './runc/watchdog.ts';
 import { bundleConfig, checkSpec, UNCONFINED } from './runc.ts';
-import { GvisorSandbox } from './gvisor/sandbox.ts';
+import { GvisorSandbox, type GvisorRestoreFrom } from './gvisor/sandbox.ts';
+import { gvisorManifestSchema, IMAGE_FILE, restoreMismatch } from './gvisor/snapshot-manifest.ts';
+import { checkFile, readManifest } from './snapshot-manifest.ts';
 import { withEgressEnv } from './egress-env.ts';
 import { checkConnectable } from '../isolation/reachable.ts';
 import { DEFAULT_PLATFORM, GVISOR_PLATFORMS, probePlatform, RUNSC, runscVersion, type GvisorPlatform } from './gvisor/runsc.ts';
-import type { Backend, Sandbox, SandboxSpec } from './types.ts';
+import type { Backend, RestoreOptions, Sandbox, SandboxSpec } from './types.ts';
 
 const NAME = 'gvisor';
 /**
@@ -144,6 +148,56 @@ export class GvisorBackend implements Backend {
   readonly rootfs = cacheUntilFailure(async () => stageRootfs(await buildBusyboxRootfs(this.options.rootfs)));
 
   async create(spec: SandboxSpec = {}, options: { signal?: AbortSignal } = {}): Promise<Sandbox> {
+    return this.#start(spec, options.signal);
+  }
+
+  /**
+   * Whether `runsc checkpoint` and `runsc restore` work here, found once per process by doing it: a
+   * sandbox created, saved into a temp dir and run on from its image, then asked a PING.
+   */
+  snapshotSupport(): Promise<{ ok: true } | { ok: false; reason: string }> {
+    this.#snapshotProbe ??= this.#probeSnapshots();
+    return this.#snapshotProbe;
+  }
+
+  #snapshotProbe: Promise<{ ok: true } | { ok: false; reason: string }> | undefined;
+
+  async #probeSnapshots(): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const available = await this.available();
+    if (!available.ok) return available;
+    const root = mkdtempSync(join(tmpdir(), 'rigor-gvisor-snapshot-probe-'));
+    let sandbox: Sandbox | undefined;
+    try {
+      sandbox = await this.create();
+      await sandbox.snapshot!(join(root, 'probe'));
+      await sandbox.ping();
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, reason: `runsc --platform=${this.platform} checkpoint/restore failed here: ${(error as Error).message}` };
+    } finally {
+      await sandbox?.destroy().catch(() => undefined);
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * A sandbox restored from a snapshot dir (GvisorSandbox.snapshot): the same runsc, platform and
+   * rootfs or a clear refusal before anything starts, the image checked against its digest; then a
+   * new container (its own id, cgroups and host ids) from `runsc restore`, the agent's channel adopted
+   * where the save left it, and a PING. No RESEED: the Sentry has no entropy pool of its own to save (it
+   * reads the host's getrandom, and refuses RNDADDENTROPY) and its clocks are the host's.
+   */
+  async restore(dir: string, options: RestoreOptions = {}): Promise<Sandbox> {
+    const manifest = await readManifest(dir, gvisorManifestSchema);
+    await checkFile(dir, IMAGE_FILE, manifest.files.image);
+    const [version, staged] = await Promise.all([runscVersion(), this.rootfs()]);
+    const mismatch = restoreMismatch(manifest, { runsc: version, platform: this.platform, rootfs: basename(dirname(staged)) }, dir);
+    if (mismatch) throw new Error(mismatch);
+    const spec: SandboxSpec = { ...manifest.spec, ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}) };
+    return this.#start(spec, options.signal, { dir, hello: manifest.agent.hello, nextId: manifest.agent.next_id });
+  }
+
+  async #start(spec: SandboxSpec, signal: AbortSignal | undefined, restoreFrom?: GvisorRestoreFrom): Promise<Sandbox> {
     const t0 = performance.now();
     const limits = checkGvisorSpec(spec, this.options.pidsLimit);
     const profile = spec.seccomp === 'unconfined' ? undefined : seccompProfile({ allowSyscalls: spec.allowSyscalls });
@@ -170,7 +224,8 @@ export class GvisorBackend implements Backend {
         }),
       runtime,
       facts,
-    ).start(options.signal, t0);
+      restoreFrom,
+    ).start(signal, t0);
   }
 }
 

@@ -57,6 +57,7 @@ import { ociSeccomp, seccompProfile, type OciSeccomp } from '../seccomp/profile.
 import { capabilityNumbers, checkCapabilities } from '../isolation/capabilities.ts';
 import { cgroupDirsFor, dirOf } from '../../base/cgroups.ts';
 import { AGENT_CAPABILITIES, NODE_AGENT_CAPABILITIES, ociConfig, type OciConfig } from './runc/oci-config.ts';
+import { runcSnapshotSupport } from './runc/criu.ts';
 import { stageRootfs } from './runc/rootfs.ts';
 import { RuncSandbox } from './runc/sandbox.ts';
 import { sweepStaleRuncCgroups } from './runc/stale.ts';
@@ -104,6 +105,18 @@ export class RuncBackend implements Backend {
       return { ok: false, reason: `no static busybox at ${busybox} for the rootfs (apt-get install busybox-static)` };
     }
     return { ok: true };
+  }
+
+  /** `criu check` at run time (runc/criu.ts): the reason names what criu printed, or what rigor lacks where it passes. */
+  async snapshotSupport(): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const available = await this.available();
+    return available.ok ? runcSnapshotSupport() : available;
+  }
+
+  /** Refuses with snapshotSupport()'s reason: nothing is started. */
+  async restore(dir: string): Promise<Sandbox> {
+    const support = await this.snapshotSupport();
+    throw new Error(`runc restore of ${dir}: ${support.ok ? 'not implemented' : support.reason}`);
   }
 
   /**

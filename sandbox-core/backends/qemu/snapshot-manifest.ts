@@ -8,6 +8,7 @@
  * because qemu loads a stream only into the same qemu, machine and guest.
  */
 import { z } from 'zod';
+import { parseManifestWith } from '../snapshot-manifest.ts';
 
 export const SNAPSHOT_FORMAT = 'rigor-qemu-snapshot';
 export const SNAPSHOT_VERSION = 1;
@@ -49,19 +50,7 @@ export type SnapshotManifest = z.infer<typeof manifestSchema>;
 
 /** The manifest in `text`, or an error naming the file, the field, what was expected and what was found. */
 export function parseManifest(text: string, file: string): SnapshotManifest {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${file}: not JSON (${(error as Error).message}); the snapshot is damaged or was not written by rigor`);
-  }
-  const parsed = manifestSchema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const path = issue.path.length > 0 ? issue.path.join('.') : '(the whole file)';
-  let found: unknown = value;
-  for (const key of issue.path) found = found !== null && typeof found === 'object' ? (found as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined;
-  throw new Error(`${file}: field ${path}: ${issue.message}; found ${found === undefined ? 'nothing' : JSON.stringify(found)}`);
+  return parseManifestWith(manifestSchema, text, file);
 }
 
 /** What this host would restore with. */

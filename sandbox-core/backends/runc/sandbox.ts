@@ -23,9 +23,10 @@ import type { Limits } from '../../isolation/limits.ts';
 import { ChildSandbox, type ChildLaunch } from '../child-sandbox.ts';
 import { memoryOf } from '../memory.ts';
 import { signalQuietly } from '../../../base/signal.ts';
-import type { IsolationFacts, SandboxSpec, SandboxStats } from '../types.ts';
+import type { IsolationFacts, SandboxSpec, SandboxStats, SnapshotInfo } from '../types.ts';
 import { cgroupDirsFor, cgroupProcs, dirOf, freezeCgroup, removeCgroupDirs, thawCgroup, type CgroupDir } from '../../../base/cgroups.ts';
 import { whichOnce } from '../../../base/which.ts';
+import { runcSnapshotSupport } from './criu.ts';
 import type { OciConfig } from './oci-config.ts';
 import { RUNC_RUNTIME, runc, runcDeleteSync, runcOrThrow, runtimeArgs, type OciRuntime } from './runc-cli.ts';
 
@@ -59,6 +60,8 @@ export class RuncSandbox extends ChildSandbox {
 
   #paused = false;
   #hostIds: HostIds | undefined;
+  /** A checkpoint image directory the container is restored from (`<runtime> restore --image-path`) instead of run; gvisor's restore sets it. */
+  protected restoreImage: string | undefined;
 
   /**
    * `config` makes the container's config.json once `paths` exist and `hostIds` are held; `runtime`
@@ -110,7 +113,8 @@ export class RuncSandbox extends ChildSandbox {
     this.#hostIds = acquireHostIds();
     await mkdir(this.paths.bundle);
     await writeFile(join(this.paths.bundle, 'config.json'), JSON.stringify(await this.config(this)));
-    const run = runtimeArgs(this.runtime, this.paths.state, ['run', '--bundle', this.paths.bundle, this.id]);
+    const verb = this.restoreImage === undefined ? ['run'] : ['restore', '--image-path', this.restoreImage];
+    const run = runtimeArgs(this.runtime, this.paths.state, [...verb, '--bundle', this.paths.bundle, this.id]);
     return { command: whichOnce('setpriv') ?? 'setpriv', args: ['--pdeathsig', 'KILL', '--', this.runtime.command, ...run] };
   }
 
@@ -132,6 +136,18 @@ export class RuncSandbox extends ChildSandbox {
     ]);
     clearTimeout(grace);
     if (!exitedInTime && this.#hasState()) await runc(this.paths.state, ['kill', this.id, 'KILL'], this.runtime);
+  }
+
+  /** Whether pause() froze the container. */
+  protected get containerPaused(): boolean {
+    return this.#paused;
+  }
+
+  /** runc: refused with runcSnapshotSupport()'s reason (criu check's output here); the container runs on untouched. Other runtimes override it. */
+  async snapshot(dir: string): Promise<SnapshotInfo> {
+    this.agent();
+    const support = await runcSnapshotSupport();
+    throw new Error(`${this.id}: snapshot to ${dir} refused, nothing was written: ${support.ok ? 'not implemented' : support.reason}`);
   }
 
   /** The freezer hierarchy's directory (v1), else the v2 one, which runc reads for the paused state. */

@@ -1,10 +1,19 @@
-/** sandbox.snapshot's checks: what it fills and which backends it skips (the qemu run itself: rigs/snapshot.rig.yaml, smoke-tested by hand). */
+/** sandbox.snapshot's checks: what it fills and which backends it skips (the qemu and gvisor runs themselves: rigs/snapshot.rig.yaml, smoke-tested by hand). */
 import { describe, expect, it } from 'vitest';
+import { runcBackend } from '../../../../sandbox-core/backends/runc.ts';
 import { snapshotWorkload } from '../../../../runner/workloads/sandbox/snapshot.ts';
 
 describe('sandbox.snapshot', () => {
   it('skips a backend without snapshot/restore, saying so', async () => {
     expect(await snapshotWorkload.skipReason!({ backend: 'process' })).toBe('backend process has no snapshot/restore');
+  });
+
+  it("skips runc with runc's own snapshotSupport() reason where it says no (criu check failing, as here)", async () => {
+    const support = await runcBackend.snapshotSupport();
+    const reason = await snapshotWorkload.skipReason!({ backend: 'runc' });
+    if (support.ok) expect(reason).toBeNull();
+    else if ((await runcBackend.available()).ok) expect(reason).toBe(`backend runc cannot snapshot here: ${support.reason}`);
+    else expect(reason).not.toBeNull();
   });
 
   it('fills its three times in ms and image_mib counted in MiB, and nothing else', () => {
