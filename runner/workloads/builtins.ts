@@ -12,6 +12,7 @@ import { registerWorkload } from './registry.ts';
 import { densityWorkload } from './sandbox/density.ts';
 import { enforcementWorkload } from './sandbox/enforcement.ts';
 import { execWorkload } from './sandbox/exec.ts';
+import { forkWorkload } from './sandbox/fork.ts';
 import { guestBenchWorkload } from './sandbox/guest-bench.ts';
 import { kernelSizeWorkload } from './sandbox/kernel-size.ts';
 import { lifecycleWorkload } from './sandbox/lifecycle.ts';
@@ -22,5 +23,5 @@ import { policyWorkload } from './policy.ts';
 import { proxyLoadWorkload } from './proxy-load.ts';
 import { statsSummarizeWorkload } from './stats-summarize.ts';
 
-export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, loadWorkload, poolWorkload, snapshotWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, bypassWorkload, guestBenchWorkload, kernelSizeWorkload, gateCalibrationWorkload, callgrindWorkload, engineCycleWorkload(backendConnector), killWorkload, escapesWorkload];
+export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, loadWorkload, poolWorkload, snapshotWorkload, forkWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, bypassWorkload, guestBenchWorkload, kernelSizeWorkload, gateCalibrationWorkload, callgrindWorkload, engineCycleWorkload(backendConnector), killWorkload, escapesWorkload];
 for (const workload of builtinWorkloads) registerWorkload(workload);

@@ -302,6 +302,16 @@ export class QemuBackend implements Backend {
     return sandbox;
   }
 
+  /** Forks are snapshots (QemuSandbox.fork): they work wherever snapshots do. */
+  async forkSupport(): Promise<Availability> {
+    return this.snapshotSupport();
+  }
+
+  /** A child of a fork image: a restore of it (its own copy of the RAM file, RESEED), refused as a restore refuses. */
+  async fromFork(dir: string, options: RestoreOptions = {}): Promise<Sandbox> {
+    return this.restore(dir, options);
+  }
+
   /** KVM only when a stock kernel was seen booting under it (the probe's verdict is cached per host boot). */
   #cachedAccel(): Promise<{ accel: Accel; reason: string }> {
     if (this.options.accel) return Promise.resolve({ accel: this.options.accel, reason: 'forced by the backend options' });

@@ -62,7 +62,8 @@ import { stageRootfs } from './runc/rootfs.ts';
 import { RuncSandbox } from './runc/sandbox.ts';
 import { sweepStaleRuncCgroups } from './runc/stale.ts';
 import { ensureRuncWatchdog } from './runc/watchdog.ts';
-import type { Backend, Sandbox, SandboxSpec } from './types.ts';
+import type { Backend, RestoreOptions, Sandbox, SandboxSpec } from './types.ts';
+import { fillWorkspace, readForkImage } from './runc/fork.ts';
 import { agentRelays, withEgressEnv } from './egress-env.ts';
 import { DEFAULT_PATH } from '../default-path.ts';
 
@@ -141,6 +142,36 @@ export class RuncBackend implements Backend {
     return new RuncSandbox(withEgressEnv(spec, 'runc'), { limits, seccompProfile: seccomp?.name ?? UNCONFINED }, (sandbox) =>
       bundleConfig(sandbox, spec, limits, seccomp?.oci, t0, { rootfs: this.rootfs, egress: 'runc' }),
     ).start(options.signal, t0);
+  }
+
+  /** Forks need nsenter (util-linux) and GNU tar on the host besides what create() needs. */
+  async forkSupport(): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const available = await this.available();
+    if (!available.ok) return available;
+    for (const tool of ['nsenter', 'tar']) if (!whichOnce(tool)) return { ok: false, reason: `${tool} not on PATH (util-linux, tar): a runc fork's child is filled with them` };
+    return { ok: true };
+  }
+
+  /**
+   * A child of a fork image (RuncSandbox.fork, runc/fork.ts): a new container of the image's spec whose
+   * workspace holds the image's files, owned by the child's own host ids; ready once filled and pinged.
+   * A damaged image is refused before anything starts; a failed fill destroys the child.
+   */
+  async fromFork(dir: string, options: RestoreOptions = {}): Promise<Sandbox> {
+    const t0 = performance.now();
+    const manifest = await readForkImage(dir);
+    const spec: SandboxSpec = { ...manifest.spec, ...(options.readyTimeoutMs !== undefined ? { readyTimeoutMs: options.readyTimeoutMs } : {}) };
+    const child = (await this.create(spec, { signal: options.signal })) as RuncSandbox;
+    try {
+      await fillWorkspace(dir, manifest, child.initPid(), child.paths.dir);
+      child.phases.filled = performance.now() - t0;
+      await child.ping();
+      child.phases.forkReady = performance.now() - t0;
+      return child;
+    } catch (error) {
+      await child.destroy();
+      throw new Error(`${child.id}: starting from fork image ${dir} failed, the child was destroyed: ${(error as Error).message}`);
+    }
   }
 }
 

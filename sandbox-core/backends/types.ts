@@ -155,6 +155,12 @@ export interface Sandbox {
    * paused if it was). Only where the backend can (Backend.restore); see sandbox-core/README.md, Snapshots.
    */
   snapshot?(dir: string): Promise<SnapshotInfo>;
+  /**
+   * Copies the running sandbox into `dir`, a new directory (written beside it and renamed when whole), as an
+   * image Backend.fromFork starts children from; the sandbox runs on. What it wrote before the fork is in every
+   * child; nothing a child writes reaches it or another child. See sandbox-core/README.md, Fork.
+   */
+  fork?(dir: string): Promise<ForkInfo>;
   /** Reaps every process and removes every mount, namespace and temp dir it made. Idempotent. */
   destroy(): Promise<void>;
 }
@@ -167,6 +173,20 @@ export interface SnapshotInfo {
   /** Sizes of the files together: logical (sparse files count their holes) and the blocks allocated on disk. */
   bytes: number;
   allocatedBytes: number;
+}
+
+/** What fork() wrote. */
+export interface ForkInfo {
+  dir: string;
+  /** Host clock from the call to the renamed directory (the parent paused while its state was copied). */
+  forkMs: number;
+  /** Sizes of the image's files together: logical (holes counted) and the blocks allocated on disk (st_blocks × 512). */
+  bytes: number;
+  allocatedBytes: number;
+  /** How the data was copied: 'reflink' only when the filesystem cloned it (copy-on-write); 'copy' when its blocks were copied (sparse: holes stay holes). */
+  copy: 'reflink' | 'copy';
+  /** What the image holds, in words (qemu: "guest RAM and device state"; runc: "the workspace"). */
+  holds: string;
 }
 
 export interface RestoreOptions {
@@ -190,6 +210,14 @@ export interface Backend {
   restore?(dir: string, options?: RestoreOptions): Promise<Sandbox>;
   /** Whether restore() and Sandbox.snapshot() work on this host, found at run time; a backend without restore has none. */
   snapshotSupport?(): Promise<{ ok: true } | { ok: false; reason: string }>;
+  /**
+   * A new sandbox started from an image Sandbox.fork() wrote: what the parent had written before the fork
+   * is there; nothing it writes reaches the image, the parent or another child. Refuses (naming the file and
+   * field) a damaged or foreign image and leaves nothing running then.
+   */
+  fromFork?(dir: string, options?: RestoreOptions): Promise<Sandbox>;
+  /** Whether Sandbox.fork() and fromFork() work on this host; a backend without fromFork has none. */
+  forkSupport?(): Promise<{ ok: true } | { ok: false; reason: string }>;
   /** Builds and caches what create() needs (a guest kernel, an image) ahead of timed work; optional. */
   prepare?(signal?: AbortSignal): Promise<void>;
   /**

@@ -30,7 +30,8 @@ import { GUEST_EXEC_UID, guestKernelParams, INIT_MARKER } from '../../images/gue
 import { AgentSandbox, SANDBOX_ID_ENV } from '../agent-sandbox.ts';
 import { EGRESS_ADDRESSES, egressEnv } from '../egress-env.ts';
 import { memoryOf } from '../memory.ts';
-import type { IsolationFacts, SandboxSpec, SandboxStats, SnapshotInfo } from '../types.ts';
+import type { ForkInfo, IsolationFacts, SandboxSpec, SandboxStats, SnapshotInfo } from '../types.ts';
+import { copyForImage, type CopyKind } from '../image-copy.ts';
 import { loadState, saveState } from './migration.ts';
 import { MANIFEST_FILE, RAM_FILE, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, STATE_FILE, type SnapshotManifest } from './snapshot-manifest.ts';
 import { busOf, kernelCommandLine, qemuArgs, type Accel, type Machine } from './qemu-args.ts';
@@ -443,20 +444,35 @@ export class QemuSandbox extends AgentSandbox {
    * on any failure the temp dir goes and the guest runs on. Paused while it saves.
    */
   async snapshot(dir: string): Promise<SnapshotInfo> {
+    const { info } = await this.#save(dir, 'snapshot');
+    return info;
+  }
+
+  /**
+   * A fork image: a snapshot (RAM — the workspace's tmpfs and whatever the guest wrote in RAM — and device
+   * state; the root image is read-only and shared), which Backend.fromFork restores as a new guest while this
+   * one runs on. The RAM file is cloned where its filesystem clones, else copied sparse; `copy` says which.
+   */
+  async fork(dir: string): Promise<ForkInfo> {
+    const { info, copy } = await this.#save(dir, 'fork');
+    return { dir, forkMs: info.saveMs, bytes: info.bytes, allocatedBytes: info.allocatedBytes, copy, holds: 'guest RAM (workspace and every tmpfs in it) and device state; the root image is read-only and shared' };
+  }
+
+  async #save(dir: string, verb: 'snapshot' | 'fork'): Promise<{ info: SnapshotInfo; copy: CopyKind }> {
     const t0 = performance.now();
     const client = this.agent();
     const launch = this.#launch!;
-    if (this.spec.egress) throw new Error(`${this.id}: snapshot: a guest with egress is not saved (its user network's connections and host relays would not survive a restore)`);
-    if (existsSync(dir)) throw new Error(`snapshot ${dir}: already exists; a snapshot is written only to a new directory`);
+    if (this.spec.egress) throw new Error(`${this.id}: ${verb}: a guest with egress is not saved (its user network's connections and host relays would not survive a restore)`);
+    if (existsSync(dir)) throw new Error(`${verb} ${dir}: already exists; a ${verb} is written only to a new directory`);
     const partial = `${dir}.partial-${randomBytes(4).toString('hex')}`;
     await mkdir(partial, { mode: 0o700 }).catch((error: Error) => {
-      throw new Error(`snapshot ${dir}: cannot make ${partial}: ${error.message}`);
+      throw new Error(`${verb} ${dir}: cannot make ${partial}: ${error.message}`);
     });
     const wasPaused = this.#paused;
     await this.pause();
     try {
       const state = await saveState(this.#qmp!, this.#runDir!, this.#ids!.agent, join(partial, STATE_FILE));
-      await copySparse(this.#ramFile!, join(partial, RAM_FILE));
+      const copy = await copyForImage(this.#ramFile!, join(partial, RAM_FILE));
       const ram = await stat(join(partial, RAM_FILE));
       const { kernel } = launch.image.manifest;
       const spec = this.spec;
@@ -483,10 +499,11 @@ export class QemuSandbox extends AgentSandbox {
       };
       await writeFile(join(partial, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
       await rename(partial, dir);
-      return { dir, saveMs: performance.now() - t0, bytes: state.bytes + ram.size, allocatedBytes: (await stat(join(dir, STATE_FILE))).blocks * 512 + ram.blocks * 512 };
+      const info = { dir, saveMs: performance.now() - t0, bytes: state.bytes + ram.size, allocatedBytes: (await stat(join(dir, STATE_FILE))).blocks * 512 + ram.blocks * 512 };
+      return { info, copy };
     } catch (error) {
       await rm(partial, { recursive: true, force: true });
-      throw new Error(`${this.id}: snapshot to ${dir} failed, nothing was written there: ${(error as Error).message}`);
+      throw new Error(`${this.id}: ${verb} to ${dir} failed, nothing was written there: ${(error as Error).message}`);
     } finally {
       if (!wasPaused) await this.resume();
     }

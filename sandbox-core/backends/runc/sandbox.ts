@@ -23,7 +23,8 @@ import type { Limits } from '../../isolation/limits.ts';
 import { ChildSandbox, type ChildLaunch } from '../child-sandbox.ts';
 import { memoryOf } from '../memory.ts';
 import { signalQuietly } from '../../../base/signal.ts';
-import type { IsolationFacts, SandboxSpec, SandboxStats, SnapshotInfo } from '../types.ts';
+import type { ForkInfo, IsolationFacts, SandboxSpec, SandboxStats, SnapshotInfo } from '../types.ts';
+import { initPidFrom, writeForkImage } from './fork.ts';
 import { cgroupDirsFor, cgroupProcs, dirOf, freezeCgroup, removeCgroupDirs, thawCgroup, type CgroupDir } from '../../../base/cgroups.ts';
 import { whichOnce } from '../../../base/which.ts';
 import { runcSnapshotSupport } from './criu.ts';
@@ -87,6 +88,7 @@ export class RuncSandbox extends ChildSandbox {
       this.#hostIds?.release();
     });
     trackSandbox(this);
+    if (runtime.backend === 'runc') this.fork = (dir) => this.#fork(dir);
   }
 
   /**
@@ -106,6 +108,35 @@ export class RuncSandbox extends ChildSandbox {
     if (!ids) return undefined;
     const { pids, memoryMiB, workspaceMiB } = this.limits;
     return { seccomp: this.seccompProfile, commandUid: INSIDE_COMMAND_ID, commandHostUid: ids.command, limits: { pids, memoryMiB, workspaceMiB } };
+  }
+
+  /**
+   * runc only (runsc keeps its tmpfs inside the Sentry, out of the host's reach): the workspace copied into a
+   * fork image (runc/fork.ts); RuncBackend.fromFork starts children from it.
+   */
+  readonly fork?: (dir: string) => Promise<ForkInfo>;
+
+  async #fork(dir: string): Promise<ForkInfo> {
+    this.agent(); // a destroyed sandbox is refused here, before anything is made
+    const ids = this.#hostIds!;
+    return writeForkImage(
+      {
+        id: this.id,
+        spec: this.spec,
+        workspacePath: this.spec.workspacePath ?? '/workspace',
+        initPid: () => initPidFrom(this.paths.state, this.id),
+        owners: { agent: ids.agent, command: ids.command },
+        paused: this.#paused,
+        pause: () => this.pause(),
+        resume: () => this.resume(),
+      },
+      dir,
+    );
+  }
+
+  /** The container's pid 1 (the agent) on the host, from runc's state. */
+  initPid(): number {
+    return initPidFrom(this.paths.state, this.id);
   }
 
   /** Take a pair of host ids, write the bundle and say how to run it, in the foreground, under a parent-death SIGKILL. */
