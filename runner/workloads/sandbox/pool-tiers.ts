@@ -28,6 +28,12 @@ export const poolTiersWorkload: Workload = {
   validateParams: variantProblems,
   skipReason: poolTiersSkipReason,
   usesKvm: backendUsesKvm,
+  cannotFill: (metric, query) =>
+    query.name !== 'acquire_ready_ms'
+      ? 'acquire_ready_ms, the one metric sandbox.pool-tiers fills'
+      : metric.kind !== 'counted' && metric.unit === 'ms'
+        ? null
+        : 'a timed metric in ms: sandbox.pool-tiers times acquire_ready_ms',
   run: runPoolTiers,
 };
 
