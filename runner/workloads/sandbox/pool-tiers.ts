@@ -85,7 +85,10 @@ function sourceOf(backend: Backend, spec: SandboxSpec, tier: PoolTier, concurren
       return { sandbox: acquired.sandbox, readyMs: acquired.times.ready, tier: acquired.tier };
     },
     release: (sandbox) => pool.release(sandbox),
-    facts: () => ({ pool_size: hot ? concurrency : 0, ...pool.counts, ...(pool.durableError ? { durable_error: pool.durableError.message } : {}) }),
+    facts: () => {
+      const { durableFailures, ...counts } = pool.counts;
+      return { pool_size: hot ? concurrency : 0, ...counts, durable_failures: durableFailures, ...(pool.durableError ? { durable_error: pool.durableError.message } : {}) };
+    },
     close: () => pool.close(),
   };
 }
