@@ -19,9 +19,10 @@ import { lifecycleWorkload } from './sandbox/lifecycle.ts';
 import { loadWorkload } from './sandbox/load.ts';
 import { poolWorkload } from './sandbox/pool.ts';
 import { snapshotWorkload } from './sandbox/snapshot.ts';
+import { poolTiersWorkload } from './sandbox/pool-tiers.ts';
 import { policyWorkload } from './policy.ts';
 import { proxyLoadWorkload } from './proxy-load.ts';
 import { statsSummarizeWorkload } from './stats-summarize.ts';
 
-export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, loadWorkload, poolWorkload, snapshotWorkload, forkWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, bypassWorkload, guestBenchWorkload, kernelSizeWorkload, gateCalibrationWorkload, callgrindWorkload, engineCycleWorkload(backendConnector), killWorkload, escapesWorkload];
+export const builtinWorkloads = [commandWorkload, harnessWorkload, statsSummarizeWorkload, lifecycleWorkload, execWorkload, densityWorkload, loadWorkload, poolWorkload, poolTiersWorkload, snapshotWorkload, forkWorkload, policyWorkload, proxyLoadWorkload, enforcementWorkload, bypassWorkload, guestBenchWorkload, kernelSizeWorkload, gateCalibrationWorkload, callgrindWorkload, engineCycleWorkload(backendConnector), killWorkload, escapesWorkload];
 for (const workload of builtinWorkloads) registerWorkload(workload);

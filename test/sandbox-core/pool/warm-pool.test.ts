@@ -121,7 +121,40 @@ describe('warm pool on the process backend', () => {
   });
 
   it('rejects a bad size', () => {
-    expect(() => new WarmPool(processBackend, { size: 0 })).toThrow(/whole number >= 1/);
+    expect(() => new WarmPool(processBackend, { size: 0 })).toThrow(/whole number >= 1 \(0 only with a durable tier\)/);
+  });
+
+  it('says which tier served each acquire: hot when one was idle, cold when the hot tier was empty and its refill booted one', async () => {
+    const pool = new WarmPool(processBackend, { size: 1, fillConcurrency: 1 });
+    await pool.fill();
+    const first = await pool.acquire();
+    expect(first.tier).toBe('hot');
+    // The pool is empty now: the next acquire waits for the refill's cold create.
+    const second = await pool.acquire();
+    expect(second.tier).toBe('cold');
+    expect(pool.counts).toMatchObject({ created: 2, restored: 0, acquired: 2, waited: 1, served: { hot: 1, durable: 0, cold: 1 } });
+    await Promise.all([pool.release(first.sandbox), pool.release(second.sandbox)]);
+    await pool.close();
+  });
+
+  it('refuses a durable tier on a backend without restore, and with snapshotSupport()\'s reason on one that cannot snapshot here', async () => {
+    expect(() => new WarmPool(processBackend, { size: 0, durable: {} })).toThrow('pool: backend process has no snapshot/restore: it cannot keep a durable tier');
+    // A real backend whose snapshots the host cannot take (as runc's are with a failing `criu check`): nothing is made.
+    let made = 0;
+    const unsupported: Backend = {
+      name: 'no-criu',
+      available: () => processBackend.available(),
+      create: (spec) => (made++, processBackend.create(spec)),
+      restore: () => Promise.reject(new Error('restore must not be called')),
+      snapshotSupport: async () => ({ ok: false, reason: 'criu check: vdso: Failed to fill self vdso symtable' }),
+    };
+    for (const size of [0, 2]) {
+      const pool = new WarmPool(unsupported, { size, durable: {} });
+      await expect(pool.fill()).rejects.toThrow('pool: backend no-criu cannot keep a durable tier here: criu check: vdso: Failed to fill self vdso symtable');
+      await expect(pool.acquire()).rejects.toThrow(/cannot keep a durable tier here/);
+      await pool.close();
+    }
+    expect(made).toBe(0);
   });
 });
 
