@@ -14,7 +14,7 @@ import type { Artifact } from '../../../runner/artifact/schema.ts';
 import { assertValidArtifact } from '../../../runner/artifact/validate.ts';
 import { abRepository } from '../../helpers/ab-repo.ts';
 import { CLI, rigor } from '../../helpers/cli.ts';
-import { processesWithEnv } from '../../helpers/leftovers.ts';
+import { processesWithEnv, useOwnTmpdir } from '../../helpers/leftovers.ts';
 import { spawn } from 'node:child_process';
 
 // The head loops 20% longer; the spawn around it is the same, so the head is a little less than 1.2x slower.
@@ -27,8 +27,11 @@ function worktrees(): string[] {
     .filter((line) => line.startsWith('worktree '));
 }
 
+// Other test files run `rigor ab` at the same time: this file's runs make their scratch dirs in a TMPDIR of its own.
+const ownTmp = useOwnTmpdir('rigor-test-ab-tmp-');
+
 function scratchDirs(): string[] {
-  return readdirSync(tmpdir()).filter((name) => name.startsWith('rigor-ab-'));
+  return readdirSync(ownTmp).filter((name) => name.startsWith('rigor-ab-'));
 }
 
 function onlyArtifact(dir: string): Artifact {
