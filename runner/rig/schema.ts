@@ -43,6 +43,14 @@ export const CLOCK_BY_KIND = {
 export const Stat = z.enum(['min', 'max', 'mean', 'median', 'p50', 'p90', 'p95', 'p99']);
 export type Stat = z.infer<typeof Stat>;
 
+/** A list whose every item differs: a repeat is named at its index, beside the first (as schema-problems.ts words uniqueItems). */
+function eachOnce(list: readonly string[], ctx: z.RefinementCtx): void {
+  list.forEach((item, i) => {
+    const first = list.indexOf(item);
+    if (first < i) ctx.addIssue({ code: 'custom', path: [i], message: `values that differ ([${first}] is the same)` });
+  });
+}
+
 export const MetricDef = z
   .object({
     unit: z.string().min(1).describe('unit of every sample, e.g. ms, MiB, req/s, instructions'),
@@ -66,8 +74,10 @@ export const MetricDef = z
     show: z
       .array(Stat)
       .min(1)
-      .optional()
+      .superRefine(eachOnce)
+      // The refine is invisible to z.toJSONSchema: say the same in JSON Schema.
       .meta({ uniqueItems: true })
+      .optional()
       .describe('the statistics the terminal table and the site show for this metric, a column each, e.g. [mean, p95] (default: the median, with its CI); not for a batched metric, shown by its slope'),
   })
   .strict()

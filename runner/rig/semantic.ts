@@ -235,13 +235,9 @@ export function semanticProblems(data: unknown, ctx: SemanticContext): RigProble
       String(sampling.data.max_iterations),
     );
   }
-  // A metric's `show` names each statistic once; a micro-benchmark's metric is its slope: a batch averages its calls, so no per-call mean or percentile was measured.
+  // A micro-benchmark's metric is its slope: a batch averages its calls, so no per-call mean or percentile was measured.
   for (const [name, metric] of isMapping(data.metrics) ? Object.entries(data.metrics) : []) {
     if (!isMapping(metric) || !Array.isArray(metric.show)) continue;
-    metric.show.forEach((stat, i) => {
-      const first = (metric.show as unknown[]).indexOf(stat);
-      if (first < i) add(['metrics', name, 'show', i], `statistics that differ (show[${first}] is the same)`, `${show(stat)} again`);
-    });
     if (batchedCells.length > 0) {
       const workload = cellWorkload({ workload: data.workload }, batchedCells[0]!.params);
       const expected = `no show (workload ${workload} times batches: its metrics are shown by their slope, and as a batch averages its calls no per-call mean or percentile is measured)`;
