@@ -1,13 +1,15 @@
 /**
  * The number a metric is shown by, as the artifact stores it: the slope of a
  * batched metric (a micro-benchmark's per-call cost), else the median of its
- * samples; with its 95% CI, its n and where those sit in the metric's JSON.
- * Reports and the site read this; gates recompute (runner/gate/judged-value.ts).
+ * samples, or the statistics its rig's `show` names; with its 95% CI, its n
+ * and where those sit in the metric's JSON. Reports and the site read this;
+ * gates recompute (runner/gate/judged-value.ts).
  */
+import type { Stat } from '../rig/schema.ts';
 import type { MetricResult } from './schema.ts';
 
-export interface StoredValue {
-  stat: 'median' | 'slope';
+export interface StoredValue<S extends Stat | 'slope' = 'median' | 'slope'> {
+  stat: S;
   value: number;
   ci95: { low: number; high: number } | null;
   /** Samples, or batches for a slope. */
@@ -24,4 +26,25 @@ export function storedValue(metric: MetricResult): StoredValue | null {
     return { stat: 'slope', value: slope.estimate, ci95: slope.ci95, n: summary.n, at: { value: ['slope', 'estimate'], ci95: ['slope', 'ci95'], n: ['summary', 'n'] } };
   }
   return { stat: 'median', value: summary.median, ci95: summary.ci95_median, n: summary.n, at: { value: ['summary', 'median'], ci95: ['summary', 'ci95_median'], n: ['summary', 'n'] } };
+}
+
+/** The summary's CI of each statistic that has one (the median is the p50). */
+const CI_OF: Partial<Record<Stat, 'ci95_median' | 'ci95_mean'>> = { median: 'ci95_median', p50: 'ci95_median', mean: 'ci95_mean' };
+
+/**
+ * One statistic of the samples as the summary stores it (a column of the rig's
+ * `show`), with its CI where the summary has one. Null when the metric has no
+ * samples, or is batched: its samples are batch averages, so only the slope is a per-call value.
+ */
+export function storedStat(metric: MetricResult, stat: Stat): StoredValue<Stat> | null {
+  const { summary, slope } = metric;
+  if (!summary || slope) return null;
+  const ci = CI_OF[stat];
+  return {
+    stat,
+    value: summary[stat],
+    ci95: ci ? summary[ci] : null,
+    n: summary.n,
+    at: { value: ['summary', stat], ci95: ci ? ['summary', ci] : [], n: ['summary', 'n'] },
+  };
 }

@@ -1,6 +1,7 @@
 /**
  * The report `rigor run` prints: a row per cell and a column per metric (the
- * median, or a batched metric's slope; its 95% CI; n), as the site's matrix. A
+ * median, or a batched metric's slope; its 95% CI; n), or per statistic its
+ * rig's `show` names ("acquire_ready_ms mean"), as the site's matrix. A
  * cell not measured is one row with its status and a short reason; every
  * reason is said once, in a numbered note the rows refer to. Gates are summed
  * up per verdict with the command to run next. Columns that do not fit the
@@ -8,9 +9,10 @@
  * wider than maxWidth (default 120). The full per-metric table is
  * results-table.ts (`--verbose`).
  */
-import { storedValue } from '../artifact/metric-value.ts';
+import { storedStat, storedValue } from '../artifact/metric-value.ts';
 import type { Artifact, CellResult, MetricResult } from '../artifact/schema.ts';
 import { notColdReason } from '../artifact/cell-facts.ts';
+import type { Stat } from '../rig/schema.ts';
 import { sharedAxes } from './cell-set.ts';
 import { Footnotes } from './footnotes.ts';
 import { gateSummary, type NextCommandOptions } from './gate-summary.ts';
@@ -81,13 +83,21 @@ interface Row {
   note: string;
 }
 
+/** A column's metric, and the statistic it shows when the rig's `show` names one (else the median, or a slope). */
+interface Shown {
+  name: string;
+  unit: string;
+  stat: Stat | null;
+}
+
 function matrixLines(artifact: Artifact, notes: Footnotes, width: number): string[] {
   const cells = artifact.cells;
   if (cells.length === 0) return ['no cells'];
-  const metrics = Object.entries(artifact.rig.definition.metrics).map(([name, def]) => ({ name, unit: def.unit }));
+  const metrics = Object.entries(artifact.rig.definition.metrics).map(([name, def]) => ({ name, unit: def.unit, show: def.show }));
   // Metrics no cell measured would be a column of dashes; they are named once instead.
-  const measured = metrics.filter((m) => cells.some((cell) => hasSamples(cell.metrics[m.name])));
-  const unmeasured = metrics.filter((m) => !measured.includes(m));
+  const measuredMetrics = metrics.filter((m) => cells.some((cell) => hasSamples(cell.metrics[m.name])));
+  const unmeasured = metrics.filter((m) => !measuredMetrics.includes(m));
+  const measured: Shown[] = measuredMetrics.flatMap(({ name, unit, show }) => (show ?? [null]).map((stat) => ({ name, unit, stat })));
   const units = [...new Set(measured.map((m) => m.unit))];
   const oneUnit = units.length === 1;
 
@@ -105,7 +115,7 @@ function matrixLines(artifact: Artifact, notes: Footnotes, width: number): strin
   const noteWidth = Math.max(0, ...rows.map((r) => r.note.length));
   const noteColumn: LabelColumn | null = noteWidth > 0 ? { header: 'note', align: 'left', width: Math.max(4, noteWidth) } : null;
   const columnsOf = (fold: boolean) =>
-    measured.map((metric, i) => metricColumn(i, metric.name, oneUnit ? '' : metric.unit, rows.map((r) => r.values?.[i]), fold));
+    measured.map((metric, i) => metricColumn(i, metric.stat ? `${metric.name} ${metric.stat}` : metric.name, oneUnit ? '' : metric.unit, rows.map((r) => r.values?.[i]), fold));
 
   // The label columns repeat in every block; when they alone crowd out a metric, the widest label is cut.
   const fixedColumns = [...labels, nColumn, ...(noteColumn ? [noteColumn] : [])];
@@ -129,34 +139,37 @@ function matrixLines(artifact: Artifact, notes: Footnotes, width: number): strin
   }
   if (blocks.length === 0) blocks.push([]);
 
-  const legend = `${statWords(cells, measured)} ±95% CI (wider side)${oneUnit ? (units[0] ? ` in ${units[0]}` : '') : ', unit under each metric'}; ${nHeader === 'n' ? 'n = samples' : 'samples = sample count'}`;
+  const legend = `${statWords(cells, measured)} ±95% CI (wider side)${measured.some((m) => m.stat) ? ' where the statistic has one (median, mean)' : ''}${oneUnit ? (units[0] ? ` in ${units[0]}` : '') : ', unit under each metric'}; ${nHeader === 'n' ? 'n = samples' : 'samples = sample count'}`;
   const lines = wrapText(`${legend}; --verbose adds p95, CV, outliers, exact CIs`, width);
   for (const block of blocks) lines.push('', ...renderBlock(labels, nColumn, noteColumn, block, rows, width));
   if (unmeasured.length) lines.push('', ...wrapText(`no cell measured ${unmeasured.map((m) => m.name).join(', ')}`, width));
   return lines;
 }
 
-/** What the values are: medians, slopes (batched micro-benchmarks, whose samples are batches), or both. */
-function statWords(cells: CellResult[], metrics: { name: string }[]): string {
+/** What the values are: medians, slopes (batched micro-benchmarks, whose samples are batches), or both; and the statistics columns name. */
+function statWords(cells: CellResult[], metrics: Shown[]): string {
   const stats = new Set<string>();
   for (const cell of cells) {
-    for (const { name } of metrics) {
+    for (const { name } of metrics.filter((m) => m.stat === null)) {
       const metric = cell.metrics[name];
       if (hasSamples(metric)) stats.add(storedValue(metric!)!.stat);
     }
   }
-  if (!stats.has('slope')) return 'median';
+  const named = [...new Set(metrics.flatMap((m) => (m.stat ? [m.stat] : [])))];
+  const byName = named.length ? `the statistic after the metric's name (${named.join(', ')})` : '';
+  if (stats.size === 0 && byName) return byName;
   const slope = 'slope (per-call cost fitted over batches; a sample is a batch)';
-  return stats.has('median') ? `median, or ${slope}` : slope;
+  const words = !stats.has('slope') ? 'median' : stats.has('median') ? `median, or ${slope}` : slope;
+  return byName ? `${words}, or ${byName}` : words;
 }
 
 function hasSamples(metric: MetricResult | undefined): boolean {
   return Boolean(metric && metric.samples.length > 0 && metric.summary);
 }
 
-function rowOf(cell: CellResult, axes: string[] | null, metrics: { name: string }[], notes: Footnotes): Row {
+function rowOf(cell: CellResult, axes: string[] | null, metrics: Shown[], notes: Footnotes): Row {
   const labels = axes ? axes.map((axis) => String(cell.params[axis])) : [cell.id];
-  const measured = metrics.filter((m) => hasSamples(cell.metrics[m.name]));
+  const measured = [...new Set(metrics.map((m) => m.name))].filter((name) => hasSamples(cell.metrics[name]));
   const note: string[] = [];
   if (measured.length === 0) {
     const reason = cell.reason ?? (cell.status === 'ok' ? 'no samples recorded' : 'no reason recorded');
@@ -167,12 +180,13 @@ function rowOf(cell: CellResult, axes: string[] | null, metrics: { name: string 
   if (typeof cell.facts?.summary === 'string') note.push(notes.ref(`${cell.id}: ${cell.facts.summary}`));
   const notCold = notColdReason(cell);
   if (notCold) note.push(`not cold ${notes.ref(`${cell.id}: not cold: ${notCold}`)}`);
-  const ns = measured.map((m) => cell.metrics[m.name]!.summary!.n);
+  const ns = measured.map((name) => cell.metrics[name]!.summary!.n);
   const n = mode(ns);
   const values = metrics.map((m): Value => {
     const metric = cell.metrics[m.name];
-    if (!hasSamples(metric)) return { median: DASH, spread: '' };
-    const s = storedValue(metric!)!;
+    // A batched metric has no per-call statistic but its slope (the rig refuses `show` for one).
+    const s = hasSamples(metric) ? (m.stat ? storedStat(metric!, m.stat) : storedValue(metric!)) : null;
+    if (!s) return { median: DASH, spread: '' };
     const spread = s.ci95 ? `±${formatSpread(s.value, Math.max(s.value - s.ci95.low, s.ci95.high - s.value, 0))}` : '';
     return { median: formatNumber(s.value), spread: `${spread}${s.n === n ? '' : `${spread ? ' ' : ''}n=${s.n}`}` };
   });

@@ -2,22 +2,25 @@
  * The full table `rigor run --verbose` prints: one row per cell and metric
  * (n, median, p95, CI, CV, outliers), every note and every gate result in full.
  * A batched metric's row shows its slope and the slope's CI where a median
- * would be, and says so beside the metric's name.
+ * would be, and says so beside the metric's name. A statistic a metric's
+ * `show` names that is not a column already (mean) gets a column after p95.
  */
-import { storedValue } from '../artifact/metric-value.ts';
+import { storedStat, storedValue } from '../artifact/metric-value.ts';
 import type { Artifact } from '../artifact/schema.ts';
 import { notColdReason } from '../artifact/cell-facts.ts';
 import { formatInterval, formatNumber, formatValue } from './number.ts';
 import { describeCheck } from '../gate/describe.ts';
 import { renderTable } from './table.ts';
+import type { Stat } from '../rig/schema.ts';
 
 export function formatResultsTable(artifact: Artifact, opts: { maxWidth?: number } = {}): string {
   const rows: string[][] = [];
   const notes: string[] = [];
   let outliersNote: string | undefined;
+  const extra = extraStats(artifact);
   for (const cell of artifact.cells) {
     if (cell.status !== 'ok' && Object.values(cell.metrics).every((m) => m.samples.length === 0)) {
-      rows.push([cell.id, '', '', '—', '', '', '', '', cell.status]);
+      rows.push([cell.id, '', '', '—', '', ...extra.map(() => ''), '', '', '', cell.status]);
       notes.push(`${cell.id}: ${cell.status}: ${cell.reason ?? ''}`);
       continue;
     }
@@ -39,6 +42,7 @@ export function formatResultsTable(artifact: Artifact, opts: { maxWidth?: number
         String(s?.n ?? 0),
         formatValue(shown?.value, metric.unit),
         formatValue(s?.p95, metric.unit),
+        ...extra.map((stat) => formatValue(storedStat(metric, stat)?.value, metric.unit)),
         shown?.ci95 ? formatInterval(shown.ci95) : '—',
         s?.cv === null || s?.cv === undefined ? '—' : `${formatNumber(s.cv * 100)}%`,
         s && s.outliers.note === undefined ? String(s.outliers.low + s.outliers.high) : '—',
@@ -53,6 +57,7 @@ export function formatResultsTable(artifact: Artifact, opts: { maxWidth?: number
       { header: 'n', align: 'right' },
       { header: 'median', align: 'right' },
       { header: 'p95', align: 'right' },
+      ...extra.map((stat) => ({ header: stat, align: 'right' as const })),
       { header: 'median 95% CI', align: 'right' },
       { header: 'CV', align: 'right' },
       { header: 'outliers', align: 'right' },
@@ -72,6 +77,12 @@ export function formatResultsTable(artifact: Artifact, opts: { maxWidth?: number
     ...(gates.length ? ['', 'gates:', ...gates] : []),
     ...(artifact.host.warnings.length ? ['', 'host warnings:', ...artifact.host.warnings.map((w) => `  ${w}`)] : []),
   ].join('\n');
+}
+
+/** The statistics metrics' `show` names beyond the median and p95 columns every row has, in the order first named. */
+function extraStats(artifact: Artifact): Stat[] {
+  const named = Object.values(artifact.rig.definition.metrics).flatMap((def) => def.show ?? []);
+  return [...new Set(named)].filter((stat) => !['median', 'p50', 'p95'].includes(stat));
 }
 
 /** How the cells were ordered, when not one after another: the reader of a ratio needs to know. */

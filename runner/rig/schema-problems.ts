@@ -187,6 +187,11 @@ function word(error: ErrorObject, data: unknown, root: JsonSchema): Worded | und
       return { path, part: 'value', expected: `at least ${params.limit} entr${params.limit === 1 ? 'y' : 'ies'}`, found: 'none' };
     case 'minItems':
       return { path, part: 'value', expected: `a list of at least ${params.limit} value${params.limit === 1 ? '' : 's'}`, found };
+    case 'uniqueItems': {
+      // ajv names the repeat (j) and the earlier item it equals (i).
+      const [repeat, first] = [Number(params.j), Number(params.i)];
+      return { path: [...path, repeat], part: 'value', expected: `values that differ ([${first}] is the same)`, found: `${describeFound(valueAt(data, [...path, repeat]))} again` };
+    }
     case 'pattern': {
       const pattern = String(params.pattern);
       const example = /e\.g\. (.*)$/.exec(String(parent.description ?? ''))?.[1];

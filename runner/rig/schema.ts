@@ -40,6 +40,17 @@ export const CLOCK_BY_KIND = {
   else: { properties: { clock: { type: 'string', pattern: CLOCK_PATTERN.source, description: Clock.description } } },
 };
 
+export const Stat = z.enum(['min', 'max', 'mean', 'median', 'p50', 'p90', 'p95', 'p99']);
+export type Stat = z.infer<typeof Stat>;
+
+/** A list whose every item differs: a repeat is named at its index, beside the first (as schema-problems.ts words uniqueItems). */
+function eachOnce(list: readonly string[], ctx: z.RefinementCtx): void {
+  list.forEach((item, i) => {
+    const first = list.indexOf(item);
+    if (first < i) ctx.addIssue({ code: 'custom', path: [i], message: `values that differ ([${first}] is the same)` });
+  });
+}
+
 export const MetricDef = z
   .object({
     unit: z.string().min(1).describe('unit of every sample, e.g. ms, MiB, req/s, instructions'),
@@ -60,14 +71,19 @@ export const MetricDef = z
       .lt(1)
       .optional()
       .describe('smallest relative change that counts: compare and gate call a change of the statistic by this fraction or less `same` (default 0.02 for timed metrics, 0 for counted ones)'),
+    show: z
+      .array(Stat)
+      .min(1)
+      .superRefine(eachOnce)
+      // The refine is invisible to z.toJSONSchema: say the same in JSON Schema.
+      .meta({ uniqueItems: true })
+      .optional()
+      .describe('the statistics the terminal table and the site show for this metric, a column each, e.g. [mean, p95] (default: the median, with its CI); not for a batched metric, shown by its slope'),
   })
   .strict()
   .superRefine(checkClock)
   .meta(CLOCK_BY_KIND);
 export type MetricDef = z.infer<typeof MetricDef>;
-
-export const Stat = z.enum(['min', 'max', 'mean', 'median', 'p50', 'p90', 'p95', 'p99']);
-export type Stat = z.infer<typeof Stat>;
 
 /** A statistic of a metric held against a fixed bound. */
 export const AbsoluteGate = z

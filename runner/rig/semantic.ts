@@ -235,6 +235,15 @@ export function semanticProblems(data: unknown, ctx: SemanticContext): RigProble
       String(sampling.data.max_iterations),
     );
   }
+  // A micro-benchmark's metric is its slope: a batch averages its calls, so no per-call mean or percentile was measured.
+  for (const [name, metric] of isMapping(data.metrics) ? Object.entries(data.metrics) : []) {
+    if (!isMapping(metric) || !Array.isArray(metric.show)) continue;
+    if (batchedCells.length > 0) {
+      const workload = cellWorkload({ workload: data.workload }, batchedCells[0]!.params);
+      const expected = `no show (workload ${workload} times batches: its metrics are shown by their slope, and as a batch averages its calls no per-call mean or percentile is measured)`;
+      add(['metrics', name, 'show'], expected, `show: [${metric.show.map(String).join(', ')}]`, 'key');
+    }
+  }
   // Every raw sample is kept: the most a run can keep must fit an artifact (a micro benchmark times batches, not calls).
   if (sampling.success && cells && metrics) {
     const perCell = Math.max(sampling.data.iterations, sampling.data.max_iterations ?? 0);

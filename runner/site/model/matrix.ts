@@ -1,13 +1,14 @@
 /**
- * A rig's newest artifact as a table: a row per cell, a column per metric,
- * columns grouped by the event their clock starts at. Every number carries its
- * artifact and JSON pointer; a place without a number carries the reason. Pure.
+ * A rig's newest artifact as a table: a row per cell, a column per metric (or
+ * per statistic its `show` names), columns grouped by the event their clock
+ * starts at. Every number carries its artifact and JSON pointer; a place
+ * without a number carries the reason. Pure.
  */
-import { storedValue } from '../../artifact/metric-value.ts';
+import { storedStat, storedValue } from '../../artifact/metric-value.ts';
 import type { CellResult, MetricResult } from '../../artifact/schema.ts';
 import { notColdReason } from '../../artifact/cell-facts.ts';
 import { expandMatrix } from '../../rig/matrix.ts';
-import type { MetricDef, Rig } from '../../rig/schema.ts';
+import type { MetricDef, Rig, Stat } from '../../rig/schema.ts';
 import type { ArtifactInput } from './artifact-ref.ts';
 import { splitClock } from './clock.ts';
 import { pointerOf } from './json-pointer.ts';
@@ -17,11 +18,13 @@ export interface MetricColumn extends MetricDef {
   name: string;
   start: string;
   stop: string;
+  /** The statistics shown, a value each (`show`, from the current rig when it has the metric); null: the median (or slope) alone. */
+  stats: Stat[] | null;
 }
 
 export interface MeasuredValue {
-  /** median, or slope for a batched metric (a micro-benchmark's per-call cost fitted over its batches). */
-  stat: 'median' | 'slope';
+  /** median, or slope for a batched metric (a micro-benchmark's per-call cost fitted over its batches), or a statistic `show` names. */
+  stat: Stat | 'slope';
   value: Shown;
   ci: { low: Shown; high: Shown } | null;
   n: Shown;
@@ -37,21 +40,32 @@ export interface MatrixRow {
   notCold: { why: string; artifactPath: string; pointer: string } | null;
   /** Set when the row is not simply a cell of the current rig that ran. */
   note: string | null;
+  /** One per column, or per statistic of a column that has `stats`, in column order. */
   values: MatrixValue[];
 }
 
 export interface MatrixModel {
+  /** `span`: the values under the group (a column with `stats` counts one per statistic). */
   clockGroups: { start: string; span: number }[];
   columns: MetricColumn[];
+  /** Some column has `stats`: the header gets a row naming them. */
+  statRow: boolean;
   rows: MatrixRow[];
   footnotes: { n: number; text: string }[];
 }
 
-/** Columns of the artifact's metrics (its clocks are what was measured), then metrics only the current rig has. */
+/**
+ * Columns of the artifact's metrics (its clocks are what was measured), then
+ * metrics only the current rig has. Which statistics are shown is the current
+ * rig's say when it has the metric: every statistic is in the stored summary.
+ */
 function metricColumns(artifactMetrics: Record<string, MetricDef>, rig: Rig | null): MetricColumn[] {
   const defs = { ...artifactMetrics };
   for (const [name, def] of Object.entries(rig?.metrics ?? {})) defs[name] ??= def;
-  const columns = Object.entries(defs).map(([name, def]) => ({ name, ...def, ...splitClock(def.clock) }));
+  const columns = Object.entries(defs).map(([name, def]) => {
+    const show = rig?.metrics[name] ? rig.metrics[name].show : def.show;
+    return { name, ...def, ...splitClock(def.clock), stats: show ?? null };
+  });
   // Metrics whose clocks start at the same event sit side by side under one group header.
   const starts = [...new Set(columns.map((column) => column.start))];
   return starts.flatMap((start) => columns.filter((column) => column.start === start));
@@ -61,8 +75,9 @@ function clockGroups(columns: MetricColumn[]): MatrixModel['clockGroups'] {
   const groups: MatrixModel['clockGroups'] = [];
   for (const column of columns) {
     const last = groups.at(-1);
-    if (last && last.start === column.start) last.span += 1;
-    else groups.push({ start: column.start, span: 1 });
+    const span = column.stats?.length ?? 1;
+    if (last && last.start === column.start) last.span += span;
+    else groups.push({ start: column.start, span });
   }
   return groups;
 }
@@ -78,14 +93,15 @@ function notColdOf(cell: CellResult, index: number, artifactPath: string): Matri
   return why === null ? null : { why, artifactPath, pointer: pointerOf('cells', index, 'facts', 'cold') };
 }
 
-/** The median (or a batched metric's slope), its CI and n of one metric in one cell, as stored in the artifact. */
+/** The median (or a batched metric's slope), or the statistic `stat`, its CI and n of one metric in one cell, as stored in the artifact. */
 export function measuredValue(
   artifactPath: string,
   index: number,
   name: string,
   metric: MetricResult,
+  stat?: Stat,
 ): MeasuredValue | null {
-  const stored = storedValue(metric);
+  const stored = stat ? storedStat(metric, stat) : storedValue(metric);
   if (!stored) return null;
   const at = (...tail: (string | number)[]) => pointerOf('cells', index, 'metrics', name, ...tail);
   const shown = (pointer: string, value: number): Shown => ({ artifactPath, pointer, value, unit: metric.unit, format: 'value' });
@@ -99,12 +115,13 @@ export function measuredValue(
   };
 }
 
-/** The value of one metric in one cell, or the dash and why. */
+/** The value of one metric in one cell (its median or slope, or the statistic `stat`), or the dash and why. */
 export function cellValue(
   input: ArtifactInput,
   index: number,
   name: string,
   footnotes: Footnotes,
+  stat?: Stat,
 ): MatrixValue {
   const cell = input.artifact.cells[index]!;
   if (cell.status !== 'ok') {
@@ -113,7 +130,11 @@ export function cellValue(
   }
   const metric = cell.metrics[name];
   if (!metric) return { dash: footnotes.dash(`${name} is not recorded in this run (the metric is newer than the artifact)`) };
-  const measured = measuredValue(input.path, index, name, metric);
+  if (stat && metric.slope) {
+    const why = `${name} is batched in this cell: it is shown by its slope, as a batch averages its calls and no per-call ${stat} was measured`;
+    return { dash: footnotes.dash(why, { artifactPath: input.path, pointer: pointerOf('cells', index, 'metrics', name, 'slope') }) };
+  }
+  const measured = measuredValue(input.path, index, name, metric, stat);
   if (!measured) {
     return {
       dash: footnotes.dash(`no samples of ${name} in this cell: its workload does not produce this metric`, {
@@ -140,7 +161,7 @@ export function matrixModel(input: ArtifactInput, rig: Rig | null, rigPath: stri
     accel: accelOf(cell, index, input.path),
     notCold: notColdOf(cell, index, input.path),
     note: defined && !defined.includes(cell.id) ? `not in the current ${rigPath}` : null,
-    values: columns.map((column) => cellValue(input, index, column.name, footnotes)),
+    values: columns.flatMap((column) => (column.stats ?? [undefined]).map((stat) => cellValue(input, index, column.name, footnotes, stat))),
   }));
   const captured = new Set(artifact.cells.map((cell) => cell.id));
   for (const id of defined ?? []) {
@@ -148,7 +169,7 @@ export function matrixModel(input: ArtifactInput, rig: Rig | null, rigPath: stri
     const dash = footnotes.dash(
       `defined in ${rigPath} but not captured in the newest artifact (${artifact.run.status} run, or the rig changed after it)`,
     );
-    rows.push({ cell: id, accel: null, notCold: null, note: 'not captured', values: columns.map(() => ({ dash })) });
+    rows.push({ cell: id, accel: null, notCold: null, note: 'not captured', values: columns.flatMap((column) => (column.stats ?? [null]).map(() => ({ dash }))) });
   }
-  return { clockGroups: clockGroups(columns), columns, rows, footnotes: footnotes.list };
+  return { clockGroups: clockGroups(columns), columns, statRow: columns.some((column) => column.stats !== null), rows, footnotes: footnotes.list };
 }

@@ -6,6 +6,7 @@ import { evaluateGates } from '../../../runner/gate/evaluate.ts';
 import { describeCells } from '../../../runner/report/cell-set.ts';
 import { formatResultsMatrix, formatSpread, shortReason } from '../../../runner/report/results-matrix.ts';
 import { formatResultsTable } from '../../../runner/report/results-table.ts';
+import { formatNumber, formatValue } from '../../../runner/report/number.ts';
 import { wrapText } from '../../../runner/report/wrap.ts';
 import { OUTLIERS_NOT_COUNTED } from '../../../runner/stats/outliers.ts';
 import { buildArtifact, lognormalSamples } from '../../helpers/artifact-builder.ts';
@@ -151,6 +152,46 @@ describe('a batched metric (micro-benchmarks)', () => {
     const out = formatResultsTable(batched, { maxWidth: Infinity });
     const slope = batched.cells[0]!.metrics.call_ms!.slope!;
     expect(out).toMatch(new RegExp(`task=x\\s+call_ms \\(slope, r² 0\\.679\\)\\s+3\\s+0\\.193 ms\\s+0\\.2\\d* ms\\s+${slope.ci95!.low.toFixed(2)}–${slope.ci95!.high.toFixed(2)}`));
+  });
+});
+
+describe('a metric whose rig names statistics (show)', () => {
+  const artifact = buildArtifact({
+    rig: 'pool-tiers',
+    metrics: {
+      acquire_ready_ms: { unit: 'ms', better: 'lower', clock: 'acquire() called -> agent answered ping', show: ['mean', 'p95'] },
+      exec_ms: METRICS.ready_ms,
+    },
+    cells: [
+      { params: { tier: 'hot', concurrency: 1 }, samples: { acquire_ready_ms: lognormalSamples(20, 10, 0.3, 1), exec_ms: lognormalSamples(20, 2, 0.1, 2) } },
+      { params: { tier: 'hot', concurrency: 10 }, samples: { acquire_ready_ms: lognormalSamples(20, 60, 0.3, 3), exec_ms: lognormalSamples(20, 2, 0.1, 4) } },
+      { params: { tier: 'durable', concurrency: 1 }, status: 'skipped', reason: 'no snapshots on this backend' },
+    ],
+  });
+  const summaryOf = (cell: number, metric: string) => artifact.cells[cell]!.metrics[metric]!.summary!;
+
+  it('gives each statistic a column named by the metric and the statistic: the mean with its CI, the p95 without one', () => {
+    const lines = formatResultsMatrix(artifact).split('\n');
+    const header = lines.findIndex((line) => /^tier\s+concurrency\s+n\s+acquire_ready_ms mean\s+acquire_ready_ms p95\s+exec_ms$/.test(line));
+    expect(header).toBeGreaterThan(0);
+    artifact.cells.slice(0, 2).forEach((_, i) => {
+      const s = summaryOf(i, 'acquire_ready_ms');
+      const meanSpread = formatSpread(s.mean, Math.max(s.mean - s.ci95_mean!.low, s.ci95_mean!.high - s.mean));
+      const exec = summaryOf(i, 'exec_ms');
+      const execSpread = formatSpread(exec.median, Math.max(exec.median - exec.ci95_median!.low, exec.ci95_median!.high - exec.median));
+      const values = lines[header + 2 + i]!.split(/\s{2,}/).slice(2);
+      expect(values).toEqual(['20', `${formatNumber(s.mean)} ±${meanSpread}`, formatNumber(s.p95), `${formatNumber(exec.median)} ±${execSpread}`]);
+    });
+    expect(lines[header + 4]).toMatch(/^durable\s+1\s+skipped \[1\] no snapshots on this backend$/);
+    expect(lines.join(' ')).toContain("median, or the statistic after the metric's name (mean, p95) ±95% CI (wider side) where the statistic has one (median, mean) in ms");
+  });
+
+  it('--verbose adds a column for the mean, which it lacked, after p95', () => {
+    const lines = formatResultsTable(artifact, { maxWidth: Infinity }).split('\n');
+    expect(lines).toContainEqual(expect.stringMatching(/^cell\s+metric\s+n\s+median\s+p95\s+mean\s+median 95% CI\s+CV\s+outliers\s+status$/));
+    const row = lines.find((line) => line.startsWith('tier=hot,concurrency=10  ') && line.includes('acquire_ready_ms'))!;
+    const s = summaryOf(1, 'acquire_ready_ms');
+    expect(row.split(/\s{2,}/).slice(2, 6)).toEqual(['20', formatValue(s.median, 'ms'), formatValue(s.p95, 'ms'), formatValue(s.mean, 'ms')]);
   });
 });
 

@@ -66,6 +66,10 @@ const bad: Record<string, string> = {
   'many-problems': ':10:25: sampling.iterations: expected an integer >= 1, found 0',
   'published-undeclared-metric': ':10:121: published[0].metric: expected a metric declared in metrics (wall_ms), found "wall_sec"',
   'published-many-cells': ':13:137: published[0].where: expected a selection of exactly one cell, found 2 cells (backend=bwrap,mode=cold; backend=bwrap,mode=warm)',
+  'show-unknown-stat': ':8:93: metrics.wall_ms.show[1]: expected one of min, max, mean, median, p50, p90, p95, p99, found "avg"',
+  'show-twice': ':8:98: metrics.wall_ms.show[2]: expected values that differ ([0] is the same), found "p95" again',
+  'show-batched':
+    ':12:5: metrics.call_ms.show: expected no show (workload policy times batches: its metrics are shown by their slope, and as a batch averages its calls no per-call mean or percentile is measured), found show: [mean, p95]',
   'published-without-source': ':10:5: published[0].source: expected a field "source" (where it is written: a URL, or owner/repo/path at a commit), found nothing',
 };
 
