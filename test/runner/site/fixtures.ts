@@ -2,6 +2,7 @@
 import type { Artifact } from '../../../runner/artifact/schema.ts';
 import { parseRig } from '../../../runner/rig/load.ts';
 import type { ArtifactInput } from '../../../runner/site/model/artifact-ref.ts';
+import type { Shown } from '../../../runner/site/model/source.ts';
 import type { RigInput } from '../../../runner/site/model/rig-page.ts';
 import { buildArtifact, lognormalSamples } from '../../helpers/artifact-builder.ts';
 
@@ -87,4 +88,21 @@ export function rigInput(yaml: string, name: string): RigInput {
   const path = `rigs/${name}.rig.yaml`;
   const { rig, sha256 } = parseRig(yaml, path);
   return { name, path, source: yaml, loaded: { rig, sha256 } };
+}
+
+/** RFC 6901 resolution written out here, independent of the code under test. */
+export function resolve(document: unknown, pointer: string): unknown {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((token) => token.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], document);
+}
+
+/** Every sourced number anywhere in a page model. */
+export function shownIn(node: unknown, found: Shown[] = []): Shown[] {
+  if (node === null || typeof node !== 'object') return found;
+  if ('artifactPath' in node && 'pointer' in node && 'value' in node) found.push(node as Shown);
+  for (const child of Object.values(node)) shownIn(child, found);
+  return found;
 }

@@ -4,30 +4,14 @@ import { newestFirst, type ArtifactInput } from '../../../runner/site/model/arti
 import { fragmentOf, pointerOf } from '../../../runner/site/model/json-pointer.ts';
 import { useLogScale } from '../../../runner/site/model/log-scale.ts';
 import { buildSiteModel, type SiteModel } from '../../../runner/site/model/site.ts';
-import type { Shown } from '../../../runner/site/model/source.ts';
 import { withFingerprintId } from '../../../runner/host/fingerprint.ts';
-import { DEMO_RIG_YAML, demoArtifacts, DOCKER_REASON, NEVER_RUN_RIG_YAML, NEWER, NOT_COLD_WHY, OLDER, rigInput } from './fixtures.ts';
+import { DEMO_RIG_YAML, demoArtifacts, DOCKER_REASON, NEVER_RUN_RIG_YAML, NEWER, NOT_COLD_WHY, OLDER, resolve, rigInput, shownIn } from './fixtures.ts';
 import { ratioRows } from '../../../runner/site/model/claims.ts';
 import { measuredValue } from '../../../runner/site/model/matrix.ts';
 import { computeRatios } from '../../../runner/run/ratios.ts';
 import { buildArtifact, lognormalSamples } from '../../helpers/artifact-builder.ts';
 
-/** RFC 6901 resolution written out here, independent of the code under test. */
-function resolve(document: unknown, pointer: string): unknown {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((token) => token.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], document);
-}
 
-/** Every sourced number anywhere in a page model. */
-function shownIn(node: unknown, found: Shown[] = []): Shown[] {
-  if (node === null || typeof node !== 'object') return found;
-  if ('artifactPath' in node && 'pointer' in node && 'value' in node) found.push(node as Shown);
-  for (const child of Object.values(node)) shownIn(child, found);
-  return found;
-}
 
 function model(): SiteModel {
   return buildSiteModel({

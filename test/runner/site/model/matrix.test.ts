@@ -13,12 +13,11 @@ import { writeArtifact } from '../../../../runner/artifact/write.ts';
 import type { ArtifactInput } from '../../../../runner/site/model/artifact-ref.ts';
 import type { MatrixValue } from '../../../../runner/site/model/matrix.ts';
 import { buildSiteModel } from '../../../../runner/site/model/site.ts';
-import type { Shown } from '../../../../runner/site/model/source.ts';
 import { rigPagePath } from '../../../../runner/site/render/links.ts';
 import { renderPages } from '../../../../runner/site/render/pages.ts';
 import { loadTemplates } from '../../../../runner/site/render/templates.ts';
 import { buildArtifact, lognormalSamples } from '../../../helpers/artifact-builder.ts';
-import { rigInput } from '../fixtures.ts';
+import { resolve, rigInput, shownIn } from '../fixtures.ts';
 
 const READY = { unit: 'ms', better: 'lower' as const, clock: 'acquire() called -> agent answered ping' };
 const EXEC = { unit: 'ms', better: 'lower' as const, clock: 'exec() called -> result decoded' };
@@ -36,21 +35,7 @@ metrics:
   exec_ms: { unit: ms, better: lower, clock: "exec() called -> result decoded" }
 `;
 
-/** RFC 6901 resolution written out here, independent of the code under test. */
-function resolve(document: unknown, pointer: string): unknown {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((token) => token.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], document);
-}
 
-function shownIn(node: unknown, found: Shown[] = []): Shown[] {
-  if (node === null || typeof node !== 'object') return found;
-  if ('artifactPath' in node && 'pointer' in node && 'value' in node) found.push(node as Shown);
-  for (const child of Object.values(node)) shownIn(child, found);
-  return found;
-}
 
 const measured = (value: MatrixValue | undefined) => (value && 'measured' in value ? value.measured : null);
 

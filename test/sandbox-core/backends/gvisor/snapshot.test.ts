@@ -5,10 +5,11 @@
  * an image runsc cannot load fails with runsc's words and leaves nothing running; a save onto a full
  * filesystem leaves no directory, partial or whole, and the sandbox runs on.
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { damagedCopy, editManifest } from '../../../helpers/snapshot-files.ts';
 import { readProcTable } from '../../../../base/proc-table.ts';
 import { gvisorBackend } from '../../../../sandbox-core/backends/gvisor.ts';
 import { watchdogName } from '../../../../sandbox-core/backends/runc/watchdog.ts';
@@ -47,19 +48,7 @@ function othersRunning(keep: string): number {
   }).length;
 }
 
-function damagedCopy(from: string, root: string, name: string, change: (dir: string) => void): string {
-  const dir = join(root, name);
-  cpSync(from, dir, { recursive: true });
-  change(dir);
-  return dir;
-}
 
-function editManifest(dir: string, edit: (manifest: Record<string, any>) => void): void {
-  const file = join(dir, 'manifest.json');
-  const manifest = JSON.parse(readFileSync(file, 'utf8'));
-  edit(manifest);
-  writeFileSync(file, JSON.stringify(manifest));
-}
 
 describe.skipIf(!availability.ok)(`gvisor snapshots${skipReason}`, () => {
   const root = mkdtempSync(join(tmpdir(), 'rigor-gvisor-snapshot-test-'));

@@ -5,10 +5,11 @@
  * no qemu left; a save onto a full filesystem leaves no directory, partial or whole, and the guest runs on.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { damagedCopy, editManifest } from '../../../helpers/snapshot-files.ts';
 import { qemuBackend, type QemuBackend } from '../../../../sandbox-core/backends/qemu.ts';
 import type { Sandbox } from '../../../../sandbox-core/backends/types.ts';
 import { liveSandboxes } from '../../../../sandbox-core/cleanup.ts';
@@ -27,20 +28,7 @@ async function sh(sandbox: Sandbox, script: string): Promise<string> {
   return result.stdout.toString();
 }
 
-/** A copy of the snapshot with `change` applied to it, for one refusal. */
-function damagedCopy(from: string, root: string, name: string, change: (dir: string) => void): string {
-  const dir = join(root, name);
-  cpSync(from, dir, { recursive: true });
-  change(dir);
-  return dir;
-}
 
-function editManifest(dir: string, edit: (manifest: Record<string, any>) => void): void {
-  const file = join(dir, 'manifest.json');
-  const manifest = JSON.parse(readFileSync(file, 'utf8'));
-  edit(manifest);
-  writeFileSync(file, JSON.stringify(manifest));
-}
 
 describe.skipIf(!availability.ok)(`qemu snapshots${skipReason}`, () => {
   const root = mkdtempSync(join(tmpdir(), 'rigor-snapshot-test-'));
