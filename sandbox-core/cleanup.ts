@@ -11,6 +11,9 @@
  *   tracked sandbox) SIGKILLs every recorded process tree and group, runs each
  *   backend's synchronous steps and removes recorded temp dirs. It covers
  *   `process.exit()` (the runner's second Ctrl-C) and uncaught errors.
+ * - SIGTERM, SIGINT or SIGHUP of a process that does not handle them itself
+ *   (a script or a test worker using sandbox-core) runs the same last resort,
+ *   then ends the process of that signal (onEndingSignal).
  * - SIGKILL of rigor runs neither: backends make their children die with
  *   rigor (a parent-death signal: bwrap `--die-with-parent`, `setpriv
  *   --pdeathsig`; or end of stream on the agent's channel), and temp dirs
@@ -65,10 +68,28 @@ let swept = false;
 /** Synchronous steps the exit-time last resort runs once every sandbox was reclaimed (stopping a private engine daemon). */
 const afterSandboxes = new Set<() => void>();
 
+/** Signals that end a Node process without its 'exit' event unless someone listens for them. */
+const ENDING_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', reclaimAllSync);
+  for (const signal of ENDING_SIGNALS) process.on(signal, onEndingSignal);
+}
+
+/**
+ * A process that does not handle SIGTERM, SIGINT or SIGHUP itself (a script or test worker using
+ * sandbox-core; vitest ends its workers with SIGTERM) dies of it without an 'exit' event: the last resort
+ * runs here, then the signal is raised again with no listener left, so the process ends of it as it would
+ * have. Where the program listens too (the runner's interrupt path: a first Ctrl-C aborts the run and
+ * writes an `interrupted` artifact), it is left to the program.
+ */
+function onEndingSignal(signal: NodeJS.Signals): void {
+  if (process.listenerCount(signal) > 1) return;
+  for (const each of ENDING_SIGNALS) process.off(each, onEndingSignal);
+  reclaimAllSync();
+  process.kill(process.pid, signal);
 }
 
 export function trackSandbox(sandbox: TrackedSandbox): void {

@@ -53,6 +53,41 @@ describe('the exit last resort', () => {
   });
 });
 
+const WAITER = fileURLToPath(new URL('./cleanup/fixtures/wait-with-live-sandbox.ts', import.meta.url));
+
+/** The waiter fixture started, once it printed what its sandbox holds. */
+async function waiter(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', WAITER, ...args], { env: { ...process.env, TMPDIR: scratch }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  await waitUntil(() => out.includes('\n'), 60_000);
+  const exit = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  return { child, exit, held: JSON.parse(out.split('\n')[0]!) as { pgid: number; dir: string }, output: () => out };
+}
+
+describe('the signal last resort', () => {
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('reclaims a sandbox of a process that does not handle %s, which then ends of it', async (signal) => {
+    const { child, exit, held } = await waiter([]);
+    child.kill(signal);
+    expect(await exit).toBe(signal);
+    expect(existsSync(held.dir)).toBe(false);
+    expect(await settlesToZero(() => membersOfGroups([held.pgid]).length)).toBe(0);
+  });
+
+  it('leaves SIGTERM to a program that handles it: its sandbox lives on until the program ends', async () => {
+    const { child, exit, held, output } = await waiter(['listen']);
+    child.kill('SIGTERM');
+    await waitUntil(() => output().includes('mine\n'), 60_000);
+    expect(existsSync(held.dir)).toBe(true);
+    expect(membersOfGroups([held.pgid]).length).toBe(1);
+    child.kill('SIGKILL');
+    expect(await exit).toBe('SIGKILL');
+    // SIGKILL runs no last resort: the group's sleep lives on until the test kills it
+    process.kill(-held.pgid, 'SIGKILL');
+    rmSync(held.dir, { recursive: true, force: true });
+  });
+});
+
 describe('killSync', () => {
   it('kills a recorded tree down to a command that left the group with setsid', async () => {
     const shell = spawn('sh', ['-c', 'setsid sleep 60 & wait'], { detached: true, stdio: 'ignore' });

@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { which } from '../../../../base/which.ts';
 import { dockerBackend } from '../../../../sandbox-core/backends/docker.ts';
-import { PRIVATE_DOCKERD_RUN_ROOT } from '../../../../sandbox-core/backends/engines/private-dockerd.ts';
+import { PRIVATE_DOCKERD_RUN_ROOT, reclaimDeadDockerdSlots } from '../../../../sandbox-core/backends/engines/private-dockerd.ts';
 import { podmanBackend } from '../../../../sandbox-core/backends/podman.ts';
 
 /** Whether `cli args` succeeds within 5 s: the host fact available() must agree with. */
@@ -77,7 +77,12 @@ describe('engine backends on this host', () => {
       const user = await execa(process.execPath, ['--import', 'tsx', fixture, 'docker'], { env: { ...process.env, DOCKER_HOST: host } });
       expect(JSON.parse(user.stdout)).toEqual({ availability: { ok: true }, managed: 'user', env: {} });
     } finally {
+      // Killed as a crash would kill it, then reclaimed as the next rigor's private dockerd would: its slot
+      // (run dir, lock, cgroups) was left behind otherwise, until some later run took slot 0 over.
+      const exited = new Promise((resolve) => holder.once('exit', resolve));
       holder.kill('SIGKILL');
+      await exited;
+      reclaimDeadDockerdSlots();
     }
   }, 180_000);
 
