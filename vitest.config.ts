@@ -28,6 +28,7 @@ const shared = {
   testTimeout: 60_000,
   hookTimeout: 60_000,
   pool: 'forks' as const,
+  setupFiles: ['test/helpers/engine-teardown.ts'],
 };
 
 export default defineConfig({

@@ -68,6 +68,9 @@ let swept = false;
 /** Synchronous steps the exit-time last resort runs once every sandbox was reclaimed (stopping a private engine daemon). */
 const afterSandboxes = new Set<() => void>();
 
+/** Marks onEndingSignal of every copy of this module, so that copies do not take each other for the program's handler. */
+const LAST_RESORT = Symbol.for('rigor.sandbox-core.cleanup.last-resort');
+
 /** Signals that end a Node process without its 'exit' event unless someone listens for them. */
 const ENDING_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
@@ -86,11 +89,14 @@ function installExitHook(): void {
  * writes an `interrupted` artifact), it is left to the program.
  */
 function onEndingSignal(signal: NodeJS.Signals): void {
-  if (process.listenerCount(signal) > 1) return;
+  // Other copies of this module (a test runner isolating each file's modules) each reclaim their own.
+  if (process.listeners(signal).some((listener) => !(LAST_RESORT in listener))) return;
   for (const each of ENDING_SIGNALS) process.off(each, onEndingSignal);
   reclaimAllSync();
+  // Delivered once every listener of this signal returned: the other copies reclaim first.
   process.kill(process.pid, signal);
 }
+Object.defineProperty(onEndingSignal, LAST_RESORT, { value: true });
 
 export function trackSandbox(sandbox: TrackedSandbox): void {
   live.set(sandbox.id, sandbox);

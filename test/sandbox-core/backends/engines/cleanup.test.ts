@@ -13,13 +13,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { cgroupDirsFor } from '../../../../base/cgroups.ts';
 import { readProcTable } from '../../../../base/proc-table.ts';
 import { which } from '../../../../base/which.ts';
 import { dockerBackend } from '../../../../sandbox-core/backends/docker.ts';
 import type { EngineBackend } from '../../../../sandbox-core/backends/engines/backend.ts';
 import { cliArgs, connectionEnv, plainConnection, type EngineConnection } from '../../../../sandbox-core/backends/engines/engine.ts';
+import { reclaimDeadDockerdSlots } from '../../../../sandbox-core/backends/engines/private-dockerd.ts';
 import { OWNER_LABEL } from '../../../../sandbox-core/backends/engines/run-args.ts';
 import { sweepForgottenRuncState } from '../../../../sandbox-core/backends/engines/stale.ts';
 import { podmanBackend, PODMAN_GLOBAL_ARGS } from '../../../../sandbox-core/backends/podman.ts';
@@ -99,6 +100,12 @@ async function storageOf(backend: EngineBackend): Promise<{ containers: string[]
   const overlay = dataRoot ? readdirSync(dataRoot).map((dir) => join(dataRoot, dir, 'overlay2')).find((dir) => existsSync(dir)) : undefined;
   return { containers, layers: overlay ? readdirSync(overlay).length : 0 };
 }
+
+// The tests' next run is this process, whose private dockerd is already up and so takes no slot over: the
+// slot of a holder killed after it started, this file reclaims as a next rigor process would at its start.
+afterEach(() => {
+  reclaimDeadDockerdSlots();
+});
 
 for (const { backend, runs } of engines) {
   const cli = backend.engine.cli;
