@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { sleepSync } from '../../base/sleep-sync.ts';
 import { migrateAuditSchema } from './audit-schema.ts';
 
 /** What was attempted: an HTTP request, a DNS query or a process start. */
@@ -74,7 +75,6 @@ const BUSY_TIMEOUT_MS = 5_000;
  */
 function whileBusy(setup: () => void): void {
   const deadline = performance.now() + BUSY_TIMEOUT_MS;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
   for (;;) {
     try {
       setup();
@@ -83,7 +83,7 @@ function whileBusy(setup: () => void): void {
       const busy = (error as { code?: unknown }).code === 'SQLITE_BUSY';
       if (!busy || performance.now() > deadline) throw error;
       // open() is synchronous (callers use it so); a blocking pause of a few ms is what the busy handler does too.
-      Atomics.wait(pause, 0, 0, 5 + Math.random() * 20);
+      sleepSync(5 + Math.random() * 20);
     }
   }
 }

@@ -7,10 +7,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupDirsFor, cgroupProcs, dirOf, removeCgroupDirs, type CgroupDir } from '../../base/cgroups.ts';
+import { sleepSync } from '../../base/sleep-sync.ts';
 import { processExists, signalQuietly } from '../../base/signal.ts';
 import type { Limits } from './limits.ts';
 
 const PARENT = 'rigor-sandboxes';
+/** How long the sweep waits for the killed members of a dead owner's cgroup to exit before removing it. */
+const SWEEP_WAIT_MS = 2000;
 let parents: CgroupDir[] | undefined;
 /** Where the sandboxes' cgroups go in each hierarchy: this process's cgroup, read once (it does not move). */
 const parentDirs = (): CgroupDir[] => (parents ??= cgroupDirsFor(PARENT));
@@ -109,6 +112,10 @@ export function sweepStaleLimitCgroups(): number {
       const owner = Number(/^[a-z]+-(\d+)-/.exec(name)?.[1]);
       if (!Number.isInteger(owner) || processExists(owner)) continue;
       for (const pid of cgroupProcs(join(dir, name))) signalQuietly(pid, 'SIGKILL');
+      // A killed process leaves its cgroup only once it has exited, and rmdir refuses a cgroup with members
+      // (EBUSY): wait for them, bounded, or the next run's sweep leaves the cgroup behind.
+      const deadline = Date.now() + SWEEP_WAIT_MS;
+      while (cgroupProcs(join(dir, name)).length > 0 && Date.now() < deadline) sleepSync(10);
       if (removeCgroupDirs([{ controllers: [], dir: join(dir, name) }]).length === 0) removed += 1;
     }
   }

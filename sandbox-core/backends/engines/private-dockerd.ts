@@ -32,6 +32,7 @@ import { basename, dirname, join } from 'node:path';
 import { descendants, readProcTable } from '../../../base/proc-table.ts';
 import { cgroupDirsFor, cgroupProcs, removeCgroupDirs, thawCgroup } from '../../../base/cgroups.ts';
 import { processExists, signalQuietly } from '../../../base/signal.ts';
+import { sleepSync } from '../../../base/sleep-sync.ts';
 import { lastLines } from '../../../base/tail.ts';
 import { which } from '../../../base/which.ts';
 import { atExitAfterSandboxes } from '../../cleanup.ts';
@@ -281,10 +282,6 @@ function stopSync(daemon: PrivateDockerd): void {
   while (Date.now() < deadline && alive(daemon.pid)) sleepSync(50);
   reclaimDockerdSlot(daemon.paths);
   releaseSlot(daemon.paths);
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Whether `pid` runs (a zombie, dead and awaiting its parent, does not). */
