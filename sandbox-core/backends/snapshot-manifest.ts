@@ -13,13 +13,13 @@ import type { z } from 'zod';
 
 export const MANIFEST_FILE = 'manifest.json';
 
-/** The manifest in `text` as `schema` reads it, or an error naming the file, the field, what was expected and what was found. */
-export function parseManifestWith<T>(schema: z.ZodType<T>, text: string, file: string): T {
+/** The manifest in `text` as `schema` reads it, or an error naming the file, the field, what was expected and what was found; `what` names the directory's kind. */
+export function parseManifestWith<T>(schema: z.ZodType<T>, text: string, file: string, what = 'snapshot'): T {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${file}: not JSON (${(error as Error).message}); the snapshot is damaged or was not written by rigor`);
+    throw new Error(`${file}: not JSON (${(error as Error).message}); the ${what} is damaged or was not written by rigor`);
   }
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;

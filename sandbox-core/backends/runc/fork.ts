@@ -17,11 +17,12 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { INSIDE_COMMAND_ID } from '../../isolation/host-ids.ts';
 import { copyForImage, diskUsage } from '../image-copy.ts';
+import { MANIFEST_FILE, parseManifestWith } from '../snapshot-manifest.ts';
 import type { ForkInfo, SandboxSpec } from '../types.ts';
 
 export const RUNC_FORK_FORMAT = 'rigor-runc-fork';
 export const RUNC_FORK_VERSION = 1;
-export const FORK_MANIFEST = 'manifest.json';
+export const FORK_MANIFEST = MANIFEST_FILE;
 /** The workspace's copy inside the image. */
 export const FORK_WORKSPACE = 'workspace';
 
@@ -129,21 +130,9 @@ export async function readForkImage(dir: string): Promise<RuncForkManifest> {
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
     throw new Error(error.code === 'ENOENT' ? `fork image ${dir}: no ${FORK_MANIFEST} (not a fork image, or one whose fork did not finish)` : `${file}: ${error.message}`);
   });
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${file}: not JSON (${(error as Error).message}); the fork image is damaged or was not written by rigor`);
-  }
-  const parsed = manifestSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    let found: unknown = value;
-    for (const key of issue.path) found = found !== null && typeof found === 'object' ? (found as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined;
-    throw new Error(`${file}: field ${issue.path.join('.') || '(the whole file)'}: ${issue.message}; found ${found === undefined ? 'nothing' : JSON.stringify(found)}`);
-  }
+  const manifest = parseManifestWith(manifestSchema, text, file, 'fork image');
   if (!existsSync(join(dir, FORK_WORKSPACE))) throw new Error(`fork image ${dir}: no ${FORK_WORKSPACE} directory beside ${FORK_MANIFEST}: the image is damaged`);
-  return parsed.data;
+  return manifest;
 }
 
 /** Runs `from` piped into `to`; rejects naming whichever failed, with its stderr. */
