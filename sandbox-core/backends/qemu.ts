@@ -54,7 +54,8 @@ import { cacheUntilFailure } from './cache-until-failure.ts';
 import { capabilityNumbers } from '../isolation/capabilities.ts';
 import { MACHINES, MAX_RELAY_CAP, type Accel, type Machine } from './qemu/qemu-args.ts';
 import { MIN_MEMORY_MIB, QemuSandbox, type QemuLaunch, type RestoreFrom } from './qemu/sandbox.ts';
-import { MANIFEST_FILE, parseManifest, RAM_FILE, restoreMismatch, STATE_FILE, type SnapshotManifest } from './qemu/snapshot-manifest.ts';
+import { qemuManifestSchema, RAM_FILE, restoreMismatch, STATE_FILE, type SnapshotManifest } from './qemu/snapshot-manifest.ts';
+import { MANIFEST_FILE, readManifest } from './snapshot-manifest.ts';
 import { createHash } from 'node:crypto';
 import { readHostTscKhz } from './qemu/tsc.ts';
 import { limitsOf } from '../isolation/limits.ts';
@@ -91,11 +92,7 @@ const qemuVersion = cacheUntilFailure(async () => {
 
 /** The snapshot in `dir`: its manifest, read and checked, and its device state, checked against it; errors name the file. */
 async function readSnapshot(dir: string): Promise<{ manifest: SnapshotManifest; state: Buffer }> {
-  const manifestFile = join(dir, MANIFEST_FILE);
-  const text = await readFile(manifestFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new Error(error.code === 'ENOENT' ? `snapshot ${dir}: no ${MANIFEST_FILE} (not a snapshot directory, or one whose save did not finish)` : `${manifestFile}: ${error.message}`);
-  });
-  const manifest = parseManifest(text, manifestFile);
+  const manifest = await readManifest(dir, qemuManifestSchema);
   const stateFile = join(dir, STATE_FILE);
   const state = await readFile(stateFile).catch((error: Error) => {
     throw new Error(`snapshot ${dir}: ${STATE_FILE}: ${error.message}`);

@@ -12,7 +12,6 @@ import { parseManifestWith } from '../snapshot-manifest.ts';
 
 export const SNAPSHOT_FORMAT = 'rigor-qemu-snapshot';
 export const SNAPSHOT_VERSION = 1;
-export const MANIFEST_FILE = 'manifest.json';
 /** qemu's migration stream with RAM left out (x-ignore-shared): the devices' and CPU's state. */
 export const STATE_FILE = 'state';
 /** Guest RAM (sparse: only pages the guest touched take blocks). */
@@ -47,6 +46,7 @@ const manifestSchema = z.object({
 });
 
 export type SnapshotManifest = z.infer<typeof manifestSchema>;
+export const qemuManifestSchema: z.ZodType<SnapshotManifest> = manifestSchema;
 
 /** The manifest in `text`, or an error naming the file, the field, what was expected and what was found. */
 export function parseManifest(text: string, file: string): SnapshotManifest {
