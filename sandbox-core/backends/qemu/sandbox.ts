@@ -11,11 +11,9 @@
  * line in `relays/refused`, which the host follows and hands to
  * spec.egress.onRelayRefused as an audit record.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { AuditRecord } from '../../audit/audit-log.ts';
@@ -91,16 +89,6 @@ export interface RestoreFrom {
 
 /** Bytes of entropy a restored guest's kernel is given (RESEED). */
 const RESEED_BYTES = 64;
-
-/** Copies a sparse file keeping its holes (GNU cp: SEEK_DATA, copy_file_range; a reflink where the filesystem has them). */
-async function copySparse(from: string, to: string): Promise<void> {
-  try {
-    await promisify(execFile)('cp', ['--sparse=always', '--reflink=auto', '--', from, to]);
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new Error(`copying ${from} to ${to}: ${stderr || (error as Error).message}`);
-  }
-}
 
 /**
  * Follows the relays' `refused` file (agent.c record_refusal: one line "EPOCH_MS PID SOCKET REASON" per
@@ -260,7 +248,7 @@ export class QemuSandbox extends AgentSandbox {
       if (restore) {
         // Each restore maps a copy of its own: qemu 7.2 opens a RAM file read-write even to map it private,
         // and a restore that could write the snapshot's would reach every later one.
-        await copySparse(join(restore.dir, RAM_FILE), ramFile);
+        await copyForImage(join(restore.dir, RAM_FILE), ramFile);
         chownSync(ramFile, ids.agent, ids.agent);
         this.phases.ramCopied = since();
       }
