@@ -9,9 +9,21 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export const MANIFEST_FILE = 'manifest.json';
+
+/** The fields every manifest opens with (spread into its schema): what wrote it, in which version, and when. */
+export function manifestHeader<F extends string, V extends number>(format: F, version: V) {
+  return { format: z.literal(format), version: z.literal(version), saved_at: z.string() };
+}
+/** A file's size and sha256 as a manifest gives them. */
+export const digestSchema = z.object({ bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+/** The agent as the save left it: its HELLO and the next request id, which a restore adopts. */
+export const savedAgentSchema = z.object({
+  hello: z.object({ version: z.string(), kind: z.string(), stages: z.array(z.object({ name: z.string(), ms: z.number() })) }),
+  next_id: z.number().int().min(1).max(0xffffffff),
+});
 
 /** The manifest in `text` as `schema` reads it, or an error naming the file, the field, what was expected and what was found; `what` names the directory's kind. */
 export function parseManifestWith<T>(schema: z.ZodType<T>, text: string, file: string, what = 'snapshot'): T {

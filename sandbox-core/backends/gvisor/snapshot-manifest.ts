@@ -7,7 +7,7 @@
  * checking against this host names the first field that differs.
  */
 import { z } from 'zod';
-import { parseManifestWith } from '../snapshot-manifest.ts';
+import { digestSchema, manifestHeader, parseManifestWith, savedAgentSchema } from '../snapshot-manifest.ts';
 import { GVISOR_PLATFORMS } from './runsc.ts';
 
 export const SNAPSHOT_FORMAT = 'rigor-gvisor-snapshot';
@@ -15,12 +15,8 @@ export const SNAPSHOT_VERSION = 1;
 /** What `runsc checkpoint --image-path` writes: the Sentry's kernel state and memory (the workspace's tmpfs with it), compressed. */
 export const IMAGE_FILE = 'checkpoint.img';
 
-const digest = z.object({ bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
-const stage = z.object({ name: z.string(), ms: z.number() });
 const manifestSchema = z.object({
-  format: z.literal(SNAPSHOT_FORMAT),
-  version: z.literal(SNAPSHOT_VERSION),
-  saved_at: z.string(),
+  ...manifestHeader(SNAPSHOT_FORMAT, SNAPSHOT_VERSION),
   /** `runsc --version`'s version ("0.0~20221219.0"). */
   runsc: z.string().min(1),
   platform: z.enum(GVISOR_PLATFORMS),
@@ -36,8 +32,8 @@ const manifestSchema = z.object({
     capabilities: z.array(z.string()).optional(),
     env: z.record(z.string(), z.string()).optional(),
   }),
-  agent: z.object({ hello: z.object({ version: z.string(), kind: z.string(), stages: z.array(stage) }), next_id: z.number().int().min(1).max(0xffffffff) }),
-  files: z.object({ image: digest }),
+  agent: savedAgentSchema,
+  files: z.object({ image: digestSchema }),
 });
 
 export type GvisorSnapshotManifest = z.infer<typeof manifestSchema>;

@@ -8,7 +8,7 @@
  * because qemu loads a stream only into the same qemu, machine and guest.
  */
 import { z } from 'zod';
-import { parseManifestWith } from '../snapshot-manifest.ts';
+import { digestSchema, manifestHeader, parseManifestWith, savedAgentSchema } from '../snapshot-manifest.ts';
 
 export const SNAPSHOT_FORMAT = 'rigor-qemu-snapshot';
 export const SNAPSHOT_VERSION = 1;
@@ -17,11 +17,8 @@ export const STATE_FILE = 'state';
 /** Guest RAM (sparse: only pages the guest touched take blocks). */
 export const RAM_FILE = 'ram';
 
-const stage = z.object({ name: z.string(), ms: z.number() });
 const manifestSchema = z.object({
-  format: z.literal(SNAPSHOT_FORMAT),
-  version: z.literal(SNAPSHOT_VERSION),
-  saved_at: z.string(),
+  ...manifestHeader(SNAPSHOT_FORMAT, SNAPSHOT_VERSION),
   /** `qemu-system-x86_64 --version`'s first line. */
   qemu: z.string().min(1),
   kernel: z.object({ version: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
@@ -38,9 +35,9 @@ const manifestSchema = z.object({
     capabilities: z.array(z.string()).optional(),
     env: z.record(z.string(), z.string()).optional(),
   }),
-  agent: z.object({ hello: z.object({ version: z.string(), kind: z.string(), stages: z.array(stage) }), next_id: z.number().int().min(1).max(0xffffffff) }),
+  agent: savedAgentSchema,
   files: z.object({
-    state: z.object({ bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+    state: digestSchema,
     ram: z.object({ bytes: z.number().int().nonnegative(), allocated_bytes: z.number().int().nonnegative() }),
   }),
 });

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { INSIDE_COMMAND_ID } from '../../isolation/host-ids.ts';
 import { copyForImage, diskUsage } from '../image-copy.ts';
-import { MANIFEST_FILE, parseManifestWith } from '../snapshot-manifest.ts';
+import { MANIFEST_FILE, manifestHeader, parseManifestWith } from '../snapshot-manifest.ts';
 import type { ForkInfo, SandboxSpec } from '../types.ts';
 
 export const RUNC_FORK_FORMAT = 'rigor-runc-fork';
@@ -27,9 +27,7 @@ export const FORK_MANIFEST = MANIFEST_FILE;
 export const FORK_WORKSPACE = 'workspace';
 
 const manifestSchema = z.object({
-  format: z.literal(RUNC_FORK_FORMAT),
-  version: z.literal(RUNC_FORK_VERSION),
-  saved_at: z.string(),
+  ...manifestHeader(RUNC_FORK_FORMAT, RUNC_FORK_VERSION),
   /** The parent's spec as a child gets it (no egress, no exec policy: host-side hooks are not carried). */
   spec: z.object({
     workspacePath: z.string().startsWith('/'),
