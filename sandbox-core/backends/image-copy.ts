@@ -7,8 +7,8 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { copyFile, lstat, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { copyFile, lstat, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -86,4 +86,17 @@ export async function diskUsage(path: string): Promise<{ bytes: number; allocate
   };
   await visit(path);
   return { bytes, allocatedBytes };
+}
+
+/**
+ * A new temp dir (0700) beside `dir` for a `what` ("snapshot", "fork") to be written into and renamed to
+ * `dir` when whole; refuses a `dir` that already exists (a save never writes over another).
+ */
+export async function partialDirFor(dir: string, what: string): Promise<string> {
+  if (existsSync(dir)) throw new Error(`${what} ${dir}: already exists; a ${what} is written only to a new directory`);
+  const partial = `${dir}.partial-${randomBytes(4).toString('hex')}`;
+  await mkdir(partial, { mode: 0o700 }).catch((error: Error) => {
+    throw new Error(`${what} ${dir}: cannot make ${partial}: ${error.message}`);
+  });
+  return partial;
 }

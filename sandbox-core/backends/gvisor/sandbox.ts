@@ -10,7 +10,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { constants, copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, copyFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { readProcTable } from '../../../base/proc-table.ts';
 import { whichOnce } from '../../../base/which.ts';
@@ -20,6 +20,7 @@ import type { IsolationFacts, SandboxSpec, SandboxStats, SnapshotInfo } from '..
 import type { OciConfig } from '../runc/oci-config.ts';
 import { runc, runtimeArgs, type OciRuntime } from '../runc/runc-cli.ts';
 import { RuncSandbox, type RuncIsolation } from '../runc/sandbox.ts';
+import { partialDirFor } from '../image-copy.ts';
 import { digestOf, MANIFEST_FILE } from '../snapshot-manifest.ts';
 import type { GvisorPlatform } from './runsc.ts';
 import { IMAGE_FILE, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type GvisorSnapshotManifest } from './snapshot-manifest.ts';
@@ -84,11 +85,7 @@ export class GvisorSandbox extends RuncSandbox {
     const t0 = performance.now();
     const client = this.agent();
     if (this.spec.egress) throw new Error(`${this.id}: snapshot: a sandbox with egress is not saved (its relayed connections to the host's sockets would not survive a restore)`);
-    if (existsSync(dir)) throw new Error(`snapshot ${dir}: already exists; a snapshot is written only to a new directory`);
-    const partial = `${dir}.partial-${randomBytes(4).toString('hex')}`;
-    await mkdir(partial, { mode: 0o700 }).catch((error: Error) => {
-      throw new Error(`snapshot ${dir}: cannot make ${partial}: ${error.message}`);
-    });
+    const partial = await partialDirFor(dir, 'snapshot');
     const image = join(this.paths.dir, `checkpoint-${randomBytes(4).toString('hex')}`);
     const wasPaused = this.containerPaused;
     // runsc checkpoints a running Sentry; the restored one is paused again below

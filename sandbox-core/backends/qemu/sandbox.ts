@@ -12,8 +12,8 @@
  * spec.egress.onRelayRefused as an audit record.
  */
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chownSync, closeSync, mkdirSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { AuditRecord } from '../../audit/audit-log.ts';
@@ -29,7 +29,7 @@ import { AgentSandbox, SANDBOX_ID_ENV } from '../agent-sandbox.ts';
 import { EGRESS_ADDRESSES, egressEnv } from '../egress-env.ts';
 import { memoryOf } from '../memory.ts';
 import type { ForkInfo, IsolationFacts, SandboxSpec, SandboxStats, SnapshotInfo } from '../types.ts';
-import { copyForImage, type CopyKind } from '../image-copy.ts';
+import { copyForImage, partialDirFor, type CopyKind } from '../image-copy.ts';
 import { loadState, saveState } from './migration.ts';
 import { MANIFEST_FILE } from '../snapshot-manifest.ts';
 import { RAM_FILE, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, STATE_FILE, type SnapshotManifest } from './snapshot-manifest.ts';
@@ -452,11 +452,7 @@ export class QemuSandbox extends AgentSandbox {
     const client = this.agent();
     const launch = this.#launch!;
     if (this.spec.egress) throw new Error(`${this.id}: ${verb}: a guest with egress is not saved (its user network's connections and host relays would not survive a restore)`);
-    if (existsSync(dir)) throw new Error(`${verb} ${dir}: already exists; a ${verb} is written only to a new directory`);
-    const partial = `${dir}.partial-${randomBytes(4).toString('hex')}`;
-    await mkdir(partial, { mode: 0o700 }).catch((error: Error) => {
-      throw new Error(`${verb} ${dir}: cannot make ${partial}: ${error.message}`);
-    });
+    const partial = await partialDirFor(dir, verb);
     const wasPaused = this.#paused;
     await this.pause();
     try {

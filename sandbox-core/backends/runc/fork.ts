@@ -11,12 +11,11 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { INSIDE_COMMAND_ID } from '../../isolation/host-ids.ts';
-import { copyForImage, diskUsage } from '../image-copy.ts';
+import { copyForImage, diskUsage, partialDirFor } from '../image-copy.ts';
 import { MANIFEST_FILE, manifestHeader, parseManifestWith } from '../snapshot-manifest.ts';
 import type { ForkInfo, SandboxSpec } from '../types.ts';
 
@@ -73,11 +72,7 @@ export async function writeForkImage(source: ForkSource, dir: string): Promise<F
   const t0 = performance.now();
   const pid = source.initPid();
   if (source.spec.egress) throw new Error(`${source.id}: fork: a sandbox with egress is not forked (its relays' sockets are bound to the parent)`);
-  if (existsSync(dir)) throw new Error(`fork ${dir}: already exists; a fork image is written only to a new directory`);
-  const partial = `${dir}.partial-${randomBytes(4).toString('hex')}`;
-  await mkdir(partial, { mode: 0o700 }).catch((error: Error) => {
-    throw new Error(`fork ${dir}: cannot make ${partial}: ${error.message}`);
-  });
+  const partial = await partialDirFor(dir, 'fork');
   const wasPaused = source.paused;
   await source.pause();
   try {
