@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { INSIDE_COMMAND_ID } from '../../isolation/host-ids.ts';
@@ -100,12 +100,14 @@ export async function writeForkImage(source: ForkSource, dir: string): Promise<F
     };
     const text = `${JSON.stringify(manifest, null, 2)}\n`;
     await writeFile(join(partial, FORK_MANIFEST), text, { flag: 'wx', mode: 0o600 });
+    // the image's blocks: the workspace's, counted above, and those of the manifest and the directory itself
+    const [top, written] = await Promise.all([stat(partial), stat(join(partial, FORK_MANIFEST))]);
     await rename(partial, dir);
     return {
       dir,
       forkMs: performance.now() - t0,
       bytes: usage.bytes + Buffer.byteLength(text),
-      allocatedBytes: (await diskUsage(dir)).allocatedBytes,
+      allocatedBytes: usage.allocatedBytes + (top.blocks + written.blocks) * 512,
       copy,
       holds: `the workspace (${source.workspacePath}); the root is the shared read-only rootfs, /tmp is not carried`,
     };
