@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { SandboxSpec } from './types.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -77,4 +78,9 @@ export async function checkFile(dir: string, name: string, expected: FileDigest)
   if (found.bytes !== expected.bytes || found.sha256 !== expected.sha256) {
     throw new Error(`${file}: ${found.bytes} bytes with sha256 ${found.sha256.slice(0, 12)}…, ${MANIFEST_FILE} says ${expected.bytes} bytes with ${expected.sha256.slice(0, 12)}…: the file is damaged`);
   }
+}
+
+/** The fields `keys` of `spec` that are set: what a snapshot or fork records of the spec its restored sandbox gets (egress and host-side policies are never carried). */
+export function savedSpec<K extends keyof SandboxSpec>(spec: SandboxSpec, keys: readonly K[]): Pick<SandboxSpec, K> {
+  return Object.fromEntries(keys.filter((key) => spec[key] !== undefined).map((key) => [key, spec[key]])) as Pick<SandboxSpec, K>;
 }

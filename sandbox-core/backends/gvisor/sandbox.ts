@@ -21,7 +21,7 @@ import type { OciConfig } from '../runc/oci-config.ts';
 import { runc, runtimeArgs, type OciRuntime } from '../runc/runc-cli.ts';
 import { RuncSandbox, type RuncIsolation } from '../runc/sandbox.ts';
 import { partialDirFor } from '../image-copy.ts';
-import { digestOf, MANIFEST_FILE } from '../snapshot-manifest.ts';
+import { digestOf, MANIFEST_FILE, savedSpec } from '../snapshot-manifest.ts';
 import type { GvisorPlatform } from './runsc.ts';
 import { IMAGE_FILE, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type GvisorSnapshotManifest } from './snapshot-manifest.ts';
 
@@ -108,7 +108,7 @@ export class GvisorSandbox extends RuncSandbox {
         runsc: this.gvisor.runscVersion,
         platform: this.gvisor.platform,
         rootfs: this.rootfsKey(),
-        spec: savedSpec(this.spec),
+        spec: savedSpec(this.spec, ['memoryMiB', 'pidsLimit', 'workspaceMiB', 'workspacePath', 'seccomp', 'allowSyscalls', 'capabilities', 'env']),
         agent: { hello: client.hello, next_id: client.nextId },
         files: { image: digest },
       };
@@ -249,11 +249,4 @@ function realUid(pid: number): number {
   const match = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!match) throw new Error(`no Uid line in /proc/${pid}/status`);
   return Number(match[1]);
-}
-
-/** The parts of a spec a restore gives its sandbox (the rest, egress and policies, are not saved). */
-function savedSpec(spec: SandboxSpec): GvisorSnapshotManifest['spec'] {
-  const { memoryMiB, pidsLimit, workspaceMiB, workspacePath, seccomp, allowSyscalls, capabilities, env } = spec;
-  const saved = { memoryMiB, pidsLimit, workspaceMiB, workspacePath, seccomp, allowSyscalls, capabilities, env };
-  return Object.fromEntries(Object.entries(saved).filter(([, value]) => value !== undefined));
 }

@@ -31,7 +31,7 @@ import { memoryOf } from '../memory.ts';
 import type { ForkInfo, IsolationFacts, SandboxSpec, SandboxStats, SnapshotInfo } from '../types.ts';
 import { copyForImage, partialDirFor, type CopyKind } from '../image-copy.ts';
 import { loadState, saveState } from './migration.ts';
-import { MANIFEST_FILE } from '../snapshot-manifest.ts';
+import { MANIFEST_FILE, savedSpec } from '../snapshot-manifest.ts';
 import { RAM_FILE, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, STATE_FILE, type SnapshotManifest } from './snapshot-manifest.ts';
 import { busOf, kernelCommandLine, qemuArgs, type Accel, type Machine } from './qemu-args.ts';
 import { watchForFile, type PidFileWatch } from './pid-file.ts';
@@ -472,13 +472,7 @@ export class QemuSandbox extends AgentSandbox {
         accel: launch.accel,
         memory_mib: spec.memoryMiB ?? DEFAULT_MEMORY_MIB,
         append: this.#append!,
-        spec: {
-          ...(spec.memoryMiB !== undefined ? { memoryMiB: spec.memoryMiB } : {}),
-          ...(spec.pidsLimit !== undefined ? { pidsLimit: spec.pidsLimit } : {}),
-          ...(spec.workspaceMiB !== undefined ? { workspaceMiB: spec.workspaceMiB } : {}),
-          ...(spec.capabilities !== undefined ? { capabilities: spec.capabilities } : {}),
-          ...(spec.env !== undefined ? { env: spec.env } : {}),
-        },
+        spec: savedSpec(spec, ['memoryMiB', 'pidsLimit', 'workspaceMiB', 'capabilities', 'env']),
         agent: { hello: client.hello, next_id: client.nextId },
         files: { state, ram: { bytes: ram.size, allocated_bytes: ram.blocks * 512 } },
       };

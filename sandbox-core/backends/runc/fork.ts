@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { INSIDE_COMMAND_ID } from '../../isolation/host-ids.ts';
 import { copyForImage, diskUsage, partialDirFor } from '../image-copy.ts';
-import { MANIFEST_FILE, manifestHeader, parseManifestWith } from '../snapshot-manifest.ts';
+import { MANIFEST_FILE, manifestHeader, parseManifestWith, savedSpec } from '../snapshot-manifest.ts';
 import type { ForkInfo, SandboxSpec } from '../types.ts';
 
 export const RUNC_FORK_FORMAT = 'rigor-runc-fork';
@@ -85,14 +85,7 @@ export async function writeForkImage(source: ForkSource, dir: string): Promise<F
       saved_at: new Date().toISOString(),
       spec: {
         workspacePath: source.workspacePath,
-        ...(spec.memoryMiB !== undefined ? { memoryMiB: spec.memoryMiB } : {}),
-        ...(spec.pidsLimit !== undefined ? { pidsLimit: spec.pidsLimit } : {}),
-        ...(spec.workspaceMiB !== undefined ? { workspaceMiB: spec.workspaceMiB } : {}),
-        ...(spec.seccomp !== undefined ? { seccomp: spec.seccomp } : {}),
-        ...(spec.allowSyscalls !== undefined ? { allowSyscalls: spec.allowSyscalls } : {}),
-        ...(spec.capabilities !== undefined ? { capabilities: spec.capabilities } : {}),
-        ...(spec.env !== undefined ? { env: spec.env } : {}),
-        ...(spec.agent !== undefined ? { agent: spec.agent } : {}),
+        ...savedSpec(spec, ['memoryMiB', 'pidsLimit', 'workspaceMiB', 'seccomp', 'allowSyscalls', 'capabilities', 'env', 'agent']),
       },
       owners: source.owners,
       copy,
