@@ -14,7 +14,7 @@ import type { CellContext, Workload, WorkloadResult } from '../../contract/workl
 import type { MetricDef } from '../../rig/schema.ts';
 import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendOf, backendSkipReason, backendUsesKvm, checkExec, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
+import { backendUsesKvm, capabilitySkipReason, checkExec, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
 import { teardown } from './teardown.ts';
 
 const TIMED = ['fork_ms', 'child_ready_ms'];
@@ -36,20 +36,11 @@ export const forkWorkload: Workload = {
   description: 'fork() of a running sandbox (time, allocated image size), a child from the image (fromFork → ready), files verified in the child (params.backend)',
   paramsSchema: sandboxParams(),
   validateParams: variantProblems,
-  skipReason: forkSkipReason,
+  skipReason: (params) => capabilitySkipReason(params, 'fork'),
   usesKvm: backendUsesKvm,
   cannotFill: cannotFillFork,
   run: runFork,
 };
-
-async function forkSkipReason(params: Record<string, unknown>): Promise<string | null> {
-  const unavailable = await backendSkipReason(params);
-  if (unavailable) return unavailable;
-  const backend = backendOf(params);
-  if (!backend.fromFork || !backend.forkSupport) return `backend ${backend.name} has no fork`;
-  const support = await backend.forkSupport();
-  return support.ok ? null : `backend ${backend.name} cannot fork here: ${support.reason}`;
-}
 
 /** Writes the files and installs the binary in `parent`; their sha256 by workspace-relative path. */
 async function populate(parent: Sandbox, timeoutMs: number): Promise<Map<string, string>> {

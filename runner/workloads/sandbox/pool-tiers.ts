@@ -11,7 +11,7 @@ import { WarmPool, type Tier } from '../../../sandbox-core/pool/warm-pool.ts';
 import type { Backend, Sandbox, SandboxSpec } from '../../../sandbox-core/backends/types.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../../contract/workload.ts';
 import { z } from 'zod';
-import { backendOf, backendSkipReason, backendUsesKvm, checkExec, preparedBackend, sandboxParams, specOf, variantProblems } from './backend-param.ts';
+import { backendSkipReason, backendUsesKvm, capabilitySkipReason, checkExec, preparedBackend, sandboxParams, specOf, variantProblems } from './backend-param.ts';
 import { teardown } from './teardown.ts';
 
 const COMMAND = ['echo', 'hello'];
@@ -38,13 +38,8 @@ export const poolTiersWorkload: Workload = {
 };
 
 /** A durable tier needs snapshots: a backend without them makes those cells skipped with its reason. */
-async function poolTiersSkipReason(params: Record<string, unknown>): Promise<string | null> {
-  const unavailable = await backendSkipReason(params);
-  if (unavailable || !String(params.tier).startsWith('durable')) return unavailable;
-  const backend = backendOf(params);
-  if (!backend.restore || !backend.snapshotSupport) return `backend ${backend.name} has no snapshot/restore: no durable tier`;
-  const support = await backend.snapshotSupport();
-  return support.ok ? null : `backend ${backend.name} cannot snapshot here: ${support.reason}`;
+function poolTiersSkipReason(params: Record<string, unknown>): Promise<string | null> {
+  return String(params.tier).startsWith('durable') ? capabilitySkipReason(params, 'snapshot', ': no durable tier') : backendSkipReason(params);
 }
 
 /** Where a cell's sandboxes come from: a pool of the cell's tier, or (cold) a create per acquire. */

@@ -10,7 +10,7 @@ import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
 import type { MetricDef } from '../../rig/schema.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendOf, backendSkipReason, backendUsesKvm, checkExec, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
+import { backendUsesKvm, capabilitySkipReason, checkExec, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
 import { teardown } from './teardown.ts';
 
 const COMMAND = ['echo', 'hello'];
@@ -28,20 +28,11 @@ export const snapshotWorkload: Workload = {
   description: 'cold boot → ready, snapshot() save time and allocated size, restore → ready, side by side per sample (params.backend)',
   paramsSchema: sandboxParams(),
   validateParams: variantProblems,
-  skipReason: snapshotSkipReason,
+  skipReason: (params) => capabilitySkipReason(params, 'snapshot'),
   usesKvm: backendUsesKvm,
   cannotFill: cannotFillSnapshot,
   run: runSnapshot,
 };
-
-async function snapshotSkipReason(params: Record<string, unknown>): Promise<string | null> {
-  const unavailable = await backendSkipReason(params);
-  if (unavailable) return unavailable;
-  const backend = backendOf(params);
-  if (!backend.restore || !backend.snapshotSupport) return `backend ${backend.name} has no snapshot/restore`;
-  const support = await backend.snapshotSupport();
-  return support.ok ? null : `backend ${backend.name} cannot snapshot here: ${support.reason}`;
-}
 
 async function runSnapshot(ctx: CellContext): Promise<WorkloadResult> {
   const backend = await preparedBackend(ctx);
