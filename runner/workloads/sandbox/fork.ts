@@ -11,25 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
-import type { MetricDef } from '../../rig/schema.ts';
 import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
 import { backendUsesKvm, capabilitySkipReason, checkExec, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
+import { fillsByName } from './metric-fill.ts';
 import { teardown } from './teardown.ts';
 
-const TIMED = ['fork_ms', 'child_ready_ms'];
-const COUNTED: Record<string, string> = { image_mib: 'MiB', files_survived: 'files' };
 /** Files the parent writes before the first fork, each of FILE_BYTES random bytes, beside the installed binary. */
 const FILES = 16;
 const FILE_BYTES = 64 * 1024;
 const INSTALLED = '/workspace/bin/busybox';
-
-function cannotFillFork(metric: MetricDef, query: { name: string }): string | null {
-  const unit = COUNTED[query.name];
-  if (unit) return metric.kind === 'counted' && metric.unit === unit ? null : `a counted metric in ${unit}: sandbox.fork counts ${query.name}`;
-  if (TIMED.includes(query.name)) return metric.kind !== 'counted' && metric.unit === 'ms' ? null : `a timed metric in ms: sandbox.fork times ${query.name}`;
-  return `one of the metrics sandbox.fork fills (${[...TIMED, ...Object.keys(COUNTED)].join(', ')})`;
-}
 
 export const forkWorkload: Workload = {
   name: 'sandbox.fork',
@@ -38,7 +29,7 @@ export const forkWorkload: Workload = {
   validateParams: variantProblems,
   skipReason: (params) => capabilitySkipReason(params, 'fork'),
   usesKvm: backendUsesKvm,
-  cannotFill: cannotFillFork,
+  cannotFill: fillsByName('sandbox.fork', ['fork_ms', 'child_ready_ms'], { image_mib: 'MiB', files_survived: 'files' }),
   run: runFork,
 };
 

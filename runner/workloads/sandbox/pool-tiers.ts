@@ -12,6 +12,7 @@ import type { Backend, Sandbox, SandboxSpec } from '../../../sandbox-core/backen
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../../contract/workload.ts';
 import { z } from 'zod';
 import { backendSkipReason, backendUsesKvm, capabilitySkipReason, checkExec, preparedBackend, sandboxParams, specOf, variantProblems } from './backend-param.ts';
+import { fillsByName } from './metric-fill.ts';
 import { teardown } from './teardown.ts';
 
 const COMMAND = ['echo', 'hello'];
@@ -28,12 +29,7 @@ export const poolTiersWorkload: Workload = {
   validateParams: variantProblems,
   skipReason: poolTiersSkipReason,
   usesKvm: backendUsesKvm,
-  cannotFill: (metric, query) =>
-    query.name !== 'acquire_ready_ms'
-      ? 'acquire_ready_ms, the one metric sandbox.pool-tiers fills'
-      : metric.kind !== 'counted' && metric.unit === 'ms'
-        ? null
-        : 'a timed metric in ms: sandbox.pool-tiers times acquire_ready_ms',
+  cannotFill: fillsByName('sandbox.pool-tiers', ['acquire_ready_ms']),
   run: runPoolTiers,
 };
 

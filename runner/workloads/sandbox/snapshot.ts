@@ -8,20 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
-import type { MetricDef } from '../../rig/schema.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
 import { backendUsesKvm, capabilitySkipReason, checkExec, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
+import { fillsByName } from './metric-fill.ts';
 import { teardown } from './teardown.ts';
 
 const COMMAND = ['echo', 'hello'];
-const TIMED = ['cold_ready_ms', 'save_ms', 'restore_ready_ms'];
-
-/** The three times are timed metrics in ms; image_mib is counted (blocks allocated), in MiB. */
-function cannotFillSnapshot(metric: MetricDef, query: { name: string }): string | null {
-  if (query.name === 'image_mib') return metric.kind === 'counted' && metric.unit === 'MiB' ? null : 'a counted metric in MiB: sandbox.snapshot counts image_mib (blocks allocated)';
-  if (TIMED.includes(query.name)) return metric.kind !== 'counted' && metric.unit === 'ms' ? null : `a timed metric in ms: sandbox.snapshot times ${query.name}`;
-  return `one of the metrics sandbox.snapshot fills (${[...TIMED, 'image_mib'].join(', ')})`;
-}
 
 export const snapshotWorkload: Workload = {
   name: 'sandbox.snapshot',
@@ -30,7 +22,8 @@ export const snapshotWorkload: Workload = {
   validateParams: variantProblems,
   skipReason: (params) => capabilitySkipReason(params, 'snapshot'),
   usesKvm: backendUsesKvm,
-  cannotFill: cannotFillSnapshot,
+  // image_mib: blocks allocated, not the logical size.
+  cannotFill: fillsByName('sandbox.snapshot', ['cold_ready_ms', 'save_ms', 'restore_ready_ms'], { image_mib: 'MiB' }),
   run: runSnapshot,
 };
 
