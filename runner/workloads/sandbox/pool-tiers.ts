@@ -48,13 +48,13 @@ interface Source {
   close(): Promise<void>;
 }
 
-function sourceOf(backend: Backend, spec: SandboxSpec, tier: PoolTier, concurrency: number): Source {
+function sourceOf(backend: Backend, spec: SandboxSpec, tier: PoolTier, concurrency: number, signal: AbortSignal): Source {
   if (tier === 'cold') {
     return {
       ready: async () => {},
       acquire: async () => {
         const start = performance.now();
-        const sandbox = await backend.create(spec);
+        const sandbox = await backend.create(spec, { signal });
         // As a pool's acquire: ready when the agent answered a ping.
         await sandbox.ping().catch(async (error) => {
           await sandbox.destroy().catch(() => {});
@@ -88,7 +88,7 @@ async function runPoolTiers(ctx: CellContext): Promise<WorkloadResult> {
   const tier = ctx.params.tier as PoolTier;
   const concurrency = ctx.sampling.concurrency;
   const timeoutMs = ctx.sampling.timeout_s * 1000;
-  const source = sourceOf(await preparedBackend(ctx), specOf(ctx.params), tier, concurrency);
+  const source = sourceOf(await preparedBackend(ctx), specOf(ctx.params), tier, concurrency, ctx.signal);
   let rounds = 0;
   try {
     const result = await sampleLoopBatched(ctx, async (first, count, record, signal) => {
