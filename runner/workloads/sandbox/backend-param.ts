@@ -69,6 +69,23 @@ export async function backendSkipReason(params: Record<string, unknown>): Promis
   return availability.ok ? null : `backend ${String(params.backend)} unavailable: ${availability.reason}`;
 }
 
+/** What a workload may need of a backend beyond create(): the methods, their support check on this host, and how a skip says so. */
+const CAPABILITIES = {
+  snapshot: { has: (backend: Backend) => Boolean(backend.restore && backend.snapshotSupport), missing: 'has no snapshot/restore', support: (backend: Backend) => backend.snapshotSupport!(), refused: 'cannot snapshot here' },
+  fork: { has: (backend: Backend) => Boolean(backend.fromFork && backend.forkSupport), missing: 'has no fork', support: (backend: Backend) => backend.forkSupport!(), refused: 'cannot fork here' },
+};
+
+/** backendSkipReason, then the capability the workload needs: a backend without it, or whose support check refuses it here, skips the cell saying which. */
+export async function capabilitySkipReason(params: Record<string, unknown>, capability: keyof typeof CAPABILITIES, consequence = ''): Promise<string | null> {
+  const unavailable = await backendSkipReason(params);
+  if (unavailable) return unavailable;
+  const backend = backendOf(params);
+  const { has, missing, support, refused } = CAPABILITIES[capability];
+  if (!has(backend)) return `backend ${backend.name} ${missing}${consequence}`;
+  const supported = await support(backend);
+  return supported.ok ? null : `backend ${backend.name} ${refused}: ${supported.reason}`;
+}
+
 export function specOf(params: Record<string, unknown>): SandboxSpec {
   return {
     ...(params.agent ? { agent: params.agent as 'native' | 'node' } : {}),

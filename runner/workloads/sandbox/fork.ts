@@ -11,45 +11,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
-import type { MetricDef } from '../../rig/schema.ts';
 import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendOf, backendSkipReason, backendUsesKvm, checkExec, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
+import { backendUsesKvm, capabilitySkipReason, checkExec, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
+import { fillsByName } from './metric-fill.ts';
 import { teardown } from './teardown.ts';
 
-const TIMED = ['fork_ms', 'child_ready_ms'];
-const COUNTED: Record<string, string> = { image_mib: 'MiB', files_survived: 'files' };
 /** Files the parent writes before the first fork, each of FILE_BYTES random bytes, beside the installed binary. */
 const FILES = 16;
 const FILE_BYTES = 64 * 1024;
 const INSTALLED = '/workspace/bin/busybox';
-
-function cannotFillFork(metric: MetricDef, query: { name: string }): string | null {
-  const unit = COUNTED[query.name];
-  if (unit) return metric.kind === 'counted' && metric.unit === unit ? null : `a counted metric in ${unit}: sandbox.fork counts ${query.name}`;
-  if (TIMED.includes(query.name)) return metric.kind !== 'counted' && metric.unit === 'ms' ? null : `a timed metric in ms: sandbox.fork times ${query.name}`;
-  return `one of the metrics sandbox.fork fills (${[...TIMED, ...Object.keys(COUNTED)].join(', ')})`;
-}
 
 export const forkWorkload: Workload = {
   name: 'sandbox.fork',
   description: 'fork() of a running sandbox (time, allocated image size), a child from the image (fromFork → ready), files verified in the child (params.backend)',
   paramsSchema: sandboxParams(),
   validateParams: variantProblems,
-  skipReason: forkSkipReason,
+  skipReason: (params) => capabilitySkipReason(params, 'fork'),
   usesKvm: backendUsesKvm,
-  cannotFill: cannotFillFork,
+  cannotFill: fillsByName('sandbox.fork', ['fork_ms', 'child_ready_ms'], { image_mib: 'MiB', files_survived: 'files' }),
   run: runFork,
 };
-
-async function forkSkipReason(params: Record<string, unknown>): Promise<string | null> {
-  const unavailable = await backendSkipReason(params);
-  if (unavailable) return unavailable;
-  const backend = backendOf(params);
-  if (!backend.fromFork || !backend.forkSupport) return `backend ${backend.name} has no fork`;
-  const support = await backend.forkSupport();
-  return support.ok ? null : `backend ${backend.name} cannot fork here: ${support.reason}`;
-}
 
 /** Writes the files and installs the binary in `parent`; their sha256 by workspace-relative path. */
 async function populate(parent: Sandbox, timeoutMs: number): Promise<Map<string, string>> {
@@ -99,9 +81,8 @@ async function runFork(ctx: CellContext): Promise<WorkloadResult> {
         const dir = join(root, `f${n++}`);
         let child: Sandbox | undefined;
         try {
-          const forkStart = performance.now();
+          // fork_ms is the backend's forkMs: its clock stops at the rename, before the size walk and the parent's resume.
           const info = await parent.fork!(dir);
-          const forkMs = performance.now() - forkStart;
           checkExec(['true'], await parent.exec({ argv: ['true'], timeoutMs }));
           const childStart = performance.now();
           child = await backend.fromFork!(dir, { signal: ctx.signal });
@@ -110,7 +91,7 @@ async function runFork(ctx: CellContext): Promise<WorkloadResult> {
           if (Object.keys(facts).length === 0) {
             facts = { parent: sandboxFacts(parent), image: { copy: info.copy, holds: info.holds, logical_mib: info.bytes / 2 ** 20 }, child_phases: child.phases, files_expected: expected.size };
           }
-          return { fork_ms: forkMs, image_mib: info.allocatedBytes / 2 ** 20, child_ready_ms: childReady, files_survived: survived };
+          return { fork_ms: info.forkMs, image_mib: info.allocatedBytes / 2 ** 20, child_ready_ms: childReady, files_survived: survived };
         } finally {
           await teardown([() => child?.destroy(), () => rmSync(dir, { recursive: true, force: true })]);
         }

@@ -11,7 +11,8 @@ import { WarmPool, type Tier } from '../../../sandbox-core/pool/warm-pool.ts';
 import type { Backend, Sandbox, SandboxSpec } from '../../../sandbox-core/backends/types.ts';
 import { WorkloadError, type CellContext, type Workload, type WorkloadResult } from '../../contract/workload.ts';
 import { z } from 'zod';
-import { backendOf, backendSkipReason, backendUsesKvm, checkExec, preparedBackend, sandboxParams, specOf, variantProblems } from './backend-param.ts';
+import { backendSkipReason, backendUsesKvm, capabilitySkipReason, checkExec, preparedBackend, sandboxParams, specOf, variantProblems } from './backend-param.ts';
+import { fillsByName } from './metric-fill.ts';
 import { teardown } from './teardown.ts';
 
 const COMMAND = ['echo', 'hello'];
@@ -28,23 +29,13 @@ export const poolTiersWorkload: Workload = {
   validateParams: variantProblems,
   skipReason: poolTiersSkipReason,
   usesKvm: backendUsesKvm,
-  cannotFill: (metric, query) =>
-    query.name !== 'acquire_ready_ms'
-      ? 'acquire_ready_ms, the one metric sandbox.pool-tiers fills'
-      : metric.kind !== 'counted' && metric.unit === 'ms'
-        ? null
-        : 'a timed metric in ms: sandbox.pool-tiers times acquire_ready_ms',
+  cannotFill: fillsByName('sandbox.pool-tiers', ['acquire_ready_ms']),
   run: runPoolTiers,
 };
 
 /** A durable tier needs snapshots: a backend without them makes those cells skipped with its reason. */
-async function poolTiersSkipReason(params: Record<string, unknown>): Promise<string | null> {
-  const unavailable = await backendSkipReason(params);
-  if (unavailable || !String(params.tier).startsWith('durable')) return unavailable;
-  const backend = backendOf(params);
-  if (!backend.restore || !backend.snapshotSupport) return `backend ${backend.name} has no snapshot/restore: no durable tier`;
-  const support = await backend.snapshotSupport();
-  return support.ok ? null : `backend ${backend.name} cannot snapshot here: ${support.reason}`;
+function poolTiersSkipReason(params: Record<string, unknown>): Promise<string | null> {
+  return String(params.tier).startsWith('durable') ? capabilitySkipReason(params, 'snapshot', ': no durable tier') : backendSkipReason(params);
 }
 
 /** Where a cell's sandboxes come from: a pool of the cell's tier, or (cold) a create per acquire. */
@@ -57,13 +48,13 @@ interface Source {
   close(): Promise<void>;
 }
 
-function sourceOf(backend: Backend, spec: SandboxSpec, tier: PoolTier, concurrency: number): Source {
+function sourceOf(backend: Backend, spec: SandboxSpec, tier: PoolTier, concurrency: number, signal: AbortSignal): Source {
   if (tier === 'cold') {
     return {
       ready: async () => {},
       acquire: async () => {
         const start = performance.now();
-        const sandbox = await backend.create(spec);
+        const sandbox = await backend.create(spec, { signal });
         // As a pool's acquire: ready when the agent answered a ping.
         await sandbox.ping().catch(async (error) => {
           await sandbox.destroy().catch(() => {});
@@ -97,7 +88,7 @@ async function runPoolTiers(ctx: CellContext): Promise<WorkloadResult> {
   const tier = ctx.params.tier as PoolTier;
   const concurrency = ctx.sampling.concurrency;
   const timeoutMs = ctx.sampling.timeout_s * 1000;
-  const source = sourceOf(await preparedBackend(ctx), specOf(ctx.params), tier, concurrency);
+  const source = sourceOf(await preparedBackend(ctx), specOf(ctx.params), tier, concurrency, ctx.signal);
   let rounds = 0;
   try {
     const result = await sampleLoopBatched(ctx, async (first, count, record, signal) => {
@@ -115,7 +106,9 @@ async function runPoolTiers(ctx: CellContext): Promise<WorkloadResult> {
         done += size;
       }
     });
-    return { ...result, facts: { tier, acquires_per_round: concurrency, rounds, hot_tier_filled_before_each_round: tier.endsWith('hot'), ...source.facts() } };
+    // The acquire that empties the hot tier starts its refill (WarmPool.acquire) while the round's other acquires are still timed: say so, as sandbox.pool does.
+    const refillOverlapsTiming = tier.endsWith('hot') && concurrency > 1;
+    return { ...result, facts: { tier, acquires_per_round: concurrency, rounds, hot_tier_filled_before_each_round: tier.endsWith('hot'), refill_overlaps_timing: refillOverlapsTiming, ...source.facts() } };
   } finally {
     await source.close();
   }

@@ -8,40 +8,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleLoop } from '../../sampling/loop.ts';
 import type { CellContext, Workload, WorkloadResult } from '../../contract/workload.ts';
-import type { MetricDef } from '../../rig/schema.ts';
 import { failuresAsWorkloadErrors } from './as-workload-error.ts';
-import { backendOf, backendSkipReason, backendUsesKvm, checkExec, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
+import { backendUsesKvm, capabilitySkipReason, checkExec, preparedBackend, sandboxFacts, sandboxParams, specOf, variantProblems } from './backend-param.ts';
+import { fillsByName } from './metric-fill.ts';
 import { teardown } from './teardown.ts';
 
 const COMMAND = ['echo', 'hello'];
-const TIMED = ['cold_ready_ms', 'save_ms', 'restore_ready_ms'];
-
-/** The three times are timed metrics in ms; image_mib is counted (blocks allocated), in MiB. */
-function cannotFillSnapshot(metric: MetricDef, query: { name: string }): string | null {
-  if (query.name === 'image_mib') return metric.kind === 'counted' && metric.unit === 'MiB' ? null : 'a counted metric in MiB: sandbox.snapshot counts image_mib (blocks allocated)';
-  if (TIMED.includes(query.name)) return metric.kind !== 'counted' && metric.unit === 'ms' ? null : `a timed metric in ms: sandbox.snapshot times ${query.name}`;
-  return `one of the metrics sandbox.snapshot fills (${[...TIMED, 'image_mib'].join(', ')})`;
-}
 
 export const snapshotWorkload: Workload = {
   name: 'sandbox.snapshot',
   description: 'cold boot → ready, snapshot() save time and allocated size, restore → ready, side by side per sample (params.backend)',
   paramsSchema: sandboxParams(),
   validateParams: variantProblems,
-  skipReason: snapshotSkipReason,
+  skipReason: (params) => capabilitySkipReason(params, 'snapshot'),
   usesKvm: backendUsesKvm,
-  cannotFill: cannotFillSnapshot,
+  // image_mib: blocks allocated, not the logical size.
+  cannotFill: fillsByName('sandbox.snapshot', ['cold_ready_ms', 'save_ms', 'restore_ready_ms'], { image_mib: 'MiB' }),
   run: runSnapshot,
 };
-
-async function snapshotSkipReason(params: Record<string, unknown>): Promise<string | null> {
-  const unavailable = await backendSkipReason(params);
-  if (unavailable) return unavailable;
-  const backend = backendOf(params);
-  if (!backend.restore || !backend.snapshotSupport) return `backend ${backend.name} has no snapshot/restore`;
-  const support = await backend.snapshotSupport();
-  return support.ok ? null : `backend ${backend.name} cannot snapshot here: ${support.reason}`;
-}
 
 async function runSnapshot(ctx: CellContext): Promise<WorkloadResult> {
   const backend = await preparedBackend(ctx);
