@@ -14,21 +14,13 @@ import { qemuBackend, type QemuBackend } from '../../../../sandbox-core/backends
 import type { Sandbox } from '../../../../sandbox-core/backends/types.ts';
 import { liveSandboxes } from '../../../../sandbox-core/cleanup.ts';
 import { processesWithEnv, settlesToZero } from '../../../helpers/leftovers.ts';
+import { sh } from '../../../helpers/sandbox-sh.ts';
 
 const backend = qemuBackend as QemuBackend;
 const availability = await backend.available();
 const skipReason = availability.ok ? '' : ` (skipped: ${availability.reason})`;
 /** Every qemu this test process started carries this in its environment. */
 const OURS = `RIGOR_SANDBOX_ID=qemu-${process.pid}-`;
-
-async function sh(sandbox: Sandbox, script: string): Promise<string> {
-  const result = await sandbox.exec({ argv: ['sh', '-c', script] });
-  expect(result.stderr.toString()).toBe('');
-  expect(result.exitCode).toBe(0);
-  return result.stdout.toString();
-}
-
-
 
 describe.skipIf(!availability.ok)(`qemu snapshots${skipReason}`, () => {
   const root = mkdtempSync(join(tmpdir(), 'rigor-snapshot-test-'));

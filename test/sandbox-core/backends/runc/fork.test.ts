@@ -10,18 +10,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runcBackend } from '../../../../sandbox-core/backends/runc.ts';
 import type { RuncSandbox } from '../../../../sandbox-core/backends/runc/sandbox.ts';
-import type { ForkInfo, Sandbox } from '../../../../sandbox-core/backends/types.ts';
+import type { ForkInfo } from '../../../../sandbox-core/backends/types.ts';
+import { sh } from '../../../helpers/sandbox-sh.ts';
 
 const availability = await runcBackend.forkSupport();
 const skipReason = availability.ok ? '' : ` (skipped: ${availability.reason})`;
 const MiB = 1024 * 1024;
-
-async function sh(sandbox: Sandbox, script: string): Promise<string> {
-  const result = await sandbox.exec({ argv: ['sh', '-c', script] });
-  expect(result.stderr.toString()).toBe('');
-  expect(result.exitCode).toBe(0);
-  return result.stdout.toString();
-}
 
 describe.skipIf(!availability.ok)(`runc fork${skipReason}`, () => {
   const root = mkdtempSync(join(tmpdir(), 'rigor-runc-fork-test-'));
