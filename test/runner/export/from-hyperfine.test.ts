@@ -53,14 +53,14 @@ describe('parseHyperfineExport', () => {
 
   it('tells apart two results whose commands and parameters differ but read alike once joined (a regression: both were command=a,b=c)', () => {
     const results = parse({ results: [{ ...RESULT, command: 'a,b=c' }, { ...RESULT, command: 'a', parameters: { b: 'c' } }] });
-    const artifact = artifactFromHyperfine(results, { ...CTX });
+    const artifact = artifactFromHyperfine(results, CTX);
     expect(artifact.cells.map((cell) => cell.id)).toEqual(['command="a,b=c"', 'command=a,b=c']);
     assertValidArtifact(artifact, 'imported');
   });
 
   it('writes control characters of a command or parameter as escapes in the cell id and in refusals (a regression: they reached the terminal)', () => {
     const results = parse({ results: [{ ...RESULT, command: 'echo \u001b]0;owned\u0007\u009b2J' }] });
-    const [cell] = artifactFromHyperfine(results, { ...CTX }).cells;
+    const [cell] = artifactFromHyperfine(results, CTX).cells;
     expect(cell!.id).toBe('command="echo \\u001b]0;owned\\u0007\\u009b2J"');
     expect(cell!.params.command).toBe(results[0]!.command); // the data keeps the command as hyperfine ran it
     expect(() => parse({ results: [{ ...RESULT, parameters: { 'n\u001b[2J': 1 } }] })).toThrow('results[0].parameters.n\\u001b[2J: expected a string');
@@ -78,21 +78,9 @@ describe('parseHyperfineExport', () => {
 });
 
 describe('artifactFromHyperfine', () => {
-  const template = buildArtifact({ cells: [] });
-  const ctx: ImportContext = {
-    file: 'bench.json',
-    sha256: 'a'.repeat(64),
-    rig: 'imported-hyperfine',
-    measuredAt: '2025-05-01T10:00:00.000Z',
-    runId: 'run-1',
-    commandLine: ['rigor', 'import', 'hyperfine', 'bench.json'],
-    host: template.host,
-    git: template.git,
-  };
-
   it('makes one cell per result with its command and scan parameters, wall_ms in milliseconds, marked as imported', () => {
     const results = parse({ results: [{ ...RESULT, command: 'sleep 0.1', parameters: { t: '0.1' } }, { ...RESULT, command: 'sleep 0.2', parameters: { t: '0.2' } }] });
-    const artifact = artifactFromHyperfine(results, ctx);
+    const artifact = artifactFromHyperfine(results, CTX);
     assertValidArtifact(artifact, 'imported');
     expect(artifact.cells.map((c) => c.id)).toEqual(['command=sleep 0.1,t=0.1', 'command=sleep 0.2,t=0.2']);
     const wall = artifact.cells[0]!.metrics.wall_ms!;
@@ -105,7 +93,7 @@ describe('artifactFromHyperfine', () => {
     expect(artifact.cells[0]!.metrics.sys_mean_ms!.samples).toEqual([0.3]);
     expect(artifact.rig.definition.metrics.user_mean_ms!.clock).toMatch(/mean over the command's runs/);
     expect(artifact.environment).toEqual({ imported: { format: 'hyperfine', file: 'bench.json', sha256: 'a'.repeat(64) } });
-    expect(artifact.run).toMatchObject({ imported_from: 'bench.json', command_line: ctx.commandLine, started_at: ctx.measuredAt, status: 'complete' });
+    expect(artifact.run).toMatchObject({ imported_from: 'bench.json', command_line: CTX.commandLine, started_at: CTX.measuredAt, status: 'complete' });
     expect(artifact.rig.definition).toMatchObject({ name: 'imported-hyperfine', workload: 'command' });
     expect(artifact.host.warnings.at(-1)).toMatch(/does not say where hyperfine ran/);
   });
@@ -127,7 +115,7 @@ metrics:
     );
     const results = parse({ results: [{ ...RESULT, command: 'gzip -9 -c big.txt', memory_usage_byte: [1, 2, 3] }, { ...RESULT, command: 'gzip -1 -c big.txt', user: null, system: null }] });
     const mapped = mapOntoCells(results, commandCells(loaded.rig), 'bench.json', 'rigs/gzip.rig.yaml');
-    const artifact = artifactFromHyperfine(results, ctx, { rig: loaded.rig, path: 'rigs/gzip.rig.yaml', sha256: loaded.sha256, overrides: {}, wall: 'wall_s', mapped });
+    const artifact = artifactFromHyperfine(results, CTX, { rig: loaded.rig, path: 'rigs/gzip.rig.yaml', sha256: loaded.sha256, overrides: {}, wall: 'wall_s', mapped });
     assertValidArtifact(artifact, 'mapped');
     expect(artifact.rig).toMatchObject({ name: 'gzip', path: 'rigs/gzip.rig.yaml', sha256: loaded.sha256 });
     expect(artifact.cells.map((cell) => [cell.id, cell.params])).toEqual([

@@ -8,10 +8,10 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { qemuBackend } from '../../../sandbox-core/backends/qemu.ts';
-import type { Sandbox } from '../../../sandbox-core/backends/types.ts';
 import { liveSandboxes } from '../../../sandbox-core/cleanup.ts';
 import { WarmPool } from '../../../sandbox-core/pool/warm-pool.ts';
 import { processesWithEnv, settlesToZero } from '../../helpers/leftovers.ts';
+import { sh } from '../../helpers/sandbox-sh.ts';
 
 const availability = await qemuBackend.available();
 const skipReason = availability.ok ? '' : ` (skipped: ${availability.reason})`;
@@ -19,12 +19,6 @@ const skipReason = availability.ok ? '' : ` (skipped: ${availability.reason})`;
 const OURS = `RIGOR_SANDBOX_ID=qemu-${process.pid}-`;
 /** TCG boots are slow on a loaded 2-core host. */
 const SLOW = 180_000;
-
-async function sh(sandbox: Sandbox, script: string): Promise<string> {
-  const result = await sandbox.exec({ argv: ['sh', '-c', script] });
-  expect(result.exitCode).toBe(0);
-  return result.stdout.toString();
-}
 
 /** close() leaves none of our qemu processes, and no pool directory. */
 async function closedClean(pool: WarmPool, snapshotDir: string): Promise<void> {

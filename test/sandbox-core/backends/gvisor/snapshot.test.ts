@@ -18,18 +18,12 @@ import type { Sandbox } from '../../../../sandbox-core/backends/types.ts';
 import { liveSandboxes } from '../../../../sandbox-core/cleanup.ts';
 import { settlesToZero } from '../../../helpers/leftovers.ts';
 import { mountTmpfs } from '../../../helpers/small-mounts.ts';
+import { sh } from '../../../helpers/sandbox-sh.ts';
 
 const availability = await gvisorBackend.available();
 const skipReason = availability.ok ? '' : ` (skipped: ${availability.reason})`;
 /** Every sandbox of this test process is named so, in its runsc processes' command lines and its cgroups. */
 const OURS = `rigor-gvisor-${process.pid}-`;
-
-async function sh(sandbox: Sandbox, script: string): Promise<string> {
-  const result = await sandbox.exec({ argv: ['sh', '-c', script] });
-  expect(result.stderr.toString()).toBe('');
-  expect(result.exitCode).toBe(0);
-  return result.stdout.toString();
-}
 
 function read(path: string): string {
   try {

@@ -12,16 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qemuBackend } from '../../../../sandbox-core/backends/qemu.ts';
 import { reflinkWorksIn } from '../../../../sandbox-core/backends/image-copy.ts';
 import type { ForkInfo, Sandbox } from '../../../../sandbox-core/backends/types.ts';
+import { sh } from '../../../helpers/sandbox-sh.ts';
 
 const availability = await qemuBackend.available();
 const skipReason = availability.ok ? '' : ` (skipped: ${availability.reason})`;
-
-async function sh(sandbox: Sandbox, script: string): Promise<string> {
-  const result = await sandbox.exec({ argv: ['sh', '-c', script] });
-  expect(result.stderr.toString()).toBe('');
-  expect(result.exitCode).toBe(0);
-  return result.stdout.toString();
-}
 
 describe.skipIf(!availability.ok)(`qemu fork${skipReason}`, () => {
   const root = mkdtempSync(join(tmpdir(), 'rigor-qemu-fork-test-'));

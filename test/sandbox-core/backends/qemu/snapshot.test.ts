@@ -14,21 +14,14 @@ import { qemuBackend, type QemuBackend } from '../../../../sandbox-core/backends
 import type { Sandbox } from '../../../../sandbox-core/backends/types.ts';
 import { liveSandboxes } from '../../../../sandbox-core/cleanup.ts';
 import { processesWithEnv, settlesToZero } from '../../../helpers/leftovers.ts';
+import { sh } from '../../../helpers/sandbox-sh.ts';
+import { mountTmpfs } from '../../../helpers/small-mounts.ts';
 
 const backend = qemuBackend as QemuBackend;
 const availability = await backend.available();
 const skipReason = availability.ok ? '' : ` (skipped: ${availability.reason})`;
 /** Every qemu this test process started carries this in its environment. */
 const OURS = `RIGOR_SANDBOX_ID=qemu-${process.pid}-`;
-
-async function sh(sandbox: Sandbox, script: string): Promise<string> {
-  const result = await sandbox.exec({ argv: ['sh', '-c', script] });
-  expect(result.stderr.toString()).toBe('');
-  expect(result.exitCode).toBe(0);
-  return result.stdout.toString();
-}
-
-
 
 describe.skipIf(!availability.ok)(`qemu snapshots${skipReason}`, () => {
   const root = mkdtempSync(join(tmpdir(), 'rigor-snapshot-test-'));
@@ -144,16 +137,15 @@ describe.skipIf(!availability.ok)(`qemu snapshots${skipReason}`, () => {
   });
 
   it('a save onto a full filesystem fails naming it, leaves no directory, and the guest runs on', async () => {
-    const small = mkdtempSync(join(root, 'small-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', small]);
+    const small = mountTmpfs(2048);
     try {
-      const target = join(small, 'snap');
+      const target = join(small.path, 'snap');
       await expect(source.snapshot!(target)).rejects.toThrow(/failed, nothing was written there: .*No space left on device/);
-      expect(readdirSync(small)).toEqual([]);
+      expect(readdirSync(small.path)).toEqual([]);
       expect(existsSync(target)).toBe(false);
       expect(await sh(source, 'cat /workspace/before')).toBe('written before the save');
     } finally {
-      execFileSync('umount', [small]);
+      small.remove();
     }
   });
 });

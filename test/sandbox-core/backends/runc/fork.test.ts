@@ -4,24 +4,19 @@
  * reach neither the parent nor a sibling, nor the image; sizes count allocated blocks; a fork of a destroyed
  * sandbox or into an existing directory is refused and leaves nothing; a damaged image starts no child.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runcBackend } from '../../../../sandbox-core/backends/runc.ts';
 import type { RuncSandbox } from '../../../../sandbox-core/backends/runc/sandbox.ts';
-import type { ForkInfo, Sandbox } from '../../../../sandbox-core/backends/types.ts';
+import type { ForkInfo } from '../../../../sandbox-core/backends/types.ts';
+import { sh } from '../../../helpers/sandbox-sh.ts';
+import { mountTmpfs } from '../../../helpers/small-mounts.ts';
 
 const availability = await runcBackend.forkSupport();
 const skipReason = availability.ok ? '' : ` (skipped: ${availability.reason})`;
 const MiB = 1024 * 1024;
-
-async function sh(sandbox: Sandbox, script: string): Promise<string> {
-  const result = await sandbox.exec({ argv: ['sh', '-c', script] });
-  expect(result.stderr.toString()).toBe('');
-  expect(result.exitCode).toBe(0);
-  return result.stdout.toString();
-}
 
 describe.skipIf(!availability.ok)(`runc fork${skipReason}`, () => {
   const root = mkdtempSync(join(tmpdir(), 'rigor-runc-fork-test-'));
@@ -89,23 +84,18 @@ describe.skipIf(!availability.ok)(`runc fork${skipReason}`, () => {
 
   it('removes its partial directory when the copy fails, and the parent runs on', async () => {
     // a full filesystem: a 1 MiB tmpfs cannot hold the busybox binary
-    const small = join(root, 'small');
-    const { execFileSync } = await import('node:child_process');
-    execFileSync('mkdir', [small]);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small]);
+    const small = mountTmpfs(1024);
     try {
-      await expect(parent.fork!(join(small, 'image'))).rejects.toThrow(/nothing was written there: copying .*No space left on device/);
-      expect(readdirSync(small)).toEqual([]);
+      await expect(parent.fork!(join(small.path, 'image'))).rejects.toThrow(/nothing was written there: copying .*No space left on device/);
+      expect(readdirSync(small.path)).toEqual([]);
       expect(await sh(parent, 'echo alive')).toBe('alive\n');
     } finally {
-      execFileSync('umount', [small]);
-      rmSync(small, { recursive: true, force: true });
+      small.remove();
     }
   });
 
   it('refuses a damaged image before starting anything', async () => {
     const damaged = join(root, 'damaged');
-    const { cpSync } = await import('node:fs');
     cpSync(image, damaged, { recursive: true });
     writeFileSync(join(damaged, 'manifest.json'), JSON.stringify({ format: 'rigor-runc-fork', version: 2 }));
     await expect(runcBackend.fromFork(damaged)).rejects.toThrow(`${join(damaged, 'manifest.json')}: field version: `);
