@@ -454,7 +454,11 @@ export class QemuSandbox extends AgentSandbox {
     if (this.spec.egress) throw new Error(`${this.id}: ${verb}: a guest with egress is not saved (its user network's connections and host relays would not survive a restore)`);
     const partial = await partialDirFor(dir, verb);
     const wasPaused = this.#paused;
-    await this.pause();
+    // A pause that fails leaves no partial directory either.
+    await this.pause().catch(async (error: unknown) => {
+      await rm(partial, { recursive: true, force: true });
+      throw error;
+    });
     try {
       const state = await saveState(this.#qmp!, this.#runDir!, this.#ids!.agent, join(partial, STATE_FILE));
       const copy = await copyForImage(this.#ramFile!, join(partial, RAM_FILE));

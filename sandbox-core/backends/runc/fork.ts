@@ -74,7 +74,11 @@ export async function writeForkImage(source: ForkSource, dir: string): Promise<F
   if (source.spec.egress) throw new Error(`${source.id}: fork: a sandbox with egress is not forked (its relays' sockets are bound to the parent)`);
   const partial = await partialDirFor(dir, 'fork');
   const wasPaused = source.paused;
-  await source.pause();
+  // A pause that fails leaves no partial directory either.
+  await source.pause().catch(async (error: unknown) => {
+    await rm(partial, { recursive: true, force: true });
+    throw error;
+  });
   try {
     const copy = await copyForImage(join(`/proc/${pid}/root`, source.workspacePath), join(partial, FORK_WORKSPACE), { tree: true });
     const usage = await diskUsage(join(partial, FORK_WORKSPACE));
